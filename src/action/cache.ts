@@ -1,0 +1,31 @@
+// The Actions cache behind two calls that never fail a step: caching is an optimisation.
+import * as cache from '@actions/cache';
+import * as core from '@actions/core';
+import { errorMessage } from './stage.js';
+
+export async function restoreDirectory(dir: string, key: string, restoreKeys: string[]): Promise<string | undefined> {
+  if (!cache.isFeatureAvailable()) {
+    core.warning('The Actions cache service is not available to this job; building without a restored cache.');
+    return undefined;
+  }
+  try {
+    return await cache.restoreCache([dir], key, restoreKeys);
+  } catch (error) {
+    core.warning(`Cache restore failed (building without it): ${errorMessage(error)}`);
+    return undefined;
+  }
+}
+
+export async function saveDirectory(dir: string, key: string): Promise<boolean> {
+  if (!cache.isFeatureAvailable()) {
+    core.warning('The Actions cache service is not available to this job; the cache was not saved.');
+    return false;
+  }
+  try {
+    const id = await cache.saveCache([dir], key);
+    return id !== -1;
+  } catch (error) {
+    core.warning(`Cache save failed: ${errorMessage(error)}`);
+    return false;
+  }
+}

@@ -1,0 +1,148 @@
+// One `docker buildx build` from typed inputs to a described image. No GitHub calls here
+// beyond logging, so verify-reproducibility can run it twice.
+import * as core from '@actions/core';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { InputError } from '../action/inputs.js';
+import { StageFailure } from '../action/stage.js';
+import { buildxBuildArgs, type CacheBackend, type ImageOutput } from '../docker/buildx-args.js';
+import { capture, requireBuildx, runBuildx } from '../docker/buildx.js';
+import type { Version } from '../docker/buildx-version.js';
+import { headCommitTime } from '../git/commit-time.js';
+import { readOciArchive } from '../oci/archive.js';
+import { isIndex, type ImageManifest } from '../oci/types.js';
+import type { BuildDockerInputs } from './inputs.js';
+
+export interface BuildPlan {
+  cache: CacheBackend;
+  output: ImageOutput;
+  sourceDateEpoch: number;
+  metadataFile: string;
+  noCache?: boolean;
+}
+
+export interface BuiltImage {
+  digest: string;
+  configDigest: string;
+  sizeBytes: number;
+  buildSeconds: number;
+  cacheHit: { cached: number; total: number };
+  metadata: Record<string, unknown>;
+  archive?: string;
+}
+
+/** Checks what can be checked before building: the context, the Dockerfile and buildx. */
+export async function preflight(inputs: BuildDockerInputs): Promise<{ buildx: Version; sourceDateEpoch: number }> {
+  if (!(await isDirectory(inputs.context))) throw new InputError('context', `${inputs.context} is not a directory`);
+  if (!(await isFile(inputs.file))) {
+    throw new InputError('file', `no Dockerfile at ${inputs.file} (set 'file' to the Dockerfile's path, or 'context' to the directory that holds it)`);
+  }
+  const buildx = await requireBuildx();
+  const sourceDateEpoch = inputs.sourceDateEpoch ?? (await headCommitTime(inputs.context)) ?? 0;
+  return { buildx, sourceDateEpoch };
+}
+
+export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Promise<BuiltImage> {
+  // The archive is written beside its final name and renamed only after a good build.
+  const finalArchive = plan.output.type === 'oci' ? plan.output.dest : undefined;
+  const output: ImageOutput = finalArchive ? { type: 'oci', dest: `${finalArchive}.partial` } : plan.output;
+  if (finalArchive) {
+    await mkdir(dirname(finalArchive), { recursive: true });
+    await rm(finalArchive, { force: true });
+  }
+  await mkdir(dirname(plan.metadataFile), { recursive: true });
+  await rm(plan.metadataFile, { force: true });
+
+  const args = buildxBuildArgs({
+    context: inputs.context,
+    file: inputs.file,
+    buildArgs: inputs.buildArgs,
+    target: inputs.target,
+    platform: inputs.platform,
+    tags: inputs.tags,
+    labels: inputs.labels,
+    cache: plan.cache,
+    output,
+    sourceDateEpoch: plan.sourceDateEpoch,
+    metadataFile: plan.metadataFile,
+    builder: inputs.builder,
+    noCache: plan.noCache,
+    provenance: inputs.provenance,
+    sbom: inputs.sbom,
+  });
+  core.info(`docker ${args.join(' ')}`);
+  const run = await runBuildx(args, plan.metadataFile, { SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) }, (line) => core.info(line));
+
+  try {
+    if (run.exitCode !== 0 || !run.metadata) {
+      const failed = run.progress.failedStep;
+      const tail = failed?.logTail.slice(-15).join('\n') ?? '';
+      const trailing = run.progress.trailingText.trim().split('\n').slice(-8).join('\n');
+      const message = failed
+        ? `docker buildx build failed at step "${failed.name}": ${failed.error}`
+        : `docker buildx build exited ${run.exitCode}`;
+      throw new StageFailure('Docker build failed', message, [tail && `Last log lines:\n${tail}`, trailing].filter(Boolean).join('\n'));
+    }
+    const metadata = run.metadata;
+    const digest = stringField(metadata, 'containerimage.digest');
+    let configDigest = stringField(metadata, 'containerimage.config.digest');
+    let sizeBytes: number;
+    let archive: string | undefined;
+    if (finalArchive && output.type === 'oci') {
+      const summary = await readOciArchive(output.dest, inputs.platform);
+      if (summary.topDigest !== digest) {
+        throw new StageFailure('Docker build failed', `buildx reported ${digest} but the archive's index.json points to ${summary.topDigest}`);
+      }
+      configDigest = configDigest || summary.configDigest;
+      sizeBytes = summary.sizeBytes;
+      await rename(output.dest, finalArchive);
+      archive = finalArchive;
+    } else if (plan.output.type === 'registry') {
+      sizeBytes = await registryImageSize(`${inputs.tags[0]!.replace(/@.*$/, '')}@${digest}`, inputs.platform);
+    } else {
+      sizeBytes = await engineImageSize(digest, inputs.tags);
+    }
+    return { digest, configDigest, sizeBytes, buildSeconds: run.seconds, cacheHit: run.progress.cacheHit, metadata, archive };
+  } finally {
+    if (finalArchive) await rm(`${finalArchive}.partial`, { force: true });
+  }
+}
+
+function stringField(metadata: Record<string, unknown>, key: string): string {
+  const value = metadata[key];
+  if (typeof value !== 'string') throw new StageFailure('Docker build failed', `buildx metadata has no ${key}`);
+  return value;
+}
+
+/** Size of a pushed image, from its manifest in the registry. */
+async function registryImageSize(ref: string, platform: string): Promise<number> {
+  const raw = async (r: string): Promise<string> => {
+    const result = await capture('docker', ['buildx', 'imagetools', 'inspect', '--raw', r]);
+    if (result.exitCode !== 0) throw new StageFailure('Docker build failed', `cannot read the pushed manifest ${r}: ${result.stderr.trim()}`);
+    return result.stdout;
+  };
+  let text = await raw(ref);
+  let parsed = JSON.parse(text) as ImageManifest & { manifests?: Array<{ digest: string; platform?: { os: string; architecture: string } }> };
+  if (isIndex(parsed.mediaType) && parsed.manifests) {
+    const chosen = parsed.manifests.find((m) => m.platform && `${m.platform.os}/${m.platform.architecture}` === platform) ?? parsed.manifests[0]!;
+    text = await raw(`${ref.split('@')[0]}@${chosen.digest}`);
+    parsed = JSON.parse(text);
+  }
+  return Buffer.byteLength(text) + parsed.config.size + parsed.layers.reduce((n, l) => n + l.size, 0);
+}
+
+/** For `output: docker` the engine holds the image; its own size figure is what is available. */
+async function engineImageSize(digest: string, tags: string[]): Promise<number> {
+  const ref = tags[0] ?? digest;
+  const result = await capture('docker', ['image', 'inspect', '--format', '{{.Size}}', ref]);
+  const size = Number(result.stdout.trim());
+  return result.exitCode === 0 && Number.isFinite(size) ? size : 0;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}

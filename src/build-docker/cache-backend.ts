@@ -1,0 +1,33 @@
+// Turns the `cache` input into what buildx is given, restoring the local cache when needed.
+import * as core from '@actions/core';
+import type { CacheBackend } from '../docker/buildx-args.js';
+import { atLeast, MIN_BUILDX_GHA_V2, type Version } from '../docker/buildx-version.js';
+import type { BuildDockerInputs } from './inputs.js';
+import { restoreLocalCache } from './local-cache.js';
+
+export function ghaScope(inputs: Pick<BuildDockerInputs, 'platform' | 'target'>): string {
+  return `vllm-rocm-action-${inputs.platform.replace(/\//g, '-')}${inputs.target ? `-${inputs.target}` : ''}`;
+}
+
+export async function resolveCache(inputs: BuildDockerInputs, buildx: Version): Promise<{ backend: CacheBackend; effective: string }> {
+  let type = inputs.cache;
+  if (type === 'gha' && !atLeast(buildx, MIN_BUILDX_GHA_V2)) {
+    core.warning(
+      `cache: gha needs buildx ${MIN_BUILDX_GHA_V2} or newer for GitHub's cache service v2; this runner has ${buildx.raw}. Falling back to cache: local.`,
+    );
+    type = 'local';
+  }
+  switch (type) {
+    case 'none':
+      return { backend: { type: 'none' }, effective: 'none' };
+    case 'gha':
+      // buildx reads ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN from the environment node actions get.
+      return { backend: { type: 'gha', scope: ghaScope(inputs), mode: inputs.cacheMode }, effective: 'gha' };
+    case 'registry':
+      return { backend: { type: 'registry', ref: inputs.cacheRef!, mode: inputs.cacheMode }, effective: 'registry' };
+    case 'local': {
+      const state = await restoreLocalCache(inputs.platform, inputs.file, inputs.context);
+      return { backend: { type: 'local', from: state.dir, to: state.newDir, mode: inputs.cacheMode }, effective: 'local' };
+    }
+  }
+}

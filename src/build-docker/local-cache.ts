@@ -1,0 +1,79 @@
+// `cache: local`: BuildKit's local cache directory kept in the Actions cache.
+// Main restores it (exact key, then the newest entry of the same platform and Dockerfile,
+// then of the same platform); buildx writes a fresh directory; post swaps it in and saves it.
+import * as core from '@actions/core';
+import { rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { restoreDirectory, saveDirectory } from '../action/cache.js';
+import { stageTempDir } from '../action/paths.js';
+import { hashContext, hashFile } from './context-hash.js';
+
+const STATE_KEY = 'local-cache';
+
+export interface LocalCacheState {
+  /** Path restored into and saved from: its string is part of the Actions cache version, so it never varies. */
+  dir: string;
+  /** Where buildx writes this run's cache. */
+  newDir: string;
+  key: string;
+  restoredKey?: string;
+}
+
+export function localCacheDirs(): { dir: string; newDir: string } {
+  const base = stageTempDir('build-docker');
+  return { dir: join(base, 'buildkit-cache'), newDir: join(base, 'buildkit-cache-new') };
+}
+
+export function cacheKeyPrefix(platform: string): string {
+  return `vllm-rocm-action-buildkit-${platform.replace(/\//g, '-')}-`;
+}
+
+export async function localCacheKey(platform: string, file: string, context: string): Promise<{ key: string; restoreKeys: string[] }> {
+  const prefix = cacheKeyPrefix(platform);
+  const dockerfile = (await hashFile(file)).slice(0, 16);
+  const contextHash = (await hashContext(context)).slice(0, 16);
+  return { key: `${prefix}${dockerfile}-${contextHash}`, restoreKeys: [`${prefix}${dockerfile}-`, prefix] };
+}
+
+export async function restoreLocalCache(platform: string, file: string, context: string): Promise<LocalCacheState> {
+  const { dir, newDir } = localCacheDirs();
+  await rm(newDir, { recursive: true, force: true });
+  const { key, restoreKeys } = await localCacheKey(platform, file, context);
+  const restoredKey = await restoreDirectory(dir, key, restoreKeys);
+  core.info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
+  const state: LocalCacheState = { dir, newDir, key, restoredKey };
+  core.saveState(STATE_KEY, JSON.stringify(state));
+  return state;
+}
+
+export function savedLocalCacheState(): LocalCacheState | undefined {
+  const text = core.getState(STATE_KEY);
+  return text ? (JSON.parse(text) as LocalCacheState) : undefined;
+}
+
+/** Post: save this run's cache unless the exact key was already restored; then clean up. */
+export async function saveLocalCache(state: LocalCacheState): Promise<void> {
+  try {
+    if (!(await exists(state.newDir))) {
+      core.info('No new BuildKit cache was written (the build did not finish); nothing to save.');
+      return;
+    }
+    if (state.restoredKey === state.key) {
+      core.info(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
+      return;
+    }
+    await rm(state.dir, { recursive: true, force: true });
+    await rename(state.newDir, state.dir);
+    if (await saveDirectory(state.dir, state.key)) core.info(`Saved BuildKit cache ${state.key}`);
+  } finally {
+    await rm(state.dir, { recursive: true, force: true });
+    await rm(state.newDir, { recursive: true, force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,78 @@
+// Runs docker/buildx. Output goes through BuildProgress so the job log stays readable
+// while the stage learns cache hits and the failing step.
+import * as exec from '@actions/exec';
+import { readFile } from 'node:fs/promises';
+import { BuildProgress } from './progress.js';
+import { atLeast, MIN_BUILDX, parseBuildxVersion, type Version } from './buildx-version.js';
+
+export class DockerUnavailableError extends Error {}
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function capture(command: string, args: string[], env?: Record<string, string>): Promise<CommandResult> {
+  let result: exec.ExecOutput;
+  try {
+    result = await exec.getExecOutput(command, args, { ignoreReturnCode: true, silent: true, env: env ? { ...processEnv(), ...env } : undefined });
+  } catch (error) {
+    // @actions/exec throws when the program is not on PATH.
+    throw new DockerUnavailableError(`${command} is not installed or not on PATH (${(error as Error).message})`);
+  }
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+}
+
+function processEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** The buildx version, or a clear error when docker or buildx is missing or too old. */
+export async function requireBuildx(minimum = MIN_BUILDX): Promise<Version> {
+  const result = await capture('docker', ['buildx', 'version']);
+  if (result.exitCode !== 0) {
+    throw new DockerUnavailableError(
+      `docker buildx is not available (\`docker buildx version\` exited ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}). Install the buildx plugin, ${minimum} or newer.`,
+    );
+  }
+  const version = parseBuildxVersion(result.stdout);
+  if (!version) throw new DockerUnavailableError(`cannot read the buildx version from: ${result.stdout.trim()}`);
+  if (!atLeast(version, minimum)) {
+    throw new DockerUnavailableError(`docker buildx ${version.raw} is too old: ${minimum} or newer is required.`);
+  }
+  return version;
+}
+
+export interface BuildRun {
+  exitCode: number;
+  seconds: number;
+  progress: BuildProgress;
+  metadata?: Record<string, unknown>;
+}
+
+export async function runBuildx(args: string[], metadataFile: string, env: Record<string, string>, log: (line: string) => void): Promise<BuildRun> {
+  const progress = new BuildProgress(log);
+  const started = process.hrtime.bigint();
+  let exitCode: number;
+  try {
+    exitCode = await exec.exec('docker', args, {
+      ignoreReturnCode: true,
+      silent: true,
+      env: { ...processEnv(), ...env },
+      listeners: {
+        stdout: (data: Buffer) => progress.feed(data.toString('utf8')),
+        stderr: (data: Buffer) => progress.feed(data.toString('utf8')),
+      },
+    });
+  } catch (error) {
+    throw new DockerUnavailableError(`docker is not installed or not on PATH (${(error as Error).message})`);
+  }
+  progress.end();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  let metadata: Record<string, unknown> | undefined;
+  if (exitCode === 0) {
+    metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
+  }
+  return { exitCode, seconds, progress, metadata };
+}

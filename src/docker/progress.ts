@@ -1,0 +1,230 @@
+// Reads `docker buildx build --progress rawjson` output: a stream of concatenated JSON objects
+// ({vertexes, statuses, logs, warnings}), as BuildKit's SolveStatus. It tracks each vertex
+// (step), counts cached Dockerfile steps, keeps each step's last log lines for error reports,
+// and renders a plain, readable log for the job output.
+
+export interface Step {
+  digest: string;
+  name: string;
+  started?: string;
+  completed?: string;
+  cached: boolean;
+  error?: string;
+  logTail: string[];
+}
+
+interface RawVertex {
+  digest: string;
+  name?: string;
+  started?: string;
+  completed?: string;
+  cached?: boolean;
+  error?: string;
+}
+
+interface RawLog {
+  vertex: string;
+  stream?: number;
+  data?: string;
+}
+
+interface RawStatus {
+  vertexes?: RawVertex[];
+  logs?: RawLog[];
+  warnings?: Array<{ vertex?: string; short?: string }>;
+}
+
+const LOG_TAIL_LINES = 30;
+// Dockerfile instructions are named "[2/5] RUN …" or "[stage 2/5] RUN …"; the rest is plumbing.
+const INSTRUCTION = /^\[(?:[^\]\s]+ )?\d+\/\d+\]/;
+
+export function isBuildStep(step: Pick<Step, 'name'>): boolean {
+  return INSTRUCTION.test(step.name);
+}
+
+/** Splits a character stream into top-level JSON object texts, across chunk boundaries. */
+export class JsonObjectSplitter {
+  private buffer = '';
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private outsideText = '';
+
+  push(chunk: string): string[] {
+    const objects: string[] = [];
+    let start = this.depth > 0 ? 0 : -1;
+    const base = this.buffer.length;
+    this.buffer += chunk;
+    for (let i = base; i < this.buffer.length; i++) {
+      const c = this.buffer.charCodeAt(i);
+      if (this.depth === 0) {
+        // Text between objects (buildx's closing "ERROR: …" lines) may hold quotes and brackets.
+        if (c === 0x7b) {
+          this.depth = 1;
+          start = i;
+        } else this.outsideText += this.buffer[i];
+        continue;
+      }
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 0x5c) this.escaped = true;
+        else if (c === 0x22) this.inString = false;
+        continue;
+      }
+      if (c === 0x22) this.inString = true;
+      else if (c === 0x7b) this.depth++;
+      else if (c === 0x7d && --this.depth === 0) {
+        objects.push(this.buffer.slice(start, i + 1));
+        start = -1;
+      }
+    }
+    this.buffer = this.depth > 0 && start >= 0 ? this.buffer.slice(start) : '';
+    return objects;
+  }
+
+  /** Takes the text seen outside any object since the last call. */
+  takeOutsideText(): string {
+    const text = this.outsideText;
+    this.outsideText = '';
+    return text;
+  }
+}
+
+export class BuildProgress {
+  private readonly splitter = new JsonObjectSplitter();
+  private readonly byDigest = new Map<string, Step>();
+  private readonly partialLine = new Map<string, string>();
+  private readonly numbers = new Map<string, number>();
+  private readonly render: (line: string) => void;
+  private trailing = '';
+  private renderedTrailing = 0;
+  readonly warnings: string[] = [];
+
+  constructor(render: (line: string) => void = () => {}) {
+    this.render = render;
+  }
+
+  /** Feeds raw stderr text; non-JSON text between objects is kept as trailing output. */
+  feed(chunk: string): void {
+    for (const text of this.splitter.push(chunk)) {
+      let status: RawStatus;
+      try {
+        status = JSON.parse(text) as RawStatus;
+      } catch {
+        continue;
+      }
+      this.apply(status);
+    }
+    const rest = this.splitter.takeOutsideText();
+    if (rest === '') return;
+    this.trailing += rest;
+    // Render only whole lines; the last piece may continue in the next chunk.
+    const lines = this.trailing.slice(this.renderedTrailing).split('\n');
+    lines.pop();
+    for (const line of lines) {
+      this.renderedTrailing += line.length + 1;
+      if (line.trim() !== '') this.render(line);
+    }
+  }
+
+  /** Renders a last unterminated line of trailing text, once the stream has ended. */
+  end(): void {
+    const last = this.trailing.slice(this.renderedTrailing);
+    this.renderedTrailing = this.trailing.length;
+    if (last.trim() !== '') this.render(last);
+  }
+
+  /** Every vertex, in the order first seen. */
+  get steps(): Step[] {
+    return [...this.byDigest.values()];
+  }
+
+  /** Dockerfile instructions only. */
+  get buildSteps(): Step[] {
+    return this.steps.filter(isBuildStep);
+  }
+
+  get cacheHit(): { cached: number; total: number } {
+    const steps = this.buildSteps;
+    return { cached: steps.filter((s) => s.cached).length, total: steps.length };
+  }
+
+  get failedStep(): Step | undefined {
+    return this.steps.find((s) => s.error !== undefined);
+  }
+
+  /** Plain text buildx printed outside the JSON stream (its final ERROR line, Dockerfile excerpt). */
+  get trailingText(): string {
+    return this.trailing;
+  }
+
+  private flushPartialLine(step: Step): void {
+    const partial = this.partialLine.get(step.digest);
+    if (partial) {
+      step.logTail.push(partial);
+      if (step.logTail.length > LOG_TAIL_LINES) step.logTail.shift();
+      this.render(`#${this.stepNumber(step.digest)} ${partial}`);
+    }
+    this.partialLine.delete(step.digest);
+  }
+
+  private stepNumber(digest: string): number {
+    let n = this.numbers.get(digest);
+    if (n === undefined) {
+      n = this.numbers.size + 1;
+      this.numbers.set(digest, n);
+    }
+    return n;
+  }
+
+  private apply(status: RawStatus): void {
+    for (const v of status.vertexes ?? []) {
+      let step = this.byDigest.get(v.digest);
+      if (!step) {
+        step = { digest: v.digest, name: v.name ?? v.digest, cached: false, logTail: [] };
+        this.byDigest.set(v.digest, step);
+      }
+      const n = this.stepNumber(v.digest);
+      if (v.name) step.name = v.name;
+      if (v.started && !step.started) {
+        step.started = v.started;
+        this.render(`#${n} ${step.name}`);
+      }
+      if (v.cached && !step.cached) {
+        step.cached = true;
+        this.render(`#${n} CACHED`);
+      }
+      if (v.error && step.error === undefined) {
+        step.error = v.error;
+        this.render(`#${n} ERROR: ${v.error}`);
+      }
+      if (v.completed && v.completed !== step.completed) {
+        step.completed = v.completed;
+        this.flushPartialLine(step);
+        if (!v.error && !step.cached) this.render(`#${n} DONE ${formatSeconds(step.started, step.completed)}`);
+      }
+    }
+    for (const log of status.logs ?? []) {
+      const step = this.byDigest.get(log.vertex);
+      if (!step || !log.data) continue;
+      const text = (this.partialLine.get(log.vertex) ?? '') + Buffer.from(log.data, 'base64').toString('utf8');
+      const parts = text.split('\n');
+      this.partialLine.set(log.vertex, parts.pop() ?? '');
+      const n = this.stepNumber(log.vertex);
+      for (const line of parts) {
+        step.logTail.push(line);
+        if (step.logTail.length > LOG_TAIL_LINES) step.logTail.shift();
+        this.render(`#${n} ${line}`);
+      }
+    }
+    for (const w of status.warnings ?? []) {
+      if (w.short) this.warnings.push(Buffer.from(w.short, 'base64').toString('utf8'));
+    }
+  }
+}
+
+function formatSeconds(started?: string, completed?: string): string {
+  if (!started || !completed) return '';
+  const ms = Date.parse(completed) - Date.parse(started);
+  return Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)}s` : '';
+}

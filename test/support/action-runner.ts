@@ -1,0 +1,246 @@
+// Runs a bundled stage (dist/<stage>/index.js) the way the GitHub runner runs a node24 action:
+// inputs from action.yml defaults and INPUT_<NAME> variables, the runner's directories and
+// file commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_PATH, GITHUB_STEP_SUMMARY,
+// including the `name<<DELIMITER` form), the post phase with STATE_* from main, exit codes,
+// workflow commands (::error::, ::warning::, ::add-mask::) read off stdout.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+interface ActionMetadata {
+  inputs?: Record<string, { default?: string; required?: boolean }>;
+  runs: { using: string; main: string; post?: string; 'post-if'?: string };
+}
+
+/** One job's runner directories. A new job wipes RUNNER_TEMP, as a fresh runner has none. */
+export interface RunnerJob {
+  root: string;
+  temp: string;
+  toolCache: string;
+  workspace: string;
+  home: string;
+  eventPath: string;
+  /** Env exported by earlier steps (GITHUB_ENV) and PATH additions (GITHUB_PATH). */
+  exportedEnv: Record<string, string>;
+  pathAdditions: string[];
+  env: Record<string, string>;
+}
+
+export function newRunnerJob(root: string, env: Record<string, string> = {}): RunnerJob {
+  const temp = join(root, '_temp');
+  rmSync(temp, { recursive: true, force: true });
+  const job: RunnerJob = {
+    root,
+    temp,
+    toolCache: join(root, '_tool'),
+    workspace: join(root, 'workspace'),
+    home: join(root, 'home'),
+    eventPath: join(temp, '_github_workflow', 'event.json'),
+    exportedEnv: {},
+    pathAdditions: [],
+    env,
+  };
+  for (const dir of [temp, job.toolCache, job.workspace, job.home, dirname(job.eventPath)]) mkdirSync(dir, { recursive: true });
+  writeFileSync(job.eventPath, JSON.stringify({ repository: { full_name: 'example/vllm-rocm' } }));
+  return job;
+}
+
+export interface StepResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  summary: string;
+  errors: string[];
+  warnings: string[];
+  masks: string[];
+  /** Masked values that appeared in the output before the ::add-mask:: that hides them. */
+  leakedSecrets: string[];
+}
+
+export function inputEnvName(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+
+export function readActionMetadata(stage: string): ActionMetadata {
+  const file = stage === '.' ? join(REPO_ROOT, 'action.yml') : join(REPO_ROOT, 'actions', stage, 'action.yml');
+  return parseYaml(readFileSync(file, 'utf8')) as ActionMetadata;
+}
+
+/** Runs the main phase (phase 'post' needs the main result's state). */
+export async function runStep(
+  stage: string,
+  job: RunnerJob,
+  opts: { inputs?: Record<string, string>; phase?: 'main' | 'post'; state?: Record<string, string>; env?: Record<string, string> } = {},
+): Promise<StepResult> {
+  const meta = readActionMetadata(stage);
+  if (meta.runs.using !== 'node24') throw new Error(`${stage}: runs.using is ${meta.runs.using}, expected node24`);
+  const phase = opts.phase ?? 'main';
+  const script = phase === 'main' ? meta.runs.main : meta.runs.post;
+  if (!script) throw new Error(`${stage} has no ${phase} script`);
+  const actionDir = stage === '.' ? REPO_ROOT : join(REPO_ROOT, 'actions', stage);
+  const entry = resolve(actionDir, script);
+
+  const env: Record<string, string> = {
+    PATH: [...job.pathAdditions, process.env.PATH ?? ''].join(':'),
+    HOME: job.home,
+    LANG: 'C.UTF-8',
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: job.workspace,
+    GITHUB_EVENT_PATH: job.eventPath,
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_REPOSITORY: 'example/vllm-rocm',
+    GITHUB_REPOSITORY_OWNER: 'example',
+    GITHUB_SHA: '0000000000000000000000000000000000000000',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_RUN_ID: '1',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_JOB: 'build',
+    GITHUB_ACTION: 'step',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: 'https://api.github.com',
+    GITHUB_ACTION_PATH: actionDir,
+    RUNNER_TEMP: job.temp,
+    RUNNER_TOOL_CACHE: job.toolCache,
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    RUNNER_NAME: 'test-runner',
+    RUNNER_ENVIRONMENT: 'self-hosted',
+    ...job.env,
+    ...job.exportedEnv,
+    ...opts.env,
+  };
+  for (const [name, spec] of Object.entries(meta.inputs ?? {})) {
+    const value = opts.inputs?.[name] ?? spec.default ?? '';
+    env[inputEnvName(name)] = evaluateDefault(value, env);
+  }
+  for (const name of Object.keys(opts.inputs ?? {})) {
+    if (!(name in (meta.inputs ?? {}))) throw new Error(`${stage} has no input '${name}' (the runner would warn: Unexpected input)`);
+  }
+  for (const [key, value] of Object.entries(opts.state ?? {})) env[`STATE_${key}`] = value;
+
+  const commandDir = join(job.temp, '_runner_file_commands');
+  mkdirSync(commandDir, { recursive: true });
+  const files = Object.fromEntries(
+    ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY'].map((name) => {
+      const file = join(commandDir, `${name.toLowerCase()}_${randomUUID()}`);
+      writeFileSync(file, '');
+      return [name, file];
+    }),
+  ) as Record<string, string>;
+  Object.assign(env, files);
+
+  const { exitCode, stdout, stderr } = await spawnNode(entry, env, job.workspace);
+
+  const exported = parseKeyValueFile(readFileSync(files.GITHUB_ENV!, 'utf8'));
+  Object.assign(job.exportedEnv, exported);
+  job.pathAdditions.unshift(...readFileSync(files.GITHUB_PATH!, 'utf8').split('\n').filter(Boolean).reverse());
+  const commands = parseWorkflowCommands(stdout);
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseKeyValueFile(readFileSync(files.GITHUB_OUTPUT!, 'utf8')),
+    state: parseKeyValueFile(readFileSync(files.GITHUB_STATE!, 'utf8')),
+    summary: readFileSync(files.GITHUB_STEP_SUMMARY!, 'utf8'),
+    ...commands,
+  };
+}
+
+/** Main, then post with main's state, as the runner does for a node action with a post script. */
+export async function runStepWithPost(
+  stage: string,
+  job: RunnerJob,
+  opts: { inputs?: Record<string, string>; env?: Record<string, string> } = {},
+): Promise<{ main: StepResult; post: StepResult }> {
+  const main = await runStep(stage, job, opts);
+  const post = await runStep(stage, job, { ...opts, phase: 'post', state: main.state });
+  return { main, post };
+}
+
+function evaluateDefault(value: string, env: Record<string, string>): string {
+  return value.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expr: string) => {
+    if (expr === 'github.token') return env.GITHUB_TOKEN ?? '';
+    if (expr === 'runner.temp') return env.RUNNER_TEMP ?? '';
+    if (expr === 'github.workspace') return env.GITHUB_WORKSPACE ?? '';
+    throw new Error(`the harness cannot evaluate the default expression \${{ ${expr} }}`);
+  });
+}
+
+/** Parses a GITHUB_OUTPUT-style file: `name=value` lines and `name<<DELIM` … `DELIM` blocks. */
+export function parseKeyValueFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delimiter] = heredoc;
+      const body: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) body.push(lines[i]!);
+      if (i >= lines.length) throw new Error(`unterminated ${name}<<${delimiter} block`);
+      out[name!] = body.join('\n');
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`malformed file-command line: ${line}`);
+    out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+function unescapeData(value: string): string {
+  return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+}
+
+export function parseWorkflowCommands(stdout: string): Pick<StepResult, 'errors' | 'warnings' | 'masks' | 'leakedSecrets'> {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const masks: string[] = [];
+  const leaked = new Set<string>();
+  const seen: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
+    if (command?.[1] === 'add-mask') {
+      const secret = unescapeData(command[2]!);
+      if (secret && seen.some((earlier) => earlier.includes(secret))) leaked.add(secret);
+      masks.push(secret);
+      continue;
+    }
+    for (const secret of masks) if (secret && line.includes(secret)) leaked.add(secret);
+    seen.push(line);
+    if (command?.[1] === 'error') errors.push(unescapeData(command[2]!));
+    if (command?.[1] === 'warning') warnings.push(unescapeData(command[2]!));
+  }
+  return { errors, warnings, masks, leakedSecrets: [...leaked] };
+}
+
+function spawnNode(entry: string, env: Record<string, string>, cwd: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  if (!existsSync(entry)) throw new Error(`${entry} does not exist: run npm run build`);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(node24(), [entry], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolvePromise({ exitCode: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+  });
+}
+
+/** The runner's Node: node24 actions run on Node 24. */
+export function node24(): string {
+  if (process.versions.node.startsWith('24.')) return process.execPath;
+  if (existsSync('/usr/local/bin/node24')) return '/usr/local/bin/node24';
+  throw new Error('Node 24 is required to run node24 actions (scripts/setup-toolchain.sh installs it)');
+}
