@@ -8,6 +8,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stages = readdirSync(join(root, 'actions'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, 'src', d.name, 'index.ts')))
   .map((d) => d.name);
+// The root action.yml runs the whole pipeline.
+stages.push('pipeline');
 if (stages.length === 0) throw new Error('no stages found under actions/ with a src/<stage>/index.ts');
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });

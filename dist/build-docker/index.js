@@ -42079,14 +42079,15 @@ function cacheToArgs(cache) {
     }
 }
 /** rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical. */
-function outputArg(output) {
+function outputArg(output, rewriteTimestamp = true) {
+    const rewrite = rewriteTimestamp ? ',rewrite-timestamp=true' : '';
     switch (output.type) {
         case 'oci':
-            return `type=oci,dest=${output.dest},rewrite-timestamp=true`;
+            return `type=oci,dest=${output.dest}${rewrite}`;
         case 'docker':
-            return 'type=docker,rewrite-timestamp=true';
+            return `type=docker${rewrite}`;
         case 'registry':
-            return 'type=image,push=true,rewrite-timestamp=true';
+            return `type=image,push=true${rewrite}`;
     }
 }
 function buildxBuildArgs(spec) {
@@ -42114,7 +42115,7 @@ function buildxBuildArgs(spec) {
     // Attestations carry build times and invocation details: they change the digest every run.
     args.push(`--provenance=${spec.provenance}`);
     args.push(`--sbom=${spec.sbom}`);
-    args.push('--output', outputArg(spec.output));
+    args.push('--output', outputArg(spec.output, spec.rewriteTimestamp));
     args.push('--metadata-file', spec.metadataFile);
     args.push(spec.context);
     return args;
@@ -42137,13 +42138,24 @@ class JsonObjectSplitter {
     depth = 0;
     inString = false;
     escaped = false;
-    start = -1;
+    outsideText = '';
     push(chunk) {
         const objects = [];
+        let start = this.depth > 0 ? 0 : -1;
         const base = this.buffer.length;
         this.buffer += chunk;
         for (let i = base; i < this.buffer.length; i++) {
             const c = this.buffer.charCodeAt(i);
+            if (this.depth === 0) {
+                // Text between objects (buildx's closing "ERROR: …" lines) may hold quotes and brackets.
+                if (c === 0x7b) {
+                    this.depth = 1;
+                    start = i;
+                }
+                else
+                    this.outsideText += this.buffer[i];
+                continue;
+            }
             if (this.inString) {
                 if (this.escaped)
                     this.escaped = false;
@@ -42155,28 +42167,21 @@ class JsonObjectSplitter {
             }
             if (c === 0x22)
                 this.inString = true;
-            else if (c === 0x7b) {
-                if (this.depth++ === 0)
-                    this.start = i;
-            }
-            else if (c === 0x7d && this.depth > 0) {
-                if (--this.depth === 0) {
-                    objects.push(this.buffer.slice(this.start, i + 1));
-                    this.start = -1;
-                }
+            else if (c === 0x7b)
+                this.depth++;
+            else if (c === 0x7d && --this.depth === 0) {
+                objects.push(this.buffer.slice(start, i + 1));
+                start = -1;
             }
         }
-        if (this.depth === 0)
-            this.buffer = '';
-        else if (this.start > 0) {
-            this.buffer = this.buffer.slice(this.start);
-            this.start = 0;
-        }
+        this.buffer = this.depth > 0 && start >= 0 ? this.buffer.slice(start) : '';
         return objects;
     }
-    /** Text outside any object (buildx prints plain "ERROR: …" lines after the JSON on failure). */
-    get pending() {
-        return this.depth === 0 ? this.buffer : '';
+    /** Takes the text seen outside any object since the last call. */
+    takeOutsideText() {
+        const text = this.outsideText;
+        this.outsideText = '';
+        return text;
     }
 }
 class BuildProgress {
@@ -42186,6 +42191,7 @@ class BuildProgress {
     numbers = new Map();
     render;
     trailing = '';
+    renderedTrailing = 0;
     warnings = [];
     constructor(render = () => { }) {
         this.render = render;
@@ -42202,13 +42208,25 @@ class BuildProgress {
             }
             this.apply(status);
         }
-        const rest = this.splitter.pending;
-        if (rest.trim() !== '') {
-            this.trailing += rest;
-            for (const line of rest.split('\n'))
-                if (line.trim() !== '')
-                    this.render(line);
+        const rest = this.splitter.takeOutsideText();
+        if (rest === '')
+            return;
+        this.trailing += rest;
+        // Render only whole lines; the last piece may continue in the next chunk.
+        const lines = this.trailing.slice(this.renderedTrailing).split('\n');
+        lines.pop();
+        for (const line of lines) {
+            this.renderedTrailing += line.length + 1;
+            if (line.trim() !== '')
+                this.render(line);
         }
+    }
+    /** Renders a last unterminated line of trailing text, once the stream has ended. */
+    end() {
+        const last = this.trailing.slice(this.renderedTrailing);
+        this.renderedTrailing = this.trailing.length;
+        if (last.trim() !== '')
+            this.render(last);
     }
     /** Every vertex, in the order first seen. */
     get steps() {
@@ -42272,8 +42290,9 @@ class BuildProgress {
             if (v.completed && v.completed !== step.completed) {
                 step.completed = v.completed;
                 this.flushPartialLine(step);
-                if (!v.error && !step.cached)
+                if (!v.error && !step.cached && !step.done)
                     this.render(`#${n} DONE ${formatSeconds(step.started, step.completed)}`);
+                step.done = true;
             }
         }
         for (const log of status.logs ?? []) {
@@ -42393,12 +42412,27 @@ async function runBuildx(args, metadataFile, env, log) {
     catch (error) {
         throw new DockerUnavailableError(`docker is not installed or not on PATH (${error.message})`);
     }
+    progress.end();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     let metadata;
     if (exitCode === 0) {
         metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8'));
     }
     return { exitCode, seconds, progress, metadata };
+}
+/** The driver of a buildx builder (docker, docker-container, remote, kubernetes), from `docker buildx inspect`. */
+function parseBuilderDriver(inspectOutput) {
+    return /^Driver:\s+(\S+)/m.exec(inspectOutput)?.[1];
+}
+async function builderDriver(builder) {
+    const result = await capture('docker', ['buildx', 'inspect', ...(builder ? [builder] : [])]);
+    if (result.exitCode !== 0) {
+        throw new DockerUnavailableError(`buildx builder ${builder ? `'${builder}' ` : ''}is not usable: ${result.stderr.trim()}`);
+    }
+    const driver = parseBuilderDriver(result.stdout);
+    if (!driver)
+        throw new DockerUnavailableError(`cannot read the builder driver from \`docker buildx inspect\`: ${result.stdout.trim()}`);
+    return driver;
 }
 
 ;// CONCATENATED MODULE: ./lib/src/git/commit-time.js
@@ -42741,7 +42775,6 @@ async function readOciArchive(path, platform) {
 
 
 
-/** Checks what can be checked before building: the context, the Dockerfile and buildx. */
 async function preflight(inputs) {
     if (!(await build_isDirectory(inputs.context)))
         throw new InputError('context', `${inputs.context} is not a directory`);
@@ -42749,8 +42782,22 @@ async function preflight(inputs) {
         throw new InputError('file', `no Dockerfile at ${inputs.file} (set 'file' to the Dockerfile's path, or 'context' to the directory that holds it)`);
     }
     const buildx = await requireBuildx();
+    let driver;
+    try {
+        driver = await builderDriver(inputs.builder);
+    }
+    catch (error) {
+        if (inputs.builder)
+            throw new InputError('builder', `no usable buildx builder named '${inputs.builder}' (\`docker buildx ls\` lists them): ${errorMessage(error)}`);
+        throw error;
+    }
+    // Moby's own image exporter always unpacks, and BuildKit refuses rewrite-timestamp with unpack.
+    const rewriteTimestamp = inputs.output === 'oci' || driver !== 'docker';
+    if (!rewriteTimestamp) {
+        warning(`output: ${inputs.output} on a builder with the docker driver cannot rewrite layer timestamps, so files created during the build keep their build-time mtimes and rebuilds may give another digest. For reproducible digests use output: oci, or a docker-container builder (builder input).`);
+    }
     const sourceDateEpoch = inputs.sourceDateEpoch ?? (await headCommitTime(inputs.context)) ?? 0;
-    return { buildx, sourceDateEpoch };
+    return { buildx, driver, sourceDateEpoch, rewriteTimestamp };
 }
 async function buildImage(inputs, plan) {
     // The archive is written beside its final name and renamed only after a good build.
@@ -42778,6 +42825,7 @@ async function buildImage(inputs, plan) {
         noCache: plan.noCache,
         provenance: inputs.provenance,
         sbom: inputs.sbom,
+        rewriteTimestamp: plan.rewriteTimestamp,
     });
     info(`docker ${args.join(' ')}`);
     const run = await runBuildx(args, plan.metadataFile, { SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) }, (line) => info(line));
@@ -99604,6 +99652,7 @@ async function hashContext(dir) {
 
 
 
+
 const STATE_KEY = 'local-cache';
 function localCacheDirs() {
     const base = stageTempDir('build-docker');
@@ -99612,16 +99661,21 @@ function localCacheDirs() {
 function cacheKeyPrefix(platform) {
     return `vllm-rocm-action-buildkit-${platform.replace(/\//g, '-')}-`;
 }
-async function localCacheKey(platform, file, context) {
-    const prefix = cacheKeyPrefix(platform);
-    const dockerfile = (await hashFile(file)).slice(0, 16);
-    const contextHash = (await hashContext(context)).slice(0, 16);
-    return { key: `${prefix}${dockerfile}-${contextHash}`, restoreKeys: [`${prefix}${dockerfile}-`, prefix] };
+/** Exact key: platform, Dockerfile, and the context with the build arguments and target. */
+async function localCacheKey(inputs) {
+    const prefix = cacheKeyPrefix(inputs.platform);
+    const dockerfile = (await hashFile(inputs.file)).slice(0, 16);
+    const build = (0,external_node_crypto_.createHash)('sha256')
+        .update(await hashContext(inputs.context))
+        .update(JSON.stringify([inputs.buildArgs, inputs.target ?? '']))
+        .digest('hex')
+        .slice(0, 16);
+    return { key: `${prefix}${dockerfile}-${build}`, restoreKeys: [`${prefix}${dockerfile}-`, prefix] };
 }
-async function restoreLocalCache(platform, file, context) {
+async function restoreLocalCache(inputs) {
     const { dir, newDir } = localCacheDirs();
     await (0,promises_namespaceObject.rm)(newDir, { recursive: true, force: true });
-    const { key, restoreKeys } = await localCacheKey(platform, file, context);
+    const { key, restoreKeys } = await localCacheKey(inputs);
     const restoredKey = await restoreDirectory(dir, key, restoreKeys);
     info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
     const state = { dir, newDir, key, restoredKey };
@@ -99680,7 +99734,7 @@ async function resolveCache(inputs, buildx) {
         case 'registry':
             return { backend: { type: 'registry', ref: inputs.cacheRef, mode: inputs.cacheMode }, effective: 'registry' };
         case 'local': {
-            const state = await restoreLocalCache(inputs.platform, inputs.file, inputs.context);
+            const state = await restoreLocalCache(inputs);
             return { backend: { type: 'local', from: state.dir, to: state.newDir, mode: inputs.cacheMode }, effective: 'local' };
         }
     }
@@ -99780,14 +99834,15 @@ async function writeSummary(rows) {
 
 async function main() {
     const inputs = parseBuildDockerInputs(actionInputs, workspaceDir());
-    const { buildx, sourceDateEpoch } = await preflight(inputs);
-    info(`buildx ${buildx.raw}; SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
+    const { buildx, driver, sourceDateEpoch, rewriteTimestamp } = await preflight(inputs);
+    info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
     const cache = await resolveCache(inputs, buildx);
     const dir = stageTempDir('build-docker');
     const image = await buildImage(inputs, {
         cache: cache.backend,
         output: inputs.output === 'oci' ? { type: 'oci', dest: (0,external_node_path_namespaceObject.join)(dir, 'image.oci.tar') } : { type: inputs.output },
         sourceDateEpoch,
+        rewriteTimestamp,
         metadataFile: (0,external_node_path_namespaceObject.join)(dir, 'metadata.json'),
     });
     setOutput('digest', image.digest);

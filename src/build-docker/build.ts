@@ -4,9 +4,9 @@ import * as core from '@actions/core';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../action/inputs.js';
-import { StageFailure } from '../action/stage.js';
+import { errorMessage, StageFailure } from '../action/stage.js';
 import { buildxBuildArgs, type CacheBackend, type ImageOutput } from '../docker/buildx-args.js';
-import { capture, requireBuildx, runBuildx } from '../docker/buildx.js';
+import { builderDriver, capture, requireBuildx, runBuildx } from '../docker/buildx.js';
 import type { Version } from '../docker/buildx-version.js';
 import { headCommitTime } from '../git/commit-time.js';
 import { readOciArchive } from '../oci/archive.js';
@@ -17,6 +17,7 @@ export interface BuildPlan {
   cache: CacheBackend;
   output: ImageOutput;
   sourceDateEpoch: number;
+  rewriteTimestamp: boolean;
   metadataFile: string;
   noCache?: boolean;
 }
@@ -32,14 +33,36 @@ export interface BuiltImage {
 }
 
 /** Checks what can be checked before building: the context, the Dockerfile and buildx. */
-export async function preflight(inputs: BuildDockerInputs): Promise<{ buildx: Version; sourceDateEpoch: number }> {
+export interface Preflight {
+  buildx: Version;
+  driver: string;
+  sourceDateEpoch: number;
+  /** False where the builder cannot clamp layer mtimes for this output: rebuilds may then differ. */
+  rewriteTimestamp: boolean;
+}
+
+export async function preflight(inputs: BuildDockerInputs): Promise<Preflight> {
   if (!(await isDirectory(inputs.context))) throw new InputError('context', `${inputs.context} is not a directory`);
   if (!(await isFile(inputs.file))) {
     throw new InputError('file', `no Dockerfile at ${inputs.file} (set 'file' to the Dockerfile's path, or 'context' to the directory that holds it)`);
   }
   const buildx = await requireBuildx();
+  let driver: string;
+  try {
+    driver = await builderDriver(inputs.builder);
+  } catch (error) {
+    if (inputs.builder) throw new InputError('builder', `no usable buildx builder named '${inputs.builder}' (\`docker buildx ls\` lists them): ${errorMessage(error)}`);
+    throw error;
+  }
+  // Moby's own image exporter always unpacks, and BuildKit refuses rewrite-timestamp with unpack.
+  const rewriteTimestamp = inputs.output === 'oci' || driver !== 'docker';
+  if (!rewriteTimestamp) {
+    core.warning(
+      `output: ${inputs.output} on a builder with the docker driver cannot rewrite layer timestamps, so files created during the build keep their build-time mtimes and rebuilds may give another digest. For reproducible digests use output: oci, or a docker-container builder (builder input).`,
+    );
+  }
   const sourceDateEpoch = inputs.sourceDateEpoch ?? (await headCommitTime(inputs.context)) ?? 0;
-  return { buildx, sourceDateEpoch };
+  return { buildx, driver, sourceDateEpoch, rewriteTimestamp };
 }
 
 export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Promise<BuiltImage> {
@@ -69,6 +92,7 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     noCache: plan.noCache,
     provenance: inputs.provenance,
     sbom: inputs.sbom,
+    rewriteTimestamp: plan.rewriteTimestamp,
   });
   core.info(`docker ${args.join(' ')}`);
   const run = await runBuildx(args, plan.metadataFile, { SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) }, (line) => core.info(line));

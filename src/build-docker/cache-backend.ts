@@ -26,7 +26,7 @@ export async function resolveCache(inputs: BuildDockerInputs, buildx: Version): 
     case 'registry':
       return { backend: { type: 'registry', ref: inputs.cacheRef!, mode: inputs.cacheMode }, effective: 'registry' };
     case 'local': {
-      const state = await restoreLocalCache(inputs.platform, inputs.file, inputs.context);
+      const state = await restoreLocalCache(inputs);
       return { backend: { type: 'local', from: state.dir, to: state.newDir, mode: inputs.cacheMode }, effective: 'local' };
     }
   }

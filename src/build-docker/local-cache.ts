@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { restoreDirectory, saveDirectory } from '../action/cache.js';
 import { stageTempDir } from '../action/paths.js';
 import { hashContext, hashFile } from './context-hash.js';
+import type { BuildDockerInputs } from './inputs.js';
+import { createHash } from 'node:crypto';
 
 const STATE_KEY = 'local-cache';
 
@@ -28,17 +30,24 @@ export function cacheKeyPrefix(platform: string): string {
   return `vllm-rocm-action-buildkit-${platform.replace(/\//g, '-')}-`;
 }
 
-export async function localCacheKey(platform: string, file: string, context: string): Promise<{ key: string; restoreKeys: string[] }> {
-  const prefix = cacheKeyPrefix(platform);
-  const dockerfile = (await hashFile(file)).slice(0, 16);
-  const contextHash = (await hashContext(context)).slice(0, 16);
-  return { key: `${prefix}${dockerfile}-${contextHash}`, restoreKeys: [`${prefix}${dockerfile}-`, prefix] };
+/** Exact key: platform, Dockerfile, and the context with the build arguments and target. */
+export async function localCacheKey(inputs: CacheKeyInputs): Promise<{ key: string; restoreKeys: string[] }> {
+  const prefix = cacheKeyPrefix(inputs.platform);
+  const dockerfile = (await hashFile(inputs.file)).slice(0, 16);
+  const build = createHash('sha256')
+    .update(await hashContext(inputs.context))
+    .update(JSON.stringify([inputs.buildArgs, inputs.target ?? '']))
+    .digest('hex')
+    .slice(0, 16);
+  return { key: `${prefix}${dockerfile}-${build}`, restoreKeys: [`${prefix}${dockerfile}-`, prefix] };
 }
 
-export async function restoreLocalCache(platform: string, file: string, context: string): Promise<LocalCacheState> {
+export type CacheKeyInputs = Pick<BuildDockerInputs, 'platform' | 'file' | 'context' | 'buildArgs' | 'target'>;
+
+export async function restoreLocalCache(inputs: CacheKeyInputs): Promise<LocalCacheState> {
   const { dir, newDir } = localCacheDirs();
   await rm(newDir, { recursive: true, force: true });
-  const { key, restoreKeys } = await localCacheKey(platform, file, context);
+  const { key, restoreKeys } = await localCacheKey(inputs);
   const restoredKey = await restoreDirectory(dir, key, restoreKeys);
   core.info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
   const state: LocalCacheState = { dir, newDir, key, restoredKey };

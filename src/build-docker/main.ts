@@ -10,8 +10,8 @@ import { summaryRows, writeSummary } from './summary.js';
 
 export async function main(): Promise<void> {
   const inputs = parseBuildDockerInputs(actionInputs, workspaceDir());
-  const { buildx, sourceDateEpoch } = await preflight(inputs);
-  core.info(`buildx ${buildx.raw}; SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
+  const { buildx, driver, sourceDateEpoch, rewriteTimestamp } = await preflight(inputs);
+  core.info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
   const cache = await resolveCache(inputs, buildx);
 
   const dir = stageTempDir('build-docker');
@@ -19,6 +19,7 @@ export async function main(): Promise<void> {
     cache: cache.backend,
     output: inputs.output === 'oci' ? { type: 'oci', dest: join(dir, 'image.oci.tar') } : { type: inputs.output },
     sourceDateEpoch,
+    rewriteTimestamp,
     metadataFile: join(dir, 'metadata.json'),
   });
 

@@ -29,6 +29,8 @@ export interface BuildxBuildSpec {
   noCache?: boolean;
   provenance: boolean;
   sbom: boolean;
+  /** Clamp layer mtimes to SOURCE_DATE_EPOCH. The docker driver's image exporter refuses it (it always unpacks). */
+  rewriteTimestamp: boolean;
 }
 
 export function cacheFromArgs(cache: CacheBackend): string[] {
@@ -59,14 +61,15 @@ export function cacheToArgs(cache: CacheBackend): string[] {
 }
 
 /** rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical. */
-export function outputArg(output: ImageOutput): string {
+export function outputArg(output: ImageOutput, rewriteTimestamp = true): string {
+  const rewrite = rewriteTimestamp ? ',rewrite-timestamp=true' : '';
   switch (output.type) {
     case 'oci':
-      return `type=oci,dest=${output.dest},rewrite-timestamp=true`;
+      return `type=oci,dest=${output.dest}${rewrite}`;
     case 'docker':
-      return 'type=docker,rewrite-timestamp=true';
+      return `type=docker${rewrite}`;
     case 'registry':
-      return 'type=image,push=true,rewrite-timestamp=true';
+      return `type=image,push=true${rewrite}`;
   }
 }
 
@@ -87,7 +90,7 @@ export function buildxBuildArgs(spec: BuildxBuildSpec): string[] {
   // Attestations carry build times and invocation details: they change the digest every run.
   args.push(`--provenance=${spec.provenance}`);
   args.push(`--sbom=${spec.sbom}`);
-  args.push('--output', outputArg(spec.output));
+  args.push('--output', outputArg(spec.output, spec.rewriteTimestamp));
   args.push('--metadata-file', spec.metadataFile);
   args.push(spec.context);
   return args;

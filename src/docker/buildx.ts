@@ -76,3 +76,18 @@ export async function runBuildx(args: string[], metadataFile: string, env: Recor
   }
   return { exitCode, seconds, progress, metadata };
 }
+
+/** The driver of a buildx builder (docker, docker-container, remote, kubernetes), from `docker buildx inspect`. */
+export function parseBuilderDriver(inspectOutput: string): string | undefined {
+  return /^Driver:\s+(\S+)/m.exec(inspectOutput)?.[1];
+}
+
+export async function builderDriver(builder?: string): Promise<string> {
+  const result = await capture('docker', ['buildx', 'inspect', ...(builder ? [builder] : [])]);
+  if (result.exitCode !== 0) {
+    throw new DockerUnavailableError(`buildx builder ${builder ? `'${builder}' ` : ''}is not usable: ${result.stderr.trim()}`);
+  }
+  const driver = parseBuilderDriver(result.stdout);
+  if (!driver) throw new DockerUnavailableError(`cannot read the builder driver from \`docker buildx inspect\`: ${result.stdout.trim()}`);
+  return driver;
+}

@@ -11,6 +11,7 @@ export interface Step {
   cached: boolean;
   error?: string;
   logTail: string[];
+  done?: boolean;
 }
 
 interface RawVertex {
@@ -201,7 +202,8 @@ export class BuildProgress {
       if (v.completed && v.completed !== step.completed) {
         step.completed = v.completed;
         this.flushPartialLine(step);
-        if (!v.error && !step.cached) this.render(`#${n} DONE ${formatSeconds(step.started, step.completed)}`);
+        if (!v.error && !step.cached && !step.done) this.render(`#${n} DONE ${formatSeconds(step.started, step.completed)}`);
+        step.done = true;
       }
     }
     for (const log of status.logs ?? []) {

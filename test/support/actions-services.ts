@@ -172,21 +172,25 @@ async function startAzurite(location: string): Promise<{ child: ChildProcess; ur
       child.kill('SIGKILL');
       reject(new Error(`Azurite blob service did not start: ${err.message}\n${output}`));
     };
-    child.once('error', fail);
-    child.once('exit', (code, signal) => fail(new Error(`exited early (code ${code}, signal ${signal})`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const onExit = (code: number | null, signal: string | null): void =>
+      fail(new Error(`exited early (code ${code}, signal ${signal})`));
+    const onStdout = (chunk: Buffer): void => {
       collect(chunk);
       const m = /successfully listens on (http:\/\/[^\s]+)/.exec(output);
       if (m) {
         clearTimeout(timer);
-        child.removeAllListeners('exit');
-        child.removeAllListeners('error');
+        child.off('exit', onExit);
+        child.off('error', fail);
+        child.stdout?.off('data', onStdout);
+        // Keep draining its output so a chatty Azurite can never block on a full pipe.
+        child.stdout?.on('data', collect);
         resolve(m[1].replace(/\/$/, ''));
       }
-    });
+    };
+    child.once('error', fail);
+    child.once('exit', onExit);
+    child.stdout?.on('data', onStdout);
   });
-  // Keep draining its output so a chatty Azurite can never block on a full pipe.
-  child.stdout?.on('data', collect);
   child.once('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL') {
       console.error(`actions-services: Azurite exited unexpectedly (code ${code}, signal ${signal})\n${output}`);

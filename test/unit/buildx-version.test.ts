@@ -27,3 +27,9 @@ test('version comparison across major and minor', () => {
   assert.ok(atLeast(v, '0.99.99'));
   assert.ok(!atLeast(v, '1.10.0'));
 });
+
+test('reads the builder driver from `docker buildx inspect` (captured)', async () => {
+  const { parseBuilderDriver } = await import('../../src/docker/buildx.js');
+  assert.equal(parseBuilderDriver(readFileSync(fixture('buildx/inspect-default.txt'), 'utf8')), 'docker');
+  assert.equal(parseBuilderDriver('Name: x\n'), undefined);
+});

@@ -1,0 +1,213 @@
+// build-docker, run from dist/ as the runner runs it, against the real dockerd + buildx,
+// the loopback registry and the Actions cache stand-in.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
+import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
+import { layDockerFixture } from '../support/workspace.js';
+import { pruneBuildCache, REGISTRY, requireRegistry, requireTools, sh } from '../support/tools.js';
+
+let services: ActionsServices;
+const root = mkdtempSync(join(tmpdir(), 'build-docker-'));
+let jobCount = 0;
+
+function freshJob(withServices = services): RunnerJob {
+  // Same RUNNER_TEMP path every job, as on hosted runners: the Actions cache version includes the path.
+  return newRunnerJob(join(root, 'runner'), { ...withServices.jobEnv('run-1', `job-${++jobCount}`), GITHUB_TOKEN: 'ghs_testtoken000000000000000000000000' });
+}
+
+function assertClean(result: StepResult): void {
+  assert.deepEqual(result.leakedSecrets, [], 'a secret was printed before it was masked');
+}
+
+function ok(result: StepResult): StepResult {
+  assert.equal(result.exitCode, 0, `step failed:\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-2000)}`);
+  assert.deepEqual(result.errors, []);
+  assertClean(result);
+  return result;
+}
+
+before(async () => {
+  requireTools('docker', 'skopeo', 'git', 'tar');
+  sh('docker', ['buildx', 'version']);
+  await requireRegistry();
+  services = await startActionsServices();
+});
+
+after(async () => {
+  await services?.stop();
+});
+
+describe('reproducible build, output oci', () => {
+  test('two --no-cache-equivalent runs give the same digest, equal to buildx --metadata-file and to the archive index', async () => {
+    const digests: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      pruneBuildCache();
+      const job = freshJob();
+      layDockerFixture(job, 'reproducible');
+      const { main, post } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none', 'source-date-epoch': '1700000000' } });
+      ok(main);
+      assert.equal(post.exitCode, 0);
+      const out = main.outputs;
+      assert.match(out.digest!, /^sha256:[0-9a-f]{64}$/);
+      assert.match(out['config-digest']!, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(out['cache-hit'], '0/4');
+      assert.ok(Number(out['build-seconds']) >= 2, 'the fixture sleeps 2 s when not cached');
+      const archive = out['image-archive']!;
+      assert.ok(existsSync(archive), 'image-archive exists');
+      assert.ok(!existsSync(`${archive}.partial`));
+      // The manifest index.json points to, and skopeo's view of it, are the digest output.
+      const index = JSON.parse(sh('tar', ['-xOf', archive, 'index.json'])) as { manifests: Array<{ digest: string }> };
+      assert.equal(index.manifests[0]!.digest, out.digest);
+      const raw = sh('skopeo', ['inspect', '--raw', `oci-archive:${archive}`]);
+      assert.equal(`sha256:${sha256(raw)}`, out.digest);
+      const manifest = JSON.parse(raw) as { config: { size: number; digest: string }; layers: Array<{ size: number }> };
+      assert.equal(manifest.config.digest, out['config-digest']);
+      assert.equal(Number(out['size-bytes']), Buffer.byteLength(raw) + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0));
+      assert.equal((JSON.parse(out.metadata!) as Record<string, string>)['containerimage.digest'], out.digest);
+      assert.match(main.summary, /\| Digest \| `sha256:[0-9a-f]{64}` \|/);
+      assert.match(main.summary, /\| Cache \| none: 0\/4 steps cached \|/);
+      digests.push(out.digest!);
+    }
+    assert.equal(digests[0], digests[1]);
+
+    // buildx on its own, with the same SOURCE_DATE_EPOCH, reports the same digest.
+    const job = freshJob();
+    const ctx = layDockerFixture(job, 'reproducible');
+    const meta = join(job.temp, 'direct-meta.json');
+    sh('docker', ['buildx', 'build', '--no-cache', '--provenance=false', '--build-arg', 'SOURCE_DATE_EPOCH=1700000000', '--metadata-file', meta,
+      '--output', `type=oci,dest=${join(job.temp, 'direct.tar')},rewrite-timestamp=true`, ctx], { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
+    assert.equal((JSON.parse(readFileSync(meta, 'utf8')) as Record<string, string>)['containerimage.digest'], digests[0]);
+  });
+
+  test('source-date-epoch defaults to the committer time of HEAD', async () => {
+    const job = freshJob();
+    const ctx = layDockerFixture(job, 'reproducible');
+    const env = { ...process.env, GIT_COMMITTER_DATE: '@1650000000 +0000', GIT_AUTHOR_DATE: '@1650000000 +0000' };
+    sh('git', ['init', '-q', ctx]);
+    sh('git', ['-C', ctx, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'add', '.'], { env });
+    sh('git', ['-C', ctx, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'fixture'], { env });
+    const { main } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none' } });
+    ok(main);
+    assert.match(main.stdout, /SOURCE_DATE_EPOCH=1650000000/);
+    assert.match(main.summary, /\| SOURCE_DATE_EPOCH \| 1650000000 \|/);
+  });
+});
+
+describe('cached builds', () => {
+  for (const cache of ['local', 'registry', 'gha'] as const) {
+    test(`cache: ${cache} — the second run, in a fresh job with an empty builder cache, reports cached steps and is faster`, async (t) => {
+      const inputs: Record<string, string> = { cache, 'source-date-epoch': '1700000000', 'build-args': `GFX_ARCH=gfx942-${cache}` };
+      // A cache service and a registry repository of this test's own, so no earlier run can hit.
+      if (cache === 'registry') inputs['cache-ref'] = `${REGISTRY}/cache/vllm-fixture-${Date.now()}:buildcache`;
+      const own = await startActionsServices();
+      t.after(() => own.stop());
+      const runs: StepResult[] = [];
+      for (let i = 0; i < 2; i++) {
+        pruneBuildCache();
+        const job = freshJob(own);
+        layDockerFixture(job, 'reproducible');
+        const { main, post } = await runStepWithPost('build-docker', job, { inputs });
+        ok(main);
+        assert.equal(post.exitCode, 0);
+        assert.deepEqual(post.warnings, []);
+        assertClean(post);
+        if (cache === 'gha') {
+          // buildx 0.13 (Debian) cannot speak the v2 cache service: a warning, then cache: local.
+          assert.ok(main.warnings.some((w) => /cache: gha needs buildx 0\.21\.0 or newer.*Falling back to cache: local/.test(w)), main.warnings.join('\n'));
+        }
+        runs.push(main);
+      }
+      const [first, second] = runs as [StepResult, StepResult];
+      assert.equal(first.outputs['cache-hit'], '0/4');
+      const [cached, total] = second.outputs['cache-hit']!.split('/').map(Number) as [number, number];
+      assert.equal(total, 4);
+      assert.ok(cached >= 3, `second run cache-hit ${second.outputs['cache-hit']}`);
+      assert.ok(Number(second.outputs['build-seconds']) < Number(first.outputs['build-seconds']), `second ${second.outputs['build-seconds']}s vs first ${first.outputs['build-seconds']}s`);
+      assert.equal(second.outputs.digest, first.outputs.digest, 'a cached build gives the same image');
+      if (cache !== 'registry') {
+        assert.ok(own.cacheEntries().some((e) => e.key.startsWith('vllm-rocm-action-buildkit-linux-amd64-')), 'the BuildKit cache went through the Actions cache');
+      }
+    });
+  }
+});
+
+describe('other outputs', () => {
+  test('output: docker loads the image into the engine', async () => {
+    const job = freshJob();
+    layDockerFixture(job, 'reproducible');
+    const { main } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none', output: 'docker', tags: 'vllm-fixture:docker-output', 'source-date-epoch': '1700000000' } });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.ok(main.warnings.some((w) => /output: docker on a builder with the docker driver cannot rewrite layer timestamps/.test(w)));
+    assert.equal(main.outputs['image-archive'], '');
+    assert.ok(Number(main.outputs['size-bytes']) > 0);
+    assert.equal(sh('docker', ['run', '--rm', 'vllm-fixture:docker-output']).trim(), 'vllm 0.0.0+fixture');
+  });
+
+  test('output: registry pushes to the tags, and the digest is the pushed manifest', async () => {
+    const job = freshJob();
+    layDockerFixture(job, 'reproducible');
+    const ref = `${REGISTRY}/vllm-fixture:pushed`;
+    const { main } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none', output: 'registry', tags: ref, 'source-date-epoch': '1700000000' } });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.ok(main.warnings.some((w) => /output: registry on a builder with the docker driver/.test(w)));
+    const raw = sh('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${ref}`]);
+    assert.equal(`sha256:${sha256(raw)}`, main.outputs.digest);
+    const manifest = JSON.parse(raw) as { config: { size: number }; layers: Array<{ size: number }> };
+    assert.equal(Number(main.outputs['size-bytes']), Buffer.byteLength(raw) + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0));
+  });
+});
+
+describe('bad input gets a clear error, exit code 1, nothing half-written', () => {
+  async function fails(inputs: Record<string, string>, pattern: RegExp, setup?: (job: RunnerJob) => Record<string, string> | void): Promise<void> {
+    const job = freshJob();
+    layDockerFixture(job, 'reproducible');
+    const env = setup?.(job) ?? undefined;
+    const result = await runStep('build-docker', job, { inputs: { cache: 'none', ...inputs }, ...(env ? { env } : {}) });
+    assert.equal(result.exitCode, 1, result.stdout.slice(-3000));
+    assert.equal(result.errors.length, 1, `one error annotation: ${result.errors.join(' | ')}`);
+    assert.match(result.errors[0]!, pattern);
+    assert.deepEqual(result.outputs, {}, 'no outputs on failure');
+    const stageDir = join(job.temp, 'vllm-rocm-action', 'build-docker');
+    const left = existsSync(stageDir) ? readdirSync(stageDir).filter((f) => f.includes('.tar')) : [];
+    assert.deepEqual(left, [], 'no archive, partial or whole, is left behind');
+    assertClean(result);
+  }
+
+  test('no Dockerfile at file', () => fails({ file: 'docker/missing.Dockerfile' }, /^Input 'file': no Dockerfile at .*docker\/missing\.Dockerfile/));
+  test('unknown cache', () => fails({ cache: 'redis' }, /^Input 'cache': must be one of gha, registry, local, none \(got 'redis'\)/));
+  test('a builder that does not exist', () => fails({ builder: 'no-such-builder' }, /^Input 'builder': no usable buildx builder named 'no-such-builder'/));
+  test('cache: registry without cache-ref', () => fails({ cache: 'registry' }, /^Input 'cache-ref': must be set when cache is 'registry'/));
+  test('docker is not installed', () =>
+    fails({}, /docker is not installed or not on PATH/, () => ({ PATH: '/nonexistent-bin' })));
+  test('buildx too old', () =>
+    fails({}, /docker buildx 0\.10\.4 is too old: 0\.13\.0 or newer is required/, (job) => {
+      // The docker CLI looks for plugins in $DOCKER_CONFIG/cli-plugins first: an old buildx there.
+      const config = join(job.home, 'docker-config');
+      mkdirSync(join(config, 'cli-plugins'), { recursive: true });
+      const plugin = join(config, 'cli-plugins', 'docker-buildx');
+      writeFileSync(plugin, `#!/bin/sh\nif [ "$1" = docker-cli-plugin-metadata ]; then echo '{"SchemaVersion":"0.1.0","Vendor":"Docker Inc.","Version":"v0.10.4"}'; exit 0; fi\necho "github.com/docker/buildx v0.10.4 c513d34"\n`);
+      chmodSync(plugin, 0o755);
+      return { DOCKER_CONFIG: config };
+    }));
+  test('a failing build names the failing step and shows its last log lines', async () => {
+    const job = freshJob();
+    layDockerFixture(job, 'failing');
+    const result = await runStep('build-docker', job, { inputs: { cache: 'none' } });
+    assert.equal(result.exitCode, 1);
+    assert.equal(result.errors.length, 1);
+    const error = result.errors[0]!;
+    assert.match(error, /failed at step "\[2\/2\] RUN \[.*exit 3"\]": .*exit code: 3/);
+    assert.match(error, /Last log lines:\ninstalling vllm wheel\nerror: no matching wheel for gfx1151/);
+    assert.ok(!existsSync(join(job.temp, 'vllm-rocm-action', 'build-docker', 'image.oci.tar.partial')));
+    assert.ok(!existsSync(join(job.temp, 'vllm-rocm-action', 'build-docker', 'image.oci.tar')));
+  });
+});
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
