@@ -42121,6 +42121,31 @@ function buildxBuildArgs(spec) {
     return args;
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/capture.js
+// Runs a program quietly and returns its output; a program that is not installed is a clear error.
+
+class ToolMissingError extends Error {
+}
+function processEnv() {
+    return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== undefined));
+}
+async function capture(command, args, opts = {}) {
+    try {
+        const result = await getExecOutput(command, args, {
+            ignoreReturnCode: true,
+            silent: true,
+            env: opts.env ? { ...processEnv(), ...opts.env } : undefined,
+            cwd: opts.cwd,
+            input: opts.input,
+        });
+        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    }
+    catch (error) {
+        // @actions/exec throws when the program is not on PATH.
+        throw new ToolMissingError(`${command} is not installed or not on PATH (${error.message})`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/src/docker/progress.js
 // Reads `docker buildx build --progress rawjson` output: a stream of concatenated JSON objects
 // ({vertexes, statuses, logs, warnings}), as BuildKit's SolveStatus. It tracks each vertex
@@ -42324,9 +42349,6 @@ function formatSeconds(started, completed) {
 }
 
 ;// CONCATENATED MODULE: ./lib/src/docker/buildx-version.js
-// Parses `docker buildx version` output and compares versions.
-// Seen forms: "github.com/docker/buildx v0.21.1 abc123" (upstream) and
-// "github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3" (Debian).
 function parseBuildxVersion(output) {
     const match = /buildx\s+v?(\d+)\.(\d+)(?:\.(\d+))?(\S*)/.exec(output);
     if (!match)
@@ -42338,6 +42360,13 @@ function parseBuildxVersion(output) {
         raw: `${match[1]}.${match[2]}.${match[3] ?? 0}${match[4] ?? ''}`,
     };
 }
+/** Oldest buildx the build stage supports: rawjson progress and rewrite-timestamp came with 0.13. */
+const MIN_BUILDX = '0.13.0';
+/** The gha cache exporter speaks the v2 cache service from buildx 0.21. */
+const MIN_BUILDX_GHA_V2 = '0.21.0';
+
+;// CONCATENATED MODULE: ./lib/src/tool/version.js
+// Versions of the external tools the suite drives (buildx, Nix), and comparisons.
 function parseVersion(text) {
     const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text.trim());
     if (!match)
@@ -42352,10 +42381,6 @@ function atLeast(version, minimum) {
         return version.minor > min.minor;
     return version.patch >= min.patch;
 }
-/** Oldest buildx the build stage supports: rawjson progress and rewrite-timestamp came with 0.13. */
-const MIN_BUILDX = '0.13.0';
-/** The gha cache exporter speaks the v2 cache service from buildx 0.21. */
-const MIN_BUILDX_GHA_V2 = '0.21.0';
 
 ;// CONCATENATED MODULE: ./lib/src/docker/buildx.js
 // Runs docker/buildx. Output goes through BuildProgress so the job log stays readable
@@ -42364,21 +42389,9 @@ const MIN_BUILDX_GHA_V2 = '0.21.0';
 
 
 
+
+
 class DockerUnavailableError extends Error {
-}
-async function capture(command, args, env) {
-    let result;
-    try {
-        result = await getExecOutput(command, args, { ignoreReturnCode: true, silent: true, env: env ? { ...processEnv(), ...env } : undefined });
-    }
-    catch (error) {
-        // @actions/exec throws when the program is not on PATH.
-        throw new DockerUnavailableError(`${command} is not installed or not on PATH (${error.message})`);
-    }
-    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
-function processEnv() {
-    return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== undefined));
 }
 /** The buildx version, or a clear error when docker or buildx is missing or too old. */
 async function requireBuildx(minimum = MIN_BUILDX) {
@@ -42765,6 +42778,7 @@ async function readOciArchive(path, platform) {
 ;// CONCATENATED MODULE: ./lib/src/build-docker/build.js
 // One `docker buildx build` from typed inputs to a described image. No GitHub calls here
 // beyond logging, so verify-reproducibility can run it twice.
+
 
 
 
@@ -99713,6 +99727,7 @@ async function local_cache_exists(path) {
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/cache-backend.js
 // Turns the `cache` input into what buildx is given, restoring the local cache when needed.
+
 
 
 

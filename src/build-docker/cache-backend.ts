@@ -1,7 +1,8 @@
 // Turns the `cache` input into what buildx is given, restoring the local cache when needed.
 import * as core from '@actions/core';
 import type { CacheBackend } from '../docker/buildx-args.js';
-import { atLeast, MIN_BUILDX_GHA_V2, type Version } from '../docker/buildx-version.js';
+import { MIN_BUILDX_GHA_V2 } from '../docker/buildx-version.js';
+import { atLeast, type Version } from '../tool/version.js';
 import type { BuildDockerInputs } from './inputs.js';
 import { restoreLocalCache } from './local-cache.js';
 

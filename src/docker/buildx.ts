@@ -1,32 +1,13 @@
 // Runs docker/buildx. Output goes through BuildProgress so the job log stays readable
 // while the stage learns cache hits and the failing step.
 import * as exec from '@actions/exec';
+import { capture, processEnv } from '../tool/capture.js';
 import { readFile } from 'node:fs/promises';
 import { BuildProgress } from './progress.js';
-import { atLeast, MIN_BUILDX, parseBuildxVersion, type Version } from './buildx-version.js';
+import { MIN_BUILDX, parseBuildxVersion } from './buildx-version.js';
+import { atLeast, type Version } from '../tool/version.js';
 
 export class DockerUnavailableError extends Error {}
-
-export interface CommandResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-export async function capture(command: string, args: string[], env?: Record<string, string>): Promise<CommandResult> {
-  let result: exec.ExecOutput;
-  try {
-    result = await exec.getExecOutput(command, args, { ignoreReturnCode: true, silent: true, env: env ? { ...processEnv(), ...env } : undefined });
-  } catch (error) {
-    // @actions/exec throws when the program is not on PATH.
-    throw new DockerUnavailableError(`${command} is not installed or not on PATH (${(error as Error).message})`);
-  }
-  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
-
-function processEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-}
 
 /** The buildx version, or a clear error when docker or buildx is missing or too old. */
 export async function requireBuildx(minimum = MIN_BUILDX): Promise<Version> {

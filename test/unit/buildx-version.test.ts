@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { atLeast, parseBuildxVersion } from '../../src/docker/buildx-version.js';
+import { parseBuildxVersion } from '../../src/docker/buildx-version.js';
+import { atLeast } from '../../src/tool/version.js';
 import { fixture } from '../support/fixtures.js';
 
 test('parses Debian buildx version output (captured)', () => {
