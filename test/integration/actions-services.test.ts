@@ -38,7 +38,7 @@ done({ matched: matched === undefined ? '<undefined>' : matched });
 
 const UPLOAD_ARTIFACT = `${PRELUDE}
 const { DefaultArtifactClient } = await import(process.env.ARTIFACT_MODULE);
-const res = await new DefaultArtifactClient().uploadArtifact(args.name, args.files, args.rootDir);
+const res = await new DefaultArtifactClient().uploadArtifact(args.name, args.files, args.rootDir, args.options);
 done(res);
 `;
 
@@ -258,6 +258,28 @@ describe('local Actions cache + artifact services', () => {
     assert.equal(deleted.id, uploaded.id);
     assert.deepEqual(deleted.listed, []);
     assert.deepEqual(services.artifacts(), []);
+  });
+
+  it('keeps the file name of an artifact uploaded without archiving', async () => {
+    const workspace = join(work, 'raw-workspace');
+    await mkdir(workspace, { recursive: true });
+    const file = join(workspace, 'report.txt');
+    await writeFile(file, 'raw artifact content\n');
+    const runId = 'raw-run';
+    const uploaded = await runJob<{ id: number }>(
+      UPLOAD_ARTIFACT,
+      { name: 'ignored-with-skipArchive', files: [file], rootDir: workspace, options: { skipArchive: true } },
+      { runId, jobId: 'job-a', cwd: workspace },
+    );
+    const out = join(work, 'raw-downloaded');
+    const got = await runJob<{ artifact: { id: number }; digestMismatch: boolean }>(
+      DOWNLOAD_ARTIFACT,
+      { name: 'report.txt', path: out },
+      { runId, jobId: 'job-b', cwd: workspace },
+    );
+    assert.equal(got.artifact.id, uploaded.id);
+    assert.equal(got.digestMismatch, false);
+    assert.equal(await readFile(join(out, 'report.txt'), 'utf8'), 'raw artifact content\n');
   });
 
   it('requires a bearer token, and keeps a run token to its own run', async () => {

@@ -41,8 +41,8 @@ const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const CACHE_CONTAINER = 'actions-cache';
 const ARTIFACT_CONTAINER = 'actions-results';
-// The newest storage-blob SDK signs SAS tokens for a service version newer than Azurite
-// knows; pin one Azurite supports so it computes the same string-to-sign.
+// Sign SAS tokens for a service version Azurite knows, so that its string-to-sign stays the
+// SDK's even when a newer SDK defaults to a version newer than the installed Azurite.
 const SAS_VERSION = '2025-01-05';
 const SAS_LIFETIME_MS = 6 * 60 * 60 * 1000;
 
