@@ -73,11 +73,18 @@ export function readActionMetadata(stage: string): ActionMetadata {
   return parseYaml(readFileSync(file, 'utf8')) as ActionMetadata;
 }
 
+export interface StepOptions {
+  inputs?: Record<string, string>;
+  env?: Record<string, string>;
+  /** A command prefix the step runs under (e.g. a chroot or mount-namespace wrapper). */
+  wrap?: string[];
+}
+
 /** Runs the main phase (phase 'post' needs the main result's state). */
 export async function runStep(
   stage: string,
   job: RunnerJob,
-  opts: { inputs?: Record<string, string>; phase?: 'main' | 'post'; state?: Record<string, string>; env?: Record<string, string> } = {},
+  opts: StepOptions & { phase?: 'main' | 'post'; state?: Record<string, string> } = {},
 ): Promise<StepResult> {
   const meta = readActionMetadata(stage);
   if (meta.runs.using !== 'node24') throw new Error(`${stage}: runs.using is ${meta.runs.using}, expected node24`);
@@ -137,7 +144,7 @@ export async function runStep(
   ) as Record<string, string>;
   Object.assign(env, files);
 
-  const { exitCode, stdout, stderr } = await spawnNode(entry, env, job.workspace);
+  const { exitCode, stdout, stderr } = await spawnNode(entry, env, job.workspace, opts.wrap ?? []);
 
   const exported = parseKeyValueFile(readFileSync(files.GITHUB_ENV!, 'utf8'));
   Object.assign(job.exportedEnv, exported);
@@ -158,7 +165,7 @@ export async function runStep(
 export async function runStepWithPost(
   stage: string,
   job: RunnerJob,
-  opts: { inputs?: Record<string, string>; env?: Record<string, string> } = {},
+  opts: StepOptions = {},
 ): Promise<{ main: StepResult; post: StepResult }> {
   const main = await runStep(stage, job, opts);
   const post = await runStep(stage, job, { ...opts, phase: 'post', state: main.state });
@@ -223,10 +230,11 @@ export function parseWorkflowCommands(stdout: string): Pick<StepResult, 'errors'
   return { errors, warnings, masks, leakedSecrets: [...leaked] };
 }
 
-function spawnNode(entry: string, env: Record<string, string>, cwd: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+function spawnNode(entry: string, env: Record<string, string>, cwd: string, wrap: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run npm run build`);
+  const argv = [...wrap, node24(), entry];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(node24(), [entry], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
