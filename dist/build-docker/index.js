@@ -42466,6 +42466,8 @@ async function headCommitTime(dir) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./lib/src/oci/tar.js
 // A small streaming tar reader (ustar, pax and GNU long names): entry bodies are handed to the
 // caller chunk by chunk, so multi-GB archives are read with constant memory.
@@ -42676,6 +42678,65 @@ function parsePax(body) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./lib/src/oci/scan.js
+// One streaming pass over an image tar (plain or gzip'ed): small members are kept in memory,
+// and every member's size (and, when asked, sha256) is recorded. Both OCI archives and
+// docker-archives are read from this.
+
+
+
+
+
+class ImageArchiveError extends Error {
+}
+const SMALL = 4 << 20;
+async function isGzip(path) {
+    const handle = await (0,promises_namespaceObject.open)(path, 'r');
+    try {
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+        return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+    }
+    finally {
+        await handle.close();
+    }
+}
+async function scanImageTar(path, opts = {}) {
+    const small = new Map();
+    const members = new Map();
+    try {
+        const stream = (await isGzip(path))
+            ? (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1 << 20 }).pipe((0,external_node_zlib_.createGunzip)({ chunkSize: 1 << 20 }))
+            : (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1 << 20 });
+        await walkTar(stream, (entry) => {
+            if (entry.type !== 'file')
+                return undefined;
+            const keep = entry.size <= SMALL;
+            if (!keep && !opts.hashAll) {
+                members.set(entry.name, { size: entry.size });
+                return undefined;
+            }
+            const hash = opts.hashAll ? (0,external_node_crypto_.createHash)('sha256') : undefined;
+            const parts = [];
+            return {
+                data: (chunk) => {
+                    hash?.update(chunk);
+                    if (keep)
+                        parts.push(Buffer.from(chunk));
+                },
+                end: () => {
+                    members.set(entry.name, { size: entry.size, digest: hash ? `sha256:${hash.digest('hex')}` : undefined });
+                    if (keep)
+                        small.set(entry.name, Buffer.concat(parts));
+                },
+            };
+        });
+    }
+    catch (error) {
+        throw new ImageArchiveError(`${path} is not a readable image archive: ${error.message}`);
+    }
+    return { label: path, small, members };
+}
+
 ;// CONCATENATED MODULE: ./lib/src/oci/types.js
 // The parts of the OCI image spec this suite reads.
 const MEDIA_TYPES = {
@@ -42704,65 +42765,53 @@ function platformString(p) {
 ;// CONCATENATED MODULE: ./lib/src/oci/archive.js
 // Reads what an OCI image archive (the tar `buildx --output type=oci` writes) holds at the top:
 // the manifest its index.json points to, the config, and the total size. Small JSON blobs are
-// kept in memory and checked against their digests; layer bodies are only counted.
+// checked against their digests; layers are counted (and checked when the scan hashed them).
 
 
 
-class ImageArchiveError extends Error {
-}
-const SMALL_BLOB = 4 << 20;
+
 async function readOciArchive(path, platform) {
-    const small = new Map(); // path in the archive -> bytes
-    const sizes = new Map();
-    try {
-        await walkTar(path, (entry) => {
-            if (entry.type !== 'file')
-                return undefined;
-            sizes.set(entry.name, entry.size);
-            if (entry.size > SMALL_BLOB)
-                return undefined;
-            const parts = [];
-            return { data: (c) => parts.push(Buffer.from(c)), end: () => void small.set(entry.name, Buffer.concat(parts)) };
-        });
-    }
-    catch (error) {
-        throw new ImageArchiveError(`${path} is not a readable OCI archive: ${error.message}`);
-    }
+    return summarizeOciScan(await scanImageTar(path), platform);
+}
+function summarizeOciScan(scan, platform) {
+    const { small, members, label } = scan;
     const indexBytes = small.get('index.json');
     if (!indexBytes)
-        throw new ImageArchiveError(`${path} has no index.json: not an OCI image archive`);
+        throw new ImageArchiveError(`${label} has no index.json: not an OCI image archive`);
     const blob = (d) => {
         const name = `blobs/${d.digest.replace(':', '/')}`;
         const bytes = small.get(name);
         if (!bytes)
-            throw new ImageArchiveError(`${path} lacks blob ${d.digest}`);
+            throw new ImageArchiveError(`${label} lacks blob ${d.digest}`);
         const actual = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
         if (actual !== d.digest)
-            throw new ImageArchiveError(`${path}: blob ${d.digest} has digest ${actual}`);
+            throw new ImageArchiveError(`${label}: blob ${d.digest} has digest ${actual}`);
         return bytes;
     };
     const index = JSON.parse(indexBytes.toString('utf8'));
     const top = index.manifests?.[0];
     if (!top)
-        throw new ImageArchiveError(`${path}: index.json lists no manifests`);
+        throw new ImageArchiveError(`${label}: index.json lists no manifests`);
     let manifestDescriptor = top;
     if (isIndex(top.mediaType)) {
         const inner = JSON.parse(blob(top).toString('utf8'));
         const candidates = inner.manifests.filter((m) => !isAttestation(m));
         const chosen = platform ? candidates.find((m) => platformString(m.platform) === platform) : candidates[0];
         if (!chosen)
-            throw new ImageArchiveError(`${path}: no manifest for platform ${platform ?? '(any)'}`);
+            throw new ImageArchiveError(`${label}: no manifest for platform ${platform ?? '(any)'}`);
         manifestDescriptor = chosen;
     }
     const manifestBytes = blob(manifestDescriptor);
     const manifest = JSON.parse(manifestBytes.toString('utf8'));
     const config = JSON.parse(blob(manifest.config).toString('utf8'));
     for (const layer of manifest.layers) {
-        const stored = sizes.get(`blobs/${layer.digest.replace(':', '/')}`);
+        const stored = members.get(`blobs/${layer.digest.replace(':', '/')}`);
         if (stored === undefined)
-            throw new ImageArchiveError(`${path} lacks layer ${layer.digest}`);
-        if (stored !== layer.size)
-            throw new ImageArchiveError(`${path}: layer ${layer.digest} is ${stored} bytes, manifest says ${layer.size}`);
+            throw new ImageArchiveError(`${label} lacks layer ${layer.digest}`);
+        if (stored.size !== layer.size)
+            throw new ImageArchiveError(`${label}: layer ${layer.digest} is ${stored.size} bytes, manifest says ${layer.size}`);
+        if (stored.digest && stored.digest !== layer.digest)
+            throw new ImageArchiveError(`${label}: layer ${layer.digest} has digest ${stored.digest}`);
     }
     return {
         topDigest: top.digest,
@@ -47984,8 +48033,6 @@ function restError_isRestError(e) {
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/log.js
@@ -99801,8 +99848,8 @@ function parseBuildDockerInputs(get, workspace) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/src/build-docker/summary.js
-// The job summary: what was built, as a table.
+;// CONCATENATED MODULE: ./lib/src/action/summary.js
+// Job summaries: a heading and a two-column table, as every stage reports.
 
 function formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -99814,6 +99861,16 @@ function formatBytes(bytes) {
     }
     return unit === 0 ? `${bytes} B` : `${value.toFixed(2)} ${units[unit]}`;
 }
+function markdownTable(rows) {
+    return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)].join('\n');
+}
+async function writeTableSummary(heading, rows) {
+    await summary.addHeading(heading, 3).addRaw(markdownTable(rows), true).write();
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-docker/summary.js
+// The job summary rows: what was built.
+
 function summaryRows(inputs, image, cache, sourceDateEpoch) {
     const rows = [
         ['Dockerfile', `\`${inputs.file}\`${inputs.target ? ` (target \`${inputs.target}\`)` : ''}`],
@@ -99830,15 +99887,10 @@ function summaryRows(inputs, image, cache, sourceDateEpoch) {
         rows.push(['Tags', inputs.tags.join(', ')]);
     return rows;
 }
-async function writeSummary(rows) {
-    await summary
-        .addHeading('Docker image built', 3)
-        .addRaw(['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)].join('\n'), true)
-        .write();
-}
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/main.js
 // build-docker, main phase: a cached, reproducible `docker buildx build` that reports what it built.
+
 
 
 
@@ -99868,7 +99920,7 @@ async function main() {
     setOutput('cache-hit', `${image.cacheHit.cached}/${image.cacheHit.total}`);
     setOutput('metadata', JSON.stringify(image.metadata));
     info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`);
-    await writeSummary(summaryRows(inputs, image, cache.effective, sourceDateEpoch));
+    await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, sourceDateEpoch));
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/post.js

@@ -6,7 +6,8 @@ import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { buildImage, preflight } from './build.js';
 import { resolveCache } from './cache-backend.js';
 import { parseBuildDockerInputs } from './inputs.js';
-import { summaryRows, writeSummary } from './summary.js';
+import { writeTableSummary } from '../action/summary.js';
+import { summaryRows } from './summary.js';
 
 export async function main(): Promise<void> {
   const inputs = parseBuildDockerInputs(actionInputs, workspaceDir());
@@ -31,5 +32,5 @@ export async function main(): Promise<void> {
   core.setOutput('cache-hit', `${image.cacheHit.cached}/${image.cacheHit.total}`);
   core.setOutput('metadata', JSON.stringify(image.metadata));
   core.info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`);
-  await writeSummary(summaryRows(inputs, image, cache.effective, sourceDateEpoch));
+  await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, sourceDateEpoch));
 }

@@ -17,7 +17,7 @@ interface ActionMetadata {
   runs: { using: string; main: string; post?: string; 'post-if'?: string };
 }
 
-/** One job's runner directories. A new job wipes RUNNER_TEMP, as a fresh runner has none. */
+/** One job's runner directories. */
 export interface RunnerJob {
   root: string;
   temp: string;
@@ -31,9 +31,11 @@ export interface RunnerJob {
   env: Record<string, string>;
 }
 
+/** A fresh job on a runner at `root`: empty RUNNER_TEMP and workspace (a new checkout); HOME and the tool cache persist, as on a self-hosted runner. */
 export function newRunnerJob(root: string, env: Record<string, string> = {}): RunnerJob {
   const temp = join(root, '_temp');
   rmSync(temp, { recursive: true, force: true });
+  rmSync(join(root, 'workspace'), { recursive: true, force: true });
   const job: RunnerJob = {
     root,
     temp,

@@ -1,0 +1,114 @@
+// `cache: gha`: the image's closure kept as ONE compressed file:// binary cache per key in the
+// Actions cache (never one entry per store path). Main restores it and imports what this store
+// lacks — signature-checked when trusted-public-keys is set — and post saves a new one only when
+// something new was built, leaving out what the configured substituters already serve.
+import * as core from '@actions/core';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { restoreDirectory, saveDirectory } from '../action/cache.js';
+import { stageTempDir } from '../action/paths.js';
+import { errorMessage } from '../action/stage.js';
+import { NixCli, NixCommandError } from '../nix/cli.js';
+import { directorySize } from '../tool/disk.js';
+import type { BuildNixInputs } from './inputs.js';
+
+/** Keep each entry well under the 10 GB repository quota, so a few keys fit side by side. */
+export const MAX_CACHE_BYTES = 4 * 1024 ** 3;
+
+export interface NixCacheState {
+  key: string;
+  restoredKey?: string;
+  dir: string;
+  newDir: string;
+  outPath?: string;
+  pathsBuilt: number;
+}
+
+export function cacheDirs(): { dir: string; newDir: string } {
+  const base = stageTempDir('build-nix');
+  return { dir: join(base, 'binary-cache'), newDir: join(base, 'binary-cache-new') };
+}
+
+/** Known from evaluation alone: system, Nix version, flake.lock and the image's drvPath. */
+export async function nixCacheKey(inputs: BuildNixInputs, nixVersion: string, drvPath: string): Promise<{ key: string; restoreKeys: string[] }> {
+  const flakeId = createHash('sha256').update(inputs.flakeDir ? `${inputs.attr}` : `${inputs.flake}#${inputs.attr}`).digest('hex').slice(0, 12);
+  const lock = inputs.flakeDir ? await readFile(join(inputs.flakeDir, 'flake.lock')).catch(() => Buffer.from('')) : Buffer.from(inputs.flake);
+  const lockHash = createHash('sha256').update(lock).digest('hex').slice(0, 16);
+  const drvHash = drvPath.replace(/^\/nix\/store\//, '').split('-')[0]!;
+  const prefix = `vllm-rocm-action-nix-${inputs.system}-${flakeId}-`;
+  return { key: `${prefix}${nixVersion}-${lockHash}-${drvHash}`, restoreKeys: [`${prefix}${nixVersion}-${lockHash}-`, prefix] };
+}
+
+/** Store paths a file:// binary cache holds, from its .narinfo files. */
+export async function binaryCachePaths(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const paths: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.narinfo'))) {
+    const match = /^StorePath: (\S+)$/m.exec(await readFile(join(dir, name), 'utf8'));
+    if (match) paths.push(match[1]!);
+  }
+  return paths.sort();
+}
+
+export interface Restored {
+  restoredKey?: string;
+  /** Paths this store lacked and took from the restored cache. */
+  imported: string[];
+}
+
+export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: string[], trustedPublicKeys: string[]): Promise<Restored> {
+  const { dir, newDir } = cacheDirs();
+  await rm(newDir, { recursive: true, force: true });
+  const restoredKey = await restoreDirectory(dir, key, restoreKeys);
+  if (!restoredKey) {
+    core.info(`No Nix binary cache for ${key} yet.`);
+    return { imported: [] };
+  }
+  const missing = await nix.invalidPaths(await binaryCachePaths(dir));
+  if (missing.length === 0) {
+    core.info(`Restored Nix binary cache ${restoredKey}; this store already has all of it.`);
+    return { restoredKey, imported: [] };
+  }
+  const checkSigs = trustedPublicKeys.length > 0;
+  try {
+    // With keys, Nix refuses any path not signed by one of them; without, the cache is trusted
+    // like the repository's own workflows that wrote it.
+    await nix.copyFrom(`file://${dir}`, missing, checkSigs, checkSigs ? ['--option', 'trusted-public-keys', trustedPublicKeys.join(' ')] : []);
+  } catch (error) {
+    const reason = error instanceof NixCommandError ? error.stderr.trim().split('\n').slice(-3).join(' ') : errorMessage(error);
+    core.warning(`The restored Nix binary cache ${restoredKey} was refused (${reason}); building without it.`);
+    return { restoredKey, imported: [] };
+  }
+  core.info(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported${checkSigs ? ', signatures checked' : ''}.`);
+  return { restoredKey, imported: missing };
+}
+
+/** Post: one compressed binary cache of the closure, minus what the substituters serve. */
+export async function saveNixCache(nix: NixCli, state: NixCacheState, substituters: string[]): Promise<void> {
+  try {
+    if (!state.outPath) return core.info('The build did not finish; no Nix cache to save.');
+    if (state.restoredKey === state.key && state.pathsBuilt === 0) {
+      return core.info(`Nix binary cache ${state.key} was restored exactly and nothing new was built; not saving.`);
+    }
+    const closure = (await nix.pathInfo([state.outPath], { recursive: true })).map((p) => p.path);
+    let toSave = closure;
+    for (const substituter of substituters) {
+      const served = new Set((await nix.pathInfo(toSave, { store: substituter })).map((p) => p.path));
+      toSave = toSave.filter((p) => !served.has(p));
+    }
+    if (toSave.length === 0) return core.info('The configured substituters already serve the whole closure; nothing to cache.');
+    await rm(state.newDir, { recursive: true, force: true });
+    await nix.copyTo(`file://${state.newDir}?compression=zstd`, toSave);
+    const size = await directorySize(state.newDir);
+    if (size > MAX_CACHE_BYTES) {
+      return core.warning(`The Nix closure is ${(size / 1024 ** 3).toFixed(1)} GiB compressed, over the ${MAX_CACHE_BYTES / 1024 ** 3} GiB kept in the Actions cache; not saving it. Use push-to with a binary cache instead.`);
+    }
+    await rm(state.dir, { recursive: true, force: true });
+    await rename(state.newDir, state.dir);
+    if (await saveDirectory(state.dir, state.key)) core.info(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
+  } finally {
+    await rm(state.dir, { recursive: true, force: true });
+    await rm(state.newDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,123 @@
+// build-nix, main phase: evaluate, restore the closure from the Actions cache, build, describe
+// the image, sign and push when asked, and report.
+import * as core from '@actions/core';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { actionInputs, InputError } from '../action/inputs.js';
+import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { errorMessage, StageFailure } from '../action/stage.js';
+import { NixCli, NixCommandError, redactUrl } from '../nix/cli.js';
+import { logTail } from '../nix/output.js';
+import { describeImagePath } from '../oci/image-file.js';
+import { cacheDirs, nixCacheKey, restoreNixCache, type NixCacheState } from './binary-cache.js';
+import { parseBuildNixInputs, type BuildNixInputs } from './inputs.js';
+import { requireNix } from './nix-setup.js';
+import { saveCacheState } from './state.js';
+import { writeSummary } from './summary.js';
+
+export async function main(): Promise<void> {
+  const inputs = parseBuildNixInputs(actionInputs, workspaceDir());
+  if (inputs.signingKey) core.setSecret(inputs.signingKey);
+  const nix = await requireNix();
+  core.info(`Nix ${nix.version.raw} at ${nix.nix}`);
+
+  const installable = await resolveInstallable(nix, inputs);
+  const drvPath = (await nix.evalRaw(`${installable}.drvPath`)).trim();
+  const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath);
+  const { dir, newDir } = cacheDirs();
+  const state: NixCacheState = { key, dir, newDir, pathsBuilt: 0 };
+
+  let imported: string[] = [];
+  if (inputs.cache === 'gha') {
+    const restored = await restoreNixCache(nix, key, restoreKeys, inputs.trustedPublicKeys);
+    state.restoredKey = restored.restoredKey;
+    imported = restored.imported;
+    saveCacheState(state);
+  }
+
+  const plan = await nix.dryRun(installable, inputs.extraArgs);
+  core.info(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
+  const started = process.hrtime.bigint();
+  const build = await nix.build(installable, inputs.extraArgs, (line) => core.info(line));
+  const buildSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (!build.result) {
+    throw new StageFailure('Nix build failed', `nix build ${installable} exited ${build.exitCode}`, `Last log lines:\n${logTail(build.stderr)}`);
+  }
+  const outPath = build.result.outputs.out ?? Object.values(build.result.outputs)[0]!;
+  state.outPath = outPath;
+  state.pathsBuilt = plan.toBuild.length;
+  if (inputs.cache === 'gha') saveCacheState(state);
+
+  const [info] = await nix.pathInfo([outPath]);
+  const closure = await nix.pathInfo([outPath], { recursive: true });
+  const closurePaths = new Set(closure.map((p) => p.path));
+  const pathsSubstituted = plan.toFetch.length + imported.filter((p) => closurePaths.has(p)).length;
+
+  const work = stageTempDir('build-nix');
+  await mkdir(work, { recursive: true });
+  const image = await describeImagePath(outPath, join(work, 'image-stream.tar'));
+
+  if (inputs.signingKey) await signClosure(nix, inputs.signingKey, outPath, work);
+  let pushed = '';
+  if (inputs.pushTo) pushed = await push(nix, inputs.pushTo, outPath);
+
+  const cacheHit = state.restoredKey === undefined ? 'miss' : state.restoredKey === key ? 'hit' : `partial (${state.restoredKey})`;
+  const outputs: Record<string, string> = {
+    'store-path': outPath,
+    'drv-path': build.result.drvPath,
+    'nar-hash': info?.narHash ?? '',
+    'image-archive': image.path,
+    digest: image.digest,
+    'size-bytes': String(image.sizeBytes),
+    'build-seconds': buildSeconds.toFixed(1),
+    'paths-built': String(plan.toBuild.length),
+    'paths-substituted': String(pathsSubstituted),
+  };
+  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+  core.info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
+  await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, pushed });
+}
+
+/** `<flake>#packages.<system>.<attr>`, with clear errors for a missing flake or attribute. */
+async function resolveInstallable(nix: NixCli, inputs: BuildNixInputs): Promise<string> {
+  if (inputs.flakeDir) {
+    const isFlake = await stat(join(inputs.flakeDir, 'flake.nix')).then((s) => s.isFile(), () => false);
+    if (!isFlake) throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
+  }
+  const flakeRef = inputs.flakeDir && !inputs.flake.includes(':') ? `path:${inputs.flakeDir}` : inputs.flake;
+  const packages = `${flakeRef}#packages.${inputs.system}`;
+  let attrs: string[];
+  try {
+    attrs = await nix.evalJson<string[]>(packages, 'builtins.attrNames');
+  } catch (error) {
+    const detail = error instanceof NixCommandError ? logTail(error.stderr, 6) : errorMessage(error);
+    if (/does not provide attribute/.test(detail)) throw new InputError('system', `the flake has no packages.${inputs.system}`);
+    throw new StageFailure('Nix evaluation failed', `cannot evaluate ${packages}`, detail);
+  }
+  if (!attrs.includes(inputs.attr)) {
+    throw new InputError('attr', `the flake has no packages.${inputs.system}.${inputs.attr}; it has: ${attrs.join(', ') || '(none)'}`);
+  }
+  return `${packages}.${inputs.attr}`;
+}
+
+async function signClosure(nix: NixCli, key: string, outPath: string, work: string): Promise<void> {
+  const keyFile = join(work, 'signing-key');
+  await writeFile(keyFile, key, { mode: 0o600 });
+  try {
+    await nix.sign(keyFile, [outPath]);
+  } finally {
+    await rm(keyFile, { force: true });
+  }
+}
+
+/** A failed push is a warning: the image is built, the cache is an optimisation. */
+async function push(nix: NixCli, url: string, outPath: string): Promise<string> {
+  try {
+    await nix.copyTo(url, [outPath], (line) => core.info(line));
+    return redactUrl(url);
+  } catch (error) {
+    const detail = error instanceof NixCommandError ? logTail(error.stderr, 5) : errorMessage(error);
+    core.warning(`Pushing to ${redactUrl(url)} failed: ${detail}`);
+    return '';
+  }
+}

@@ -1,0 +1,227 @@
+// build-nix, run from dist/ as the runner runs it, against the real Nix on this machine
+// (Debian 12's nix-bin 2.8), the Actions cache stand-in and file:// and loopback-HTTP binary caches.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
+import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
+import { deleteClosure, generateKeyPair, nixFlakeFixture } from '../support/nix.js';
+import { requireTools } from '../support/tools.js';
+
+let services: ActionsServices;
+const root = mkdtempSync(join(tmpdir(), 'build-nix-'));
+let jobs = 0;
+
+function freshJob(s: ActionsServices = services): RunnerJob {
+  return newRunnerJob(join(root, 'runner'), s.jobEnv('run-1', `job-${++jobs}`));
+}
+
+function flakeJob(fixtureName: string, s?: ActionsServices): RunnerJob {
+  const job = freshJob(s);
+  nixFlakeFixture(fixtureName, job.workspace);
+  return job;
+}
+
+function ok(result: StepResult): StepResult {
+  assert.equal(result.exitCode, 0, `step failed:\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-2000)}`);
+  assert.deepEqual(result.errors, []);
+  assert.deepEqual(result.leakedSecrets, []);
+  return result;
+}
+
+function sh(command: string, args: string[]): string {
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+}
+
+const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+before(async () => {
+  requireTools('nix', 'nix-store', 'skopeo', 'docker', 'tar');
+  services = await startActionsServices();
+});
+after(async () => services?.stop());
+
+describe('OCI archive image', () => {
+  test('digest is the manifest skopeo reads; a second run in a fresh store comes from the Actions cache with paths-built 0', async (t) => {
+    const own = await startActionsServices(); // this test's cache only
+    t.after(() => own.stop());
+    const first = await runStepWithPost('build-nix', flakeJob('oci', own));
+    ok(first.main);
+    assert.equal(first.post.exitCode, 0);
+    const out = first.main.outputs;
+    const storePath = out['store-path']!;
+    assert.match(storePath, /^\/nix\/store\/[a-z0-9]{32}-vllm-container-oci\.tar$/);
+    assert.match(out['drv-path']!, /\.drv$/);
+    assert.equal(out['image-archive'], storePath);
+    const raw = sh('skopeo', ['inspect', '--raw', `oci-archive:${storePath}`]);
+    assert.equal(out.digest, sha256(raw));
+    const manifest = JSON.parse(raw) as { config: { size: number }; layers: Array<{ size: number }> };
+    assert.equal(Number(out['size-bytes']), Buffer.byteLength(raw) + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0));
+    const info = JSON.parse(sh('nix', ['path-info', '--json', storePath])) as Array<{ narHash: string }> | Record<string, { narHash: string }>;
+    const narHash = Array.isArray(info) ? info[0]!.narHash : Object.values(info)[0]!.narHash;
+    assert.equal(out['nar-hash'], narHash.startsWith('sha256-') ? narHash : out['nar-hash']);
+    assert.match(out['nar-hash']!, /^sha256-[A-Za-z0-9+/]{43}=$/);
+    assert.match(first.main.summary, /\| Paths built \/ substituted \| \d+ \/ \d+ \|/);
+    assert.equal(own.cacheEntries().length, 1, 'one Actions cache entry for the whole closure');
+    assert.match(own.cacheEntries()[0]!.key, /^vllm-rocm-action-nix-x86_64-linux-[0-9a-f]{12}-2\.\d+\.\d+-[0-9a-f]{16}-[a-z0-9]{32}$/);
+
+    const deleted = deleteClosure(storePath);
+    assert.ok(deleted.length >= 2, 'the closure has the image and its payload');
+    const second = await runStepWithPost('build-nix', flakeJob('oci', own));
+    ok(second.main);
+    assert.equal(second.main.outputs['paths-built'], '0');
+    assert.equal(second.main.outputs['paths-substituted'], String(deleted.length));
+    assert.equal(second.main.outputs.digest, out.digest);
+    assert.equal(second.main.outputs['nar-hash'], out['nar-hash']);
+    assert.match(second.main.stdout, /Restored Nix binary cache vllm-rocm-action-nix-/);
+    assert.match(second.post.stdout, /restored exactly and nothing new was built; not saving/);
+    assert.equal(own.cacheEntries().length, 1);
+  });
+});
+
+describe('docker-archive and stream images', () => {
+  // The fixed encoding: config bytes as they are, layers = the uncompressed layer tars.
+  function expectedDigest(archive: string): { digest: string; size: number } {
+    const dir = mkdtempSync(join(tmpdir(), 'docker-archive-'));
+    sh('tar', ['-xf', archive, '-C', dir]);
+    const [entry] = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Array<{ Config: string; Layers: string[] }>;
+    const config = readFileSync(join(dir, entry!.Config));
+    const layers = entry!.Layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(readFileSync(join(dir, l))), size: statSync(join(dir, l)).size }));
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers,
+    }));
+    return { digest: sha256(manifest), size: manifest.length + config.length + layers.reduce((n, l) => n + l.size, 0) };
+  }
+
+  test('a gzip\'ed docker-archive (dockerTools.buildImage): digest of the OCI image it is pushed as', async () => {
+    const { main } = await runStepWithPost('build-nix', flakeJob('docker-archive'), { inputs: { cache: 'none' } });
+    ok(main);
+    const archive = main.outputs['image-archive']!;
+    assert.equal(archive, main.outputs['store-path']);
+    const expected = expectedDigest(archive);
+    assert.equal(main.outputs.digest, expected.digest);
+    assert.equal(Number(main.outputs['size-bytes']), expected.size);
+    assert.match(sh('docker', ['load', '-i', archive]), /Loaded image/);
+  });
+
+  test('a stream script (streamLayeredImage): the stream is written under RUNNER_TEMP and described', async () => {
+    const job = flakeJob('stream');
+    const { main } = await runStepWithPost('build-nix', job, { inputs: { cache: 'none' } });
+    ok(main);
+    const archive = main.outputs['image-archive']!;
+    assert.ok(archive.startsWith(job.temp), archive);
+    assert.ok(existsSync(archive));
+    assert.equal(main.outputs.digest, expectedDigest(archive).digest);
+    assert.match(sh('docker', ['load', '-i', archive]), /Loaded image/);
+  });
+});
+
+describe('binary caches given by the user', () => {
+  let server: Server;
+  let pushDir = '';
+  let httpUrl = '';
+  const keys = generateKeyPair('vllm-ci-1');
+  const otherKeys = generateKeyPair('someone-else-1');
+
+  before(async () => {
+    pushDir = mkdtempSync(join(tmpdir(), 'nix-binary-cache-'));
+    // A read-only HTTP binary cache on loopback serving what push-to wrote.
+    server = createServer((req, res) => {
+      const path = join(pushDir, decodeURIComponent((req.url ?? '/').split('?')[0]!));
+      if (!path.startsWith(pushDir) || !existsSync(path) || statSync(path).isDirectory()) return void res.writeHead(404).end();
+      res.writeHead(200);
+      createReadStream(path).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    httpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server?.close());
+
+  test('push-to file:// signs and copies the closure; a fresh store substitutes it from file:// and from HTTP with paths-built 0', async () => {
+    const { main } = await runStepWithPost('build-nix', flakeJob('docker-archive'), {
+      inputs: { cache: 'none', 'push-to': `file://${pushDir}`, 'signing-key': keys.secret },
+    });
+    ok(main);
+    assert.ok(main.masks.includes(keys.secret), 'the signing key is masked');
+    assert.ok(!main.stdout.replace(`::add-mask::${keys.secret}`, '').includes(keys.secret.split(':')[1]!));
+    const narinfo = readFileSync(join(pushDir, `${main.outputs['store-path']!.slice(11, 43)}.narinfo`), 'utf8');
+    assert.match(narinfo, /^Sig: vllm-ci-1:/m);
+
+    for (const substituter of [`file://${pushDir}`, httpUrl]) {
+      const closure = deleteClosure(main.outputs['store-path']!);
+      const again = await runStepWithPost('build-nix', flakeJob('docker-archive'), {
+        inputs: { cache: 'none', 'extra-args': `--option substituters ${substituter} --option trusted-public-keys ${keys.public}` },
+      });
+      ok(again.main);
+      assert.equal(again.main.outputs['paths-built'], '0', substituter);
+      assert.equal(again.main.outputs['paths-substituted'], String(closure.length), substituter);
+      assert.equal(again.main.outputs.digest, main.outputs.digest);
+    }
+  });
+
+  test('the Actions-cache closure is signature-checked when trusted-public-keys is set: signed is taken, unsigned or wrongly signed is refused', async (t) => {
+    const own = await startActionsServices();
+    t.after(() => own.stop());
+    // Saved signed with vllm-ci-1.
+    const first = await runStepWithPost('build-nix', flakeJob('oci', own), { inputs: { 'signing-key': keys.secret, 'extra-args': '--rebuild' } });
+    ok(first.main);
+    const storePath = first.main.outputs['store-path']!;
+
+    deleteClosure(storePath);
+    const trusted = await runStepWithPost('build-nix', flakeJob('oci', own), { inputs: { 'trusted-public-keys': keys.public } });
+    ok(trusted.main);
+    assert.equal(trusted.main.outputs['paths-built'], '0');
+    assert.match(trusted.main.stdout, /store paths imported, signatures checked/);
+
+    deleteClosure(storePath);
+    const wrongKey = await runStepWithPost('build-nix', flakeJob('oci', own), { inputs: { 'trusted-public-keys': otherKeys.public } });
+    assert.equal(wrongKey.main.exitCode, 0);
+    assert.ok(wrongKey.main.warnings.some((w) => /restored Nix binary cache .* was refused/.test(w)), wrongKey.main.warnings.join('\n'));
+    assert.ok(Number(wrongKey.main.outputs['paths-built']) >= 2, 'built from scratch instead');
+    assert.equal(wrongKey.main.outputs.digest, first.main.outputs.digest);
+  });
+});
+
+describe('bad input: clear error, exit 1', () => {
+  async function fails(fixtureName: string | undefined, inputs: Record<string, string>, pattern: RegExp): Promise<StepResult> {
+    const job = fixtureName ? flakeJob(fixtureName) : freshJob();
+    const result = await runStep('build-nix', job, { inputs: { cache: 'none', ...inputs } });
+    assert.equal(result.exitCode, 1, result.stdout.slice(-3000));
+    assert.equal(result.errors.length, 1, result.errors.join(' | '));
+    assert.match(result.errors[0]!, pattern);
+    assert.deepEqual(result.outputs, {});
+    assert.deepEqual(result.leakedSecrets, []);
+    return result;
+  }
+
+  test('no flake at flake', async () => void (await fails(undefined, {}, /^Input 'flake': no flake\.nix in .*workspace/)));
+  test('attr not found lists the attrs that exist', async () =>
+    void (await fails('oci', { attr: 'vllm-rocm' }, /^Input 'attr': the flake has no packages\.x86_64-linux\.vllm-rocm; it has: default, hello-text, vllm-container, vllm-payload/)));
+  test('a system the flake does not build for', async () => void (await fails('oci', { system: 'aarch64-darwin' }, /^Input 'system': the flake has no packages\.aarch64-darwin/)));
+  test('an invalid push-to', async () => void (await fails('oci', { 'push-to': 'ftp://cache.example.org' }, /^Input 'push-to': 'ftp:\/\/cache\.example\.org' is not a binary cache URL/)));
+  test('a signing-key that does not parse, its value never printed', async () => {
+    const secret = 'vllm-ci-1:notAValidKeyButStillSecret==';
+    const result = await fails('oci', { 'signing-key': secret }, /^Input 'signing-key': is not a Nix secret key/);
+    assert.ok(!result.stdout.includes('notAValidKeyButStillSecret'));
+    assert.ok(!result.stderr.includes('notAValidKeyButStillSecret'));
+  });
+  test('unknown cache', async () => void (await fails('oci', { cache: 'cachix' }, /^Input 'cache': must be one of gha, none/)));
+  test('a failing build shows its last log lines', async () => void (await fails('failing', {}, /^nix build .* exited 1\nLast log lines:\n[\s\S]*error: hipcc not found/)));
+  test('Nix missing', async () => {
+    // Nix hidden in a private mount namespace (bash keeps the runner's hyphenated INPUT_* names).
+    const job = flakeJob('oci');
+    const wrap = ['/usr/bin/unshare', '--mount', '/bin/bash', '-c', '/bin/mount --bind /dev/null /usr/bin/nix && exec "$@"', 'no-nix'];
+    const result = await runStep('build-nix', job, { inputs: { cache: 'none' }, env: { PATH: '/nonexistent' }, wrap });
+    assert.equal(result.exitCode, 1);
+    assert.match(result.errors[0]!, /Nix is not installed on this runner: add the setup-nix stage before build-nix/);
+  });
+});
