@@ -99899,8 +99899,8 @@ function summaryRows(inputs, image, cache, sourceDateEpoch) {
 
 
 
-async function main() {
-    const inputs = parseBuildDockerInputs(actionInputs, workspaceDir());
+async function main(get = actionInputs) {
+    const inputs = parseBuildDockerInputs(get, workspaceDir());
     const { buildx, driver, sourceDateEpoch, rewriteTimestamp } = await preflight(inputs);
     info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
     const cache = await resolveCache(inputs, buildx);

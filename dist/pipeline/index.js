@@ -38965,7 +38965,7 @@ var external_os_ = __nccwpck_require__(857);
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -38980,7 +38980,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -39030,12 +39030,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -39072,13 +39072,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -39098,7 +39098,7 @@ const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -39106,13 +39106,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -41663,7 +41663,7 @@ function exportVariable(name, val) {
  * ```
  */
 function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
+    issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -41677,7 +41677,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -41746,10 +41746,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -41785,7 +41785,7 @@ function isDebug() {
  * @param message debug message
  */
 function core_debug(message) {
-    command_issueCommand('debug', {}, message);
+    issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -41793,7 +41793,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function core_error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -41801,7 +41801,7 @@ function core_error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -41815,7 +41815,7 @@ function notice(message, properties = {}) {
  * Writes info to log with console.log.
  * @param message info message
  */
-function info(message) {
+function core_info(message) {
     process.stdout.write(message + external_os_.EOL);
 }
 /**
@@ -41826,13 +41826,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -41868,9 +41868,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
     }
-    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
+    issueCommand('save-state', { name }, toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -42890,8 +42890,8 @@ async function buildImage(inputs, plan) {
         sbom: inputs.sbom,
         rewriteTimestamp: plan.rewriteTimestamp,
     });
-    info(`docker ${args.join(' ')}`);
-    const run = await runBuildx(args, plan.metadataFile, { SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) }, (line) => info(line));
+    core_info(`docker ${args.join(' ')}`);
+    const run = await runBuildx(args, plan.metadataFile, { SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) }, (line) => core_info(line));
     try {
         if (run.exitCode !== 0 || !run.metadata) {
             const failed = run.progress.failedStep;
@@ -97002,7 +97002,7 @@ class UploadProgress {
         const uploadSpeed = (transferredBytes /
             (1024 * 1024) /
             (elapsedTime / 1000)).toFixed(1);
-        info(`Sent ${transferredBytes} of ${this.contentLength} (${percentage}%), ${uploadSpeed} MBs/sec`);
+        core_info(`Sent ${transferredBytes} of ${this.contentLength} (${percentage}%), ${uploadSpeed} MBs/sec`);
         if (this.isDone()) {
             this.displayedComplete = true;
         }
@@ -97283,7 +97283,7 @@ class DownloadProgress {
         const downloadSpeed = (transferredBytes /
             (1024 * 1024) /
             (elapsedTime / 1000)).toFixed(1);
-        info(`Received ${transferredBytes} of ${this.contentLength} (${percentage}%), ${downloadSpeed} MBs/sec`);
+        core_info(`Received ${transferredBytes} of ${this.contentLength} (${percentage}%), ${downloadSpeed} MBs/sec`);
         if (this.isDone()) {
             this.displayedComplete = true;
         }
@@ -97914,12 +97914,12 @@ function saveCache(cacheId, archivePath, signedUploadURL, options) {
             // Commit Cache
             core_debug('Commiting cache');
             const cacheSize = getArchiveFileSizeInBytes(archivePath);
-            info(`Cache Size: ~${Math.round(cacheSize / (1024 * 1024))} MB (${cacheSize} B)`);
+            core_info(`Cache Size: ~${Math.round(cacheSize / (1024 * 1024))} MB (${cacheSize} B)`);
             const commitCacheResponse = yield commitCache(httpClient, cacheId, cacheSize);
             if (!isSuccessStatusCode(commitCacheResponse.statusCode)) {
                 throw new Error(`Cache service responded with ${commitCacheResponse.statusCode} during commit cache.`);
             }
-            info('Cache saved successfully');
+            core_info('Cache saved successfully');
         }
     });
 }
@@ -98712,7 +98712,7 @@ class CacheServiceClient {
                     throw new Error(`Failed to make request after ${this.maxAttempts} attempts: ${errorMessage}`);
                 }
                 const retryTimeMilliseconds = this.getExponentialRetryTimeMilliseconds(attempt);
-                info(`Attempt ${attempt + 1} of ${this.maxAttempts} failed with error: ${errorMessage}. Retrying request in ${retryTimeMilliseconds} ms...`);
+                core_info(`Attempt ${attempt + 1} of ${this.maxAttempts} failed with error: ${errorMessage}. Retrying request in ${retryTimeMilliseconds} ms...`);
                 yield this.sleep(retryTimeMilliseconds);
                 attempt++;
             }
@@ -99158,7 +99158,7 @@ function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         checkPaths(paths);
         const cacheMode = getCacheMode();
         if (!isCacheReadable(cacheMode)) {
-            info(`Cache restore skipped: the effective cache-mode '${cacheMode}' does not permit reads.`);
+            core_info(`Cache restore skipped: the effective cache-mode '${cacheMode}' does not permit reads.`);
             core_debug(`Skipped restore for paths [${paths.join(', ')}] with primary key '${primaryKey}'.`);
             return undefined;
         }
@@ -99223,7 +99223,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
                 return undefined;
             }
             if (options === null || options === void 0 ? void 0 : options.lookupOnly) {
-                info('Lookup only - skipping download');
+                core_info('Lookup only - skipping download');
                 return cacheEntry.cacheKey;
             }
             archivePath = external_path_namespaceObject.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
@@ -99234,9 +99234,9 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
                 yield listTar(archivePath, compressionMethod);
             }
             const archiveFileSize = getArchiveFileSizeInBytes(archivePath);
-            info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
+            core_info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
             yield extractTar(archivePath, compressionMethod);
-            info('Cache restored successfully');
+            core_info('Cache restored successfully');
             return cacheEntry.cacheKey;
         }
         catch (error) {
@@ -99325,13 +99325,13 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
             }
             const isRestoreKeyMatch = request.key !== response.matchedKey;
             if (isRestoreKeyMatch) {
-                info(`Cache hit for restore-key: ${response.matchedKey}`);
+                core_info(`Cache hit for restore-key: ${response.matchedKey}`);
             }
             else {
-                info(`Cache hit for: ${response.matchedKey}`);
+                core_info(`Cache hit for: ${response.matchedKey}`);
             }
             if (options === null || options === void 0 ? void 0 : options.lookupOnly) {
-                info('Lookup only - skipping download');
+                core_info('Lookup only - skipping download');
                 return response.matchedKey;
             }
             archivePath = external_path_namespaceObject.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
@@ -99339,12 +99339,12 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
             core_debug(`Starting download of archive to: ${archivePath}`);
             yield downloadCache(response.signedDownloadUrl, archivePath, options);
             const archiveFileSize = getArchiveFileSizeInBytes(archivePath);
-            info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
+            core_info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
             if (isDebug()) {
                 yield listTar(archivePath, compressionMethod);
             }
             yield extractTar(archivePath, compressionMethod);
-            info('Cache restored successfully');
+            core_info('Cache restored successfully');
             return response.matchedKey;
         }
         catch (error) {
@@ -99397,7 +99397,7 @@ function cache_saveCache(paths_1, key_1, options_1) {
         checkKey(key);
         const cacheMode = getCacheMode();
         if (!isCacheWritable(cacheMode)) {
-            info(`Cache save skipped: the effective cache-mode '${cacheMode}' does not permit writes.`);
+            core_info(`Cache save skipped: the effective cache-mode '${cacheMode}' does not permit writes.`);
             core_debug(`Skipped save for paths [${paths.join(', ')}] with key '${key}'.`);
             return -1;
         }
@@ -99479,7 +99479,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
                 throw error;
             }
             else if (typedError.name === ReserveCacheError.name) {
-                info(`Failed to save: ${typedError.message}`);
+                core_info(`Failed to save: ${typedError.message}`);
             }
             else {
                 // Log server errors (5xx) as errors, all other errors as warnings.
@@ -99597,7 +99597,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
                 throw error;
             }
             else if (typedError.name === ReserveCacheError.name) {
-                info(`Failed to save: ${typedError.message}`);
+                core_info(`Failed to save: ${typedError.message}`);
             }
             else if (typedError.name === FinalizeCacheError.name) {
                 warning(typedError.message);
@@ -99738,7 +99738,7 @@ async function restoreLocalCache(inputs) {
     await (0,promises_namespaceObject.rm)(newDir, { recursive: true, force: true });
     const { key, restoreKeys } = await localCacheKey(inputs);
     const restoredKey = await restoreDirectory(dir, key, restoreKeys);
-    info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
+    core_info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
     const state = { dir, newDir, key, restoredKey };
     saveState(STATE_KEY, JSON.stringify(state));
     return state;
@@ -99751,17 +99751,17 @@ function savedLocalCacheState() {
 async function saveLocalCache(state) {
     try {
         if (!(await local_cache_exists(state.newDir))) {
-            info('No new BuildKit cache was written (the build did not finish); nothing to save.');
+            core_info('No new BuildKit cache was written (the build did not finish); nothing to save.');
             return;
         }
         if (state.restoredKey === state.key) {
-            info(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
+            core_info(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
             return;
         }
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rename)(state.newDir, state.dir);
         if (await saveDirectory(state.dir, state.key))
-            info(`Saved BuildKit cache ${state.key}`);
+            core_info(`Saved BuildKit cache ${state.key}`);
     }
     finally {
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
@@ -99899,10 +99899,10 @@ function summaryRows(inputs, image, cache, sourceDateEpoch) {
 
 
 
-async function main() {
-    const inputs = parseBuildDockerInputs(actionInputs, workspaceDir());
+async function main(get = actionInputs) {
+    const inputs = parseBuildDockerInputs(get, workspaceDir());
     const { buildx, driver, sourceDateEpoch, rewriteTimestamp } = await preflight(inputs);
-    info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
+    core_info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
     const cache = await resolveCache(inputs, buildx);
     const dir = stageTempDir('build-docker');
     const image = await buildImage(inputs, {
@@ -99919,7 +99919,7 @@ async function main() {
     setOutput('build-seconds', image.buildSeconds.toFixed(1));
     setOutput('cache-hit', `${image.cacheHit.cached}/${image.cacheHit.total}`);
     setOutput('metadata', JSON.stringify(image.metadata));
-    info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`);
+    core_info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`);
     await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, sourceDateEpoch));
 }
 
@@ -99932,20 +99932,1146 @@ async function post() {
         await saveLocalCache(state);
 }
 
+;// CONCATENATED MODULE: ./lib/src/nix/version.js
+// Nix versions, and the behaviour that changed between the versions this suite supports (2.8 up).
+
+const MIN_NIX = '2.8.0';
+/** "nix (Nix) 2.8.0", "nix (Nix) 2.26.3", "nix (Determinate Nix 3.6.2) 2.29.0". */
+function parseNixVersion(output) {
+    const match = /\bnix \([^)]*\)\s+(\d+\.\d+(?:\.\d+)?\S*)/i.exec(output);
+    return match ? parseVersion(match[1]) : undefined;
+}
+function nixFeatures(version) {
+    return {
+        printOutPaths: atLeast(version, '2.9.0'),
+        pathInfoJsonIsMap: atLeast(version, '2.19.0'),
+        configShow: atLeast(version, '2.20.0'),
+        keyGenerateSecret: atLeast(version, '2.9.0'),
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/hash.js
+// Nix hash formats. `nix path-info --json` gives narHash as "sha256:<nix base32>" before 2.16-ish
+// and as SRI "sha256-<base64>" after; outputs always use SRI so they compare across versions.
+const NIX_BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';
+/** Decodes Nix's base32 (its own alphabet, least significant bits first). */
+function decodeNixBase32(text) {
+    const length = Math.floor((text.length * 5) / 8);
+    const bytes = Buffer.alloc(length);
+    for (let n = 0; n < text.length; n++) {
+        const digit = NIX_BASE32.indexOf(text[text.length - n - 1]);
+        if (digit < 0)
+            throw new Error(`invalid Nix base32 character in ${text}`);
+        const b = n * 5;
+        const i = Math.floor(b / 8);
+        const j = b % 8;
+        bytes[i] = (bytes[i] | (digit << j)) & 0xff;
+        const carry = digit >> (8 - j);
+        if (i + 1 < length)
+            bytes[i + 1] = (bytes[i + 1] | carry) & 0xff;
+        else if (carry)
+            throw new Error(`invalid Nix base32 hash ${text}`);
+    }
+    return bytes;
+}
+/** Any of sha256:<base32>, sha256:<hex>, sha256-<base64> → sha256-<base64>. */
+function toSri(hash) {
+    if (/^sha256-[A-Za-z0-9+/]{43}=$/.test(hash))
+        return hash;
+    const match = /^sha256:([0-9a-z]+)$/.exec(hash);
+    if (!match)
+        throw new Error(`unrecognised hash ${hash}`);
+    const body = match[1];
+    const bytes = body.length === 64 ? Buffer.from(body, 'hex') : decodeNixBase32(body);
+    if (bytes.length !== 32)
+        throw new Error(`unrecognised sha256 hash ${hash}`);
+    return `sha256-${bytes.toString('base64')}`;
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/output.js
+// Parsers for what the nix CLI prints, across versions 2.8 to current.
+
+/** `nix build --json`: a list of {drvPath, outputs}; 2.12 and 2.18 added fields (startTime, …) we ignore. */
+function parseBuildJson(stdout) {
+    const parsed = JSON.parse(stdout);
+    if (!Array.isArray(parsed))
+        throw new Error('nix build --json did not print a list');
+    return parsed.map((r) => {
+        if (!r.drvPath || !r.outputs)
+            throw new Error(`nix build --json entry without drvPath/outputs: ${JSON.stringify(r)}`);
+        return { drvPath: r.drvPath, outputs: r.outputs };
+    });
+}
+/** `nix path-info --json`: a list of objects with `path` before 2.19, a map keyed by path after. */
+function parsePathInfoJson(stdout) {
+    const parsed = JSON.parse(stdout);
+    const entries = Array.isArray(parsed)
+        ? parsed.map((p) => [p.path ?? '', p])
+        : Object.entries(parsed);
+    return entries
+        .filter((e) => e[1] !== null && e[1].valid !== false && e[1].narHash !== undefined)
+        .map(([path, p]) => ({
+        path,
+        narHash: toSri(p.narHash),
+        narSize: p.narSize ?? 0,
+        // 2.8 gives full store paths; some later versions give base names in the map form.
+        references: (p.references ?? []).map((r) => (r.startsWith('/') ? r : `/nix/store/${r}`)),
+        signatures: p.signatures ?? [],
+        closureSize: p.closureSize,
+    }));
+}
+/** `nix build --dry-run` (stderr): "these N derivations will be built:" / "this path will be fetched (…):" + indented paths. */
+function parseDryRun(stderr) {
+    const result = { toBuild: [], toFetch: [] };
+    let list;
+    for (const line of stderr.split('\n')) {
+        if (/^(these \d+ derivations|this derivation) will be built:/.test(line))
+            list = result.toBuild;
+        else if (/^(these \d+ paths|this path) will be fetched/.test(line))
+            list = result.toFetch;
+        else if (/^\s+\/nix\/store\//.test(line) && list)
+            list.push(line.trim());
+        else if (line.trim() !== '')
+            list = undefined;
+    }
+    return result;
+}
+/** The last lines of a failed build's log, for the annotation. */
+function logTail(stderr, lines = 20) {
+    return stderr.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/cli.js
+// The nix commands the Nix stages run, with the version differences handled in one place.
+
+
+
+
+class NixCommandError extends Error {
+    stderr;
+    constructor(message, stderr) {
+        super(message);
+        this.stderr = stderr;
+    }
+}
+// Flakes on whatever nix.conf the machine has; no dirty-tree warnings in the log.
+const COMMON = ['--extra-experimental-features', 'nix-command flakes', '--option', 'warn-dirty', 'false'];
+class NixCli {
+    nix;
+    version;
+    env;
+    features;
+    constructor(nix, version, env = {}) {
+        this.nix = nix;
+        this.version = version;
+        this.env = env;
+        this.features = nixFeatures(version);
+    }
+    /** Runs nix; stderr lines go to `log` as they come when given. */
+    async run(args, log, input) {
+        let stdout = '';
+        let stderr = '';
+        let partial = '';
+        const exitCode = await exec_exec(this.nix, [...args.slice(0, 1), ...COMMON, ...args.slice(1)], {
+            ignoreReturnCode: true,
+            silent: true,
+            input,
+            env: { ...processEnv(), ...this.env },
+            listeners: {
+                stdout: (d) => {
+                    stdout += d.toString('utf8');
+                },
+                stderr: (d) => {
+                    const text = d.toString('utf8');
+                    stderr += text;
+                    if (!log)
+                        return;
+                    const lines = (partial + text).split('\n');
+                    partial = lines.pop() ?? '';
+                    for (const line of lines)
+                        log(line);
+                },
+            },
+        });
+        if (log && partial)
+            log(partial);
+        return { exitCode, stdout, stderr };
+    }
+    async ok(args, what, log) {
+        const result = await this.run(args, log);
+        if (result.exitCode !== 0)
+            throw new NixCommandError(`${what} failed (nix ${args[0]} exited ${result.exitCode})`, result.stderr);
+        return result;
+    }
+    async evalRaw(installable) {
+        return (await this.ok(['eval', '--raw', installable], `evaluating ${installable}`)).stdout;
+    }
+    async evalJson(installable, apply) {
+        const args = ['eval', '--json', installable, ...(apply ? ['--apply', apply] : [])];
+        return JSON.parse((await this.ok(args, `evaluating ${installable}`)).stdout);
+    }
+    async dryRun(installable, extraArgs) {
+        const result = await this.ok(['build', '--dry-run', '--no-link', installable, ...extraArgs], `planning the build of ${installable}`);
+        return parseDryRun(result.stderr);
+    }
+    /** `nix build --json` works on every supported version (--print-out-paths only from 2.9). */
+    async build(installable, extraArgs, log) {
+        const run = await this.run(['build', '--no-link', '--json', '--print-build-logs', installable, ...extraArgs], log);
+        if (run.exitCode !== 0)
+            return { stderr: run.stderr, exitCode: run.exitCode };
+        const results = parseBuildJson(run.stdout);
+        return { result: results[0], stderr: run.stderr, exitCode: 0 };
+    }
+    async pathInfo(paths, opts = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(opts.recursive ? ['--recursive'] : []), ...(opts.store ? ['--store', opts.store] : []), ...paths];
+        const result = await this.run(args);
+        // A store lacking some paths exits non-zero but still describes the ones it has (or prints nothing).
+        if (result.exitCode !== 0 && !result.stdout.trim()) {
+            if (opts.store)
+                return [];
+            throw new NixCommandError('nix path-info failed', result.stderr);
+        }
+        return parsePathInfoJson(result.stdout);
+    }
+    /** Store paths among `paths` that the local store does not hold. */
+    async invalidPaths(paths) {
+        if (paths.length === 0)
+            return [];
+        const store = await this.storeCommand();
+        const result = await getExecOutput(store, ['--check-validity', '--print-invalid', ...paths], { ignoreReturnCode: true, silent: true, env: { ...processEnv(), ...this.env } });
+        return result.stdout.split('\n').filter(Boolean);
+    }
+    /** nix-store lives beside nix in every install. */
+    async storeCommand() {
+        return this.nix.replace(/nix$/, 'nix-store');
+    }
+    async sign(keyFile, paths) {
+        await this.ok(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], 'signing store paths');
+    }
+    async copyTo(url, paths, log) {
+        await this.ok(['copy', '--to', url, ...paths], `copying to ${redactUrl(url)}`, log);
+    }
+    async copyFrom(url, paths, checkSigs, extraOptions = []) {
+        await this.ok(['copy', '--from', url, ...(checkSigs ? [] : ['--no-check-sigs']), ...extraOptions, ...paths], `copying from ${redactUrl(url)}`);
+    }
+}
+/** Binary cache URLs can carry credentials (s3 keys, user:password@). */
+function redactUrl(url) {
+    try {
+        const u = new URL(url);
+        if (u.password)
+            u.password = '***';
+        if (u.username)
+            u.username = '***';
+        for (const key of [...u.searchParams.keys()])
+            if (/secret|token|key|password/i.test(key))
+                u.searchParams.set(key, '***');
+        return u.toString();
+    }
+    catch {
+        return url;
+    }
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./lib/src/oci/docker-archive.js
+// A docker-archive (what dockerTools.buildImage and streamLayeredImage write) described as the
+// OCI image the suite pushes. The encoding is fixed so the digest is known before pushing:
+//   - config: the archive's config JSON, byte for byte;
+//   - layers: the archive's layer tars, uncompressed, as application/vnd.oci.image.layer.v1.tar
+//     (so each layer digest equals its diff_id);
+//   - manifest: JSON.stringify of {schemaVersion, mediaType, config, layers}, keys in that order,
+//     no whitespace.
+
+
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+function sha256Digest(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+/** Needs a scan made with hashAll: layer digests come from it. */
+function describeDockerScan(scan) {
+    const { small, members: hashed, label } = scan;
+    const manifestJson = small.get('manifest.json');
+    if (!manifestJson)
+        throw new ImageArchiveError(`${label} has no manifest.json: not a docker-archive`);
+    const entries = JSON.parse(manifestJson.toString('utf8'));
+    const entry = entries[0];
+    if (!entry)
+        throw new ImageArchiveError(`${label}: manifest.json lists no image`);
+    const configBytes = small.get(entry.Config);
+    if (!configBytes)
+        throw new ImageArchiveError(`${label} lacks its config ${entry.Config}`);
+    const config = JSON.parse(configBytes.toString('utf8'));
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== entry.Layers.length) {
+        throw new ImageArchiveError(`${label}: the config lists ${diffIds.length} layers, manifest.json ${entry.Layers.length}`);
+    }
+    const layers = entry.Layers.map((member, i) => {
+        const layer = hashed.get(member);
+        if (!layer?.digest)
+            throw new ImageArchiveError(`${label} lacks layer ${member}`);
+        if (layer.digest !== diffIds[i])
+            throw new ImageArchiveError(`${label}: layer ${member} has digest ${layer.digest}, the config says ${diffIds[i]}`);
+        return { mediaType: OCI_LAYER_TAR, digest: layer.digest, size: layer.size };
+    });
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: OCI_CONFIG, digest: sha256Digest(configBytes), size: configBytes.length },
+        layers,
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    return {
+        manifestBytes,
+        manifestDigest: sha256Digest(manifestBytes),
+        manifest,
+        configBytes,
+        layerMembers: entry.Layers,
+        sizeBytes: manifestBytes.length + configBytes.length + layers.reduce((n, l) => n + l.size, 0),
+        repoTags: entry.RepoTags ?? [],
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/src/oci/image-file.js
+// What a build produced, as an image: an OCI archive, an OCI layout directory, a docker-archive
+// (plain or gzip'ed), or a stream script (streamLayeredImage) whose stdout is a docker-archive.
+
+
+
+
+
+
+
+
+async function describeImagePath(path, streamTarget) {
+    const info = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
+    if (!info)
+        throw new ImageArchiveError(`${path} does not exist`);
+    if (info.isDirectory())
+        return describeOciLayout(path);
+    if (await isScript(path)) {
+        await runStream(path, streamTarget);
+        return { ...(await describeArchive(streamTarget)), streamedFrom: path };
+    }
+    return describeArchive(path);
+}
+async function describeArchive(path) {
+    const scan = await scanImageTar(path, { hashAll: true });
+    return describeScan(scan, path);
+}
+function describeScan(scan, path) {
+    if (scan.small.has('index.json')) {
+        const oci = summarizeOciScan(scan);
+        return { kind: 'oci-archive', path, digest: oci.manifestDigest, configDigest: oci.configDigest, sizeBytes: oci.sizeBytes };
+    }
+    if (scan.small.has('manifest.json')) {
+        const docker = describeDockerScan(scan);
+        return { kind: 'docker-archive', path, digest: docker.manifestDigest, configDigest: docker.manifest.config.digest, sizeBytes: docker.sizeBytes };
+    }
+    throw new ImageArchiveError(`${path} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
+}
+async function describeOciLayout(dir) {
+    const index = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'index.json')).catch(() => undefined);
+    if (!index)
+        throw new ImageArchiveError(`${dir} is a directory without index.json: not an OCI image layout`);
+    // Only the JSON blobs are needed in memory; layer sizes come from the files themselves.
+    const scan = { label: dir, small: new Map([['index.json', index]]), members: new Map() };
+    const parsed = JSON.parse(index.toString('utf8'));
+    const pending = [...(parsed.manifests ?? []).map((m) => m.digest)];
+    while (pending.length) {
+        const digest = pending.pop();
+        const name = `blobs/${digest.replace(':', '/')}`;
+        const bytes = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, name)).catch(() => undefined);
+        if (!bytes)
+            continue;
+        scan.small.set(name, bytes);
+        const doc = JSON.parse(bytes.toString('utf8'));
+        for (const m of doc.manifests ?? [])
+            pending.push(m.digest);
+        if (doc.config) {
+            const configName = `blobs/${doc.config.digest.replace(':', '/')}`;
+            scan.small.set(configName, await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, configName)));
+        }
+        for (const l of doc.layers ?? []) {
+            const layerName = `blobs/${l.digest.replace(':', '/')}`;
+            const s = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(dir, layerName)).catch(() => undefined);
+            if (s)
+                scan.members.set(layerName, { size: s.size });
+        }
+    }
+    const oci = summarizeOciScan(scan);
+    return { kind: 'oci-layout', path: dir, digest: oci.manifestDigest, configDigest: oci.configDigest, sizeBytes: oci.sizeBytes };
+}
+async function isScript(path) {
+    const executable = await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.X_OK).then(() => true, () => false);
+    if (!executable)
+        return false;
+    const handle = await (0,promises_namespaceObject.open)(path, 'r');
+    try {
+        const { buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+        return buffer.toString('latin1') === '#!';
+    }
+    finally {
+        await handle.close();
+    }
+}
+async function runStream(script, target) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(script, [], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const errors = [];
+    child.stderr.on('data', (d) => errors.push(d));
+    const exited = new Promise((resolve, reject) => {
+        child.on('error', reject);
+        child.on('close', (code) => resolve(code ?? 1));
+    });
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(child.stdout, (0,external_node_fs_namespaceObject.createWriteStream)(target));
+    const code = await exited;
+    if (code !== 0) {
+        throw new ImageArchiveError(`the image stream script ${script} exited ${code}: ${Buffer.concat(errors).toString('utf8').trim().split('\n').slice(-5).join(' ')}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/tool/disk.js
+
+
+async function directorySize(dir) {
+    let total = 0;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+        total += entry.isDirectory() ? await directorySize(path) : (await (0,promises_namespaceObject.lstat)(path)).size;
+    }
+    return total;
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-nix/binary-cache.js
+// `cache: gha`: the image's closure kept as ONE compressed file:// binary cache per key in the
+// Actions cache (never one entry per store path). Main restores it and imports what this store
+// lacks — signature-checked when trusted-public-keys is set — and post saves a new one only when
+// something new was built, leaving out what the configured substituters already serve.
+
+
+
+
+
+
+
+
+
+/** Keep each entry well under the 10 GB repository quota, so a few keys fit side by side. */
+const MAX_CACHE_BYTES = 4 * 1024 ** 3;
+function cacheDirs() {
+    const base = stageTempDir('build-nix');
+    return { dir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache'), newDir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache-new') };
+}
+/** Known from evaluation alone: system, Nix version, flake.lock and the image's drvPath. */
+async function nixCacheKey(inputs, nixVersion, drvPath) {
+    const flakeId = (0,external_node_crypto_.createHash)('sha256').update(inputs.flakeDir ? `${inputs.attr}` : `${inputs.flake}#${inputs.attr}`).digest('hex').slice(0, 12);
+    const lock = inputs.flakeDir ? await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.lock')).catch(() => Buffer.from('')) : Buffer.from(inputs.flake);
+    const lockHash = (0,external_node_crypto_.createHash)('sha256').update(lock).digest('hex').slice(0, 16);
+    const drvHash = drvPath.replace(/^\/nix\/store\//, '').split('-')[0];
+    const prefix = `vllm-rocm-action-nix-${inputs.system}-${flakeId}-`;
+    return { key: `${prefix}${nixVersion}-${lockHash}-${drvHash}`, restoreKeys: [`${prefix}${nixVersion}-${lockHash}-`, prefix] };
+}
+/** Store paths a file:// binary cache holds, from its .narinfo files. */
+async function binaryCachePaths(dir) {
+    const names = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
+    const paths = [];
+    for (const name of names.filter((n) => n.endsWith('.narinfo'))) {
+        const match = /^StorePath: (\S+)$/m.exec(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, name), 'utf8'));
+        if (match)
+            paths.push(match[1]);
+    }
+    return paths.sort();
+}
+async function restoreNixCache(nix, key, restoreKeys, trustedPublicKeys) {
+    const { dir, newDir } = cacheDirs();
+    await (0,promises_namespaceObject.rm)(newDir, { recursive: true, force: true });
+    const restoredKey = await restoreDirectory(dir, key, restoreKeys);
+    if (!restoredKey) {
+        core_info(`No Nix binary cache for ${key} yet.`);
+        return { imported: [] };
+    }
+    const missing = await nix.invalidPaths(await binaryCachePaths(dir));
+    if (missing.length === 0) {
+        core_info(`Restored Nix binary cache ${restoredKey}; this store already has all of it.`);
+        return { restoredKey, imported: [] };
+    }
+    const checkSigs = trustedPublicKeys.length > 0;
+    try {
+        // With keys, Nix refuses any path not signed by one of them; without, the cache is trusted
+        // like the repository's own workflows that wrote it.
+        await nix.copyFrom(`file://${dir}`, missing, checkSigs, checkSigs ? ['--option', 'trusted-public-keys', trustedPublicKeys.join(' ')] : []);
+    }
+    catch (error) {
+        const reason = error instanceof NixCommandError ? error.stderr.trim().split('\n').slice(-3).join(' ') : errorMessage(error);
+        warning(`The restored Nix binary cache ${restoredKey} was refused (${reason}); building without it.`);
+        return { restoredKey, imported: [] };
+    }
+    core_info(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported${checkSigs ? ', signatures checked' : ''}.`);
+    return { restoredKey, imported: missing };
+}
+/** Post: one compressed binary cache of the closure, minus what the substituters serve. */
+async function saveNixCache(nix, state, substituters) {
+    try {
+        if (!state.outPath)
+            return core_info('The build did not finish; no Nix cache to save.');
+        if (state.restoredKey === state.key && state.pathsBuilt === 0) {
+            return core_info(`Nix binary cache ${state.key} was restored exactly and nothing new was built; not saving.`);
+        }
+        const closure = (await nix.pathInfo([state.outPath], { recursive: true })).map((p) => p.path);
+        let toSave = closure;
+        for (const substituter of substituters) {
+            const served = new Set((await nix.pathInfo(toSave, { store: substituter })).map((p) => p.path));
+            toSave = toSave.filter((p) => !served.has(p));
+        }
+        if (toSave.length === 0)
+            return core_info('The configured substituters already serve the whole closure; nothing to cache.');
+        await (0,promises_namespaceObject.rm)(state.newDir, { recursive: true, force: true });
+        await nix.copyTo(`file://${state.newDir}?compression=zstd`, toSave);
+        const size = await directorySize(state.newDir);
+        if (size > MAX_CACHE_BYTES) {
+            return warning(`The Nix closure is ${(size / 1024 ** 3).toFixed(1)} GiB compressed, over the ${MAX_CACHE_BYTES / 1024 ** 3} GiB kept in the Actions cache; not saving it. Use push-to with a binary cache instead.`);
+        }
+        await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rename)(state.newDir, state.dir);
+        if (await saveDirectory(state.dir, state.key))
+            core_info(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(state.newDir, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-nix/inputs.js
+// build-nix inputs, parsed once. verify-reproducibility reuses this parser for `builder: nix`.
+
+
+const NIX_CACHE_TYPES = ['gha', 'none'];
+const ATTR = /^[A-Za-z0-9_'-]+(\.[A-Za-z0-9_'-]+)*$/;
+const SYSTEM = /^[a-z0-9_]+-[a-z0-9]+$/;
+const PUSH_SCHEMES = ['file:', 'http:', 'https:', 's3:', 'ssh:', 'ssh-ng:'];
+const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
+function defaultSystem(arch = process.arch) {
+    return arch === 'arm64' ? 'aarch64-linux' : 'x86_64-linux';
+}
+/** A local flake ref: a path, `path:`, or `git+file:` (with no query). */
+function localFlakeDir(flake, workspace) {
+    if (flake.startsWith('path:'))
+        return (0,external_node_path_namespaceObject.resolve)(workspace, flake.slice(5).split('?')[0]);
+    if (flake.startsWith('git+file:'))
+        return (0,external_node_path_namespaceObject.resolve)(workspace, flake.slice(9).replace(/^\/\//, '').split('?')[0]);
+    if (/^[a-z+]+:/.test(flake))
+        return undefined; // github:, git+https:, …
+    return (0,external_node_path_namespaceObject.resolve)(workspace, flake);
+}
+/** Splits extra-args on whitespace, honouring single and double quotes. */
+function splitArgs(text) {
+    const args = [];
+    const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+    for (const m of text.matchAll(re))
+        args.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]));
+    return args;
+}
+function parseBuildNixInputs(get, workspace) {
+    const flakeInput = optionalString(get, 'flake') ?? '.';
+    const flakeDir = localFlakeDir(flakeInput, workspace);
+    const flake = flakeDir && !/^[a-z+]+:/.test(flakeInput) ? flakeDir : flakeInput;
+    const attr = optionalString(get, 'attr') ?? 'vllm-container';
+    if (!ATTR.test(attr))
+        throw new InputError('attr', `'${attr}' is not an attribute name (e.g. vllm-container)`);
+    const system = optionalString(get, 'system') ?? defaultSystem();
+    if (!SYSTEM.test(system))
+        throw new InputError('system', `'${system}' is not a Nix system such as x86_64-linux`);
+    const pushTo = optionalString(get, 'push-to');
+    if (pushTo !== undefined) {
+        let url;
+        try {
+            url = new URL(pushTo);
+        }
+        catch {
+            url = undefined;
+        }
+        if (!url || !PUSH_SCHEMES.includes(url.protocol) || (url.protocol === 'file:' && !(0,external_node_path_namespaceObject.isAbsolute)(url.pathname))) {
+            throw new InputError('push-to', `'${pushTo}' is not a binary cache URL: use file:///path, http(s)://host/…, s3://bucket or ssh://host`);
+        }
+    }
+    const signingKey = optionalString(get, 'signing-key');
+    if (signingKey !== undefined && !isSecretKey(signingKey)) {
+        // Never echo the value: it is a secret, even when malformed.
+        throw new InputError('signing-key', 'is not a Nix secret key (name:base64 of a 64-byte ed25519 key, as `nix key generate-secret` or `nix-store --generate-binary-cache-key` write)');
+    }
+    const trustedPublicKeys = (optionalString(get, 'trusted-public-keys') ?? '').split(/[\s,]+/).filter(Boolean);
+    for (const key of trustedPublicKeys) {
+        if (!PUBLIC_KEY.test(key))
+            throw new InputError('trusted-public-keys', `'${key}' is not a public key of the form name:base64`);
+    }
+    return {
+        flake,
+        flakeDir,
+        attr,
+        system,
+        cache: oneOf(get, 'cache', NIX_CACHE_TYPES, 'gha'),
+        pushTo,
+        signingKey,
+        trustedPublicKeys,
+        extraArgs: splitArgs(get('extra-args')),
+    };
+}
+function isSecretKey(text) {
+    const colon = text.indexOf(':');
+    if (colon <= 0)
+        return false;
+    const body = text.slice(colon + 1).trim();
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
+        return false;
+    return Buffer.from(body, 'base64').length === 64;
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/locate.js
+// Finds an existing Nix without trusting PATH: self-hosted runners often have Nix that a
+// `bash --noprofile --norc` step cannot see (NixOS, a daemon install, Debian's nix-bin).
+
+
+
+
+const DAEMON_SOCKET = '/nix/var/nix/daemon-socket/socket';
+const RECEIPT = '/nix/receipt.json';
+/** The places Nix lives, in the order they are tried. */
+function candidatePaths(env) {
+    const fromPath = (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter).filter(Boolean).map((dir) => ({ path: (0,external_node_path_namespaceObject.join)(dir, 'nix'), foundBy: 'PATH' }));
+    const home = env.HOME;
+    return [
+        ...fromPath,
+        { path: '/nix/var/nix/profiles/default/bin/nix', foundBy: 'default profile' },
+        { path: '/run/current-system/sw/bin/nix', foundBy: 'NixOS system' },
+        ...(home ? [{ path: (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin', 'nix'), foundBy: 'user profile' }] : []),
+        ...(env.USER ? [{ path: `/nix/var/nix/profiles/per-user/${env.USER}/profile/bin/nix`, foundBy: 'user profile' }] : []),
+        { path: '/usr/bin/nix', foundBy: 'distribution package' },
+        { path: '/usr/local/bin/nix', foundBy: 'distribution package' },
+    ];
+}
+async function executable(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.X_OK);
+        return (await (0,promises_namespaceObject.stat)(path)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+async function locate_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+async function locateNix(env = process.env) {
+    const daemon = await locate_exists(DAEMON_SOCKET);
+    const receipt = await locate_exists(RECEIPT);
+    for (const candidate of candidatePaths(env)) {
+        if (!(await executable(candidate.path)))
+            continue;
+        const result = await capture(candidate.path, ['--version']).catch(() => undefined);
+        const version = result && result.exitCode === 0 ? parseNixVersion(result.stdout) : undefined;
+        if (!version)
+            continue;
+        const foundBy = receipt && candidate.foundBy === 'default profile' ? 'installer receipt' : candidate.foundBy;
+        return { nix: candidate.path, version, foundBy, daemon };
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-nix/nix-setup.js
+// Finds the Nix that build-nix runs: the one setup-nix put on PATH, else any existing install.
+
+
+
+
+class NixUnavailableError extends Error {
+}
+async function requireNix() {
+    const install = await locateNix();
+    if (!install)
+        throw new NixUnavailableError('Nix is not installed on this runner: add the setup-nix stage before build-nix.');
+    if (!atLeast(install.version, MIN_NIX)) {
+        throw new NixUnavailableError(`Nix ${install.version.raw} at ${install.nix} is too old: ${MIN_NIX} or newer is required.`);
+    }
+    return new NixCli(install.nix, install.version);
+}
+/** The substituters Nix is configured with (to leave what they serve out of the Actions cache). */
+async function configuredSubstituters(nix) {
+    const args = nix.features.configShow ? ['config', 'show', 'substituters'] : ['show-config'];
+    const result = await nix.run(args);
+    if (result.exitCode !== 0)
+        return [];
+    const text = nix.features.configShow ? `substituters = ${result.stdout}` : result.stdout;
+    const line = /^substituters = (.*)$/m.exec(text);
+    return (line?.[1] ?? '').split(/\s+/).filter(Boolean);
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-nix/state.js
+// What build-nix's post phase needs from main.
+
+const CACHE = 'nix-cache';
+function saveCacheState(state) {
+    saveState(CACHE, JSON.stringify(state));
+}
+function savedCacheState() {
+    const text = getState(CACHE);
+    return text ? JSON.parse(text) : undefined;
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-nix/summary.js
+// The job summary for build-nix.
+
+async function writeSummary(s) {
+    const o = s.outputs;
+    const rows = [
+        ['Flake', `\`${s.inputs.flake}#packages.${s.inputs.system}.${s.inputs.attr}\``],
+        ['Store path', `\`${o['store-path']}\``],
+        ['Image', `${s.imageKind}, \`${o['image-archive']}\``],
+        ['Digest', `\`${o.digest}\``],
+        ['Size', `${formatBytes(Number(o['size-bytes']))} (${o['size-bytes']} bytes)`],
+        ['Build time', `${o['build-seconds']} s`],
+        ['Paths built / substituted', `${o['paths-built']} / ${o['paths-substituted']}`],
+        ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (\`${s.cacheKey}\`)` : 'none'],
+    ];
+    if (s.pushed)
+        rows.push(['Pushed to', s.pushed]);
+    await writeTableSummary('Nix image built', rows);
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-nix/main.js
+// build-nix, main phase: evaluate, restore the closure from the Actions cache, build, describe
+// the image, sign and push when asked, and report.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function main_main() {
+    const inputs = parseBuildNixInputs(actionInputs, workspaceDir());
+    if (inputs.signingKey)
+        core_setSecret(inputs.signingKey);
+    const nix = await requireNix();
+    core_info(`Nix ${nix.version.raw} at ${nix.nix}`);
+    const installable = await resolveInstallable(nix, inputs);
+    const drvPath = (await nix.evalRaw(`${installable}.drvPath`)).trim();
+    const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath);
+    const { dir, newDir } = cacheDirs();
+    const state = { key, dir, newDir, pathsBuilt: 0 };
+    let imported = [];
+    if (inputs.cache === 'gha') {
+        const restored = await restoreNixCache(nix, key, restoreKeys, inputs.trustedPublicKeys);
+        state.restoredKey = restored.restoredKey;
+        imported = restored.imported;
+        saveCacheState(state);
+    }
+    const plan = await nix.dryRun(installable, inputs.extraArgs);
+    core_info(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
+    const started = process.hrtime.bigint();
+    const build = await nix.build(installable, inputs.extraArgs, (line) => core_info(line));
+    const buildSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (!build.result) {
+        throw new StageFailure('Nix build failed', `nix build ${installable} exited ${build.exitCode}`, `Last log lines:\n${logTail(build.stderr)}`);
+    }
+    const outPath = build.result.outputs.out ?? Object.values(build.result.outputs)[0];
+    state.outPath = outPath;
+    state.pathsBuilt = plan.toBuild.length;
+    if (inputs.cache === 'gha')
+        saveCacheState(state);
+    const [info] = await nix.pathInfo([outPath]);
+    const closure = await nix.pathInfo([outPath], { recursive: true });
+    const closurePaths = new Set(closure.map((p) => p.path));
+    const pathsSubstituted = plan.toFetch.length + imported.filter((p) => closurePaths.has(p)).length;
+    const work = stageTempDir('build-nix');
+    await (0,promises_namespaceObject.mkdir)(work, { recursive: true });
+    const image = await describeImagePath(outPath, (0,external_node_path_namespaceObject.join)(work, 'image-stream.tar'));
+    if (inputs.signingKey)
+        await signClosure(nix, inputs.signingKey, outPath, work);
+    let pushed = '';
+    if (inputs.pushTo)
+        pushed = await push(nix, inputs.pushTo, outPath);
+    const cacheHit = state.restoredKey === undefined ? 'miss' : state.restoredKey === key ? 'hit' : `partial (${state.restoredKey})`;
+    const outputs = {
+        'store-path': outPath,
+        'drv-path': build.result.drvPath,
+        'nar-hash': info?.narHash ?? '',
+        'image-archive': image.path,
+        digest: image.digest,
+        'size-bytes': String(image.sizeBytes),
+        'build-seconds': buildSeconds.toFixed(1),
+        'paths-built': String(plan.toBuild.length),
+        'paths-substituted': String(pathsSubstituted),
+    };
+    for (const [name, value] of Object.entries(outputs))
+        setOutput(name, value);
+    core_info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
+    await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, pushed });
+}
+/** `<flake>#packages.<system>.<attr>`, with clear errors for a missing flake or attribute. */
+async function resolveInstallable(nix, inputs) {
+    if (inputs.flakeDir) {
+        const isFlake = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.nix')).then((s) => s.isFile(), () => false);
+        if (!isFlake)
+            throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
+    }
+    const flakeRef = inputs.flakeDir && !inputs.flake.includes(':') ? `path:${inputs.flakeDir}` : inputs.flake;
+    const packages = `${flakeRef}#packages.${inputs.system}`;
+    let attrs;
+    try {
+        attrs = await nix.evalJson(packages, 'builtins.attrNames');
+    }
+    catch (error) {
+        const detail = error instanceof NixCommandError ? logTail(error.stderr, 6) : errorMessage(error);
+        if (/does not provide attribute/.test(detail))
+            throw new InputError('system', `the flake has no packages.${inputs.system}`);
+        throw new StageFailure('Nix evaluation failed', `cannot evaluate ${packages}`, detail);
+    }
+    if (!attrs.includes(inputs.attr)) {
+        throw new InputError('attr', `the flake has no packages.${inputs.system}.${inputs.attr}; it has: ${attrs.join(', ') || '(none)'}`);
+    }
+    return `${packages}.${inputs.attr}`;
+}
+async function signClosure(nix, key, outPath, work) {
+    const keyFile = (0,external_node_path_namespaceObject.join)(work, 'signing-key');
+    await (0,promises_namespaceObject.writeFile)(keyFile, key, { mode: 0o600 });
+    try {
+        await nix.sign(keyFile, [outPath]);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(keyFile, { force: true });
+    }
+}
+/** A failed push is a warning: the image is built, the cache is an optimisation. */
+async function push(nix, url, outPath) {
+    try {
+        await nix.copyTo(url, [outPath], (line) => core_info(line));
+        return redactUrl(url);
+    }
+    catch (error) {
+        const detail = error instanceof NixCommandError ? logTail(error.stderr, 5) : errorMessage(error);
+        warning(`Pushing to ${redactUrl(url)} failed: ${detail}`);
+        return '';
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-nix/post.js
+// build-nix, post phase: save the closure to the Actions cache when something new was built.
+
+
+
+async function post_post() {
+    const state = savedCacheState();
+    if (!state)
+        return;
+    const nix = await requireNix();
+    await saveNixCache(nix, state, await configuredSubstituters(nix));
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/conf.js
+// nix.conf text the suite writes as a drop-in: it never edits the user's own nix.conf.
+/** A nix.conf setting name: lower-case words joined by hyphens (e.g. extra-substituters). */
+const SETTING_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** Checks user-given nix.conf lines: `name = value`, comments and blank lines; nothing else. */
+function checkConfLines(text) {
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        if (/^!?include\s/.test(line))
+            return { line: i + 1, text: line, reason: 'include directives are not allowed here (write the settings themselves)' };
+        const eq = line.indexOf('=');
+        if (eq < 0)
+            return { line: i + 1, text: line, reason: 'expected "name = value"' };
+        const name = line.slice(0, eq).trim();
+        if (!SETTING_NAME.test(name))
+            return { line: i + 1, text: line, reason: `'${name}' is not a setting name` };
+    }
+    return undefined;
+}
+/** Uses extra-* settings so the user's own substituters and keys stay in force. */
+function renderDropIn(settings) {
+    const lines = ['# Written by vllm-rocm-action setup-nix for this job.', 'extra-experimental-features = nix-command flakes'];
+    if (settings.substituters.length)
+        lines.push(`extra-substituters = ${settings.substituters.join(' ')}`);
+    if (settings.trustedPublicKeys.length)
+        lines.push(`extra-trusted-public-keys = ${settings.trustedPublicKeys.join(' ')}`);
+    if (settings.accessTokens.length)
+        lines.push(`access-tokens = ${settings.accessTokens.map(([h, t]) => `${h}=${t}`).join(' ')}`);
+    if (settings.netrcFile)
+        lines.push(`netrc-file = ${settings.netrcFile}`);
+    const extra = settings.extraConf.trim();
+    if (extra)
+        lines.push('# extra-conf', extra);
+    return `${lines.join('\n')}\n`;
+}
+/** Warnings Nix prints for settings it does not know ("warning: unknown setting 'foo'"). */
+function unknownSettings(stderr) {
+    return [...stderr.matchAll(/unknown setting '([^']+)'/g)].map((m) => m[1]);
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/install.js
+// Installs Nix with the official installer when none is found. Only called when locateNix
+// found nothing, so an existing install (and its leftovers) is never installed over.
+
+
+
+
+
+
+const DEFAULT_NIX_VERSION = '2.28.3';
+function installerUrl(version, override) {
+    return override ?? `https://releases.nixos.org/nix/nix-${version}/install`;
+}
+/** Multi-user (daemon) where systemd runs, as on hosted runners; single-user elsewhere (containers). */
+async function installerArgs() {
+    const systemd = await locate_exists('/run/systemd/system');
+    return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile'];
+}
+async function installNix(version, override) {
+    const url = installerUrl(version, override);
+    core_info(`Installing Nix ${version} from ${url}`);
+    const response = await fetch(url);
+    if (!response.ok)
+        throw new Error(`downloading the Nix installer from ${url} failed: HTTP ${response.status}`);
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'nix-installer-'));
+    try {
+        const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
+        await (0,promises_namespaceObject.writeFile)(script, Buffer.from(await response.arrayBuffer()));
+        await (0,promises_namespaceObject.chmod)(script, 0o755);
+        const args = await installerArgs();
+        const result = await capture('sh', [script, ...args], { env: { NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+        core_info(result.stdout);
+        if (result.exitCode !== 0) {
+            throw new Error(`the Nix installer exited ${result.exitCode}:\n${(result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n')}`);
+        }
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/setup-nix/inputs.js
+// setup-nix inputs, parsed once.
+
+
+const URL_LIKE = /^(https?|file|s3|ssh|ssh-ng|daemon|local):\/\/\S+|^(daemon|local|auto)$/;
+const inputs_PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
+function parseSetupNixInputs(get) {
+    const extraConf = get('extra-conf');
+    const bad = checkConfLines(extraConf);
+    if (bad)
+        throw new InputError('extra-conf', `line ${bad.line} ('${bad.text}'): ${bad.reason}. Each line must be "name = value", a comment or blank.`);
+    const substituters = list(get, 'substituters');
+    for (const s of substituters) {
+        if (!URL_LIKE.test(s))
+            throw new InputError('substituters', `'${s}' is not a binary cache URL (https://…, file://…, s3://…)`);
+    }
+    const trustedPublicKeys = list(get, 'trusted-public-keys');
+    for (const k of trustedPublicKeys) {
+        if (!inputs_PUBLIC_KEY.test(k))
+            throw new InputError('trusted-public-keys', `'${k}' is not a public key of the form name:base64 (e.g. cache.example.org-1:…=)`);
+    }
+    const nixVersion = optionalString(get, 'nix-version');
+    if (nixVersion !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(nixVersion)) {
+        throw new InputError('nix-version', `must be a Nix release such as 2.28.3 (got '${nixVersion}')`);
+    }
+    return {
+        nixVersion,
+        extraConf,
+        substituters,
+        trustedPublicKeys,
+        githubToken: optionalString(get, 'github-token'),
+        netrc: optionalString(get, 'netrc'),
+        installUrl: optionalString(get, 'install-url'),
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/src/setup-nix/state.js
+// What setup-nix's post phase needs from main: the directory holding tokens, to remove it.
+
+const CONF_DIR = 'conf-dir';
+function saveConfDir(dir) {
+    saveState(CONF_DIR, dir);
+}
+function savedConfDir() {
+    return getState(CONF_DIR) || undefined;
+}
+
+;// CONCATENATED MODULE: ./lib/src/setup-nix/main.js
+// setup-nix, main phase: find Nix (or install it when absent), then write this job's settings
+// as a drop-in read through NIX_USER_CONF_FILES, and put nix on PATH for later steps.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function setup_nix_main_main() {
+    const inputs = parseSetupNixInputs(actionInputs);
+    // Mask secrets before anything could print them.
+    if (inputs.githubToken)
+        core_setSecret(inputs.githubToken);
+    if (inputs.netrc)
+        maskNetrc(inputs.netrc);
+    let nix = await locateNix();
+    if (nix) {
+        core_info(`Found Nix ${nix.version.raw} at ${nix.nix} (${nix.foundBy}${nix.daemon ? ', daemon' : ''}); not installing.`);
+        if (inputs.nixVersion && nix.version.raw !== inputs.nixVersion) {
+            notice(`nix-version ${inputs.nixVersion} was asked for, but Nix ${nix.version.raw} is already installed and is used as it is.`);
+        }
+    }
+    else {
+        await installNix(inputs.nixVersion ?? DEFAULT_NIX_VERSION, inputs.installUrl);
+        nix = await locateNix({ ...process.env, HOME: process.env.HOME ?? (0,external_node_os_namespaceObject.homedir)() });
+        if (!nix)
+            throw new Error('the Nix installer finished, but no nix executable was found afterwards');
+    }
+    if (!atLeast(nix.version, MIN_NIX)) {
+        throw new Error(`Nix ${nix.version.raw} at ${nix.nix} is too old: ${MIN_NIX} or newer is required.`);
+    }
+    const dir = stageTempDir('setup-nix');
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true, mode: 0o700 });
+    saveConfDir(dir);
+    const confFile = (0,external_node_path_namespaceObject.join)(dir, 'nix.conf');
+    let netrcFile;
+    if (inputs.netrc) {
+        netrcFile = (0,external_node_path_namespaceObject.join)(dir, 'netrc');
+        await writeSecret(netrcFile, inputs.netrc.endsWith('\n') ? inputs.netrc : `${inputs.netrc}\n`);
+    }
+    await writeSecret(confFile, renderDropIn({
+        substituters: inputs.substituters,
+        trustedPublicKeys: inputs.trustedPublicKeys,
+        accessTokens: inputs.githubToken ? [[serverHost(), inputs.githubToken]] : [],
+        netrcFile,
+        extraConf: inputs.extraConf,
+    }));
+    const userConfFiles = [confFile, ...(await existingUserConfFiles())].join(':');
+    // Let Nix itself judge the settings: unknown names are a bad extra-conf, not a later surprise.
+    const check = await capture(nix.nix, [nixFeatures(nix.version).configShow ? 'config' : 'show-config', ...(nixFeatures(nix.version).configShow ? ['show'] : [])], {
+        env: { NIX_USER_CONF_FILES: userConfFiles },
+    });
+    const unknown = unknownSettings(check.stderr);
+    if (unknown.length > 0 || check.exitCode !== 0) {
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        if (unknown.length > 0)
+            throw new InputError('extra-conf', `Nix ${nix.version.raw} does not know the setting${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}.`);
+        throw new InputError('extra-conf', `Nix refused the settings: ${check.stderr.trim().split('\n').slice(-5).join(' ')}`);
+    }
+    warnIfUntrusted(nix, inputs.substituters.length + inputs.trustedPublicKeys.length > 0);
+    exportVariable('NIX_USER_CONF_FILES', userConfFiles);
+    addPath((0,external_node_path_namespaceObject.dirname)(nix.nix));
+    setOutput('nix-version', nix.version.raw);
+    setOutput('nix-path', nix.nix);
+    await summary
+        .addHeading('Nix', 3)
+        .addTable([
+        [{ data: 'Version', header: true }, { data: 'Path', header: true }, { data: 'Found by', header: true }, { data: 'Daemon', header: true }],
+        [nix.version.raw, nix.nix, nix.foundBy, nix.daemon ? 'yes' : 'no'],
+    ])
+        .write();
+}
+function serverHost() {
+    return new URL(process.env.GITHUB_SERVER_URL || 'https://github.com').host;
+}
+function maskNetrc(netrc) {
+    core_setSecret(netrc);
+    for (const match of netrc.matchAll(/\bpassword\s+(\S+)/g))
+        core_setSecret(match[1]);
+}
+async function writeSecret(path, text) {
+    await (0,promises_namespaceObject.writeFile)(path, text, { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+/** The user's own config files, kept in force: NIX_USER_CONF_FILES replaces the default list. */
+async function existingUserConfFiles() {
+    if (process.env.NIX_USER_CONF_FILES)
+        return process.env.NIX_USER_CONF_FILES.split(':').filter(Boolean);
+    const home = process.env.HOME ?? (0,external_node_os_namespaceObject.homedir)();
+    const dirs = [process.env.XDG_CONFIG_HOME ?? (0,external_node_path_namespaceObject.join)(home, '.config'), ...(process.env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':')];
+    const found = [];
+    for (const d of dirs)
+        if (await locate_exists((0,external_node_path_namespaceObject.join)(d, 'nix', 'nix.conf')))
+            found.push((0,external_node_path_namespaceObject.join)(d, 'nix', 'nix.conf'));
+    return found;
+}
+function warnIfUntrusted(nix, wantsTrustedSettings) {
+    if (nix.daemon && wantsTrustedSettings && process.getuid?.() !== 0) {
+        warning('Nix runs with a daemon here: substituters and trusted-public-keys from this step take effect only if this user is in the daemon\'s trusted-users (or the substituters are in its trusted-substituters).');
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/setup-nix/post.js
+// setup-nix, post phase: remove this job's nix.conf drop-in and netrc (they hold tokens).
+
+
+
+async function setup_nix_post_post() {
+    const dir = savedConfDir();
+    if (!dir)
+        return;
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    core_info(`Removed ${dir}`);
+}
+
 ;// CONCATENATED MODULE: ./lib/src/pipeline/pipeline.js
 // The whole pipeline (`uses: <owner>/vllm-rocm-action@v1`): runs the stages in one node24 step,
 // because a composite action cannot reference this repository's own sub-actions by a relative
-// path, and has no post step for cache saves. Stages arrive here as their issues land.
+// path, and has no post step for cache saves. Each stage keeps its own inputs and state names.
 
 
 
-const BUILDERS = ['docker'];
+
+
+
+
+
+const BUILDERS = ['docker', 'nix'];
+const BUILDER_STATE = 'pipeline-builder';
 async function pipeline_main() {
-    oneOf(actionInputs, 'builder', BUILDERS, 'docker');
-    await main();
+    const builder = oneOf(actionInputs, 'builder', BUILDERS, 'docker');
+    saveState(BUILDER_STATE, builder);
+    if (builder === 'docker') {
+        // Here `builder` picks the path; the buildx builder is `buildx-builder`.
+        await main((name) => actionInputs(name === 'builder' ? 'buildx-builder' : name));
+    }
+    else {
+        await group('setup-nix', () => setup_nix_main_main());
+        await group('build-nix', () => main_main());
+    }
 }
 async function pipeline_post() {
-    await post();
+    const builder = getState(BUILDER_STATE);
+    if (builder === 'docker')
+        await post();
+    if (builder === 'nix') {
+        // build-nix's cache save needs the nix settings setup-nix wrote, so it goes first.
+        await post_post();
+        await setup_nix_post_post();
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/src/pipeline/index.js

@@ -1,7 +1,7 @@
 // build-docker, main phase: a cached, reproducible `docker buildx build` that reports what it built.
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { actionInputs } from '../action/inputs.js';
+import { actionInputs, type InputSource } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { buildImage, preflight } from './build.js';
 import { resolveCache } from './cache-backend.js';
@@ -9,8 +9,8 @@ import { parseBuildDockerInputs } from './inputs.js';
 import { writeTableSummary } from '../action/summary.js';
 import { summaryRows } from './summary.js';
 
-export async function main(): Promise<void> {
-  const inputs = parseBuildDockerInputs(actionInputs, workspaceDir());
+export async function main(get: InputSource = actionInputs): Promise<void> {
+  const inputs = parseBuildDockerInputs(get, workspaceDir());
   const { buildx, driver, sourceDateEpoch, rewriteTimestamp } = await preflight(inputs);
   core.info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
   const cache = await resolveCache(inputs, buildx);
