@@ -24,6 +24,10 @@
 #
 # NIX_TRIXIE_ROOT selects the root (default /var/lib/vllm-rocm-action/trixie-root).
 set -euo pipefail
+# The caller's PATH goes inside as given (plus the system dirs); this script's own tools are
+# found on the system PATH, so a caller with a bare PATH still works.
+export _IN_TRIXIE_CALLER_PATH=${_IN_TRIXIE_CALLER_PATH-${PATH:-}}
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 ROOT=${NIX_TRIXIE_ROOT:-/var/lib/vllm-rocm-action/trixie-root}
 ROOT=${ROOT%/}
@@ -154,7 +158,7 @@ declare -A setv=()
 order=()
 add_env() { [ -n "${setv[$1]+x}" ] || order+=("$1"); setv[$1]=$2; }
 if [ "$clean_env" = 1 ]; then
-  add_env PATH "$(ensure_path "${PATH:-}")"
+  add_env PATH "$(ensure_path "$_IN_TRIXIE_CALLER_PATH")"
   add_env HOME "${HOME:-/root}"
   for v in TERM LANG LC_ALL; do
     if [ -n "${!v+x}" ]; then add_env "$v" "${!v}"; fi
@@ -162,11 +166,12 @@ if [ "$clean_env" = 1 ]; then
 else
   while IFS= read -r -d '' kv; do
     name=${kv%%=*}
-    case "$name" in _|PWD|OLDPWD|_IN_TRIXIE_PHASE2|IN_TRIXIE_NO_UNSHARE) continue ;; esac
-    [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
+    case "$name" in _|PWD|OLDPWD|_IN_TRIXIE_PHASE2|_IN_TRIXIE_CALLER_PATH|IN_TRIXIE_NO_UNSHARE) continue ;; esac
+    # Any name, hyphens included: the runner passes inputs as INPUT_<NAME> with hyphens kept.
+    [ -n "$name" ] || continue
     add_env "$name" "${kv#*=}"
   done < <(env -0)
-  add_env PATH "$(ensure_path "${PATH:-}")"
+  add_env PATH "$(ensure_path "$_IN_TRIXIE_CALLER_PATH")"
   [ -n "${HOME:-}" ] || add_env HOME /root
 fi
 for e in "${envs[@]}"; do

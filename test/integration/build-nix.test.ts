@@ -1,5 +1,6 @@
-// build-nix, run from dist/ as the runner runs it, against the real Nix on this machine
-// (Debian 12's nix-bin 2.8), the Actions cache stand-in and file:// and loopback-HTTP binary caches.
+// build-nix, run from dist/ as the runner runs it, against real Nix — Debian 12's nix-bin 2.8 on
+// this machine and trixie's nix-bin 2.26 in a debootstrap root — the Actions cache stand-in, and
+// file:// and loopback-HTTP binary caches.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -11,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
-import { deleteClosure, generateKeyPair, nixFlakeFixture } from '../support/nix.js';
+import { deleteClosure, generateKeyPair, nixFlakeFixture, THIS_MACHINE, trixieHost, type NixHost } from '../support/nix.js';
+import type { StepOptions } from '../support/action-runner.js';
 import { requireTools } from '../support/tools.js';
 
 let services: ActionsServices;
@@ -47,162 +49,172 @@ before(async () => {
 });
 after(async () => services?.stop());
 
-describe('OCI archive image', () => {
-  test('digest is the manifest skopeo reads; a second run in a fresh store comes from the Actions cache with paths-built 0', async (t) => {
-    const own = await startActionsServices(); // this test's cache only
-    t.after(() => own.stop());
-    const first = await runStepWithPost('build-nix', flakeJob('oci', own));
-    ok(first.main);
-    assert.equal(first.post.exitCode, 0);
-    const out = first.main.outputs;
-    const storePath = out['store-path']!;
-    assert.match(storePath, /^\/nix\/store\/[a-z0-9]{32}-vllm-container-oci\.tar$/);
-    assert.match(out['drv-path']!, /\.drv$/);
-    assert.equal(out['image-archive'], storePath);
-    const raw = sh('skopeo', ['inspect', '--raw', `oci-archive:${storePath}`]);
-    assert.equal(out.digest, sha256(raw));
-    const manifest = JSON.parse(raw) as { config: { size: number }; layers: Array<{ size: number }> };
-    assert.equal(Number(out['size-bytes']), Buffer.byteLength(raw) + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0));
-    const info = JSON.parse(sh('nix', ['path-info', '--json', storePath])) as Array<{ narHash: string }> | Record<string, { narHash: string }>;
-    const narHash = Array.isArray(info) ? info[0]!.narHash : Object.values(info)[0]!.narHash;
-    assert.equal(out['nar-hash'], narHash.startsWith('sha256-') ? narHash : out['nar-hash']);
-    assert.match(out['nar-hash']!, /^sha256-[A-Za-z0-9+/]{43}=$/);
-    assert.match(first.main.summary, /\| Paths built \/ substituted \| \d+ \/ \d+ \|/);
-    assert.equal(own.cacheEntries().length, 1, 'one Actions cache entry for the whole closure');
-    assert.match(own.cacheEntries()[0]!.key, /^vllm-rocm-action-nix-x86_64-linux-[0-9a-f]{12}-2\.\d+\.\d+-[0-9a-f]{16}-[a-z0-9]{32}$/);
+function buildNixSuite(host: NixHost): void {
+  const opts = (o: StepOptions = {}): StepOptions => ({ ...o, wrap: host.wrap, ...(host.node ? { node: host.node } : {}) });
+  const stepWithPost = (job: RunnerJob, o: StepOptions = {}) => runStepWithPost('build-nix', job, opts(o));
 
-    const deleted = deleteClosure(storePath);
-    assert.ok(deleted.length >= 2, 'the closure has the image and its payload');
-    const second = await runStepWithPost('build-nix', flakeJob('oci', own));
-    ok(second.main);
-    assert.equal(second.main.outputs['paths-built'], '0');
-    assert.equal(second.main.outputs['paths-substituted'], String(deleted.length));
-    assert.equal(second.main.outputs.digest, out.digest);
-    assert.equal(second.main.outputs['nar-hash'], out['nar-hash']);
-    assert.match(second.main.stdout, /Restored Nix binary cache vllm-rocm-action-nix-/);
-    assert.match(second.post.stdout, /restored exactly and nothing new was built; not saving/);
-    assert.equal(own.cacheEntries().length, 1);
-  });
-});
+  describe(`${host.label}`, () => {
+  describe('OCI archive image', () => {
+    test('digest is the manifest skopeo reads; a second run in a fresh store comes from the Actions cache with paths-built 0', async (t) => {
+      const own = await startActionsServices(); // this test's cache only
+      t.after(() => own.stop());
+      const first = await stepWithPost(flakeJob('oci', own));
+      ok(first.main);
+      assert.equal(first.post.exitCode, 0);
+      const out = first.main.outputs;
+      const storePath = out['store-path']!;
+      assert.match(storePath, /^\/nix\/store\/[a-z0-9]{32}-vllm-container-oci\.tar$/);
+      assert.match(out['drv-path']!, /\.drv$/);
+      assert.equal(out['image-archive'], storePath);
+      const raw = sh('skopeo', ['inspect', '--raw', `oci-archive:${host.hostPath(storePath)}`]);
+      assert.equal(out.digest, sha256(raw));
+      const manifest = JSON.parse(raw) as { config: { size: number }; layers: Array<{ size: number }> };
+      assert.equal(Number(out['size-bytes']), Buffer.byteLength(raw) + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0));
+      const info = JSON.parse(host.run('nix', ['path-info', '--json', storePath])) as Array<{ narHash: string }> | Record<string, { narHash: string }>;
+      const narHash = Array.isArray(info) ? info[0]!.narHash : Object.values(info)[0]!.narHash;
+      assert.equal(out['nar-hash'], narHash.startsWith('sha256-') ? narHash : out['nar-hash']);
+      assert.match(out['nar-hash']!, /^sha256-[A-Za-z0-9+/]{43}=$/);
+      assert.match(first.main.summary, /\| Paths built \/ substituted \| \d+ \/ \d+ \|/);
+      assert.equal(own.cacheEntries().length, 1, 'one Actions cache entry for the whole closure');
+      assert.match(own.cacheEntries()[0]!.key, /^vllm-rocm-action-nix-x86_64-linux-[0-9a-f]{12}-2\.\d+\.\d+-[0-9a-f]{16}-[a-z0-9]{32}$/);
 
-describe('docker-archive and stream images', () => {
-  // The fixed encoding: config bytes as they are, layers = the uncompressed layer tars.
-  function expectedDigest(archive: string): { digest: string; size: number } {
-    const dir = mkdtempSync(join(tmpdir(), 'docker-archive-'));
-    sh('tar', ['-xf', archive, '-C', dir]);
-    const [entry] = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Array<{ Config: string; Layers: string[] }>;
-    const config = readFileSync(join(dir, entry!.Config));
-    const layers = entry!.Layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(readFileSync(join(dir, l))), size: statSync(join(dir, l)).size }));
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers,
-    }));
-    return { digest: sha256(manifest), size: manifest.length + config.length + layers.reduce((n, l) => n + l.size, 0) };
-  }
-
-  test('a gzip\'ed docker-archive (dockerTools.buildImage): digest of the OCI image it is pushed as', async () => {
-    const { main } = await runStepWithPost('build-nix', flakeJob('docker-archive'), { inputs: { cache: 'none' } });
-    ok(main);
-    const archive = main.outputs['image-archive']!;
-    assert.equal(archive, main.outputs['store-path']);
-    const expected = expectedDigest(archive);
-    assert.equal(main.outputs.digest, expected.digest);
-    assert.equal(Number(main.outputs['size-bytes']), expected.size);
-    assert.match(sh('docker', ['load', '-i', archive]), /Loaded image/);
-  });
-
-  test('a stream script (streamLayeredImage): the stream is written under RUNNER_TEMP and described', async () => {
-    const job = flakeJob('stream');
-    const { main } = await runStepWithPost('build-nix', job, { inputs: { cache: 'none' } });
-    ok(main);
-    const archive = main.outputs['image-archive']!;
-    assert.ok(archive.startsWith(job.temp), archive);
-    assert.ok(existsSync(archive));
-    assert.equal(main.outputs.digest, expectedDigest(archive).digest);
-    assert.match(sh('docker', ['load', '-i', archive]), /Loaded image/);
-  });
-});
-
-describe('binary caches given by the user', () => {
-  let server: Server;
-  let pushDir = '';
-  let httpUrl = '';
-  const keys = generateKeyPair('vllm-ci-1');
-  const otherKeys = generateKeyPair('someone-else-1');
-
-  before(async () => {
-    pushDir = mkdtempSync(join(tmpdir(), 'nix-binary-cache-'));
-    // A read-only HTTP binary cache on loopback serving what push-to wrote.
-    server = createServer((req, res) => {
-      const path = join(pushDir, decodeURIComponent((req.url ?? '/').split('?')[0]!));
-      if (!path.startsWith(pushDir) || !existsSync(path) || statSync(path).isDirectory()) return void res.writeHead(404).end();
-      res.writeHead(200);
-      createReadStream(path).pipe(res);
+      const deleted = deleteClosure(storePath, host);
+      assert.ok(deleted.length >= 2, 'the closure has the image and its payload');
+      const second = await stepWithPost(flakeJob('oci', own));
+      ok(second.main);
+      assert.equal(second.main.outputs['paths-built'], '0');
+      assert.equal(second.main.outputs['paths-substituted'], String(deleted.length));
+      assert.equal(second.main.outputs.digest, out.digest);
+      assert.equal(second.main.outputs['nar-hash'], out['nar-hash']);
+      assert.match(second.main.stdout, /Restored Nix binary cache vllm-rocm-action-nix-/);
+      assert.match(second.post.stdout, /restored exactly and nothing new was built; not saving/);
+      assert.equal(own.cacheEntries().length, 1);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    httpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  after(() => server?.close());
 
-  test('push-to file:// signs and copies the closure; a fresh store substitutes it from file:// and from HTTP with paths-built 0', async () => {
-    const { main } = await runStepWithPost('build-nix', flakeJob('docker-archive'), {
-      inputs: { cache: 'none', 'push-to': `file://${pushDir}`, 'signing-key': keys.secret },
-    });
-    ok(main);
-    assert.ok(main.masks.includes(keys.secret), 'the signing key is masked');
-    assert.ok(!main.stdout.replace(`::add-mask::${keys.secret}`, '').includes(keys.secret.split(':')[1]!));
-    const narinfo = readFileSync(join(pushDir, `${main.outputs['store-path']!.slice(11, 43)}.narinfo`), 'utf8');
-    assert.match(narinfo, /^Sig: vllm-ci-1:/m);
-
-    for (const substituter of [`file://${pushDir}`, httpUrl]) {
-      const closure = deleteClosure(main.outputs['store-path']!);
-      const again = await runStepWithPost('build-nix', flakeJob('docker-archive'), {
-        inputs: { cache: 'none', 'extra-args': `--option substituters ${substituter} --option trusted-public-keys ${keys.public}` },
-      });
-      ok(again.main);
-      assert.equal(again.main.outputs['paths-built'], '0', substituter);
-      assert.equal(again.main.outputs['paths-substituted'], String(closure.length), substituter);
-      assert.equal(again.main.outputs.digest, main.outputs.digest);
+  describe('docker-archive and stream images', () => {
+    // The fixed encoding: config bytes as they are, layers = the uncompressed layer tars.
+    function expectedDigest(archive: string): { digest: string; size: number } {
+      const dir = mkdtempSync(join(tmpdir(), 'docker-archive-'));
+      sh('tar', ['-xf', archive, '-C', dir]);
+      const [entry] = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Array<{ Config: string; Layers: string[] }>;
+      const config = readFileSync(join(dir, entry!.Config));
+      const layers = entry!.Layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(readFileSync(join(dir, l))), size: statSync(join(dir, l)).size }));
+      const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+        layers,
+      }));
+      return { digest: sha256(manifest), size: manifest.length + config.length + layers.reduce((n, l) => n + l.size, 0) };
     }
+
+    test('a gzip\'ed docker-archive (dockerTools.buildImage): digest of the OCI image it is pushed as', async () => {
+      const { main } = await stepWithPost(flakeJob('docker-archive'), { inputs: { cache: 'none' } });
+      ok(main);
+      assert.equal(main.outputs['image-archive'], main.outputs['store-path']);
+      const archive = host.hostPath(main.outputs['image-archive']!);
+      const expected = expectedDigest(archive);
+      assert.equal(main.outputs.digest, expected.digest);
+      assert.equal(Number(main.outputs['size-bytes']), expected.size);
+      assert.match(sh('docker', ['load', '-i', archive]), /Loaded image/);
+    });
+
+    test('a stream script (streamLayeredImage): the stream is written under RUNNER_TEMP and described', async () => {
+      const job = flakeJob('stream');
+      const { main } = await stepWithPost(job, { inputs: { cache: 'none' } });
+      ok(main);
+      const archive = main.outputs['image-archive']!;
+      assert.ok(archive.startsWith(job.temp), archive);
+      assert.ok(existsSync(archive));
+      assert.equal(main.outputs.digest, expectedDigest(archive).digest);
+      assert.match(sh('docker', ['load', '-i', archive]), /Loaded image/);
+    });
   });
 
-  test('the Actions-cache closure is signature-checked when trusted-public-keys is set: signed is taken, wrongly signed is refused', async (t) => {
-    const own = await startActionsServices();
-    t.after(() => own.stop());
-    // Saved signed with vllm-ci-1.
-    const first = await runStepWithPost('build-nix', flakeJob('oci', own), { inputs: { 'signing-key': keys.secret, 'extra-args': '--rebuild' } });
-    ok(first.main);
-    const storePath = first.main.outputs['store-path']!;
+  describe('binary caches given by the user', () => {
+    let server: Server;
+    let pushDir = '';
+    let httpUrl = '';
+    const keys = generateKeyPair('vllm-ci-1');
+    const otherKeys = generateKeyPair('someone-else-1');
 
-    deleteClosure(storePath);
-    const trusted = await runStepWithPost('build-nix', flakeJob('oci', own), { inputs: { 'trusted-public-keys': keys.public } });
-    ok(trusted.main);
-    assert.equal(trusted.main.outputs['paths-built'], '0');
-    assert.match(trusted.main.stdout, /store paths imported, signatures checked/);
+    before(async () => {
+      pushDir = mkdtempSync(join(tmpdir(), 'nix-binary-cache-'));
+      // A read-only HTTP binary cache on loopback serving what push-to wrote.
+      server = createServer((req, res) => {
+        const path = join(pushDir, decodeURIComponent((req.url ?? '/').split('?')[0]!));
+        if (!path.startsWith(pushDir) || !existsSync(path) || statSync(path).isDirectory()) return void res.writeHead(404).end();
+        res.writeHead(200);
+        createReadStream(path).pipe(res);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      httpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => server?.close());
 
-    deleteClosure(storePath);
-    const wrongKey = await runStepWithPost('build-nix', flakeJob('oci', own), { inputs: { 'trusted-public-keys': otherKeys.public } });
-    assert.equal(wrongKey.main.exitCode, 0);
-    assert.ok(wrongKey.main.warnings.some((w) => /restored Nix binary cache .* was refused/.test(w)), wrongKey.main.warnings.join('\n'));
-    assert.ok(Number(wrongKey.main.outputs['paths-built']) >= 2, 'built from scratch instead');
-    assert.equal(wrongKey.main.outputs.digest, first.main.outputs.digest);
+    test('push-to file:// signs and copies the closure; a fresh store substitutes it from file:// and from HTTP with paths-built 0', async () => {
+      const { main } = await stepWithPost(flakeJob('docker-archive'), {
+        inputs: { cache: 'none', 'push-to': `file://${pushDir}`, 'signing-key': keys.secret },
+      });
+      ok(main);
+      assert.ok(main.masks.includes(keys.secret), 'the signing key is masked');
+      assert.ok(!main.stdout.replace(`::add-mask::${keys.secret}`, '').includes(keys.secret.split(':')[1]!));
+      const narinfo = readFileSync(join(pushDir, `${main.outputs['store-path']!.slice(11, 43)}.narinfo`), 'utf8');
+      assert.match(narinfo, /^Sig: vllm-ci-1:/m);
+
+      for (const substituter of [`file://${pushDir}`, httpUrl]) {
+        const closure = deleteClosure(main.outputs['store-path']!, host);
+        const again = await stepWithPost(flakeJob('docker-archive'), {
+          inputs: { cache: 'none', 'extra-args': `--option substituters ${substituter} --option trusted-public-keys ${keys.public}` },
+        });
+        ok(again.main);
+        assert.equal(again.main.outputs['paths-built'], '0', substituter);
+        assert.equal(again.main.outputs['paths-substituted'], String(closure.length), substituter);
+        assert.equal(again.main.outputs.digest, main.outputs.digest);
+      }
+    });
+
+    test('the Actions-cache closure is signature-checked when trusted-public-keys is set: signed is taken, wrongly signed is refused', async (t) => {
+      const own = await startActionsServices();
+      t.after(() => own.stop());
+      // Saved signed with vllm-ci-1.
+      const first = await stepWithPost(flakeJob('oci', own), { inputs: { 'signing-key': keys.secret, 'extra-args': '--rebuild' } });
+      ok(first.main);
+      const storePath = first.main.outputs['store-path']!;
+
+      deleteClosure(storePath, host);
+      const trusted = await stepWithPost(flakeJob('oci', own), { inputs: { 'trusted-public-keys': keys.public } });
+      ok(trusted.main);
+      assert.equal(trusted.main.outputs['paths-built'], '0');
+      assert.match(trusted.main.stdout, /store paths imported, signatures checked/);
+
+      deleteClosure(storePath, host);
+      const wrongKey = await stepWithPost(flakeJob('oci', own), { inputs: { 'trusted-public-keys': otherKeys.public } });
+      assert.equal(wrongKey.main.exitCode, 0);
+      assert.ok(wrongKey.main.warnings.some((w) => /restored Nix binary cache .* was refused/.test(w)), wrongKey.main.warnings.join('\n'));
+      assert.ok(Number(wrongKey.main.outputs['paths-built']) >= 2, 'built from scratch instead');
+      assert.equal(wrongKey.main.outputs.digest, first.main.outputs.digest);
+    });
+
+    test('an unsigned Actions-cache closure is refused when trusted-public-keys is set', async (t) => {
+      const own = await startActionsServices();
+      t.after(() => own.stop());
+      const first = await stepWithPost(flakeJob('oci', own), { inputs: { 'extra-args': '--rebuild' } });
+      ok(first.main);
+      assert.equal(own.cacheEntries().length, 1);
+      deleteClosure(first.main.outputs['store-path']!, host);
+      const checked = await stepWithPost(flakeJob('oci', own), { inputs: { 'trusted-public-keys': keys.public } });
+      assert.equal(checked.main.exitCode, 0);
+      assert.ok(checked.main.warnings.some((w) => /was refused \(.*(signature|signed)/i.test(w)), checked.main.warnings.join('\n'));
+      assert.ok(Number(checked.main.outputs['paths-built']) >= 2);
+    });
   });
-
-  test('an unsigned Actions-cache closure is refused when trusted-public-keys is set', async (t) => {
-    const own = await startActionsServices();
-    t.after(() => own.stop());
-    const first = await runStepWithPost('build-nix', flakeJob('oci', own), { inputs: { 'extra-args': '--rebuild' } });
-    ok(first.main);
-    assert.equal(own.cacheEntries().length, 1);
-    deleteClosure(first.main.outputs['store-path']!);
-    const checked = await runStepWithPost('build-nix', flakeJob('oci', own), { inputs: { 'trusted-public-keys': keys.public } });
-    assert.equal(checked.main.exitCode, 0);
-    assert.ok(checked.main.warnings.some((w) => /was refused \(.*(signature|signed)/i.test(w)), checked.main.warnings.join('\n'));
-    assert.ok(Number(checked.main.outputs['paths-built']) >= 2);
   });
-});
+}
+
+buildNixSuite(THIS_MACHINE);
+buildNixSuite(trixieHost());
 
 describe('bad input: clear error, exit 1', () => {
   async function fails(fixtureName: string | undefined, inputs: Record<string, string>, pattern: RegExp): Promise<StepResult> {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, type RunnerJob } from '../support/action-runner.js';
 import { requireTools } from '../support/tools.js';
+import { trixieHost } from '../support/nix.js';
 
 const TOKEN = 'ghs_setupNixSecretToken1234567890abcdef';
 const root = mkdtempSync(join(tmpdir(), 'setup-nix-'));
@@ -56,6 +57,18 @@ describe('an existing Nix', () => {
     const post = await runStep('setup-nix', j, { phase: 'post', state: main.state });
     assert.equal(post.exitCode, 0);
     assert.ok(!existsSync(dropIn), 'post removes the drop-in that holds the token');
+  });
+
+  test("trixie's Nix 2.26 (nix config show) is found with a bare PATH and judges extra-conf", async () => {
+    const host = trixieHost();
+    const j = job('runner-trixie');
+    const main = await runStep('setup-nix', j, { inputs: { 'extra-conf': 'max-jobs = 3' }, env: { PATH: '/nonexistent' }, wrap: host.wrap, node: host.node! });
+    assert.equal(main.exitCode, 0, main.stdout + main.stderr);
+    assert.match(main.outputs['nix-version']!, /^2\.26\.\d+$/);
+    assert.equal(main.outputs['nix-path'], '/usr/bin/nix');
+    const bad = await runStep('setup-nix', job('runner-trixie'), { inputs: { 'extra-conf': 'vllm-turbo = true' }, wrap: host.wrap, node: host.node! });
+    assert.equal(bad.exitCode, 1);
+    assert.match(bad.errors[0]!, /^Input 'extra-conf': Nix 2\.26\.\d+ does not know the setting 'vllm-turbo'/);
   });
 
   test('GHES: the token is written for the server in use', async () => {

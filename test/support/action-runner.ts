@@ -80,6 +80,8 @@ export interface StepOptions {
   env?: Record<string, string>;
   /** A command prefix the step runs under (e.g. a chroot or mount-namespace wrapper). */
   wrap?: string[];
+  /** The Node 24 binary as seen under `wrap` (default: this machine's). */
+  node?: string;
 }
 
 /** Runs the main phase (phase 'post' needs the main result's state). */
@@ -146,7 +148,7 @@ export async function runStep(
   ) as Record<string, string>;
   Object.assign(env, files);
 
-  const { exitCode, stdout, stderr } = await spawnNode(entry, env, job.workspace, opts.wrap ?? []);
+  const { exitCode, stdout, stderr } = await spawnNode(entry, env, job.workspace, opts.wrap ?? [], opts.node);
 
   const exported = parseKeyValueFile(readFileSync(files.GITHUB_ENV!, 'utf8'));
   Object.assign(job.exportedEnv, exported);
@@ -232,9 +234,9 @@ export function parseWorkflowCommands(stdout: string): Pick<StepResult, 'errors'
   return { errors, warnings, masks, leakedSecrets: [...leaked] };
 }
 
-function spawnNode(entry: string, env: Record<string, string>, cwd: string, wrap: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+function spawnNode(entry: string, env: Record<string, string>, cwd: string, wrap: string[], node?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run npm run build`);
-  const argv = [...wrap, node24(), entry];
+  const argv = [...wrap, node ?? node24(), entry];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

@@ -1,26 +1,60 @@
-// Real-Nix helpers for the Nix stages' tests.
+// Real-Nix helpers for the Nix stages' tests. A NixHost is where Nix runs: this machine
+// (Debian 12's nix-bin 2.8) or the trixie root with nix-bin 2.26 (scripts/in-trixie.sh).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPO_ROOT } from './action-runner.js';
 import { fixture } from './fixtures.js';
+
+export interface NixHost {
+  label: string;
+  /** Prefix for the runner's node command (runStep's wrap). */
+  wrap: string[];
+  /** The node binary inside that host. */
+  node?: string;
+  /** Runs a program (nix, nix-store, …) on that host and returns its stdout. */
+  run(command: string, args: string[]): string;
+  /** A store path as the test process sees it. */
+  hostPath(path: string): string;
+}
+
+export const THIS_MACHINE: NixHost = {
+  label: "this machine's Nix",
+  wrap: [],
+  run: (command, args) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }),
+  hostPath: (path) => path,
+};
+
+export const TRIXIE_ROOT = process.env.NIX_TRIXIE_ROOT ?? '/var/lib/vllm-rocm-action/trixie-root';
+
+/** trixie's Nix, set up by scripts/setup-nix-trixie.sh; a missing root fails the test, never skips it. */
+export function trixieHost(): NixHost {
+  if (!existsSync(join(TRIXIE_ROOT, '.vllm-rocm-action-trixie-ready'))) {
+    throw new Error(`${TRIXIE_ROOT} is not set up: run scripts/setup-nix-trixie.sh (setup-toolchain.sh does)`);
+  }
+  const wrap = ['/bin/bash', join(REPO_ROOT, 'scripts', 'in-trixie.sh'), '--bind', REPO_ROOT, '--'];
+  return {
+    label: "trixie's Nix (debootstrap root)",
+    wrap,
+    node: '/usr/local/bin/node24',
+    run: (command, args) => execFileSync(wrap[0]!, [...wrap.slice(1), command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }),
+    hostPath: (path) => join(TRIXIE_ROOT, path),
+  };
+}
 
 export function nixFlakeFixture(name: string, into: string): string {
   cpSync(fixture('nix', 'flakes', name), into, { recursive: true });
   return into;
 }
 
-function run(command: string, args: string[]): string {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 /** Makes the store "fresh" for a closure: its paths, and every path referring to them, are deleted. */
-export function deleteClosure(storePath: string): string[] {
-  const closure = run('nix-store', ['--query', '--requisites', storePath]).split('\n').filter(Boolean);
+export function deleteClosure(storePath: string, host: NixHost = THIS_MACHINE): string[] {
+  const closure = host.run('nix-store', ['--query', '--requisites', storePath]).split('\n').filter(Boolean);
   // Other fixtures' images may share a dependency: their referrers go too.
-  const doomed = run('nix-store', ['--query', '--referrers-closure', ...closure]).split('\n').filter(Boolean);
-  execFileSync('nix-store', ['--delete', '--ignore-liveness', ...doomed], { stdio: 'ignore' });
-  const left = run('nix-store', ['--check-validity', '--print-invalid', ...closure]).split('\n').filter(Boolean);
+  const doomed = host.run('nix-store', ['--query', '--referrers-closure', ...closure]).split('\n').filter(Boolean);
+  host.run('nix-store', ['--delete', '--ignore-liveness', ...doomed]);
+  const left = host.run('nix-store', ['--check-validity', '--print-invalid', ...closure]).split('\n').filter(Boolean);
   if (left.length !== closure.length) throw new Error(`could not delete the closure of ${storePath}`);
   return closure;
 }
