@@ -123,6 +123,7 @@ describe('cached builds', () => {
         runs.push(main);
       }
       const [first, second] = runs as [StepResult, StepResult];
+      t.diagnostic(`cache ${cache}: first run ${first.outputs['build-seconds']} s (${first.outputs['cache-hit']} cached), second run ${second.outputs['build-seconds']} s (${second.outputs['cache-hit']} cached)`);
       assert.equal(first.outputs['cache-hit'], '0/4');
       const [cached, total] = second.outputs['cache-hit']!.split('/').map(Number) as [number, number];
       assert.equal(total, 4);
