@@ -99753,6 +99753,39 @@ function isSecretKey(text) {
     return Buffer.from(body, 'base64').length === 64;
 }
 
+;// CONCATENATED MODULE: ./lib/src/build-nix/installable.js
+// The installable a flake build names, checked: the flake exists and has the attribute.
+
+
+
+
+
+
+/** `<flake>#packages.<system>.<attr>`, with clear errors for a missing flake or attribute. */
+async function resolveInstallable(nix, inputs) {
+    if (inputs.flakeDir) {
+        const isFlake = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.nix')).then((s) => s.isFile(), () => false);
+        if (!isFlake)
+            throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
+    }
+    const flakeRef = inputs.flakeDir && !inputs.flake.includes(':') ? `path:${inputs.flakeDir}` : inputs.flake;
+    const packages = `${flakeRef}#packages.${inputs.system}`;
+    let attrs;
+    try {
+        attrs = await nix.evalJson(packages, 'builtins.attrNames');
+    }
+    catch (error) {
+        const detail = error instanceof NixCommandError ? logTail(error.stderr, 6) : errorMessage(error);
+        if (/does not provide attribute/.test(detail))
+            throw new InputError('system', `the flake has no packages.${inputs.system}`);
+        throw new StageFailure('Nix evaluation failed', `cannot evaluate ${packages}`, detail);
+    }
+    if (!attrs.includes(inputs.attr)) {
+        throw new InputError('attr', `the flake has no packages.${inputs.system}.${inputs.attr}; it has: ${attrs.join(', ') || '(none)'}`);
+    }
+    return `${packages}.${inputs.attr}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/nix/locate.js
 // Finds an existing Nix without trusting PATH: self-hosted runners often have Nix that a
 // `bash --noprofile --norc` step cannot see (NixOS, a daemon install, Debian's nix-bin).
@@ -99901,6 +99934,7 @@ async function writeSummary(s) {
 
 
 
+
 async function main() {
     const inputs = parseBuildNixInputs(actionInputs, workspaceDir());
     if (inputs.signingKey)
@@ -99960,30 +99994,6 @@ async function main() {
         setOutput(name, value);
     core_info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
     await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, pushed });
-}
-/** `<flake>#packages.<system>.<attr>`, with clear errors for a missing flake or attribute. */
-async function resolveInstallable(nix, inputs) {
-    if (inputs.flakeDir) {
-        const isFlake = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.nix')).then((s) => s.isFile(), () => false);
-        if (!isFlake)
-            throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
-    }
-    const flakeRef = inputs.flakeDir && !inputs.flake.includes(':') ? `path:${inputs.flakeDir}` : inputs.flake;
-    const packages = `${flakeRef}#packages.${inputs.system}`;
-    let attrs;
-    try {
-        attrs = await nix.evalJson(packages, 'builtins.attrNames');
-    }
-    catch (error) {
-        const detail = error instanceof NixCommandError ? logTail(error.stderr, 6) : errorMessage(error);
-        if (/does not provide attribute/.test(detail))
-            throw new InputError('system', `the flake has no packages.${inputs.system}`);
-        throw new StageFailure('Nix evaluation failed', `cannot evaluate ${packages}`, detail);
-    }
-    if (!attrs.includes(inputs.attr)) {
-        throw new InputError('attr', `the flake has no packages.${inputs.system}.${inputs.attr}; it has: ${attrs.join(', ') || '(none)'}`);
-    }
-    return `${packages}.${inputs.attr}`;
 }
 async function signClosure(nix, key, outPath, work) {
     const keyFile = (0,external_node_path_namespaceObject.join)(work, 'signing-key');

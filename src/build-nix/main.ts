@@ -1,16 +1,17 @@
 // build-nix, main phase: evaluate, restore the closure from the Actions cache, build, describe
 // the image, sign and push when asked, and report.
 import * as core from '@actions/core';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { actionInputs, InputError } from '../action/inputs.js';
+import { actionInputs } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { errorMessage, StageFailure } from '../action/stage.js';
 import { NixCli, NixCommandError, redactUrl } from '../nix/cli.js';
 import { logTail } from '../nix/output.js';
 import { describeImagePath } from '../oci/image-file.js';
 import { cacheDirs, nixCacheKey, restoreNixCache, type NixCacheState } from './binary-cache.js';
-import { parseBuildNixInputs, type BuildNixInputs } from './inputs.js';
+import { parseBuildNixInputs } from './inputs.js';
+import { resolveInstallable } from './installable.js';
 import { requireNix } from './nix-setup.js';
 import { saveCacheState } from './state.js';
 import { writeSummary } from './summary.js';
@@ -76,28 +77,6 @@ export async function main(): Promise<void> {
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
   core.info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
   await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, pushed });
-}
-
-/** `<flake>#packages.<system>.<attr>`, with clear errors for a missing flake or attribute. */
-async function resolveInstallable(nix: NixCli, inputs: BuildNixInputs): Promise<string> {
-  if (inputs.flakeDir) {
-    const isFlake = await stat(join(inputs.flakeDir, 'flake.nix')).then((s) => s.isFile(), () => false);
-    if (!isFlake) throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
-  }
-  const flakeRef = inputs.flakeDir && !inputs.flake.includes(':') ? `path:${inputs.flakeDir}` : inputs.flake;
-  const packages = `${flakeRef}#packages.${inputs.system}`;
-  let attrs: string[];
-  try {
-    attrs = await nix.evalJson<string[]>(packages, 'builtins.attrNames');
-  } catch (error) {
-    const detail = error instanceof NixCommandError ? logTail(error.stderr, 6) : errorMessage(error);
-    if (/does not provide attribute/.test(detail)) throw new InputError('system', `the flake has no packages.${inputs.system}`);
-    throw new StageFailure('Nix evaluation failed', `cannot evaluate ${packages}`, detail);
-  }
-  if (!attrs.includes(inputs.attr)) {
-    throw new InputError('attr', `the flake has no packages.${inputs.system}.${inputs.attr}; it has: ${attrs.join(', ') || '(none)'}`);
-  }
-  return `${packages}.${inputs.attr}`;
 }
 
 async function signClosure(nix: NixCli, key: string, outPath: string, work: string): Promise<void> {

@@ -230,7 +230,7 @@ describe('bad input: clear error, exit 1', () => {
 
   test('no flake at flake', async () => void (await fails(undefined, {}, /^Input 'flake': no flake\.nix in .*workspace/)));
   test('attr not found lists the attrs that exist', async () =>
-    void (await fails('oci', { attr: 'vllm-rocm' }, /^Input 'attr': the flake has no packages\.x86_64-linux\.vllm-rocm; it has: default, hello-text, vllm-container, vllm-payload/)));
+    void (await fails('oci', { attr: 'vllm-rocm' }, /^Input 'attr': the flake has no packages\.x86_64-linux\.vllm-rocm; it has: default, hello-text, vllm-container, vllm-container-nondeterministic, vllm-payload/)));
   test('a system the flake does not build for', async () => void (await fails('oci', { system: 'aarch64-darwin' }, /^Input 'system': the flake has no packages\.aarch64-darwin/)));
   test('an invalid push-to', async () => void (await fails('oci', { 'push-to': 'ftp://cache.example.org' }, /^Input 'push-to': 'ftp:\/\/cache\.example\.org' is not a binary cache URL/)));
   test('a signing-key that does not parse, its value never printed', async () => {

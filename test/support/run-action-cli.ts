@@ -4,7 +4,7 @@
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { newRunnerJob, runStepWithPost } from './action-runner.js';
+import { newRunnerJob, readActionMetadata, runStep } from './action-runner.js';
 import { startActionsServices } from './actions-services.js';
 
 const [stage, ...rest] = process.argv.slice(2);
@@ -24,8 +24,11 @@ const services = await startActionsServices();
 try {
   const job = newRunnerJob(mkdtempSync(join(tmpdir(), 'vllm-rocm-action-example-')), services.jobEnv());
   if (workspace) cpSync(workspace, job.workspace, { recursive: true });
-  const { main, post } = await runStepWithPost(stage, job, { inputs });
-  for (const [phase, result] of [['main', main], ['post', post]] as const) {
+  const main = await runStep(stage, job, { inputs });
+  const phases = [['main', main]] as Array<[string, typeof main]>;
+  // The runner runs a post script, when the action has one, after the job's steps.
+  if (readActionMetadata(stage).runs.post) phases.push(['post', await runStep(stage, job, { inputs, phase: 'post', state: main.state })]);
+  for (const [phase, result] of phases) {
     console.log(`\n===== ${phase} (exit ${result.exitCode}) =====\n${result.stdout}${result.stderr}`);
   }
   console.log('===== outputs =====');

@@ -1,0 +1,300 @@
+// Where an image's files live: an OCI layout directory, a plain tar (indexed once, then read by
+// byte range), or a gzip'ed tar (read sequentially: a pass per request, one pass for a batch of
+// digests). The image layer (image.ts) reads members through this interface only.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { ImageArchiveError, isGzip } from '../oci/scan.js';
+import { TarParser, type TarEntryType } from '../oci/tar.js';
+import type { HashPool } from './hash-pool.js';
+import { indexTar, joinRelative, resolveMember, type TarMember } from './tar-index.js';
+
+export const CHUNK = 1 << 20;
+
+export interface Container {
+  readonly label: string;
+  readonly kind: 'directory' | 'tar' | 'gzip-tar';
+  /** Bytes read from disk so far (compressed bytes for a gzip'ed tar). */
+  readonly bytesRead: number;
+  /** The member's size, or undefined when it is missing (links are followed). */
+  size(name: string): Promise<number | undefined>;
+  /** A whole (small) member. */
+  read(name: string): Promise<Buffer>;
+  /** A member's bytes in order; the consumer may keep the chunks. */
+  stream(name: string): AsyncIterable<Buffer>;
+  /** `algorithm:hex` digests of whole members, in request order. */
+  digestMany(requests: Array<{ name: string; algorithm: string }>): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function openContainer(path: string, pool: HashPool): Promise<Container> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new ImageArchiveError(`${path} does not exist`);
+  if (info.isDirectory()) return new DirContainer(path, pool);
+  if (!info.isFile()) throw new ImageArchiveError(`${path} is neither a file nor a directory`);
+  if (info.size === 0) throw new ImageArchiveError(`${path} is empty: not an image archive`);
+  if (await isGzip(path)) {
+    const container = new GzipTarContainer(path);
+    await container.scan();
+    return container;
+  }
+  const handle = await open(path, 'r');
+  try {
+    const { members, bytesRead } = await indexTar(handle, info.size);
+    return new TarContainer(path, handle, members, bytesRead, pool);
+  } catch (error) {
+    await handle.close();
+    throw new ImageArchiveError(`${path} is not a readable image archive: ${(error as Error).message}`);
+  }
+}
+
+class DirContainer implements Container {
+  readonly kind = 'directory';
+  bytesRead = 0;
+
+  constructor(readonly label: string, private readonly pool: HashPool) {}
+
+  private path(name: string): string {
+    if (name.split('/').some((part) => part === '..')) throw new ImageArchiveError(`${this.label}: refusing member name ${name}`);
+    return join(this.label, name);
+  }
+
+  async size(name: string): Promise<number | undefined> {
+    const info = await stat(this.path(name)).catch(() => undefined);
+    return info?.isFile() ? info.size : undefined;
+  }
+
+  async read(name: string): Promise<Buffer> {
+    const bytes = await readFile(this.path(name)).catch((error: Error) => {
+      throw new ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
+    });
+    this.bytesRead += bytes.length;
+    return bytes;
+  }
+
+  async *stream(name: string): AsyncIterable<Buffer> {
+    for await (const chunk of createReadStream(this.path(name), { highWaterMark: CHUNK })) {
+      this.bytesRead += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  }
+
+  async digestMany(requests: Array<{ name: string; algorithm: string }>): Promise<string[]> {
+    return Promise.all(
+      requests.map(async ({ name, algorithm }) => {
+        const size = await this.size(name);
+        if (size === undefined) throw new ImageArchiveError(`${this.label} lacks ${name}`);
+        const digest = await this.pool.digestRange(this.path(name), 0, size, algorithm);
+        this.bytesRead += size;
+        return digest;
+      }),
+    );
+  }
+
+  async close(): Promise<void> {}
+}
+
+class TarContainer implements Container {
+  readonly kind = 'tar';
+
+  constructor(
+    readonly label: string,
+    private readonly handle: FileHandle,
+    private readonly members: Map<string, TarMember>,
+    public bytesRead: number,
+    private readonly pool: HashPool,
+  ) {}
+
+  private member(name: string): TarMember {
+    const member = resolveMember(this.members, name);
+    if (!member) throw new ImageArchiveError(`${this.label} lacks ${name}`);
+    return member;
+  }
+
+  async size(name: string): Promise<number | undefined> {
+    return resolveMember(this.members, name)?.size;
+  }
+
+  async read(name: string): Promise<Buffer> {
+    const member = this.member(name);
+    const buffer = Buffer.alloc(member.size);
+    const { bytesRead } = await this.handle.read(buffer, 0, member.size, member.offset);
+    this.bytesRead += bytesRead;
+    if (bytesRead !== member.size) throw new ImageArchiveError(`${this.label}: ${name} is truncated`);
+    return buffer;
+  }
+
+  async *stream(name: string): AsyncIterable<Buffer> {
+    const member = this.member(name);
+    if (member.size === 0) return;
+    const stream = createReadStream(this.label, { start: member.offset, end: member.offset + member.size - 1, highWaterMark: CHUNK });
+    let seen = 0;
+    for await (const chunk of stream) {
+      seen += (chunk as Buffer).length;
+      this.bytesRead += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+    if (seen !== member.size) throw new ImageArchiveError(`${this.label}: ${name} is truncated (${seen} of ${member.size} bytes)`);
+  }
+
+  async digestMany(requests: Array<{ name: string; algorithm: string }>): Promise<string[]> {
+    return Promise.all(
+      requests.map(async ({ name, algorithm }) => {
+        const member = this.member(name);
+        const digest = await this.pool.digestRange(this.label, member.offset, member.size, algorithm).catch((error: Error) => {
+          throw new ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
+        });
+        this.bytesRead += member.size;
+        return digest;
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+interface SeqMember {
+  name: string;
+  type: TarEntryType;
+  size: number;
+  linkname: string;
+}
+
+const KEEP_LIMIT = 1 << 20;
+const KEEP_TOTAL = 64 << 20;
+
+/** A gzip'ed tar: no random access, so members are found by decompressing from the start. */
+class GzipTarContainer implements Container {
+  readonly kind = 'gzip-tar';
+  bytesRead = 0;
+  private readonly members = new Map<string, SeqMember>();
+  /** Small members that look like JSON (manifests, configs, indexes), kept from the first pass. */
+  private readonly kept = new Map<string, Buffer>();
+
+  constructor(readonly label: string) {}
+
+  /** First pass: lists members and keeps the small JSON ones. */
+  async scan(): Promise<void> {
+    let keptBytes = 0;
+    await this.pass((entry) => {
+      this.members.set(entry.name, entry);
+      if (entry.type !== 'file' || entry.size > KEEP_LIMIT || keptBytes + entry.size > KEEP_TOTAL) return undefined;
+      const parts: Buffer[] = [];
+      return {
+        data: (chunk) => parts.push(Buffer.from(chunk)),
+        end: () => {
+          const body = Buffer.concat(parts);
+          const first = body.length > 0 ? body[0] : undefined;
+          if (first === 0x7b || first === 0x5b || entry.name === 'oci-layout' || entry.name === 'repositories') {
+            this.kept.set(entry.name, body);
+            keptBytes += body.length;
+          }
+        },
+      };
+    });
+  }
+
+  private resolve(name: string): SeqMember | undefined {
+    let member = this.members.get(name);
+    for (let hops = 0; member && (member.type === 'symlink' || member.type === 'hardlink') && hops < 16; hops++) {
+      member = this.members.get(member.type === 'hardlink' ? member.linkname : joinRelative(member.name, member.linkname));
+    }
+    return member && member.type === 'file' ? member : undefined;
+  }
+
+  async size(name: string): Promise<number | undefined> {
+    return this.resolve(name)?.size;
+  }
+
+  async read(name: string): Promise<Buffer> {
+    const member = this.resolve(name);
+    if (!member) throw new ImageArchiveError(`${this.label} lacks ${name}`);
+    const kept = this.kept.get(member.name);
+    if (kept) return kept;
+    const parts: Buffer[] = [];
+    for await (const chunk of this.stream(member.name)) parts.push(chunk);
+    return Buffer.concat(parts);
+  }
+
+  async *stream(name: string): AsyncIterable<Buffer> {
+    const member = this.resolve(name);
+    if (!member) throw new ImageArchiveError(`${this.label} lacks ${name}`);
+    let pieces: Buffer[] = [];
+    let done = false;
+    yield* this.passYield(
+      (entry) => {
+        if (entry.name !== member.name) return undefined;
+        return { data: (chunk) => pieces.push(chunk), end: () => void (done = true) };
+      },
+      () => {
+        const out = pieces;
+        pieces = [];
+        return { out, stop: done };
+      },
+    );
+  }
+
+  async digestMany(requests: Array<{ name: string; algorithm: string }>): Promise<string[]> {
+    const wanted = new Map<string, Array<{ i: number; algorithm: string }>>();
+    requests.forEach(({ name, algorithm }, i) => {
+      const member = this.resolve(name);
+      if (!member) throw new ImageArchiveError(`${this.label} lacks ${name}`);
+      wanted.set(member.name, [...(wanted.get(member.name) ?? []), { i, algorithm }]);
+    });
+    const results: string[] = new Array(requests.length);
+    if (wanted.size === 0) return results;
+    await this.pass((entry) => {
+      const asks = wanted.get(entry.name);
+      if (!asks || entry.type !== 'file') return undefined;
+      const hashes = asks.map((a) => createHash(a.algorithm));
+      return {
+        data: (chunk) => hashes.forEach((h) => h.update(chunk)),
+        end: () => asks.forEach((a, k) => (results[a.i] = `${a.algorithm}:${hashes[k]!.digest('hex')}`)),
+      };
+    });
+    return results;
+  }
+
+  async close(): Promise<void> {}
+
+  private async pass(visitor: (entry: SeqMember) => ReturnType<ConstructorParameters<typeof TarParser>[0]>): Promise<void> {
+    for await (const _ of this.passYield(visitor, () => ({ out: [], stop: false }))) void _;
+  }
+
+  /** One sequential pass; after each decompressed chunk, `drain` hands out what to yield and whether to stop. */
+  private async *passYield(
+    visitor: (entry: SeqMember) => ReturnType<ConstructorParameters<typeof TarParser>[0]>,
+    drain: () => { out: Buffer[]; stop: boolean },
+  ): AsyncGenerator<Buffer> {
+    const file = createReadStream(this.label, { highWaterMark: CHUNK });
+    const gunzip = createGunzip({ chunkSize: CHUNK });
+    file.on('data', (chunk) => (this.bytesRead += chunk.length));
+    file.on('error', (error) => gunzip.destroy(error));
+    file.pipe(gunzip);
+    const parser = new TarParser((entry) => visitor({ name: entry.name, type: entry.type, size: entry.size, linkname: entry.linkname }));
+    let stopped = false;
+    try {
+      for await (const chunk of gunzip) {
+        parser.push(chunk as Buffer);
+        const { out, stop } = drain();
+        for (const piece of out) yield piece;
+        if (stop) {
+          stopped = true;
+          break;
+        }
+        if (parser.ended) break;
+      }
+      if (!stopped) await parser.finish();
+    } catch (error) {
+      throw new ImageArchiveError(`${this.label} is not a readable image archive: ${(error as Error).message}`);
+    } finally {
+      file.unpipe(gunzip);
+      file.destroy();
+      gunzip.destroy();
+    }
+  }
+}

@@ -1,0 +1,254 @@
+// Walks one layer blob entry by entry, streaming: decompresses (gzip or zstd, sniffed from the
+// bytes), checks the uncompressed stream against the diff_id, and turns each tar entry into a
+// FileSummary (content sha256; for .pyc files the header mtime; for ELF files the build ID).
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import * as zlib from 'node:zlib';
+import { ImageArchiveError } from '../oci/scan.js';
+import { TarParser, type EntrySink, type TarEntry } from '../oci/tar.js';
+import { algorithmOf } from './image.js';
+import type { FileSummary } from './types.js';
+
+export interface WalkOptions {
+  label: string;
+  /** The config's diff_id for the layer: the uncompressed stream must hash to it. */
+  diffId: string;
+  /** The blob digest; when the layer is stored uncompressed it must equal the diff_id. */
+  digest: string;
+  detectArtifacts: boolean;
+}
+
+export interface WalkResult {
+  /** Uncompressed bytes walked. */
+  bytes: number;
+  entries: number;
+  compression: 'gzip' | 'zstd' | 'none';
+}
+
+type Emit = (summary: FileSummary) => void | Promise<void>;
+
+const HEAD = 64 << 10;
+const PAX_COMPARED = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'mtime']);
+
+function sniff(first: Buffer | undefined): WalkResult['compression'] {
+  if (first && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) return 'gzip';
+  if (first && first.length >= 4 && first.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
+function decompressor(kind: 'gzip' | 'zstd'): zlib.Gunzip | zlib.ZstdDecompress {
+  if (kind === 'gzip') return zlib.createGunzip({ chunkSize: 1 << 20 });
+  if (typeof zlib.createZstdDecompress !== 'function') throw new ImageArchiveError('zstd layers need Node 22.15 or later');
+  return zlib.createZstdDecompress({ chunkSize: 1 << 20 });
+}
+
+/**
+ * Streams `raw` (the compressed blob, already digest-checked by its producer) through the
+ * decompressor and the tar parser, calling `emit` for each entry in archive order. `emit` may
+ * return a promise to slow the walk down (backpressure).
+ */
+export async function walkLayer(raw: AsyncIterable<Buffer>, options: WalkOptions, emit: Emit): Promise<WalkResult> {
+  const iterator = raw[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const compression = sniff(first.done ? undefined : first.value);
+  if (compression === 'none' && options.digest !== options.diffId) {
+    throw new ImageArchiveError(`${options.label}: layer ${options.digest} is stored uncompressed but its diff_id is ${options.diffId}`);
+  }
+  const rest = async function* (): AsyncGenerator<Buffer> {
+    if (!first.done) yield first.value;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  };
+
+  let tarChunks: AsyncIterable<Buffer>;
+  let feeding: Promise<void> = Promise.resolve();
+  let decoder: zlib.Gunzip | zlib.ZstdDecompress | undefined;
+  const abort = new AbortController();
+  if (compression === 'none') {
+    tarChunks = rest();
+  } else {
+    const d = decompressor(compression);
+    decoder = d;
+    feeding = (async () => {
+      try {
+        for await (const chunk of rest()) {
+          if (!d.write(chunk)) await once(d, 'drain', { signal: abort.signal });
+        }
+        d.end();
+      } catch (error) {
+        d.destroy(error as Error);
+      }
+    })();
+    tarChunks = d as AsyncIterable<Buffer>;
+  }
+
+  // The diff_id needs its own hash only when the blob is compressed (otherwise the blob check covers it).
+  const diffHash = compression === 'none' ? undefined : createHash(algorithmOf(options.diffId));
+  const ready: FileSummary[] = [];
+  let entries = 0;
+  const parser = new TarParser((entry) => {
+    entries++;
+    return summarize(entry, options.detectArtifacts, (s) => ready.push(s));
+  });
+  let bytes = 0;
+  try {
+    for await (const chunk of tarChunks) {
+      bytes += chunk.length;
+      diffHash?.update(chunk);
+      if (parser.ended) continue; // trailing zeros after the end blocks still count for the diff_id
+      parser.push(chunk);
+      if (ready.length > 0) {
+        const batch = ready.splice(0);
+        for (const s of batch) {
+          const wait = emit(s);
+          if (wait) await wait;
+        }
+      }
+    }
+    await feeding;
+    await parser.finish();
+  } catch (error) {
+    abort.abort();
+    decoder?.destroy();
+    await feeding;
+    await iterator.return?.();
+    if (error instanceof ImageArchiveError) throw error;
+    throw new ImageArchiveError(`${options.label}: layer ${options.digest} cannot be read: ${(error as Error).message}`);
+  }
+  for (const s of ready.splice(0)) {
+    const wait = emit(s);
+    if (wait) await wait;
+  }
+  if (diffHash) {
+    const actual = `${algorithmOf(options.diffId)}:${diffHash.digest('hex')}`;
+    if (actual !== options.diffId) {
+      throw new ImageArchiveError(`${options.label}: layer ${options.digest} uncompresses to ${actual}, the config's diff_id is ${options.diffId}`);
+    }
+  }
+  return { bytes, entries, compression };
+}
+
+function paxExtras(pax: Record<string, string>): string | undefined {
+  const keys = Object.keys(pax).filter((k) => !PAX_COMPARED.has(k)).sort();
+  if (keys.length === 0) return undefined;
+  return keys.map((k) => `${k}=${pax[k]}`).join('\n');
+}
+
+function summarize(entry: TarEntry, detect: boolean, done: (s: FileSummary) => void): EntrySink | undefined {
+  const summary: FileSummary = {
+    // "bin/" and "bin" are the same directory whichever tool wrote the layer.
+    path: entry.name.replace(/\/+$/, '') || '.',
+    type: entry.type,
+    mode: entry.mode & 0o7777,
+    uid: entry.uid,
+    gid: entry.gid,
+    size: entry.type === 'file' ? entry.size : 0,
+    mtime: entry.mtime,
+    linkname: entry.type === 'symlink' || entry.type === 'hardlink' ? entry.linkname : '',
+  };
+  const pax = paxExtras(entry.pax);
+  if (pax !== undefined) summary.pax = pax;
+  if (entry.type !== 'file') {
+    // Bodies of non-files (rare: a hardlink with data) are skipped.
+    done(summary);
+    return undefined;
+  }
+  const hash = createHash('sha256');
+  const isPyc = detect && entry.name.endsWith('.pyc');
+  // The head is kept only while it may still be an ELF file or a .pyc (decided on 4 bytes).
+  let head: Buffer[] | undefined = detect ? [] : undefined;
+  let headLength = 0;
+  let headLimit = HEAD;
+  let masked: Hash | undefined;
+  let artifact: 'elf' | 'pyc' | undefined;
+
+  const closeHead = (): void => {
+    const bytes = Buffer.concat(head!);
+    head = undefined;
+    if (artifact === 'elf') {
+      const note = findBuildId(bytes);
+      if (!note) return;
+      const copy = Buffer.from(bytes);
+      copy.fill(0, note.offset, note.offset + note.length);
+      masked = createHash('sha256').update(copy);
+      summary.elf = { buildId: bytes.subarray(note.offset, note.offset + note.length).toString('hex'), maskedSha256: '' };
+    } else if (artifact === 'pyc' && bytes.length >= 16 && bytes.readUInt32LE(4) === 0) {
+      // PEP 552 header: magic, flags (0 = timestamp-based), source mtime (8..12), source size.
+      masked = createHash('sha256').update(bytes.subarray(0, 8)).update(bytes.subarray(12));
+      summary.pyc = { mtime: bytes.readUInt32LE(8), maskedSha256: '' };
+    }
+  };
+
+  return {
+    data(chunk) {
+      hash.update(chunk);
+      if (head) {
+        const take = chunk.subarray(0, Math.min(chunk.length, headLimit - headLength));
+        head.push(Buffer.from(take));
+        headLength += take.length;
+        if (artifact === undefined && headLength >= 4) {
+          const magic = head.length === 1 ? head[0]! : Buffer.concat(head);
+          if (magic[0] === 0x7f && magic[1] === 0x45 && magic[2] === 0x4c && magic[3] === 0x46) artifact = 'elf';
+          else if (isPyc) {
+            artifact = 'pyc';
+            headLimit = 16;
+          } else {
+            head = undefined; // neither: stop keeping bytes
+            return;
+          }
+        }
+        if (headLength >= headLimit) {
+          closeHead();
+          const tail = chunk.subarray(take.length);
+          if (masked && tail.length > 0) masked.update(tail);
+        }
+        return;
+      }
+      masked?.update(chunk);
+    },
+    end() {
+      if (head) closeHead();
+      summary.sha256 = hash.digest('hex');
+      if (summary.elf) summary.elf.maskedSha256 = masked!.digest('hex');
+      if (summary.pyc) summary.pyc.maskedSha256 = masked!.digest('hex');
+      done(summary);
+    },
+  };
+}
+
+/** Finds the GNU build-id note (NT_GNU_BUILD_ID) through the PT_NOTE program headers in the first bytes of an ELF file. */
+export function findBuildId(elf: Buffer): { offset: number; length: number } | undefined {
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  const is64 = elf[4] === 2;
+  const little = elf[5] !== 2;
+  const u16 = (at: number): number => (little ? elf.readUInt16LE(at) : elf.readUInt16BE(at));
+  const u32 = (at: number): number => (little ? elf.readUInt32LE(at) : elf.readUInt32BE(at));
+  const word = (at: number): number => (is64 ? Number(little ? elf.readBigUInt64LE(at) : elf.readBigUInt64BE(at)) : u32(at));
+  const phoff = word(is64 ? 0x20 : 0x1c);
+  const phentsize = u16(is64 ? 0x36 : 0x2a);
+  const phnum = u16(is64 ? 0x38 : 0x2c);
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    if (ph + phentsize > elf.length) break;
+    if (u32(ph) !== 4) continue; // PT_NOTE
+    const offset = word(ph + (is64 ? 0x08 : 0x04));
+    const filesz = word(ph + (is64 ? 0x20 : 0x10));
+    let at = offset;
+    const end = Math.min(offset + filesz, elf.length);
+    while (at + 12 <= end) {
+      const namesz = u32(at);
+      const descsz = u32(at + 4);
+      const type = u32(at + 8);
+      const nameAt = at + 12;
+      const descAt = nameAt + Math.ceil(namesz / 4) * 4;
+      if (type === 3 && namesz === 4 && elf.toString('latin1', nameAt, nameAt + 3) === 'GNU' && descAt + descsz <= elf.length) {
+        return { offset: descAt, length: descsz };
+      }
+      at = descAt + Math.ceil(descsz / 4) * 4;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,192 @@
+// The job-summary rendering of a comparison report: verdict first, then likely causes, the digest
+// ladder, the first differences and the reading speed. Always under GitHub's 1 MiB step-summary
+// limit, however many files differ.
+import type { ComparisonReport, Difference, DifferenceKind, DiffValue, LayerRung } from './types.js';
+
+export interface MarkdownOptions {
+  /** Differing files listed (default 50); other differences get their own table of the same length. */
+  maxRows?: number;
+  /** Hard cap on the output, in UTF-8 bytes (default 1000 KiB: under GitHub's 1 MiB). */
+  maxBytes?: number;
+  /** Layer rows per platform in the ladder (default 128). */
+  maxLayers?: number;
+  title?: string;
+}
+
+const SHORT: Record<DifferenceKind, string> = {
+  platforms: 'platform sets differ',
+  attestation: 'provenance/SBOM attestation',
+  'index-field': 'index field',
+  'manifest-field': 'manifest field',
+  'manifest-encoding': 'same JSON, other serialisation',
+  'layer-count': 'layer count',
+  compression: 'compression only',
+  'layer-encoding': 'layer encoding (tar vs gzip)',
+  'config-created': 'build time in config.created',
+  'history-created': 'build time in history',
+  'config-field': 'config field (build args, labels, env)',
+  'file-order': 'file order in the layer tar',
+  'tar-metadata': 'tar header data',
+  'only-in-a': 'only in A',
+  'only-in-b': 'only in B',
+  type: 'entry type',
+  'link-target': 'link target',
+  mode: 'permissions',
+  'uid-gid': 'owner uid/gid',
+  size: 'non-deterministic content (size)',
+  content: 'non-deterministic content',
+  'pyc-timestamp': '.pyc source timestamp',
+  'pyc-content': '.pyc marshal differences',
+  'elf-build-id': 'ELF build ID',
+  mtime: 'mtime (build time)',
+  pax: 'pax records (atime/ctime/xattrs)',
+};
+
+const CELL = 120;
+
+function clip(text: string, max = CELL): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Text for a table cell: no pipes, no newlines, no HTML. */
+function cell(text: string, max = CELL): string {
+  return clip(text, max).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
+}
+
+/** A code span for a table cell. */
+function code(text: string, max = CELL): string {
+  const inner = clip(text, max).replace(/`/g, "'").replace(/\|/g, '\\|');
+  return inner === '' ? '' : `\`${inner}\``;
+}
+
+function shortDigest(digest: string | undefined): string {
+  if (!digest) return '—';
+  const colon = digest.indexOf(':');
+  return code(colon === -1 ? digest : `${digest.slice(0, colon + 13)}…`);
+}
+
+function value(v: DiffValue, field: string): string {
+  if (v === null) return '—';
+  if (typeof v === 'number' && (field === 'mtime' || field.includes('mtime'))) {
+    const date = new Date(v * 1000);
+    return Number.isFinite(date.getTime()) ? `${code(String(v))} (${date.toISOString().replace('.000Z', 'Z')})` : code(String(v));
+  }
+  const text = String(v);
+  if (/^[0-9a-f]{64}$/.test(text)) return code(`${text.slice(0, 16)}…`);
+  if (/^sha(256|512):[0-9a-f]+$/.test(text)) return shortDigest(text);
+  return code(text, 80);
+}
+
+function bytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+function layerLabel(r: LayerRung): string {
+  switch (r.status) {
+    case 'equal':
+      return '✅ equal';
+    case 'compression-only':
+      return '⚠️ compression only (same diff_id)';
+    case 'differs': {
+      const files = r.filesDiffering !== undefined ? `: ${r.filesDiffering} of ${r.filesCompared} entries differ` : '';
+      return `❌ differs${files}${r.fileOrderDiffers ? ', file order differs' : ''}`;
+    }
+    case 'only-in-a':
+      return '❌ only in A';
+    case 'only-in-b':
+      return '❌ only in B';
+  }
+}
+
+function differenceRow(d: Difference): string {
+  const where = d.where === 'file' || d.where === 'layer' ? `${d.where} (layer ${d.layer?.index ?? '?'})` : d.where;
+  const subject = d.path !== undefined ? code(d.path, 100) + (d.where === 'file' ? ` ${cell(d.field)}` : '') : code(d.field, 100);
+  return `| ${where} | ${subject} | ${value(d.a, d.field)} | ${value(d.b, d.field)} | ${cell(SHORT[d.kind])} |`;
+}
+
+export function renderMarkdown(report: ComparisonReport, options: MarkdownOptions = {}): string {
+  const maxRows = options.maxRows ?? 50;
+  const maxBytes = options.maxBytes ?? 1000 * 1024;
+  const maxLayers = options.maxLayers ?? 128;
+  const lines: string[] = [];
+  const title = options.title ?? 'Reproducibility';
+  const { counts } = report;
+
+  if (report.reproducible) {
+    lines.push(`## ${cell(title)}: ✅ reproducible`, '', `Both images have digest ${code(report.digestA)}; every blob was read and checked against its digest.`);
+  } else {
+    lines.push(`## ${cell(title)}: ❌ not reproducible`, '');
+    lines.push(`- A: ${code(report.digestA)} (${cell(report.a.kind)}, ${code(report.a.input, 100)})`);
+    lines.push(`- B: ${code(report.digestB)} (${cell(report.b.kind)}, ${code(report.b.input, 100)})`);
+    const where = Object.entries(counts.byWhere).map(([w, n]) => `${n} ${w}`).join(', ');
+    lines.push(`- ${counts.total} difference${counts.total === 1 ? '' : 's'} (${where}); ${counts.filesDiffering} of ${counts.filesCompared} compared layer entries differ.`);
+    if (report.contentReproducible) {
+      lines.push('- The image content is the same (configs and uncompressed layers are equal): only packaging differs (attestations, compression, serialisation).');
+    }
+  }
+  lines.push('');
+
+  if (report.causes.length > 0) {
+    lines.push('### Likely causes', '', '| Count | Cause | Fix |', '|---:|---|---|');
+    for (const c of report.causes) lines.push(`| ${c.count} | ${cell(c.cause, 300)} | ${cell(c.fix, 300)} |`);
+    lines.push('');
+  }
+
+  lines.push('### Digest ladder', '', '| Rung | | A | B |', '|---|---|---|---|');
+  const { ladder } = report;
+  lines.push(`| top (${cell(ladder.top.mediaTypeA?.split('.').slice(-2).join('.') ?? '')}) | ${ladder.top.equal ? '✅' : '❌'} | ${shortDigest(ladder.top.a)} | ${shortDigest(ladder.top.b)} |`);
+  for (const p of ladder.platforms.slice(0, 16)) {
+    const name = cell(p.platform || 'image');
+    lines.push(`| ${name} manifest | ${p.manifest.equal ? '✅' : '❌'} | ${shortDigest(p.manifest.a)} | ${shortDigest(p.manifest.b)} |`);
+    lines.push(`| ${name} config | ${p.config.equal ? '✅' : '❌'} | ${shortDigest(p.config.a)} | ${shortDigest(p.config.b)} |`);
+    for (const r of p.layers.slice(0, maxLayers)) {
+      const side = (x: LayerRung['a']): string => (x ? `${shortDigest(x.digest)}<br>diff_id ${shortDigest(x.diffId)}, ${bytes(x.size)}` : '—');
+      lines.push(`| layer ${r.index} | ${layerLabel(r)} | ${side(r.a)} | ${side(r.b)} |`);
+    }
+    if (p.layers.length > maxLayers) lines.push(`| … | ${p.layers.length - maxLayers} more layers | | |`);
+  }
+  if (ladder.platforms.length > 16) lines.push(`| … | ${ladder.platforms.length - 16} more platforms | | |`);
+  const att = ladder.attestations;
+  if (att.a.length > 0 || att.b.length > 0) {
+    lines.push(`| attestations | ${att.a.length === att.b.length && att.a.every((x, i) => x.digest === att.b[i]?.digest) ? '✅' : 'ℹ️'} | ${att.a.length} | ${att.b.length} |`);
+  }
+  lines.push('');
+
+  const others = report.differences.filter((d) => d.where !== 'file');
+  const files = report.differences.filter((d) => d.where === 'file');
+  if (others.length > 0) {
+    lines.push(`### Index, manifest, config and layer differences`, '', '| Where | Field | A | B | Likely cause |', '|---|---|---|---|---|');
+    for (const d of others.slice(0, maxRows)) lines.push(differenceRow(d));
+    if (others.length > maxRows) lines.push('', `… ${others.length - maxRows} more (see the JSON report).`);
+    lines.push('');
+  }
+  const fileTotal = counts.byWhere.file ?? 0;
+  if (fileTotal > 0) {
+    lines.push(`### Differing files (first ${Math.min(maxRows, files.length)} of ${fileTotal})`, '', '| Where | Path, first differing field | A | B | Likely cause |', '|---|---|---|---|---|');
+    for (const d of files.slice(0, maxRows)) lines.push(differenceRow(d));
+    const more = fileTotal - Math.min(maxRows, files.length);
+    if (more > 0) lines.push('', `… ${more} more differing file${more === 1 ? '' : 's'}${counts.notListed > 0 ? ` (${counts.notListed} differences are counted but not listed in the JSON report)` : ' (see the JSON report)'}.`);
+    lines.push('');
+  }
+
+  const s = report.stats;
+  lines.push('### Work', '', `Read ${bytes(s.bytesRead)} in ${s.seconds.toFixed(2)} s (${s.throughputMBps.toFixed(0)} MB/s); ${bytes(s.bytesWalked)} of layers decompressed and walked; ${s.blobsVerified} layer blobs checked against their digests.`, '');
+
+  return capBytes(lines.join('\n'), maxBytes);
+}
+
+/** Cuts at a line boundary so the UTF-8 size stays under `max`. */
+function capBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  const note = '\n\n… summary truncated to stay under the step-summary limit (the JSON report has everything).\n';
+  const budget = max - Buffer.byteLength(note, 'utf8');
+  let cut = Buffer.from(text, 'utf8').subarray(0, budget).toString('utf8');
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  const nl = cut.lastIndexOf('\n');
+  return (nl > 0 ? cut.slice(0, nl) : cut) + note;
+}

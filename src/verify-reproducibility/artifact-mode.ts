@@ -1,0 +1,61 @@
+// mode: artifact — runners of a matrix cross-check each other through small image descriptions
+// (digests, per-layer diff_ids, file index) instead of moving GBs of image.
+import * as core from '@actions/core';
+import { mkdir, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { downloadArtifact, uploadFiles } from '../action/artifact.js';
+import { StageFailure } from '../action/stage.js';
+import { buildImage, preflight } from '../build-docker/build.js';
+import { requireNix } from '../build-nix/nix-setup.js';
+import { resolveInstallable } from '../build-nix/installable.js';
+import { logTail } from '../nix/output.js';
+import { describeImagePath } from '../oci/image-file.js';
+import { compareDescriptions, describeImage, readDescription, writeDescription, type ComparisonReport } from '../reproducibility/index.js';
+import type { VerifyInputs } from './inputs.js';
+
+const DESCRIPTION_FILE = 'image-description.json';
+
+export async function artifactMode(inputs: VerifyInputs, work: string): Promise<ComparisonReport | undefined> {
+  const image = inputs.archiveA ?? (await buildOnce(inputs, work));
+  const mine = await describeImage(image);
+  if (inputs.artifactName) {
+    const file = join(work, 'upload', DESCRIPTION_FILE);
+    await mkdir(dirname(file), { recursive: true });
+    await writeDescription(mine, file);
+    await uploadFiles(inputs.artifactName, [file]);
+    core.info(`Uploaded this job's image description as artifact '${inputs.artifactName}'.`);
+  }
+  if (!inputs.compareWith) return undefined;
+  let dir: string;
+  try {
+    dir = await downloadArtifact(inputs.compareWith, join(work, 'compare-with'));
+  } catch (error) {
+    throw new StageFailure('No description to compare with', `artifact '${inputs.compareWith}' could not be fetched from this workflow run: ${(error as Error).message}`);
+  }
+  const names = await readdir(dir);
+  const name = names.find((n) => n === DESCRIPTION_FILE) ?? names.find((n) => n.endsWith('.json'));
+  if (!name) throw new StageFailure('No description to compare with', `artifact '${inputs.compareWith}' holds no ${DESCRIPTION_FILE}`);
+  const { description: theirs, bytes } = await readDescription(join(dir, name));
+  // Side A is the other job's image, side B this job's.
+  return compareDescriptions(theirs, mine, { bytesRead: bytes });
+}
+
+async function buildOnce(inputs: VerifyInputs, work: string): Promise<string> {
+  if (inputs.builder === 'docker') {
+    const { sourceDateEpoch, rewriteTimestamp } = await preflight(inputs.docker);
+    const built = await buildImage(inputs.docker, {
+      cache: { type: 'none' },
+      output: { type: 'oci', dest: join(work, 'image.oci.tar') },
+      sourceDateEpoch,
+      rewriteTimestamp,
+      metadataFile: join(work, 'metadata.json'),
+    });
+    return built.archive!;
+  }
+  const nix = await requireNix();
+  const installable = await resolveInstallable(nix, inputs.nix);
+  const build = await nix.build(installable, inputs.nix.extraArgs, (line) => core.info(line));
+  if (!build.result) throw new StageFailure('Nix build failed', `nix build ${installable} exited ${build.exitCode}`, `Last log lines:\n${logTail(build.stderr)}`);
+  const out = build.result.outputs.out ?? Object.values(build.result.outputs)[0]!;
+  return (await describeImagePath(out, join(work, 'image.stream.tar'))).path;
+}

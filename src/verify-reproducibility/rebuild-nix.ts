@@ -1,0 +1,51 @@
+// Nix: build, then `nix build --rebuild --keep-failed`: Nix rebuilds the image's derivation and,
+// when the output differs, keeps the second one beside the first as <out>.check.
+import * as core from '@actions/core';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StageFailure } from '../action/stage.js';
+import type { BuildNixInputs } from '../build-nix/inputs.js';
+import { requireNix } from '../build-nix/nix-setup.js';
+import { resolveInstallable } from '../build-nix/installable.js';
+import { logTail } from '../nix/output.js';
+import { describeImagePath } from '../oci/image-file.js';
+
+export interface NixRebuild {
+  a: string;
+  b: string;
+  /** Nix found both builds bit-identical (NAR equal): B is A. */
+  identical: boolean;
+  cleanup(): Promise<void>;
+}
+
+export function checkOutputPath(stderr: string): string | undefined {
+  return /differs from '([^']+\.check)'/.exec(stderr)?.[1];
+}
+
+export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<NixRebuild> {
+  const nix = await requireNix();
+  const installable = await resolveInstallable(nix, inputs);
+  const first = await core.group('build A', () => nix.build(installable, inputs.extraArgs, (line) => core.info(line)));
+  if (!first.result) throw new StageFailure('Nix build failed', `nix build ${installable} exited ${first.exitCode}`, `Last log lines:\n${logTail(first.stderr)}`);
+  const outPath = first.result.outputs.out ?? Object.values(first.result.outputs)[0]!;
+  const second = await core.group('build B (nix build --rebuild)', () =>
+    nix.build(installable, ['--rebuild', '--keep-failed', ...inputs.extraArgs], (line) => core.info(line)),
+  );
+  const checkPath = second.exitCode === 0 ? undefined : checkOutputPath(second.stderr);
+  const keptBuildDirs = [...second.stderr.matchAll(/keeping build directory '([^']+)'/g)].map((m) => m[1]!);
+  if (second.exitCode !== 0 && !checkPath) {
+    throw new StageFailure('Nix rebuild failed', `nix build --rebuild ${installable} exited ${second.exitCode}`, `Last log lines:\n${logTail(second.stderr)}`);
+  }
+  // A stream script's output is the script; compare the streams it writes.
+  const a = (await describeImagePath(outPath, join(work, 'a.stream.tar'))).path;
+  const b = checkPath ? (await describeImagePath(checkPath, join(work, 'b.stream.tar'))).path : a;
+  return {
+    a,
+    b,
+    identical: !checkPath,
+    cleanup: async () => {
+      for (const dir of keptBuildDirs) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      if (checkPath) await rm(checkPath, { recursive: true, force: true }).catch(() => core.info(`Could not remove ${checkPath}`));
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// The verdict's outputs: JSON report and Markdown beside each other under RUNNER_TEMP, the job
+// summary (verdict first, always under GitHub's 1 MiB), and the JSON report as an artifact.
+import * as core from '@actions/core';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { uploadFiles } from '../action/artifact.js';
+import { errorMessage } from '../action/stage.js';
+import { renderMarkdown, type ComparisonReport } from '../reproducibility/index.js';
+
+export async function publishReport(report: ComparisonReport, work: string, reportName: string): Promise<{ json: string; markdown: string }> {
+  const json = join(work, `${reportName}.json`);
+  const markdown = join(work, `${reportName}.md`);
+  const text = renderMarkdown(report, { title: 'Reproducibility' });
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(markdown, text);
+  await core.summary.addRaw(text, true).write();
+  try {
+    await uploadFiles(reportName, [json]);
+    core.info(`Uploaded the full report as artifact '${reportName}'.`);
+  } catch (error) {
+    core.warning(`The report could not be uploaded as an artifact (${errorMessage(error)}); it is at ${json}.`);
+  }
+  return { json, markdown };
+}

@@ -1,0 +1,170 @@
+// The engine's parts on their own: first-difference order, the lockstep/by-name entry matching,
+// config field naming, the ELF build-id reader, the tar header index.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareEntryStreams, firstDifference, listSource, SummaryQueue, type FileDifference } from '../../src/reproducibility/file-compare.js';
+import { diffConfig } from '../../src/reproducibility/json-diff.js';
+import { findBuildId } from '../../src/reproducibility/layer-walk.js';
+import { indexTar } from '../../src/reproducibility/tar-index.js';
+import type { FileSummary } from '../../src/reproducibility/types.js';
+import { requireTools, run, scratch } from '../fixtures/reproducibility/make-image.js';
+
+const file = (path: string, over: Partial<FileSummary> = {}): FileSummary => ({
+  path,
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  size: 3,
+  sha256: 'a'.repeat(64),
+  mtime: 100,
+  linkname: '',
+  ...over,
+});
+
+test('the first differing field wins, in the documented order', () => {
+  const base = file('x');
+  assert.equal(firstDifference(base, { ...base }), undefined);
+  assert.equal(firstDifference(base, file('x', { type: 'directory', mode: 0o755 }))!.kind, 'type');
+  assert.equal(firstDifference(file('l', { type: 'symlink', linkname: 'a' }), file('l', { type: 'symlink', linkname: 'b', mode: 1 }))!.kind, 'link-target');
+  assert.deepEqual(firstDifference(base, file('x', { mode: 0o755, uid: 5 })), { kind: 'mode', field: 'mode', a: '0644', b: '0755' });
+  assert.deepEqual(firstDifference(base, file('x', { gid: 7, size: 9 })), { kind: 'uid-gid', field: 'uid/gid', a: '0:0', b: '0:7' });
+  assert.equal(firstDifference(base, file('x', { size: 4, sha256: 'b'.repeat(64) }))!.kind, 'size');
+  assert.equal(firstDifference(base, file('x', { sha256: 'b'.repeat(64), mtime: 5 }))!.kind, 'content');
+  assert.deepEqual(firstDifference(base, file('x', { mtime: 5 })), { kind: 'mtime', field: 'mtime', a: 100, b: 5 });
+  assert.equal(firstDifference(base, file('x', { pax: 'SCHILY.xattr.user.x=1' }))!.kind, 'pax');
+  const pyc = (sha: string, mtime: number, masked: string): FileSummary => file('m.pyc', { sha256: sha, pyc: { mtime, maskedSha256: masked } });
+  assert.equal(firstDifference(pyc('1', 1, 'm'), pyc('2', 2, 'm'))!.kind, 'pyc-timestamp');
+  assert.equal(firstDifference(pyc('1', 1, 'm'), pyc('2', 1, 'n'))!.kind, 'pyc-content');
+  const elf = (sha: string, id: string, masked: string): FileSummary => file('bin', { sha256: sha, elf: { buildId: id, maskedSha256: masked } });
+  assert.deepEqual(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'm')), { kind: 'elf-build-id', field: 'content (ELF build ID)', a: 'aa', b: 'bb' });
+  assert.equal(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'n'))!.kind, 'content');
+});
+
+async function match(a: string[], b: string[]): Promise<{ result: Awaited<ReturnType<typeof compareEntryStreams>>; diffs: Array<[string, FileDifference]> }> {
+  const diffs: Array<[string, FileDifference]> = [];
+  const result = await compareEntryStreams(listSource(a.map((p) => file(p))), listSource(b.map((p) => file(p))), (path, d) => diffs.push([path, d]));
+  return { result, diffs };
+}
+
+test('entry matching: lockstep, reordering, insertions and deletions', async () => {
+  const same = await match(['a', 'b', 'c'], ['a', 'b', 'c']);
+  assert.deepEqual(same.result, { compared: 3, differing: 0, onlyInA: 0, onlyInB: 0 });
+
+  const swapped = await match(['a', 'b', 'c', 'd'], ['a', 'c', 'b', 'd']);
+  assert.equal(swapped.result.compared, 4);
+  assert.ok(swapped.result.orderDiffers);
+  assert.deepEqual(swapped.diffs, []);
+
+  const reversed = await match(['a', 'b', 'c', 'd', 'e'], ['e', 'd', 'c', 'b', 'a']);
+  assert.equal(reversed.result.compared, 5);
+  assert.ok(reversed.result.orderDiffers);
+
+  const inserted = await match(['a', 'b', 'c', 'd'], ['x', 'y', 'a', 'b', 'c', 'd']);
+  assert.equal(inserted.result.orderDiffers, undefined, 'an insertion keeps the order');
+  assert.deepEqual(inserted.diffs.map(([p, d]) => [p, d.kind]), [['x', 'only-in-b'], ['y', 'only-in-b']]);
+
+  const deleted = await match(['a', 'b', 'gone', 'c'], ['a', 'b', 'c']);
+  assert.equal(deleted.result.orderDiffers, undefined);
+  assert.deepEqual(deleted.diffs.map(([p, d]) => [p, d.kind]), [['gone', 'only-in-a']]);
+
+  const both = await match(['a', 'only-a', 'b'], ['a', 'only-b', 'b']);
+  assert.deepEqual(both.diffs.map(([p, d]) => [p, d.kind]), [['only-a', 'only-in-a'], ['only-b', 'only-in-b']]);
+  assert.equal(both.result.orderDiffers, undefined);
+});
+
+test('the entry queue applies backpressure and passes errors on', async () => {
+  const queue = new SummaryQueue(4);
+  const pushes = [0, 1, 2].map((i) => queue.push(file(`f${i}`)));
+  assert.deepEqual(pushes, [undefined, undefined, undefined]);
+  const blocked = queue.push(file('f3'));
+  assert.ok(blocked instanceof Promise, 'full: the producer waits');
+  let released = false;
+  void blocked.then(() => (released = true));
+  assert.equal((await queue.next())!.path, 'f0');
+  assert.equal((await queue.next())!.path, 'f1');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(released, false, 'still over half full');
+  assert.equal((await queue.next())!.path, 'f2');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(released, true);
+  queue.close(new Error('walk failed'));
+  await assert.rejects(queue.next(), /walk failed/);
+  await assert.rejects(queue.push(file('late'))!, /walk failed/);
+});
+
+test('config differences are named per ENV variable, label, history entry', () => {
+  const a = {
+    created: '2024-01-01T00:00:00Z',
+    architecture: 'amd64',
+    config: { Env: ['PATH=/bin', 'A=1'], Labels: { x: '1', y: '2' }, Cmd: ['sh'], ExposedPorts: { '80/tcp': {} } },
+    rootfs: { type: 'layers', diff_ids: ['sha256:1'] },
+    history: [{ created: 't1', created_by: 'RUN a' }],
+  };
+  const b = {
+    created: '2024-01-02T00:00:00Z',
+    architecture: 'arm64',
+    config: { Env: ['PATH=/bin', 'A=2', 'B=3'], Labels: { x: '1' }, Cmd: ['bash'], ExposedPorts: { '80/tcp': {}, '443/tcp': {} } },
+    rootfs: { type: 'layers', diff_ids: ['sha256:2'] },
+    history: [{ created: 't2', created_by: 'RUN b' }],
+  };
+  assert.deepEqual(
+    diffConfig(a, b).map((d) => [d.field, d.kind, d.a, d.b]),
+    [
+      ['created', 'config-created', '2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'],
+      ['architecture', 'config-field', 'amd64', 'arm64'],
+      ['config.Env.A', 'config-field', '1', '2'],
+      ['config.Env.B', 'config-field', null, '3'],
+      ['config.Labels.y', 'config-field', '2', null],
+      ['config.Cmd', 'config-field', '["sh"]', '["bash"]'],
+      ['config.ExposedPorts.443/tcp', 'config-field', null, '{}'],
+      ['history[0].created', 'history-created', 't1', 't2'],
+      ['history[0].created_by', 'config-field', 'RUN a', 'RUN b'],
+    ],
+  );
+});
+
+test('the ELF build ID is found through PT_NOTE (gcc -Wl,--build-id=0x…)', () => {
+  requireTools('gcc');
+  const dir = scratch('elf-');
+  writeFileSync(join(dir, 'x.c'), 'int main(void) { return 0; }\n');
+  run('gcc', ['-Wl,--build-id=0x0123456789abcdef', '-o', 'x', 'x.c'], { cwd: dir });
+  const bytes = readFileSync(join(dir, 'x'));
+  const note = findBuildId(bytes.subarray(0, 64 << 10))!;
+  assert.equal(bytes.subarray(note.offset, note.offset + note.length).toString('hex'), '0123456789abcdef');
+  run('gcc', ['-Wl,--build-id=none', '-o', 'y', 'x.c'], { cwd: dir });
+  assert.equal(findBuildId(readFileSync(join(dir, 'y'))), undefined);
+  assert.equal(findBuildId(Buffer.from('not an elf file at all, no no no no no no no no no no no no no no no')), undefined);
+});
+
+test('the tar index finds bodies by offset, with pax long names, GNU long names and links', async () => {
+  requireTools('tar');
+  const dir = scratch('tar-index-');
+  const long = `${'d'.repeat(120)}/${'f'.repeat(130)}.txt`;
+  mkdirSync(join(dir, 'tree', 'd'.repeat(120)), { recursive: true });
+  writeFileSync(join(dir, 'tree', long), 'long name body');
+  writeFileSync(join(dir, 'tree', 'short'), Buffer.alloc(1500, 1));
+  run('ln', ['-s', 'short', join(dir, 'tree', 'link')]);
+  for (const format of ['posix', 'gnu']) {
+    const path = join(dir, `${format}.tar`);
+    run('tar', [`--format=${format}`, '--sort=name', '-cf', path, '-C', join(dir, 'tree'), '.']);
+    const handle = await open(path, 'r');
+    try {
+      const { members, bytesRead } = await indexTar(handle, (await stat(path)).size);
+      assert.ok(bytesRead < (await stat(path)).size, 'bodies are skipped');
+      const entry = members.get(long)!;
+      assert.ok(entry, `${format}: the long name is indexed`);
+      const body = Buffer.alloc(entry.size);
+      await handle.read(body, 0, entry.size, entry.offset);
+      assert.equal(body.toString(), 'long name body');
+      assert.equal(members.get('short')!.size, 1500);
+      assert.equal(members.get('link')!.type, 'symlink');
+      assert.equal(members.get('link')!.linkname, 'short');
+    } finally {
+      await handle.close();
+    }
+  }
+});
