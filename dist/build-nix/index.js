@@ -99589,8 +99589,10 @@ function cacheDirs() {
     return { dir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache'), newDir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache-new') };
 }
 /** Known from evaluation alone: system, Nix version, flake.lock and the image's drvPath. */
-async function nixCacheKey(inputs, nixVersion, drvPath) {
-    const flakeId = (0,external_node_crypto_.createHash)('sha256').update(inputs.flakeDir ? `${inputs.attr}` : `${inputs.flake}#${inputs.attr}`).digest('hex').slice(0, 12);
+async function nixCacheKey(inputs, nixVersion, drvPath, workspace) {
+    // "The same flake": its place in the repository (local) or its reference, and the attribute.
+    const flakeRef = inputs.flakeDir ? (0,external_node_path_namespaceObject.relative)(workspace, inputs.flakeDir) || '.' : inputs.flake;
+    const flakeId = (0,external_node_crypto_.createHash)('sha256').update(`${flakeRef}#${inputs.attr}`).digest('hex').slice(0, 12);
     const lock = inputs.flakeDir ? await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.lock')).catch(() => Buffer.from('')) : Buffer.from(inputs.flake);
     const lockHash = (0,external_node_crypto_.createHash)('sha256').update(lock).digest('hex').slice(0, 16);
     const drvHash = drvPath.replace(/^\/nix\/store\//, '').split('-')[0];
@@ -99943,7 +99945,7 @@ async function main() {
     core_info(`Nix ${nix.version.raw} at ${nix.nix}`);
     const installable = await resolveInstallable(nix, inputs);
     const drvPath = (await nix.evalRaw(`${installable}.drvPath`)).trim();
-    const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath);
+    const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath, workspaceDir());
     const { dir, newDir } = cacheDirs();
     const state = { key, dir, newDir, pathsBuilt: 0 };
     let imported = [];

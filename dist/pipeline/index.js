@@ -100370,8 +100370,10 @@ function cacheDirs() {
     return { dir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache'), newDir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache-new') };
 }
 /** Known from evaluation alone: system, Nix version, flake.lock and the image's drvPath. */
-async function nixCacheKey(inputs, nixVersion, drvPath) {
-    const flakeId = (0,external_node_crypto_.createHash)('sha256').update(inputs.flakeDir ? `${inputs.attr}` : `${inputs.flake}#${inputs.attr}`).digest('hex').slice(0, 12);
+async function nixCacheKey(inputs, nixVersion, drvPath, workspace) {
+    // "The same flake": its place in the repository (local) or its reference, and the attribute.
+    const flakeRef = inputs.flakeDir ? (0,external_node_path_namespaceObject.relative)(workspace, inputs.flakeDir) || '.' : inputs.flake;
+    const flakeId = (0,external_node_crypto_.createHash)('sha256').update(`${flakeRef}#${inputs.attr}`).digest('hex').slice(0, 12);
     const lock = inputs.flakeDir ? await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.lock')).catch(() => Buffer.from('')) : Buffer.from(inputs.flake);
     const lockHash = (0,external_node_crypto_.createHash)('sha256').update(lock).digest('hex').slice(0, 16);
     const drvHash = drvPath.replace(/^\/nix\/store\//, '').split('-')[0];
@@ -100704,7 +100706,7 @@ async function main_main() {
     core_info(`Nix ${nix.version.raw} at ${nix.nix}`);
     const installable = await resolveInstallable(nix, inputs);
     const drvPath = (await nix.evalRaw(`${installable}.drvPath`)).trim();
-    const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath);
+    const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath, workspaceDir());
     const { dir, newDir } = cacheDirs();
     const state = { key, dir, newDir, pathsBuilt: 0 };
     let imported = [];
@@ -100849,9 +100851,13 @@ function installerUrl(version, override) {
     return override ?? `https://releases.nixos.org/nix/nix-${version}/install`;
 }
 /** Multi-user (daemon) where systemd runs, as on hosted runners; single-user elsewhere (containers). */
-async function installerArgs() {
+async function installerArgs(extraConfFile) {
     const systemd = await locate_exists('/run/systemd/system');
-    return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile'];
+    return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile', '--nix-extra-conf-file', extraConfFile];
+}
+/** The job's user must be trusted by the daemon to import the Actions-cache closure and use extra substituters. */
+function installerConf(user = process.env.USER || (0,external_node_os_namespaceObject.userInfo)().username) {
+    return `trusted-users = root ${user}\nexperimental-features = nix-command flakes\n`;
 }
 async function installNix(version, override) {
     const url = installerUrl(version, override);
@@ -100864,7 +100870,9 @@ async function installNix(version, override) {
         const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
         await (0,promises_namespaceObject.writeFile)(script, Buffer.from(await response.arrayBuffer()));
         await (0,promises_namespaceObject.chmod)(script, 0o755);
-        const args = await installerArgs();
+        const conf = (0,external_node_path_namespaceObject.join)(dir, 'nix-extra.conf');
+        await (0,promises_namespaceObject.writeFile)(conf, installerConf());
+        const args = await installerArgs(conf);
         const result = await capture('sh', [script, ...args], { env: { NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
         core_info(result.stdout);
         if (result.exitCode !== 0) {

@@ -31866,9 +31866,13 @@ function installerUrl(version, override) {
     return override ?? `https://releases.nixos.org/nix/nix-${version}/install`;
 }
 /** Multi-user (daemon) where systemd runs, as on hosted runners; single-user elsewhere (containers). */
-async function installerArgs() {
+async function installerArgs(extraConfFile) {
     const systemd = await locate_exists('/run/systemd/system');
-    return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile'];
+    return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile', '--nix-extra-conf-file', extraConfFile];
+}
+/** The job's user must be trusted by the daemon to import the Actions-cache closure and use extra substituters. */
+function installerConf(user = process.env.USER || (0,external_node_os_namespaceObject.userInfo)().username) {
+    return `trusted-users = root ${user}\nexperimental-features = nix-command flakes\n`;
 }
 async function installNix(version, override) {
     const url = installerUrl(version, override);
@@ -31881,7 +31885,9 @@ async function installNix(version, override) {
         const script = (0,external_node_path_namespaceObject.join)(dir, 'install');
         await (0,promises_namespaceObject.writeFile)(script, Buffer.from(await response.arrayBuffer()));
         await (0,promises_namespaceObject.chmod)(script, 0o755);
-        const args = await installerArgs();
+        const conf = (0,external_node_path_namespaceObject.join)(dir, 'nix-extra.conf');
+        await (0,promises_namespaceObject.writeFile)(conf, installerConf());
+        const args = await installerArgs(conf);
         const result = await capture('sh', [script, ...args], { env: { NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
         info(result.stdout);
         if (result.exitCode !== 0) {

@@ -5,7 +5,7 @@
 import * as core from '@actions/core';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { restoreDirectory, saveDirectory } from '../action/cache.js';
 import { stageTempDir } from '../action/paths.js';
 import { errorMessage } from '../action/stage.js';
@@ -31,8 +31,10 @@ export function cacheDirs(): { dir: string; newDir: string } {
 }
 
 /** Known from evaluation alone: system, Nix version, flake.lock and the image's drvPath. */
-export async function nixCacheKey(inputs: BuildNixInputs, nixVersion: string, drvPath: string): Promise<{ key: string; restoreKeys: string[] }> {
-  const flakeId = createHash('sha256').update(inputs.flakeDir ? `${inputs.attr}` : `${inputs.flake}#${inputs.attr}`).digest('hex').slice(0, 12);
+export async function nixCacheKey(inputs: BuildNixInputs, nixVersion: string, drvPath: string, workspace: string): Promise<{ key: string; restoreKeys: string[] }> {
+  // "The same flake": its place in the repository (local) or its reference, and the attribute.
+  const flakeRef = inputs.flakeDir ? relative(workspace, inputs.flakeDir) || '.' : inputs.flake;
+  const flakeId = createHash('sha256').update(`${flakeRef}#${inputs.attr}`).digest('hex').slice(0, 12);
   const lock = inputs.flakeDir ? await readFile(join(inputs.flakeDir, 'flake.lock')).catch(() => Buffer.from('')) : Buffer.from(inputs.flake);
   const lockHash = createHash('sha256').update(lock).digest('hex').slice(0, 16);
   const drvHash = drvPath.replace(/^\/nix\/store\//, '').split('-')[0]!;

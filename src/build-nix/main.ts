@@ -24,7 +24,7 @@ export async function main(): Promise<void> {
 
   const installable = await resolveInstallable(nix, inputs);
   const drvPath = (await nix.evalRaw(`${installable}.drvPath`)).trim();
-  const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath);
+  const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath, workspaceDir());
   const { dir, newDir } = cacheDirs();
   const state: NixCacheState = { key, dir, newDir, pathsBuilt: 0 };
 

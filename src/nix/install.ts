@@ -2,7 +2,7 @@
 // found nothing, so an existing install (and its leftovers) is never installed over.
 import * as core from '@actions/core';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { capture } from '../tool/capture.js';
 import { exists } from './locate.js';
@@ -14,9 +14,14 @@ export function installerUrl(version: string, override?: string): string {
 }
 
 /** Multi-user (daemon) where systemd runs, as on hosted runners; single-user elsewhere (containers). */
-export async function installerArgs(): Promise<string[]> {
+export async function installerArgs(extraConfFile: string): Promise<string[]> {
   const systemd = await exists('/run/systemd/system');
-  return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile'];
+  return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile', '--nix-extra-conf-file', extraConfFile];
+}
+
+/** The job's user must be trusted by the daemon to import the Actions-cache closure and use extra substituters. */
+export function installerConf(user = process.env.USER || userInfo().username): string {
+  return `trusted-users = root ${user}\nexperimental-features = nix-command flakes\n`;
 }
 
 export async function installNix(version: string, override?: string): Promise<void> {
@@ -29,7 +34,9 @@ export async function installNix(version: string, override?: string): Promise<vo
     const script = join(dir, 'install');
     await writeFile(script, Buffer.from(await response.arrayBuffer()));
     await chmod(script, 0o755);
-    const args = await installerArgs();
+    const conf = join(dir, 'nix-extra.conf');
+    await writeFile(conf, installerConf());
+    const args = await installerArgs(conf);
     const result = await capture('sh', [script, ...args], { env: { NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
     core.info(result.stdout);
     if (result.exitCode !== 0) {

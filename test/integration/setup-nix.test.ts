@@ -116,7 +116,7 @@ describe('no Nix on the machine', () => {
     copyFileSync('/usr/bin/nix', realNix);
     // Stands in for releases.nixos.org (unreachable here): an installer that puts Nix in the
     // user profile, and records the flags it was given.
-    const installer = `#!/bin/sh\necho "installer flags: $*" > "$HOME/installer-flags"\nmkdir -p "$HOME/.nix-profile/bin"\ncp ${realNix} "$HOME/.nix-profile/bin/nix"\necho "Nix installed"\n`;
+    const installer = `#!/bin/sh\necho "installer flags: $*" > "$HOME/installer-flags"\nwhile [ $# -gt 0 ]; do [ "$1" = --nix-extra-conf-file ] && cp "$2" "$HOME/installer-extra.conf"; shift; done\nmkdir -p "$HOME/.nix-profile/bin"\ncp ${realNix} "$HOME/.nix-profile/bin/nix"\necho "Nix installed"\n`;
     server = createServer((req, res) => {
       if (req.url === '/nix/nix-2.8.0/install') res.end(installer);
       else res.writeHead(404).end();
@@ -138,7 +138,8 @@ describe('no Nix on the machine', () => {
     const result = await runStep('setup-nix', j, { inputs: { 'nix-version': '2.8.0', 'install-url': installerUrl }, wrap: noNix });
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
     assert.equal(result.outputs['nix-path'], join(j.home, '.nix-profile', 'bin', 'nix'));
-    assert.match(readFileSync(join(j.home, 'installer-flags'), 'utf8'), /--no-daemon --yes --no-channel-add --no-modify-profile|--daemon --yes --no-channel-add --no-modify-profile/);
+    assert.match(readFileSync(join(j.home, 'installer-flags'), 'utf8'), /--(no-)?daemon --yes --no-channel-add --no-modify-profile --nix-extra-conf-file \S+/);
+    assert.match(readFileSync(join(j.home, 'installer-extra.conf'), 'utf8'), /^trusted-users = root \S+$/m);
     assert.match(result.stdout, /Installing Nix 2\.8\.0 from http:\/\/127\.0\.0\.1/);
   });
 
