@@ -207,6 +207,7 @@ export async function compareDescriptions(a: ImageDescription, b: ImageDescripti
       return bytes;
     },
     bytesRead: () => options.bytesRead ?? 0,
+    verifiesWalks: false,
   };
   const report = await compareModels(ma.model, mb.model, backend, options, started);
   report.a.kind = `${a.kind} (description)`;

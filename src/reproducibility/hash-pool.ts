@@ -90,8 +90,8 @@ export class HashPool {
   }
 
   private spawn(): Worker {
+    // Not unref'd: a caller awaiting a digest must keep the process alive. close() ends them.
     const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref();
     worker.on('message', (reply: Reply) => {
       const job = this.running.get(reply.id);
       this.running.delete(reply.id);

@@ -162,7 +162,10 @@ export interface ComparisonReport {
 }
 
 export interface CompareOptions {
-  /** Compare only this platform ("linux/amd64"); default every platform both sides have. */
+  /**
+   * Compare only this platform ("linux/amd64"): its manifest then plays the top digest, and the
+   * index (other platforms, attestations) is left out. Default: every platform, index included.
+   */
   platform?: string;
   /** Differences kept in the report (all are counted). Default 5000. */
   maxDifferences?: number;

@@ -1,8 +1,8 @@
 // The comparison engine on images built by the real dockerd + buildx (FROM scratch, Debian's
 // static busybox as the only binary): the verdicts the verify-reproducibility stage gives.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareImages } from '../../src/reproducibility/compare.js';
@@ -59,6 +59,8 @@ RUN ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir -p /data && /bin/busybox he
 `;
 
 const kinds = (r: ComparisonReport): string[] => [...new Set(r.differences.map((d) => d.kind))].sort();
+
+after(() => rmSync(root, { recursive: true, force: true }));
 
 before(() => {
   requireTools('docker', 'skopeo', 'gzip');

@@ -1,8 +1,8 @@
 // The command line, run as a child process on Node 24 the way a workflow step or a person runs it.
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baseFiles, makeImage, requireTools, scratch, type BuiltImage } from '../fixtures/reproducibility/make-image.js';
@@ -20,6 +20,8 @@ before(() => {
   a = makeImage(work, { layers: [{ files: baseFiles() }] });
   b = makeImage(work, { layers: [{ files: [...baseFiles(), { path: 'etc/hostname', content: 'builder-42\n' }] }] });
 });
+
+after(() => rmSync(work, { recursive: true, force: true }));
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });

@@ -1,20 +1,32 @@
 // The comparison engine on real images: layers written by GNU tar, compressed by gzip, packed as
 // OCI archives (and converted to docker-archives by skopeo).
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareImages } from '../../src/reproducibility/compare.js';
+import { findBuildId } from '../../src/reproducibility/layer-walk.js';
 import type { ComparisonReport, Difference } from '../../src/reproducibility/types.js';
-import { baseFiles, EPOCH, makeImage, requireTools, run, scratch, toDockerArchive, type FileSpec } from '../fixtures/reproducibility/make-image.js';
+import { baseFiles, combine, EPOCH, makeImage, requireTools, scratch, toDockerArchive, type FileSpec } from '../fixtures/reproducibility/make-image.js';
+import { fixture } from '../support/fixtures.js';
+import { BUSYBOX } from '../support/workspace.js';
 
 let work: string;
 
 before(() => {
-  requireTools('tar', 'gzip', 'skopeo', 'python3', 'gcc');
+  requireTools('tar', 'gzip', 'skopeo', 'zstd');
+  if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: scripts/setup-toolchain.sh installs busybox-static`);
   work = scratch();
 });
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function subdir(name: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 const files = (r: ComparisonReport): Difference[] => r.differences.filter((d) => d.where === 'file');
 const kinds = (r: ComparisonReport): string[] => [...new Set(r.differences.map((d) => d.kind))].sort();
@@ -192,17 +204,14 @@ describe('verdicts on OCI archives written with tar and gzip', () => {
   });
 
   test('.pyc files compiled from sources with different mtimes: the pyc timestamp cause', async () => {
-    const dir = scratch('pyc-');
-    const source = join(dir, 'mod.py');
-    writeFileSync(source, 'VALUE = {"a": 1}\n');
-    const compile = (mtime: number, out: string): string => {
-      run('touch', ['-d', `@${mtime}`, source]);
-      run('python3', ['-c', `import py_compile; py_compile.compile(${JSON.stringify(source)}, cfile=${JSON.stringify(out)}, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)`]);
-      return out;
-    };
-    const pycA = compile(EPOCH, join(dir, 'a.pyc'));
-    const pycB = compile(EPOCH + 99, join(dir, 'b.pyc'));
-    assert.notEqual(sha(readFileSync(pycA)), sha(readFileSync(pycB)));
+    // A real pyc (see test/fixtures/reproducibility/README.md); recompiling after the source's
+    // mtime changed writes the new mtime into header bytes 8..12 and nothing else.
+    const pycA = fixture('reproducibility', 'mod.cpython-311.pyc');
+    const later = Buffer.from(readFileSync(pycA));
+    assert.equal(later.readUInt32LE(8), EPOCH);
+    later.writeUInt32LE(EPOCH + 99, 8);
+    const pycB = join(subdir('pyc'), 'mod.cpython-311.pyc');
+    writeFileSync(pycB, later);
     const a = makeImage(work, { layers: [{ files: [{ path: 'app/__pycache__/mod.cpython-311.pyc', from: pycA }] }] });
     const b = makeImage(work, { layers: [{ files: [{ path: 'app/__pycache__/mod.cpython-311.pyc', from: pycB }] }] });
     const report = await compareImages(a.archive, b.archive);
@@ -212,29 +221,45 @@ describe('verdicts on OCI archives written with tar and gzip', () => {
     assert.equal(d!.b, EPOCH + 99);
     assert.match(d!.fix, /PYTHONHASHSEED=0/);
     assert.match(d!.fix, /checked-hash/);
+    // A change in the code itself is not a timestamp difference.
+    const recompiled = Buffer.from(readFileSync(pycA));
+    recompiled[recompiled.length - 3]! ^= 0x01;
+    writeFileSync(pycB, recompiled);
+    const c = makeImage(work, { layers: [{ files: [{ path: 'app/__pycache__/mod.cpython-311.pyc', from: pycB }] }] });
+    assert.equal(files(await compareImages(a.archive, c.archive))[0]!.kind, 'pyc-content');
   });
 
-  test('ELF binaries that differ only in their build ID (gcc -Wl,--build-id=0x…)', async () => {
-    const dir = scratch('elf-');
-    writeFileSync(join(dir, 'hello.c'), 'int main(void) { return 0; }\n');
-    const build = (id: string): string => {
-      const out = join(dir, `hello-${id}`);
-      run('gcc', ['-O1', `-Wl,--build-id=0x${id}`, '-o', out, 'hello.c'], { cwd: dir });
-      return out;
-    };
-    const idA = 'aa'.repeat(20);
-    const idB = 'bb'.repeat(20);
-    const a = makeImage(work, { layers: [{ files: [{ path: 'usr/bin/hello', from: build(idA), mode: 0o755 }] }] });
-    const b = makeImage(work, { layers: [{ files: [{ path: 'usr/bin/hello', from: build(idB), mode: 0o755 }] }] });
+  test('ELF binaries that differ only in their GNU build ID (busybox with another id)', async () => {
+    const original = readFileSync(BUSYBOX);
+    const note = findBuildId(original.subarray(0, 64 << 10))!;
+    assert.ok(note, 'busybox-static carries a build-id note');
+    const idA = original.subarray(note.offset, note.offset + note.length).toString('hex');
+    const other = Buffer.from(original);
+    other.fill(0xbb, note.offset, note.offset + note.length);
+    const patched = join(subdir('elf'), 'busybox');
+    writeFileSync(patched, other);
+    const a = makeImage(work, { layers: [{ files: [{ path: 'bin/busybox', from: BUSYBOX, mode: 0o755 }] }] });
+    const b = makeImage(work, { layers: [{ files: [{ path: 'bin/busybox', from: patched, mode: 0o755 }] }] });
     const report = await compareImages(a.archive, b.archive);
     const [d] = files(report);
     assert.equal(d!.kind, 'elf-build-id');
     assert.equal(d!.a, idA);
-    assert.equal(d!.b, idB);
+    assert.equal(d!.b, 'bb'.repeat(note.length));
     assert.match(d!.fix, /--build-id=none/);
     // Without artifact detection it is plain content.
     const plain = await compareImages(a.archive, b.archive, { detectArtifacts: false });
     assert.equal(files(plain)[0]!.kind, 'content');
+  });
+
+  test('zstd layers: walked when they differ, "compression only" against gzip of the same tar', async () => {
+    const a = makeImage(work, { layers: [{ files: baseFiles(), gzip: 'zstd' }] });
+    const b = makeImage(work, { layers: [{ files: [...baseFiles(), { path: 'etc/zstd', content: 'z' }], gzip: 'zstd' }] });
+    const report = await compareImages(a.archive, b.archive);
+    assert.deepEqual(files(report).map((d) => [d.path, d.kind]), [['etc/zstd', 'only-in-b']]);
+    const gz = makeImage(work, { layers: [{ files: baseFiles() }] });
+    const mixed = await compareImages(a.archive, gz.archive);
+    assert.equal(mixed.contentReproducible, true);
+    assert.deepEqual(kinds(mixed), ['layer-encoding']);
   });
 
   test('an uncompressed layer and a symlink change', async () => {
@@ -284,6 +309,33 @@ describe('docker-archives', () => {
     const b = makeImage(work, { layers: [{ files: [...baseFiles(), { path: 'opt/app/new.txt', content: 'new' }] }] });
     const report = await compareImages(toDockerArchive(work, a, true), b.archive);
     assert.deepEqual(files(report).map((d) => [d.path, d.kind]), [['opt/app/new.txt', 'only-in-b']]);
+  });
+});
+
+describe('multi-platform images', () => {
+  test('platforms are paired; a difference on one platform is named with it; --platform narrows the verdict', async () => {
+    const amd = makeImage(work, { layers: [{ files: baseFiles() }] });
+    const arm = makeImage(work, { layers: [{ files: baseFiles() }], arch: 'arm64' });
+    const armChanged = makeImage(work, { layers: [{ files: [...baseFiles(), { path: 'etc/arch', content: 'arm64' }] }], arch: 'arm64' });
+    const a = combine(work, [amd, arm]);
+    const b = combine(work, [amd, armChanged]);
+    const report = await compareImages(a.archive, b.archive);
+    assert.equal(report.reproducible, false);
+    assert.equal(report.digestA, a.topDigest);
+    assert.deepEqual(report.ladder.platforms.map((p) => [p.platform, p.manifest.equal]), [['linux/amd64', true], ['linux/arm64', false]]);
+    const files = report.differences.filter((d) => d.where === 'file');
+    assert.deepEqual(files.map((d) => [d.platform, d.path, d.kind]), [['linux/arm64', 'etc/arch', 'only-in-b']]);
+
+    const amdOnly = await compareImages(a.archive, b.archive, { platform: 'linux/amd64' });
+    assert.equal(amdOnly.reproducible, true);
+    assert.equal(amdOnly.digestA, amd.manifestDigest);
+    assert.equal(amdOnly.ladder.platforms.length, 1);
+    await assert.rejects(compareImages(a.archive, b.archive, { platform: 'linux/s390x' }), /has no image for platform linux\/s390x/);
+
+    // One platform missing on a side.
+    const partial = await compareImages(a.archive, combine(work, [amd]).archive);
+    assert.ok(partial.differences.some((d) => d.kind === 'platforms' && d.field === 'platform linux/arm64' && d.b === null));
+    assert.equal(partial.contentReproducible, false);
   });
 });
 

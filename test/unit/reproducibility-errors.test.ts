@@ -1,6 +1,6 @@
 // Broken inputs give a clear error, never a verdict: corrupt blobs (on every read path),
 // truncated archives, and files that are not images.
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ before(() => {
   good = makeImage(work, { layers: [{ files: baseFiles() }, { files: [big] }] });
   other = makeImage(work, { layers: [{ files: baseFiles() }, { files: [big, { path: 'opt/more', content: 'more' }] }] });
 });
+
+after(() => rmSync(work, { recursive: true, force: true }));
 
 /** A copy of `file` with one byte flipped inside the bytes of `inside` (found by content). */
 function flipInside(file: string, inside: Buffer, name: string): string {

@@ -1,9 +1,9 @@
 // The job summary stays under GitHub's 1 MiB limit however many files differ, and image
 // descriptions (the artifact cross-check) give the same verdict as the direct comparison.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareImages } from '../../src/reproducibility/compare.js';
 import { compareDescriptions, describeImage, readDescription, writeDescription } from '../../src/reproducibility/describe.js';
@@ -19,6 +19,8 @@ before(() => {
   requireTools('tar', 'gzip');
   work = scratch('repro-summary-');
 });
+
+after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the Markdown summary', () => {
   let a: BuiltImage;

@@ -1,0 +1,411 @@
+// Benchmark of the reproducibility comparison engine (not a test): generates a pair of multi-GB
+// OCI image archives, then times side by side
+//   1. the engine (lib/src/reproducibility/cli.js) on the differing pair, vs diffoscope, vs
+//      `openssl sha256` over the same bytes;
+//   2. the engine on two identical archives ("reproducible", every blob verified) vs
+//      `openssl sha256` of both files;
+// and reports seconds, ratios and the engine's peak RSS (from /usr/bin/time -v).
+//
+//   npx tsc -p tsconfig.json && BENCH_GB=2 node24 lib/bench/compare-images.js
+//
+// Environment: BENCH_GB (size of each archive, default 2), BENCH_LAYERS (default 8),
+// BENCH_DIR (scratch directory, default $TMPDIR/bench-reproducibility), BENCH_DIFFOSCOPE_TIMEOUT
+// (seconds, default 900), BENCH_SKIP_DIFFOSCOPE=1, BENCH_KEEP=1 (keep the archives).
+import { spawn, spawnSync } from 'node:child_process';
+import { createCipheriv, createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { createGzip } from 'node:zlib';
+
+const GB = Number(process.env.BENCH_GB ?? '2');
+const LAYERS = Math.max(3, Number(process.env.BENCH_LAYERS ?? '8'));
+const DIR = resolve(process.env.BENCH_DIR ?? join(tmpdir(), 'bench-reproducibility'));
+const DIFFOSCOPE_TIMEOUT = Number(process.env.BENCH_DIFFOSCOPE_TIMEOUT ?? '900');
+const SKIP_DIFFOSCOPE = process.env.BENCH_SKIP_DIFFOSCOPE === '1';
+const KEEP = process.env.BENCH_KEEP === '1';
+const NODE = process.execPath;
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'reproducibility', 'cli.js');
+const EPOCH = 1700000000;
+/** Compressed size ≈ 0.78 × uncompressed for this content (half random, half 4-bit "text"). */
+const COMPRESSED_RATIO = 0.78;
+
+// ---------------------------------------------------------------------------------------------
+// Content: AES-128-CTR keystreams (OpenSSL, GB/s) keyed by a seed; "text" files keep 4 bits of
+// entropy per byte so that gzip has something to do, "binary" files are incompressible.
+
+const ZEROS = Buffer.alloc(1 << 20);
+
+function* content(seed: string, size: number, text: boolean): Generator<Buffer> {
+  const key = createHash('sha256').update(seed).digest().subarray(0, 16);
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  for (let left = size; left > 0; ) {
+    const n = Math.min(left, ZEROS.length);
+    let chunk = cipher.update(n === ZEROS.length ? ZEROS : ZEROS.subarray(0, n));
+    if (text) {
+      if (chunk.byteOffset % 4 !== 0) chunk = Buffer.from(chunk);
+      const words = new Uint32Array(chunk.buffer, chunk.byteOffset, Math.floor(n / 4));
+      for (let i = 0; i < words.length; i++) words[i] = (words[i]! & 0x0f0f0f0f) | 0x60606060;
+    }
+    left -= n;
+    yield chunk;
+  }
+}
+
+/** mulberry32: the deterministic file-size sequence of a layer. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal ustar writer.
+
+function octal(value: number, width: number): string {
+  return value.toString(8).padStart(width - 1, '0') + '\0';
+}
+
+function tarHeader(name: string, size: number, opts: { mode?: number; mtime?: number; type?: '0' | '5' } = {}): Buffer {
+  const h = Buffer.alloc(512);
+  if (Buffer.byteLength(name) > 100) throw new Error(`name too long for this writer: ${name}`);
+  h.write(name, 0, 100, 'utf8');
+  h.write(octal(opts.mode ?? 0o644, 8), 100, 'latin1');
+  h.write(octal(0, 8), 108, 'latin1');
+  h.write(octal(0, 8), 116, 'latin1');
+  h.write(octal(size, 12), 124, 'latin1');
+  h.write(octal(opts.mtime ?? EPOCH, 12), 136, 'latin1');
+  h.write('        ', 148, 'latin1');
+  h.write(opts.type ?? '0', 156, 'latin1');
+  h.write('ustar\0', 257, 'latin1');
+  h.write('00', 263, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(octal(sum, 7) + ' ', 148, 'latin1');
+  return h;
+}
+
+const pad = (size: number): Buffer => ZEROS.subarray(0, (512 - (size % 512)) % 512);
+
+// ---------------------------------------------------------------------------------------------
+// Layers and images.
+
+interface Variant {
+  /** Files whose content differs (by index in the layer). */
+  content: number[];
+  /** Files whose mtime differs. */
+  mtime: number[];
+}
+
+interface Blob {
+  path: string;
+  digest: string;
+  size: number;
+  diffId?: string;
+}
+
+function* layerEntries(layer: number, bytes: number, variant: Variant, counts: { files: number }): Generator<Buffer> {
+  const random = prng(1000 + layer);
+  const dir = `usr/lib/pkg-${String(layer).padStart(2, '0')}`;
+  for (const d of ['usr/', 'usr/lib/', `${dir}/`]) yield tarHeader(d, 0, { mode: 0o755, type: '5' });
+  let written = 0;
+  for (let i = 0; written < bytes; i++) {
+    // 93 % small files (1–32 KiB), 7 % large ones (0.25–8 MiB): thousands of entries per GB.
+    const size = random() < 0.93 ? 1024 + Math.floor(random() * 31 * 1024) : (256 << 10) + Math.floor(random() * (8 << 20));
+    const text = random() < 0.5;
+    const name = `${dir}/${text ? 'share' : 'bin'}-${String(i).padStart(6, '0')}.${text ? 'txt' : 'so'}`;
+    const seed = `layer ${layer} file ${i}${variant.content.includes(i) ? ' variant' : ''}`;
+    yield tarHeader(name, size, { mtime: variant.mtime.includes(i) ? EPOCH + 86400 : EPOCH, mode: text ? 0o644 : 0o755 });
+    yield* content(seed, size, text);
+    yield pad(size);
+    written += 512 + size + pad(size).length;
+    counts.files++;
+  }
+  yield Buffer.alloc(1024);
+}
+
+function hashing(hash: Hash, counter: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      counter.bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+}
+
+async function writeLayer(path: string, layer: number, bytes: number, variant: Variant): Promise<Blob & { files: number; uncompressed: number }> {
+  const diff = createHash('sha256');
+  const blob = createHash('sha256');
+  const raw = { bytes: 0 };
+  const out = { bytes: 0 };
+  const counts = { files: 0 };
+  await pipeline(Readable.from(layerEntries(layer, bytes, variant, counts)), hashing(diff, raw), createGzip({ level: 1, chunkSize: 1 << 20 }), hashing(blob, out), createWriteStream(path));
+  return { path, digest: `sha256:${blob.digest('hex')}`, diffId: `sha256:${diff.digest('hex')}`, size: out.bytes, files: counts.files, uncompressed: raw.bytes };
+}
+
+function jsonBlob(dir: string, value: unknown): Blob {
+  const bytes = Buffer.from(JSON.stringify(value));
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const path = join(dir, digest.slice(7));
+  writeFileSync(path, bytes);
+  return { path, digest, size: bytes.length };
+}
+
+/** Writes the OCI archive (oci-layout, index.json, then the blobs, copied in); returns the config blob. */
+async function writeArchive(path: string, blobsDir: string, layers: Blob[], created: string): Promise<Blob> {
+  const config = jsonBlob(blobsDir, {
+    architecture: 'amd64',
+    os: 'linux',
+    created,
+    config: { Env: ['PATH=/usr/bin:/bin'], Cmd: ['/bin/sh'], Labels: { 'org.opencontainers.image.title': 'bench' } },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    history: layers.map((_, i) => ({ created, created_by: `bench layer ${i}` })),
+  });
+  const manifest = jsonBlob(blobsDir, {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
+  });
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifest.digest, size: manifest.size, platform: { architecture: 'amd64', os: 'linux' } }],
+    }),
+  );
+  const layout = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
+  async function* members(): AsyncGenerator<Buffer> {
+    for (const [name, bytes] of [['oci-layout', layout], ['index.json', index]] as const) {
+      yield tarHeader(name, bytes.length);
+      yield bytes;
+      yield pad(bytes.length);
+    }
+    yield tarHeader('blobs/', 0, { mode: 0o755, type: '5' });
+    yield tarHeader('blobs/sha256/', 0, { mode: 0o755, type: '5' });
+    for (const blob of [manifest, config, ...layers]) {
+      yield tarHeader(`blobs/sha256/${blob.digest.slice(7)}`, blob.size, { mode: 0o444 });
+      for await (const chunk of createReadStream(blob.path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+      yield pad(blob.size);
+    }
+    yield Buffer.alloc(1024);
+  }
+  await pipeline(Readable.from(members()), createWriteStream(path));
+  return config;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing.
+
+interface Timed {
+  seconds: number;
+  status: number | null;
+  timedOut: boolean;
+  maxRssKiB?: number;
+  stdout: string;
+  stderr: string;
+}
+
+function timed(command: string, args: string[], timeoutSeconds = 0): Promise<Timed> {
+  return new Promise((done, fail) => {
+    const started = process.hrtime.bigint();
+    // Its own process group, so that a timeout stops the measured command and its children.
+    const child = spawn('/usr/bin/time', ['-v', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outBytes = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      outBytes += d.length;
+      if (outBytes < 1 << 20) out.push(d);
+    });
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    let timedOut = false;
+    const timer = timeoutSeconds > 0 ? setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutSeconds * 1000) : undefined;
+    child.on('error', fail);
+    child.on('close', (status) => {
+      if (timer) clearTimeout(timer);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const stderr = Buffer.concat(err).toString('utf8');
+      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+      done({ seconds, status, timedOut, maxRssKiB: rss ? Number(rss[1]) : undefined, stdout: Buffer.concat(out).toString('utf8'), stderr });
+    });
+  });
+}
+
+function warm(...paths: string[]): void {
+  // Every run reads from the page cache (the machine has the RAM): the comparison is of CPU work.
+  for (const p of paths) spawnSync('sh', ['-c', `cat "${p}" > /dev/null`]);
+}
+
+const fmt = (s: number): string => s.toFixed(2);
+const mb = (n: number): string => (n / 1e6).toFixed(0);
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npx tsc -p tsconfig.json first`);
+  for (const tool of ['openssl', ...(SKIP_DIFFOSCOPE ? [] : ['diffoscope'])]) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install -y ${tool})`);
+  }
+  mkdirSync(DIR, { recursive: true });
+  const free = statfsSync(DIR);
+  const freeGB = (free.bavail * free.bsize) / 1e9;
+  // Layer blobs + 3 archives, and diffoscope's unpacked layers (about 1.3× a layer pair each).
+  const needGB = GB * 4.5 + (SKIP_DIFFOSCOPE ? 0 : GB * 1.5);
+  console.log(`scratch ${DIR}: ${freeGB.toFixed(1)} GB free, about ${needGB.toFixed(1)} GB needed`);
+  if (freeGB < needGB) throw new Error(`not enough disk space in ${DIR}`);
+
+  const blobs = join(DIR, 'blobs');
+  rmSync(blobs, { recursive: true, force: true });
+  mkdirSync(blobs, { recursive: true });
+  const perLayer = Math.floor((GB * 1e9) / COMPRESSED_RATIO / LAYERS);
+  const none: Variant = { content: [], mtime: [] };
+  const contentLayer = LAYERS - 2;
+  const mtimeLayer = LAYERS - 1;
+
+  console.log(`generating ${LAYERS} layers of ~${mb(perLayer)} MB uncompressed (+ 2 variant layers for image B)…`);
+  const genStart = process.hrtime.bigint();
+  const jobs: Array<() => Promise<Blob & { files: number; uncompressed: number }>> = [];
+  for (let i = 0; i < LAYERS; i++) jobs.push(() => writeLayer(join(blobs, `layer-${i}`), i, perLayer, none));
+  jobs.push(() => writeLayer(join(blobs, `layer-${contentLayer}-b`), contentLayer, perLayer, { content: [3, 11, 23], mtime: [] }));
+  jobs.push(() => writeLayer(join(blobs, `layer-${mtimeLayer}-b`), mtimeLayer, perLayer, { content: [], mtime: [5, 17, 29] }));
+  // Two at a time: gzip runs on the libuv pool, one layer per core.
+  const results: Array<Blob & { files: number; uncompressed: number }> = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (next < jobs.length) {
+        const at = next++;
+        results[at] = await jobs[at]!();
+      }
+    }),
+  );
+  const layersA = results.slice(0, LAYERS);
+  const layersB = [...layersA.slice(0, contentLayer), results[LAYERS]!, results[LAYERS + 1]!];
+  const archiveA = join(DIR, 'image-a.tar');
+  const archiveB = join(DIR, 'image-b.tar');
+  const archiveA2 = join(DIR, 'image-a-copy.tar');
+  const configA = await writeArchive(archiveA, blobs, layersA, new Date(EPOCH * 1000).toISOString());
+  const configB = await writeArchive(archiveB, blobs, layersB, new Date((EPOCH + 3600) * 1000).toISOString());
+  await copyFile(archiveA, archiveA2);
+  // diffoscope pairs files by name: the archives name blobs by digest, so it cannot pair the
+  // differing layers. For a like-for-like run it also gets directories with the layers named by
+  // position (hard links to the same blob files) and the configs.
+  const byPosition = (side: string, layers: Blob[], config: Blob): string => {
+    const dir = join(DIR, `diffoscope-${side}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    layers.forEach((l, i) => linkSync(l.path, join(dir, `layer-${String(i).padStart(2, '0')}.tar.gz`)));
+    linkSync(config.path, join(dir, 'config.json'));
+    return dir;
+  };
+  const dirA = byPosition('a', layersA, configA);
+  const dirB = byPosition('b', layersB, configB);
+  const sizeA = statSync(archiveA).size;
+  const sizeB = statSync(archiveB).size;
+  const files = layersA.reduce((n, l) => n + l.files, 0);
+  const uncompressed = layersA.reduce((n, l) => n + l.uncompressed, 0);
+  console.log(
+    `generated in ${fmt(Number(process.hrtime.bigint() - genStart) / 1e9)} s: A ${mb(sizeA)} MB, B ${mb(sizeB)} MB, ${files} files, ${mb(uncompressed)} MB uncompressed; ` +
+      `B differs in 3 files' content (layer ${contentLayer}), 3 files' mtime (layer ${mtimeLayer}) and config.created`,
+  );
+
+  // 1. The differing pair.
+  warm(archiveA, archiveB);
+  const engine = await timed(NODE, [CLI, archiveA, archiveB, '--json', join(DIR, 'report.json'), '--markdown', join(DIR, 'summary.md')]);
+  if (engine.status !== 1) throw new Error(`the engine should say "differs" (exit 1), got ${engine.status}: ${engine.stderr.slice(-2000)}`);
+  console.log(engine.stdout.trim().split('\n').map((l) => `  | ${l}`).join('\n'));
+  warm(archiveA, archiveB);
+  const opensslPair = await timed('openssl', ['sha256', archiveA, archiveB]);
+  let diffoscope: Timed | undefined;
+  let diffoscopeArchives: Timed | undefined;
+  if (!SKIP_DIFFOSCOPE) {
+    warm(archiveA, archiveB);
+    console.log(`running diffoscope on the layers paired by position (timeout ${DIFFOSCOPE_TIMEOUT} s)…`);
+    diffoscope = await timed('diffoscope', ['--text', join(DIR, 'diffoscope-layers.txt'), dirA, dirB], DIFFOSCOPE_TIMEOUT);
+    const changed = new RegExp(`pkg-${String(contentLayer).padStart(2, '0')}/(bin|share)-0000(03|11|23)`, 'g');
+    const named = diffoscope.timedOut ? [] : [...new Set(readFileSync(join(DIR, 'diffoscope-layers.txt'), 'utf8').match(changed) ?? [])];
+    console.log(`  diffoscope ${diffoscope.timedOut ? 'timed out' : `exited ${diffoscope.status}, its report names ${named.length > 0 ? named.join(', ') : 'none of the changed files'}`}`);
+    warm(archiveA, archiveB);
+    console.log(`running diffoscope on the archives as they are (timeout ${DIFFOSCOPE_TIMEOUT} s)…`);
+    diffoscopeArchives = await timed('diffoscope', ['--text', join(DIR, 'diffoscope-archives.txt'), archiveA, archiveB], DIFFOSCOPE_TIMEOUT);
+  }
+
+  // 2. Two identical archives.
+  warm(archiveA, archiveA2);
+  const identical = await timed(NODE, [CLI, archiveA, archiveA2]);
+  if (identical.status !== 0) throw new Error(`the engine should say "reproducible" (exit 0), got ${identical.status}: ${identical.stderr.slice(-2000)}`);
+  warm(archiveA, archiveA2);
+  const opensslSame = await timed('openssl', ['sha256', archiveA, archiveA2]);
+
+  const pairBytes = sizeA + sizeB;
+  const sameBytes = 2 * sizeA;
+  const diffoscopeText = diffoscope ? (diffoscope.timedOut ? `> ${DIFFOSCOPE_TIMEOUT} (timed out)` : fmt(diffoscope.seconds)) : 'skipped';
+  const ratio = diffoscope ? `${diffoscope.timedOut ? '> ' : ''}${(diffoscope.seconds / engine.seconds).toFixed(1)}×` : 'n/a';
+  const throughput = (bytes: number, t: Timed): string => `${mb(bytes / t.seconds)} MB/s`;
+  const rows: Array<[string, string, string, string]> = [
+    ['differing pair: engine', fmt(engine.seconds), throughput(pairBytes, engine), `${((engine.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB`],
+    ['differing pair: diffoscope, layers paired by position', diffoscopeText, diffoscope && !diffoscope.timedOut ? throughput(pairBytes, diffoscope) : '', diffoscope ? `${((diffoscope.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB` : ''],
+    [
+      'differing pair: diffoscope on the archives (cannot pair layers: names no file)',
+      diffoscopeArchives ? (diffoscopeArchives.timedOut ? `> ${DIFFOSCOPE_TIMEOUT}` : fmt(diffoscopeArchives.seconds)) : 'skipped',
+      diffoscopeArchives && !diffoscopeArchives.timedOut ? throughput(pairBytes, diffoscopeArchives) : '',
+      diffoscopeArchives ? `${((diffoscopeArchives.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB` : '',
+    ],
+    ['differing pair: openssl sha256', fmt(opensslPair.seconds), throughput(pairBytes, opensslPair), ''],
+    ['identical pair: engine', fmt(identical.seconds), throughput(sameBytes, identical), `${((identical.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB`],
+    ['identical pair: openssl sha256', fmt(opensslSame.seconds), throughput(sameBytes, opensslSame), ''],
+  ];
+  console.log('');
+  console.log(`| run (A ${mb(sizeA)} MB, B ${mb(sizeB)} MB) | seconds | throughput | peak RSS |`);
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log('');
+  console.log(`engine vs diffoscope (layers paired by position): ${ratio} faster (target ≥ 20×)`);
+  if (diffoscopeArchives && !diffoscopeArchives.timedOut) {
+    console.log(`engine vs diffoscope on the archives as they are: ${(diffoscopeArchives.seconds / engine.seconds).toFixed(1)}× (that run does not reach the changed files)`);
+  }
+  console.log(`identical verdict: ${((opensslSame.seconds / identical.seconds) * 100).toFixed(0)} % of openssl sha256's throughput (target ≥ 80 %)`);
+  console.log(`engine peak RSS: ${((Math.max(engine.maxRssKiB ?? 0, identical.maxRssKiB ?? 0)) / 1024).toFixed(0)} MiB (target ≤ 256 MiB)`);
+
+  const results_ = {
+    gb: GB,
+    layers: LAYERS,
+    sizeA,
+    sizeB,
+    files,
+    uncompressed,
+    engine: { seconds: engine.seconds, maxRssKiB: engine.maxRssKiB },
+    diffoscope: diffoscope ? { seconds: diffoscope.seconds, timedOut: diffoscope.timedOut, maxRssKiB: diffoscope.maxRssKiB, status: diffoscope.status } : null,
+    diffoscopeArchives: diffoscopeArchives ? { seconds: diffoscopeArchives.seconds, timedOut: diffoscopeArchives.timedOut, status: diffoscopeArchives.status } : null,
+    opensslPair: { seconds: opensslPair.seconds },
+    identical: { seconds: identical.seconds, maxRssKiB: identical.maxRssKiB },
+    opensslIdentical: { seconds: opensslSame.seconds },
+  };
+  writeFileSync(join(DIR, 'results.json'), JSON.stringify(results_, null, 2));
+  console.log(`results: ${join(DIR, 'results.json')}`);
+  if (!KEEP) {
+    for (const p of [archiveA, archiveB, archiveA2, blobs, dirA, dirB]) rmSync(p, { recursive: true, force: true });
+    console.log('archives removed (BENCH_KEEP=1 keeps them)');
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.message}`);
+  process.exitCode = 1;
+});
