@@ -9,6 +9,7 @@
 //   npx tsc -p tsconfig.json && BENCH_GB=2 node24 lib/bench/compare-images.js
 //
 // Environment: BENCH_GB (size of each archive, default 2), BENCH_LAYERS (default 8),
+// BENCH_MTIME_FILES (files of B's last layer with another mtime: up to 3, or 'all'),
 // BENCH_DIR (scratch directory, default $TMPDIR/bench-reproducibility), BENCH_DIFFOSCOPE_TIMEOUT
 // (seconds, default 900), BENCH_SKIP_DIFFOSCOPE=1, BENCH_KEEP=1 (keep the archives).
 import { spawn, spawnSync } from 'node:child_process';
@@ -28,6 +29,9 @@ const DIR = resolve(process.env.BENCH_DIR ?? join(tmpdir(), 'bench-reproducibili
 const DIFFOSCOPE_TIMEOUT = Number(process.env.BENCH_DIFFOSCOPE_TIMEOUT ?? '900');
 const SKIP_DIFFOSCOPE = process.env.BENCH_SKIP_DIFFOSCOPE === '1';
 const KEEP = process.env.BENCH_KEEP === '1';
+// How many files of image B's last layer get another mtime: a number, or 'all' (that layer built
+// without rewrite-timestamp, as a whole RUN step's output would be).
+const MTIME_FILES: number[] | 'all' = process.env.BENCH_MTIME_FILES === 'all' ? 'all' : [5, 17, 29].slice(0, Number(process.env.BENCH_MTIME_FILES ?? '3'));
 const NODE = process.execPath;
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'reproducibility', 'cli.js');
 const EPOCH = 1700000000;
@@ -102,8 +106,8 @@ const pad = (size: number): Buffer => ZEROS.subarray(0, (512 - (size % 512)) % 5
 interface Variant {
   /** Files whose content differs (by index in the layer). */
   content: number[];
-  /** Files whose mtime differs. */
-  mtime: number[];
+  /** Files whose mtime differs; 'all': every file of the layer (a RUN step built without rewrite-timestamp). */
+  mtime: number[] | 'all';
 }
 
 interface Blob {
@@ -124,7 +128,8 @@ function* layerEntries(layer: number, bytes: number, variant: Variant, counts: {
     const text = random() < 0.5;
     const name = `${dir}/${text ? 'share' : 'bin'}-${String(i).padStart(6, '0')}.${text ? 'txt' : 'so'}`;
     const seed = `layer ${layer} file ${i}${variant.content.includes(i) ? ' variant' : ''}`;
-    yield tarHeader(name, size, { mtime: variant.mtime.includes(i) ? EPOCH + 86400 : EPOCH, mode: text ? 0o644 : 0o755 });
+    const newer = variant.mtime === 'all' || variant.mtime.includes(i);
+    yield tarHeader(name, size, { mtime: newer ? EPOCH + 86400 : EPOCH, mode: text ? 0o644 : 0o755 });
     yield* content(seed, size, text);
     yield pad(size);
     written += 512 + size + pad(size).length;
@@ -283,7 +288,7 @@ async function main(): Promise<void> {
   const jobs: Array<() => Promise<Blob & { files: number; uncompressed: number }>> = [];
   for (let i = 0; i < LAYERS; i++) jobs.push(() => writeLayer(join(blobs, `layer-${i}`), i, perLayer, none));
   jobs.push(() => writeLayer(join(blobs, `layer-${contentLayer}-b`), contentLayer, perLayer, { content: [3, 11, 23], mtime: [] }));
-  jobs.push(() => writeLayer(join(blobs, `layer-${mtimeLayer}-b`), mtimeLayer, perLayer, { content: [], mtime: [5, 17, 29] }));
+  jobs.push(() => writeLayer(join(blobs, `layer-${mtimeLayer}-b`), mtimeLayer, perLayer, { content: [], mtime: MTIME_FILES }));
   // Two at a time: gzip runs on the libuv pool, one layer per core.
   const results: Array<Blob & { files: number; uncompressed: number }> = new Array(jobs.length);
   let next = 0;
@@ -322,7 +327,7 @@ async function main(): Promise<void> {
   const uncompressed = layersA.reduce((n, l) => n + l.uncompressed, 0);
   console.log(
     `generated in ${fmt(Number(process.hrtime.bigint() - genStart) / 1e9)} s: A ${mb(sizeA)} MB, B ${mb(sizeB)} MB, ${files} files, ${mb(uncompressed)} MB uncompressed; ` +
-      `B differs in 3 files' content (layer ${contentLayer}), 3 files' mtime (layer ${mtimeLayer}) and config.created`,
+      `B differs in 3 files' content (layer ${contentLayer}), ${MTIME_FILES === 'all' ? 'every' : MTIME_FILES.length} files' mtime (layer ${mtimeLayer}) and config.created`,
   );
 
   // 1. The differing pair.
