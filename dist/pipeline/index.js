@@ -100568,6 +100568,14 @@ async function resolveInstallable(nix, inputs) {
     }
     return `${packages}.${inputs.attr}`;
 }
+/** `nix build` of the installable; a failure is a StageFailure with the log's last lines. */
+async function buildOrFail(nix, installable, extraArgs, log) {
+    const build = await nix.build(installable, extraArgs, log);
+    if (!build.result) {
+        throw new StageFailure('Nix build failed', `nix build ${installable} exited ${build.exitCode}`, `Last log lines:\n${logTail(build.stderr)}`);
+    }
+    return { drvPath: build.result.drvPath, outPath: build.result.outputs.out ?? Object.values(build.result.outputs)[0] };
+}
 
 ;// CONCATENATED MODULE: ./lib/src/nix/locate.js
 // Finds an existing Nix without trusting PATH: self-hosted runners often have Nix that a
@@ -100719,12 +100727,8 @@ async function main_main() {
     const plan = await nix.dryRun(installable, inputs.extraArgs);
     core_info(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
     const started = process.hrtime.bigint();
-    const build = await nix.build(installable, inputs.extraArgs, (line) => core_info(line));
+    const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => core_info(line));
     const buildSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (!build.result) {
-        throw new StageFailure('Nix build failed', `nix build ${installable} exited ${build.exitCode}`, `Last log lines:\n${logTail(build.stderr)}`);
-    }
-    const outPath = build.result.outputs.out ?? Object.values(build.result.outputs)[0];
     state.outPath = outPath;
     state.pathsBuilt = plan.toBuild.length;
     if (inputs.cache === 'gha')
@@ -100744,7 +100748,7 @@ async function main_main() {
     const cacheHit = state.restoredKey === undefined ? 'miss' : state.restoredKey === key ? 'hit' : `partial (${state.restoredKey})`;
     const outputs = {
         'store-path': outPath,
-        'drv-path': build.result.drvPath,
+        'drv-path': builtDrv,
         'nar-hash': info?.narHash ?? '',
         'image-archive': image.path,
         digest: image.digest,

@@ -29,3 +29,12 @@ export async function resolveInstallable(nix: NixCli, inputs: BuildNixInputs): P
   return `${packages}.${inputs.attr}`;
 }
 
+
+/** `nix build` of the installable; a failure is a StageFailure with the log's last lines. */
+export async function buildOrFail(nix: NixCli, installable: string, extraArgs: string[], log: (line: string) => void): Promise<{ drvPath: string; outPath: string }> {
+  const build = await nix.build(installable, extraArgs, log);
+  if (!build.result) {
+    throw new StageFailure('Nix build failed', `nix build ${installable} exited ${build.exitCode}`, `Last log lines:\n${logTail(build.stderr)}`);
+  }
+  return { drvPath: build.result.drvPath, outPath: build.result.outputs.out ?? Object.values(build.result.outputs)[0]! };
+}

@@ -5,13 +5,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionInputs } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
-import { errorMessage, StageFailure } from '../action/stage.js';
+import { errorMessage } from '../action/stage.js';
 import { NixCli, NixCommandError, redactUrl } from '../nix/cli.js';
 import { logTail } from '../nix/output.js';
 import { describeImagePath } from '../oci/image-file.js';
 import { cacheDirs, nixCacheKey, restoreNixCache, type NixCacheState } from './binary-cache.js';
 import { parseBuildNixInputs } from './inputs.js';
-import { resolveInstallable } from './installable.js';
+import { buildOrFail, resolveInstallable } from './installable.js';
 import { requireNix } from './nix-setup.js';
 import { saveCacheState } from './state.js';
 import { writeSummary } from './summary.js';
@@ -39,12 +39,8 @@ export async function main(): Promise<void> {
   const plan = await nix.dryRun(installable, inputs.extraArgs);
   core.info(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
   const started = process.hrtime.bigint();
-  const build = await nix.build(installable, inputs.extraArgs, (line) => core.info(line));
+  const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => core.info(line));
   const buildSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (!build.result) {
-    throw new StageFailure('Nix build failed', `nix build ${installable} exited ${build.exitCode}`, `Last log lines:\n${logTail(build.stderr)}`);
-  }
-  const outPath = build.result.outputs.out ?? Object.values(build.result.outputs)[0]!;
   state.outPath = outPath;
   state.pathsBuilt = plan.toBuild.length;
   if (inputs.cache === 'gha') saveCacheState(state);
@@ -65,7 +61,7 @@ export async function main(): Promise<void> {
   const cacheHit = state.restoredKey === undefined ? 'miss' : state.restoredKey === key ? 'hit' : `partial (${state.restoredKey})`;
   const outputs: Record<string, string> = {
     'store-path': outPath,
-    'drv-path': build.result.drvPath,
+    'drv-path': builtDrv,
     'nar-hash': info?.narHash ?? '',
     'image-archive': image.path,
     digest: image.digest,

@@ -5,13 +5,12 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { downloadArtifact, uploadFiles } from '../action/artifact.js';
 import { StageFailure } from '../action/stage.js';
-import { buildImage, preflight } from '../build-docker/build.js';
 import { requireNix } from '../build-nix/nix-setup.js';
-import { resolveInstallable } from '../build-nix/installable.js';
-import { logTail } from '../nix/output.js';
+import { buildOrFail, resolveInstallable } from '../build-nix/installable.js';
 import { describeImagePath } from '../oci/image-file.js';
 import { compareDescriptions, describeImage, readDescription, writeDescription, type ComparisonReport } from '../reproducibility/index.js';
 import type { VerifyInputs } from './inputs.js';
+import { buildDockerArchive } from './rebuild-docker.js';
 
 const DESCRIPTION_FILE = 'image-description.json';
 
@@ -41,21 +40,9 @@ export async function artifactMode(inputs: VerifyInputs, work: string): Promise<
 }
 
 async function buildOnce(inputs: VerifyInputs, work: string): Promise<string> {
-  if (inputs.builder === 'docker') {
-    const { sourceDateEpoch, rewriteTimestamp } = await preflight(inputs.docker);
-    const built = await buildImage(inputs.docker, {
-      cache: { type: 'none' },
-      output: { type: 'oci', dest: join(work, 'image.oci.tar') },
-      sourceDateEpoch,
-      rewriteTimestamp,
-      metadataFile: join(work, 'metadata.json'),
-    });
-    return built.archive!;
-  }
+  if (inputs.builder === 'docker') return buildDockerArchive(inputs.docker, work, 'image');
   const nix = await requireNix();
   const installable = await resolveInstallable(nix, inputs.nix);
-  const build = await nix.build(installable, inputs.nix.extraArgs, (line) => core.info(line));
-  if (!build.result) throw new StageFailure('Nix build failed', `nix build ${installable} exited ${build.exitCode}`, `Last log lines:\n${logTail(build.stderr)}`);
-  const out = build.result.outputs.out ?? Object.values(build.result.outputs)[0]!;
-  return (await describeImagePath(out, join(work, 'image.stream.tar'))).path;
+  const { outPath } = await buildOrFail(nix, installable, inputs.nix.extraArgs, (line) => core.info(line));
+  return (await describeImagePath(outPath, join(work, 'image.stream.tar'))).path;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { StageFailure } from '../action/stage.js';
 import type { BuildNixInputs } from '../build-nix/inputs.js';
 import { requireNix } from '../build-nix/nix-setup.js';
-import { resolveInstallable } from '../build-nix/installable.js';
+import { buildOrFail, resolveInstallable } from '../build-nix/installable.js';
 import { logTail } from '../nix/output.js';
 import { describeImagePath } from '../oci/image-file.js';
 
@@ -25,9 +25,7 @@ export function checkOutputPath(stderr: string): string | undefined {
 export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<NixRebuild> {
   const nix = await requireNix();
   const installable = await resolveInstallable(nix, inputs);
-  const first = await core.group('build A', () => nix.build(installable, inputs.extraArgs, (line) => core.info(line)));
-  if (!first.result) throw new StageFailure('Nix build failed', `nix build ${installable} exited ${first.exitCode}`, `Last log lines:\n${logTail(first.stderr)}`);
-  const outPath = first.result.outputs.out ?? Object.values(first.result.outputs)[0]!;
+  const { outPath } = await core.group('build A', () => buildOrFail(nix, installable, inputs.extraArgs, (line) => core.info(line)));
   const second = await core.group('build B (nix build --rebuild)', () =>
     nix.build(installable, ['--rebuild', '--keep-failed', ...inputs.extraArgs], (line) => core.info(line)),
   );
