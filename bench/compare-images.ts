@@ -32,6 +32,10 @@ const KEEP = process.env.BENCH_KEEP === '1';
 // How many files of image B's last layer get another mtime: a number, or 'all' (that layer built
 // without rewrite-timestamp, as a whole RUN step's output would be).
 const MTIME_FILES: number[] | 'all' = process.env.BENCH_MTIME_FILES === 'all' ? 'all' : [5, 17, 29].slice(0, Number(process.env.BENCH_MTIME_FILES ?? '3'));
+// 'python': layers shaped like a vLLM image's site-packages (many small .py and .pyc files, some
+// .so), and B rebuilt the way an unpinned rebuild differs: every .pyc header carries another
+// timestamp in B's last two layers. Default 'synthetic': the mix described below.
+const PAYLOAD = process.env.BENCH_PAYLOAD === 'python' ? 'python' : 'synthetic';
 const NODE = process.execPath;
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'reproducibility', 'cli.js');
 const EPOCH = 1700000000;
@@ -108,6 +112,8 @@ interface Variant {
   content: number[];
   /** Files whose mtime differs; 'all': every file of the layer (a RUN step built without rewrite-timestamp). */
   mtime: number[] | 'all';
+  /** python payload: every .pyc of the layer records another source timestamp. */
+  pycTime?: boolean;
 }
 
 interface Blob {
@@ -119,23 +125,57 @@ interface Blob {
 
 function* layerEntries(layer: number, bytes: number, variant: Variant, counts: { files: number }): Generator<Buffer> {
   const random = prng(1000 + layer);
-  const dir = `usr/lib/pkg-${String(layer).padStart(2, '0')}`;
-  for (const d of ['usr/', 'usr/lib/', `${dir}/`]) yield tarHeader(d, 0, { mode: 0o755, type: '5' });
+  const dir = PAYLOAD === 'python' ? `usr/lib/python3.11/site-packages/pkg${String(layer).padStart(2, '0')}` : `usr/lib/pkg-${String(layer).padStart(2, '0')}`;
+  const parents = dir.split('/').map((_, i, all) => `${all.slice(0, i + 1).join('/')}/`);
+  if (PAYLOAD === 'python') parents.push(`${dir}/__pycache__/`);
+  for (const d of parents) yield tarHeader(d, 0, { mode: 0o755, type: '5' });
   let written = 0;
   for (let i = 0; written < bytes; i++) {
-    // 93 % small files (1–32 KiB), 7 % large ones (0.25–8 MiB): thousands of entries per GB.
-    const size = random() < 0.93 ? 1024 + Math.floor(random() * 31 * 1024) : (256 << 10) + Math.floor(random() * (8 << 20));
-    const text = random() < 0.5;
-    const name = `${dir}/${text ? 'share' : 'bin'}-${String(i).padStart(6, '0')}.${text ? 'txt' : 'so'}`;
+    const f = PAYLOAD === 'python' ? pythonFile(random, i) : syntheticFile(random, i);
+    const name = `${dir}/${f.name}`;
     const seed = `layer ${layer} file ${i}${variant.content.includes(i) ? ' variant' : ''}`;
     const newer = variant.mtime === 'all' || variant.mtime.includes(i);
-    yield tarHeader(name, size, { mtime: newer ? EPOCH + 86400 : EPOCH, mode: text ? 0o644 : 0o755 });
-    yield* content(seed, size, text);
-    yield pad(size);
-    written += 512 + size + pad(size).length;
+    yield tarHeader(name, f.size, { mtime: newer ? EPOCH + 86400 : EPOCH, mode: f.mode });
+    if (f.kind === 'pyc') {
+      // Python 3.11's header: magic, flags, source mtime, source size; then the code object.
+      const header = Buffer.alloc(16);
+      header.writeUInt32LE(0x0a0d0da7, 0);
+      header.writeUInt32LE(variant.pycTime ? EPOCH + 86400 : EPOCH, 8);
+      header.writeUInt32LE(f.size * 3, 12);
+      yield header;
+      yield* content(seed, f.size - 16, false);
+    } else {
+      yield* content(seed, f.size, f.kind === 'text');
+    }
+    yield pad(f.size);
+    written += 512 + f.size + pad(f.size).length;
     counts.files++;
   }
   yield Buffer.alloc(1024);
+}
+
+interface FileShape {
+  name: string;
+  size: number;
+  mode: number;
+  kind: 'text' | 'binary' | 'pyc';
+}
+
+/** 93 % small files (1–32 KiB), 7 % large ones (0.25–8 MiB), half "text", half "binary". */
+function syntheticFile(random: () => number, i: number): FileShape {
+  const size = random() < 0.93 ? 1024 + Math.floor(random() * 31 * 1024) : (256 << 10) + Math.floor(random() * (8 << 20));
+  const text = random() < 0.5;
+  return { name: `${text ? 'share' : 'bin'}-${String(i).padStart(6, '0')}.${text ? 'txt' : 'so'}`, size, mode: text ? 0o644 : 0o755, kind: text ? 'text' : 'binary' };
+}
+
+/** site-packages: .py sources and their .pyc (0.5–16 KiB), 4 % shared objects (0.25–8 MiB). */
+function pythonFile(random: () => number, i: number): FileShape {
+  const module = `mod_${String(Math.floor(i / 2)).padStart(6, '0')}`;
+  if (random() < 0.04) return { name: `_ext_${String(i).padStart(6, '0')}.cpython-311-x86_64-linux-gnu.so`, size: (256 << 10) + Math.floor(random() * (8 << 20)), mode: 0o755, kind: 'binary' };
+  const size = 512 + Math.floor(random() * 15.5 * 1024);
+  return i % 2 === 0
+    ? { name: `${module}.py`, size, mode: 0o644, kind: 'text' }
+    : { name: `__pycache__/${module}.cpython-311.pyc`, size: Math.max(size, 64), mode: 0o644, kind: 'pyc' };
 }
 
 function hashing(hash: Hash, counter: { bytes: number }): Transform {
@@ -286,9 +326,10 @@ async function main(): Promise<void> {
   console.log(`generating ${LAYERS} layers of ~${mb(perLayer)} MB uncompressed (+ 2 variant layers for image B)…`);
   const genStart = process.hrtime.bigint();
   const jobs: Array<() => Promise<Blob & { files: number; uncompressed: number }>> = [];
+  const pycTime = PAYLOAD === 'python';
   for (let i = 0; i < LAYERS; i++) jobs.push(() => writeLayer(join(blobs, `layer-${i}`), i, perLayer, none));
-  jobs.push(() => writeLayer(join(blobs, `layer-${contentLayer}-b`), contentLayer, perLayer, { content: [3, 11, 23], mtime: [] }));
-  jobs.push(() => writeLayer(join(blobs, `layer-${mtimeLayer}-b`), mtimeLayer, perLayer, { content: [], mtime: MTIME_FILES }));
+  jobs.push(() => writeLayer(join(blobs, `layer-${contentLayer}-b`), contentLayer, perLayer, { content: [3, 11, 23], mtime: [], pycTime }));
+  jobs.push(() => writeLayer(join(blobs, `layer-${mtimeLayer}-b`), mtimeLayer, perLayer, { content: [], mtime: MTIME_FILES, pycTime }));
   // Two at a time: gzip runs on the libuv pool, one layer per core.
   const results: Array<Blob & { files: number; uncompressed: number }> = new Array(jobs.length);
   let next = 0;
@@ -327,7 +368,7 @@ async function main(): Promise<void> {
   const uncompressed = layersA.reduce((n, l) => n + l.uncompressed, 0);
   console.log(
     `generated in ${fmt(Number(process.hrtime.bigint() - genStart) / 1e9)} s: A ${mb(sizeA)} MB, B ${mb(sizeB)} MB, ${files} files, ${mb(uncompressed)} MB uncompressed; ` +
-      `B differs in 3 files' content (layer ${contentLayer}), ${MTIME_FILES === 'all' ? 'every' : MTIME_FILES.length} files' mtime (layer ${mtimeLayer}) and config.created`,
+      `B differs in 3 files' content (layer ${contentLayer}), ${MTIME_FILES === 'all' ? 'every' : MTIME_FILES.length} files' mtime (layer ${mtimeLayer})${pycTime ? ', every .pyc timestamp in both' : ''} and config.created (payload: ${PAYLOAD})`,
   );
 
   // 1. The differing pair.
