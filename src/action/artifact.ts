@@ -3,16 +3,22 @@ import { DefaultArtifactClient } from '@actions/artifact';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+/** Uploads files as artifact `name`. Names are unique within a run: another job's is never replaced. */
 export async function uploadFiles(name: string, files: string[]): Promise<number | undefined> {
   const client = new DefaultArtifactClient();
-  // Same-named artifacts are refused by the service; a rerun of the job replaces its own.
-  const existing = await client.getArtifact(name).catch(() => undefined);
-  if (existing) await client.deleteArtifact(name).catch(() => undefined);
-  const { id } = await client.uploadArtifact(name, files, dirname(files[0]!), { retentionDays: 30 });
-  return id;
+  try {
+    const { id } = await client.uploadArtifact(name, files, dirname(files[0]!), { retentionDays: 30 });
+    return id;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/already exists|409|conflict/i.test(message)) {
+      throw new Error(`an artifact named '${name}' already exists in this workflow run: give each job its own name (e.g. include the matrix value)`);
+    }
+    throw error;
+  }
 }
 
-/** Downloads the artifact `name` of this workflow run into dir; returns the file paths. */
+/** Downloads the artifact `name` of this workflow run into dir; returns the directory it is in. */
 export async function downloadArtifact(name: string, dir: string): Promise<string> {
   const client = new DefaultArtifactClient();
   const { artifact } = await client.getArtifact(name);

@@ -2,7 +2,6 @@
 // job's description) → one verdict, with every difference explained.
 import * as core from '@actions/core';
 import { mkdir, rm } from 'node:fs/promises';
-
 import { actionInputs } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { StageFailure } from '../action/stage.js';

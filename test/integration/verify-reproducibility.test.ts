@@ -203,6 +203,11 @@ describe('mode: artifact, across two jobs of one run', () => {
     assert.equal(changed.outputs.reproducible, 'false');
     const file = reportOf(changed).differences.find((d) => d.where === 'file');
     assert.equal(file?.path, 'opt/vllm/app/serve.py');
+
+    // Another job of the run uploading under the same name never replaces job A's description.
+    const clash = await runStep('verify-reproducibility', job(), { inputs: { mode: 'artifact', 'archive-a': a, 'artifact-name': 'image-description-a' } });
+    assert.equal(clash.exitCode, 1);
+    assert.match(clash.errors[0]!, /an artifact named 'image-description-a' already exists in this workflow run: give each job its own name/);
   });
 });
 
