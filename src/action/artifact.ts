@@ -12,7 +12,7 @@ export async function uploadFiles(name: string, files: string[]): Promise<number
   } catch (error) {
     const message = (error as Error).message;
     if (/already exists|409|conflict/i.test(message)) {
-      throw new Error(`an artifact named '${name}' already exists in this workflow run: give each job its own name (e.g. include the matrix value)`);
+      throw new Error(`an artifact named '${name}' already exists in this workflow run: give each job its own name (e.g. include the matrix value)`, { cause: error });
     }
     throw error;
   }
