@@ -1,13 +1,14 @@
 // One `docker buildx build` from typed inputs to a described image. No GitHub calls here
 // beyond logging, so verify-reproducibility can run it twice.
 import * as core from '@actions/core';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../action/inputs.js';
 import { errorMessage, StageFailure } from '../action/stage.js';
 import { buildxBuildArgs, type CacheBackend, type ImageOutput } from '../docker/buildx-args.js';
 import { builderDriver, requireBuildx, runBuildx } from '../docker/buildx.js';
 import { capture } from '../tool/capture.js';
+import { isDirectory, isFile } from '../tool/disk.js';
 import type { Version } from '../tool/version.js';
 import { headCommitTime } from '../git/commit-time.js';
 import { readOciArchive } from '../oci/archive.js';
@@ -162,12 +163,4 @@ async function engineImageSize(digest: string, tags: string[]): Promise<number> 
   const result = await capture('docker', ['image', 'inspect', '--format', '{{.Size}}', ref]);
   const size = Number(result.stdout.trim());
   return result.exitCode === 0 && Number.isFinite(size) ? size : 0;
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
 }

@@ -2,9 +2,10 @@
 // Main restores it (exact key, then the newest entry of the same platform and Dockerfile,
 // then of the same platform); buildx writes a fresh directory; post swaps it in and saves it.
 import * as core from '@actions/core';
-import { rename, rm, stat } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restoreDirectory, saveDirectory } from '../action/cache.js';
+import { exists } from '../tool/disk.js';
 import { stageTempDir } from '../action/paths.js';
 import { hashContext, hashFile } from './context-hash.js';
 import type { BuildDockerInputs } from './inputs.js';
@@ -78,11 +79,4 @@ export async function saveLocalCache(state: LocalCacheState): Promise<void> {
     await rm(state.dir, { recursive: true, force: true });
     await rm(state.newDir, { recursive: true, force: true });
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

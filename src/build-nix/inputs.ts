@@ -1,6 +1,7 @@
 // build-nix inputs, parsed once. verify-reproducibility reuses this parser for `builder: nix`.
 import { isAbsolute, resolve } from 'node:path';
 import { InputError, oneOf, optionalString, type InputSource } from '../action/inputs.js';
+import { isPublicKey, isSecretKey } from '../nix/keys.js';
 
 export const NIX_CACHE_TYPES = ['gha', 'none'] as const;
 
@@ -21,7 +22,6 @@ export interface BuildNixInputs {
 const ATTR = /^[A-Za-z0-9_'-]+(\.[A-Za-z0-9_'-]+)*$/;
 const SYSTEM = /^[a-z0-9_]+-[a-z0-9]+$/;
 const PUSH_SCHEMES = ['file:', 'http:', 'https:', 's3:', 'ssh:', 'ssh-ng:'];
-const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
 
 export function defaultSystem(arch = process.arch): string {
   return arch === 'arm64' ? 'aarch64-linux' : 'x86_64-linux';
@@ -73,7 +73,7 @@ export function parseBuildNixInputs(get: InputSource, workspace: string): BuildN
   }
   const trustedPublicKeys = (optionalString(get, 'trusted-public-keys') ?? '').split(/[\s,]+/).filter(Boolean);
   for (const key of trustedPublicKeys) {
-    if (!PUBLIC_KEY.test(key)) throw new InputError('trusted-public-keys', `'${key}' is not a public key of the form name:base64`);
+    if (!isPublicKey(key)) throw new InputError('trusted-public-keys', `'${key}' is not a public key of the form name:base64`);
   }
 
   return {
@@ -87,12 +87,4 @@ export function parseBuildNixInputs(get: InputSource, workspace: string): BuildN
     trustedPublicKeys,
     extraArgs: splitArgs(get('extra-args')),
   };
-}
-
-export function isSecretKey(text: string): boolean {
-  const colon = text.indexOf(':');
-  if (colon <= 0) return false;
-  const body = text.slice(colon + 1).trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return false;
-  return Buffer.from(body, 'base64').length === 64;
 }

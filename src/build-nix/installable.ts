@@ -1,17 +1,16 @@
 // The installable a flake build names, checked: the flake exists and has the attribute.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../action/inputs.js';
 import { errorMessage, StageFailure } from '../action/stage.js';
 import { NixCli, NixCommandError } from '../nix/cli.js';
 import { logTail } from '../nix/output.js';
+import { isFile } from '../tool/disk.js';
 import type { BuildNixInputs } from './inputs.js';
 
 /** `<flake>#packages.<system>.<attr>`, with clear errors for a missing flake or attribute. */
 export async function resolveInstallable(nix: NixCli, inputs: BuildNixInputs): Promise<string> {
   if (inputs.flakeDir) {
-    const isFlake = await stat(join(inputs.flakeDir, 'flake.nix')).then((s) => s.isFile(), () => false);
-    if (!isFlake) throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
+    if (!(await isFile(join(inputs.flakeDir, 'flake.nix')))) throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
   }
   const flakeRef = inputs.flakeDir && !inputs.flake.includes(':') ? `path:${inputs.flakeDir}` : inputs.flake;
   const packages = `${flakeRef}#packages.${inputs.system}`;

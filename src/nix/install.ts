@@ -5,7 +5,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { capture } from '../tool/capture.js';
-import { exists } from './locate.js';
+import { exists } from '../tool/disk.js';
 
 export const DEFAULT_NIX_VERSION = '2.28.3';
 

@@ -2,6 +2,7 @@
 // `bash --noprofile --norc` step cannot see (NixOS, a daemon install, Debian's nix-bin).
 import { access, constants, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { exists } from '../tool/disk.js';
 import { capture } from '../tool/capture.js';
 import type { Version } from '../tool/version.js';
 import { parseNixVersion } from './version.js';
@@ -41,13 +42,6 @@ async function executable(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 export async function locateNix(env: NodeJS.ProcessEnv = process.env): Promise<NixInstall | undefined> {

@@ -1,6 +1,7 @@
 // setup-nix inputs, parsed once.
 import { InputError, list, optionalString, type InputSource } from '../action/inputs.js';
 import { checkConfLines } from '../nix/conf.js';
+import { isPublicKey } from '../nix/keys.js';
 
 export interface SetupNixInputs {
   nixVersion?: string;
@@ -13,7 +14,6 @@ export interface SetupNixInputs {
 }
 
 const URL_LIKE = /^(https?|file|s3|ssh|ssh-ng|daemon|local):\/\/\S+|^(daemon|local|auto)$/;
-const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
 
 export function parseSetupNixInputs(get: InputSource): SetupNixInputs {
   const extraConf = get('extra-conf');
@@ -26,7 +26,7 @@ export function parseSetupNixInputs(get: InputSource): SetupNixInputs {
   }
   const trustedPublicKeys = list(get, 'trusted-public-keys');
   for (const k of trustedPublicKeys) {
-    if (!PUBLIC_KEY.test(k)) throw new InputError('trusted-public-keys', `'${k}' is not a public key of the form name:base64 (e.g. cache.example.org-1:…=)`);
+    if (!isPublicKey(k)) throw new InputError('trusted-public-keys', `'${k}' is not a public key of the form name:base64 (e.g. cache.example.org-1:…=)`);
   }
   const nixVersion = optionalString(get, 'nix-version');
   if (nixVersion !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(nixVersion)) {

@@ -8,10 +8,10 @@ import { actionInputs, InputError } from '../action/inputs.js';
 import { stageTempDir } from '../action/paths.js';
 import { renderDropIn, unknownSettings } from '../nix/conf.js';
 import { installNix, DEFAULT_NIX_VERSION } from '../nix/install.js';
-import { exists, locateNix, type NixInstall } from '../nix/locate.js';
-import { MIN_NIX, nixFeatures } from '../nix/version.js';
+import { locateNix, type NixInstall } from '../nix/locate.js';
+import { exists } from '../tool/disk.js';
+import { configShowArgs, nixFeatures, unsupportedNixReason } from '../nix/version.js';
 import { capture } from '../tool/capture.js';
-import { atLeast } from '../tool/version.js';
 import { parseSetupNixInputs } from './inputs.js';
 import { saveConfDir } from './state.js';
 
@@ -32,9 +32,8 @@ export async function main(): Promise<void> {
     nix = await locateNix({ ...process.env, HOME: process.env.HOME ?? homedir() });
     if (!nix) throw new Error('the Nix installer finished, but no nix executable was found afterwards');
   }
-  if (!atLeast(nix.version, MIN_NIX)) {
-    throw new Error(`Nix ${nix.version.raw} at ${nix.nix} is too old: ${MIN_NIX} or newer is required.`);
-  }
+  const unsupported = unsupportedNixReason(nix.version, nix.nix);
+  if (unsupported) throw new Error(unsupported);
 
   const dir = stageTempDir('setup-nix');
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -58,7 +57,7 @@ export async function main(): Promise<void> {
   const userConfFiles = [confFile, ...(await existingUserConfFiles())].join(':');
 
   // Let Nix itself judge the settings: unknown names are a bad extra-conf, not a later surprise.
-  const check = await capture(nix.nix, [nixFeatures(nix.version).configShow ? 'config' : 'show-config', ...(nixFeatures(nix.version).configShow ? ['show'] : [])], {
+  const check = await capture(nix.nix, configShowArgs(nixFeatures(nix.version)), {
     env: { NIX_USER_CONF_FILES: userConfFiles },
   });
   const unknown = unknownSettings(check.stderr);

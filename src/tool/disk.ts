@@ -1,4 +1,5 @@
-import { readdir, lstat } from 'node:fs/promises';
+// File-system questions the stages ask.
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export async function directorySize(dir: string): Promise<number> {
@@ -8,4 +9,25 @@ export async function directorySize(dir: string): Promise<number> {
     total += entry.isDirectory() ? await directorySize(path) : (await lstat(path)).size;
   }
   return total;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+export async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }

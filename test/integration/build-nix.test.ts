@@ -4,7 +4,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
-import { deleteClosure, generateKeyPair, nixFlakeFixture, THIS_MACHINE, trixieHost, type NixHost } from '../support/nix.js';
+import { deleteClosure, generateKeyPair, nixFlakeFixture, THIS_MACHINE, trixieHost, WITHOUT_HOST_NIX, type NixHost } from '../support/nix.js';
 import type { StepOptions } from '../support/action-runner.js';
-import { requireTools } from '../support/tools.js';
+import { requireTools, sh } from '../support/tools.js';
 
 let services: ActionsServices;
 const root = mkdtempSync(join(tmpdir(), 'build-nix-'));
@@ -37,9 +36,6 @@ function ok(result: StepResult): StepResult {
   return result;
 }
 
-function sh(command: string, args: string[]): string {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-}
 
 const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -242,10 +238,8 @@ describe('bad input: clear error, exit 1', () => {
   test('unknown cache', async () => void (await fails('oci', { cache: 'cachix' }, /^Input 'cache': must be one of gha, none/)));
   test('a failing build shows its last log lines', async () => void (await fails('failing', {}, /^nix build .* exited 1\nLast log lines:\n[\s\S]*error: hipcc not found/)));
   test('Nix missing', async () => {
-    // Nix hidden in a private mount namespace (bash keeps the runner's hyphenated INPUT_* names).
     const job = flakeJob('oci');
-    const wrap = ['/usr/bin/unshare', '--mount', '/bin/bash', '-c', '/bin/mount --bind /dev/null /usr/bin/nix && exec "$@"', 'no-nix'];
-    const result = await runStep('build-nix', job, { inputs: { cache: 'none' }, env: { PATH: '/nonexistent' }, wrap });
+    const result = await runStep('build-nix', job, { inputs: { cache: 'none' }, env: { PATH: '/nonexistent' }, wrap: WITHOUT_HOST_NIX });
     assert.equal(result.exitCode, 1);
     assert.match(result.errors[0]!, /Nix is not installed on this runner: add the setup-nix stage before build-nix/);
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, type RunnerJob } from '../support/action-runner.js';
 import { requireTools } from '../support/tools.js';
-import { trixieHost } from '../support/nix.js';
+import { trixieHost, WITHOUT_HOST_NIX } from '../support/nix.js';
 
 const TOKEN = 'ghs_setupNixSecretToken1234567890abcdef';
 const root = mkdtempSync(join(tmpdir(), 'setup-nix-'));
@@ -129,9 +129,7 @@ describe('no Nix on the machine', () => {
     rmSync(realNix, { force: true });
   });
 
-  // /usr/bin/nix hidden in a private mount namespace: this job's machine has no Nix.
-  // bash, not dash: dash drops the runner's hyphenated INPUT_* variables from the environment.
-  const noNix = ['unshare', '--mount', 'bash', '-c', 'mount --bind /dev/null /usr/bin/nix && exec "$@"', 'no-nix'];
+  const noNix = WITHOUT_HOST_NIX; // this job's machine has no Nix
 
   test('installs with the installer, then finds it in the user profile', async () => {
     const j = job();

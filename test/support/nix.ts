@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './action-runner.js';
 import { fixture } from './fixtures.js';
+import { sh } from './tools.js';
 
 export interface NixHost {
   label: string;
@@ -22,9 +23,16 @@ export interface NixHost {
 export const THIS_MACHINE: NixHost = {
   label: "this machine's Nix",
   wrap: [],
-  run: (command, args) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }),
+  run: sh,
   hostPath: (path) => path,
 };
+
+/**
+ * A step prefix under which this machine has no Nix: /usr/bin/nix hidden in a private mount
+ * namespace. Absolute paths, so it works with a bare PATH; bash rather than dash, which would drop
+ * the runner's hyphenated INPUT_* variables from the environment.
+ */
+export const WITHOUT_HOST_NIX = ['/usr/bin/unshare', '--mount', '/bin/bash', '-c', '/bin/mount --bind /dev/null /usr/bin/nix && exec "$@"', 'no-nix'];
 
 export const TRIXIE_ROOT = process.env.NIX_TRIXIE_ROOT ?? '/var/lib/vllm-rocm-action/trixie-root';
 
@@ -38,7 +46,7 @@ export function trixieHost(): NixHost {
     label: "trixie's Nix (debootstrap root)",
     wrap,
     node: '/usr/local/bin/node24',
-    run: (command, args) => execFileSync(wrap[0]!, [...wrap.slice(1), command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }),
+    run: (command, args) => sh(wrap[0]!, [...wrap.slice(1), command, ...args]),
     hostPath: (path) => join(TRIXIE_ROOT, path),
   };
 }
