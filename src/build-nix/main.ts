@@ -45,8 +45,8 @@ export async function main(): Promise<void> {
   state.pathsBuilt = plan.toBuild.length;
   if (inputs.cache === 'gha') saveCacheState(state);
 
-  const [info] = await nix.pathInfo([outPath]);
   const closure = await nix.pathInfo([outPath], { recursive: true });
+  const info = closure.find((p) => p.path === outPath);
   const closurePaths = new Set(closure.map((p) => p.path));
   const pathsSubstituted = plan.toFetch.length + imported.filter((p) => closurePaths.has(p)).length;
 

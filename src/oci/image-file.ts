@@ -23,15 +23,23 @@ export interface ImageDescription {
   streamedFrom?: string;
 }
 
-export async function describeImagePath(path: string, streamTarget: string): Promise<ImageDescription> {
+/** The image a build output holds, as a file or layout directory: a stream script is run into streamTarget. */
+export async function imageFile(path: string, streamTarget: string): Promise<{ path: string; streamedFrom?: string; directory: boolean }> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new ImageArchiveError(`${path} does not exist`);
-  if (info.isDirectory()) return describeOciLayout(path);
+  if (info.isDirectory()) return { path, directory: true };
   if (await isScript(path)) {
     await runStream(path, streamTarget);
-    return { ...(await describeArchive(streamTarget)), streamedFrom: path };
+    return { path: streamTarget, streamedFrom: path, directory: false };
   }
-  return describeArchive(path);
+  return { path, directory: false };
+}
+
+export async function describeImagePath(path: string, streamTarget: string): Promise<ImageDescription> {
+  const file = await imageFile(path, streamTarget);
+  if (file.directory) return describeOciLayout(file.path);
+  const description = await describeArchive(file.path);
+  return file.streamedFrom ? { ...description, streamedFrom: file.streamedFrom } : description;
 }
 
 export async function describeArchive(path: string): Promise<ImageDescription> {

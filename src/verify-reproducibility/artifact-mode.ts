@@ -7,7 +7,7 @@ import { downloadArtifact, uploadFiles } from '../action/artifact.js';
 import { StageFailure } from '../action/stage.js';
 import { requireNix } from '../build-nix/nix-setup.js';
 import { buildOrFail, resolveInstallable } from '../build-nix/installable.js';
-import { describeImagePath } from '../oci/image-file.js';
+import { imageFile } from '../oci/image-file.js';
 import { compareDescriptions, describeImage, readDescription, writeDescription, type ComparisonReport } from '../reproducibility/index.js';
 import type { VerifyInputs } from './inputs.js';
 import { buildDockerArchive } from './rebuild-docker.js';
@@ -44,5 +44,5 @@ async function buildOnce(inputs: VerifyInputs, work: string): Promise<string> {
   const nix = await requireNix();
   const installable = await resolveInstallable(nix, inputs.nix);
   const { outPath } = await buildOrFail(nix, installable, inputs.nix.extraArgs, (line) => core.info(line));
-  return (await describeImagePath(outPath, join(work, 'image.stream.tar'))).path;
+  return (await imageFile(outPath, join(work, 'image.stream.tar'))).path;
 }

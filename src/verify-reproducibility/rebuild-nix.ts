@@ -8,7 +8,7 @@ import type { BuildNixInputs } from '../build-nix/inputs.js';
 import { requireNix } from '../build-nix/nix-setup.js';
 import { buildOrFail, resolveInstallable } from '../build-nix/installable.js';
 import { logTail } from '../nix/output.js';
-import { describeImagePath } from '../oci/image-file.js';
+import { imageFile } from '../oci/image-file.js';
 
 export interface NixRebuild {
   a: string;
@@ -34,9 +34,10 @@ export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<
   if (second.exitCode !== 0 && !checkPath) {
     throw new StageFailure('Nix rebuild failed', `nix build --rebuild ${installable} exited ${second.exitCode}`, `Last log lines:\n${logTail(second.stderr)}`);
   }
-  // A stream script's output is the script; compare the streams it writes.
-  const a = (await describeImagePath(outPath, join(work, 'a.stream.tar'))).path;
-  const b = checkPath ? (await describeImagePath(checkPath, join(work, 'b.stream.tar'))).path : a;
+  // A stream script's output is the script; compare the streams it writes. The comparison reads
+  // and verifies the images itself, so they are only located here.
+  const a = (await imageFile(outPath, join(work, 'a.stream.tar'))).path;
+  const b = checkPath ? (await imageFile(checkPath, join(work, 'b.stream.tar'))).path : a;
   return {
     a,
     b,
