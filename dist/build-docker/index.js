@@ -40410,7 +40410,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat: io_util_lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -40454,7 +40454,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield stat(fsPath) : yield io_util_lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -40526,7 +40526,7 @@ function tryGetExecutablePath(filePath, extensions) {
                     try {
                         const directory = external_path_namespaceObject.dirname(filePath);
                         const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
+                        for (const actualName of yield io_util_readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
                                 filePath = external_path_namespaceObject.join(directory, actualName);
                                 break;
@@ -42448,6 +42448,28 @@ async function builderDriver(builder) {
     return driver;
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/disk.js
+// File-system questions the stages ask.
+
+
+async function directorySize(dir) {
+    let total = 0;
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        total += entry.isDirectory() ? await directorySize(path) : (await lstat(path)).size;
+    }
+    return total;
+}
+async function disk_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+async function disk_isDirectory(path) {
+    return (0,promises_namespaceObject.stat)(path).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(path) {
+    return (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
+}
+
 ;// CONCATENATED MODULE: ./lib/src/git/commit-time.js
 // The committer time of HEAD: the natural SOURCE_DATE_EPOCH for a reproducible build.
 
@@ -42838,8 +42860,9 @@ function summarizeOciScan(scan, platform) {
 
 
 
+
 async function preflight(inputs) {
-    if (!(await build_isDirectory(inputs.context)))
+    if (!(await disk_isDirectory(inputs.context)))
         throw new InputError('context', `${inputs.context} is not a directory`);
     if (!(await isFile(inputs.file))) {
         throw new InputError('file', `no Dockerfile at ${inputs.file} (set 'file' to the Dockerfile's path, or 'context' to the directory that holds it)`);
@@ -42959,12 +42982,6 @@ async function engineImageSize(digest, tags) {
     const result = await capture('docker', ['image', 'inspect', '--format', '{{.Size}}', ref]);
     const size = Number(result.stdout.trim());
     return result.exitCode === 0 && Number.isFinite(size) ? size : 0;
-}
-async function build_isDirectory(path) {
-    return (0,promises_namespaceObject.stat)(path).then((s) => s.isDirectory(), () => false);
-}
-async function isFile(path) {
-    return (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -99714,6 +99731,7 @@ async function hashContext(dir) {
 
 
 
+
 const STATE_KEY = 'local-cache';
 function localCacheDirs() {
     const base = stageTempDir('build-docker');
@@ -99750,7 +99768,7 @@ function savedLocalCacheState() {
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */
 async function saveLocalCache(state) {
     try {
-        if (!(await local_cache_exists(state.newDir))) {
+        if (!(await disk_exists(state.newDir))) {
             info('No new BuildKit cache was written (the build did not finish); nothing to save.');
             return;
         }
@@ -99767,9 +99785,6 @@ async function saveLocalCache(state) {
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rm)(state.newDir, { recursive: true, force: true });
     }
-}
-async function local_cache_exists(path) {
-    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/cache-backend.js

@@ -10325,7 +10325,7 @@ const errors = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
 const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
+const buildConnector = __nccwpck_require__(6755)
 const MockClient = __nccwpck_require__(7365)
 const MockAgent = __nccwpck_require__(7501)
 const MockPool = __nccwpck_require__(4004)
@@ -11990,7 +11990,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 6755:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17145,7 +17145,7 @@ const {
   InformationalError,
   ClientDestroyedError
 } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+const buildConnector = __nccwpck_require__(6755)
 const {
   kUrl,
   kServerName,
@@ -18595,7 +18595,7 @@ const {
 } = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+const buildConnector = __nccwpck_require__(6755)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -18702,7 +18702,7 @@ const Agent = __nccwpck_require__(7405)
 const Pool = __nccwpck_require__(628)
 const DispatcherBase = __nccwpck_require__(1841)
 const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+const buildConnector = __nccwpck_require__(6755)
 const Client = __nccwpck_require__(3701)
 
 const kAgent = Symbol('proxy agent')
@@ -40410,7 +40410,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -40441,7 +40441,7 @@ const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
-            yield stat(fsPath);
+            yield io_util_stat(fsPath);
         }
         catch (err) {
             if (err.code === 'ENOENT') {
@@ -40454,7 +40454,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield io_util_stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -40484,7 +40484,7 @@ function tryGetExecutablePath(filePath, extensions) {
         let stats = undefined;
         try {
             // test file exists
-            stats = yield stat(filePath);
+            stats = yield io_util_stat(filePath);
         }
         catch (err) {
             if (err.code !== 'ENOENT') {
@@ -40512,7 +40512,7 @@ function tryGetExecutablePath(filePath, extensions) {
             filePath = originalFilePath + extension;
             stats = undefined;
             try {
-                stats = yield stat(filePath);
+                stats = yield io_util_stat(filePath);
             }
             catch (err) {
                 if (err.code !== 'ENOENT') {
@@ -42097,6 +42097,14 @@ function atLeast(version, minimum) {
 // Nix versions, and the behaviour that changed between the versions this suite supports (2.8 up).
 
 const MIN_NIX = '2.8.0';
+/** The version check every Nix stage makes: the oldest supported is Debian 12's 2.8. */
+function unsupportedNixReason(version, path) {
+    return atLeast(version, MIN_NIX) ? undefined : `Nix ${version.raw} at ${path} is too old: ${MIN_NIX} or newer is required.`;
+}
+/** `nix config show` from 2.20; `nix show-config` before (deprecated, still present later). */
+function configShowArgs(features, ...names) {
+    return features.configShow ? ['config', 'show', ...names] : ['show-config'];
+}
 /** "nix (Nix) 2.8.0", "nix (Nix) 2.26.3", "nix (Determinate Nix 3.6.2) 2.29.0". */
 function parseNixVersion(output) {
     const match = /\bnix \([^)]*\)\s+(\d+\.\d+(?:\.\d+)?\S*)/i.exec(output);
@@ -42107,7 +42115,6 @@ function nixFeatures(version) {
         printOutPaths: atLeast(version, '2.9.0'),
         pathInfoJsonIsMap: atLeast(version, '2.19.0'),
         configShow: atLeast(version, '2.20.0'),
-        keyGenerateSecret: atLeast(version, '2.9.0'),
     };
 }
 
@@ -42773,17 +42780,25 @@ function describeDockerScan(scan) {
 
 
 
-async function describeImagePath(path, streamTarget) {
+/** The image a build output holds, as a file or layout directory: a stream script is run into streamTarget. */
+async function imageFile(path, streamTarget) {
     const info = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
     if (!info)
         throw new ImageArchiveError(`${path} does not exist`);
     if (info.isDirectory())
-        return describeOciLayout(path);
+        return { path, directory: true };
     if (await isScript(path)) {
         await runStream(path, streamTarget);
-        return { ...(await describeArchive(streamTarget)), streamedFrom: path };
+        return { path: streamTarget, streamedFrom: path, directory: false };
     }
-    return describeArchive(path);
+    return { path, directory: false };
+}
+async function describeImagePath(path, streamTarget) {
+    const file = await imageFile(path, streamTarget);
+    if (file.directory)
+        return describeOciLayout(file.path);
+    const description = await describeArchive(file.path);
+    return file.streamedFrom ? { ...description, streamedFrom: file.streamedFrom } : description;
 }
 async function describeArchive(path) {
     const scan = await scan_scanImageTar(path, { hashAll: true });
@@ -99557,6 +99572,7 @@ async function saveDirectory(dir, key) {
 }
 
 ;// CONCATENATED MODULE: ./lib/src/tool/disk.js
+// File-system questions the stages ask.
 
 
 async function directorySize(dir) {
@@ -99566,6 +99582,15 @@ async function directorySize(dir) {
         total += entry.isDirectory() ? await directorySize(path) : (await (0,promises_namespaceObject.lstat)(path)).size;
     }
     return total;
+}
+async function disk_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+async function disk_isDirectory(path) {
+    return stat(path).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(path) {
+    return (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/binary-cache.js
@@ -99670,15 +99695,31 @@ async function saveNixCache(nix, state, substituters) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/src/nix/keys.js
+// Nix binary-cache keys: "name:base64", a 32-byte ed25519 public key or a 64-byte secret key.
+const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
+function isPublicKey(text) {
+    return PUBLIC_KEY.test(text);
+}
+function isSecretKey(text) {
+    const colon = text.indexOf(':');
+    if (colon <= 0)
+        return false;
+    const body = text.slice(colon + 1).trim();
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
+        return false;
+    return Buffer.from(body, 'base64').length === 64;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-nix/inputs.js
 // build-nix inputs, parsed once. verify-reproducibility reuses this parser for `builder: nix`.
+
 
 
 const NIX_CACHE_TYPES = ['gha', 'none'];
 const ATTR = /^[A-Za-z0-9_'-]+(\.[A-Za-z0-9_'-]+)*$/;
 const SYSTEM = /^[a-z0-9_]+-[a-z0-9]+$/;
 const PUSH_SCHEMES = ['file:', 'http:', 'https:', 's3:', 'ssh:', 'ssh-ng:'];
-const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
 function defaultSystem(arch = process.arch) {
     return arch === 'arm64' ? 'aarch64-linux' : 'x86_64-linux';
 }
@@ -99730,7 +99771,7 @@ function parseBuildNixInputs(get, workspace) {
     }
     const trustedPublicKeys = (optionalString(get, 'trusted-public-keys') ?? '').split(/[\s,]+/).filter(Boolean);
     for (const key of trustedPublicKeys) {
-        if (!PUBLIC_KEY.test(key))
+        if (!isPublicKey(key))
             throw new InputError('trusted-public-keys', `'${key}' is not a public key of the form name:base64`);
     }
     return {
@@ -99745,15 +99786,6 @@ function parseBuildNixInputs(get, workspace) {
         extraArgs: splitArgs(get('extra-args')),
     };
 }
-function isSecretKey(text) {
-    const colon = text.indexOf(':');
-    if (colon <= 0)
-        return false;
-    const body = text.slice(colon + 1).trim();
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
-        return false;
-    return Buffer.from(body, 'base64').length === 64;
-}
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/installable.js
 // The installable a flake build names, checked: the flake exists and has the attribute.
@@ -99766,8 +99798,7 @@ function isSecretKey(text) {
 /** `<flake>#packages.<system>.<attr>`, with clear errors for a missing flake or attribute. */
 async function resolveInstallable(nix, inputs) {
     if (inputs.flakeDir) {
-        const isFlake = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.nix')).then((s) => s.isFile(), () => false);
-        if (!isFlake)
+        if (!(await isFile((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.nix'))))
             throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
     }
     const flakeRef = inputs.flakeDir && !inputs.flake.includes(':') ? `path:${inputs.flakeDir}` : inputs.flake;
@@ -99803,6 +99834,7 @@ async function buildOrFail(nix, installable, extraArgs, log) {
 
 
 
+
 const DAEMON_SOCKET = '/nix/var/nix/daemon-socket/socket';
 const RECEIPT = '/nix/receipt.json';
 /** The places Nix lives, in the order they are tried. */
@@ -99828,12 +99860,9 @@ async function executable(path) {
         return false;
     }
 }
-async function locate_exists(path) {
-    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
-}
 async function locateNix(env = process.env) {
-    const daemon = await locate_exists(DAEMON_SOCKET);
-    const receipt = await locate_exists(RECEIPT);
+    const daemon = await disk_exists(DAEMON_SOCKET);
+    const receipt = await disk_exists(RECEIPT);
     for (const candidate of candidatePaths(env)) {
         if (!(await executable(candidate.path)))
             continue;
@@ -99852,22 +99881,20 @@ async function locateNix(env = process.env) {
 
 
 
-
 class NixUnavailableError extends Error {
 }
 async function requireNix() {
     const install = await locateNix();
     if (!install)
         throw new NixUnavailableError('Nix is not installed on this runner: add the setup-nix stage before build-nix.');
-    if (!atLeast(install.version, MIN_NIX)) {
-        throw new NixUnavailableError(`Nix ${install.version.raw} at ${install.nix} is too old: ${MIN_NIX} or newer is required.`);
-    }
+    const unsupported = unsupportedNixReason(install.version, install.nix);
+    if (unsupported)
+        throw new NixUnavailableError(unsupported);
     return new NixCli(install.nix, install.version);
 }
 /** The substituters Nix is configured with (to leave what they serve out of the Actions cache). */
 async function configuredSubstituters(nix) {
-    const args = nix.features.configShow ? ['config', 'show', 'substituters'] : ['show-config'];
-    const result = await nix.run(args);
+    const result = await nix.run(configShowArgs(nix.features, 'substituters'));
     if (result.exitCode !== 0)
         return [];
     const text = nix.features.configShow ? `substituters = ${result.stdout}` : result.stdout;
@@ -99972,8 +99999,8 @@ async function main() {
     state.pathsBuilt = plan.toBuild.length;
     if (inputs.cache === 'gha')
         saveCacheState(state);
-    const [info] = await nix.pathInfo([outPath]);
     const closure = await nix.pathInfo([outPath], { recursive: true });
+    const info = closure.find((p) => p.path === outPath);
     const closurePaths = new Set(closure.map((p) => p.path));
     const pathsSubstituted = plan.toFetch.length + imported.filter((p) => closurePaths.has(p)).length;
     const work = stageTempDir('build-nix');

@@ -42448,6 +42448,28 @@ async function builderDriver(builder) {
     return driver;
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/disk.js
+// File-system questions the stages ask.
+
+
+async function directorySize(dir) {
+    let total = 0;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+        total += entry.isDirectory() ? await directorySize(path) : (await (0,promises_namespaceObject.lstat)(path)).size;
+    }
+    return total;
+}
+async function disk_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+async function disk_isDirectory(path) {
+    return (0,promises_namespaceObject.stat)(path).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(path) {
+    return (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
+}
+
 ;// CONCATENATED MODULE: ./lib/src/git/commit-time.js
 // The committer time of HEAD: the natural SOURCE_DATE_EPOCH for a reproducible build.
 
@@ -42838,8 +42860,9 @@ function summarizeOciScan(scan, platform) {
 
 
 
+
 async function preflight(inputs) {
-    if (!(await build_isDirectory(inputs.context)))
+    if (!(await disk_isDirectory(inputs.context)))
         throw new InputError('context', `${inputs.context} is not a directory`);
     if (!(await isFile(inputs.file))) {
         throw new InputError('file', `no Dockerfile at ${inputs.file} (set 'file' to the Dockerfile's path, or 'context' to the directory that holds it)`);
@@ -42959,12 +42982,6 @@ async function engineImageSize(digest, tags) {
     const result = await capture('docker', ['image', 'inspect', '--format', '{{.Size}}', ref]);
     const size = Number(result.stdout.trim());
     return result.exitCode === 0 && Number.isFinite(size) ? size : 0;
-}
-async function build_isDirectory(path) {
-    return (0,promises_namespaceObject.stat)(path).then((s) => s.isDirectory(), () => false);
-}
-async function isFile(path) {
-    return (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -99714,6 +99731,7 @@ async function hashContext(dir) {
 
 
 
+
 const STATE_KEY = 'local-cache';
 function localCacheDirs() {
     const base = stageTempDir('build-docker');
@@ -99750,7 +99768,7 @@ function savedLocalCacheState() {
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */
 async function saveLocalCache(state) {
     try {
-        if (!(await local_cache_exists(state.newDir))) {
+        if (!(await disk_exists(state.newDir))) {
             core_info('No new BuildKit cache was written (the build did not finish); nothing to save.');
             return;
         }
@@ -99767,9 +99785,6 @@ async function saveLocalCache(state) {
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rm)(state.newDir, { recursive: true, force: true });
     }
-}
-async function local_cache_exists(path) {
-    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/cache-backend.js
@@ -99936,6 +99951,14 @@ async function post() {
 // Nix versions, and the behaviour that changed between the versions this suite supports (2.8 up).
 
 const MIN_NIX = '2.8.0';
+/** The version check every Nix stage makes: the oldest supported is Debian 12's 2.8. */
+function unsupportedNixReason(version, path) {
+    return atLeast(version, MIN_NIX) ? undefined : `Nix ${version.raw} at ${path} is too old: ${MIN_NIX} or newer is required.`;
+}
+/** `nix config show` from 2.20; `nix show-config` before (deprecated, still present later). */
+function configShowArgs(features, ...names) {
+    return features.configShow ? ['config', 'show', ...names] : ['show-config'];
+}
 /** "nix (Nix) 2.8.0", "nix (Nix) 2.26.3", "nix (Determinate Nix 3.6.2) 2.29.0". */
 function parseNixVersion(output) {
     const match = /\bnix \([^)]*\)\s+(\d+\.\d+(?:\.\d+)?\S*)/i.exec(output);
@@ -99946,7 +99969,6 @@ function nixFeatures(version) {
         printOutPaths: atLeast(version, '2.9.0'),
         pathInfoJsonIsMap: atLeast(version, '2.19.0'),
         configShow: atLeast(version, '2.20.0'),
-        keyGenerateSecret: atLeast(version, '2.9.0'),
     };
 }
 
@@ -100250,17 +100272,25 @@ function describeDockerScan(scan) {
 
 
 
-async function describeImagePath(path, streamTarget) {
+/** The image a build output holds, as a file or layout directory: a stream script is run into streamTarget. */
+async function imageFile(path, streamTarget) {
     const info = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
     if (!info)
         throw new ImageArchiveError(`${path} does not exist`);
     if (info.isDirectory())
-        return describeOciLayout(path);
+        return { path, directory: true };
     if (await isScript(path)) {
         await runStream(path, streamTarget);
-        return { ...(await describeArchive(streamTarget)), streamedFrom: path };
+        return { path: streamTarget, streamedFrom: path, directory: false };
     }
-    return describeArchive(path);
+    return { path, directory: false };
+}
+async function describeImagePath(path, streamTarget) {
+    const file = await imageFile(path, streamTarget);
+    if (file.directory)
+        return describeOciLayout(file.path);
+    const description = await describeArchive(file.path);
+    return file.streamedFrom ? { ...description, streamedFrom: file.streamedFrom } : description;
 }
 async function describeArchive(path) {
     const scan = await scanImageTar(path, { hashAll: true });
@@ -100335,18 +100365,6 @@ async function runStream(script, target) {
     if (code !== 0) {
         throw new ImageArchiveError(`the image stream script ${script} exited ${code}: ${Buffer.concat(errors).toString('utf8').trim().split('\n').slice(-5).join(' ')}`);
     }
-}
-
-;// CONCATENATED MODULE: ./lib/src/tool/disk.js
-
-
-async function directorySize(dir) {
-    let total = 0;
-    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
-        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
-        total += entry.isDirectory() ? await directorySize(path) : (await (0,promises_namespaceObject.lstat)(path)).size;
-    }
-    return total;
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/binary-cache.js
@@ -100451,15 +100469,31 @@ async function saveNixCache(nix, state, substituters) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/src/nix/keys.js
+// Nix binary-cache keys: "name:base64", a 32-byte ed25519 public key or a 64-byte secret key.
+const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
+function isPublicKey(text) {
+    return PUBLIC_KEY.test(text);
+}
+function isSecretKey(text) {
+    const colon = text.indexOf(':');
+    if (colon <= 0)
+        return false;
+    const body = text.slice(colon + 1).trim();
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
+        return false;
+    return Buffer.from(body, 'base64').length === 64;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-nix/inputs.js
 // build-nix inputs, parsed once. verify-reproducibility reuses this parser for `builder: nix`.
+
 
 
 const NIX_CACHE_TYPES = ['gha', 'none'];
 const ATTR = /^[A-Za-z0-9_'-]+(\.[A-Za-z0-9_'-]+)*$/;
 const SYSTEM = /^[a-z0-9_]+-[a-z0-9]+$/;
 const PUSH_SCHEMES = ['file:', 'http:', 'https:', 's3:', 'ssh:', 'ssh-ng:'];
-const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
 function defaultSystem(arch = process.arch) {
     return arch === 'arm64' ? 'aarch64-linux' : 'x86_64-linux';
 }
@@ -100511,7 +100545,7 @@ function parseBuildNixInputs(get, workspace) {
     }
     const trustedPublicKeys = (optionalString(get, 'trusted-public-keys') ?? '').split(/[\s,]+/).filter(Boolean);
     for (const key of trustedPublicKeys) {
-        if (!PUBLIC_KEY.test(key))
+        if (!isPublicKey(key))
             throw new InputError('trusted-public-keys', `'${key}' is not a public key of the form name:base64`);
     }
     return {
@@ -100526,15 +100560,6 @@ function parseBuildNixInputs(get, workspace) {
         extraArgs: splitArgs(get('extra-args')),
     };
 }
-function isSecretKey(text) {
-    const colon = text.indexOf(':');
-    if (colon <= 0)
-        return false;
-    const body = text.slice(colon + 1).trim();
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
-        return false;
-    return Buffer.from(body, 'base64').length === 64;
-}
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/installable.js
 // The installable a flake build names, checked: the flake exists and has the attribute.
@@ -100547,8 +100572,7 @@ function isSecretKey(text) {
 /** `<flake>#packages.<system>.<attr>`, with clear errors for a missing flake or attribute. */
 async function resolveInstallable(nix, inputs) {
     if (inputs.flakeDir) {
-        const isFlake = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.nix')).then((s) => s.isFile(), () => false);
-        if (!isFlake)
+        if (!(await isFile((0,external_node_path_namespaceObject.join)(inputs.flakeDir, 'flake.nix'))))
             throw new InputError('flake', `no flake.nix in ${inputs.flakeDir} (set 'flake' to the directory holding flake.nix, or a flake reference)`);
     }
     const flakeRef = inputs.flakeDir && !inputs.flake.includes(':') ? `path:${inputs.flakeDir}` : inputs.flake;
@@ -100584,6 +100608,7 @@ async function buildOrFail(nix, installable, extraArgs, log) {
 
 
 
+
 const DAEMON_SOCKET = '/nix/var/nix/daemon-socket/socket';
 const RECEIPT = '/nix/receipt.json';
 /** The places Nix lives, in the order they are tried. */
@@ -100609,12 +100634,9 @@ async function executable(path) {
         return false;
     }
 }
-async function locate_exists(path) {
-    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
-}
 async function locateNix(env = process.env) {
-    const daemon = await locate_exists(DAEMON_SOCKET);
-    const receipt = await locate_exists(RECEIPT);
+    const daemon = await disk_exists(DAEMON_SOCKET);
+    const receipt = await disk_exists(RECEIPT);
     for (const candidate of candidatePaths(env)) {
         if (!(await executable(candidate.path)))
             continue;
@@ -100633,22 +100655,20 @@ async function locateNix(env = process.env) {
 
 
 
-
 class NixUnavailableError extends Error {
 }
 async function requireNix() {
     const install = await locateNix();
     if (!install)
         throw new NixUnavailableError('Nix is not installed on this runner: add the setup-nix stage before build-nix.');
-    if (!atLeast(install.version, MIN_NIX)) {
-        throw new NixUnavailableError(`Nix ${install.version.raw} at ${install.nix} is too old: ${MIN_NIX} or newer is required.`);
-    }
+    const unsupported = unsupportedNixReason(install.version, install.nix);
+    if (unsupported)
+        throw new NixUnavailableError(unsupported);
     return new NixCli(install.nix, install.version);
 }
 /** The substituters Nix is configured with (to leave what they serve out of the Actions cache). */
 async function configuredSubstituters(nix) {
-    const args = nix.features.configShow ? ['config', 'show', 'substituters'] : ['show-config'];
-    const result = await nix.run(args);
+    const result = await nix.run(configShowArgs(nix.features, 'substituters'));
     if (result.exitCode !== 0)
         return [];
     const text = nix.features.configShow ? `substituters = ${result.stdout}` : result.stdout;
@@ -100733,8 +100753,8 @@ async function main_main() {
     state.pathsBuilt = plan.toBuild.length;
     if (inputs.cache === 'gha')
         saveCacheState(state);
-    const [info] = await nix.pathInfo([outPath]);
     const closure = await nix.pathInfo([outPath], { recursive: true });
+    const info = closure.find((p) => p.path === outPath);
     const closurePaths = new Set(closure.map((p) => p.path));
     const pathsSubstituted = plan.toFetch.length + imported.filter((p) => closurePaths.has(p)).length;
     const work = stageTempDir('build-nix');
@@ -100856,7 +100876,7 @@ function installerUrl(version, override) {
 }
 /** Multi-user (daemon) where systemd runs, as on hosted runners; single-user elsewhere (containers). */
 async function installerArgs(extraConfFile) {
-    const systemd = await locate_exists('/run/systemd/system');
+    const systemd = await disk_exists('/run/systemd/system');
     return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile', '--nix-extra-conf-file', extraConfFile];
 }
 /** The job's user must be trusted by the daemon to import the Actions-cache closure and use extra substituters. */
@@ -100892,8 +100912,8 @@ async function installNix(version, override) {
 // setup-nix inputs, parsed once.
 
 
+
 const URL_LIKE = /^(https?|file|s3|ssh|ssh-ng|daemon|local):\/\/\S+|^(daemon|local|auto)$/;
-const inputs_PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
 function parseSetupNixInputs(get) {
     const extraConf = get('extra-conf');
     const bad = checkConfLines(extraConf);
@@ -100906,7 +100926,7 @@ function parseSetupNixInputs(get) {
     }
     const trustedPublicKeys = list(get, 'trusted-public-keys');
     for (const k of trustedPublicKeys) {
-        if (!inputs_PUBLIC_KEY.test(k))
+        if (!isPublicKey(k))
             throw new InputError('trusted-public-keys', `'${k}' is not a public key of the form name:base64 (e.g. cache.example.org-1:…=)`);
     }
     const nixVersion = optionalString(get, 'nix-version');
@@ -100972,9 +100992,9 @@ async function setup_nix_main_main() {
         if (!nix)
             throw new Error('the Nix installer finished, but no nix executable was found afterwards');
     }
-    if (!atLeast(nix.version, MIN_NIX)) {
-        throw new Error(`Nix ${nix.version.raw} at ${nix.nix} is too old: ${MIN_NIX} or newer is required.`);
-    }
+    const unsupported = unsupportedNixReason(nix.version, nix.nix);
+    if (unsupported)
+        throw new Error(unsupported);
     const dir = stageTempDir('setup-nix');
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true, mode: 0o700 });
     saveConfDir(dir);
@@ -100993,7 +101013,7 @@ async function setup_nix_main_main() {
     }));
     const userConfFiles = [confFile, ...(await existingUserConfFiles())].join(':');
     // Let Nix itself judge the settings: unknown names are a bad extra-conf, not a later surprise.
-    const check = await capture(nix.nix, [nixFeatures(nix.version).configShow ? 'config' : 'show-config', ...(nixFeatures(nix.version).configShow ? ['show'] : [])], {
+    const check = await capture(nix.nix, configShowArgs(nixFeatures(nix.version)), {
         env: { NIX_USER_CONF_FILES: userConfFiles },
     });
     const unknown = unknownSettings(check.stderr);
@@ -101036,7 +101056,7 @@ async function existingUserConfFiles() {
     const dirs = [process.env.XDG_CONFIG_HOME ?? (0,external_node_path_namespaceObject.join)(home, '.config'), ...(process.env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':')];
     const found = [];
     for (const d of dirs)
-        if (await locate_exists((0,external_node_path_namespaceObject.join)(d, 'nix', 'nix.conf')))
+        if (await disk_exists((0,external_node_path_namespaceObject.join)(d, 'nix', 'nix.conf')))
             found.push((0,external_node_path_namespaceObject.join)(d, 'nix', 'nix.conf'));
     return found;
 }

@@ -30057,7 +30057,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat: io_util_lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -30088,7 +30088,7 @@ const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
-            yield stat(fsPath);
+            yield io_util_stat(fsPath);
         }
         catch (err) {
             if (err.code === 'ENOENT') {
@@ -30101,7 +30101,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield io_util_stat(fsPath) : yield io_util_lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -30131,7 +30131,7 @@ function tryGetExecutablePath(filePath, extensions) {
         let stats = undefined;
         try {
             // test file exists
-            stats = yield stat(filePath);
+            stats = yield io_util_stat(filePath);
         }
         catch (err) {
             if (err.code !== 'ENOENT') {
@@ -30159,7 +30159,7 @@ function tryGetExecutablePath(filePath, extensions) {
             filePath = originalFilePath + extension;
             stats = undefined;
             try {
-                stats = yield stat(filePath);
+                stats = yield io_util_stat(filePath);
             }
             catch (err) {
                 if (err.code !== 'ENOENT') {
@@ -30173,7 +30173,7 @@ function tryGetExecutablePath(filePath, extensions) {
                     try {
                         const directory = external_path_namespaceObject.dirname(filePath);
                         const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
+                        for (const actualName of yield io_util_readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
                                 filePath = external_path_namespaceObject.join(directory, actualName);
                                 break;
@@ -31766,90 +31766,26 @@ async function capture(command, args, opts = {}) {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/src/tool/version.js
-// Versions of the external tools the suite drives (buildx, Nix), and comparisons.
-function parseVersion(text) {
-    const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text.trim());
-    if (!match)
-        throw new Error(`not a version: ${text}`);
-    return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0), raw: text.trim() };
-}
-function atLeast(version, minimum) {
-    const min = parseVersion(minimum);
-    if (version.major !== min.major)
-        return version.major > min.major;
-    if (version.minor !== min.minor)
-        return version.minor > min.minor;
-    return version.patch >= min.patch;
-}
-
-;// CONCATENATED MODULE: ./lib/src/nix/version.js
-// Nix versions, and the behaviour that changed between the versions this suite supports (2.8 up).
-
-const MIN_NIX = '2.8.0';
-/** "nix (Nix) 2.8.0", "nix (Nix) 2.26.3", "nix (Determinate Nix 3.6.2) 2.29.0". */
-function parseNixVersion(output) {
-    const match = /\bnix \([^)]*\)\s+(\d+\.\d+(?:\.\d+)?\S*)/i.exec(output);
-    return match ? parseVersion(match[1]) : undefined;
-}
-function nixFeatures(version) {
-    return {
-        printOutPaths: atLeast(version, '2.9.0'),
-        pathInfoJsonIsMap: atLeast(version, '2.19.0'),
-        configShow: atLeast(version, '2.20.0'),
-        keyGenerateSecret: atLeast(version, '2.9.0'),
-    };
-}
-
-;// CONCATENATED MODULE: ./lib/src/nix/locate.js
-// Finds an existing Nix without trusting PATH: self-hosted runners often have Nix that a
-// `bash --noprofile --norc` step cannot see (NixOS, a daemon install, Debian's nix-bin).
+;// CONCATENATED MODULE: ./lib/src/tool/disk.js
+// File-system questions the stages ask.
 
 
-
-
-const DAEMON_SOCKET = '/nix/var/nix/daemon-socket/socket';
-const RECEIPT = '/nix/receipt.json';
-/** The places Nix lives, in the order they are tried. */
-function candidatePaths(env) {
-    const fromPath = (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter).filter(Boolean).map((dir) => ({ path: (0,external_node_path_namespaceObject.join)(dir, 'nix'), foundBy: 'PATH' }));
-    const home = env.HOME;
-    return [
-        ...fromPath,
-        { path: '/nix/var/nix/profiles/default/bin/nix', foundBy: 'default profile' },
-        { path: '/run/current-system/sw/bin/nix', foundBy: 'NixOS system' },
-        ...(home ? [{ path: (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin', 'nix'), foundBy: 'user profile' }] : []),
-        ...(env.USER ? [{ path: `/nix/var/nix/profiles/per-user/${env.USER}/profile/bin/nix`, foundBy: 'user profile' }] : []),
-        { path: '/usr/bin/nix', foundBy: 'distribution package' },
-        { path: '/usr/local/bin/nix', foundBy: 'distribution package' },
-    ];
-}
-async function executable(path) {
-    try {
-        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.X_OK);
-        return (await (0,promises_namespaceObject.stat)(path)).isFile();
+async function directorySize(dir) {
+    let total = 0;
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        total += entry.isDirectory() ? await directorySize(path) : (await lstat(path)).size;
     }
-    catch {
-        return false;
-    }
+    return total;
 }
-async function locate_exists(path) {
+async function disk_exists(path) {
     return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
 }
-async function locateNix(env = process.env) {
-    const daemon = await locate_exists(DAEMON_SOCKET);
-    const receipt = await locate_exists(RECEIPT);
-    for (const candidate of candidatePaths(env)) {
-        if (!(await executable(candidate.path)))
-            continue;
-        const result = await capture(candidate.path, ['--version']).catch(() => undefined);
-        const version = result && result.exitCode === 0 ? parseNixVersion(result.stdout) : undefined;
-        if (!version)
-            continue;
-        const foundBy = receipt && candidate.foundBy === 'default profile' ? 'installer receipt' : candidate.foundBy;
-        return { nix: candidate.path, version, foundBy, daemon };
-    }
-    return undefined;
+async function disk_isDirectory(path) {
+    return stat(path).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(path) {
+    return stat(path).then((s) => s.isFile(), () => false);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/nix/install.js
@@ -31867,7 +31803,7 @@ function installerUrl(version, override) {
 }
 /** Multi-user (daemon) where systemd runs, as on hosted runners; single-user elsewhere (containers). */
 async function installerArgs(extraConfFile) {
-    const systemd = await locate_exists('/run/systemd/system');
+    const systemd = await disk_exists('/run/systemd/system');
     return [systemd ? '--daemon' : '--no-daemon', '--yes', '--no-channel-add', '--no-modify-profile', '--nix-extra-conf-file', extraConfFile];
 }
 /** The job's user must be trusted by the daemon to import the Actions-cache closure and use extra substituters. */
@@ -31899,12 +31835,119 @@ async function installNix(version, override) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/version.js
+// Versions of the external tools the suite drives (buildx, Nix), and comparisons.
+function parseVersion(text) {
+    const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text.trim());
+    if (!match)
+        throw new Error(`not a version: ${text}`);
+    return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0), raw: text.trim() };
+}
+function atLeast(version, minimum) {
+    const min = parseVersion(minimum);
+    if (version.major !== min.major)
+        return version.major > min.major;
+    if (version.minor !== min.minor)
+        return version.minor > min.minor;
+    return version.patch >= min.patch;
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/version.js
+// Nix versions, and the behaviour that changed between the versions this suite supports (2.8 up).
+
+const MIN_NIX = '2.8.0';
+/** The version check every Nix stage makes: the oldest supported is Debian 12's 2.8. */
+function unsupportedNixReason(version, path) {
+    return atLeast(version, MIN_NIX) ? undefined : `Nix ${version.raw} at ${path} is too old: ${MIN_NIX} or newer is required.`;
+}
+/** `nix config show` from 2.20; `nix show-config` before (deprecated, still present later). */
+function configShowArgs(features, ...names) {
+    return features.configShow ? ['config', 'show', ...names] : ['show-config'];
+}
+/** "nix (Nix) 2.8.0", "nix (Nix) 2.26.3", "nix (Determinate Nix 3.6.2) 2.29.0". */
+function parseNixVersion(output) {
+    const match = /\bnix \([^)]*\)\s+(\d+\.\d+(?:\.\d+)?\S*)/i.exec(output);
+    return match ? parseVersion(match[1]) : undefined;
+}
+function nixFeatures(version) {
+    return {
+        printOutPaths: atLeast(version, '2.9.0'),
+        pathInfoJsonIsMap: atLeast(version, '2.19.0'),
+        configShow: atLeast(version, '2.20.0'),
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/locate.js
+// Finds an existing Nix without trusting PATH: self-hosted runners often have Nix that a
+// `bash --noprofile --norc` step cannot see (NixOS, a daemon install, Debian's nix-bin).
+
+
+
+
+
+const DAEMON_SOCKET = '/nix/var/nix/daemon-socket/socket';
+const RECEIPT = '/nix/receipt.json';
+/** The places Nix lives, in the order they are tried. */
+function candidatePaths(env) {
+    const fromPath = (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter).filter(Boolean).map((dir) => ({ path: (0,external_node_path_namespaceObject.join)(dir, 'nix'), foundBy: 'PATH' }));
+    const home = env.HOME;
+    return [
+        ...fromPath,
+        { path: '/nix/var/nix/profiles/default/bin/nix', foundBy: 'default profile' },
+        { path: '/run/current-system/sw/bin/nix', foundBy: 'NixOS system' },
+        ...(home ? [{ path: (0,external_node_path_namespaceObject.join)(home, '.nix-profile', 'bin', 'nix'), foundBy: 'user profile' }] : []),
+        ...(env.USER ? [{ path: `/nix/var/nix/profiles/per-user/${env.USER}/profile/bin/nix`, foundBy: 'user profile' }] : []),
+        { path: '/usr/bin/nix', foundBy: 'distribution package' },
+        { path: '/usr/local/bin/nix', foundBy: 'distribution package' },
+    ];
+}
+async function executable(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.X_OK);
+        return (await (0,promises_namespaceObject.stat)(path)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+async function locateNix(env = process.env) {
+    const daemon = await disk_exists(DAEMON_SOCKET);
+    const receipt = await disk_exists(RECEIPT);
+    for (const candidate of candidatePaths(env)) {
+        if (!(await executable(candidate.path)))
+            continue;
+        const result = await capture(candidate.path, ['--version']).catch(() => undefined);
+        const version = result && result.exitCode === 0 ? parseNixVersion(result.stdout) : undefined;
+        if (!version)
+            continue;
+        const foundBy = receipt && candidate.foundBy === 'default profile' ? 'installer receipt' : candidate.foundBy;
+        return { nix: candidate.path, version, foundBy, daemon };
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./lib/src/nix/keys.js
+// Nix binary-cache keys: "name:base64", a 32-byte ed25519 public key or a 64-byte secret key.
+const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
+function isPublicKey(text) {
+    return PUBLIC_KEY.test(text);
+}
+function isSecretKey(text) {
+    const colon = text.indexOf(':');
+    if (colon <= 0)
+        return false;
+    const body = text.slice(colon + 1).trim();
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
+        return false;
+    return Buffer.from(body, 'base64').length === 64;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/setup-nix/inputs.js
 // setup-nix inputs, parsed once.
 
 
+
 const URL_LIKE = /^(https?|file|s3|ssh|ssh-ng|daemon|local):\/\/\S+|^(daemon|local|auto)$/;
-const PUBLIC_KEY = /^[^\s:]+:[A-Za-z0-9+/]{43}=$/;
 function parseSetupNixInputs(get) {
     const extraConf = get('extra-conf');
     const bad = checkConfLines(extraConf);
@@ -31917,7 +31960,7 @@ function parseSetupNixInputs(get) {
     }
     const trustedPublicKeys = list(get, 'trusted-public-keys');
     for (const k of trustedPublicKeys) {
-        if (!PUBLIC_KEY.test(k))
+        if (!isPublicKey(k))
             throw new InputError('trusted-public-keys', `'${k}' is not a public key of the form name:base64 (e.g. cache.example.org-1:…=)`);
     }
     const nixVersion = optionalString(get, 'nix-version');
@@ -31983,9 +32026,9 @@ async function main() {
         if (!nix)
             throw new Error('the Nix installer finished, but no nix executable was found afterwards');
     }
-    if (!atLeast(nix.version, MIN_NIX)) {
-        throw new Error(`Nix ${nix.version.raw} at ${nix.nix} is too old: ${MIN_NIX} or newer is required.`);
-    }
+    const unsupported = unsupportedNixReason(nix.version, nix.nix);
+    if (unsupported)
+        throw new Error(unsupported);
     const dir = stageTempDir('setup-nix');
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true, mode: 0o700 });
     saveConfDir(dir);
@@ -32004,7 +32047,7 @@ async function main() {
     }));
     const userConfFiles = [confFile, ...(await existingUserConfFiles())].join(':');
     // Let Nix itself judge the settings: unknown names are a bad extra-conf, not a later surprise.
-    const check = await capture(nix.nix, [nixFeatures(nix.version).configShow ? 'config' : 'show-config', ...(nixFeatures(nix.version).configShow ? ['show'] : [])], {
+    const check = await capture(nix.nix, configShowArgs(nixFeatures(nix.version)), {
         env: { NIX_USER_CONF_FILES: userConfFiles },
     });
     const unknown = unknownSettings(check.stderr);
@@ -32047,7 +32090,7 @@ async function existingUserConfFiles() {
     const dirs = [process.env.XDG_CONFIG_HOME ?? (0,external_node_path_namespaceObject.join)(home, '.config'), ...(process.env.XDG_CONFIG_DIRS ?? '/etc/xdg').split(':')];
     const found = [];
     for (const d of dirs)
-        if (await locate_exists((0,external_node_path_namespaceObject.join)(d, 'nix', 'nix.conf')))
+        if (await disk_exists((0,external_node_path_namespaceObject.join)(d, 'nix', 'nix.conf')))
             found.push((0,external_node_path_namespaceObject.join)(d, 'nix', 'nix.conf'));
     return found;
 }
