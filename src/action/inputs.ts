@@ -56,13 +56,13 @@ export function list(get: InputSource, name: string): string[] {
   return lines(get, name).flatMap((line) => line.split(',').map((item) => item.trim()).filter((item) => item !== ''));
 }
 
-/** Newline-separated KEY=VALUE pairs; order kept, later keys win. */
+/** Newline-separated KEY=VALUE pairs, spaces around `=` trimmed (`A = b` is A=b); order kept, later keys win. */
 export function keyValuePairs(get: InputSource, name: string): Array<[string, string]> {
   const pairs = new Map<string, string>();
   for (const line of lines(get, name)) {
     const eq = line.indexOf('=');
     if (eq <= 0) throw new InputError(name, `each line must be KEY=VALUE (got '${line}')`);
-    pairs.set(line.slice(0, eq).trim(), line.slice(eq + 1));
+    pairs.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
   }
   return [...pairs];
 }

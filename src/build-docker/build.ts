@@ -1,19 +1,22 @@
 // One `docker buildx build` from typed inputs to a described image. No GitHub calls here
 // beyond logging, so verify-reproducibility can run it twice.
 import * as core from '@actions/core';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../action/inputs.js';
 import { errorMessage, StageFailure } from '../action/stage.js';
 import { buildxBuildArgs, type CacheBackend, type ImageOutput } from '../docker/buildx-args.js';
 import { builderDriver, requireBuildx, runBuildx } from '../docker/buildx.js';
+import { closestName, outlineDockerfile, PREDEFINED_ARGS, type DockerfileOutline } from '../docker/dockerfile.js';
+import type { BuildProgress } from '../docker/progress.js';
 import { capture } from '../tool/capture.js';
 import { isDirectory, isFile } from '../tool/disk.js';
 import type { Version } from '../tool/version.js';
-import { headCommitTime } from '../git/commit-time.js';
 import { readOciArchive } from '../oci/archive.js';
 import { isIndex, type ImageManifest } from '../oci/types.js';
+import { resolveEpoch, type SourceDateEpoch } from './epoch.js';
 import type { BuildDockerInputs } from './inputs.js';
+import { buildSecrets, redactCommand, secretLikeBuildArgs } from './secrets.js';
 
 export interface BuildPlan {
   cache: CacheBackend;
@@ -34,11 +37,11 @@ export interface BuiltImage {
   archive?: string;
 }
 
-/** Checks what can be checked before building: the context, the Dockerfile and buildx. */
+/** Checks what can be checked before building: the context, the Dockerfile, secrets and buildx. */
 export interface Preflight {
   buildx: Version;
   driver: string;
-  sourceDateEpoch: number;
+  epoch: SourceDateEpoch;
   /** False where the builder cannot clamp layer mtimes for this output: rebuilds may then differ. */
   rewriteTimestamp: boolean;
 }
@@ -46,8 +49,16 @@ export interface Preflight {
 export async function preflight(inputs: BuildDockerInputs): Promise<Preflight> {
   if (!(await isDirectory(inputs.context))) throw new InputError('context', `${inputs.context} is not a directory`);
   if (!(await isFile(inputs.file))) {
-    throw new InputError('file', `no Dockerfile at ${inputs.file} (set 'file' to the Dockerfile's path, or 'context' to the directory that holds it)`);
+    throw new InputError('file', `no Dockerfile at ${inputs.file} ('file' is relative to the workspace, not to 'context'; without 'file', <context>/Dockerfile is used)`);
   }
+  checkDockerfile(inputs, outlineDockerfile(await readFile(inputs.file, 'utf8')));
+  for (const secret of inputs.secrets) {
+    if ('env' in secret && process.env[secret.env] === undefined) {
+      throw new InputError('secret-envs', `${secret.id}=${secret.env}: the environment variable ${secret.env} is not set in this step (set it with the step's env:)`);
+    }
+    if ('file' in secret && !(await isFile(secret.file))) throw new InputError('secret-files', `${secret.id}: no file at ${secret.file}`);
+  }
+  const epoch = resolveEpoch(inputs.sourceDateEpoch, process.env);
   const buildx = await requireBuildx();
   let driver: string;
   try {
@@ -63,8 +74,25 @@ export async function preflight(inputs: BuildDockerInputs): Promise<Preflight> {
       `output: ${inputs.output} on a builder with the docker driver cannot rewrite layer timestamps, so files created during the build keep their build-time mtimes and rebuilds may give another digest. For reproducible digests use output: oci, or a docker-container builder (builder input).`,
     );
   }
-  const sourceDateEpoch = inputs.sourceDateEpoch ?? (await headCommitTime(inputs.context)) ?? 0;
-  return { buildx, driver, sourceDateEpoch, rewriteTimestamp };
+  return { buildx, driver, epoch, rewriteTimestamp };
+}
+
+/** `target` must be a stage; build args nothing consumes and secret-like ones get a warning. */
+function checkDockerfile(inputs: BuildDockerInputs, outline: DockerfileOutline): void {
+  if (inputs.target && !outline.stages.includes(inputs.target.toLowerCase())) {
+    const stages = outline.stages.length > 0 ? `its stages: ${outline.stages.join(', ')}` : 'it names no stages (FROM … AS name)';
+    throw new InputError('target', `no stage named '${inputs.target}' in ${inputs.file} (${stages})`);
+  }
+  for (const [name] of inputs.buildArgs) {
+    if (outline.args.has(name) || PREDEFINED_ARGS.has(name)) continue;
+    const near = closestName(name, outline.args);
+    core.warning(`build-args: ${name} is consumed by no ARG in ${inputs.file}, so it has no effect${near ? ` (did you mean ${near}?)` : ''}.`);
+  }
+  for (const name of secretLikeBuildArgs(inputs)) {
+    core.warning(
+      `build-args: ${name} looks like a secret. Build args are kept in the image's history and build metadata, where anyone who pulls the image reads them. Pass it as \`secrets: ${name}=…\` and read it in a \`RUN --mount=type=secret,id=${name}\` step instead.`,
+    );
+  }
 }
 
 export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Promise<BuiltImage> {
@@ -78,6 +106,7 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
   await mkdir(dirname(plan.metadataFile), { recursive: true });
   await rm(plan.metadataFile, { force: true });
 
+  const secrets = buildSecrets(inputs);
   const args = buildxBuildArgs({
     context: inputs.context,
     file: inputs.file,
@@ -86,29 +115,30 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     platform: inputs.platform,
     tags: inputs.tags,
     labels: inputs.labels,
+    annotations: inputs.annotations,
     cache: plan.cache,
     output,
     sourceDateEpoch: plan.sourceDateEpoch,
     metadataFile: plan.metadataFile,
     builder: inputs.builder,
-    noCache: plan.noCache,
+    noCache: plan.noCache || inputs.noCache,
+    pull: inputs.pull,
+    buildContexts: inputs.buildContexts,
+    ssh: inputs.ssh,
+    shmSize: inputs.shmSize,
+    ulimits: inputs.ulimits,
+    secrets: secrets.secrets,
     provenance: inputs.provenance,
     sbom: inputs.sbom,
     rewriteTimestamp: plan.rewriteTimestamp,
   });
-  core.info(`docker ${args.join(' ')}`);
-  const run = await runBuildx(args, plan.metadataFile, { SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) }, (line) => core.info(line));
+  core.info(`docker ${redactCommand(args)}`);
+  const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
+  const run = await runBuildx(args, plan.metadataFile, env, (line) => core.info(line));
 
   try {
-    if (run.exitCode !== 0 || !run.metadata) {
-      const failed = run.progress.failedStep;
-      const tail = failed?.logTail.slice(-15).join('\n') ?? '';
-      const trailing = run.progress.trailingText.trim().split('\n').slice(-8).join('\n');
-      const message = failed
-        ? `docker buildx build failed at step "${failed.name}": ${failed.error}`
-        : `docker buildx build exited ${run.exitCode}`;
-      throw new StageFailure('Docker build failed', message, [tail && `Last log lines:\n${tail}`, trailing].filter(Boolean).join('\n'));
-    }
+    if (run.exitCode !== 0 || !run.metadata) throw buildFailure(run.exitCode, run.progress);
+    reportCacheErrors(run.progress);
     const metadata = run.metadata;
     const digest = stringField(metadata, 'containerimage.digest');
     let configDigest = stringField(metadata, 'containerimage.config.digest');
@@ -131,6 +161,41 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     return { digest, configDigest, sizeBytes, buildSeconds: run.seconds, cacheHit: run.progress.cacheHit, metadata, archive };
   } finally {
     if (finalArchive) await rm(`${finalArchive}.partial`, { force: true });
+  }
+}
+
+const TAIL_LINES = 10;
+
+/**
+ * The annotation of a failed build: the failing step's command once, its exit status and
+ * Dockerfile line, the log lines that carry an error (with their context), then the last lines.
+ */
+export function buildFailure(exitCode: number, progress: BuildProgress): StageFailure {
+  const failed = progress.failedStep;
+  if (!failed) {
+    const trailing = progress.trailingText.trim().split('\n').slice(-8).join('\n');
+    return new StageFailure('Docker build failed', `docker buildx build exited ${exitCode}`, trailing);
+  }
+  // BuildKit's error repeats the command ("process \"…\" did not complete successfully: exit code: 3").
+  const error = failed.error!.replace(/^process ".*" did not complete successfully: /s, '');
+  const location = /^(\S+:\d+)\n-{3,}/m.exec(progress.trailingText)?.[1];
+  const message = `docker buildx build failed at step "${failed.name}"${location ? ` (${location})` : ''}: ${error}`;
+  const sections: string[] = [];
+  if (failed.errorLines.length > 0) sections.push(`Log lines with errors:\n${failed.errorLines.join('\n')}`);
+  if (failed.logTail.length > 0) sections.push(`Last log lines:\n${failed.logTail.slice(-TAIL_LINES).join('\n')}`);
+  return new StageFailure('Docker build failed', message, sections.join('\n\n'));
+}
+
+/** A cache BuildKit could not import or export never fails a finished build; say which step and why. */
+function reportCacheErrors(progress: BuildProgress): void {
+  for (const step of progress.cacheErrors) {
+    if (step.name.startsWith('exporting cache')) {
+      core.warning(`The image was built, but the build cache was not saved (${step.name}: ${step.error}). The next build will not find it: check the cache's registry login or service.`);
+    } else if (/not found/i.test(step.error ?? '')) {
+      core.info(`No build cache to import yet (${step.name}: ${step.error}).`);
+    } else {
+      core.warning(`The build cache could not be read, so the image was built without it (${step.name}: ${step.error}).`);
+    }
   }
 }
 

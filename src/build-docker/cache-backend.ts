@@ -1,13 +1,20 @@
 // Turns the `cache` input into what buildx is given, restoring the local cache when needed.
 import * as core from '@actions/core';
+import { createHash } from 'node:crypto';
 import type { CacheBackend } from '../docker/buildx-args.js';
 import { MIN_BUILDX_GHA_V2 } from '../docker/buildx-version.js';
 import { atLeast, type Version } from '../tool/version.js';
 import type { BuildDockerInputs } from './inputs.js';
 import { restoreLocalCache } from './local-cache.js';
 
-export function ghaScope(inputs: Pick<BuildDockerInputs, 'platform' | 'target'>): string {
-  return `vllm-rocm-action-${inputs.platform.replace(/\//g, '-')}${inputs.target ? `-${inputs.target}` : ''}`;
+/**
+ * The gha cache scope: `cache-scope` when given, else platform, target and a hash of the build
+ * args, so the entries of a matrix over build args (gfx1151, gfx942) never overwrite each other.
+ */
+export function ghaScope(inputs: Pick<BuildDockerInputs, 'platform' | 'target' | 'buildArgs' | 'cacheScope'>): string {
+  if (inputs.cacheScope) return inputs.cacheScope;
+  const args = inputs.buildArgs.length > 0 ? `-${createHash('sha256').update(JSON.stringify([...inputs.buildArgs].sort())).digest('hex').slice(0, 12)}` : '';
+  return `vllm-rocm-action-${inputs.platform.replace(/\//g, '-')}${inputs.target ? `-${inputs.target}` : ''}${args}`;
 }
 
 export async function resolveCache(inputs: BuildDockerInputs, buildx: Version): Promise<{ backend: CacheBackend; effective: string }> {

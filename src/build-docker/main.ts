@@ -6,31 +6,37 @@ import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { buildImage, preflight } from './build.js';
 import { resolveCache } from './cache-backend.js';
 import { parseBuildDockerInputs } from './inputs.js';
+import { maskSecrets } from './secrets.js';
 import { writeTableSummary } from '../action/summary.js';
 import { summaryRows } from './summary.js';
 
 export async function main(get: InputSource = actionInputs): Promise<void> {
   const inputs = parseBuildDockerInputs(get, workspaceDir());
-  const { buildx, driver, sourceDateEpoch, rewriteTimestamp } = await preflight(inputs);
-  core.info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
+  maskSecrets(inputs);
+  const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
+  core.info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
   const cache = await resolveCache(inputs, buildx);
 
   const dir = stageTempDir('build-docker');
   const image = await buildImage(inputs, {
     cache: cache.backend,
     output: inputs.output === 'oci' ? { type: 'oci', dest: join(dir, 'image.oci.tar') } : { type: inputs.output },
-    sourceDateEpoch,
+    sourceDateEpoch: epoch.value,
     rewriteTimestamp,
     metadataFile: join(dir, 'metadata.json'),
   });
 
+  const { cached, total } = image.cacheHit;
   core.setOutput('digest', image.digest);
   core.setOutput('config-digest', image.configDigest);
   core.setOutput('image-archive', image.archive ?? '');
   core.setOutput('size-bytes', String(image.sizeBytes));
   core.setOutput('build-seconds', image.buildSeconds.toFixed(1));
-  core.setOutput('cache-hit', `${image.cacheHit.cached}/${image.cacheHit.total}`);
+  // As actions/cache: true only when everything came from the cache.
+  core.setOutput('cache-hit', String(total > 0 && cached === total));
+  core.setOutput('cached-steps', `${cached}/${total}`);
+  core.setOutput('source-date-epoch', String(epoch.value));
   core.setOutput('metadata', JSON.stringify(image.metadata));
-  core.info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`);
-  await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, sourceDateEpoch));
+  core.info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${cached}/${total} steps cached`);
+  await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch));
 }

@@ -1,9 +1,10 @@
 // The job summary rows: what was built.
 import { formatBytes } from '../action/summary.js';
 import type { BuiltImage } from './build.js';
+import { describeEpoch, type SourceDateEpoch } from './epoch.js';
 import type { BuildDockerInputs } from './inputs.js';
 
-export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache: string, sourceDateEpoch: number): Array<[string, string]> {
+export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache: string, epoch: SourceDateEpoch): Array<[string, string]> {
   const rows: Array<[string, string]> = [
     ['Dockerfile', `\`${inputs.file}\`${inputs.target ? ` (target \`${inputs.target}\`)` : ''}`],
     ['Platform', inputs.platform],
@@ -12,7 +13,7 @@ export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache:
     ['Size', `${formatBytes(image.sizeBytes)} (${image.sizeBytes} bytes)`],
     ['Build time', `${image.buildSeconds.toFixed(1)} s`],
     ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
-    ['SOURCE_DATE_EPOCH', String(sourceDateEpoch)],
+    ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
     ['Output', image.archive ? `OCI archive \`${image.archive}\`` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
   ];
   if (inputs.tags.length > 0 && inputs.output !== 'registry') rows.push(['Tags', inputs.tags.join(', ')]);

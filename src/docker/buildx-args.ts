@@ -13,6 +13,9 @@ export type ImageOutput =
   | { type: 'docker' }
   | { type: 'registry' };
 
+/** `--secret`: from an environment variable of the buildx process, or from a file. */
+export type BuildSecret = { id: string; env: string } | { id: string; src: string };
+
 export interface BuildxBuildSpec {
   context: string;
   file: string;
@@ -21,16 +24,32 @@ export interface BuildxBuildSpec {
   platform: string;
   tags: string[];
   labels: Array<[string, string]>;
+  annotations?: string[];
   cache: CacheBackend;
   output: ImageOutput;
   sourceDateEpoch: number;
   metadataFile: string;
   builder?: string;
   noCache?: boolean;
+  pull?: boolean;
+  buildContexts?: Array<[string, string]>;
+  ssh?: string[];
+  shmSize?: string;
+  ulimits?: string[];
+  secrets?: BuildSecret[];
   provenance: boolean;
   sbom: boolean;
   /** Clamp layer mtimes to SOURCE_DATE_EPOCH. The docker driver's image exporter refuses it (it always unpacks). */
   rewriteTimestamp: boolean;
+}
+
+/**
+ * One `key=value` field of buildx's comma-separated options, which buildx reads as CSV: quoted
+ * when the value holds a comma, quote or line break, so a path cannot add options of its own.
+ */
+export function csvField(key: string, value: string): string {
+  const field = `${key}=${value}`;
+  return /[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
 }
 
 export function cacheFromArgs(cache: CacheBackend): string[] {
@@ -38,25 +57,26 @@ export function cacheFromArgs(cache: CacheBackend): string[] {
     case 'none':
       return [];
     case 'gha':
-      return [`type=gha,scope=${cache.scope}`];
+      return [`type=gha,${csvField('scope', cache.scope)}`];
     case 'registry':
-      return [`type=registry,ref=${cache.ref}`];
+      return [`type=registry,${csvField('ref', cache.ref)}`];
     case 'local':
-      return [`type=local,src=${cache.from}`];
+      return [`type=local,${csvField('src', cache.from)}`];
   }
 }
 
+/** ignore-error: a cache that cannot be written (registry down, login forgotten) never fails a good build. */
 export function cacheToArgs(cache: CacheBackend): string[] {
   switch (cache.type) {
     case 'none':
       return [];
     case 'gha':
-      return [`type=gha,scope=${cache.scope},mode=${cache.mode}`];
+      return [`type=gha,${csvField('scope', cache.scope)},mode=${cache.mode},ignore-error=true`];
     case 'registry':
-      return [`type=registry,ref=${cache.ref},mode=${cache.mode}`];
+      return [`type=registry,${csvField('ref', cache.ref)},mode=${cache.mode},ignore-error=true`];
     case 'local':
       // A fresh destination each run: BuildKit's local cache only grows when written in place.
-      return [`type=local,dest=${cache.to},mode=${cache.mode}`];
+      return [`type=local,${csvField('dest', cache.to)},mode=${cache.mode},ignore-error=true`];
   }
 }
 
@@ -65,12 +85,16 @@ export function outputArg(output: ImageOutput, rewriteTimestamp = true): string 
   const rewrite = rewriteTimestamp ? ',rewrite-timestamp=true' : '';
   switch (output.type) {
     case 'oci':
-      return `type=oci,dest=${output.dest}${rewrite}`;
+      return `type=oci,${csvField('dest', output.dest)}${rewrite}`;
     case 'docker':
       return `type=docker${rewrite}`;
     case 'registry':
       return `type=image,push=true${rewrite}`;
   }
+}
+
+export function secretArg(secret: BuildSecret): string {
+  return `${csvField('id', secret.id)},${'env' in secret ? csvField('env', secret.env) : csvField('src', secret.src)}`;
 }
 
 export function buildxBuildArgs(spec: BuildxBuildSpec): string[] {
@@ -82,11 +106,18 @@ export function buildxBuildArgs(spec: BuildxBuildSpec): string[] {
   if (spec.target) args.push('--target', spec.target);
   args.push('--build-arg', `SOURCE_DATE_EPOCH=${spec.sourceDateEpoch}`);
   for (const [key, value] of spec.buildArgs) args.push('--build-arg', `${key}=${value}`);
+  for (const [name, value] of spec.buildContexts ?? []) args.push('--build-context', `${name}=${value}`);
+  for (const secret of spec.secrets ?? []) args.push('--secret', secretArg(secret));
+  for (const ssh of spec.ssh ?? []) args.push('--ssh', ssh);
   for (const [key, value] of spec.labels) args.push('--label', `${key}=${value}`);
+  for (const annotation of spec.annotations ?? []) args.push('--annotation', annotation);
   for (const tag of spec.tags) args.push('--tag', tag);
   for (const from of cacheFromArgs(spec.cache)) args.push('--cache-from', from);
   for (const to of cacheToArgs(spec.cache)) args.push('--cache-to', to);
   if (spec.noCache) args.push('--no-cache');
+  if (spec.pull) args.push('--pull');
+  if (spec.shmSize) args.push('--shm-size', spec.shmSize);
+  for (const ulimit of spec.ulimits ?? []) args.push('--ulimit', ulimit);
   // Attestations carry build times and invocation details: they change the digest every run.
   args.push(`--provenance=${spec.provenance}`);
   args.push(`--sbom=${spec.sbom}`);

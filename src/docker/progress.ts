@@ -11,6 +11,8 @@ export interface Step {
   cached: boolean;
   error?: string;
   logTail: string[];
+  /** Log lines that carry an error (error:, fatal, Traceback, …) with the lines around them; bounded. */
+  errorLines: string[];
   done?: boolean;
 }
 
@@ -36,11 +38,51 @@ interface RawStatus {
 }
 
 const LOG_TAIL_LINES = 30;
+// A step's error excerpt: each matching line with 2 lines before and 2 after, at most 40 lines.
+const ERROR_CONTEXT_BEFORE = 2;
+const ERROR_CONTEXT_AFTER = 2;
+const ERROR_LINES = 40;
+const ERROR_LINE = /\b(error|fatal)\b\s*[:!]|\bfatal\b|^Traceback \(most recent call last\)|^\s*\w*(Error|Exception): |^FAILED: |^E: /i;
+// BuildKit's cache import and export steps: their errors are not the build's.
+const CACHE_STEP = /^(importing cache manifest|exporting cache)/;
 // Dockerfile instructions are named "[2/5] RUN …" or "[stage 2/5] RUN …"; the rest is plumbing.
 const INSTRUCTION = /^\[(?:[^\]\s]+ )?\d+\/\d+\]/;
 
 export function isBuildStep(step: Pick<Step, 'name'>): boolean {
   return INSTRUCTION.test(step.name);
+}
+
+export function isCacheStep(step: Pick<Step, 'name'>): boolean {
+  return CACHE_STEP.test(step.name);
+}
+
+/** Collects a step's error lines with their context, in bounded memory however long the log. */
+class ErrorExcerpt {
+  private readonly before: string[] = [];
+  private after = 0;
+  private lastKept = -1;
+  private index = 0;
+  constructor(private readonly out: string[]) {}
+
+  add(line: string): void {
+    const i = this.index++;
+    if (this.out.length >= ERROR_LINES) return;
+    if (ERROR_LINE.test(line)) {
+      if (this.lastKept >= 0 && i - this.before.length > this.lastKept + 1) this.out.push('…');
+      this.out.push(...this.before.splice(0));
+      this.out.push(line);
+      this.after = ERROR_CONTEXT_AFTER;
+      this.lastKept = i;
+    } else if (this.after > 0) {
+      this.out.push(line);
+      this.after--;
+      this.lastKept = i;
+    } else {
+      this.before.push(line);
+      if (this.before.length > ERROR_CONTEXT_BEFORE) this.before.shift();
+    }
+    if (this.out.length > ERROR_LINES) this.out.length = ERROR_LINES;
+  }
 }
 
 /** Splits a character stream into top-level JSON object texts, across chunk boundaries. */
@@ -96,6 +138,7 @@ export class BuildProgress {
   private readonly byDigest = new Map<string, Step>();
   private readonly partialLine = new Map<string, string>();
   private readonly numbers = new Map<string, number>();
+  private readonly excerpts = new Map<string, ErrorExcerpt>();
   private readonly render: (line: string) => void;
   private trailing = '';
   private renderedTrailing = 0;
@@ -150,8 +193,15 @@ export class BuildProgress {
     return { cached: steps.filter((s) => s.cached).length, total: steps.length };
   }
 
+  /** The step that failed the build: a Dockerfile step first; a cache import's error is never the cause. */
   get failedStep(): Step | undefined {
-    return this.steps.find((s) => s.error !== undefined);
+    const failed = this.steps.filter((s) => s.error !== undefined && !isCacheStep(s));
+    return failed.find(isBuildStep) ?? failed.at(-1);
+  }
+
+  /** Cache import and export steps that reported an error (export errors are ignored by BuildKit with ignore-error). */
+  get cacheErrors(): Step[] {
+    return this.steps.filter((s) => s.error !== undefined && isCacheStep(s));
   }
 
   /** Plain text buildx printed outside the JSON stream (its final ERROR line, Dockerfile excerpt). */
@@ -161,12 +211,20 @@ export class BuildProgress {
 
   private flushPartialLine(step: Step): void {
     const partial = this.partialLine.get(step.digest);
-    if (partial) {
-      step.logTail.push(partial);
-      if (step.logTail.length > LOG_TAIL_LINES) step.logTail.shift();
-      this.render(`#${this.stepNumber(step.digest)} ${partial}`);
-    }
+    if (partial) this.logLine(step, partial);
     this.partialLine.delete(step.digest);
+  }
+
+  private logLine(step: Step, line: string): void {
+    step.logTail.push(line);
+    if (step.logTail.length > LOG_TAIL_LINES) step.logTail.shift();
+    let excerpt = this.excerpts.get(step.digest);
+    if (!excerpt) {
+      excerpt = new ErrorExcerpt(step.errorLines);
+      this.excerpts.set(step.digest, excerpt);
+    }
+    excerpt.add(line);
+    this.render(`#${this.stepNumber(step.digest)} ${line}`);
   }
 
   private stepNumber(digest: string): number {
@@ -182,7 +240,7 @@ export class BuildProgress {
     for (const v of status.vertexes ?? []) {
       let step = this.byDigest.get(v.digest);
       if (!step) {
-        step = { digest: v.digest, name: v.name ?? v.digest, cached: false, logTail: [] };
+        step = { digest: v.digest, name: v.name ?? v.digest, cached: false, logTail: [], errorLines: [] };
         this.byDigest.set(v.digest, step);
       }
       const n = this.stepNumber(v.digest);
@@ -212,12 +270,7 @@ export class BuildProgress {
       const text = (this.partialLine.get(log.vertex) ?? '') + Buffer.from(log.data, 'base64').toString('utf8');
       const parts = text.split('\n');
       this.partialLine.set(log.vertex, parts.pop() ?? '');
-      const n = this.stepNumber(log.vertex);
-      for (const line of parts) {
-        step.logTail.push(line);
-        if (step.logTail.length > LOG_TAIL_LINES) step.logTail.shift();
-        this.render(`#${n} ${line}`);
-      }
+      for (const line of parts) this.logLine(step, line);
     }
     for (const w of status.warnings ?? []) {
       if (w.short) this.warnings.push(Buffer.from(w.short, 'base64').toString('utf8'));

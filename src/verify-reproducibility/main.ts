@@ -10,11 +10,13 @@ import { artifactMode } from './artifact-mode.js';
 import { parseVerifyInputs, type VerifyInputs } from './inputs.js';
 import { publishReport } from './report.js';
 import { rebuildDocker } from './rebuild-docker.js';
+import { maskSecrets } from '../build-docker/secrets.js';
 import { rebuildNix } from './rebuild-nix.js';
 
 export async function main(): Promise<void> {
   const inputs = parseVerifyInputs(actionInputs, workspaceDir());
   if (inputs.builder === 'nix' && inputs.nix.signingKey) core.setSecret(inputs.nix.signingKey);
+  if (inputs.builder === 'docker') maskSecrets(inputs.docker);
   const work = stageTempDir('verify-reproducibility');
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });

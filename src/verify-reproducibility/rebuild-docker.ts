@@ -6,11 +6,11 @@ import type { BuildDockerInputs } from '../build-docker/inputs.js';
 
 /** One build into `<work>/<name>.oci.tar`, with no cache import or export. */
 export async function buildDockerArchive(inputs: BuildDockerInputs, work: string, name: string, noCache = false): Promise<string> {
-  const { sourceDateEpoch, rewriteTimestamp } = await preflight(inputs);
+  const { epoch, rewriteTimestamp } = await preflight(inputs);
   const image = await buildImage(inputs, {
     cache: { type: 'none' },
     output: { type: 'oci', dest: join(work, `${name}.oci.tar`) },
-    sourceDateEpoch,
+    sourceDateEpoch: epoch.value,
     rewriteTimestamp,
     metadataFile: join(work, `${name}.metadata.json`),
     noCache,

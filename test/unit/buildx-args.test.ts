@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildxBuildArgs, cacheFromArgs, cacheToArgs, outputArg, type BuildxBuildSpec } from '../../src/docker/buildx-args.js';
+import { buildxBuildArgs, cacheFromArgs, cacheToArgs, csvField, outputArg, secretArg, type BuildxBuildSpec } from '../../src/docker/buildx-args.js';
 
 const base: BuildxBuildSpec = {
   context: '/ws',
@@ -36,9 +36,22 @@ const rows: Array<[string, Partial<BuildxBuildSpec>, string[]]> = [
   ['build-args keep order, after SOURCE_DATE_EPOCH', { buildArgs: [['ROCM', '6.4'], ['GFX', 'gfx1151,gfx942']] }, ['--build-arg', 'SOURCE_DATE_EPOCH=1700000000', '--build-arg', 'ROCM=6.4', '--build-arg', 'GFX=gfx1151,gfx942']],
   ['labels', { labels: [['org.opencontainers.image.title', 'vllm']] }, ['--label', 'org.opencontainers.image.title=vllm']],
   ['tags', { tags: ['ghcr.io/a/vllm:1', 'ghcr.io/a/vllm:latest'] }, ['--tag', 'ghcr.io/a/vllm:1', '--tag', 'ghcr.io/a/vllm:latest']],
-  ['cache gha', { cache: { type: 'gha', scope: 's', mode: 'max' } }, ['--cache-from', 'type=gha,scope=s', '--cache-to', 'type=gha,scope=s,mode=max']],
-  ['cache registry min', { cache: { type: 'registry', ref: 'r/c:b', mode: 'min' } }, ['--cache-from', 'type=registry,ref=r/c:b', '--cache-to', 'type=registry,ref=r/c:b,mode=min']],
-  ['cache local', { cache: { type: 'local', from: '/c', to: '/c-new', mode: 'max' } }, ['--cache-from', 'type=local,src=/c', '--cache-to', 'type=local,dest=/c-new,mode=max']],
+  // A cache export that fails (registry down, login forgotten) must never fail a finished build.
+  ['cache gha', { cache: { type: 'gha', scope: 's', mode: 'max' } }, ['--cache-from', 'type=gha,scope=s', '--cache-to', 'type=gha,scope=s,mode=max,ignore-error=true']],
+  ['cache registry min', { cache: { type: 'registry', ref: 'r/c:b', mode: 'min' } }, ['--cache-from', 'type=registry,ref=r/c:b', '--cache-to', 'type=registry,ref=r/c:b,mode=min,ignore-error=true']],
+  ['cache local', { cache: { type: 'local', from: '/c', to: '/c-new', mode: 'max' } }, ['--cache-from', 'type=local,src=/c', '--cache-to', 'type=local,dest=/c-new,mode=max,ignore-error=true']],
+  ['cache local under a path with a comma: quoted, no extra option', { cache: { type: 'local', from: '/t,x/c', to: '/t,x/n', mode: 'max' } },
+    ['--cache-from', 'type=local,"src=/t,x/c"', '--cache-to', 'type=local,"dest=/t,x/n",mode=max,ignore-error=true']],
+  ['oci dest with a comma and a quote is one CSV field', { output: { type: 'oci', dest: '/r,un/"a".tar' } }, ['--output', 'type=oci,"dest=/r,un/""a"".tar",rewrite-timestamp=true']],
+  ['pull', { pull: true }, ['--pull']],
+  ['build-contexts', { buildContexts: [['rocm', 'docker-image://rocm/dev-ubuntu-24.04:6.4'], ['src', '/ws/vllm']] }, ['--build-context', 'rocm=docker-image://rocm/dev-ubuntu-24.04:6.4', '--build-context', 'src=/ws/vllm']],
+  ['secrets: env and src, values never in argv', { secrets: [{ id: 'hf', env: 'VLLM_ROCM_ACTION_SECRET_0' }, { id: 'netrc', src: '/home/r/.netrc' }] },
+    ['--secret', 'id=hf,env=VLLM_ROCM_ACTION_SECRET_0', '--secret', 'id=netrc,src=/home/r/.netrc']],
+  ['ssh', { ssh: ['default', 'github=/home/r/.ssh/id_ed25519'] }, ['--ssh', 'default', '--ssh', 'github=/home/r/.ssh/id_ed25519']],
+  ['annotations', { annotations: ['org.opencontainers.image.source=https://example.com/r', 'index:org.example.gfx=gfx1151'] },
+    ['--annotation', 'org.opencontainers.image.source=https://example.com/r', '--annotation', 'index:org.example.gfx=gfx1151']],
+  ['shm-size', { shmSize: '2g' }, ['--shm-size', '2g']],
+  ['ulimit', { ulimits: ['nofile=1048576:1048576', 'memlock=-1:-1'] }, ['--ulimit', 'nofile=1048576:1048576', '--ulimit', 'memlock=-1:-1']],
   ['no-cache', { noCache: true }, ['--no-cache']],
   ['provenance and sbom asked for', { provenance: true, sbom: true }, ['--provenance=true', '--sbom=true']],
   ['docker output', { output: { type: 'docker' } }, ['--output', 'type=docker,rewrite-timestamp=true']],
@@ -59,4 +72,15 @@ test('cache none adds no cache flags', () => {
   assert.deepEqual(cacheFromArgs({ type: 'none' }), []);
   assert.deepEqual(cacheToArgs({ type: 'none' }), []);
   assert.equal(outputArg({ type: 'oci', dest: '/a b/x.tar' }), 'type=oci,dest=/a b/x.tar,rewrite-timestamp=true');
+});
+
+test('csvField quotes only what buildx would otherwise split', () => {
+  assert.equal(csvField('ref', 'r/c:b'), 'ref=r/c:b');
+  assert.equal(csvField('dest', '/a,url=https://x/'), '"dest=/a,url=https://x/"');
+  assert.equal(csvField('src', 'a"b'), '"src=a""b"');
+});
+
+test('secretArg: env or src, ids quoted like any field', () => {
+  assert.equal(secretArg({ id: 'hf', env: 'X' }), 'id=hf,env=X');
+  assert.equal(secretArg({ id: 'k', src: '/p,q' }), 'id=k,"src=/p,q"');
 });
