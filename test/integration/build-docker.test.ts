@@ -55,7 +55,8 @@ describe('reproducible build, output oci', () => {
       const out = main.outputs;
       assert.match(out.digest!, /^sha256:[0-9a-f]{64}$/);
       assert.match(out['config-digest']!, /^sha256:[0-9a-f]{64}$/);
-      assert.equal(out['cache-hit'], '0/4');
+      assert.equal(out['cache-hit'], 'false');
+      assert.equal(out['cached-steps'], '0/4');
       assert.ok(Number(out['build-seconds']) >= 2, 'the fixture sleeps 2 s when not cached');
       const archive = out['image-archive']!;
       assert.ok(existsSync(archive), 'image-archive exists');
@@ -84,7 +85,7 @@ describe('reproducible build, output oci', () => {
     assert.equal((JSON.parse(readFileSync(meta, 'utf8')) as Record<string, string>)['containerimage.digest'], digests[0]);
   });
 
-  test('source-date-epoch defaults to the committer time of HEAD', async () => {
+  test('source-date-epoch defaults to 0, not to the committer time of HEAD (which would make the digest depend on the cache)', async () => {
     const job = freshJob();
     const ctx = layDockerFixture(job, 'reproducible');
     const env = { ...process.env, GIT_COMMITTER_DATE: '@1650000000 +0000', GIT_AUTHOR_DATE: '@1650000000 +0000' };
@@ -93,8 +94,9 @@ describe('reproducible build, output oci', () => {
     sh('git', ['-C', ctx, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'fixture'], { env });
     const { main } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none' } });
     ok(main);
-    assert.match(main.stdout, /SOURCE_DATE_EPOCH=1650000000/);
-    assert.match(main.summary, /\| SOURCE_DATE_EPOCH \| 1650000000 \|/);
+    assert.match(main.stdout, /SOURCE_DATE_EPOCH=0 \(default\)/);
+    assert.match(main.summary, /\| SOURCE_DATE_EPOCH \| 0 \(1970-01-01T00:00:00Z; default\) \|/);
+    assert.equal(main.outputs['source-date-epoch'], '0');
   });
 });
 
@@ -123,11 +125,13 @@ describe('cached builds', () => {
         runs.push(main);
       }
       const [first, second] = runs as [StepResult, StepResult];
-      t.diagnostic(`cache ${cache}: first run ${first.outputs['build-seconds']} s (${first.outputs['cache-hit']} cached), second run ${second.outputs['build-seconds']} s (${second.outputs['cache-hit']} cached)`);
-      assert.equal(first.outputs['cache-hit'], '0/4');
-      const [cached, total] = second.outputs['cache-hit']!.split('/').map(Number) as [number, number];
+      t.diagnostic(`cache ${cache}: first run ${first.outputs['build-seconds']} s (${first.outputs['cached-steps']} cached), second run ${second.outputs['build-seconds']} s (${second.outputs['cached-steps']} cached)`);
+      assert.equal(first.outputs['cached-steps'], '0/4');
+      assert.equal(first.outputs['cache-hit'], 'false');
+      const [cached, total] = second.outputs['cached-steps']!.split('/').map(Number) as [number, number];
       assert.equal(total, 4);
-      assert.ok(cached >= 3, `second run cache-hit ${second.outputs['cache-hit']}`);
+      assert.ok(cached >= 3, `second run cached-steps ${second.outputs['cached-steps']}`);
+      assert.equal(second.outputs['cache-hit'], String(cached === total), 'cache-hit is true only when every step was cached');
       assert.ok(Number(second.outputs['build-seconds']) < Number(first.outputs['build-seconds']), `second ${second.outputs['build-seconds']}s vs first ${first.outputs['build-seconds']}s`);
       assert.equal(second.outputs.digest, first.outputs.digest, 'a cached build gives the same image');
       if (cache !== 'registry') {
@@ -179,7 +183,17 @@ describe('bad input gets a clear error, exit code 1, nothing half-written', () =
     assertClean(result);
   }
 
-  test('no Dockerfile at file', () => fails({ file: 'docker/missing.Dockerfile' }, /^Input 'file': no Dockerfile at .*docker\/missing\.Dockerfile/));
+  test('no Dockerfile at file: the hint says file is relative to the workspace', () =>
+    fails({ file: 'docker/missing.Dockerfile' }, /^Input 'file': no Dockerfile at .*docker\/missing\.Dockerfile \('file' is relative to the workspace, not to 'context'/));
+  test('a build-push-action habit input (the runner passes it as INPUT_PUSH) is refused with the equivalent', () =>
+    fails({}, /^Input 'push': is not an input of this action: use `output: registry` \(with `tags`\)/, () => ({ INPUT_PUSH: 'true' })));
+  test('load: true is refused, not ignored', () => fails({}, /^Input 'load': is not an input of this action: use `output: docker`/, () => ({ INPUT_LOAD: 'true' })));
+  test('target that would add a cache option is refused', () =>
+    fails({ target: 'runtime,url=https://attacker.example/' }, /^Input 'target': must be a stage name of the Dockerfile/));
+  test('target that is no stage of the Dockerfile', () => fails({ target: 'runtime' }, /^Input 'target': no stage named 'runtime' in .*Dockerfile \(it names no stages/));
+  test('cache-ref with a comma is refused', () =>
+    fails({ cache: 'registry', 'cache-ref': '127.0.0.1:5000/c:b,ref=attacker.example/x' }, /^Input 'cache-ref': must be one registry reference .* without commas/));
+  test('secret-envs naming an unset variable', () => fails({ 'secret-envs': 'hf=H_DOCKER_UNSET_VAR' }, /^Input 'secret-envs': hf=H_DOCKER_UNSET_VAR: the environment variable H_DOCKER_UNSET_VAR is not set/));
   test('unknown cache', () => fails({ cache: 'redis' }, /^Input 'cache': must be one of gha, registry, local, none \(got 'redis'\)/));
   test('a builder that does not exist', () => fails({ builder: 'no-such-builder' }, /^Input 'builder': no usable buildx builder named 'no-such-builder'/));
   test('cache: registry without cache-ref', () => fails({ cache: 'registry' }, /^Input 'cache-ref': must be set when cache is 'registry'/));
@@ -195,21 +209,108 @@ describe('bad input gets a clear error, exit code 1, nothing half-written', () =
       chmodSync(plugin, 0o755);
       return { DOCKER_CONFIG: config };
     }));
-  test('a failing build names the failing step and shows its last log lines', async () => {
+  test('a failing RUN: the command once, the early error line (not in the tail), then the last lines', async () => {
     const job = freshJob();
     layDockerFixture(job, 'failing');
     const result = await runStep('build-docker', job, { inputs: { cache: 'none' } });
     assert.equal(result.exitCode, 1);
     assert.equal(result.errors.length, 1);
     const error = result.errors[0]!;
-    assert.match(error, /failed at step "\[2\/2\] RUN \[.*exit 3"\]": .*exit code: 3/);
-    // stdout and stderr of the step interleave in either order.
-    const tail = error.slice(error.indexOf('Last log lines:\n')).split('\n').slice(1, 3).sort();
-    assert.deepEqual(tail, ['error: no matching wheel for gfx1151', 'installing vllm wheel']);
+    assert.match(error, /failed at step "\[2\/2\] RUN \[.*exit 3"\]" \(Dockerfile:5\): exit code: 3\n/);
+    assert.equal(error.split("echo 'installing vllm wheel'").length - 1, 1, `the command is shown once:\n${error}`);
+    const errorLines = error.slice(error.indexOf('Log lines with errors:\n'), error.indexOf('Last log lines:\n'));
+    assert.match(errorLines, /hipcc: error: unsupported target ID gfx1151/);
+    assert.match(errorLines, /error: no matching wheel for gfx1151/);
+    const tail = error.slice(error.indexOf('Last log lines:\n')).split('\n').slice(1);
+    assert.ok(tail.includes('compiling kernel 40'), tail.join('|'));
     assert.ok(!existsSync(join(job.temp, 'vllm-rocm-action', 'build-docker', 'image.oci.tar.partial')));
     assert.ok(!existsSync(join(job.temp, 'vllm-rocm-action', 'build-docker', 'image.oci.tar')));
   });
 });
+
+describe('conventions and hardening', () => {
+  test('a cache export that fails (registry unreachable) warns, naming the step, and the build succeeds', async () => {
+    const job = freshJob();
+    layDockerFixture(job, 'reproducible');
+    const { main } = await runStepWithPost('build-docker', job, { inputs: { cache: 'registry', 'cache-ref': '127.0.0.1:9/h-docker/unreachable:cache', 'source-date-epoch': '1700000000' } });
+    ok(main);
+    assert.match(main.outputs.digest!, /^sha256:[0-9a-f]{64}$/);
+    assert.ok(existsSync(main.outputs['image-archive']!));
+    assert.ok(main.warnings.some((w) => /^The image was built, but the build cache was not saved \(exporting cache to registry: .*connection refused/.test(w)), main.warnings.join('\n'));
+    assert.ok(main.warnings.some((w) => /^The build cache could not be read.*importing cache manifest from 127\.0\.0\.1:9/.test(w)), main.warnings.join('\n'));
+  });
+
+  test('build args: spaces around = trimmed; one consumed by no ARG warns with the nearest name', async () => {
+    const job = freshJob();
+    layDockerFixture(job, 'reproducible');
+    const { main } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none', 'build-args': 'GFX_ARCH = gfx1100\nGFX_ARCHH=gfx942' } });
+    ok(main);
+    assert.ok(main.warnings.some((w) => /^build-args: GFX_ARCHH is consumed by no ARG in .*Dockerfile, so it has no effect \(did you mean GFX_ARCH\?\)/.test(w)), main.warnings.join('\n'));
+    assert.ok(!main.warnings.some((w) => /GFX_ARCH is consumed/.test(w)));
+    assert.equal(fileInImage(main.outputs['image-archive']!, 'opt/vllm/gfx-arch'), 'gfx1100\n');
+  });
+
+  test('secrets reach RUN --mount=type=secret, masked, never in argv or the log; a secret-like build arg warns and is redacted', async () => {
+    const job = freshJob();
+    layDockerFixture(job, 'secrets');
+    const { main } = await runStepWithPost('build-docker', job, {
+      inputs: { cache: 'none', secrets: 'hf=hf_integration_secret_value', 'build-args': 'HF_TOKEN=hf_buildarg_value_123' },
+    });
+    ok(main);
+    assert.ok(main.masks.includes('hf_integration_secret_value'));
+    assert.ok(main.masks.includes('hf_buildarg_value_123'));
+    for (const value of ['hf_integration_secret_value', 'hf_buildarg_value_123']) {
+      const shown = (main.stdout + main.stderr + main.summary + JSON.stringify(main.outputs) + JSON.stringify(main.state)).split('\n').filter((l) => l.includes(value) && !l.startsWith('::add-mask::'));
+      assert.deepEqual(shown, [], `${value} appears only in its ::add-mask:: command`);
+    }
+    assert.match(main.stdout, /--secret id=hf,env=VLLM_ROCM_ACTION_SECRET_0 /);
+    assert.match(main.stdout, /--build-arg HF_TOKEN=\*\*\* /);
+    assert.ok(main.warnings.some((w) => /^build-args: HF_TOKEN looks like a secret\. .*`secrets: HF_TOKEN=…`/.test(w)), main.warnings.join('\n'));
+    assert.equal(fileInImage(main.outputs['image-archive']!, 'secret-sha256'), `${sha256('hf_integration_secret_value')}\n`, 'the build saw the secret');
+  });
+
+  test('build-contexts, shm-size, ulimit, annotations, no-cache and pull reach the build', async () => {
+    const job = freshJob();
+    layDockerFixture(job, 'options');
+    const { main } = await runStepWithPost('build-docker', job, {
+      inputs: {
+        cache: 'none', 'no-cache': 'true', pull: 'true', 'build-contexts': `extra = ${join(job.workspace, 'extra')}`, 'shm-size': '96m',
+        ulimit: 'nofile=4096:4096', annotations: 'org.example.gfx=gfx1151',
+      },
+    });
+    ok(main);
+    const archive = main.outputs['image-archive']!;
+    assert.equal(fileInImage(archive, 'payload.txt'), 'from the extra build context\n');
+    assert.equal(fileInImage(archive, 'shm-kb'), `${96 * 1024}\n`);
+    assert.equal(fileInImage(archive, 'nofile'), '4096\n');
+    const manifest = JSON.parse(sh('skopeo', ['inspect', '--raw', `oci-archive:${archive}`])) as { annotations?: Record<string, string> };
+    assert.equal(manifest.annotations?.['org.example.gfx'], 'gfx1151');
+    assert.match(main.stdout, / --no-cache --pull --shm-size 96m --ulimit nofile=4096:4096 /);
+  });
+
+  test('a RUNNER_TEMP path with a comma: the archive destination is one quoted field, the build works', async () => {
+    const job = newRunnerJob(join(root, 'runner,with-comma'), services.jobEnv('run-1', `job-${++jobCount}`));
+    layDockerFixture(job, 'reproducible');
+    const { main } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none', 'source-date-epoch': '1700000000' } });
+    ok(main);
+    assert.match(main.stdout, /--output type=oci,"dest=[^"]*runner,with-comma[^"]*image\.oci\.tar\.partial",rewrite-timestamp=true /);
+    assert.ok(existsSync(main.outputs['image-archive']!));
+  });
+});
+
+/** A file's content in an OCI archive's image: the last layer that has it. */
+function fileInImage(archive: string, path: string): string {
+  const index = JSON.parse(sh('tar', ['-xOf', archive, 'index.json'])) as { manifests: Array<{ digest: string }> };
+  const blob = (digest: string): string => `blobs/sha256/${digest.slice('sha256:'.length)}`;
+  const manifest = JSON.parse(sh('tar', ['-xOf', archive, blob(index.manifests[0]!.digest)])) as { layers: Array<{ digest: string }> };
+  let found: string | undefined;
+  for (const layer of manifest.layers) {
+    const listing = sh('bash', ['-c', 'tar -xOf "$1" "$2" | tar -tz', 'x', archive, blob(layer.digest)]).split('\n');
+    if (listing.includes(path)) found = sh('bash', ['-c', 'tar -xOf "$1" "$2" | tar -xzO "$3"', 'x', archive, blob(layer.digest), path]);
+  }
+  if (found === undefined) throw new Error(`${path} is in no layer of ${archive}`);
+  return found;
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
