@@ -29,6 +29,7 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
   const { cached, total } = image.cacheHit;
   core.setOutput('digest', image.digest);
   core.setOutput('config-digest', image.configDigest);
+  core.setOutput('imageid', image.configDigest); // build-push-action's name for it
   core.setOutput('image-archive', image.archive ?? '');
   core.setOutput('size-bytes', String(image.sizeBytes));
   core.setOutput('build-seconds', image.buildSeconds.toFixed(1));

@@ -19,7 +19,10 @@ export function maskSecrets(inputs: Pick<BuildDockerInputs, 'secrets' | 'buildAr
   const mask = (value: string): void => {
     for (const line of value.split(/\r?\n/)) if (line.trim().length >= MIN_MASKED_LENGTH) core.setSecret(line.trim());
   };
-  for (const secret of inputs.secrets) if ('value' in secret) mask(secret.value);
+  for (const secret of inputs.secrets) {
+    if ('value' in secret) mask(secret.value);
+    else if ('env' in secret) mask(process.env[secret.env] ?? '');
+  }
   for (const [name, value] of inputs.buildArgs) if (looksLikeSecret(name)) mask(value);
 }
 

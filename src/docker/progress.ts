@@ -188,9 +188,16 @@ export class BuildProgress {
     return this.steps.filter(isBuildStep);
   }
 
+  /**
+   * Dockerfile steps by name ("[2/4] RUN …"): BuildKit may report one instruction as several
+   * vertexes (e.g. when a cache import re-resolves it). A step is cached when one of its vertexes
+   * was and none ran.
+   */
   get cacheHit(): { cached: number; total: number } {
-    const steps = this.buildSteps;
-    return { cached: steps.filter((s) => s.cached).length, total: steps.length };
+    const byName = new Map<string, Step[]>();
+    for (const step of this.buildSteps) byName.set(step.name, [...(byName.get(step.name) ?? []), step]);
+    const cached = [...byName.values()].filter((vs) => vs.some((v) => v.cached) && !vs.some((v) => v.done && !v.cached)).length;
+    return { cached, total: byName.size };
   }
 
   /** The step that failed the build: a Dockerfile step first; a cache import's error is never the cause. */

@@ -1,12 +1,12 @@
 // Docker builds of the verify stage: an OCI archive each, from build-docker's own build.
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { buildImage, preflight } from '../build-docker/build.js';
+import { buildImage, preflight, type Preflight } from '../build-docker/build.js';
 import type { BuildDockerInputs } from '../build-docker/inputs.js';
 
 /** One build into `<work>/<name>.oci.tar`, with no cache import or export. */
-export async function buildDockerArchive(inputs: BuildDockerInputs, work: string, name: string, noCache = false): Promise<string> {
-  const { epoch, rewriteTimestamp } = await preflight(inputs);
+export async function buildDockerArchive(inputs: BuildDockerInputs, work: string, name: string, noCache = false, checked?: Preflight): Promise<string> {
+  const { epoch, rewriteTimestamp } = checked ?? (await preflight(inputs));
   const image = await buildImage(inputs, {
     cache: { type: 'none' },
     output: { type: 'oci', dest: join(work, `${name}.oci.tar`) },
@@ -20,7 +20,10 @@ export async function buildDockerArchive(inputs: BuildDockerInputs, work: string
 
 /** Two builds on this runner, the second bypassing every cache, same SOURCE_DATE_EPOCH. */
 export async function rebuildDocker(inputs: BuildDockerInputs, work: string): Promise<{ a: string; b: string }> {
-  const a = await core.group('build A', () => buildDockerArchive(inputs, work, 'a'));
-  const b = await core.group('build B (--no-cache)', () => buildDockerArchive(inputs, work, 'b', true));
+  // Checked once: its warnings (unused or secret-like build args) are said once.
+  const checked = await preflight(inputs);
+  core.info(`SOURCE_DATE_EPOCH=${checked.epoch.value} (${checked.epoch.source})`);
+  const a = await core.group('build A', () => buildDockerArchive(inputs, work, 'a', false, checked));
+  const b = await core.group('build B (--no-cache)', () => buildDockerArchive(inputs, work, 'b', true, checked));
   return { a, b };
 }

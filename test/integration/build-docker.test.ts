@@ -68,6 +68,7 @@ describe('reproducible build, output oci', () => {
       assert.equal(`sha256:${sha256(raw)}`, out.digest);
       const manifest = JSON.parse(raw) as { config: { size: number; digest: string }; layers: Array<{ size: number }> };
       assert.equal(manifest.config.digest, out['config-digest']);
+      assert.equal(out.imageid, out['config-digest']);
       assert.equal(Number(out['size-bytes']), Buffer.byteLength(raw) + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0));
       assert.equal((JSON.parse(out.metadata!) as Record<string, string>)['containerimage.digest'], out.digest);
       assert.match(main.summary, /\| Digest \| `sha256:[0-9a-f]{64}` \|/);
@@ -254,12 +255,13 @@ describe('conventions and hardening', () => {
     const job = freshJob();
     layDockerFixture(job, 'secrets');
     const { main } = await runStepWithPost('build-docker', job, {
-      inputs: { cache: 'none', secrets: 'hf=hf_integration_secret_value', 'build-args': 'HF_TOKEN=hf_buildarg_value_123' },
+      inputs: { cache: 'none', secrets: 'hf=hf_integration_secret_value', 'secret-envs': 'hf_env=H_DOCKER_SECRET_ENV', 'build-args': 'HF_TOKEN=hf_buildarg_value_123' },
+      env: { H_DOCKER_SECRET_ENV: 'env_secret_value_456' },
     });
     ok(main);
-    assert.ok(main.masks.includes('hf_integration_secret_value'));
-    assert.ok(main.masks.includes('hf_buildarg_value_123'));
-    for (const value of ['hf_integration_secret_value', 'hf_buildarg_value_123']) {
+    for (const value of ['hf_integration_secret_value', 'hf_buildarg_value_123', 'env_secret_value_456']) assert.ok(main.masks.includes(value), `${value} is masked`);
+    assert.match(main.stdout, /--secret id=hf_env,env=H_DOCKER_SECRET_ENV /);
+    for (const value of ['hf_integration_secret_value', 'hf_buildarg_value_123', 'env_secret_value_456']) {
       const shown = (main.stdout + main.stderr + main.summary + JSON.stringify(main.outputs) + JSON.stringify(main.state)).split('\n').filter((l) => l.includes(value) && !l.startsWith('::add-mask::'));
       assert.deepEqual(shown, [], `${value} appears only in its ::add-mask:: command`);
     }

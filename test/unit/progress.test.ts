@@ -51,3 +51,15 @@ test('build steps are Dockerfile instructions, with or without a stage name', ()
   assert.ok(!isBuildStep({ name: '[internal] load build context' }));
   assert.ok(!isBuildStep({ name: 'exporting to oci image format' }));
 });
+
+test('one instruction reported as two vertexes counts once (cached when one was and none ran)', () => {
+  const progress = new BuildProgress();
+  const t = '2026-01-01T00:00:00Z';
+  progress.feed(JSON.stringify({ vertexes: [
+    { digest: 'sha256:a', name: '[1/2] COPY busybox /bin/busybox', started: t, completed: t, cached: true },
+    { digest: 'sha256:b', name: '[1/2] COPY busybox /bin/busybox' },
+    { digest: 'sha256:c', name: '[2/2] RUN make', started: t, completed: t, cached: true },
+    { digest: 'sha256:d', name: '[2/2] RUN make', started: t, completed: t },
+  ] }));
+  assert.deepEqual(progress.cacheHit, { cached: 1, total: 2 });
+});
