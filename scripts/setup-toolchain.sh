@@ -10,6 +10,8 @@ NODE24_PREFIX=${NODE24_PREFIX:-/opt/node24}
 REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
 LOG_DIR=${TOOLCHAIN_LOG_DIR:-/var/log/vllm-rocm-action}
 export DEBIAN_FRONTEND=noninteractive
+# The checks below are about the system engine (dockerd 26), even under scripts/with-docker28.sh.
+unset DOCKER_HOST DOCKER_CONTEXT DOCKER_CONFIG
 mkdir -p "$LOG_DIR"
 
 log() { printf '[setup-toolchain] %s\n' "$*"; }

@@ -124,6 +124,9 @@ export async function runStep(
     RUNNER_ARCH: 'X64',
     RUNNER_NAME: 'test-runner',
     RUNNER_ENVIRONMENT: 'self-hosted',
+    // A runner passes its machine's environment on; the engine selection is what the tests need
+    // (a whole suite against the docker 28 engine: scripts/with-docker28.sh).
+    ...pick(process.env, ['DOCKER_HOST', 'DOCKER_CONFIG']),
     ...job.env,
     ...job.exportedEnv,
     ...opts.env,
@@ -174,6 +177,10 @@ export async function runStepWithPost(
   const main = await runStep(stage, job, opts);
   const post = await runStep(stage, job, { ...opts, phase: 'post', state: main.state });
   return { main, post };
+}
+
+function pick(from: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]!]])));
 }
 
 function evaluateDefault(value: string, env: Record<string, string>): string {
