@@ -14,7 +14,6 @@ import { rebuildNix } from './rebuild-nix.js';
 
 export async function main(): Promise<void> {
   const inputs = parseVerifyInputs(actionInputs, workspaceDir());
-  if (inputs.builder === 'nix' && inputs.nix.signingKey) core.setSecret(inputs.nix.signingKey);
   const work = stageTempDir('verify-reproducibility');
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
