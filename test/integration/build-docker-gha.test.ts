@@ -16,9 +16,9 @@ const root = mkdtempSync(join(tmpdir(), 'build-docker-gha-'));
 let services: ActionsServices;
 let jobs = 0;
 
-function job28(): RunnerJob {
+function job28(ref?: string): RunnerJob {
   const job = newRunnerJob(join(root, 'runner'));
-  Object.assign(job.env, services.jobEnv(`run-${++jobs}`, 'build'), docker28Env(job.home));
+  Object.assign(job.env, services.jobEnv(`run-${++jobs}`, 'build', ref ? { ref } : {}), docker28Env(job.home));
   return job;
 }
 
@@ -65,5 +65,17 @@ describe('cache: gha on docker 28 + buildx 0.29', () => {
     assert.ok(Number(first.outputs['build-seconds']) >= 2, 'the fixture sleeps 2 s when not cached');
     assert.ok(Number(second.outputs['build-seconds']) < Number(first.outputs['build-seconds']));
     assert.equal(second.outputs.digest, first.outputs.digest, 'a cached build gives the same image');
+
+    // A branch's run reads the default branch's cache (GitHub's scoping, served by the stand-in
+    // from the token's scopes, which BuildKit also reads) and writes its index under its own ref.
+    const branch = job28('refs/heads/feature');
+    pruneDocker28BuildCache(branch.env);
+    layDockerFixture(branch, 'reproducible');
+    const { main: onBranch } = await runStepWithPost('build-docker', branch, { inputs });
+    assert.equal(onBranch.exitCode, 0, onBranch.stdout.slice(-4000));
+    assert.equal(onBranch.outputs['cache-hit'], '4/4', 'the default branch\'s cache is readable from a branch');
+    const indexes = services.cacheEntries().filter((e) => e.key.startsWith('index-'));
+    assert.ok(indexes.some((e) => e.ref === 'refs/heads/feature'), 'the branch wrote its own index');
+    assert.ok(indexes.filter((e) => e.ref === 'refs/heads/feature').every((e) => !indexes.some((m) => m.ref === 'refs/heads/main' && m.key === e.key)), 'under its own key: BuildKit names the index after the writing ref');
   });
 });
