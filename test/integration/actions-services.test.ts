@@ -297,4 +297,59 @@ describe('local Actions cache + artifact services', () => {
     assert.equal(res.status, 403);
     assert.equal(res.body['code'], 'permission_denied');
   });
+
+  it('scopes the cache by ref as GitHub does: a run reads its own ref, then its base and the default branch; it writes only its own', async () => {
+    const version = 'f'.repeat(64);
+    const token = (ref: string, baseRef?: string): string =>
+      services.jobEnv('scope-run', `job-${ref.replace(/\W/g, '-')}`, { ref, ...(baseRef ? { baseRef } : {}) })['ACTIONS_RUNTIME_TOKEN']!;
+    const save = async (ref: string, key: string): Promise<void> => {
+      const created = await twirp(CACHE_SERVICE, 'CreateCacheEntry', { key, version }, token(ref));
+      assert.equal(created.body['ok'], true, JSON.stringify(created.body));
+      const content = `${key} from ${ref}`;
+      const put = await fetch(String(created.body['signed_upload_url']), { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: content });
+      assert.ok(put.ok, `upload: ${put.status}`);
+      const done = await twirp(CACHE_SERVICE, 'FinalizeCacheEntryUpload', { key, version, size_bytes: String(Buffer.byteLength(content)) }, token(ref));
+      assert.equal(done.body['ok'], true, JSON.stringify(done.body));
+    };
+    // What a run on `ref` restores for `key` (restore keys: the `scoped-` prefix): the content's origin, or undefined.
+    const restore = async (key: string, ref: string, baseRef?: string): Promise<string | undefined> => {
+      const got = await twirp(CACHE_SERVICE, 'GetCacheEntryDownloadURL', { key, version, restore_keys: ['scoped-'] }, token(ref, baseRef));
+      assert.equal(got.status, 200);
+      if (got.body['ok'] !== true) return undefined;
+      return (await fetch(String(got.body['signed_download_url']))).text();
+    };
+
+    await save('refs/heads/main', 'scoped-main');
+    await save('refs/heads/feature', 'scoped-feature');
+    assert.deepEqual(
+      services.cacheEntries().filter((e) => e.key.startsWith('scoped-')).map((e) => [e.key, e.ref]),
+      [['scoped-main', 'refs/heads/main'], ['scoped-feature', 'refs/heads/feature']],
+    );
+    // The default branch is readable from everywhere; a branch's entries only from that branch.
+    assert.equal(await restore('scoped-main', 'refs/heads/other'), 'scoped-main from refs/heads/main');
+    assert.equal(await restore('scoped-feature', 'refs/heads/other'), 'scoped-main from refs/heads/main', 'falls back to the default branch by prefix');
+    assert.equal(await restore('scoped-feature', 'refs/heads/feature'), 'scoped-feature from refs/heads/feature');
+    assert.equal(await restore('scoped-feature', 'refs/heads/main'), 'scoped-main from refs/heads/main', 'main never sees a branch\'s entries');
+    // A pull request reads its base branch as well.
+    assert.equal(await restore('scoped-feature', 'refs/pull/7/merge', 'refs/heads/feature'), 'scoped-feature from refs/heads/feature');
+    // Its own ref comes first: the same key written on a branch shadows main's there, and only there.
+    await save('refs/heads/other', 'scoped-main');
+    assert.equal(await restore('scoped-main', 'refs/heads/other'), 'scoped-main from refs/heads/other');
+    assert.equal(await restore('scoped-main', 'refs/heads/main'), 'scoped-main from refs/heads/main');
+    assert.equal(await restore('scoped-main', 'refs/heads/third'), 'scoped-main from refs/heads/main');
+  });
+
+  it('refuses a runtime token it did not sign: scopes cannot be widened by editing the token', async () => {
+    const token = services.jobEnv('forge-run', 'job-f', { ref: 'refs/heads/attacker' })['ACTIONS_RUNTIME_TOKEN']!;
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    claims['ac'] = JSON.stringify([{ Scope: 'refs/heads/main', Permission: 3 }]);
+    const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+    const res = await twirp(CACHE_SERVICE, 'CreateCacheEntry', { key: 'poison', version: 'f'.repeat(64) }, forged);
+    assert.equal(res.status, 401);
+    assert.equal(res.body['code'], 'unauthenticated');
+    const unsigned = `${header}.${payload}.`;
+    assert.equal((await twirp(CACHE_SERVICE, 'GetCacheEntryDownloadURL', { key: 'poison', version: 'f'.repeat(64) }, unsigned)).status, 401);
+    assert.ok(!services.cacheEntries().some((e) => e.key === 'poison'));
+  });
 });

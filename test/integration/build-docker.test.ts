@@ -17,7 +17,7 @@ let jobCount = 0;
 
 function freshJob(withServices = services): RunnerJob {
   // Same RUNNER_TEMP path every job, as on hosted runners: the Actions cache version includes the path.
-  return newRunnerJob(join(root, 'runner'), { ...withServices.jobEnv('run-1', `job-${++jobCount}`), GITHUB_TOKEN: 'ghs_testtoken000000000000000000000000' });
+  return newRunnerJob(join(root, 'runner'), withServices.jobEnv('run-1', `job-${++jobCount}`));
 }
 
 function assertClean(result: StepResult): void {

@@ -20,7 +20,7 @@ before(async () => {
 after(async () => services?.stop());
 
 test('builder: nix runs setup-nix then build-nix, and post cleans up after saving the cache', async () => {
-  const job = newRunnerJob(join(root, 'runner'), { ...services.jobEnv(), GITHUB_TOKEN: 'ghs_pipelineToken0000000000000000000000' });
+  const job = newRunnerJob(join(root, 'runner'), services.jobEnv(), 'ghs_pipelineToken0000000000000000000000');
   nixFlakeFixture('oci', job.workspace);
   const { main, post } = await runStepWithPost('.', job, { inputs: { builder: 'nix' } });
   assert.equal(main.exitCode, 0, main.stdout.slice(-3000));

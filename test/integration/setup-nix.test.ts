@@ -13,7 +13,7 @@ import { trixieHost, WITHOUT_HOST_NIX } from '../support/nix.js';
 
 const TOKEN = 'ghs_setupNixSecretToken1234567890abcdef';
 const root = mkdtempSync(join(tmpdir(), 'setup-nix-'));
-const job = (name = 'runner'): RunnerJob => newRunnerJob(join(root, name), { GITHUB_TOKEN: TOKEN });
+const job = (name = 'runner'): RunnerJob => newRunnerJob(join(root, name), {}, TOKEN);
 
 before(() => requireTools('nix', 'unshare', 'mount'));
 

@@ -2,9 +2,10 @@
 // inputs from action.yml defaults and INPUT_<NAME> variables, the runner's directories and
 // file commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_PATH, GITHUB_STEP_SUMMARY,
 // including the `name<<DELIMITER` form), the post phase with STATE_* from main, exit codes,
-// workflow commands (::error::, ::warning::, ::add-mask::) read off stdout.
+// workflow commands (::error::, ::warning::, ::add-mask::) read off stdout, and a leak check over
+// everything a step leaves behind (stdout, stderr and the file commands).
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,10 +30,17 @@ export interface RunnerJob {
   exportedEnv: Record<string, string>;
   pathAdditions: string[];
   env: Record<string, string>;
+  /** The job's `github.token`: what `${{ github.token }}` defaults evaluate to. Not in the env: the runner sets no GITHUB_TOKEN variable. */
+  githubToken: string;
 }
 
-/** A fresh job on a runner at `root`: empty RUNNER_TEMP and workspace (a new checkout); HOME and the tool cache persist, as on a self-hosted runner. */
-export function newRunnerJob(root: string, env: Record<string, string> = {}): RunnerJob {
+/**
+ * A fresh job on a runner at `root`: empty RUNNER_TEMP and workspace (a new checkout); HOME and the tool cache persist, as on a self-hosted runner.
+ * The runner hands a node action no GITHUB_TOKEN variable (only a workflow's `env:` would), so `env` may not hold one: a step's own `env`
+ * option can, as a workflow's `env:` does.
+ */
+export function newRunnerJob(root: string, env: Record<string, string> = {}, githubToken = `ghs_${randomBytes(18).toString('hex')}`): RunnerJob {
+  if ('GITHUB_TOKEN' in env) throw new Error('the runner sets no GITHUB_TOKEN variable: pass the job token as newRunnerJob\'s githubToken (it feeds ${{ github.token }})');
   const temp = join(root, '_temp');
   rmSync(temp, { recursive: true, force: true });
   rmSync(join(root, 'workspace'), { recursive: true, force: true });
@@ -46,6 +54,7 @@ export function newRunnerJob(root: string, env: Record<string, string> = {}): Ru
     exportedEnv: {},
     pathAdditions: [],
     env,
+    githubToken,
   };
   for (const dir of [temp, job.toolCache, job.workspace, job.home, dirname(job.eventPath)]) mkdirSync(dir, { recursive: true });
   writeFileSync(job.eventPath, JSON.stringify({ repository: { full_name: 'example/vllm-rocm' } }));
@@ -62,8 +71,15 @@ export interface StepResult {
   errors: string[];
   warnings: string[];
   masks: string[];
-  /** Masked values that appeared in the output before the ::add-mask:: that hides them. */
+  /** Secrets found where they must not be (see findLeaks); `leaks` says where. */
   leakedSecrets: string[];
+  leaks: Leak[];
+}
+
+export interface Leak {
+  secret: string;
+  /** 'stdout before its mask', 'stdout', 'stderr', or a file command's variable (GITHUB_STATE, …). */
+  where: string;
 }
 
 export function inputEnvName(name: string): string {
@@ -124,13 +140,16 @@ export async function runStep(
     RUNNER_ARCH: 'X64',
     RUNNER_NAME: 'test-runner',
     RUNNER_ENVIRONMENT: 'self-hosted',
+    // A runner passes its machine's environment on; the engine selection is what the tests need
+    // (a whole suite against the docker 28 engine: scripts/with-docker28.sh).
+    ...pick(process.env, ['DOCKER_HOST', 'DOCKER_CONFIG']),
     ...job.env,
     ...job.exportedEnv,
     ...opts.env,
   };
   for (const [name, spec] of Object.entries(meta.inputs ?? {})) {
     const value = opts.inputs?.[name] ?? spec.default ?? '';
-    env[inputEnvName(name)] = evaluateDefault(value, env);
+    env[inputEnvName(name)] = evaluateDefault(value, env, job.githubToken);
   }
   for (const name of Object.keys(opts.inputs ?? {})) {
     if (!(name in (meta.inputs ?? {}))) throw new Error(`${stage} has no input '${name}' (the runner would warn: Unexpected input)`);
@@ -150,18 +169,23 @@ export async function runStep(
 
   const { exitCode, stdout, stderr } = await spawnNode(entry, env, job.workspace, opts.wrap ?? [], opts.node);
 
-  const exported = parseKeyValueFile(readFileSync(files.GITHUB_ENV!, 'utf8'));
-  Object.assign(job.exportedEnv, exported);
-  job.pathAdditions.unshift(...readFileSync(files.GITHUB_PATH!, 'utf8').split('\n').filter(Boolean).reverse());
+  const written = Object.fromEntries(Object.entries(files).map(([name, file]) => [name, readFileSync(file, 'utf8')]));
+  Object.assign(job.exportedEnv, parseKeyValueFile(written.GITHUB_ENV!));
+  job.pathAdditions.unshift(...written.GITHUB_PATH!.split('\n').filter(Boolean).reverse());
   const commands = parseWorkflowCommands(stdout);
+  // The runner masks these from the start; in a file command they are still leaks.
+  const runnerSecrets = [job.githubToken, env.ACTIONS_RUNTIME_TOKEN ?? ''].filter(Boolean);
+  const leaks = findLeaks({ stdout, stderr, files: written, masks: commands.masks, runnerSecrets });
   return {
     exitCode,
     stdout,
     stderr,
-    outputs: parseKeyValueFile(readFileSync(files.GITHUB_OUTPUT!, 'utf8')),
-    state: parseKeyValueFile(readFileSync(files.GITHUB_STATE!, 'utf8')),
-    summary: readFileSync(files.GITHUB_STEP_SUMMARY!, 'utf8'),
+    outputs: parseKeyValueFile(written.GITHUB_OUTPUT!),
+    state: parseKeyValueFile(written.GITHUB_STATE!),
+    summary: written.GITHUB_STEP_SUMMARY!,
     ...commands,
+    leakedSecrets: [...new Set(leaks.map((l) => l.secret))],
+    leaks,
   };
 }
 
@@ -176,9 +200,13 @@ export async function runStepWithPost(
   return { main, post };
 }
 
-function evaluateDefault(value: string, env: Record<string, string>): string {
+function pick(from: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]!]])));
+}
+
+function evaluateDefault(value: string, env: Record<string, string>, githubToken: string): string {
   return value.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expr: string) => {
-    if (expr === 'github.token') return env.GITHUB_TOKEN ?? '';
+    if (expr === 'github.token') return githubToken;
     if (expr === 'runner.temp') return env.RUNNER_TEMP ?? '';
     if (expr === 'github.workspace') return env.GITHUB_WORKSPACE ?? '';
     throw new Error(`the harness cannot evaluate the default expression \${{ ${expr} }}`);
@@ -212,26 +240,66 @@ function unescapeData(value: string): string {
   return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }
 
-export function parseWorkflowCommands(stdout: string): Pick<StepResult, 'errors' | 'warnings' | 'masks' | 'leakedSecrets'> {
+export function parseWorkflowCommands(stdout: string): Pick<StepResult, 'errors' | 'warnings' | 'masks'> {
   const errors: string[] = [];
   const warnings: string[] = [];
   const masks: string[] = [];
-  const leaked = new Set<string>();
-  const seen: string[] = [];
   for (const line of stdout.split('\n')) {
     const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
     if (command?.[1] === 'add-mask') {
       const secret = unescapeData(command[2]!);
-      if (secret && seen.some((earlier) => earlier.includes(secret))) leaked.add(secret);
-      masks.push(secret);
-      continue;
+      if (secret) masks.push(secret);
     }
-    for (const secret of masks) if (secret && line.includes(secret)) leaked.add(secret);
-    seen.push(line);
     if (command?.[1] === 'error') errors.push(unescapeData(command[2]!));
     if (command?.[1] === 'warning') warnings.push(unescapeData(command[2]!));
   }
-  return { errors, warnings, masks, leakedSecrets: [...leaked] };
+  return { errors, warnings, masks };
+}
+
+/**
+ * The text by which a secret is recognised: the whole value, and for a multi-line secret (a key,
+ * a netrc) each line long enough to be telling on its own (PEM armour lines are not).
+ */
+export function secretPieces(secret: string): string[] {
+  const lines = secret.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----[A-Z ]+-----$/.test(l));
+  return [...new Set([secret, ...(lines.length > 1 || secret.includes('\n') ? lines : [])])];
+}
+
+function contains(text: string, secret: string): boolean {
+  return secretPieces(secret).some((piece) => text.includes(piece));
+}
+
+/**
+ * Secrets where they must not be. A masked value (::add-mask::) may not appear on stdout before
+ * its mask, nor anywhere else on stdout, stderr (whose order against stdout is unknown) or in any
+ * file command (state, outputs, env, path, summary: the runner masks none of these). The secrets
+ * the runner masks by itself (`runnerSecrets`: the job token, the runtime token) are hidden in
+ * the log, so only the files are checked for them.
+ */
+export function findLeaks(step: { stdout: string; stderr: string; files: Record<string, string>; masks: string[]; runnerSecrets?: string[] }): Leak[] {
+  const leaks: Leak[] = [];
+  const add = (secret: string, where: string): void => {
+    if (!leaks.some((l) => l.secret === secret && l.where === where)) leaks.push({ secret, where });
+  };
+  // stdout without the ::add-mask:: lines themselves, and where each mask was registered.
+  let printed = '';
+  for (const line of step.stdout.split('\n')) {
+    const mask = /^::add-mask::(.*)$/.exec(line);
+    if (mask) {
+      const secret = unescapeData(mask[1]!);
+      if (secret && contains(printed, secret)) add(secret, 'stdout before its mask');
+      continue;
+    }
+    printed += `${line}\n`;
+  }
+  for (const secret of step.masks) {
+    if (contains(printed, secret)) add(secret, 'stdout');
+    if (contains(step.stderr, secret)) add(secret, 'stderr');
+  }
+  for (const secret of [...step.masks, ...(step.runnerSecrets ?? [])]) {
+    for (const [name, text] of Object.entries(step.files)) if (contains(text, secret)) add(secret, name);
+  }
+  return leaks;
 }
 
 function spawnNode(entry: string, env: Record<string, string>, cwd: string, wrap: string[], node?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {

@@ -10,7 +10,7 @@
 // bare values and Timestamps as RFC 3339 strings.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,10 +27,15 @@ import {
 
 export interface ActionsServices {
   resultsUrl: string; // e.g. http://127.0.0.1:PORT/  (ACTIONS_RESULTS_URL)
-  /** Environment a job needs so @actions/cache (v2) and @actions/artifact talk to this stand-in. */
-  jobEnv(runId?: string, jobId?: string): Record<string, string>;
-  /** Cache entries currently committed (key, version, size), for assertions. */
-  cacheEntries(): Array<{ key: string; version: string; sizeBytes: number }>;
+  /** The default branch: every run may read its cache entries. */
+  defaultBranch: string;
+  /**
+   * Environment a job needs so @actions/cache (v2) and @actions/artifact talk to this stand-in.
+   * `ref` is the run's ref (default: the default branch); `baseRef` a pull request's base branch.
+   */
+  jobEnv(runId?: string, jobId?: string, scope?: { ref?: string; baseRef?: string }): Record<string, string>;
+  /** Cache entries currently committed (key, version, size, and the ref whose run wrote it), for assertions. */
+  cacheEntries(): Array<{ key: string; version: string; sizeBytes: number; ref: string }>;
   /** Artifacts finalized so far. */
   artifacts(): Array<{ id: number; name: string; size: number; runId: string; jobId: string }>;
   stop(): Promise<void>;
@@ -51,6 +56,8 @@ const ARTIFACT_SERVICE = 'github.actions.results.api.v1.ArtifactService';
 
 interface CacheEntry {
   id: number;
+  /** The ref of the run that wrote it: GitHub's cache scope. */
+  ref: string;
   key: string;
   version: string;
   blobName: string;
@@ -99,21 +106,54 @@ function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-/** The `Actions.Results:<run>:<job>` scope of an (unverified) runtime token, if it carries one. */
-function resultsScope(token: string): { runId: string; jobId: string } | undefined {
-  const payload = token.split('.')[1];
-  if (!payload) return undefined;
+/** The claims of a runtime token this stand-in signed, or undefined when the signature does not verify. */
+function verifiedClaims(token: string, key: Buffer): Record<string, unknown> | undefined {
+  const [header, payload, signature] = token.split('.');
+  if (!header || !payload || signature === undefined) return undefined;
+  const expected = createHmac('sha256', key).update(`${header}.${payload}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { scp?: unknown };
-    if (typeof claims.scp !== 'string') return undefined;
-    for (const scope of claims.scp.split(' ')) {
-      const parts = scope.split(':');
-      if (parts[0] === 'Actions.Results' && parts.length === 3) return { runId: parts[1], jobId: parts[2] };
-    }
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    return claims !== null && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined;
   } catch {
-    // not a JWT: an opaque token is accepted, it just carries no run scope
+    return undefined;
+  }
+}
+
+/** The `Actions.Results:<run>:<job>` scope of a runtime token, if it carries one. */
+function resultsScope(claims: Record<string, unknown> | undefined): { runId: string; jobId: string } | undefined {
+  if (typeof claims?.scp !== 'string') return undefined;
+  for (const scope of claims.scp.split(' ')) {
+    const parts = scope.split(':');
+    if (parts[0] === 'Actions.Results' && parts.length === 3) return { runId: parts[1]!, jobId: parts[2]! };
   }
   return undefined;
+}
+
+// The token's access controls (`ac`), as GitHub issues them: the run's own ref with read and
+// write, the refs it may also read (a pull request's base branch, the default branch) read-only.
+const READ = 1;
+const WRITE = 2;
+interface CacheAccess {
+  /** Refs to search, in order: the run's own first. */
+  read: string[];
+  write: string;
+}
+
+function cacheAccess(claims: Record<string, unknown> | undefined): CacheAccess | undefined {
+  if (typeof claims?.ac !== 'string') return undefined;
+  let scopes: unknown;
+  try {
+    scopes = JSON.parse(claims.ac);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(scopes)) return undefined;
+  const valid = scopes.filter((s): s is { Scope: string; Permission: number } => typeof s?.Scope === 'string' && typeof s?.Permission === 'number');
+  const write = valid.find((s) => s.Permission & WRITE)?.Scope;
+  if (!write) return undefined;
+  return { write, read: valid.filter((s) => s.Permission & READ).map((s) => s.Scope) };
 }
 
 async function readJson(req: IncomingMessage): Promise<Json> {
@@ -208,7 +248,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startActionsServices(opts: { dataDir?: string } = {}): Promise<ActionsServices> {
+export async function startActionsServices(opts: { dataDir?: string; defaultBranch?: string } = {}): Promise<ActionsServices> {
+  const defaultBranch = opts.defaultBranch ?? 'refs/heads/main';
+  // Runtime tokens are signed (HS256) with a key of this instance, so a test cannot widen a token's scopes by editing it.
+  const tokenKey = randomBytes(32);
   const ownDir = opts.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'actions-services-')) : undefined;
   const location = join(opts.dataDir ?? (ownDir as string), 'azurite');
   await mkdir(location, { recursive: true });
@@ -254,31 +297,34 @@ export async function startActionsServices(opts: { dataDir?: string } = {}): Pro
     // Cache: committed entries, and reservations (CreateCacheEntry) awaiting their upload.
     const committed: CacheEntry[] = [];
     const reserved = new Map<string, CacheEntry>();
-    const cacheSlot = (key: string, version: string): string => `${version}\u0000${key}`;
+    const cacheSlot = (ref: string, key: string, version: string): string => `${ref}\u0000${version}\u0000${key}`;
     // Artifacts, pending or finalized, keyed by (run, name): a name is unique within a run.
     const artifactsByRunName = new Map<string, ArtifactRecord>();
     const artifactSlot = (runId: string, name: string): string => `${runId}\u0000${name}`;
 
-    const cacheMethods: Record<string, (body: Json) => Promise<Json>> = {
-      async CreateCacheEntry(body) {
+    // GitHub's rule: a run writes to its own ref's scope, and reads its own ref's entries, then
+    // those of the refs its token lets it read (a pull request's base, the default branch).
+    const cacheMethods: Record<string, (body: Json, access: CacheAccess) => Promise<Json>> = {
+      async CreateCacheEntry(body, access) {
         const key = str(body, 'key');
         const version = str(body, 'version');
         if (!key || !version) throw new TwirpError(400, 'invalid_argument', 'key and version are required');
-        // Like GitHub: a committed (key, version) is immutable.
-        if (committed.some((e) => e.key === key && e.version === version)) {
+        // Like GitHub: a committed (key, version) is immutable within its ref's scope.
+        if (committed.some((e) => e.ref === access.write && e.key === key && e.version === version)) {
           return { ok: false, signed_upload_url: '', message: `cache entry with key ${key} and version ${version} already exists` };
         }
         // A reservation left by an interrupted job is simply replaced.
         const id = nextId++;
-        const entry: CacheEntry = { id, key, version, blobName: `${id}/cache`, sizeBytes: 0, committedAt: 0 };
-        reserved.set(cacheSlot(key, version), entry);
+        const entry: CacheEntry = { id, ref: access.write, key, version, blobName: `${id}/cache`, sizeBytes: 0, committedAt: 0 };
+        reserved.set(cacheSlot(access.write, key, version), entry);
         return { ok: true, signed_upload_url: sasUrl(cacheContainer, entry.blobName, 'cw'), message: '' };
       },
 
-      async FinalizeCacheEntryUpload(body) {
+      async FinalizeCacheEntryUpload(body, access) {
         const key = str(body, 'key');
         const version = str(body, 'version');
-        const entry = reserved.get(cacheSlot(key, version));
+        const slot = cacheSlot(access.write, key, version);
+        const entry = reserved.get(slot);
         if (!entry) return { ok: false, entry_id: '0', message: `no cache reservation for key ${key} and version ${version}` };
         const blob = cacheContainer.getBlockBlobClient(entry.blobName);
         const size = (await blob.exists()) ? ((await blob.getProperties()).contentLength ?? 0) : -1;
@@ -286,26 +332,30 @@ export async function startActionsServices(opts: { dataDir?: string } = {}): Pro
         if (size !== declared) {
           return { ok: false, entry_id: '0', message: `uploaded size ${size} does not match size_bytes ${declared}` };
         }
-        reserved.delete(cacheSlot(key, version));
+        reserved.delete(slot);
         entry.sizeBytes = size;
         entry.committedAt = Date.now();
         committed.push(entry);
         return { ok: true, entry_id: String(entry.id), message: '' };
       },
 
-      async GetCacheEntryDownloadURL(body) {
+      async GetCacheEntryDownloadURL(body, access) {
         const key = str(body, 'key');
         const version = str(body, 'version');
         const restoreKeys = Array.isArray(body['restore_keys'])
           ? body['restore_keys'].filter((k): k is string => typeof k === 'string')
           : [];
-        // Only entries with the same version (paths + compression + OS) are candidates.
-        const candidates = committed
-          .filter((e) => e.version === version)
-          .sort((a, b) => b.committedAt - a.committedAt || b.id - a.id); // newest first
-        const match =
-          candidates.find((e) => e.key === key) ??
-          restoreKeys.map((prefix) => candidates.find((e) => e.key.startsWith(prefix))).find((e) => e !== undefined);
+        let match: CacheEntry | undefined;
+        for (const ref of access.read) {
+          // Only entries of this ref with the same version (paths + compression + OS) are candidates.
+          const candidates = committed
+            .filter((e) => e.ref === ref && e.version === version)
+            .sort((a, b) => b.committedAt - a.committedAt || b.id - a.id); // newest first
+          match =
+            candidates.find((e) => e.key === key) ??
+            restoreKeys.map((prefix) => candidates.find((e) => e.key.startsWith(prefix))).find((e) => e !== undefined);
+          if (match) break;
+        }
         if (!match) return { ok: false, signed_download_url: '', matched_key: '' };
         return { ok: true, signed_download_url: sasUrl(cacheContainer, match.blobName, 'r'), matched_key: match.key };
       },
@@ -391,31 +441,35 @@ export async function startActionsServices(opts: { dataDir?: string } = {}): Pro
       },
     };
 
-    const services: Record<string, Record<string, (body: Json) => Promise<Json>>> = {
+    const services: Record<string, Record<string, (body: Json, access: CacheAccess) => Promise<Json>>> = {
       [CACHE_SERVICE]: cacheMethods,
       [ARTIFACT_SERVICE]: artifactMethods,
     };
 
     const handle = async (req: IncomingMessage): Promise<Json> => {
       const m = /^\/twirp\/([^/]+)\/([^/?]+)(?:\?.*)?$/.exec(req.url ?? '');
-      const method = m ? services[m[1]]?.[m[2]] : undefined;
+      const method = m ? services[m[1]!]?.[m[2]!] : undefined;
       if (req.method !== 'POST' || !m || !method) {
         throw new TwirpError(404, 'bad_route', `no handler for ${req.method} ${req.url}`);
       }
       const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
       if (!auth) throw new TwirpError(401, 'unauthenticated', 'missing or malformed Authorization: Bearer token');
+      const claims = verifiedClaims(auth[1]!, tokenKey);
+      if (!claims) throw new TwirpError(401, 'unauthenticated', 'the runtime token was not issued by this service (bad signature)');
+      const access = cacheAccess(claims);
+      if (m[1] === CACHE_SERVICE && !access) throw new TwirpError(403, 'permission_denied', 'the runtime token grants no cache scope');
       const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       if (contentType !== 'application/json') {
         throw new TwirpError(400, 'malformed', `only application/json is supported, got ${contentType || 'none'}`);
       }
       const body = await readJson(req);
       // A token scoped to one run may not act on another run's artifacts.
-      const scope = resultsScope(auth[1]);
+      const scope = resultsScope(claims);
       const runId = body['workflow_run_backend_id'];
       if (m[1] === ARTIFACT_SERVICE && scope && typeof runId === 'string' && runId !== scope.runId) {
         throw new TwirpError(403, 'permission_denied', `token is scoped to run ${scope.runId}, not ${runId}`);
       }
-      return method(body);
+      return method(body, access ?? { read: [], write: '' });
     };
 
     server = createServer((req, res) => {
@@ -441,27 +495,31 @@ export async function startActionsServices(opts: { dataDir?: string } = {}): Pro
 
     return {
       resultsUrl,
+      defaultBranch,
 
-      jobEnv(runId = defaultRunId, jobId = randomUUID()) {
+      jobEnv(runId = defaultRunId, jobId = randomUUID(), { ref = defaultBranch, baseRef }: { ref?: string; baseRef?: string } = {}) {
         if (/[\s:]/.test(runId) || /[\s:]/.test(jobId) || !runId || !jobId) {
           throw new Error(`run and job ids must be non-empty without spaces or colons: ${runId} ${jobId}`);
         }
         const now = Math.floor(Date.now() / 1000);
-        // Unsigned JWT: @actions/artifact only decodes it (jwt-decode) to read the run and job
-        // backend ids from the Actions.Results scope; @actions/cache sends it as is.
-        const token = [
-          base64url({ alg: 'none', typ: 'JWT' }),
+        const readOnly = [...new Set([baseRef, defaultBranch].filter((r): r is string => !!r && r !== ref))];
+        const ac = [{ Scope: ref, Permission: READ | WRITE }, ...readOnly.map((r) => ({ Scope: r, Permission: READ }))];
+        // @actions/artifact only decodes it (jwt-decode) to read the run and job backend ids from
+        // the Actions.Results scope; @actions/cache sends it as is; BuildKit reads the cache
+        // scopes from `ac`. This service checks its signature and takes the scopes from it.
+        const unsigned = [
+          base64url({ alg: 'HS256', typ: 'JWT' }),
           base64url({
             iss: 'actions-services-stand-in',
             aud: 'vso:actions-services-stand-in',
             scp: `Actions.GenericRead:00000000-0000-0000-0000-000000000000 Actions.Results:${runId}:${jobId}`,
-            ac: JSON.stringify([{ Scope: 'refs/heads/main', Permission: 3 }]),
+            ac: JSON.stringify(ac),
             nbf: now - 60,
             iat: now - 60,
             exp: now + 6 * 60 * 60,
           }),
-          '',
         ].join('.');
+        const token = `${unsigned}.${createHmac('sha256', tokenKey).update(unsigned).digest('base64url')}`;
         return {
           ACTIONS_RESULTS_URL: resultsUrl,
           // v2 is the results/Twirp protocol; without it @actions/cache speaks the retired v1 API.
@@ -475,7 +533,7 @@ export async function startActionsServices(opts: { dataDir?: string } = {}): Pro
       },
 
       cacheEntries() {
-        return committed.map((e) => ({ key: e.key, version: e.version, sizeBytes: e.sizeBytes }));
+        return committed.map((e) => ({ key: e.key, version: e.version, sizeBytes: e.sizeBytes, ref: e.ref }));
       },
 
       artifacts() {
