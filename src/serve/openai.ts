@@ -1,6 +1,9 @@
 // A client for vLLM's OpenAI-compatible API: the model list, greedy completions and chat, streamed
 // requests timed the way `vllm bench serve` times them, and the /metrics text.
 // A 503 or a dropped connection is EngineDiedError: vLLM answers 503 once its engine is dead.
+import { Agent, request as httpRequest } from 'node:http';
+
+const agent = new Agent({ keepAlive: true });
 
 export class EngineDiedError extends Error {
   constructor(message: string) {
@@ -64,11 +67,13 @@ export class OpenAIClient {
     return { text: body.choices?.[0]?.message?.content ?? '', promptTokens: body.usage?.prompt_tokens, completionTokens: body.usage?.completion_tokens, ms: performance.now() - started };
   }
 
-  /** A streamed /v1/completions; ignoreEos makes every request produce maxTokens (as vllm bench serve --ignore-eos). */
-  async stream(prompt: string, maxTokens: number, ignoreEos = false): Promise<StreamTiming> {
-    const started = performance.now();
-    const timing: StreamTiming = { ok: false, ttftMs: 0, latencyMs: 0, itlMs: [], outputTokens: 0, promptTokens: 0, text: '' };
-    const response = await this.send('POST', '/v1/completions', {
+  /**
+   * A streamed /v1/completions; ignoreEos makes every request produce maxTokens (as vllm bench serve
+   * --ignore-eos). Over node:http rather than fetch: web streams cost more per chunk than the
+   * server's own time on a fast GPU, and the load generator must never be what limits the figures.
+   */
+  stream(prompt: string, maxTokens: number, ignoreEos = false): Promise<StreamTiming> {
+    const body = JSON.stringify({
       model: this.model,
       prompt,
       max_tokens: maxTokens,
@@ -77,46 +82,83 @@ export class OpenAIClient {
       stream_options: { include_usage: true },
       ...(ignoreEos ? { ignore_eos: true } : {}),
     });
-    let last = started;
-    let chunks = 0;
-    let usageTokens: number | undefined;
-    let buffer = '';
-    const decoder = new TextDecoder();
-    try {
-      for await (const piece of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(piece, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const event = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          for (const line of event.split('\n')) {
-            if (!line.startsWith('data:')) continue;
-            const data = line.slice(5).trim();
-            if (data === '[DONE]') continue;
-            const chunk = JSON.parse(data) as { choices?: Array<{ text?: string }>; usage?: { completion_tokens?: number; prompt_tokens?: number } };
-            const now = performance.now();
-            if (chunk.choices && chunk.choices.length > 0) {
-              if (chunks === 0) timing.ttftMs = now - started;
-              else timing.itlMs.push(now - last);
-              last = now;
-              chunks++;
-              timing.text += chunk.choices[0]!.text ?? '';
-            } else if (chunk.usage) {
-              usageTokens = chunk.usage.completion_tokens;
-              timing.promptTokens = chunk.usage.prompt_tokens ?? 0;
-            }
+    const url = new URL('/v1/completions', this.baseUrl);
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      const timing: StreamTiming = { ok: false, ttftMs: 0, latencyMs: 0, itlMs: [], outputTokens: 0, promptTokens: 0, text: '' };
+      let last = started;
+      let chunks = 0;
+      let usageTokens: number | undefined;
+      let buffer = '';
+      let failed = false;
+      const fail = (error: Error): void => {
+        if (failed) return;
+        failed = true;
+        request.destroy();
+        reject(error);
+      };
+      const request = httpRequest(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: this.timeoutMs },
+        (response) => {
+          if (response.statusCode === 503) {
+            response.resume();
+            fail(new EngineDiedError('POST /v1/completions answered 503: the engine died (EngineDeadError)'));
+            return;
           }
-        }
-      }
-    } catch (error) {
-      if (error instanceof SyntaxError) throw new Error(`a streamed chunk is not JSON: ${error.message}`, { cause: error });
-      throw dropped(error);
-    }
-    timing.latencyMs = last - started;
-    timing.outputTokens = usageTokens ?? chunks;
-    timing.ok = chunks > 0;
-    if (!timing.ok) timing.error = 'the stream carried no tokens';
-    return timing;
+          if (response.statusCode !== 200) {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (d: string) => (text += d));
+            response.on('end', () => fail(new Error(`POST /v1/completions answered ${response.statusCode}: ${text.slice(0, 300)}`)));
+            return;
+          }
+          response.setEncoding('utf8');
+          response.on('data', (piece: string) => {
+            buffer += piece;
+            let end: number;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              const event = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              if (!event.startsWith('data:')) continue;
+              const data = event.slice(5).trim();
+              if (data === '[DONE]') continue;
+              let chunk: { choices?: Array<{ text?: string }>; usage?: { completion_tokens?: number; prompt_tokens?: number } };
+              try {
+                chunk = JSON.parse(data) as typeof chunk;
+              } catch (error) {
+                fail(new Error(`a streamed chunk is not JSON: ${(error as Error).message}`, { cause: error }));
+                return;
+              }
+              const now = performance.now();
+              if (chunk.choices && chunk.choices.length > 0) {
+                if (chunks === 0) timing.ttftMs = now - started;
+                else timing.itlMs.push(now - last);
+                last = now;
+                chunks++;
+                timing.text += chunk.choices[0]!.text ?? '';
+              } else if (chunk.usage) {
+                usageTokens = chunk.usage.completion_tokens;
+                timing.promptTokens = chunk.usage.prompt_tokens ?? 0;
+              }
+            }
+          });
+          response.on('aborted', () => fail(new EngineDiedError('the stream was cut off mid-response: the server or its engine died')));
+          response.on('error', (error) => fail(dropped(error)));
+          response.on('end', () => {
+            if (failed) return;
+            timing.latencyMs = last - started;
+            timing.outputTokens = usageTokens ?? chunks;
+            timing.ok = chunks > 0;
+            if (!timing.ok) timing.error = 'the stream carried no tokens';
+            resolve(timing);
+          });
+        },
+      );
+      request.on('timeout', () => fail(new Error(`the streamed request timed out after ${this.timeoutMs} ms`)));
+      request.on('error', (error: NodeJS.ErrnoException) => fail(new EngineDiedError(`the connection dropped mid-request (${error.code ?? error.message}): the server or its engine died`)));
+      request.end(body);
+    });
   }
 
   async metrics(): Promise<string> {
