@@ -159,6 +159,21 @@ describe('failures are diagnosed, never waited out', () => {
     });
   }
 
+  test('probe: true on an image without python3: no verdict, diagnosed before the server starts', async () => {
+    const { main } = await smoke({ image, probe: 'true' });
+    const error = failedWith(main, /In-image GPU probe failed/);
+    assert.match(error, /no-verdict: .*python3/);
+    assert.equal(report(main).failure!.phase, 'probe');
+    assert.doesNotMatch(main.stdout, /docker run --detach/, 'the server was never started');
+  });
+
+  test('probe: true with a host command runs the host python3 (no PyTorch on this machine): no-torch', async () => {
+    const port = String(await freePort());
+    const { main } = await smoke({ command: `${fakeVllmBinary()} vllm serve m --port ${port}`, port, probe: 'true' });
+    const error = failedWith(main, /In-image GPU probe failed/);
+    assert.match(error, /no-torch: PyTorch cannot be imported/);
+  });
+
   test('503 after the engine dies mid-test: "the engine died"', async () => {
     const { main } = await smoke({ image }, { FAKE_VLLM_DIE_AFTER: '2' });
     const error = failedWith(main, /The engine died during the test/);
@@ -265,8 +280,8 @@ describe('gpu: amd preflight on fixture trees (VLLM_ROCM_ACTION_SYSROOT)', () =>
     assert.match(main.outputs.gpu!, /^gfx1100 Navi31/);
   });
 
-  test('gfx1151 with HSA_OVERRIDE_GFX_VERSION: a warning naming the native target; the GPU flags reach docker run', async () => {
-    const bin = fakeTools({ rocminfo: { print: 'rocminfo-gfx1151.txt' } });
+  test('gfx1151 with HSA_OVERRIDE_GFX_VERSION: a warning naming the native target; the GPU flags reach docker run; GPU figures sampled', async () => {
+    const bin = fakeTools({ rocminfo: { print: 'rocminfo-gfx1151.txt' }, 'rocm-smi': { print: 'rocm-smi-metrics-gfx1100.txt' } });
     const { main } = await smoke(
       { image, gpu: 'amd', 'expected-gfx': 'gfx1151', env: 'HSA_OVERRIDE_GFX_VERSION=11.0.0', probe: 'false' },
       {},
@@ -275,6 +290,9 @@ describe('gpu: amd preflight on fixture trees (VLLM_ROCM_ACTION_SYSROOT)', () =>
     assert.match(main.warnings.join('\n'), /HSA_OVERRIDE_GFX_VERSION: set to 11\.0\.0 \(gfx1100\); the native target is gfx1151/);
     assert.equal(main.outputs.gpu, 'gfx1151 AMD Radeon 8060S Graphics');
     assert.match(main.stdout, /--device \/dev\/kfd --device \/dev\/dri --group-add 992 --ipc=host --security-opt seccomp=unconfined/);
+    // Before and after, from rocm-smi --json (string values after a WARNING line).
+    assert.match(main.summary, /\| 0 \| temperature \| 38\.0 °C \| 38\.0 °C \|/);
+    assert.match(main.summary, /\| 0 \| VRAM used \| 992 MiB \| 992 MiB \|/);
     // This machine has no /dev/kfd: docker refuses the device, and the stage says so.
     if (!existsSync('/dev/kfd')) failedWith(main, /The server did not start/);
   });
