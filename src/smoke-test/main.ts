@@ -19,6 +19,7 @@ import { prepareImage } from './image.js';
 import { parseSmokeTestInputs, type SmokeTestInputs } from './inputs.js';
 import { uploadLogs } from './logs.js';
 import { runProbe } from './probe.js';
+import { serverBaseEnv } from './server-env.js';
 import { renderSummary, type Diagnosis, type SmokeReport } from './report.js';
 import { saveSmokeState } from './state.js';
 
@@ -133,7 +134,7 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
       server = await startContainer(argv, name, logFile, { ...process.env, ...serverEnv });
     } else {
       core.info(`Starting ${inputs.command!.join(' ')}`);
-      server = startProcess(inputs.command!, logFile, { ...process.env, ...serverEnv });
+      server = startProcess(inputs.command!, logFile, { ...serverBaseEnv(process.env), ...serverEnv });
       saveSmokeState({ pgid: Number(server.id) });
     }
   } catch (error) {

@@ -3,6 +3,7 @@
 import { PROBE_SCRIPT, parseProbeOutput, type ProbeVerdict } from '../rocm/probe.js';
 import { LABEL_KEY } from '../serve/docker-run.js';
 import { runTimed } from '../tool/timed.js';
+import { serverBaseEnv } from './server-env.js';
 
 const PROBE_TIMEOUT_MS = 5 * 60_000;
 
@@ -17,7 +18,8 @@ export interface ProbeSpec {
 }
 
 export async function runProbe(spec: ProbeSpec): Promise<ProbeVerdict> {
-  const env = { ...process.env, ...spec.env };
+  // docker reads the values of the --env names from its own environment; python3 gets only these.
+  const env = { ...(spec.image ? process.env : serverBaseEnv(process.env)), ...spec.env };
   let argv: string[];
   if (spec.image) {
     argv = ['docker', 'run', '--rm', '--name', `${spec.name}-probe`, '--label', `${LABEL_KEY}=${spec.step}`, '--entrypoint', 'python3'];

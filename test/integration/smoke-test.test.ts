@@ -201,9 +201,18 @@ describe('a host command instead of an image', () => {
   test('the same server as a host process: passes, and its process group is gone after main', async () => {
     const bin = fakeVllmBinary();
     const port = String(await freePort());
-    const { main } = await smoke({ command: `${bin} vllm serve Qwen/Qwen2.5-0.5B-Instruct --port ${port}`, port, expect: 'Paris' }, { FAKE_VLLM_START_DELAY_MS: '500' });
+    const { main } = await smoke(
+      { command: `${bin} vllm serve Qwen/Qwen2.5-0.5B-Instruct --port ${port}`, port, expect: 'Paris', 'hf-token': 'hf_hostprocesstoken0123' },
+      { FAKE_VLLM_START_DELAY_MS: '500', FAKE_VLLM_LOG_ENV: '1' },
+      { ACTIONS_RUNTIME_TOKEN: 'runtime-token-not-for-servers' },
+    );
     assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
     assert.equal(main.outputs.passed, 'true');
+    // The server gets its env input and HF_TOKEN, not the step's inputs or the job's service tokens.
+    const log = readFileSync(report(main).logFile!, 'utf8');
+    assert.match(log, /^env FAKE_VLLM_LOG_ENV$/m);
+    assert.match(log, /^env HF_TOKEN$/m);
+    assert.doesNotMatch(log, /^env (INPUT_|ACTIONS_RUNTIME_TOKEN)/m);
     assert.equal(await fetch(`http://127.0.0.1:${port}/health`).then(() => 'up', () => 'down'), 'down');
   });
 
