@@ -1,0 +1,26 @@
+// The server log (and the report) as an artifact. Absent artifact service (a runner outside Actions,
+// act, some GHES): a warning naming the local path, never a failure.
+import * as core from '@actions/core';
+import { uploadFiles } from '../action/artifact.js';
+import { errorMessage } from '../action/stage.js';
+import { stepLabel } from '../serve/docker-run.js';
+
+export function logArtifactName(env: NodeJS.ProcessEnv): string {
+  return `smoke-test-logs-${stepLabel(env)}`;
+}
+
+export async function uploadLogs(files: string[]): Promise<boolean> {
+  if (!process.env.ACTIONS_RUNTIME_TOKEN || !process.env.ACTIONS_RESULTS_URL) {
+    core.warning(`The artifact service is not available to this job; the server log was not uploaded (it is at ${files[0]}).`);
+    return false;
+  }
+  const name = logArtifactName(process.env);
+  try {
+    await uploadFiles(name, files);
+    core.info(`Uploaded the server log as artifact '${name}'.`);
+    return true;
+  } catch (error) {
+    core.warning(`The server log could not be uploaded (${errorMessage(error)}); it is at ${files[0]}.`);
+    return false;
+  }
+}

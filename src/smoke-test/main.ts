@@ -1,0 +1,187 @@
+// smoke-test, main phase: inputs → fork guard → preflight → image → probe → start → wait → test →
+// report. Any failure stops the server at once and carries a diagnosis; post cleans up whatever is left.
+import * as core from '@actions/core';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { actionInputs } from '../action/inputs.js';
+import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { StageFailure } from '../action/stage.js';
+import { runPreflight } from '../rocm/preflight.js';
+import { sampleGpus } from '../rocm/sample.js';
+import { findSignature } from '../rocm/signatures.js';
+import { dockerRunArgs, stepLabel } from '../serve/docker-run.js';
+import { waitForReady } from '../serve/health.js';
+import { startContainer, startProcess, type ServerHandle } from '../serve/server.js';
+import { runChecks } from './checks.js';
+import { forkRefusal } from './fork-guard.js';
+import { prepareImage } from './image.js';
+import { parseSmokeTestInputs, type SmokeTestInputs } from './inputs.js';
+import { uploadLogs } from './logs.js';
+import { runProbe } from './probe.js';
+import { serverBaseEnv } from './server-env.js';
+import { renderSummary, type Diagnosis, type SmokeReport } from './report.js';
+import { saveSmokeState } from './state.js';
+
+/** A failure with its diagnosis for the report and the annotation. */
+class SmokeFailure extends Error {
+  constructor(readonly diagnosis: Omit<Diagnosis, 'logTail'> & { logTail?: string[] }) {
+    super(diagnosis.message);
+  }
+}
+
+export async function main(): Promise<void> {
+  const token = core.getInput('hf-token');
+  if (token) core.setSecret(token);
+  const inputs = parseSmokeTestInputs(actionInputs, workspaceDir());
+  const refusal = forkRefusal(process.env, inputs.allowForkPullRequests);
+  if (refusal) {
+    throw new StageFailure('Fork pull request refused', `Refusing to run on a self-hosted runner: ${refusal}. Code from forks must not run on self-hosted runners; set allow-fork-pull-requests: true only if this runner is disposable.`);
+  }
+
+  const work = stageTempDir('smoke-test');
+  await mkdir(work, { recursive: true });
+  const logFile = join(work, 'server.log');
+  const reportFile = join(work, 'smoke-test-report.json');
+  saveSmokeState({ port: inputs.port, logFile });
+  const report: SmokeReport = { passed: false, image: inputs.image, command: inputs.command, model: inputs.servedModelName ?? inputs.model, gpu: '', preflight: [], gpus: [] };
+  const serverEnv: Record<string, string> = Object.fromEntries(inputs.env);
+  if (inputs.hfToken) serverEnv.HF_TOKEN = inputs.hfToken;
+
+  let server: ServerHandle | undefined;
+  let failure: SmokeFailure | undefined;
+  try {
+    server = await startAndTest(inputs, report, serverEnv, logFile, (s) => (server = s));
+    report.passed = true;
+  } catch (error) {
+    failure = error instanceof SmokeFailure ? error : new SmokeFailure({ phase: 'test', title: 'Smoke test error', message: (error as Error).message });
+    if (error instanceof Error && !(error instanceof SmokeFailure) && error.name === 'InputError') throw error;
+  } finally {
+    const stopping = server?.stop();
+    if (inputs.gpu === 'amd' && report.gpus.length > 0) report.gpuAfter = await sampleGpus();
+    await stopping;
+    // Main ended it: post must not signal a process group ID the system may hand out again.
+    if (server?.kind === 'process') saveSmokeState({ pgid: undefined });
+  }
+  if (failure) report.failure = { ...failure.diagnosis, logTail: failure.diagnosis.logTail ?? server?.log.lastLines(30) ?? [] };
+  if (server) report.logFile = logFile;
+
+  await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  core.setOutput('passed', String(report.passed));
+  core.setOutput('gpu', report.gpu);
+  core.setOutput('report', reportFile);
+  if (report.startupSeconds !== undefined) core.setOutput('startup-seconds', report.startupSeconds.toFixed(1));
+  if (report.ttftMs !== undefined) core.setOutput('ttft-ms', report.ttftMs.toFixed(1));
+  if (report.load) {
+    core.setOutput('tokens-per-second', report.load.outputThroughput.toFixed(1));
+    core.setOutput('p50-latency-ms', report.load.e2elMs.median.toFixed(1));
+    core.setOutput('p99-latency-ms', report.load.e2elMs.p99.toFixed(1));
+  }
+  await core.summary.addRaw(renderSummary(report), true).write();
+  if (server) saveSmokeState({ logsUploaded: await uploadLogs([logFile, reportFile]) });
+
+  if (failure) {
+    const d = report.failure!;
+    const details = [d.signature ? `${d.signature.title}: ${d.signature.meaning}\nFix: ${d.signature.fix}` : '', d.logTail.length ? `Last server log lines:\n${d.logTail.join('\n')}` : ''].filter(Boolean).join('\n');
+    throw new StageFailure(d.title, d.message, details);
+  }
+  core.info(`Smoke test passed: ready in ${report.startupSeconds?.toFixed(1)} s, TTFT ${report.ttftMs?.toFixed(1)} ms, ${report.load?.outputThroughput.toFixed(1) ?? '-'} output tokens/s.`);
+}
+
+async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, serverEnv: Record<string, string>, logFile: string, started: (s: ServerHandle) => void): Promise<ServerHandle> {
+  // Preflight: every check before anything starts.
+  let groupIds: number[] = [];
+  if (inputs.gpu === 'amd') {
+    // VLLM_ROCM_ACTION_SYSROOT: where /sys and /dev are read from (the tests' fixture trees).
+    const pre = await runPreflight({ root: process.env.VLLM_ROCM_ACTION_SYSROOT || '/', expectedGfx: inputs.expectedGfx, env: { ...process.env, ...serverEnv } });
+    report.preflight.push(...pre.rows);
+    report.gpus = pre.gpus;
+    groupIds = pre.groupIds;
+    const first = inputs.expectedGfx ? pre.gpus.find((g) => g.gfx === inputs.expectedGfx) ?? pre.gpus[0] : pre.gpus[0];
+    if (first) report.gpu = `${first.gfx}${first.name ? ` ${first.name}` : ''}`;
+    for (const row of pre.rows.filter((r) => r.verdict === 'warn')) core.warning(`${row.check}: ${row.detail}${row.fix ? ` — ${row.fix}` : ''}`, { title: 'Smoke test preflight' });
+  }
+  let image: string | undefined;
+  if (inputs.image) {
+    const prepared = await prepareImage(inputs.image, inputs.image.startsWith('/'), (row) => report.preflight.push(row));
+    image = prepared.ref;
+    report.image = image;
+  }
+  const failed = report.preflight.filter((r) => r.verdict === 'fail');
+  if (failed.length > 0) {
+    throw new SmokeFailure({ phase: 'preflight', title: 'GPU preflight failed', message: failed.map((r) => `${r.check}: ${r.detail}${r.fix ? ` (fix: ${r.fix})` : ''}`).join('; '), logTail: [] });
+  }
+  if (inputs.gpu === 'amd' && report.gpus.length > 0) report.gpuBefore = await sampleGpus();
+
+  const step = stepLabel(process.env);
+  const name = `vllm-smoke-${step.replace(/\./g, '-').slice(0, 60)}-${randomBytes(3).toString('hex')}`;
+  const gpu = inputs.gpu === 'amd' ? { devices: ['/dev/kfd', '/dev/dri'], groupIds } : undefined;
+  if (inputs.probe) {
+    const probe = await runProbe({ image, name, step, gpu, expectedGfx: inputs.expectedGfx, env: serverEnv, dockerArgs: inputs.dockerArgs });
+    report.probe = probe;
+    if (!probe.ok && !(probe.verdict === 'no-python' && !image)) {
+      throw new SmokeFailure({ phase: 'probe', title: 'In-image GPU probe failed', message: `${probe.verdict}: ${probe.detail}`, signature: signatureOf([probe.detail]), logTail: [] });
+    }
+    if (!probe.ok) core.warning(`GPU probe skipped: ${probe.detail}`);
+  }
+
+  const startedAt = performance.now();
+  let server: ServerHandle;
+  try {
+    if (image) {
+      const argv = dockerRunArgs({ image, name, step, port: inputs.port, gpu, envNames: Object.keys(serverEnv), modelCache: inputs.modelCache, extraArgs: inputs.dockerArgs, args: inputs.args });
+      core.info(`docker ${argv.join(' ')}`);
+      server = await startContainer(argv, name, logFile, { ...process.env, ...serverEnv });
+    } else {
+      core.info(`Starting ${inputs.command!.join(' ')}`);
+      server = startProcess(inputs.command!, logFile, { ...serverBaseEnv(process.env), ...serverEnv });
+      saveSmokeState({ pgid: Number(server.id) });
+    }
+  } catch (error) {
+    throw new SmokeFailure({ phase: 'start', title: 'The server did not start', message: (error as Error).message, logTail: [] });
+  }
+  started(server);
+
+  let signatureHit: Diagnosis['signature'];
+  const failure = new Promise<string>((resolve) => {
+    server.log.onLine((line) => {
+      if (signatureHit) return;
+      signatureHit = signatureOf([line]);
+      if (signatureHit) resolve(signatureHit.title);
+    });
+  });
+  const outcome = await waitForReady({ url: `http://127.0.0.1:${inputs.port}/health`, timeoutMs: inputs.startupTimeoutSeconds * 1000, exited: server.exited, failure });
+  const seconds = outcome.ms / 1000;
+  if (outcome.kind !== 'ready') {
+    // Give the log a moment to show why, when the server died without a known signature yet.
+    if (!signatureHit && outcome.kind !== 'timeout') await Promise.race([server.exited, new Promise((r) => setTimeout(r, 1000))]);
+    signatureHit ??= signatureOf(server.log.lastLines(200));
+    const message =
+      outcome.kind === 'timeout'
+        ? `the server did not become ready in ${inputs.startupTimeoutSeconds} s (/health never answered 200)`
+        : outcome.kind === 'engine-dead'
+          ? `/health answered 503 after ${seconds.toFixed(1)} s: the engine died`
+          : outcome.kind === 'exited'
+            ? `${outcome.detail} after ${seconds.toFixed(1)} s, before it was ready`
+            : `the log shows "${outcome.reason}" after ${seconds.toFixed(1)} s`;
+    throw new SmokeFailure({ phase: 'startup', title: signatureHit ? `Server failed: ${signatureHit.title}` : 'Server failed to start', message, signature: signatureHit });
+  }
+  report.startupSeconds = (performance.now() - startedAt) / 1000;
+  core.info(`Ready after ${report.startupSeconds.toFixed(1)} s (${outcome.polls} /health polls).`);
+
+  try {
+    await runChecks(inputs, report, `http://127.0.0.1:${inputs.port}`, server);
+  } catch (error) {
+    const died = (error as Error).name === 'EngineDiedError' || server.hasExited();
+    signatureHit ??= signatureOf(server.log.lastLines(200));
+    throw new SmokeFailure({ phase: 'test', title: died ? 'The engine died during the test' : 'Smoke test check failed', message: (error as Error).message, signature: signatureHit });
+  }
+  return server;
+}
+
+function signatureOf(lines: string[]): Diagnosis['signature'] {
+  const hit = findSignature(lines);
+  if (!hit) return undefined;
+  const { id, title, meaning, fix } = hit.signature;
+  return { id, title, meaning, fix, line: hit.line };
+}

@@ -1,0 +1,97 @@
+// The smoke test's record: what ran, what it measured, and, on failure, the diagnosis. Written as
+// JSON (the `report` output) and rendered into the job summary.
+import type { PreflightRow, Gpu } from '../rocm/preflight.js';
+import type { ProbeVerdict } from '../rocm/probe.js';
+import type { GpuSample } from '../rocm/sample.js';
+import type { LoadStats } from '../serve/load.js';
+
+export interface Diagnosis {
+  phase: 'inputs' | 'preflight' | 'image' | 'probe' | 'start' | 'startup' | 'test';
+  title: string;
+  message: string;
+  signature?: { id: string; title: string; meaning: string; fix: string; line: string };
+  logTail: string[];
+}
+
+export interface SmokeReport {
+  passed: boolean;
+  image?: string;
+  command?: string[];
+  model: string;
+  gpu: string;
+  preflight: PreflightRow[];
+  gpus: Gpu[];
+  probe?: ProbeVerdict;
+  startupSeconds?: number;
+  models?: string[];
+  completion?: { text: string; ms: number };
+  chat?: { text: string; ms: number };
+  ttftMs?: number;
+  load?: LoadStats;
+  metrics?: { series: number; key: Record<string, number> };
+  gpuBefore?: GpuSample;
+  gpuAfter?: GpuSample;
+  failure?: Diagnosis;
+  logFile?: string;
+}
+
+const ICON: Record<string, string> = { pass: '✅', warn: '⚠️', fail: '❌', info: 'ℹ️' };
+
+function cell(text: string | undefined): string {
+  return (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? '' : `${value.toFixed(1)} ms`;
+}
+
+export function renderSummary(r: SmokeReport): string {
+  const out: string[] = [];
+  out.push(`### Smoke test: ${r.passed ? '✅ passed' : '❌ failed'}`, '');
+  out.push(`${r.image ? `Image \`${r.image}\`` : `Command \`${(r.command ?? []).join(' ')}\``}, model \`${r.model}\`${r.gpu ? `, GPU ${r.gpu}` : ''}.`, '');
+  if (r.failure) {
+    const f = r.failure;
+    out.push(`**${f.title}** (${f.phase}): ${f.message}`, '');
+    if (f.signature) out.push(`- Signature: \`${f.signature.line.trim().slice(0, 300)}\``, `- Meaning: ${f.signature.meaning}`, `- Fix: ${f.signature.fix}`, '');
+    if (f.logTail.length) out.push('<details><summary>Last server log lines</summary>', '', '```', ...f.logTail.map((l) => l.slice(0, 500)), '```', '</details>', '');
+  }
+  if (r.preflight.length) {
+    out.push('#### Preflight', '', '| check | verdict | detail | fix |', '|---|---|---|---|');
+    for (const row of r.preflight) out.push(`| ${cell(row.check)} | ${ICON[row.verdict]} ${row.verdict} | ${cell(row.detail)} | ${cell(row.fix)} |`);
+    out.push('');
+  }
+  if (r.probe) out.push(`In-image probe: ${r.probe.ok ? '✅' : '❌'} ${r.probe.verdict}: ${r.probe.detail}`, '');
+  const rows: Array<[string, string]> = [];
+  if (r.startupSeconds !== undefined) rows.push(['Startup (start → /health 200)', `${r.startupSeconds.toFixed(1)} s`]);
+  if (r.ttftMs !== undefined) rows.push(['Time to first token (one streamed request)', ms(r.ttftMs)]);
+  if (r.load) {
+    const l = r.load;
+    rows.push(['Load', `${l.completed}/${l.requests} requests, concurrency ${l.concurrency}, ${l.durationS.toFixed(2)} s`]);
+    rows.push(['Output tokens/s', l.outputThroughput.toFixed(1)], ['Requests/s', l.requestThroughput.toFixed(2)]);
+    rows.push(['TTFT p50 / p99', `${ms(l.ttftMs.median)} / ${ms(l.ttftMs.p99)}`]);
+    rows.push(['TPOT p50 / p99', `${ms(l.tpotMs.median)} / ${ms(l.tpotMs.p99)}`]);
+    rows.push(['Latency (E2EL) p50 / p99', `${ms(l.e2elMs.median)} / ${ms(l.e2elMs.p99)}`]);
+  }
+  if (r.metrics) rows.push(['/metrics', `${r.metrics.series} vllm:* samples${Object.entries(r.metrics.key).map(([k, v]) => `, ${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join('')}`]);
+  if (rows.length) out.push('#### Timings', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${cell(v)} |`), '');
+  if (r.completion) out.push('#### Sample answer', '', `Completion (greedy, ${ms(r.completion.ms)}): \`${cell(r.completion.text.trim().slice(0, 500))}\``, '');
+  if (r.chat) out.push(`Chat (greedy, ${ms(r.chat.ms)}): \`${cell(r.chat.text.trim().slice(0, 500))}\``, '');
+  const gpuRows = gpuFigures(r);
+  if (gpuRows.length) out.push('#### GPU', '', '| GPU | | before | after |', '|---|---|---|---|', ...gpuRows, '');
+  return out.join('\n');
+}
+
+function gpuFigures(r: SmokeReport): string[] {
+  const before = r.gpuBefore?.gpus ?? [];
+  const after = r.gpuAfter?.gpus ?? [];
+  const rows: string[] = [];
+  const fmt = (v: number | undefined, unit: string, scale = 1): string => (v === undefined ? 'N/A' : `${(v / scale).toFixed(unit === 'MiB' ? 0 : 1)} ${unit}`);
+  for (const index of [...new Set([...before, ...after].map((g) => g.index))]) {
+    const b = before.find((g) => g.index === index);
+    const a = after.find((g) => g.index === index);
+    rows.push(`| ${index} | VRAM used | ${fmt(b?.vramUsedBytes, 'MiB', 1 << 20)} | ${fmt(a?.vramUsedBytes, 'MiB', 1 << 20)} |`);
+    rows.push(`| ${index} | temperature | ${fmt(b?.temperatureC, '°C')} | ${fmt(a?.temperatureC, '°C')} |`);
+    rows.push(`| ${index} | power | ${fmt(b?.powerW, 'W')} | ${fmt(a?.powerW, 'W')} |`);
+  }
+  return rows;
+}

@@ -1,0 +1,308 @@
+// smoke-test, run from dist/ as the runner runs it, against a real container: the fake vLLM server
+// (test/fixtures/fake-vllm, compiled static here) in a FROM scratch image built with the real
+// dockerd, each misbehaviour switched on by its environment. Each test checks the verdict, the
+// diagnosis, the timing, and that no container of its step outlives it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newRunnerJob, runStep, runStepWithPost, type StepResult } from '../support/action-runner.js';
+import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
+import { fakeVllmBinary, fakeVllmImage, freePort, labelledContainers } from '../support/fake-vllm.js';
+import { fakeTools, rocmRoot } from '../support/rocm-tree.js';
+import { requireTools, sh } from '../support/tools.js';
+import { stepLabel } from '../../src/serve/docker-run.js';
+
+const root = mkdtempSync(join(tmpdir(), 'smoke-test-'));
+let image: string;
+let runId = 1000;
+
+/** A fresh job with its own run ID, hence its own container label. */
+function job(extraEnv: Record<string, string> = {}) {
+  const id = String(++runId);
+  const env = { GITHUB_RUN_ID: id, ...extraEnv };
+  const j = newRunnerJob(join(root, `runner-${id}`), env);
+  const label = stepLabel({ GITHUB_RUN_ID: id, GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'build', GITHUB_ACTION: 'step', RUNNER_NAME: 'test-runner' });
+  return { job: j, label };
+}
+
+/** Runs main then post; `server` is the fake server's behaviour (the env input), `env` the step's. */
+async function smoke(inputs: Record<string, string>, server: Record<string, string> = {}, env: Record<string, string> = {}, jobEnv: Record<string, string> = {}) {
+  const { job: j, label } = job(jobEnv);
+  const port = inputs.port ?? String(await freePort());
+  const envInput = [inputs.env ?? '', ...Object.entries(server).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join('\n');
+  const started = performance.now();
+  const main = await runStep('smoke-test', j, { inputs: { port, gpu: 'none', ...inputs, env: envInput }, env });
+  const mainSeconds = (performance.now() - started) / 1000;
+  const leftAfterMain = labelledContainers(label);
+  const post = await runStep('smoke-test', j, { phase: 'post', state: main.state, env });
+  assert.equal(post.exitCode, 0, `post never fails:\n${post.stdout}`);
+  assert.deepEqual(labelledContainers(label), [], 'no container of this step outlives its post step');
+  assert.deepEqual(main.leakedSecrets, []);
+  return { main, post, mainSeconds, leftAfterMain, port, label, job: j };
+}
+
+/** The failure annotation: its title matches `title`; returns its message. */
+function failedWith(main: StepResult, title: RegExp): string {
+  assert.equal(main.exitCode, 1, `expected a failure:\n${main.stdout.slice(-3000)}`);
+  assert.equal(main.outputs.passed, 'false');
+  const annotation = main.stdout.split('\n').find((l) => l.startsWith('::error '));
+  assert.ok(annotation, 'an error annotation with a title');
+  assert.match(/title=([^:]*)::/.exec(annotation)![1]!, title);
+  return main.errors.join('\n');
+}
+
+function report(main: StepResult) {
+  return JSON.parse(readFileSync(main.outputs.report!, 'utf8')) as {
+    passed: boolean;
+    failure?: { phase: string; signature?: { id: string }; logTail: string[] };
+    load?: { completed: number; tpotMs: { median: number }; ttftMs: { median: number } };
+    metrics?: { series: number };
+    completion?: { text: string };
+    preflight: Array<{ check: string; verdict: string }>;
+    logFile?: string;
+  };
+}
+
+before(() => {
+  requireTools('docker', 'gcc');
+  image = fakeVllmImage();
+});
+
+describe('a healthy server', () => {
+  let services: ActionsServices;
+  before(async () => {
+    services = await startActionsServices();
+  });
+  after(async () => {
+    await services?.stop();
+  });
+
+  test('slow start (port bound, /health silent, then 200): passes with timings, metrics, summary and the log artifact', async () => {
+    const { main, leftAfterMain } = await smoke(
+      { image, 'served-model-name': 'qwen-smoke', expect: 'Paris', 'hf-token': 'hf_testtokenvalue0123456789' },
+      { FAKE_VLLM_START_DELAY_MS: '1500' },
+      {},
+      services.jobEnv('run-smoke', 'job-1'),
+    );
+    assert.equal(main.exitCode, 0, main.stdout.slice(-4000));
+    assert.deepEqual(main.errors, []);
+    assert.deepEqual(leftAfterMain, [], 'main removes its container itself');
+    const out = main.outputs;
+    assert.equal(out.passed, 'true');
+    assert.ok(Number(out['startup-seconds']) >= 1.5 && Number(out['startup-seconds']) < 5, `startup-seconds ${out['startup-seconds']}`);
+    assert.ok(Number(out['ttft-ms']) > 0 && Number(out['ttft-ms']) < 1000);
+    assert.ok(Number(out['tokens-per-second']) > 0);
+    assert.ok(Number(out['p99-latency-ms']) >= Number(out['p50-latency-ms']));
+    assert.equal(out.gpu, '');
+    const r = report(main);
+    assert.equal(r.passed, true);
+    assert.equal(r.load!.completed, 16);
+    assert.ok(r.metrics!.series >= 5, 'vllm:* series scraped');
+    assert.match(r.completion!.text, /Paris/);
+    assert.match(main.summary, /Smoke test: ✅ passed/);
+    assert.match(main.summary, /Output tokens\/s/);
+    assert.match(main.summary, /Completion \(greedy/);
+    // The token reached the server as HF_TOKEN, and nowhere else.
+    assert.ok(main.masks.includes('hf_testtokenvalue0123456789'));
+    assert.ok(!main.stdout.split('\n').some((l) => !l.startsWith('::add-mask::') && l.includes('hf_testtokenvalue0123456789')));
+    assert.ok(!main.summary.includes('hf_testtokenvalue0123456789'));
+    assert.match(readFileSync(report(main).logFile!, 'utf8'), /hf token: present \(27 characters\)/);
+    assert.match(main.stdout, /--env HF_TOKEN(\s|$)/);
+    assert.ok(services.artifacts().some((a) => a.name.startsWith('smoke-test-logs-')), 'the log is uploaded');
+  });
+
+  test('an image archive (docker save) is loaded first; requests 0 skips the throughput run', async () => {
+    const archive = join(root, 'fake-vllm.tar');
+    sh('docker', ['save', '--output', archive, image]);
+    const { main } = await smoke({ image: archive, requests: '0' });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.equal(main.outputs['tokens-per-second'], undefined);
+    assert.match(main.warnings.join('\n'), /artifact service is not available/);
+  });
+
+  test('slow streaming: TTFT and TPOT measured as vllm bench serve defines them', async () => {
+    const { main } = await smoke({ image, 'max-tokens': '8', requests: '8', concurrency: '4' }, { FAKE_VLLM_TTFT_MS: '200', FAKE_VLLM_TOKEN_DELAY_MS: '50' });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    const ttft = Number(main.outputs['ttft-ms']);
+    assert.ok(ttft >= 195 && ttft < 700, `ttft ${ttft}`);
+    const r = report(main);
+    assert.ok(r.load!.tpotMs.median >= 45 && r.load!.tpotMs.median < 120, `tpot ${r.load!.tpotMs.median}`);
+    assert.ok(Number(main.outputs['p50-latency-ms']) >= 200 + 7 * 50 - 10);
+  });
+});
+
+describe('failures are diagnosed, never waited out', () => {
+  const signatures: Array<[string, string, RegExp]> = [
+    ['kfd-permission', 'hipErrorNoDevice: Unable to open /dev/kfd read-write: Permission denied', /\/dev\/kfd permission denied/],
+    ['no-hip-gpus', 'RuntimeError: No HIP GPUs are available', /No HIP GPUs are available/],
+    ['no-kernel-for-gfx', 'RuntimeError: HIP error: invalid device function\\nHIP kernel errors might be asynchronously reported', /No GPU code for this gfx target/],
+    ['no-kernel-for-gfx', 'rocBLAS error: hipErrorNoBinaryForGpu: Unable to find code object for all current devices!', /No GPU code for this gfx target/],
+    ['driver-too-old', 'HSA_STATUS_ERROR_INCOMPATIBLE_ARGUMENTS: Incompatible kernel and userspace', /driver too old/],
+    ['gpu-out-of-memory', 'torch.OutOfMemoryError: HIP out of memory. Tried to allocate 1.50 GiB', /GPU out of memory/],
+    ['free-memory-below-utilization', 'ValueError: Free memory on device (12.0/16.0 GiB) on startup is less than desired GPU memory utilization (0.9, 14.4 GiB)', /Free GPU memory below/],
+  ];
+  for (const [id, line, title] of signatures) {
+    test(`crash at start with ${id}: the signature, its meaning and fix, and the log tail`, async () => {
+      const { main, mainSeconds } = await smoke({ image, 'startup-timeout-seconds': '120' }, { FAKE_VLLM_CRASH: line });
+      const error = failedWith(main, title);
+      assert.match(error, /Fix: /);
+      assert.match(error, /Last server log lines:/);
+      assert.ok(mainSeconds < 20, `diagnosed in ${mainSeconds.toFixed(1)} s, not after the 120 s timeout`);
+      const r = report(main);
+      assert.equal(r.failure!.phase, 'startup');
+      assert.equal(r.failure!.signature!.id, id);
+      assert.match(main.summary, /Smoke test: ❌ failed/);
+      assert.match(main.summary, /- Fix: /);
+    });
+  }
+
+  test('probe: true on an image without python3: no verdict, diagnosed before the server starts', async () => {
+    const { main } = await smoke({ image, probe: 'true' });
+    const error = failedWith(main, /In-image GPU probe failed/);
+    assert.match(error, /no-verdict: .*python3/);
+    assert.equal(report(main).failure!.phase, 'probe');
+    assert.doesNotMatch(main.stdout, /docker run --detach/, 'the server was never started');
+  });
+
+  test('probe: true with a host command runs the host python3 (no PyTorch on this machine): no-torch', async () => {
+    const port = String(await freePort());
+    const { main } = await smoke({ command: `${fakeVllmBinary()} vllm serve m --port ${port}`, port, probe: 'true' });
+    const error = failedWith(main, /In-image GPU probe failed/);
+    assert.match(error, /no-torch: PyTorch cannot be imported/);
+  });
+
+  test('503 after the engine dies mid-test: "the engine died"', async () => {
+    const { main } = await smoke({ image }, { FAKE_VLLM_DIE_AFTER: '2' });
+    const error = failedWith(main, /The engine died during the test/);
+    assert.match(error, /503/);
+    const r = report(main);
+    assert.equal(r.failure!.signature!.id, 'engine-dead');
+  });
+
+  test('a wrong answer fails the expect check and shows the answer', async () => {
+    const { main } = await smoke({ image, expect: '\\bParis\\b' }, { FAKE_VLLM_ANSWER: ' Berlin is a city.' });
+    const error = failedWith(main, /Smoke test check failed/);
+    assert.match(error, /does not match expect \/\\bParis\\b\/: " Berlin/);
+    assert.match(main.summary, /Berlin/);
+  });
+
+  test('never ready: "did not become ready in N s", after N s', async () => {
+    const { main, mainSeconds } = await smoke({ image, 'startup-timeout-seconds': '2' }, { FAKE_VLLM_START_DELAY_MS: '60000' });
+    const error = failedWith(main, /Server failed to start/);
+    assert.match(error, /did not become ready in 2 s/);
+    assert.ok(mainSeconds >= 2 && mainSeconds < 12, `${mainSeconds} s`);
+  });
+});
+
+describe('a host command instead of an image', () => {
+  test('the same server as a host process: passes, and its process group is gone after main', async () => {
+    const bin = fakeVllmBinary();
+    const port = String(await freePort());
+    const { main } = await smoke(
+      { command: `${bin} vllm serve Qwen/Qwen2.5-0.5B-Instruct --port ${port}`, port, expect: 'Paris', 'hf-token': 'hf_hostprocesstoken0123' },
+      { FAKE_VLLM_START_DELAY_MS: '500', FAKE_VLLM_LOG_ENV: '1' },
+      { ACTIONS_RUNTIME_TOKEN: 'runtime-token-not-for-servers' },
+    );
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.equal(main.outputs.passed, 'true');
+    // The server gets its env input and HF_TOKEN, not the step's inputs or the job's service tokens.
+    const log = readFileSync(report(main).logFile!, 'utf8');
+    assert.match(log, /^env FAKE_VLLM_LOG_ENV$/m);
+    assert.match(log, /^env HF_TOKEN$/m);
+    assert.doesNotMatch(log, /^env (INPUT_|ACTIONS_RUNTIME_TOKEN)/m);
+    assert.equal(await fetch(`http://127.0.0.1:${port}/health`).then(() => 'up', () => 'down'), 'down');
+  });
+
+  test('a host process crashing with a signature is diagnosed', async () => {
+    const port = String(await freePort());
+    const { main } = await smoke({ command: `${fakeVllmBinary()} vllm serve m --port ${port}`, port }, { FAKE_VLLM_CRASH: 'RuntimeError: No HIP GPUs are available' });
+    failedWith(main, /No HIP GPUs are available/);
+  });
+});
+
+describe('cleanup in post', () => {
+  test('a container of this step left by a main that crashed before saving state is removed by its label', async () => {
+    const { job: j, label } = job();
+    sh('docker', ['run', '--detach', '--label', `vllm-rocm-action.step=${label}`, image, 'vllm', 'serve', 'm', '--port', '18999']);
+    assert.equal(labelledContainers(label).length, 1);
+    const post = await runStep('smoke-test', j, { phase: 'post', state: { 'vllm-rocm-action-post': 'true' } });
+    assert.equal(post.exitCode, 0);
+    assert.match(post.stdout, /Removed 1 container/);
+    assert.deepEqual(labelledContainers(label), []);
+  });
+
+  test('a host server left by main is ended through its saved process group', async () => {
+    const { job: j } = job();
+    const port = await freePort();
+    const child = spawn(fakeVllmBinary(), ['vllm', 'serve', 'm', '--port', String(port)], { detached: true, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const state = { 'vllm-rocm-action-post': 'true', 'smoke-test': JSON.stringify({ pgid: child.pid, port }) };
+    const post = await runStep('smoke-test', j, { phase: 'post', state });
+    assert.equal(post.exitCode, 0);
+    assert.match(post.stdout, new RegExp(`Ended the server's process group ${child.pid}`));
+    await exited;
+    assert.deepEqual(post.warnings, [], 'the port is free again');
+  });
+});
+
+describe('guards before anything runs', () => {
+  test('a fork pull request on a self-hosted runner is refused; allow-fork-pull-requests lets it run', async () => {
+    const { job: j, label } = job();
+    writeFileSync(j.eventPath, JSON.stringify({ pull_request: { head: { repo: { full_name: 'mallory/vllm', fork: true } }, base: { repo: { full_name: 'example/vllm-rocm' } } } }));
+    const refused = await runStep('smoke-test', j, { inputs: { image, gpu: 'none' }, env: { GITHUB_EVENT_NAME: 'pull_request' } });
+    assert.equal(refused.exitCode, 1);
+    assert.match(refused.errors.join('\n'), /Refusing to run on a self-hosted runner: the pull request comes from the fork mallory\/vllm/);
+    assert.deepEqual(labelledContainers(label), []);
+    assert.equal(refused.outputs.passed, undefined, 'nothing ran');
+    const allowed = await runStepWithPost('smoke-test', j, { inputs: { image, gpu: 'none', requests: '0', port: String(await freePort()), 'allow-fork-pull-requests': 'true' }, env: { GITHUB_EVENT_NAME: 'pull_request' } });
+    assert.equal(allowed.main.exitCode, 0, allowed.main.stdout.slice(-2000));
+  });
+
+  test('input errors name the inputs: neither image nor command, a bad port', async () => {
+    const none = await runStep('smoke-test', job().job, { inputs: {} });
+    assert.equal(none.exitCode, 1);
+    assert.match(none.errors.join('\n'), /Input 'image': set exactly one of 'image' .* and 'command'/);
+    const port = await runStep('smoke-test', job().job, { inputs: { image, port: '0' } });
+    assert.match(port.errors.join('\n'), /Input 'port': must be an integer from 1 to 65535/);
+  });
+});
+
+describe('gpu: amd preflight on fixture trees (VLLM_ROCM_ACTION_SYSROOT)', () => {
+  test('no GPU: the preflight table fails with fixes; nothing is started', async () => {
+    const { main, label } = await smoke({ image, gpu: 'amd' }, {}, { VLLM_ROCM_ACTION_SYSROOT: rocmRoot('no-gpu') });
+    const error = failedWith(main, /GPU preflight failed/);
+    assert.match(error, /\/dev\/kfd: missing/);
+    assert.match(main.summary, /#### Preflight/);
+    assert.match(main.summary, /\| GPUs \(KFD topology\) \| ❌ fail \|/);
+    assert.equal(report(main).failure!.phase, 'preflight');
+    assert.deepEqual(labelledContainers(label), []);
+  });
+
+  test('gfx1100 where gfx1151 is expected: fails naming both; the GPU output names the card', async () => {
+    const bin = fakeTools({ 'rocm-smi': { print: 'rocm-smi-productname-gfx1100.txt' } });
+    const { main } = await smoke({ image, gpu: 'amd', 'expected-gfx': 'gfx1151' }, {}, { VLLM_ROCM_ACTION_SYSROOT: rocmRoot('gfx1100'), PATH: `${bin}:${process.env.PATH}` });
+    const error = failedWith(main, /GPU preflight failed/);
+    assert.match(error, /expected gfx1151, found gfx1100/);
+    assert.match(main.outputs.gpu!, /^gfx1100 Navi31/);
+  });
+
+  test('gfx1151 with HSA_OVERRIDE_GFX_VERSION: a warning naming the native target; the GPU flags reach docker run; GPU figures sampled', async () => {
+    const bin = fakeTools({ rocminfo: { print: 'rocminfo-gfx1151.txt' }, 'rocm-smi': { print: 'rocm-smi-metrics-gfx1100.txt' } });
+    const { main } = await smoke(
+      { image, gpu: 'amd', 'expected-gfx': 'gfx1151', env: 'HSA_OVERRIDE_GFX_VERSION=11.0.0', probe: 'false' },
+      {},
+      { VLLM_ROCM_ACTION_SYSROOT: rocmRoot('gfx1151'), PATH: `${bin}:${process.env.PATH}` },
+    );
+    assert.match(main.warnings.join('\n'), /HSA_OVERRIDE_GFX_VERSION: set to 11\.0\.0 \(gfx1100\); the native target is gfx1151/);
+    assert.equal(main.outputs.gpu, 'gfx1151 AMD Radeon 8060S Graphics');
+    assert.match(main.stdout, /--device \/dev\/kfd --device \/dev\/dri --group-add 992 --ipc=host --security-opt seccomp=unconfined/);
+    // Before and after, from rocm-smi --json (string values after a WARNING line).
+    assert.match(main.summary, /\| 0 \| temperature \| 38\.0 °C \| 38\.0 °C \|/);
+    assert.match(main.summary, /\| 0 \| VRAM used \| 992 MiB \| 992 MiB \|/);
+    // This machine has no /dev/kfd: docker refuses the device, and the stage says so.
+    if (!existsSync('/dev/kfd')) failedWith(main, /The server did not start/);
+  });
+});
