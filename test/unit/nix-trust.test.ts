@@ -9,6 +9,7 @@ import { cacheTrust } from '../../src/build-nix/binary-cache.js';
 import { parseBuildNixInputs } from '../../src/build-nix/inputs.js';
 import { pushTarget, pushToSecrets, redactLine } from '../../src/build-nix/push.js';
 import { BinaryCacheError, IncompleteCacheError, isStorePath, missingClosure, parseNarInfo } from '../../src/nix/narinfo.js';
+import { installerEnv, installerUrl } from '../../src/nix/install.js';
 import { parseUntrustedPaths } from '../../src/nix/output.js';
 import { checkOutputPath } from '../../src/verify-reproducibility/rebuild-nix.js';
 import { fixture } from '../support/fixtures.js';
@@ -126,4 +127,11 @@ test('a push-to that is no URL is an input error that never quotes its credentia
   const get = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';
   assert.throws(() => parseBuildNixInputs(get({ 'push-to': 'ftp://ci:s3cret@cache.example.org' }), '/w'), (e: Error) => /^Input 'push-to': 'ftp:\/\/\*\*\*@cache\.example\.org' is not a binary cache URL/.test(e.message) && !e.message.includes('s3cret'));
   assert.throws(() => parseBuildNixInputs(get({ 'push-to': 'https://ci:with%20space@cache.example.org' }), '/w'), /Input 'push-to': credentials with spaces/);
+});
+
+test('the Nix installer: https only, and an environment without the job\'s tokens or inputs', () => {
+  assert.equal(installerUrl('2.28.3'), 'https://releases.nixos.org/nix/nix-2.28.3/install');
+  assert.throws(() => installerUrl('2.28.3', 'http://mirror.example.org/install'), /only downloaded over https/);
+  const env = installerEnv({ PATH: '/usr/bin', HOME: '/home/runner', USER: 'runner', GITHUB_TOKEN: 'ghs_x', ACTIONS_RUNTIME_TOKEN: 'rt', 'INPUT_GITHUB-TOKEN': 'ghs_x', AWS_SECRET_ACCESS_KEY: 's' });
+  assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/home/runner', USER: 'runner', NIX_INSTALLER_NO_MODIFY_PROFILE: '1' });
 });
