@@ -1,15 +1,17 @@
 // `cache: gha`: the image's closure kept as ONE compressed file:// binary cache per key in the
 // Actions cache (never one entry per store path). Main restores it and imports what this store
-// lacks — signature-checked when trusted-public-keys is set — and post saves a new one only when
-// something new was built, leaving out what the configured substituters already serve.
+// lacks of the evaluated output's closure — signature-checked whenever a key is known (see
+// CacheTrust) — and post saves a new one only when something new was built, leaving out what the
+// configured substituters already serve.
 import * as core from '@actions/core';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { restoreDirectory, saveDirectory } from '../action/cache.js';
 import { stageTempDir } from '../action/paths.js';
 import { errorMessage } from '../action/stage.js';
 import { NixCli, NixCommandError } from '../nix/cli.js';
+import { IncompleteCacheError, missingClosure } from '../nix/narinfo.js';
 import { directorySize } from '../tool/disk.js';
 import type { BuildNixInputs } from './inputs.js';
 
@@ -42,15 +44,20 @@ export async function nixCacheKey(inputs: BuildNixInputs, nixVersion: string, dr
   return { key: `${prefix}${nixVersion}-${lockHash}-${drvHash}`, restoreKeys: [`${prefix}${nixVersion}-${lockHash}-`, prefix] };
 }
 
-/** Store paths a file:// binary cache holds, from its .narinfo files. */
-export async function binaryCachePaths(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const paths: string[] = [];
-  for (const name of names.filter((n) => n.endsWith('.narinfo'))) {
-    const match = /^StorePath: (\S+)$/m.exec(await readFile(join(dir, name), 'utf8'));
-    if (match) paths.push(match[1]!);
-  }
-  return paths.sort();
+/**
+ * Whose cache entries this job accepts. Anyone who can run a job on the default branch's cache
+ * scope can write an entry, so only a signature makes one trustworthy:
+ * - `signed`: only paths signed by one of `keys` (trusted-public-keys and the signing key's own);
+ * - `unsigned`: the job neither signs nor pushes, so nothing it imports is passed on under the
+ *   organisation's name: the exact key only, and the summary says the cache is unauthenticated;
+ * - `off`: the job pushes without any key to check, so it restores nothing.
+ */
+export type CacheTrust = { mode: 'signed'; keys: string[] } | { mode: 'unsigned' } | { mode: 'off' };
+
+export function cacheTrust(inputs: Pick<BuildNixInputs, 'trustedPublicKeys' | 'pushTo'>, signingPublicKey?: string): CacheTrust {
+  const keys = [...new Set([...inputs.trustedPublicKeys, ...(signingPublicKey ? [signingPublicKey] : [])])];
+  if (keys.length > 0) return { mode: 'signed', keys };
+  return inputs.pushTo ? { mode: 'off' } : { mode: 'unsigned' };
 }
 
 export interface Restored {
@@ -59,30 +66,45 @@ export interface Restored {
   imported: string[];
 }
 
-export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: string[], trustedPublicKeys: string[]): Promise<Restored> {
+export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: string[], outPath: string, trust: CacheTrust): Promise<Restored> {
   const { dir, newDir } = cacheDirs();
   await rm(newDir, { recursive: true, force: true });
-  const restoredKey = await restoreDirectory(dir, key, restoreKeys);
+  if (trust.mode === 'off') {
+    core.info('Not restoring the Nix binary cache: this job pushes, and without signing-key or trusted-public-keys nothing restored could be verified.');
+    return { imported: [] };
+  }
+  // A prefix match is an entry another flake, lock or derivation wrote: only signatures make it usable.
+  const restoredKey = await restoreDirectory(dir, key, trust.mode === 'signed' ? restoreKeys : []);
   if (!restoredKey) {
     core.info(`No Nix binary cache for ${key} yet.`);
     return { imported: [] };
   }
-  const missing = await nix.invalidPaths(await binaryCachePaths(dir));
-  if (missing.length === 0) {
-    core.info(`Restored Nix binary cache ${restoredKey}; this store already has all of it.`);
+  let missing: string[];
+  try {
+    missing = await missingClosure(dir, outPath, (paths) => nix.invalidPaths(paths));
+  } catch (error) {
+    if (error instanceof IncompleteCacheError) {
+      core.info(`The restored Nix binary cache ${restoredKey} does not hold the closure of ${outPath} (${error.message}); building without it.`);
+      return { restoredKey, imported: [] };
+    }
+    core.warning(`The restored Nix binary cache ${restoredKey} is not usable (${errorMessage(error)}); building without it.`);
     return { restoredKey, imported: [] };
   }
-  const checkSigs = trustedPublicKeys.length > 0;
+  if (missing.length === 0) {
+    core.info(`Restored Nix binary cache ${restoredKey}; this store already has all of ${outPath}.`);
+    return { restoredKey, imported: [] };
+  }
+  const checkSigs = trust.mode === 'signed';
   try {
-    // With keys, Nix refuses any path not signed by one of them; without, the cache is trusted
-    // like the repository's own workflows that wrote it.
-    await nix.copyFrom(`file://${dir}`, missing, checkSigs, checkSigs ? ['--option', 'trusted-public-keys', trustedPublicKeys.join(' ')] : []);
+    // With keys, Nix refuses any path not signed by one of them.
+    await nix.copyFrom(`file://${dir}`, missing, checkSigs, checkSigs ? ['--option', 'trusted-public-keys', trust.keys.join(' ')] : []);
   } catch (error) {
     const reason = error instanceof NixCommandError ? error.stderr.trim().split('\n').slice(-3).join(' ') : errorMessage(error);
     core.warning(`The restored Nix binary cache ${restoredKey} was refused (${reason}); building without it.`);
     return { restoredKey, imported: [] };
   }
-  core.info(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported${checkSigs ? ', signatures checked' : ''}.`);
+  if (checkSigs) core.info(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}).`);
+  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
   return { restoredKey, imported: missing };
 }
 

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InputError, oneOf, optionalString, type InputSource } from '../action/inputs.js';
 import { isPublicKey, isSecretKey } from '../nix/keys.js';
+import { pushTarget, pushToSecrets, redactLine } from './push.js';
 
 export const NIX_CACHE_TYPES = ['gha', 'none'] as const;
 
@@ -62,8 +63,9 @@ export function parseBuildNixInputs(get: InputSource, workspace: string): BuildN
       url = undefined;
     }
     if (!url || !PUSH_SCHEMES.includes(url.protocol) || (url.protocol === 'file:' && !isAbsolute(url.pathname))) {
-      throw new InputError('push-to', `'${pushTo}' is not a binary cache URL: use file:///path, http(s)://host/…, s3://bucket or ssh://host`);
+      throw new InputError('push-to', `'${redactLine(pushTo, pushToSecrets(pushTo))}' is not a binary cache URL: use file:///path, http(s)://host/…, s3://bucket or ssh://host`);
     }
+    pushTarget(pushTo); // credentials that a netrc line cannot carry are an input error now
   }
 
   const signingKey = optionalString(get, 'signing-key');

@@ -5,32 +5,36 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionInputs } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
-import { errorMessage } from '../action/stage.js';
-import { NixCli, NixCommandError, redactUrl } from '../nix/cli.js';
-import { logTail } from '../nix/output.js';
+import { NixCli } from '../nix/cli.js';
 import { describeImagePath } from '../oci/image-file.js';
-import { cacheDirs, nixCacheKey, restoreNixCache, type NixCacheState } from './binary-cache.js';
+import { cacheDirs, cacheTrust, nixCacheKey, restoreNixCache, type CacheTrust, type NixCacheState } from './binary-cache.js';
 import { parseBuildNixInputs } from './inputs.js';
 import { buildOrFail, resolveInstallable } from './installable.js';
 import { requireNix } from './nix-setup.js';
+import { maskPushTo, push } from './push.js';
 import { saveCacheState } from './state.js';
 import { writeSummary } from './summary.js';
 
 export async function main(): Promise<void> {
+  // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
+  maskPushTo(actionInputs('push-to'));
   const inputs = parseBuildNixInputs(actionInputs, workspaceDir());
   if (inputs.signingKey) core.setSecret(inputs.signingKey);
   const nix = await requireNix();
   core.info(`Nix ${nix.version.raw} at ${nix.nix}`);
 
   const installable = await resolveInstallable(nix, inputs);
-  const drvPath = (await nix.evalRaw(`${installable}.drvPath`)).trim();
-  const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath, workspaceDir());
+  // (Not named outPath: toJSON would print an attrset with an outPath as that string.)
+  const evaluated = await nix.evalJson<{ drv: string; out: string }>(installable, 'd: { drv = d.drvPath; out = d.outPath; }');
+  const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, evaluated.drv, workspaceDir());
   const { dir, newDir } = cacheDirs();
   const state: NixCacheState = { key, dir, newDir, pathsBuilt: 0 };
+  // The signing key is also a verification key: what this job signs, it accepts.
+  const trust = cacheTrust(inputs, inputs.signingKey ? await nix.publicKey(inputs.signingKey) : undefined);
 
   let imported: string[] = [];
   if (inputs.cache === 'gha') {
-    const restored = await restoreNixCache(nix, key, restoreKeys, inputs.trustedPublicKeys);
+    const restored = await restoreNixCache(nix, key, restoreKeys, evaluated.out, trust);
     state.restoredKey = restored.restoredKey;
     imported = restored.imported;
     saveCacheState(state);
@@ -54,9 +58,9 @@ export async function main(): Promise<void> {
   await mkdir(work, { recursive: true });
   const image = await describeImagePath(outPath, join(work, 'image-stream.tar'));
 
-  if (inputs.signingKey) await signClosure(nix, inputs.signingKey, outPath, work);
+  if (inputs.signingKey) await signTrusted(nix, inputs.signingKey, outPath, [...closurePaths], trust, work);
   let pushed = '';
-  if (inputs.pushTo) pushed = await push(nix, inputs.pushTo, outPath);
+  if (inputs.pushTo) pushed = await push(nix, inputs.pushTo, outPath, work);
 
   const cacheHit = state.restoredKey === undefined ? 'miss' : state.restoredKey === key ? 'hit' : `partial (${state.restoredKey})`;
   const outputs: Record<string, string> = {
@@ -72,27 +76,23 @@ export async function main(): Promise<void> {
   };
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
   core.info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
-  await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, pushed });
+  await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
 }
 
-async function signClosure(nix: NixCli, key: string, outPath: string, work: string): Promise<void> {
+/**
+ * Signs only what this store built itself or got with a trusted signature: a path imported
+ * unverified (in this job or, on a persistent runner, an earlier one) never gets the key.
+ */
+async function signTrusted(nix: NixCli, key: string, outPath: string, closure: string[], trust: CacheTrust, work: string): Promise<void> {
+  const untrusted = new Set(await nix.untrustedClosure(outPath, trust.mode === 'signed' ? trust.keys : []));
+  if (untrusted.size > 0) {
+    core.warning(`Not signing ${untrusted.size} store path(s) that were neither built here nor signed by a trusted key: ${[...untrusted].join(', ')}`);
+  }
   const keyFile = join(work, 'signing-key');
   await writeFile(keyFile, key, { mode: 0o600 });
   try {
-    await nix.sign(keyFile, [outPath]);
+    await nix.sign(keyFile, closure.filter((p) => !untrusted.has(p)));
   } finally {
     await rm(keyFile, { force: true });
-  }
-}
-
-/** A failed push is a warning: the image is built, the cache is an optimisation. */
-async function push(nix: NixCli, url: string, outPath: string): Promise<string> {
-  try {
-    await nix.copyTo(url, [outPath], (line) => core.info(line));
-    return redactUrl(url);
-  } catch (error) {
-    const detail = error instanceof NixCommandError ? logTail(error.stderr, 5) : errorMessage(error);
-    core.warning(`Pushing to ${redactUrl(url)} failed: ${detail}`);
-    return '';
   }
 }

@@ -2,12 +2,19 @@
 import { formatBytes, writeTableSummary } from '../action/summary.js';
 import type { BuildNixInputs } from './inputs.js';
 
+const TRUST = {
+  signed: 'signatures checked: only paths signed by signing-key or trusted-public-keys are imported',
+  unsigned: ':warning: **unauthenticated**: anyone who can run a job on the default branch could have written this cache; set signing-key or trusted-public-keys to verify it',
+  off: 'not restored: this job pushes, and without signing-key or trusted-public-keys nothing could be verified',
+} as const;
+
 export async function writeSummary(s: {
   inputs: BuildNixInputs;
   outputs: Record<string, string>;
   imageKind: string;
   cacheKey?: string;
   cacheHit: string;
+  cacheTrust: 'signed' | 'unsigned' | 'off';
   pushed: string;
 }): Promise<void> {
   const o = s.outputs;
@@ -21,6 +28,7 @@ export async function writeSummary(s: {
     ['Paths built / substituted', `${o['paths-built']} / ${o['paths-substituted']}`],
     ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (\`${s.cacheKey}\`)` : 'none'],
   ];
+  if (s.cacheKey) rows.push(['Cache trust', TRUST[s.cacheTrust]]);
   if (s.pushed) rows.push(['Pushed to', s.pushed]);
   await writeTableSummary('Nix image built', rows);
 }

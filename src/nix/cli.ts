@@ -3,7 +3,7 @@ import * as exec from '@actions/exec';
 import type { Version } from '../tool/version.js';
 import { processEnv, type CommandResult } from '../tool/capture.js';
 import { nixFeatures, type NixFeatures } from './version.js';
-import { parseBuildJson, parseDryRun, parsePathInfoJson, type BuildResult, type DryRun, type PathInfo } from './output.js';
+import { parseBuildJson, parseUntrustedPaths, parseDryRun, parsePathInfoJson, type BuildResult, type DryRun, type PathInfo } from './output.js';
 
 export class NixCommandError extends Error {
   readonly stderr: string;
@@ -108,12 +108,33 @@ export class NixCli {
     return this.nix.replace(/nix$/, 'nix-store');
   }
 
+  /** Signs exactly `paths` (never --recursive: the caller decides which paths deserve the key). */
   async sign(keyFile: string, paths: string[]): Promise<void> {
-    await this.ok(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], 'signing store paths');
+    if (paths.length === 0) return;
+    await this.ok(['store', 'sign', '--key-file', keyFile, ...paths], 'signing store paths');
   }
 
-  async copyTo(url: string, paths: string[], log?: (line: string) => void): Promise<void> {
-    await this.ok(['copy', '--to', url, ...paths], `copying to ${redactUrl(url)}`, log);
+  /** The public key of a secret key, given on stdin (never in argv). */
+  async publicKey(secretKey: string): Promise<string> {
+    const result = await this.run(['key', 'convert-secret-to-public'], undefined, Buffer.from(secretKey));
+    if (result.exitCode !== 0) throw new NixCommandError('nix key convert-secret-to-public failed', result.stderr);
+    return result.stdout.trim();
+  }
+
+  /**
+   * Paths of `root`'s closure Nix does not trust: neither built by this store ("ultimate") nor
+   * signed by one of `keys` or the configured trusted-public-keys.
+   */
+  async untrustedClosure(root: string, keys: string[]): Promise<string[]> {
+    const args = ['store', 'verify', '--no-contents', '--recursive', ...(keys.length > 0 ? ['--option', 'extra-trusted-public-keys', keys.join(' ')] : []), root];
+    const result = await this.run(args);
+    const untrusted = parseUntrustedPaths(result.stderr);
+    if (result.exitCode !== 0 && untrusted.length === 0) throw new NixCommandError('nix store verify failed', result.stderr);
+    return untrusted;
+  }
+
+  async copyTo(url: string, paths: string[], log?: (line: string) => void, options: string[] = []): Promise<void> {
+    await this.ok(['copy', ...options, '--to', url, ...paths], `copying to ${redactUrl(url)}`, log);
   }
 
   async copyFrom(url: string, paths: string[], checkSigs: boolean, extraOptions: string[] = []): Promise<void> {

@@ -4,13 +4,16 @@ import * as core from '@actions/core';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { capture } from '../tool/capture.js';
+import * as exec from '@actions/exec';
 import { exists } from '../tool/disk.js';
 
 export const DEFAULT_NIX_VERSION = '2.28.3';
 
 export function installerUrl(version: string, override?: string): string {
-  return override ?? `https://releases.nixos.org/nix/nix-${version}/install`;
+  const url = override ?? `https://releases.nixos.org/nix/nix-${version}/install`;
+  // setup-nix's inputs refuse anything else; this guards every other caller.
+  if (!url.startsWith('https://')) throw new Error(`the Nix installer is only downloaded over https (got ${url})`);
+  return url;
 }
 
 /** Multi-user (daemon) where systemd runs, as on hosted runners; single-user elsewhere (containers). */
@@ -23,6 +26,16 @@ export async function installerArgs(extraConfFile: string): Promise<string[]> {
 export function installerConf(user = process.env.USER || userInfo().username): string {
   return `trusted-users = root ${user}\nexperimental-features = nix-command flakes\n`;
 }
+
+/**
+ * The installer is downloaded code run as this user (with sudo for a daemon install): it gets
+ * what it needs to run, never the job's tokens (GITHUB_TOKEN, ACTIONS_RUNTIME_TOKEN, INPUT_*).
+ */
+export function installerEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const kept = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && INSTALLER_ENV.includes(e[0]));
+  return { ...Object.fromEntries(kept), NIX_INSTALLER_NO_MODIFY_PROFILE: '1' };
+}
+const INSTALLER_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM'];
 
 export async function installNix(version: string, override?: string): Promise<void> {
   const url = installerUrl(version, override);
@@ -37,7 +50,7 @@ export async function installNix(version: string, override?: string): Promise<vo
     const conf = join(dir, 'nix-extra.conf');
     await writeFile(conf, installerConf());
     const args = await installerArgs(conf);
-    const result = await capture('sh', [script, ...args], { env: { NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+    const result = await exec.getExecOutput('sh', [script, ...args], { ignoreReturnCode: true, silent: true, env: installerEnv() });
     core.info(result.stdout);
     if (result.exitCode !== 0) {
       throw new Error(`the Nix installer exited ${result.exitCode}:\n${(result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n')}`);

@@ -72,6 +72,11 @@ export function parseDryRun(stderr: string): DryRun {
   return result;
 }
 
+/** `nix store verify` (stderr): the paths it reports as "path '…' is untrusted". */
+export function parseUntrustedPaths(stderr: string): string[] {
+  return [...stderr.matchAll(/^path '(\/nix\/store\/[^']+)' is untrusted$/gm)].map((m) => m[1]!).sort();
+}
+
 /** The last lines of a failed build's log, for the annotation. */
 export function logTail(stderr: string, lines = 20): string {
   return stderr.trimEnd().split('\n').slice(-lines).join('\n');

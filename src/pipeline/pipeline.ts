@@ -29,8 +29,12 @@ export async function post(): Promise<void> {
   const builder = core.getState(BUILDER_STATE);
   if (builder === 'docker') await buildDockerPost.post();
   if (builder === 'nix') {
-    // build-nix's cache save needs the nix settings setup-nix wrote, so it goes first.
-    await buildNixPost.post();
-    await setupNixPost.post();
+    // build-nix's cache save needs the nix settings setup-nix wrote, so it goes first; the
+    // drop-in holding the token goes whatever happens to the save.
+    try {
+      await buildNixPost.post();
+    } finally {
+      await setupNixPost.post();
+    }
   }
 }

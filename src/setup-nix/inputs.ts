@@ -32,6 +32,10 @@ export function parseSetupNixInputs(get: InputSource): SetupNixInputs {
   if (nixVersion !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(nixVersion)) {
     throw new InputError('nix-version', `must be a Nix release such as 2.28.3 (got '${nixVersion}')`);
   }
+  const installUrl = optionalString(get, 'install-url');
+  if (installUrl !== undefined && !isHttpsUrl(installUrl)) {
+    throw new InputError('install-url', `must be an https:// URL: the installer is code run on this machine (got '${installUrl}')`);
+  }
   return {
     nixVersion,
     extraConf,
@@ -39,6 +43,14 @@ export function parseSetupNixInputs(get: InputSource): SetupNixInputs {
     trustedPublicKeys,
     githubToken: optionalString(get, 'github-token'),
     netrc: optionalString(get, 'netrc'),
-    installUrl: optionalString(get, 'install-url'),
+    installUrl,
   };
+}
+
+function isHttpsUrl(text: string): boolean {
+  try {
+    return new URL(text).protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

@@ -1,12 +1,16 @@
 // Nix: build, then `nix build --rebuild --keep-failed`: Nix rebuilds the image's derivation and,
-// when the output differs, keeps the second one beside the first as <out>.check.
+// when the output differs, keeps the second one beside the first as <out>.check. The build log is
+// the build's own text, so nothing to delete is taken from it: the builds run with a private
+// TMPDIR (where Nix keeps failed build directories) that is removed whole, and the .check path
+// is read only from Nix's own error line and checked to be one.
 import * as core from '@actions/core';
-import { rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StageFailure } from '../action/stage.js';
 import type { BuildNixInputs } from '../build-nix/inputs.js';
 import { requireNix } from '../build-nix/nix-setup.js';
 import { buildOrFail, resolveInstallable } from '../build-nix/installable.js';
+import { NixCli } from '../nix/cli.js';
 import { logTail } from '../nix/output.js';
 import { imageFile } from '../oci/image-file.js';
 
@@ -18,33 +22,45 @@ export interface NixRebuild {
   cleanup(): Promise<void>;
 }
 
+const CHECK_PATH = /^\/nix\/store\/[0-9a-z]{32}-.+\.check$/;
+
+/**
+ * The .check path of Nix's own "may not be deterministic" error: a line starting with `error:`
+ * (build log lines are prefixed with the derivation's name), naming a store path.
+ */
 export function checkOutputPath(stderr: string): string | undefined {
-  return /differs from '([^']+\.check)'/.exec(stderr)?.[1];
+  const match = /^error: derivation '\/nix\/store\/[^']+\.drv' may not be deterministic: output '\/nix\/store\/[^']+' differs from '([^']+)'$/m.exec(stderr);
+  const path = match?.[1];
+  return path && CHECK_PATH.test(path) && !path.includes('/../') ? path : undefined;
 }
 
 export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<NixRebuild> {
-  const nix = await requireNix();
-  const installable = await resolveInstallable(nix, inputs);
-  const { outPath } = await core.group('build A', () => buildOrFail(nix, installable, inputs.extraArgs, (line) => core.info(line)));
-  const second = await core.group('build B (nix build --rebuild)', () =>
-    nix.build(installable, ['--rebuild', '--keep-failed', ...inputs.extraArgs], (line) => core.info(line)),
-  );
-  const checkPath = second.exitCode === 0 ? undefined : checkOutputPath(second.stderr);
-  const keptBuildDirs = [...second.stderr.matchAll(/keeping build directory '([^']+)'/g)].map((m) => m[1]!);
-  if (second.exitCode !== 0 && !checkPath) {
-    throw new StageFailure('Nix rebuild failed', `nix build --rebuild ${installable} exited ${second.exitCode}`, `Last log lines:\n${logTail(second.stderr)}`);
-  }
-  // A stream script's output is the script; compare the streams it writes. The comparison reads
-  // and verifies the images itself, so they are only located here.
-  const a = (await imageFile(outPath, join(work, 'a.stream.tar'))).path;
-  const b = checkPath ? (await imageFile(checkPath, join(work, 'b.stream.tar'))).path : a;
-  return {
-    a,
-    b,
-    identical: !checkPath,
-    cleanup: async () => {
-      for (const dir of keptBuildDirs) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      if (checkPath) await rm(checkPath, { recursive: true, force: true }).catch(() => core.info(`Could not remove ${checkPath}`));
-    },
+  const found = await requireNix();
+  await mkdir(work, { recursive: true });
+  const tmp = await mkdtemp(join(work, 'nix-tmp-'));
+  const nix = new NixCli(found.nix, found.version, { TMPDIR: tmp });
+  let checkPath: string | undefined;
+  const cleanup = async (): Promise<void> => {
+    await rm(tmp, { recursive: true, force: true }).catch(() => core.info(`Could not remove ${tmp}`));
+    if (checkPath) await rm(checkPath, { recursive: true, force: true }).catch(() => core.info(`Could not remove ${checkPath}`));
   };
+  try {
+    const installable = await resolveInstallable(nix, inputs);
+    const { outPath } = await core.group('build A', () => buildOrFail(nix, installable, inputs.extraArgs, (line) => core.info(line)));
+    const second = await core.group('build B (nix build --rebuild)', () =>
+      nix.build(installable, ['--rebuild', '--keep-failed', ...inputs.extraArgs], (line) => core.info(line)),
+    );
+    checkPath = second.exitCode === 0 ? undefined : checkOutputPath(second.stderr);
+    if (second.exitCode !== 0 && !checkPath) {
+      throw new StageFailure('Nix rebuild failed', `nix build --rebuild ${installable} exited ${second.exitCode}`, `Last log lines:\n${logTail(second.stderr)}`);
+    }
+    // A stream script's output is the script; compare the streams it writes. The comparison reads
+    // and verifies the images itself, so they are only located here.
+    const a = (await imageFile(outPath, join(work, 'a.stream.tar'))).path;
+    const b = checkPath ? (await imageFile(checkPath, join(work, 'b.stream.tar'))).path : a;
+    return { a, b, identical: !checkPath, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
 }

@@ -3,13 +3,15 @@
 // file:// and loopback-HTTP binary caches.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
+import { promisify } from 'node:util';
+import { newRunnerJob, node24, REPO_ROOT, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
 import { deleteClosure, generateKeyPair, nixFlakeFixture, THIS_MACHINE, trixieHost, WITHOUT_HOST_NIX, type NixHost } from '../support/nix.js';
 import type { StepOptions } from '../support/action-runner.js';
@@ -36,6 +38,65 @@ function ok(result: StepResult): StepResult {
   return result;
 }
 
+
+/**
+ * What anyone with one job on the default branch's cache scope can do: save any directory as
+ * build-nix's binary cache under any key (with the real @actions/cache, as a workflow step would).
+ */
+async function plantCacheEntry(job: RunnerJob, key: string, from: string): Promise<void> {
+  const dir = join(job.temp, 'vllm-rocm-action', 'build-nix', 'binary-cache');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(from, dir, { recursive: true });
+  const save = "const c = await import('@actions/cache'); if (await c.saveCache([process.argv[1]], process.argv[2]) === -1) process.exit(3);";
+  // Asynchronously: the cache stand-in answers from this very process.
+  await promisify(execFile)(node24(), ['--input-type=module', '-e', save, dir, key], { cwd: REPO_ROOT, env: { ...process.env, ...job.env, RUNNER_TEMP: job.temp, GITHUB_WORKSPACE: job.workspace } });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The cache key a job would use, from a main run that found no entry (and saved none: no post). */
+async function learnCacheKey(job: RunnerJob, opts: StepOptions): Promise<{ key: string; storePath: string; digest: string }> {
+  const result = await runStep('build-nix', job, opts);
+  ok(result);
+  const key = /No Nix binary cache for (\S+) yet\./.exec(result.stdout)?.[1];
+  assert.ok(key, result.stdout.slice(-2000));
+  return { key, storePath: result.outputs['store-path']!, digest: result.outputs.digest! };
+}
+
+const FORGED = 'this is not the real vllm';
+
+/**
+ * A file:// binary cache of `storePath`'s closure in which the payload's NAR is the attacker's:
+ * same store path, other bytes, a consistent but unsigned .narinfo.
+ */
+function forgeCache(host: NixHost, storePath: string): { dir: string; payload: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'forged-cache-'));
+  host.run('nix', ['copy', '--to', `file://${dir}?compression=none`, storePath]);
+  const payload = host.run('nix-store', ['--query', '--requisites', storePath]).split('\n').find((p) => p.endsWith('-vllm-payload'))!;
+  const evil = mkdtempSync(join(tmpdir(), 'forged-payload-'));
+  mkdirSync(join(evil, 'opt', 'vllm', 'bin'), { recursive: true });
+  writeFileSync(join(evil, 'opt', 'vllm', 'bin', 'serve'), `#!/bin/sh\necho "${FORGED}"\n`);
+  chmodSync(join(evil, 'opt', 'vllm', 'bin', 'serve'), 0o555);
+  const nar = join(dir, 'nar', 'forged.nar');
+  writeFileSync(nar, execFileSync('nix-store', ['--dump', evil]));
+  const hash = sh('nix-hash', ['--type', 'sha256', '--flat', '--base32', nar]).trim();
+  const size = statSync(nar).size;
+  writeFileSync(join(dir, `${payload.slice(11, 43)}.narinfo`), `StorePath: ${payload}\nURL: nar/forged.nar\nCompression: none\nFileHash: sha256:${hash}\nFileSize: ${size}\nNarHash: sha256:${hash}\nNarSize: ${size}\nReferences: \n`);
+  return { dir, payload };
+}
+
+function isValid(host: NixHost, path: string): boolean {
+  return !host.run('nix-store', ['--check-validity', '--print-invalid', path]).includes(path);
+}
+
+/** Deletes a closure when the store has it, so that the next build runs from scratch. */
+function forget(host: NixHost, storePath: string): void {
+  if (isValid(host, storePath)) deleteClosure(storePath, host);
+}
+
+function serveScript(host: NixHost, payload: string): string {
+  return readFileSync(host.hostPath(join(payload, 'opt', 'vllm', 'bin', 'serve')), 'utf8');
+}
 
 const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -172,11 +233,77 @@ function buildNixSuite(host: NixHost): void {
       }
     });
 
+    test('push-to credentials (http://user:pass@…) reach the server but never stdout, stderr, the summary or ps', async (t) => {
+      const password = 'p@ss/w:rd-9f3c1e';
+      const user = 'ci-pusher';
+      const cacheDir = mkdtempSync(join(tmpdir(), 'nix-auth-cache-'));
+      const seen = { authorized: 0, refused: 0, inPs: [] as string[] };
+      const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      // An HTTP binary cache that wants basic auth for every request; while nix talks to it, it looks at every process's argv.
+      const authServer = createServer((req, res) => {
+        const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+        for (const form of [password, encodeURIComponent(password)]) if (ps.includes(form)) seen.inPs.push(form);
+        if (req.headers.authorization !== expected) {
+          seen.refused++;
+          return void res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="cache"' }).end();
+        }
+        seen.authorized++;
+        const path = join(cacheDir, decodeURIComponent((req.url ?? '/').split('?')[0]!));
+        if (!path.startsWith(cacheDir)) return void res.writeHead(400).end();
+        if (req.method === 'PUT') {
+          const chunks: Buffer[] = [];
+          req.on('data', (c: Buffer) => chunks.push(c));
+          req.on('end', () => {
+            mkdirSync(join(path, '..'), { recursive: true });
+            writeFileSync(path, Buffer.concat(chunks));
+            res.writeHead(200).end();
+          });
+          return;
+        }
+        if (!existsSync(path) || statSync(path).isDirectory()) return void res.writeHead(404).end();
+        res.writeHead(200).end(readFileSync(path));
+      });
+      await new Promise<void>((resolve) => authServer.listen(0, '127.0.0.1', resolve));
+      t.after(() => authServer.close());
+      const base = `127.0.0.1:${(authServer.address() as AddressInfo).port}`;
+      const secretForms = [password, encodeURIComponent(password), `${user}:${password}`, `${user}:${encodeURIComponent(password)}`];
+      const clean = (result: StepResult): void => {
+        const stdout = result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+        for (const text of [stdout, result.stderr, result.summary, JSON.stringify(result.outputs), JSON.stringify(result.state)]) {
+          for (const form of secretForms) assert.ok(!text.includes(form), `a push-to credential leaked: ${form}`);
+        }
+        assert.deepEqual(result.leakedSecrets, []);
+      };
+
+      const { main } = await stepWithPost(flakeJob('docker-archive'), {
+        inputs: { cache: 'none', 'signing-key': keys.secret, 'push-to': `http://${user}:${encodeURIComponent(password)}@${base}/cache` },
+      });
+      ok(main);
+      clean(main);
+      assert.ok(main.masks.includes(password) && main.masks.includes(encodeURIComponent(password)), 'masked raw and percent-decoded');
+      assert.match(main.summary, /\| Pushed to \| http:\/\/127\.0\.0\.1:\d+\/cache \|/);
+      assert.ok(existsSync(join(cacheDir, 'cache', `${main.outputs['store-path']!.slice(11, 43)}.narinfo`)), 'pushed, authenticated by the netrc file');
+      assert.ok(seen.authorized > 0);
+      assert.deepEqual(seen.inPs, [], 'the password was in some process\'s argv');
+
+      // A wrong password: nix's error is a warning, redacted like every other line.
+      const refusedJob = flakeJob('docker-archive');
+      const refused = await runStep('build-nix', refusedJob, opts({ inputs: { cache: 'none', 'push-to': `http://${user}:wrong-${encodeURIComponent(password)}@${base}/other` } }));
+      assert.equal(refused.exitCode, 0);
+      assert.ok(seen.refused > 0);
+      assert.ok(refused.warnings.some((w) => /^Pushing to http:\/\/127\.0\.0\.1:\d+\/other failed/.test(w)), refused.warnings.join('\n'));
+      clean(refused);
+      assert.deepEqual(seen.inPs, []);
+      assert.deepEqual(readdirSync(join(refusedJob.temp, 'vllm-rocm-action', 'build-nix')).filter((n) => n.startsWith('push-netrc-')), [], 'the netrc file is removed');
+    });
+
     test('the Actions-cache closure is signature-checked when trusted-public-keys is set: signed is taken, wrongly signed is refused', async (t) => {
       const own = await startActionsServices();
       t.after(() => own.stop());
-      // Saved signed with vllm-ci-1.
-      const first = await stepWithPost(flakeJob('oci', own), { inputs: { 'signing-key': keys.secret, 'extra-args': '--rebuild' } });
+      // Built here (an earlier test may have imported this closure unsigned: such paths are never signed) and saved signed with vllm-ci-1.
+      const job = flakeJob('oci', own);
+      forget(host, host.run('nix', ['eval', '--raw', `path:${job.workspace}#vllm-container.outPath`]).trim());
+      const first = await stepWithPost(job, { inputs: { 'signing-key': keys.secret } });
       ok(first.main);
       const storePath = first.main.outputs['store-path']!;
 
@@ -205,6 +332,80 @@ function buildNixSuite(host: NixHost): void {
       assert.equal(checked.main.exitCode, 0);
       assert.ok(checked.main.warnings.some((w) => /was refused \(.*(signature|signed)/i.test(w)), checked.main.warnings.join('\n'));
       assert.ok(Number(checked.main.outputs['paths-built']) >= 2);
+    });
+  });
+
+  describe('the Actions cache is untrusted input', () => {
+    const keys = generateKeyPair('vllm-ci-1');
+
+    test('a forged NAR under the exact key: refused and built when the job signs; imported only with the summary warning when it neither signs nor pushes, and then never signed', async (t) => {
+      const own = await startActionsServices();
+      const learned = await learnCacheKey(flakeJob('oci', own), opts());
+      const forged = forgeCache(host, learned.storePath);
+      t.after(async () => {
+        forget(host, learned.storePath); // the forged payload never outlives the test
+        await own.stop();
+      });
+      await plantCacheEntry(freshJob(own), learned.key, forged.dir);
+
+      deleteClosure(learned.storePath, host);
+      const signing = await runStep('build-nix', flakeJob('oci', own), opts({ inputs: { 'signing-key': keys.secret } }));
+      ok(signing);
+      assert.ok(signing.warnings.some((w) => /restored Nix binary cache .* was refused/.test(w)), signing.warnings.join('\n'));
+      assert.ok(Number(signing.outputs['paths-built']) >= 2, 'built instead');
+      assert.equal(signing.outputs.digest, learned.digest);
+      assert.ok(!serveScript(host, forged.payload).includes(FORGED), 'the real payload, built here');
+      assert.match(signing.summary, /\| Cache trust \| signatures checked/);
+
+      deleteClosure(learned.storePath, host);
+      const unsigned = await runStep('build-nix', flakeJob('oci', own), opts());
+      ok(unsigned);
+      assert.equal(unsigned.outputs['paths-built'], '0');
+      assert.ok(serveScript(host, forged.payload).includes(FORGED), 'without keys the cache is taken as it is…');
+      assert.match(unsigned.summary, /\| Cache trust \| :warning: \*\*unauthenticated\*\*/);
+      assert.ok(unsigned.warnings.some((w) => /without signatures: the cache is unauthenticated/.test(w)), unsigned.warnings.join('\n'));
+
+      // …and what came unverified never gets the key, even when a later job (same store) signs and pushes.
+      const pushDir = mkdtempSync(join(tmpdir(), 'nix-push-'));
+      const signer = await runStep('build-nix', flakeJob('oci', own), opts({ inputs: { cache: 'none', 'signing-key': keys.secret, 'push-to': `file://${pushDir}` } }));
+      ok(signer);
+      assert.ok(signer.warnings.some((w) => /Not signing 2 store path\(s\) that were neither built here nor signed by a trusted key/.test(w)), signer.warnings.join('\n'));
+      for (const path of [learned.storePath, forged.payload]) {
+        assert.doesNotMatch(readFileSync(join(pushDir, `${path.slice(11, 43)}.narinfo`), 'utf8'), /^Sig:/m, path);
+      }
+    });
+
+    test('a prefix-only entry is not restored without keys, and paths outside the closure are never imported', async (t) => {
+      const own = await startActionsServices();
+      const learnJob = flakeJob('oci', own);
+      const learned = await learnCacheKey(learnJob, opts());
+      const forged = forgeCache(host, learned.storePath);
+      const hello = (JSON.parse(host.run('nix', ['build', '--no-link', '--json', `path:${learnJob.workspace}#hello-text`])) as Array<{ outputs: { out: string } }>)[0]!.outputs.out;
+      const legit = mkdtempSync(join(tmpdir(), 'cache-plus-'));
+      host.run('nix', ['copy', '--to', `file://${legit}`, learned.storePath, hello]);
+      t.after(async () => {
+        forget(host, learned.storePath);
+        await own.stop();
+      });
+
+      // An entry for "another derivation" of the same flake: what a prefix restore would take.
+      await plantCacheEntry(freshJob(own), `${learned.key.slice(0, -32)}${'0'.repeat(32)}`, forged.dir);
+      deleteClosure(learned.storePath, host);
+      const prefixOnly = await runStep('build-nix', flakeJob('oci', own), opts());
+      ok(prefixOnly);
+      assert.match(prefixOnly.stdout, new RegExp(`No Nix binary cache for ${learned.key} yet`));
+      assert.ok(Number(prefixOnly.outputs['paths-built']) >= 2);
+      assert.ok(!serveScript(host, forged.payload).includes(FORGED));
+
+      // The exact key, holding the closure and a path that is not part of it.
+      await plantCacheEntry(freshJob(own), learned.key, legit);
+      deleteClosure(learned.storePath, host);
+      forget(host, hello);
+      const exact = await runStep('build-nix', flakeJob('oci', own), opts());
+      ok(exact);
+      assert.equal(exact.outputs['paths-built'], '0');
+      assert.equal(exact.outputs['paths-substituted'], '2', exact.stdout.split('\n').filter((l) => !l.startsWith('::debug::')).join('\n').slice(-3000));
+      assert.ok(!isValid(host, hello), `${hello} is in the cache entry but not in the closure: never imported`);
     });
   });
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, runStepWithPost } from '../support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
-import { nixFlakeFixture } from '../support/nix.js';
+import { nixFlakeFixture, WITHOUT_HOST_NIX } from '../support/nix.js';
 import { requireTools } from '../support/tools.js';
 import { layDockerFixture } from '../support/workspace.js';
 
@@ -32,6 +32,21 @@ test('builder: nix runs setup-nix then build-nix, and post cleans up after savin
   assert.deepEqual(post.warnings, []);
   assert.ok(!existsSync(join(job.temp, 'vllm-rocm-action', 'setup-nix')), 'the nix.conf drop-in with the token is gone');
   assert.deepEqual(main.leakedSecrets, []);
+});
+
+test("builder: nix, post removes setup-nix's drop-in (the token) even when build-nix's post throws", async () => {
+  const job = newRunnerJob(join(root, 'runner'), { ...services.jobEnv(), GITHUB_TOKEN: 'ghs_pipelineToken0000000000000000000000' });
+  nixFlakeFixture('oci', job.workspace);
+  const main = await runStep('.', job, { inputs: { builder: 'nix' } });
+  assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+  const dropIn = join(job.temp, 'vllm-rocm-action', 'setup-nix');
+  assert.ok(existsSync(dropIn));
+  // Nix gone by post time: build-nix's cache save throws.
+  const post = await runStep('.', job, { inputs: { builder: 'nix' }, phase: 'post', state: main.state, wrap: WITHOUT_HOST_NIX });
+  assert.equal(post.exitCode, 0);
+  assert.ok(post.warnings.some((w) => /^Post step: .*Nix/.test(w)), post.warnings.join('\n'));
+  assert.ok(!existsSync(dropIn), 'the nix.conf drop-in with the token is gone');
+  assert.deepEqual([...main.leakedSecrets, ...post.leakedSecrets], []);
 });
 
 test('builder: docker runs build-docker', async () => {

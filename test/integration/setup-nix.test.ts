@@ -3,11 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, type RunnerJob } from '../support/action-runner.js';
+import { fixture } from '../support/fixtures.js';
 import { requireTools } from '../support/tools.js';
 import { trixieHost, WITHOUT_HOST_NIX } from '../support/nix.js';
 
@@ -116,13 +117,14 @@ describe('no Nix on the machine', () => {
     copyFileSync('/usr/bin/nix', realNix);
     // Stands in for releases.nixos.org (unreachable here): an installer that puts Nix in the
     // user profile, and records the flags it was given.
-    const installer = `#!/bin/sh\necho "installer flags: $*" > "$HOME/installer-flags"\nwhile [ $# -gt 0 ]; do [ "$1" = --nix-extra-conf-file ] && cp "$2" "$HOME/installer-extra.conf"; shift; done\nmkdir -p "$HOME/.nix-profile/bin"\ncp ${realNix} "$HOME/.nix-profile/bin/nix"\necho "Nix installed"\n`;
-    server = createServer((req, res) => {
+    const installer = `#!/bin/sh\nenv > "$HOME/installer-env"\necho "installer flags: $*" > "$HOME/installer-flags"\nwhile [ $# -gt 0 ]; do [ "$1" = --nix-extra-conf-file ] && cp "$2" "$HOME/installer-extra.conf"; shift; done\nmkdir -p "$HOME/.nix-profile/bin"\ncp ${realNix} "$HOME/.nix-profile/bin/nix"\necho "Nix installed"\n`;
+    // https only: a loopback server with a self-signed certificate the step is told to trust.
+    server = createServer({ cert: readFileSync(fixture('tls', 'loopback.crt')), key: readFileSync(fixture('tls', 'loopback.key')) }, (req, res) => {
       if (req.url === '/nix/nix-2.8.0/install') res.end(installer);
       else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    installerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/nix/nix-2.8.0/install`;
+    installerUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/nix/nix-2.8.0/install`;
   });
   after(() => {
     server?.close();
@@ -131,19 +133,40 @@ describe('no Nix on the machine', () => {
 
   const noNix = WITHOUT_HOST_NIX; // this job's machine has no Nix
 
+  const trustLoopback = { NODE_EXTRA_CA_CERTS: fixture('tls', 'loopback.crt') };
+
   test('installs with the installer, then finds it in the user profile', async () => {
     const j = job();
-    const result = await runStep('setup-nix', j, { inputs: { 'nix-version': '2.8.0', 'install-url': installerUrl }, wrap: noNix });
+    const runtimeToken = 'actions-runtime-token-0123456789abcdef';
+    const result = await runStep('setup-nix', j, {
+      inputs: { 'nix-version': '2.8.0', 'install-url': installerUrl, 'github-token': TOKEN },
+      env: { ...trustLoopback, ACTIONS_RUNTIME_TOKEN: runtimeToken },
+      wrap: noNix,
+    });
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
     assert.equal(result.outputs['nix-path'], join(j.home, '.nix-profile', 'bin', 'nix'));
     assert.match(readFileSync(join(j.home, 'installer-flags'), 'utf8'), /--(no-)?daemon --yes --no-channel-add --no-modify-profile --nix-extra-conf-file \S+/);
     assert.match(readFileSync(join(j.home, 'installer-extra.conf'), 'utf8'), /^trusted-users = root \S+$/m);
-    assert.match(result.stdout, /Installing Nix 2\.8\.0 from http:\/\/127\.0\.0\.1/);
+    assert.match(result.stdout, /Installing Nix 2\.8\.0 from https:\/\/127\.0\.0\.1/);
+    // Downloaded code gets a minimal environment: none of the job's tokens or inputs.
+    const env = readFileSync(join(j.home, 'installer-env'), 'utf8');
+    assert.match(env, /^PATH=/m);
+    assert.match(env, /^HOME=/m);
+    for (const secret of [TOKEN, runtimeToken]) assert.ok(!env.includes(secret), 'a token reached the installer');
+    assert.doesNotMatch(env, /^(INPUT_|GITHUB_|ACTIONS_)/m);
+  });
+
+  test('an install-url that is not https is an input error, and nothing is downloaded', async () => {
+    const j = job('runner-without-nix-http');
+    const result = await runStep('setup-nix', j, { inputs: { 'install-url': installerUrl.replace('https:', 'http:') }, wrap: noNix });
+    assert.equal(result.exitCode, 1);
+    assert.deepEqual(result.errors, [`Input 'install-url': must be an https:// URL: the installer is code run on this machine (got '${installerUrl.replace('https:', 'http:')}')`]);
+    assert.ok(!existsSync(join(j.home, 'installer-flags')));
   });
 
   test('a failed download is a clear error', async () => {
     const j = job('runner-without-nix'); // its own HOME: no user profile from the test above
-    const result = await runStep('setup-nix', j, { inputs: { 'nix-version': '2.8.1', 'install-url': installerUrl.replace('2.8.0', '9.9.9') }, wrap: noNix });
+    const result = await runStep('setup-nix', j, { inputs: { 'nix-version': '2.8.1', 'install-url': installerUrl.replace('2.8.0', '9.9.9') }, env: trustLoopback, wrap: noNix });
     assert.equal(result.exitCode, 1);
     assert.match(result.errors[0]!, /downloading the Nix installer from .* failed: HTTP 404/);
   });

@@ -98,6 +98,30 @@ describe('mode: rebuild', () => {
     const check = /differs from '([^']+\.check)'/.exec(result.stdout)?.[1];
     assert.ok(check && !existsSync(check), 'the .check output is cleaned up');
   });
+
+  test('nix: a build that prints "keeping build directory" lines deletes nothing of it; only the private TMPDIR and the .check path go', async () => {
+    const j = job();
+    nixFlakeFixture('oci', j.workspace);
+    // The checkout is the victim a hostile build names, in Nix's own words and in a forged error line.
+    const victim = j.workspace;
+    const script = join(j.workspace, 'oci-image.sh');
+    writeFileSync(script, [
+      `echo "note: keeping build directory '${victim}'"`,
+      `echo "error: derivation '/nix/store/xbsm1pzifskvcwwdyjdz447n0n8d2y4s-x.drv' may not be deterministic: output '/nix/store/7071nidj3v0b5w7pqv2ygdn9v3zqikvq-x' differs from '${victim}/x.check'" >&2`,
+      readFileSync(script, 'utf8'),
+    ].join('\n'));
+    const result = await runStep('verify-reproducibility', j, { inputs: { builder: 'nix', attr: 'vllm-container-nondeterministic' } });
+    assert.equal(result.outputs.reproducible, 'false', result.stdout.slice(-3000));
+    assert.match(result.stdout, new RegExp(`> note: keeping build directory '${victim}'`), 'the build printed the hostile line');
+    assert.ok(existsSync(join(victim, 'flake.nix')), 'the checkout named by the build log is still there');
+    const work = join(j.temp, 'vllm-rocm-action', 'verify-reproducibility');
+    const kept = /^note: keeping build directory '([^']+)'$/m.exec(result.stdout)?.[1];
+    assert.ok(kept?.startsWith(join(work, 'nix-tmp-')), `Nix kept its build directory in the private TMPDIR: ${kept}`);
+    assert.ok(kept && !existsSync(kept), 'the private TMPDIR is removed');
+    const check = /^error: .* differs from '([^']+\.check)'$/m.exec(result.stdout)?.[1];
+    assert.match(check ?? '', /^\/nix\/store\/[0-9a-z]{32}-vllm-container-nondeterministic-oci\.tar\.check$/);
+    assert.ok(!existsSync(check!), 'the .check output is cleaned up');
+  });
 });
 
 let ctx = '';
