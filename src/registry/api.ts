@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { MEDIA_TYPES, type Descriptor } from '../oci/types.js';
-import { header, RegistryError, type RegistryClient } from './client.js';
+import { header, RegistryAuthError, RegistryError, type RegistryClient } from './client.js';
 import type { Repository } from './reference.js';
 
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerManifestList];
@@ -63,15 +63,17 @@ async function absolute(client: RegistryClient, location: string): Promise<strin
 
 /**
  * Uploads a blob from a local file: POST opens a session, PATCH streams the bytes, PUT ?digest=
- * closes it (the registry checks the digest). A failure mid-way restarts the whole upload.
+ * closes it (the registry checks the digest). The bytes are never sent twice into one session: a
+ * PATCH or PUT that fails (a dropped connection, a registry restarted under us) starts a new one,
+ * whose POST waits out the registry with the client's backoff.
  */
 export async function uploadBlob(client: RegistryClient, repo: Repository, blob: { digest: string; size: number; file: string }, onRetry?: (message: string) => void): Promise<void> {
   const scopes = [pushScope(repo)];
-  for (let attempt = 0; ; attempt++) {
+  for (let session = 1; ; session++) {
+    const opened = await client.send({ method: 'POST', url: v2(repo, 'blobs/uploads/'), scopes, expect: [202] });
+    let location = header(opened, 'location');
+    if (!location) throw new RegistryError(`registry ${client.host}: the upload of ${blob.digest} got no Location`);
     try {
-      const opened = await client.send({ method: 'POST', url: v2(repo, 'blobs/uploads/'), scopes, expect: [202] });
-      let location = header(opened, 'location');
-      if (!location) throw new RegistryError(`registry ${client.host}: the upload of ${blob.digest} got no Location`);
       const patched = await client.send({
         method: 'PATCH',
         url: await absolute(client, location),
@@ -80,16 +82,16 @@ export async function uploadBlob(client: RegistryClient, repo: Repository, blob:
         bodyLength: blob.size,
         scopes,
         expect: [202],
+        attempts: 1,
       });
       location = header(patched, 'location') ?? location;
       const done = new URL(await absolute(client, location));
       done.searchParams.set('digest', blob.digest);
-      await client.send({ method: 'PUT', url: done.toString(), scopes, expect: [201] });
+      await client.send({ method: 'PUT', url: done.toString(), scopes, expect: [201], attempts: 1 });
       return;
     } catch (error) {
-      // The client already retried each request; a session lost to a registry restart needs a new one.
-      if (!(error instanceof RegistryError) || /answered 4\d\d/.test(error.message) || attempt >= 2) throw error;
-      onRetry?.(`registry ${client.host}: upload of ${blob.digest} failed (${error.message}); starting it again`);
+      if (error instanceof RegistryAuthError || !(error instanceof RegistryError) || session >= 4) throw error;
+      onRetry?.(`${error.message}; uploading ${blob.digest} again in a new session`);
     }
   }
 }

@@ -11,6 +11,9 @@ export class RegistryError extends Error {}
 /** The registry refused the credentials (401/403). */
 export class RegistryAuthError extends RegistryError {}
 
+/** The registry stayed unreachable, or kept answering 429/5xx, through every retry. */
+export class RegistryUnavailableError extends RegistryError {}
+
 export interface Credentials {
   username: string;
   password: string;
@@ -38,6 +41,8 @@ export interface RequestOptions {
   scopes: string[];
   /** Statuses that are an answer (others are errors, 429/5xx retried). */
   expect: number[];
+  /** Attempts for this request (default: the client's policy); 1 for a body that must not be sent twice. */
+  attempts?: number;
   /** Streams a 200 answer's body here instead of into memory (a blob download). */
   consume?: (body: IncomingMessage) => Promise<void>;
 }
@@ -131,7 +136,7 @@ export class RegistryClient {
 
   /** One request with auth and retries. */
   async send(opts: RequestOptions): Promise<Response> {
-    const policy = this.options.retry ?? DEFAULT_RETRY;
+    const policy = { ...(this.options.retry ?? DEFAULT_RETRY), ...(opts.attempts ? { attempts: opts.attempts } : {}) };
     let authRounds = 0;
     for (let attempt = 0; ; attempt++) {
       let response: Response;
@@ -140,7 +145,7 @@ export class RegistryClient {
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         if (!isDroppedConnection(error) || attempt + 1 >= policy.attempts) {
-          throw new RegistryError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} failed after ${attempt + 1} attempt(s): ${(error as Error).message}`);
+          throw new RegistryUnavailableError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} failed after ${attempt + 1} attempt(s): ${(error as Error).message}`);
         }
         const delay = backoffDelay(policy, attempt);
         this.options.onRetry?.(`registry ${this.host}: ${(error as Error).message}; retrying ${opts.method} ${this.describe(opts.url)} in ${delay} ms`);
@@ -165,7 +170,8 @@ export class RegistryClient {
         await sleep(delay);
         continue;
       }
-      throw new RegistryError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} answered ${response.status}${errorDetail(response)}`);
+      const Failure = response.status === 429 || response.status >= 500 ? RegistryUnavailableError : RegistryError;
+      throw new Failure(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} answered ${response.status}${errorDetail(response)}`);
     }
   }
 
