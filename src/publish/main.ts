@@ -9,6 +9,7 @@ import { StageFailure } from '../action/stage.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { headManifest } from '../registry/api.js';
 import { cosignSign } from '../registry/cosign.js';
+import { capture } from '../tool/capture.js';
 import { pushImage } from '../registry/push.js';
 import { sameRegistry } from '../registry/reference.js';
 import { annotate, imageSize, loadSource, topManifest } from '../registry/source.js';
@@ -52,7 +53,21 @@ function clientFor(host: string, inputs: PublishInputs): RegistryClient {
   return new RegistryClient(host, options);
 }
 
+/** What signing and attesting need, checked before anything is read or pushed. */
+async function preflight(inputs: PublishInputs): Promise<void> {
+  const oidc = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+  const needs = [inputs.sign === 'cosign-keyless' ? 'sign: cosign-keyless' : '', inputs.attest ? 'attest: true' : ''].filter(Boolean);
+  if (needs.length && !oidc) {
+    throw new StageFailure('No OIDC token', `${needs.join(' and ')} ${needs.length > 1 ? 'need' : 'needs'} the job's OIDC token: give the job \`permissions: id-token: write\`${inputs.attest ? ' and `attestations: write`' : ''}`);
+  }
+  if (inputs.sign !== 'none') {
+    const version = await capture('cosign', ['version']).catch((error: Error) => ({ exitCode: 127, stdout: '', stderr: error.message }));
+    if (version.exitCode !== 0) throw new StageFailure('cosign missing', `sign: ${inputs.sign} needs cosign on PATH (e.g. sigstore/cosign-installer before this step): ${version.stderr.trim().split('\n').pop()}`);
+  }
+}
+
 async function publish(inputs: PublishInputs, temp: string): Promise<void> {
+  await preflight(inputs);
   const target = clientFor(inputs.image.host, inputs);
   const name = `${inputs.image.host}/${inputs.image.path}`;
 

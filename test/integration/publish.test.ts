@@ -397,6 +397,8 @@ describe('bad inputs: exit 1, nothing pushed', () => {
       writeFileSync(layer, bytes);
       return { source: layout, image: `${plain.host}/acme/corrupt` };
     }, /blob sha256:[0-9a-f]{64} has digest sha256:/],
+    ['attest without the job\'s OIDC token', () => ({ source: small.archive, image: `${plain.host}/acme/no-oidc`, attest: 'true' }), /attest: true needs the job's OIDC token: give the job `permissions: id-token: write`/],
+    ['keyless signing without the job\'s OIDC token', () => ({ source: small.archive, image: `${plain.host}/acme/no-oidc-sign`, sign: 'cosign-keyless' }), /sign: cosign-keyless needs the job's OIDC token/],
     ['a registry source by tag', () => ({ source: `docker://${plain.host}/acme/vllm:latest`, image: `${plain.host}/acme/x` }), /Input 'source'.*pinned by digest/],
   ];
   for (const [what, inputs, message] of cases) {
