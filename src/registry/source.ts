@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeDockerScan, OCI_CONFIG, sha256Digest } from '../oci/docker-archive.js';
 import { ImageArchiveError } from '../oci/scan.js';
@@ -261,6 +261,7 @@ async function fromRegistry(spec: Extract<SourceSpec, { kind: 'registry' }>, cli
       return { digest: d.digest, size: d.size, mediaType: d.mediaType, file };
     },
   };
+  if (!mountable) await mkdir(staging, { recursive: true, mode: 0o700 });
   const top = await getManifest(client, repo, spec.digest, scopes);
   if (sha256Digest(top.bytes) !== spec.digest) throw new RegistryError(`${label}: the registry returned a manifest with digest ${sha256Digest(top.bytes)}`);
   return collect('registry', store, { mediaType: top.mediaType || MANIFEST_ACCEPT[0]!, digest: spec.digest, size: top.bytes.length });

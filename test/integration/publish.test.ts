@@ -51,11 +51,8 @@ async function publish(j: RunnerJob, inputs: Record<string, string>, opts: StepO
 
 /** The manifest a registry serves for a reference, and its digest computed here. */
 async function served(registry: TestRegistry, repo: string, reference: string): Promise<{ digest: string; json: Record<string, unknown> }> {
-  const response = await fetch(`http://${registry.host}/v2/${repo}/manifests/${reference}`, {
-    headers: {
-      accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json',
-      ...(registry.authHeader ? { authorization: registry.authHeader } : {}),
-    },
+  const response = await registry.fetch(`/v2/${repo}/manifests/${reference}`, {
+    accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json',
   });
   assert.equal(response.status, 200, `${repo}:${reference} is not in the registry`);
   const bytes = Buffer.from(await response.arrayBuffer());
@@ -226,6 +223,37 @@ describe('credentials', () => {
     const { main } = await publish(job(), { source: small.archive, image: `${authed.host}/team/anon`, tags: 'x' });
     failed(main, /answered 401: no credentials were given/);
     assert.ok(!(await catalog(authed)).includes('team/anon'));
+  });
+});
+
+describe('token auth (Bearer realm), as Docker Hub and ghcr.io do it', () => {
+  let tokened: TestRegistry;
+  before(async () => {
+    tokened = await startTestRegistry({ user: USER, token: true });
+  });
+  after(async () => tokened?.kill());
+
+  test('a token for pull,push on the repository, from the token service with Basic credentials', async () => {
+    const { main } = await publish(job(), { source: small.archive, image: `${tokened.host}/team/tokened`, tags: 'v1', username: USER.name, password: USER.password });
+    ok(main);
+    assert.equal((await served(tokened, 'team/tokened', 'v1')).digest, small.digest);
+    assert.ok(tokened.tokenRequests.some((q) => new URLSearchParams(q).getAll('scope').includes('repository:team/tokened:pull,push')), JSON.stringify(tokened.tokenRequests));
+  });
+
+  test('promotion from another registry (anonymous source) into the token registry: blobs downloaded, checked, uploaded', async () => {
+    const staged = buildOciArchive('cross', 'cross-registry payload\n');
+    ok((await publish(job(), { source: staged.archive, image: `${plain.host}/acme/cross-staging`, tags: 'candidate' })).main);
+    const { main } = await publish(job(), { source: `docker://${plain.host}/acme/cross-staging@${staged.digest}`, image: `${tokened.host}/team/cross`, tags: 'release', username: USER.name, password: USER.password });
+    ok(main);
+    assert.equal(main.outputs.digest, staged.digest);
+    assert.match(main.summary, /\| blobs \| 2 uploaded, 0 mounted, 0 already there \|/);
+    assert.equal((await served(tokened, 'team/cross', 'release')).digest, staged.digest);
+  });
+
+  test('wrong password: the token service refuses; an error naming the registry, nothing pushed', async () => {
+    const { main } = await publish(job(), { source: small.archive, image: `${tokened.host}/team/refused`, tags: 'v1', username: USER.name, password: 'nope-nope' });
+    failed(main, new RegExp(`registry ${tokened.host}: the token service .* answered 401: the credentials of ${USER.name} were refused`));
+    assert.deepEqual(await tokened.tags('team/refused'), []);
   });
 });
 

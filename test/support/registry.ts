@@ -2,6 +2,9 @@
 // (bcrypt), with TLS from a CA the test makes with openssl, stopped and started again on the same
 // storage. The shared registry on :5000 is never touched.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,8 +24,12 @@ export interface TestRegistry {
   start(): Promise<void>;
   /** SIGKILL: no graceful shutdown, connections drop mid-request. */
   kill(): Promise<void>;
+  /** GET a registry path with the registry's credentials (Basic, or a token from its token service). */
+  fetch(path: string, headers?: Record<string, string>): Promise<Response>;
   /** GET a registry path with the registry's credentials; status and JSON body. */
   get(path: string): Promise<{ status: number; json: unknown }>;
+  /** The token service's requests (query strings), when the registry uses token auth. */
+  tokenRequests: string[];
   /** Tags of a repository ([] when it has none or does not exist). */
   tags(repository: string): Promise<string[]>;
 }
@@ -50,7 +57,42 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
   return { ca, cert, key };
 }
 
-export async function startTestRegistry(opts: { user?: { name: string; password: string }; tls?: boolean } = {}): Promise<TestRegistry> {
+/**
+ * A token service as Docker Hub and ghcr.io run one: Basic credentials in, a JWT (RS256, x5c
+ * header) granting the requested repository scopes out; the registry trusts its certificate.
+ */
+async function startTokenService(dir: string, user: { name: string; password: string }, service: string): Promise<{ realm: string; certFile: string; requests: string[]; server: Server }> {
+  const keyFile = join(dir, 'token.key');
+  const certFile = join(dir, 'token.pem');
+  sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=publish test token issuer', '-keyout', keyFile, '-out', certFile]);
+  const key = createPrivateKey(readFileSync(keyFile));
+  const x5c = new X509Certificate(readFileSync(certFile)).raw.toString('base64');
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const requests: string[] = [];
+  const expected = `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`;
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url!, 'http://token');
+    requests.push(url.search);
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
+      return;
+    }
+    const access = url.searchParams.getAll('scope').flatMap((scope) => {
+      const [type, name, actions] = scope.split(':');
+      return type === 'repository' && name && actions ? [{ type, name, actions: actions.split(',') }] : [];
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: 'publish-test-issuer', sub: user.name, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access };
+    const unsigned = `${b64({ alg: 'RS256', typ: 'JWT', x5c: [x5c] })}.${b64(claims)}`;
+    const token = `${unsigned}.${sign('sha256', Buffer.from(unsigned), key).toString('base64url')}`;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  server.unref();
+  return { realm: `http://127.0.0.1:${port}/token`, certFile, requests, server };
+}
+
+export async function startTestRegistry(opts: { user?: { name: string; password: string }; tls?: boolean; token?: boolean } = {}): Promise<TestRegistry> {
   requireTools('docker-registry');
   const dir = mkdtempSync(join(tmpdir(), 'h-publish-registry-'));
   const storage = join(dir, 'data');
@@ -65,19 +107,32 @@ export async function startTestRegistry(opts: { user?: { name: string; password:
     lines.push('  tls:', `    certificate: ${certs.cert}`, `    key: ${certs.key}`);
   }
   let authHeader: string | undefined;
-  if (opts.user) {
+  let tokenService: Awaited<ReturnType<typeof startTokenService>> | undefined;
+  if (opts.token) {
+    if (!opts.user) throw new Error('token auth needs a user');
+    tokenService = await startTokenService(dir, opts.user, 'publish-test');
+    lines.push('auth:', '  token:', `    realm: ${tokenService.realm}`, '    service: publish-test', '    issuer: publish-test-issuer', `    rootcertbundle: ${tokenService.certFile}`);
+  } else if (opts.user) {
     writeFileSync(join(dir, 'htpasswd'), `${opts.user.name}:${bcrypt.hashSync(opts.user.password, 5)}\n`);
     lines.push('auth:', '  htpasswd:', '    realm: publish-test', `    path: ${join(dir, 'htpasswd')}`);
-    authHeader = `Basic ${Buffer.from(`${opts.user.name}:${opts.user.password}`).toString('base64')}`;
   }
+  if (opts.user) authHeader = `Basic ${Buffer.from(`${opts.user.name}:${opts.user.password}`).toString('base64')}`;
   const config = join(dir, 'config.yml');
   writeFileSync(config, `${lines.join('\n')}\n`);
 
   let child: ChildProcess | undefined;
   const base = `${opts.tls ? 'https' : 'http'}://${host}`;
-  const request = async (path: string): Promise<Response> => {
+  const request = async (path: string, headers: Record<string, string> = {}): Promise<Response> => {
     // Node's fetch reads NODE_EXTRA_CA_CERTS only at start-up: curl checks the test CA instead.
-    if (!opts.tls) return fetch(`${base}${path}`, { headers: authHeader ? { authorization: authHeader } : {} });
+    if (!opts.tls) {
+      const first = await fetch(`${base}${path}`, { headers: { ...headers, ...(authHeader && !tokenService ? { authorization: authHeader } : {}) } });
+      const challenge = first.headers.get('www-authenticate') ?? '';
+      if (first.status !== 401 || !tokenService || !challenge.startsWith('Bearer')) return first;
+      const scope = /scope="([^"]*)"/.exec(challenge)?.[1] ?? '';
+      const tokenUrl = `${tokenService.realm}?service=publish-test&scope=${encodeURIComponent(scope)}`;
+      const { token } = (await (await fetch(tokenUrl, { headers: { authorization: authHeader! } })).json()) as { token: string };
+      return fetch(`${base}${path}`, { headers: { ...headers, authorization: `Bearer ${token}` } });
+    }
     const out = sh('curl', ['-sS', '--cacert', caFile!, ...(authHeader ? ['-H', `authorization: ${authHeader}`] : []), '-w', '\n%{http_code}', `${base}${path}`]);
     const at = out.lastIndexOf('\n');
     return new Response(out.slice(0, at) || null, { status: Number(out.slice(at + 1)) });
@@ -88,6 +143,8 @@ export async function startTestRegistry(opts: { user?: { name: string; password:
     storage,
     caFile,
     authHeader,
+    tokenRequests: tokenService?.requests ?? [],
+    fetch: request,
     async start() {
       const log = openSync(join(dir, 'registry.log'), 'a');
       child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] });
