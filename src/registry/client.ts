@@ -137,14 +137,28 @@ export class RegistryClient {
   /** One request with auth and retries. */
   async send(opts: RequestOptions): Promise<Response> {
     const policy = { ...(this.options.retry ?? DEFAULT_RETRY), ...(opts.attempts ? { attempts: opts.attempts } : {}) };
-    let authRounds = 0;
+    for (let authRounds = 0; ; authRounds++) {
+      const response = await this.retrying(opts, policy, () => this.authHeader(opts.scopes));
+      if (response.status === 401 && authRounds < 2 && (await this.authenticate(response, opts.scopes))) continue;
+      if (response.status === 401 || response.status === 403) {
+        throw new RegistryAuthError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} answered ${response.status}: ${this.refusal()}${errorDetail(response)}`);
+      }
+      if (opts.expect.includes(response.status)) return response;
+      const Failure = response.status === 429 || response.status >= 500 ? RegistryUnavailableError : RegistryError;
+      throw new Failure(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} answered ${response.status}${errorDetail(response)}`);
+    }
+  }
+
+  /** Sends until an answer that is not 429/5xx (or an expected one), with backoff; dropped connections count as failures. */
+  private async retrying(opts: RequestOptions, policy: RetryPolicy, auth: () => Promise<Record<string, string>>): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= policy.attempts;
       let response: Response;
       try {
-        response = await this.raw(opts, await this.authHeader(opts.scopes));
+        response = await this.raw(opts, await auth());
       } catch (error) {
         if (error instanceof RegistryError) throw error;
-        if (!isDroppedConnection(error) || attempt + 1 >= policy.attempts) {
+        if (!isDroppedConnection(error) || last) {
           throw new RegistryUnavailableError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} failed after ${attempt + 1} attempt(s): ${(error as Error).message}`);
         }
         const delay = backoffDelay(policy, attempt);
@@ -152,27 +166,16 @@ export class RegistryClient {
         await sleep(delay);
         continue;
       }
-      if (response.status === 401 && authRounds < 2) {
-        authRounds++;
-        if (await this.authenticate(response, opts.scopes)) {
-          attempt--;
-          continue;
-        }
-      }
-      if (response.status === 401 || response.status === 403) {
-        const who = this.options.credentials ? `the credentials of ${this.options.credentials.username} were refused` : 'no credentials were given';
-        throw new RegistryAuthError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} answered ${response.status}: ${who}${errorDetail(response)}`);
-      }
-      if (opts.expect.includes(response.status)) return response;
-      if ((response.status === 429 || response.status >= 500) && attempt + 1 < policy.attempts) {
-        const delay = backoffDelay(policy, attempt, header(response, 'retry-after'));
-        this.options.onRetry?.(`registry ${this.host} answered ${response.status}; retrying ${opts.method} ${this.describe(opts.url)} in ${delay} ms`);
-        await sleep(delay);
-        continue;
-      }
-      const Failure = response.status === 429 || response.status >= 500 ? RegistryUnavailableError : RegistryError;
-      throw new Failure(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} answered ${response.status}${errorDetail(response)}`);
+      const busy = response.status === 429 || response.status >= 500;
+      if (!busy || last || opts.expect.includes(response.status)) return response;
+      const delay = backoffDelay(policy, attempt, header(response, 'retry-after'));
+      this.options.onRetry?.(`registry ${this.host} answered ${response.status}; retrying ${opts.method} ${this.describe(opts.url)} in ${delay} ms`);
+      await sleep(delay);
     }
+  }
+
+  private refusal(): string {
+    return this.options.credentials ? `the credentials of ${this.options.credentials.username} were refused` : 'no credentials were given';
   }
 
   /** Checks that the registry answers and accepts the credentials for these scopes. */
@@ -232,24 +235,9 @@ export class RegistryClient {
       const { username, password } = this.options.credentials;
       headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     }
-    let response: Response | undefined;
-    const policy = this.options.retry ?? DEFAULT_RETRY;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        response = await this.raw({ method: 'GET', url: url.toString(), scopes: [], expect: [] }, headers);
-      } catch (error) {
-        if (!isDroppedConnection(error) || attempt + 1 >= policy.attempts) throw new RegistryError(`registry ${this.host}: token service ${url.origin}: ${(error as Error).message}`);
-        await sleep(backoffDelay(policy, attempt));
-        continue;
-      }
-      if ((response.status === 429 || response.status >= 500) && attempt + 1 < policy.attempts) {
-        await sleep(backoffDelay(policy, attempt, header(response, 'retry-after')));
-        continue;
-      }
-      break;
-    }
+    const response = await this.retrying({ method: 'GET', url: url.toString(), scopes: [], expect: [200] }, this.options.retry ?? DEFAULT_RETRY, async () => headers);
     if (response.status === 401 || response.status === 403) {
-      throw new RegistryAuthError(`registry ${this.host}: the token service ${url.origin} answered ${response.status}: ${this.options.credentials ? `the credentials of ${this.options.credentials.username} were refused` : 'no credentials were given'}`);
+      throw new RegistryAuthError(`registry ${this.host}: the token service ${url.origin} answered ${response.status}: ${this.refusal()}`);
     }
     if (response.status !== 200) throw new RegistryError(`registry ${this.host}: the token service ${url.origin} answered ${response.status}${errorDetail(response)}`);
     let token: string | undefined;

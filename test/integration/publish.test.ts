@@ -158,6 +158,13 @@ describe('each kind of source; tags from the ref', () => {
     sh('node24', ['lib/src/reproducibility/cli.js', 'describe', archive, '--out', description]);
     const described = JSON.parse(readFileSync(description, 'utf8')) as { images: Array<{ descriptor: { digest: string } }> };
     assert.equal(described.images[0]!.descriptor.digest, main.outputs.digest);
+
+    // The same docker-archive uncompressed: the same image, the same digest.
+    const plainTar = join(work, 'nix-plain.tar');
+    sh('sh', ['-c', `gunzip -c '${archive}' > '${plainTar}'`]);
+    const again = await publish(job(), { source: plainTar, image: `${plain.host}/acme/nix-plain`, tags: 'x' });
+    ok(again.main);
+    assert.equal(again.main.outputs.digest, built.outputs.digest);
   });
 
   test('engine:<ref> (docker save from the containerd image store): the image ID the engine reports', async () => {
