@@ -209,6 +209,27 @@ describe('each kind of source; tags from the ref', () => {
   });
 });
 
+describe('by digest only, and cleanup', () => {
+  test('no tags: pushed by digest, refs is image@digest, no tag in the registry', async () => {
+    const { main } = await publish(job(), { source: small.archive, image: `${plain.host}/acme/untagged` });
+    ok(main);
+    assert.equal(main.outputs.refs, `${plain.host}/acme/untagged@${small.digest}`);
+    assert.deepEqual(await plain.tags('acme/untagged'), []);
+    assert.equal((await served(plain, 'acme/untagged', small.digest)).digest, small.digest);
+  });
+
+  test('post removes the run directory main left behind (main killed before its own cleanup)', async () => {
+    const j = job();
+    const left = join(j.temp, 'vllm-rocm-action', 'publish', 'run-1-1');
+    mkdirSync(join(left, 'credentials'), { recursive: true });
+    writeFileSync(join(left, 'credentials', 'config.json'), '{"auths":{}}', { mode: 0o600 });
+    const post = await runStep('publish', j, { phase: 'post', state: { 'vllm-rocm-action-post': 'true', 'temp-dir': left }, inputs: { source: 'x', image: 'x' } });
+    assert.equal(post.exitCode, 0);
+    assert.equal(existsSync(left), false);
+    assert.deepEqual(post.warnings, []);
+  });
+});
+
 describe('credentials', () => {
   test('htpasswd registry: right password pushes; the password is masked first and never printed', async () => {
     const { main } = await publish(job(), { source: small.archive, image: `${authed.host}/team/app`, tags: 'ok', username: USER.name, password: USER.password });
