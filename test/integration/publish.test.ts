@@ -371,7 +371,8 @@ describe('cosign', () => {
     // A cosign on PATH that records its argv, then runs the real one.
     const shim = mkdtempSync(join(root, 'shim-'));
     const argvLog = join(shim, 'argv.log');
-    writeFileSync(join(shim, 'cosign'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${argvLog}\nexec /usr/bin/cosign "$@"\n`);
+    const modesLog = join(shim, 'modes.log');
+    writeFileSync(join(shim, 'cosign'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${argvLog}\n[ -z "$DOCKER_CONFIG" ] || stat -c '%a %n' "$DOCKER_CONFIG" "$DOCKER_CONFIG"/* >> ${modesLog}\nexec /usr/bin/cosign "$@"\n`);
     chmodSync(join(shim, 'cosign'), 0o755);
     const j = job();
     j.pathAdditions.unshift(shim);
@@ -398,6 +399,10 @@ describe('cosign', () => {
       assert.ok(!main.stdout.replace(/^::add-mask::.*$/gm, '').includes(secret), 'a secret reached the log');
     }
     assert.ok(!main.summary.includes(password) && !JSON.stringify(main.state).includes(password));
+    // The credentials cosign reads: 0600 files in a 0700 directory under RUNNER_TEMP (gone after the step).
+    const modes = [...new Set(readFileSync(modesLog, 'utf8').trim().split('\n'))];
+    assert.deepEqual(modes.map((line) => line.split(' ')[0]).sort(), ['600', '600', '700'], modes.join('\n'));
+    for (const line of modes) assert.ok(line.split(' ')[1]!.startsWith(join(j.temp, 'vllm-rocm-action', 'publish')), line);
 
     const config = mkdtempSync(join(root, 'docker-config-'));
     writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [authed.host]: { auth: authed.authHeader!.slice(6) } } }));
