@@ -4,12 +4,13 @@
 // Needs `id-token: write` and `attestations: write` (main checks the OIDC token is there first).
 // Not exercised by this repository's tests: @actions/attest speaks to fixed public hosts (GitHub's
 // OIDC issuer, Fulcio, Rekor, the attestations API) that no loopback stand-in can answer for.
-import { attestProvenance } from '@actions/attest';
 import { StageFailure } from '../action/stage.js';
 
 export async function attestImage(name: string, digest: string, transparencyLog: boolean, token: string): Promise<string> {
   if (!token) throw new StageFailure('Attestation failed', 'attest: true needs github-token (the default is the job token)');
   try {
+    // Loaded only when asked for: Sigstore's client is most of the bundle's start-up memory.
+    const { attestProvenance } = await import('@actions/attest');
     const attestation = await attestProvenance({
       subjects: [{ name, digest: { sha256: digest.replace(/^sha256:/, '') } }],
       token,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepOptions, type StepResult } from '../support/action-runner.js';
 import { nixFlakeFixture } from '../support/nix.js';
-import { startTestRegistry, type TestRegistry } from '../support/registry.js';
+import { freePort, startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { requireTools, sh } from '../support/tools.js';
 
 const root = mkdtempSync(join(tmpdir(), 'h-publish-test-'));
@@ -427,6 +427,24 @@ describe('cosign', () => {
     });
     failed(main, /cosign sign .* failed.*no tag was pushed/s);
     assert.deepEqual(await plain.tags('acme/unsigned'), []);
+  });
+});
+
+describe('attest', () => {
+  // The real path needs GitHub's OIDC issuer, Fulcio and Rekor (README: untested here). This checks
+  // the bundled @actions/attest loads and runs, and that its failure leaves no tag.
+  test('the OIDC token endpoint refuses: @actions/attest\'s error, pushed by digest, no tag', async () => {
+    const port = await freePort();
+    const { main } = await publish(job({ ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-request-token-123' }), {
+      source: small.archive,
+      image: `${plain.host}/acme/attest-fails`,
+      tags: 'release',
+      attest: 'true',
+      'github-token': 'ghs_attesttoken000000000000000000',
+    });
+    failed(main, /@actions\/attest: .*(ID Token|ECONNREFUSED)/i);
+    assert.ok(main.masks.includes('ghs_attesttoken000000000000000000'));
+    assert.deepEqual(await plain.tags('acme/attest-fails'), []);
   });
 });
 
