@@ -4,7 +4,7 @@
 // what was actually read, so every blob pushed is checked against its digest by construction, and
 // memory stays bounded whatever the archive holds (member names never become paths).
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, openSync, renameSync, statfsSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -22,19 +22,41 @@ export interface StagedArchive {
   members: Map<string, { size: number; digest: string }>;
 }
 
-export async function stageArchiveFile(path: string, dir: string): Promise<StagedArchive> {
+/** Unpacking stops, with a clear error, when the disk under the staging directory gets this full. */
+export interface SpaceGuard {
+  minFreeBytes: number;
+  /** Free space is looked up after every this many bytes written. */
+  checkEveryBytes: number;
+}
+
+export const DEFAULT_SPACE_GUARD: SpaceGuard = { minFreeBytes: 512 << 20, checkEveryBytes: 256 << 20 };
+
+export async function stageArchiveFile(path: string, dir: string, guard = DEFAULT_SPACE_GUARD): Promise<StagedArchive> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new ImageArchiveError(`${path} does not exist`);
   if (!info.isFile()) throw new ImageArchiveError(`${path} is not a file`);
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   const stream = (await isGzip(path)) ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
-  return stageArchiveStream(stream as AsyncIterable<Buffer>, path, dir);
+  return stageArchiveStream(stream as AsyncIterable<Buffer>, path, dir, guard);
 }
 
-export async function stageArchiveStream(stream: AsyncIterable<Buffer>, label: string, dir: string): Promise<StagedArchive> {
+export async function stageArchiveStream(stream: AsyncIterable<Buffer>, label: string, dir: string, guard = DEFAULT_SPACE_GUARD): Promise<StagedArchive> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const members = new Map<string, { size: number; digest: string }>();
   let sequence = 0;
+  let written = 0;
+  let unchecked = 0;
+  // A gzip'ed archive can expand far beyond its size (a hostile one on purpose): stop before the disk fills.
+  const checkSpace = (bytes: number) => {
+    written += bytes;
+    unchecked += bytes;
+    if (unchecked < guard.checkEveryBytes) return;
+    unchecked = 0;
+    const fs = statfsSync(dir);
+    if (fs.bavail * fs.bsize < guard.minFreeBytes) {
+      throw new ImageArchiveError(`less than ${guard.minFreeBytes >> 20} MiB left under ${dir} after unpacking ${written} bytes of ${label}: free space for one copy of the image is needed`);
+    }
+  };
   try {
     await walkTar(stream, (entry) => {
       if (entry.type !== 'file') return undefined;
@@ -44,7 +66,13 @@ export async function stageArchiveStream(stream: AsyncIterable<Buffer>, label: s
       return {
         data: (chunk) => {
           hash.update(chunk);
-          writeSync(fd, chunk);
+          try {
+            writeSync(fd, chunk);
+            checkSpace(chunk.length);
+          } catch (error) {
+            closeSync(fd);
+            throw error;
+          }
         },
         end: () => {
           closeSync(fd);

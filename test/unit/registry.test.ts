@@ -12,6 +12,11 @@ import { parsePublishInputs } from '../../src/publish/inputs.js';
 import { InputError } from '../../src/action/inputs.js';
 import { cosignSignArgs } from '../../src/registry/cosign.js';
 import { sha256Digest } from '../../src/oci/docker-archive.js';
+import { stageArchiveFile, stagedBlob } from '../../src/registry/staging.js';
+import { fixture } from '../support/fixtures.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
@@ -66,6 +71,26 @@ describe('sources', () => {
     const top = topManifest(annotate(image, [['org.opencontainers.image.source', 'https://x']]));
     assert.equal(top.bytes.toString(), '{"schemaVersion":2,"config":{},"layers":[],"annotations":{"a":"1","org.opencontainers.image.source":"https://x"}}');
     assert.equal(top.digest, sha256Digest(top.bytes));
+  });
+});
+
+describe('staging an archive', () => {
+  test('every member lands under the digest of its own bytes', async () => {
+    const staged = await stageArchiveFile(fixture('oci-tiny.tar'), join(mkdtempSync(join(tmpdir(), 'h-publish-stage-')), 'blobs'));
+    assert.ok(staged.members.has('index.json'));
+    const blobs = [...staged.members.entries()].filter(([name]) => name.startsWith('blobs/sha256/'));
+    assert.ok(blobs.length >= 3);
+    for (const [name, member] of blobs) {
+      assert.equal(member.digest, `sha256:${name.slice('blobs/sha256/'.length)}`);
+      assert.equal(sha256Digest(readFileSync(stagedBlob(staged, member.digest)!)), member.digest);
+    }
+    assert.equal(stagedBlob(staged, `sha256:${'0'.repeat(64)}`), undefined);
+  });
+  test('a disk that fills up stops the unpacking with a clear error', async () => {
+    await assert.rejects(
+      stageArchiveFile(fixture('oci-tiny.tar'), join(mkdtempSync(join(tmpdir(), 'h-publish-stage-')), 'blobs'), { minFreeBytes: Number.MAX_SAFE_INTEGER, checkEveryBytes: 1 }),
+      /MiB left under .* free space for one copy of the image is needed/,
+    );
   });
 });
 
@@ -159,6 +184,7 @@ describe('client against a scripted server', () => {
     req.on('end', () => handler(req, res));
   });
   const ready = new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  server.unref(); // a run filtered to other tests skips `after`
   after(() => server.close());
   const fast = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 };
 
