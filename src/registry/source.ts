@@ -1,0 +1,298 @@
+// The image to publish, from any source the stage takes, as the exact manifests and verified blobs
+// to push: an OCI archive, an OCI layout directory, a docker-archive (pushed with the suite's fixed
+// encoding, see src/oci/docker-archive.ts), an image in the local engine (`docker save`), or an
+// image already in a registry by digest. Nothing here talks to the target registry.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeDockerScan, OCI_CONFIG, sha256Digest } from '../oci/docker-archive.js';
+import { ImageArchiveError } from '../oci/scan.js';
+import { isDigest, isIndex, MEDIA_TYPES, type Descriptor } from '../oci/types.js';
+import { RegistryClient, RegistryError } from './client.js';
+import { MANIFEST_ACCEPT, pullScope, getManifest, downloadBlob } from './api.js';
+import { parseReference, type Repository } from './reference.js';
+import { MAX_DOCUMENT, readStagedMember, stageArchiveFile, stageArchiveStream, stagedBlob, stagedScan, type StagedArchive } from './staging.js';
+
+export type SourceKind = 'oci-archive' | 'oci-layout' | 'docker-archive' | 'engine' | 'registry';
+
+export interface Blob {
+  digest: string;
+  size: number;
+  mediaType: string;
+  /** A local file whose bytes hash to `digest`. */
+  file?: string;
+  /** The repository of the source registry holding it (promotion: mounted, not uploaded). */
+  mountFrom?: Repository;
+}
+
+export interface ManifestDocument {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+}
+
+export interface SourceImage {
+  kind: SourceKind;
+  label: string;
+  /** Children of an index first; the last one is the image (what the tags point to). */
+  manifests: ManifestDocument[];
+  blobs: Blob[];
+}
+
+export function topManifest(image: SourceImage): ManifestDocument {
+  return image.manifests[image.manifests.length - 1]!;
+}
+
+/** Manifests + unique blobs. */
+export function imageSize(image: SourceImage): number {
+  return image.manifests.reduce((n, m) => n + m.bytes.length, 0) + image.blobs.reduce((n, b) => n + b.size, 0);
+}
+
+export type SourceSpec =
+  | { kind: 'path'; path: string }
+  | { kind: 'engine'; ref: string }
+  | { kind: 'registry'; ref: string; repository: Repository; digest: string };
+
+export class SourceError extends Error {}
+
+/** Parses the `source` input: `engine:<ref>`, `docker://<ref>@sha256:…`, or a path. */
+export function parseSource(text: string): SourceSpec {
+  const value = text.trim();
+  if (value.startsWith('engine:')) {
+    const ref = value.slice('engine:'.length);
+    if (ref === '' || /\s/.test(ref) || ref.startsWith('-')) throw new SourceError(`'${value}': engine:<image reference or ID> expected`);
+    return { kind: 'engine', ref };
+  }
+  if (value.startsWith('docker://')) {
+    const ref = value.slice('docker://'.length);
+    const parsed = parseReference(ref);
+    if (!parsed.digest) throw new SourceError(`'${value}': a registry source must be pinned by digest (docker://<image>@sha256:…), so that what was tested is what is published`);
+    return { kind: 'registry', ref, repository: { host: parsed.host, path: parsed.path }, digest: parsed.digest };
+  }
+  return { kind: 'path', path: value };
+}
+
+interface Store {
+  label: string;
+  /** A manifest or index by descriptor, checked against its digest. */
+  document(d: Descriptor): Promise<Buffer>;
+  blob(d: Descriptor): Promise<Blob>;
+}
+
+/** Walks an image from its top descriptor: every manifest (children of an index included) and blob. */
+async function collect(kind: SourceKind, store: Store, top: Descriptor): Promise<SourceImage> {
+  const image: SourceImage = { kind, label: store.label, manifests: [], blobs: [] };
+  const seenBlobs = new Set<string>();
+  const seenManifests = new Set<string>();
+  const visit = async (d: Descriptor, depth: number): Promise<void> => {
+    if (depth > 4) throw new ImageArchiveError(`${store.label}: indexes nested too deep`);
+    if (seenManifests.has(d.digest)) return;
+    seenManifests.add(d.digest);
+    const bytes = await store.document(d);
+    let doc: { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    try {
+      doc = JSON.parse(bytes.toString('utf8')) as typeof doc;
+    } catch {
+      throw new ImageArchiveError(`${store.label}: ${d.digest} is not JSON`);
+    }
+    const mediaType = doc.mediaType ?? d.mediaType;
+    if (isIndex(mediaType) || (mediaType === undefined && Array.isArray(doc.manifests))) {
+      for (const child of doc.manifests ?? []) await visit(checked(store.label, child), depth + 1);
+    } else if (doc.config && Array.isArray(doc.layers)) {
+      for (const blob of [doc.config, ...doc.layers]) {
+        const descriptor = checked(store.label, blob);
+        if (seenBlobs.has(descriptor.digest)) continue;
+        seenBlobs.add(descriptor.digest);
+        const found = await store.blob(descriptor);
+        if (found.size !== descriptor.size) throw new ImageArchiveError(`${store.label}: blob ${descriptor.digest} is ${found.size} bytes, the manifest says ${descriptor.size}`);
+        image.blobs.push(found);
+      }
+    } else {
+      throw new ImageArchiveError(`${store.label}: ${d.digest} is neither an image manifest nor an index (media type ${mediaType ?? 'unset'})`);
+    }
+    image.manifests.push({ digest: d.digest, mediaType: mediaType ?? MEDIA_TYPES.ociManifest, bytes });
+  };
+  await visit(checked(store.label, top), 0);
+  return image;
+}
+
+function checked(label: string, d: Descriptor): Descriptor {
+  if (!d || typeof d.digest !== 'string' || !isDigest(d.digest)) throw new ImageArchiveError(`${label}: a descriptor has no valid sha256 digest (${JSON.stringify(d?.digest)})`);
+  if (!Number.isSafeInteger(d.size) || d.size < 0) throw new ImageArchiveError(`${label}: descriptor ${d.digest} has no valid size`);
+  return d;
+}
+
+function verifyDocument(label: string, d: Descriptor, bytes: Buffer): Buffer {
+  const actual = sha256Digest(bytes);
+  if (actual !== d.digest) throw new ImageArchiveError(`${label}: ${d.digest} has digest ${actual}`);
+  if (bytes.length !== d.size) throw new ImageArchiveError(`${label}: ${d.digest} is ${bytes.length} bytes, its descriptor says ${d.size}`);
+  return bytes;
+}
+
+function topOfIndex(label: string, bytes: Buffer | undefined): Descriptor {
+  if (!bytes) throw new ImageArchiveError(`${label} has no index.json`);
+  const index = JSON.parse(bytes.toString('utf8')) as { manifests?: Descriptor[] };
+  const manifests = index.manifests ?? [];
+  if (manifests.length !== 1) throw new ImageArchiveError(`${label}: index.json lists ${manifests.length} images; publish takes exactly one`);
+  return manifests[0]!;
+}
+
+/** An OCI archive or docker-archive unpacked into `staging` (see staging.ts). */
+async function fromStaged(staged: StagedArchive, kind: SourceKind): Promise<SourceImage> {
+  const store: Store = {
+    label: staged.label,
+    document: async (d) => {
+      const file = stagedBlob(staged, d.digest);
+      if (!file) throw new ImageArchiveError(`${staged.label} lacks blob ${d.digest}`);
+      if (d.size > MAX_DOCUMENT) throw new ImageArchiveError(`${staged.label}: manifest ${d.digest} is ${d.size} bytes`);
+      return verifyDocument(staged.label, d, await readFile(file));
+    },
+    blob: async (d) => {
+      const file = stagedBlob(staged, d.digest);
+      if (!file) throw new ImageArchiveError(`${staged.label} lacks blob ${d.digest}`);
+      return { digest: d.digest, size: (await stat(file)).size, mediaType: d.mediaType, file };
+    },
+  };
+  if (staged.members.has('index.json')) {
+    return collect(kind === 'engine' ? 'engine' : 'oci-archive', store, topOfIndex(staged.label, await readStagedMember(staged, 'index.json')));
+  }
+  if (staged.members.has('manifest.json')) return fromDockerArchive(staged, kind);
+  throw new ImageArchiveError(`${staged.label} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
+}
+
+async function fromDockerArchive(staged: StagedArchive, kind: SourceKind): Promise<SourceImage> {
+  let configName: string | undefined;
+  try {
+    const entries = JSON.parse((await readStagedMember(staged, 'manifest.json'))!.toString('utf8')) as Array<{ Config?: string }>;
+    configName = entries[0]?.Config;
+  } catch {
+    throw new ImageArchiveError(`${staged.label}: manifest.json is not valid JSON`);
+  }
+  const scan = await stagedScan(staged, configName ? ['manifest.json', configName] : ['manifest.json']);
+  const described = describeDockerScan(scan);
+  const blobs: Blob[] = [];
+  for (const d of [described.manifest.config, ...described.manifest.layers]) {
+    if (blobs.some((b) => b.digest === d.digest)) continue;
+    const file = stagedBlob(staged, d.digest);
+    if (!file) throw new ImageArchiveError(`${staged.label} lacks blob ${d.digest}`);
+    blobs.push({ digest: d.digest, size: d.size, mediaType: d.mediaType === OCI_CONFIG ? OCI_CONFIG : d.mediaType, file });
+  }
+  return {
+    kind: kind === 'engine' ? 'engine' : 'docker-archive',
+    label: staged.label,
+    manifests: [{ digest: described.manifestDigest, mediaType: MEDIA_TYPES.ociManifest, bytes: described.manifestBytes }],
+    blobs,
+  };
+}
+
+/** An OCI image layout directory: blobs are pushed in place, each hashed first. */
+async function fromLayout(dir: string): Promise<SourceImage> {
+  const index = await readFile(join(dir, 'index.json')).catch(() => undefined);
+  if (!index) throw new ImageArchiveError(`${dir} is a directory without index.json: not an OCI image layout`);
+  const blobPath = (digest: string) => join(dir, 'blobs', ...digest.split(':'));
+  const store: Store = {
+    label: dir,
+    document: async (d) => {
+      if (d.size > MAX_DOCUMENT) throw new ImageArchiveError(`${dir}: manifest ${d.digest} is ${d.size} bytes`);
+      const bytes = await readFile(blobPath(d.digest)).catch(() => undefined);
+      if (!bytes) throw new ImageArchiveError(`${dir} lacks blob ${d.digest}`);
+      return verifyDocument(dir, d, bytes);
+    },
+    blob: async (d) => {
+      const file = blobPath(d.digest);
+      const info = await stat(file).catch(() => undefined);
+      if (!info?.isFile()) throw new ImageArchiveError(`${dir} lacks blob ${d.digest}`);
+      const actual = await hashFile(file);
+      if (actual !== d.digest) throw new ImageArchiveError(`${dir}: blob ${d.digest} has digest ${actual}`);
+      return { digest: d.digest, size: info.size, mediaType: d.mediaType, file };
+    },
+  };
+  return collect('oci-layout', store, topOfIndex(dir, index));
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** `docker save` streamed straight into the staging directory (no intermediate archive). */
+async function fromEngine(ref: string, staging: string): Promise<SourceImage> {
+  const child = spawn('docker', ['save', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const errors: Buffer[] = [];
+  child.stderr.on('data', (d: Buffer) => errors.push(d));
+  const exited = new Promise<number>((resolve) => {
+    child.on('error', (error) => {
+      errors.push(Buffer.from(error.message));
+      resolve(127);
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  const label = `engine image ${ref}`;
+  const staged = await stageArchiveStream(child.stdout as AsyncIterable<Buffer>, label, staging).catch(async (error: Error) => {
+    const code = await exited;
+    if (code !== 0) return undefined;
+    throw error;
+  });
+  const code = await exited;
+  if (code !== 0 || !staged) {
+    throw new SourceError(`docker save ${ref} exited ${code}: ${Buffer.concat(errors).toString('utf8').trim().split('\n').slice(-3).join(' ')}`);
+  }
+  return fromStaged(staged, 'engine');
+}
+
+/**
+ * An image in a registry, by digest. Within the target registry its blobs are mounted (never
+ * downloaded); from another registry they are downloaded into `staging` and checked.
+ */
+async function fromRegistry(spec: Extract<SourceSpec, { kind: 'registry' }>, client: RegistryClient, mountable: boolean, staging: string): Promise<SourceImage> {
+  const repo = spec.repository;
+  const label = `${repo.host}/${repo.path}@${spec.digest}`;
+  const scopes = [pullScope(repo)];
+  const store: Store = {
+    label,
+    document: async (d) => verifyDocument(label, d, (await getManifest(client, repo, d.digest, scopes)).bytes),
+    blob: async (d) => {
+      if (mountable) return { digest: d.digest, size: d.size, mediaType: d.mediaType, mountFrom: repo };
+      const file = join(staging, d.digest.replace(':', '-'));
+      await downloadBlob(client, repo, d, file, scopes);
+      return { digest: d.digest, size: d.size, mediaType: d.mediaType, file };
+    },
+  };
+  if (!mountable) await mkdir(staging, { recursive: true, mode: 0o700 });
+  const top = await getManifest(client, repo, spec.digest, scopes);
+  if (sha256Digest(top.bytes) !== spec.digest) throw new RegistryError(`${label}: the registry returned a manifest with digest ${sha256Digest(top.bytes)}`);
+  return collect('registry', store, { mediaType: top.mediaType || MANIFEST_ACCEPT[0]!, digest: spec.digest, size: top.bytes.length });
+}
+
+export interface LoadOptions {
+  /** Where archives are unpacked (under RUNNER_TEMP). */
+  staging: string;
+  /** For a registry source: a client of its registry, and whether it is the target registry. */
+  sourceClient?: RegistryClient;
+  sameRegistry?: boolean;
+}
+
+export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<SourceImage> {
+  if (spec.kind === 'engine') return fromEngine(spec.ref, opts.staging);
+  if (spec.kind === 'registry') {
+    if (!opts.sourceClient) throw new Error('loadSource: a registry source needs its client');
+    return fromRegistry(spec, opts.sourceClient, opts.sameRegistry ?? false, opts.staging);
+  }
+  const info = await stat(spec.path).catch(() => undefined);
+  if (!info) throw new ImageArchiveError(`${spec.path} does not exist`);
+  if (info.isDirectory()) return fromLayout(spec.path);
+  return fromStaged(await stageArchiveFile(spec.path, opts.staging), 'oci-archive');
+}
+
+/** The image with extra manifest annotations: a new manifest, so a new digest (the caller says so). */
+export function annotate(image: SourceImage, annotations: Array<[string, string]>): SourceImage {
+  if (annotations.length === 0) return image;
+  const top = topManifest(image);
+  const doc = JSON.parse(top.bytes.toString('utf8')) as { annotations?: Record<string, string> };
+  doc.annotations = { ...doc.annotations, ...Object.fromEntries(annotations) };
+  const bytes = Buffer.from(JSON.stringify(doc));
+  return { ...image, manifests: [...image.manifests.slice(0, -1), { digest: sha256Digest(bytes), mediaType: top.mediaType, bytes }] };
+}
