@@ -22,6 +22,12 @@ export function optionalString(get: InputSource, name: string): string | undefin
   return value === '' ? undefined : value;
 }
 
+export function requiredString(get: InputSource, name: string, why = 'it is required'): string {
+  const value = optionalString(get, name);
+  if (value === undefined) throw new InputError(name, `must be set (${why})`);
+  return value;
+}
+
 export function oneOf<T extends string>(get: InputSource, name: string, allowed: readonly T[], fallback: T): T {
   const value = get(name).trim();
   if (value === '') return fallback;

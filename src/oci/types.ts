@@ -43,6 +43,12 @@ export function isAttestation(descriptor: Descriptor): boolean {
   return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
 }
 
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export function isDigest(value: string): boolean {
+  return DIGEST.test(value);
+}
+
 export function platformString(p: Platform | undefined): string {
   if (!p) return '';
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
