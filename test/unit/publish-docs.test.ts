@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/action-runner.js';
+import { readmeSection } from '../support/readme.js';
 
 test('README publish inputs = action.yml inputs', () => {
   const action = parse(readFileSync(join(REPO_ROOT, 'actions', 'publish', 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string; required?: boolean }>; outputs: Record<string, unknown> };
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### publish'), readme.indexOf('## Layout'));
+  const section = readmeSection('publish');
   const rows = section.split('\n').filter((line) => line.startsWith('| `'));
   const documented = new Map<string, string>();
   for (const row of rows) {

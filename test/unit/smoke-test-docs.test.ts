@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/action-runner.js';
+import { readmeSection } from '../support/readme.js';
 
 const action = parse(readFileSync(join(REPO_ROOT, 'actions/smoke-test/action.yml'), 'utf8')) as {
   inputs: Record<string, { default?: string }>;
   outputs: Record<string, unknown>;
 };
-const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('### smoke-test'), readme.indexOf('\n## ', readme.indexOf('### smoke-test')));
+const section = readmeSection('smoke-test');
 
 test('every input of action.yml is in the README table with its default, and no other', () => {
   const rows = [...section.matchAll(/^\| `([a-z-]+)` \| *([^|]*?) *\|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
