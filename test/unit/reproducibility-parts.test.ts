@@ -44,8 +44,8 @@ test('the first differing field wins, in the documented order', () => {
   assert.equal(firstDifference(pyc('1', 1, 'm'), pyc('2', 2, 'm'))!.kind, 'pyc-timestamp');
   assert.equal(firstDifference(pyc('1', 1, 'm'), pyc('2', 1, 'n'))!.kind, 'pyc-content');
   const elf = (sha: string, id: string, masked: string): FileSummary => file('bin', { sha256: sha, elf: { buildId: id, maskedSha256: masked } });
-  assert.deepEqual(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'm')), { kind: 'elf-build-id', field: 'content (ELF build ID)', a: 'aa', b: 'bb' });
-  assert.equal(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'n'))!.kind, 'content');
+  assert.deepEqual(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'm')), { kind: 'elf-build-id', field: 'content (ELF build ID)', a: 'aa', b: 'bb', detail: 'build ID aa → bb (.note.gnu.build-id)' });
+  assert.equal(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'n'))!.kind, 'elf-sections');
 });
 
 async function match(a: string[], b: string[]): Promise<{ result: Awaited<ReturnType<typeof compareEntryStreams>>; diffs: Array<[string, FileDifference]> }> {
