@@ -14,7 +14,8 @@ const MIN_BLOCK = 4096;
 /** The section header table and the bytes just before it (where linkers put .shstrtab). */
 const SHSTRTAB_WINDOW = 64 << 10;
 const MAX_SECTION_TABLE = 1 << 20;
-const MAX_TIMES = 32;
+/** Date/time strings kept per file (a library may hold many; a few dozen bytes each). */
+const MAX_TIMES = 1024;
 /** How far a C string around a date/time may reach on each side. */
 const STRING_REACH = 64;
 const CARRY = 2 * STRING_REACH + 16;
@@ -190,8 +191,10 @@ export class ElfProbe {
       buf = Buffer.concat([this.carry, buf]);
       base = this.carryStart;
     }
+    // A segment's first byte may start a string (.rodata often opens a page-aligned segment).
+    const opensAtStart = base === s;
     const found = (at: number): void => {
-      const string = cString(buf, at);
+      const string = cString(buf, at, opensAtStart);
       if (string && !this.times.has(base + string.start) && this.times.size < MAX_TIMES) this.times.set(base + string.start, string.text);
     };
     for (let i = buf.indexOf(0x3a, 2); i !== -1 && i + 6 <= buf.length; i = buf.indexOf(0x3a, i + 1)) {
@@ -262,14 +265,14 @@ export class ElfProbe {
   }
 }
 
-/** The printable C string (NUL on both sides) around position `at`, or undefined. */
-function cString(buf: Buffer, at: number): { start: number; text: string } | undefined {
+/** The printable C string (NUL on both sides, or the buffer's start when `open`) around `at`. */
+function cString(buf: Buffer, at: number, open: boolean): { start: number; text: string } | undefined {
   let start = at;
   while (start > 0 && at - start < STRING_REACH && buf[start - 1] !== 0) {
     if (!isPrintable(buf[start - 1]!)) return undefined;
     start--;
   }
-  if (start > 0 ? buf[start - 1] !== 0 : true) return undefined;
+  if (start > 0 ? buf[start - 1] !== 0 : !open) return undefined;
   let end = at;
   while (end < buf.length && end - at < STRING_REACH + 11 && buf[end] !== 0) {
     if (!isPrintable(buf[end]!)) return undefined;
