@@ -22,6 +22,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
+import { vllmPayload, type PayloadFile, type VllmPayload } from './vllm-payload.js';
 
 const GB = Number(process.env.BENCH_GB ?? '2');
 const LAYERS = Math.max(3, Number(process.env.BENCH_LAYERS ?? '8'));
@@ -35,7 +36,10 @@ const MTIME_FILES: number[] | 'all' = process.env.BENCH_MTIME_FILES === 'all' ? 
 // 'python': layers shaped like a vLLM image's site-packages (many small .py and .pyc files, some
 // .so), and B rebuilt the way an unpinned rebuild differs: every .pyc header carries another
 // timestamp in B's last two layers. Default 'synthetic': the mix described below.
-const PAYLOAD = process.env.BENCH_PAYLOAD === 'python' ? 'python' : 'synthetic';
+// 'vllm': real files shaped like two builds of a vLLM image (see vllm-payload.ts).
+const PAYLOAD = process.env.BENCH_PAYLOAD === 'python' || process.env.BENCH_PAYLOAD === 'vllm' ? process.env.BENCH_PAYLOAD : 'synthetic';
+// BENCH_DIFFOSCOPE_AS_IS=0 skips the runs of diffoscope on the archives as they are.
+const DIFFOSCOPE_AS_IS = process.env.BENCH_DIFFOSCOPE_AS_IS !== '0';
 const NODE = process.execPath;
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'reproducibility', 'cli.js');
 const EPOCH = 1700000000;
@@ -85,8 +89,21 @@ function octal(value: number, width: number): string {
 
 function tarHeader(name: string, size: number, opts: { mode?: number; mtime?: number; type?: '0' | '5' } = {}): Buffer {
   const h = Buffer.alloc(512);
-  if (Buffer.byteLength(name) > 100) throw new Error(`name too long for this writer: ${name}`);
+  // ustar: names over 100 bytes are split at a '/' into a prefix (155) and a name (100).
+  let prefix = '';
+  if (Buffer.byteLength(name) > 100) {
+    const cut = name.lastIndexOf('/', name.length - 2);
+    for (let at = cut; at > 0; at = name.lastIndexOf('/', at - 1)) {
+      if (Buffer.byteLength(name.slice(at + 1)) <= 100 && Buffer.byteLength(name.slice(0, at)) <= 155) {
+        prefix = name.slice(0, at);
+        name = name.slice(at + 1);
+        break;
+      }
+    }
+    if (!prefix) throw new Error(`name too long for this writer: ${name}`);
+  }
   h.write(name, 0, 100, 'utf8');
+  h.write(prefix, 345, 155, 'utf8');
   h.write(octal(opts.mode ?? 0o644, 8), 100, 'latin1');
   h.write(octal(0, 8), 108, 'latin1');
   h.write(octal(0, 8), 116, 'latin1');
@@ -196,6 +213,36 @@ async function writeLayer(path: string, layer: number, bytes: number, variant: V
   const counts = { files: 0 };
   await pipeline(Readable.from(layerEntries(layer, bytes, variant, counts)), hashing(diff, raw), createGzip({ level: 1, chunkSize: 1 << 20 }), hashing(blob, out), createWriteStream(path));
   return { path, digest: `sha256:${blob.digest('hex')}`, diffId: `sha256:${diff.digest('hex')}`, size: out.bytes, files: counts.files, uncompressed: raw.bytes };
+}
+
+/** A layer of the vllm payload: the given files (and their parent directories), sorted. */
+async function writePayloadLayer(path: string, files: PayloadFile[]): Promise<Blob & { files: number; uncompressed: number }> {
+  async function* entries(): AsyncGenerator<Buffer> {
+    const dirs = new Set<string>();
+    for (const f of files) {
+      const parts = f.name.split('/');
+      for (let i = 1; i < parts.length; i++) dirs.add(`${parts.slice(0, i).join('/')}/`);
+    }
+    const all = [...[...dirs].map((d) => ({ name: d, dir: true as const })), ...files.map((f) => ({ name: f.name, file: f }))].sort((x, y) => (x.name < y.name ? -1 : 1));
+    for (const e of all) {
+      if ('dir' in e) {
+        yield tarHeader(e.name, 0, { mode: 0o755, type: '5' });
+        continue;
+      }
+      const f = e.file;
+      yield tarHeader(f.name, f.size, { mode: f.mode });
+      if (f.bytes) yield f.bytes;
+      else for await (const chunk of createReadStream(f.from!, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+      yield pad(f.size);
+    }
+    yield Buffer.alloc(1024);
+  }
+  const diff = createHash('sha256');
+  const blob = createHash('sha256');
+  const raw = { bytes: 0 };
+  const out = { bytes: 0 };
+  await pipeline(Readable.from(entries()), hashing(diff, raw), createGzip({ level: 1, chunkSize: 1 << 20 }), hashing(blob, out), createWriteStream(path));
+  return { path, digest: `sha256:${blob.digest('hex')}`, diffId: `sha256:${diff.digest('hex')}`, size: out.bytes, files: files.length, uncompressed: raw.bytes };
 }
 
 function jsonBlob(dir: string, value: unknown): Blob {
@@ -318,31 +365,56 @@ async function main(): Promise<void> {
   const blobs = join(DIR, 'blobs');
   rmSync(blobs, { recursive: true, force: true });
   mkdirSync(blobs, { recursive: true });
-  const perLayer = Math.floor((GB * 1e9) / COMPRESSED_RATIO / LAYERS);
-  const none: Variant = { content: [], mtime: [] };
-  const contentLayer = LAYERS - 2;
-  const mtimeLayer = LAYERS - 1;
-
-  console.log(`generating ${LAYERS} layers of ~${mb(perLayer)} MB uncompressed (+ 2 variant layers for image B)…`);
   const genStart = process.hrtime.bigint();
-  const jobs: Array<() => Promise<Blob & { files: number; uncompressed: number }>> = [];
-  const pycTime = PAYLOAD === 'python';
-  for (let i = 0; i < LAYERS; i++) jobs.push(() => writeLayer(join(blobs, `layer-${i}`), i, perLayer, none));
-  jobs.push(() => writeLayer(join(blobs, `layer-${contentLayer}-b`), contentLayer, perLayer, { content: [3, 11, 23], mtime: [], pycTime }));
-  jobs.push(() => writeLayer(join(blobs, `layer-${mtimeLayer}-b`), mtimeLayer, perLayer, { content: [], mtime: MTIME_FILES, pycTime }));
-  // Two at a time: gzip runs on the libuv pool, one layer per core.
-  const results: Array<Blob & { files: number; uncompressed: number }> = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(
-    [0, 1].map(async () => {
-      while (next < jobs.length) {
-        const at = next++;
-        results[at] = await jobs[at]!();
-      }
-    }),
-  );
-  const layersA = results.slice(0, LAYERS);
-  const layersB = [...layersA.slice(0, contentLayer), results[LAYERS]!, results[LAYERS + 1]!];
+  let layersA: Array<Blob & { files: number; uncompressed: number }>;
+  let layersB: Array<Blob & { files: number; uncompressed: number }>;
+  let planted: string;
+  let payload: VllmPayload | undefined;
+  // What a report must name: each planted difference.
+  let lookFor: RegExp[] = [];
+  const named = (text: string): string[] => lookFor.filter((r) => r.test(text)).map((r) => r.source.replace(/\\/g, ''));
+  if (PAYLOAD === 'vllm') {
+    console.log(`collecting real files for a vLLM-shaped pair of ~${GB} GB…`);
+    payload = vllmPayload(GB * 1e9, DIR);
+    const p = payload;
+    layersA = [];
+    for (const [i, files] of p.layersA.entries()) layersA.push(await writePayloadLayer(join(blobs, `layer-${i}`), files));
+    layersB = [layersA[0]!];
+    for (const [i, files] of p.layersB.entries()) if (i > 0) layersB.push(await writePayloadLayer(join(blobs, `layer-${i}-b`), files));
+    planted = `B differs in ${p.planted.pyc} .pyc timestamps, ${p.planted.sharedObjects.length} rebuilt .so files (build ID and __DATE__/__TIME__), the RECORD hashing them, a wheel's ${p.planted.wheelMembers} member times and config.created`;
+  } else {
+    const perLayer = Math.floor((GB * 1e9) / COMPRESSED_RATIO / LAYERS);
+    const none: Variant = { content: [], mtime: [] };
+    const contentLayer = LAYERS - 2;
+    const mtimeLayer = LAYERS - 1;
+
+    console.log(`generating ${LAYERS} layers of ~${mb(perLayer)} MB uncompressed (+ 2 variant layers for image B)…`);
+    const jobs: Array<() => Promise<Blob & { files: number; uncompressed: number }>> = [];
+    const pycTime = PAYLOAD === 'python';
+    for (let i = 0; i < LAYERS; i++) jobs.push(() => writeLayer(join(blobs, `layer-${i}`), i, perLayer, none));
+    jobs.push(() => writeLayer(join(blobs, `layer-${contentLayer}-b`), contentLayer, perLayer, { content: [3, 11, 23], mtime: [], pycTime }));
+    jobs.push(() => writeLayer(join(blobs, `layer-${mtimeLayer}-b`), mtimeLayer, perLayer, { content: [], mtime: MTIME_FILES, pycTime }));
+    // Two at a time: gzip runs on the libuv pool, one layer per core.
+    const results: Array<Blob & { files: number; uncompressed: number }> = new Array(jobs.length);
+    let next = 0;
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (next < jobs.length) {
+          const at = next++;
+          results[at] = await jobs[at]!();
+        }
+      }),
+    );
+    layersA = results.slice(0, LAYERS);
+    layersB = [...layersA.slice(0, contentLayer), results[LAYERS]!, results[LAYERS + 1]!];
+    planted = `B differs in 3 files' content (layer ${contentLayer}), ${MTIME_FILES === 'all' ? 'every' : MTIME_FILES.length} files' mtime (layer ${mtimeLayer})${pycTime ? ', every .pyc timestamp in both' : ''} and config.created`;
+    const pkg = `pkg-${String(contentLayer).padStart(2, '0')}`;
+    lookFor = ['03', '11', '23'].map((n) => new RegExp(`${pkg}/(bin|share)-0000${n}`));
+  }
+  if (payload) {
+    const p = payload.planted;
+    lookFor = [...p.sharedObjects, p.record, p.wheel, 'pkg_000/__pycache__/m0.cpython-311.pyc'].map((name) => new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  }
   const archiveA = join(DIR, 'image-a.tar');
   const archiveB = join(DIR, 'image-b.tar');
   const archiveA2 = join(DIR, 'image-a-copy.tar');
@@ -368,7 +440,7 @@ async function main(): Promise<void> {
   const uncompressed = layersA.reduce((n, l) => n + l.uncompressed, 0);
   console.log(
     `generated in ${fmt(Number(process.hrtime.bigint() - genStart) / 1e9)} s: A ${mb(sizeA)} MB, B ${mb(sizeB)} MB, ${files} files, ${mb(uncompressed)} MB uncompressed; ` +
-      `B differs in 3 files' content (layer ${contentLayer}), ${MTIME_FILES === 'all' ? 'every' : MTIME_FILES.length} files' mtime (layer ${mtimeLayer})${pycTime ? ', every .pyc timestamp in both' : ''} and config.created (payload: ${PAYLOAD})`,
+      `${planted} (payload: ${PAYLOAD})`,
   );
 
   // 1. The differing pair.
@@ -378,18 +450,36 @@ async function main(): Promise<void> {
   console.log(engine.stdout.trim().split('\n').map((l) => `  | ${l}`).join('\n'));
   warm(archiveA, archiveB);
   const opensslPair = await timed('openssl', ['sha256', archiveA, archiveB]);
+  const engineText = `${engine.stdout}\n${readFileSync(join(DIR, 'summary.md'), 'utf8')}\n${readFileSync(join(DIR, 'report.json'), 'utf8')}`;
+  const engineNamed = named(engine.stdout);
+  const engineNamedAll = named(engineText);
+  console.log(`  engine stdout names ${engineNamed.length} of ${lookFor.length} planted differences; stdout + Markdown + JSON name ${engineNamedAll.length}${engineNamedAll.length < lookFor.length ? ` (missing: ${lookFor.map((r) => r.source).filter((x) => !engineNamedAll.includes(x.replace(/\\/g, ''))).join(', ')})` : ''}`);
   let diffoscope: Timed | undefined;
-  let diffoscopeArchives: Timed | undefined;
+  // As they are: once with diffoscope's defaults (fuzzy matching when python3-tlsh is installed),
+  // and, with python3-tlsh, once with --fuzzy-threshold=0 (what it does without python3-tlsh).
+  // diffoscope's own interpreter (its shebang), not whichever python3 is first on PATH.
+  const diffoscopePython = SKIP_DIFFOSCOPE ? 'python3' : (/^#!\s*(\S+)/.exec(readFileSync(spawnSync('sh', ['-c', 'command -v diffoscope'], { encoding: 'utf8' }).stdout.trim(), 'utf8'))?.[1] ?? 'python3');
+  const tlsh = spawnSync(diffoscopePython, ['-c', 'import tlsh']).status === 0;
+  const asIs: Array<{ label: string; run: Timed; named: string[] }> = [];
+  let diffoscopeNamed: string[] = [];
   if (!SKIP_DIFFOSCOPE) {
     warm(archiveA, archiveB);
-    console.log(`running diffoscope on the layers paired by position (timeout ${DIFFOSCOPE_TIMEOUT} s)…`);
+    console.log(`running diffoscope on the layers paired by position (timeout ${DIFFOSCOPE_TIMEOUT} s; python3-tlsh ${tlsh ? 'installed' : 'not installed'})…`);
     diffoscope = await timed('diffoscope', ['--text', join(DIR, 'diffoscope-layers.txt'), dirA, dirB], DIFFOSCOPE_TIMEOUT);
-    const changed = new RegExp(`pkg-${String(contentLayer).padStart(2, '0')}/(bin|share)-0000(03|11|23)`, 'g');
-    const named = diffoscope.timedOut ? [] : [...new Set(readFileSync(join(DIR, 'diffoscope-layers.txt'), 'utf8').match(changed) ?? [])];
-    console.log(`  diffoscope ${diffoscope.timedOut ? 'timed out' : `exited ${diffoscope.status}, its report names ${named.length > 0 ? named.join(', ') : 'none of the changed files'}`}`);
-    warm(archiveA, archiveB);
-    console.log(`running diffoscope on the archives as they are (timeout ${DIFFOSCOPE_TIMEOUT} s)…`);
-    diffoscopeArchives = await timed('diffoscope', ['--text', join(DIR, 'diffoscope-archives.txt'), archiveA, archiveB], DIFFOSCOPE_TIMEOUT);
+    diffoscopeNamed = diffoscope.timedOut ? [] : named(readFileSync(join(DIR, 'diffoscope-layers.txt'), 'utf8'));
+    console.log(`  diffoscope ${diffoscope.timedOut ? 'timed out' : `exited ${diffoscope.status}, its report names ${diffoscopeNamed.length > 0 ? diffoscopeNamed.join(', ') : 'none of the changed files'}`}`);
+    if (DIFFOSCOPE_AS_IS) {
+      const setups: Array<[string, string[]]> = tlsh ? [['python3-tlsh installed: fuzzy matching', []], ['--fuzzy-threshold=0: as without python3-tlsh', ['--fuzzy-threshold=0']]] : [['no python3-tlsh: no fuzzy matching', []]];
+      for (const [label, extra] of setups) {
+        warm(archiveA, archiveB);
+        console.log(`running diffoscope on the archives as they are (${label}; timeout ${DIFFOSCOPE_TIMEOUT} s)…`);
+        const out = join(DIR, `diffoscope-archives${extra.length ? '-nofuzzy' : ''}.txt`);
+        const run = await timed('diffoscope', ['--text', out, ...extra, archiveA, archiveB], DIFFOSCOPE_TIMEOUT);
+        const found = run.timedOut || !existsSync(out) ? [] : named(readFileSync(out, 'utf8'));
+        console.log(`  ${run.timedOut ? 'timed out' : `exited ${run.status}, names ${found.length > 0 ? found.join(', ') : 'none of the changed files'}`}`);
+        asIs.push({ label, run, named: found });
+      }
+    }
   }
 
   // 2. Two identical archives.
@@ -405,14 +495,14 @@ async function main(): Promise<void> {
   const ratio = diffoscope ? `${diffoscope.timedOut ? '> ' : ''}${(diffoscope.seconds / engine.seconds).toFixed(1)}×` : 'n/a';
   const throughput = (bytes: number, t: Timed): string => `${mb(bytes / t.seconds)} MB/s`;
   const rows: Array<[string, string, string, string]> = [
-    ['differing pair: engine', fmt(engine.seconds), throughput(pairBytes, engine), `${((engine.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB`],
-    ['differing pair: diffoscope, layers paired by position', diffoscopeText, diffoscope && !diffoscope.timedOut ? throughput(pairBytes, diffoscope) : '', diffoscope ? `${((diffoscope.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB` : ''],
-    [
-      'differing pair: diffoscope on the archives (cannot pair layers: names no file)',
-      diffoscopeArchives ? (diffoscopeArchives.timedOut ? `> ${DIFFOSCOPE_TIMEOUT}` : fmt(diffoscopeArchives.seconds)) : 'skipped',
-      diffoscopeArchives && !diffoscopeArchives.timedOut ? throughput(pairBytes, diffoscopeArchives) : '',
-      diffoscopeArchives ? `${((diffoscopeArchives.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB` : '',
-    ],
+    [`differing pair: engine (names ${engineNamedAll.length} of ${lookFor.length} planted)`, fmt(engine.seconds), throughput(pairBytes, engine), `${((engine.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB`],
+    [`differing pair: diffoscope, layers paired by position (python3-tlsh ${tlsh ? 'installed' : 'not installed'}; names ${diffoscopeNamed.length} of ${lookFor.length} planted)`, diffoscopeText, diffoscope && !diffoscope.timedOut ? throughput(pairBytes, diffoscope) : '', diffoscope ? `${((diffoscope.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB` : ''],
+    ...asIs.map(({ label, run, named: found }): [string, string, string, string] => [
+      `differing pair: diffoscope on the archives as they are (${label}; names ${found.length} of ${lookFor.length} planted)`,
+      run.timedOut ? `> ${DIFFOSCOPE_TIMEOUT}` : fmt(run.seconds),
+      run.timedOut ? '' : throughput(pairBytes, run),
+      `${((run.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB`,
+    ]),
     ['differing pair: openssl sha256', fmt(opensslPair.seconds), throughput(pairBytes, opensslPair), ''],
     ['identical pair: engine', fmt(identical.seconds), throughput(sameBytes, identical), `${((identical.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB`],
     ['identical pair: openssl sha256', fmt(opensslSame.seconds), throughput(sameBytes, opensslSame), ''],
@@ -423,8 +513,8 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   console.log('');
   console.log(`engine vs diffoscope (layers paired by position): ${ratio} faster (target ≥ 20×)`);
-  if (diffoscopeArchives && !diffoscopeArchives.timedOut) {
-    console.log(`engine vs diffoscope on the archives as they are: ${(diffoscopeArchives.seconds / engine.seconds).toFixed(1)}× (that run does not reach the changed files)`);
+  for (const { label, run, named: found } of asIs) {
+    if (!run.timedOut) console.log(`engine vs diffoscope on the archives as they are (${label}): ${(run.seconds / engine.seconds).toFixed(1)}×, naming ${found.length} of ${lookFor.length} planted differences`);
   }
   console.log(`identical verdict: ${((opensslSame.seconds / identical.seconds) * 100).toFixed(0)} % of openssl sha256's throughput (target ≥ 80 %)`);
   console.log(`engine peak RSS: ${((Math.max(engine.maxRssKiB ?? 0, identical.maxRssKiB ?? 0)) / 1024).toFixed(0)} MiB (target ≤ 256 MiB)`);
@@ -438,7 +528,11 @@ async function main(): Promise<void> {
     uncompressed,
     engine: { seconds: engine.seconds, maxRssKiB: engine.maxRssKiB },
     diffoscope: diffoscope ? { seconds: diffoscope.seconds, timedOut: diffoscope.timedOut, maxRssKiB: diffoscope.maxRssKiB, status: diffoscope.status } : null,
-    diffoscopeArchives: diffoscopeArchives ? { seconds: diffoscopeArchives.seconds, timedOut: diffoscopeArchives.timedOut, status: diffoscopeArchives.status } : null,
+    payload: PAYLOAD,
+    pythonTlsh: tlsh,
+    engineNamed: engineNamedAll,
+    diffoscopeNamed,
+    diffoscopeAsIs: asIs.map(({ label, run, named: found }) => ({ label, seconds: run.seconds, timedOut: run.timedOut, status: run.status, maxRssKiB: run.maxRssKiB, named: found })),
     opensslPair: { seconds: opensslPair.seconds },
     identical: { seconds: identical.seconds, maxRssKiB: identical.maxRssKiB },
     opensslIdentical: { seconds: opensslSame.seconds },

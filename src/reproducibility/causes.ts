@@ -126,6 +126,51 @@ export function causeOf(kind: DifferenceKind, subject = ''): CauseAndFix {
         cause: `${it} is an ELF binary that differs only in its GNU build ID (derived from non-deterministic inputs or a random --build-id)`,
         fix: 'link with -Wl,--build-id=none or a deterministic -Wl,--build-id=sha1 from reproducible inputs (-ffile-prefix-map, SOURCE_DATE_EPOCH)',
       };
+    case 'elf-build-time':
+      return {
+        cause: `${it} is an ELF binary with the build date/time compiled in (\`__DATE__\`/\`__TIME__\` strings in .rodata); its build ID changes with it`,
+        fix: 'build with SOURCE_DATE_EPOCH set (GCC and Clang then expand __DATE__/__TIME__ from it), or drop the macros (-Wdate-time finds them)',
+      };
+    case 'elf-sections':
+      return {
+        cause: `${it} is an ELF binary whose code or data differ (the sections named below): the compiler or linker got different inputs (build paths, flags, link order, generated sources)`,
+        fix: 'build with -ffile-prefix-map=$PWD=. and SOURCE_DATE_EPOCH, the same flags and toolchain on both sides; compare the sections named (objdump -d -j SECTION)',
+      };
+    case 'zip-timestamps':
+      return {
+        cause: `${it} is a zip archive whose members carry other timestamps (the time each file was written into it)`,
+        fix: zipFix(subject),
+      };
+    case 'zip-order':
+      return {
+        cause: `${it} is a zip archive whose members are stored in another order (directory listing order)`,
+        fix: `${zipFix(subject)}; sort the members (wheel and setuptools sort; custom zip writers may not)`,
+      };
+    case 'zip-compression':
+      return {
+        cause: `${it} is a zip archive whose members hold the same data compressed differently (level or zlib version)`,
+        fix: 'write the archive with the same tool, zlib and compression level on both sides',
+      };
+    case 'zip-content':
+      return {
+        cause: `${it} is a zip archive whose member contents differ (the members named below): the files packed into it differ`,
+        fix: 'fix the members named below (their own build step), then the archive follows',
+      };
+    case 'gzip-header':
+      return {
+        cause: `${it} is gzip data that is equal except for its header (the compressor recorded the file's mtime or name)`,
+        fix: 'compress with gzip -n (no name, no time), Python gzip.GzipFile(mtime=0), or run strip-nondeterminism on the output',
+      };
+    case 'manifest-consequence':
+      return {
+        cause: `${it} records hashes of other files and differs only because files it lists differ (it is a consequence, not a cause)`,
+        fix: 'fix the files it lists (named below); this manifest then matches by itself',
+      };
+    case 'layering':
+      return {
+        cause: 'the images hold the same files split into other layers (a squashed image, a merged or split RUN step, another COPY order)',
+        fix: 'build both with the same Dockerfile steps or Nix layering (dockerTools maxLayers); the content itself is reproducible',
+      };
     case 'mtime':
       return {
         cause: `${it} has a different modification time (the time the build wrote it)`,
@@ -138,3 +183,120 @@ export function causeOf(kind: DifferenceKind, subject = ''): CauseAndFix {
       };
   }
 }
+
+/** The fix for a zip's member times or order: a wheel's build reads SOURCE_DATE_EPOCH. */
+function zipFix(subject: string): string {
+  if (/\.whl$/i.test(subject) || subject === '') {
+    return 'build the wheel with SOURCE_DATE_EPOCH set (`pip wheel`, `python -m build`: the wheel package clamps member times to it)';
+  }
+  if (/\.jar$/i.test(subject)) return 'set a fixed archive time (Maven project.build.outputTimestamp; Gradle preserveFileTimestamps=false, reproducibleFileOrder=true)';
+  return 'write the zip with fixed member times (touch -d @$SOURCE_DATE_EPOCH, zip -X), or run strip-nondeterminism on it';
+}
+
+/**
+ * A short name for the change that removes a kind of difference: kinds with the same label are
+ * removed by one change, which "What to fix first" counts together.
+ */
+export function fixLabel(kind: DifferenceKind): string {
+  switch (kind) {
+    case 'config-created':
+    case 'history-created':
+    case 'index-field':
+    case 'mtime':
+      return 'set SOURCE_DATE_EPOCH (buildx: rewrite-timestamp=true)';
+    case 'pyc-timestamp':
+    case 'pyc-content':
+      return 'compile .pyc with --invalidation-mode checked-hash and PYTHONHASHSEED=0';
+    case 'elf-build-time':
+      return 'compile with SOURCE_DATE_EPOCH (embedded __DATE__/__TIME__)';
+    case 'elf-build-id':
+      return 'link with a deterministic build ID';
+    case 'elf-sections':
+      return 'compile with the same inputs, flags and -ffile-prefix-map';
+    case 'zip-timestamps':
+    case 'zip-order':
+      return 'build wheels/zips with SOURCE_DATE_EPOCH (pip wheel, python -m build)';
+    case 'zip-compression':
+      return 'compress archives with the same tool and level';
+    case 'zip-content':
+      return 'fix the archive members that differ';
+    case 'gzip-header':
+      return 'gzip -n (no name or time in gzip headers)';
+    case 'attestation':
+      return 'build with provenance=false, sbom=false';
+    case 'compression':
+    case 'layer-encoding':
+      return 'compress layers the same way';
+    case 'file-order':
+    case 'tar-metadata':
+      return 'write layers as sorted tars with numeric owners';
+    case 'mode':
+    case 'uid-gid':
+      return 'set file modes and owners explicitly';
+    case 'layering':
+    case 'layer-count':
+      return 'build the same layers on both sides';
+    case 'manifest-consequence':
+      return 'nothing: fix the files it lists';
+    case 'content':
+    case 'size':
+      return 'make the steps that write these files deterministic';
+    case 'type':
+    case 'link-target':
+    case 'only-in-a':
+    case 'only-in-b':
+      return 'make the steps that create these paths independent of caches and host state';
+    case 'config-field':
+      return 'pass the same build arguments, labels and base image';
+    case 'manifest-field':
+      return 'fix the config and layer differences (the manifest follows)';
+    case 'manifest-encoding':
+      return 'push both images with the same tool';
+    case 'platforms':
+      return 'build the same platforms on both sides';
+    case 'pax':
+      return 'write layers without atime/ctime or host xattrs';
+  }
+}
+
+/**
+ * The order of causes with the same count: what a person can act on first (a file's own content)
+ * before packaging, consequences last.
+ */
+export const KIND_RANK: readonly DifferenceKind[] = [
+  'elf-build-time',
+  'elf-build-id',
+  'elf-sections',
+  'zip-content',
+  'zip-timestamps',
+  'zip-order',
+  'zip-compression',
+  'gzip-header',
+  'content',
+  'size',
+  'pyc-content',
+  'pyc-timestamp',
+  'type',
+  'link-target',
+  'only-in-a',
+  'only-in-b',
+  'mode',
+  'uid-gid',
+  'mtime',
+  'pax',
+  'file-order',
+  'tar-metadata',
+  'layering',
+  'layer-count',
+  'compression',
+  'layer-encoding',
+  'config-created',
+  'history-created',
+  'config-field',
+  'manifest-field',
+  'manifest-encoding',
+  'index-field',
+  'attestation',
+  'platforms',
+  'manifest-consequence',
+];

@@ -1,6 +1,6 @@
 // Command line of the comparison engine (no GitHub dependency):
 //   node lib/src/reproducibility/cli.js A B [--json report.json] [--markdown summary.md]
-//        [--platform os/arch] [--max-differences N] [--no-artifacts]
+//        [--platform os/arch] [--max-differences N per cause] [--no-artifacts]
 //   node lib/src/reproducibility/cli.js describe IMAGE --out description.json[.gz]
 // A and B are images (OCI archive, OCI layout directory, docker-archive, plain or gzip'ed) or
 // descriptions written by `describe` (.json or .json.gz). Exit 0: reproducible, 1: the images
@@ -10,11 +10,12 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { compareImages } from './compare.js';
 import { compareDescriptions, describeImage, readDescription, writeDescription, type ImageDescription } from './describe.js';
-import { renderMarkdown } from './markdown.js';
-import type { ComparisonReport } from './types.js';
+import { entriesSentence, renderMarkdown, SHORT } from './markdown.js';
+import type { ComparisonReport, FixLine } from './types.js';
 
 const USAGE = `usage:
   cli.js A B [--json report.json] [--markdown summary.md] [--platform os/arch] [--max-differences N] [--no-artifacts]
+  (--max-differences: entries the JSON lists per cause; default 1000 shared by all causes)
   cli.js describe IMAGE --out description.json[.gz]
 A and B: an OCI archive, an OCI layout directory, a docker-archive (plain or gzip'ed), or a description (.json, .json.gz).
 Exit status: 0 reproducible, 1 the images differ, 2 error.`;
@@ -51,22 +52,45 @@ async function isDescriptionPath(path: string): Promise<boolean> {
   return !!info?.isFile();
 }
 
-function textSummary(report: ComparisonReport): string {
-  const lines = [
-    `${report.reproducible ? 'REPRODUCIBLE' : 'NOT REPRODUCIBLE'}${!report.reproducible && report.contentReproducible ? ' (same content, different packaging)' : ''}`,
-    `A ${report.digestA} (${report.a.kind}) ${report.a.input}`,
-    `B ${report.digestB} (${report.b.kind}) ${report.b.input}`,
-  ];
+/** At most this many lines go to stdout per cause; the order is the report's (rarest cause first). */
+const ROWS_PER_CAUSE = 3;
+
+export function textSummary(report: ComparisonReport): string {
+  const lines = [`${report.reproducible ? 'REPRODUCIBLE' : 'NOT REPRODUCIBLE'}${!report.reproducible && report.contentReproducible ? ' (same content, different packaging)' : ''}`];
+  const { most, rarest } = report.fixFirst;
+  if (!report.reproducible && most.length > 0) {
+    const line = (l: FixLine, i: number): string => `  ${i + 1}. ${l.fixLabel}: removes ${l.count} (${l.kinds.join(', ')}; e.g. ${l.examples.join(', ')})`;
+    lines.push('What to fix first (most differences):', ...most.map(line));
+    if (rarest.length > 0) lines.push('Rarest causes (each its own problem):', ...rarest.map(line));
+  }
+  lines.push(`A ${report.digestA} (${report.a.kind}) ${report.a.input}`, `B ${report.digestB} (${report.b.kind}) ${report.b.input}`);
   if (!report.reproducible) {
-    lines.push(`${report.counts.total} differences; ${report.counts.filesDiffering} of ${report.counts.filesCompared} compared layer entries differ`);
-    for (const c of report.causes.slice(0, 10)) lines.push(`  ${String(c.count).padStart(7)}  ${c.kind}: ${c.fix}`);
-    for (const d of report.differences.slice(0, 10)) {
-      lines.push(`  ${d.where}${d.layer ? `[${d.layer.index}]` : ''} ${d.path ?? ''} ${d.field}: ${JSON.stringify(d.a)} -> ${JSON.stringify(d.b)}`);
+    const entries = entriesSentence(report);
+    lines.push(`${report.counts.total} differences${entries ? `; ${entries}` : ''}`);
+    lines.push('Causes, rarest first:');
+    for (const c of report.causes) {
+      lines.push(`  ${String(c.count).padStart(7)}  ${c.kind}${c.consequence ? ' (consequence)' : ''}: ${SHORT[c.kind]}; e.g. ${c.examples.join(', ')}`);
+      lines.push(`           fix: ${c.fix}`);
+    }
+    lines.push(`Differences by cause (first ${ROWS_PER_CAUSE} of each; --json has up to ${report.differences.length} in all):`);
+    const shown = new Map<string, number>();
+    for (const d of report.differences) {
+      const n = shown.get(d.kind) ?? 0;
+      if (n >= ROWS_PER_CAUSE) continue;
+      shown.set(d.kind, n + 1);
+      const where = `${d.where}${d.layer ? `[${d.layer.index}]` : ''}`;
+      lines.push(`  [${d.kind}] ${where} ${d.path ?? ''} ${d.field}: ${JSON.stringify(d.a)} -> ${JSON.stringify(d.b)}${d.detail ? ` (${d.detail})` : ''}`);
     }
   }
   const s = report.stats;
   lines.push(`read ${(s.bytesRead / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(2)} s (${s.throughputMBps.toFixed(0)} MB/s), walked ${(s.bytesWalked / 1e6).toFixed(1)} MB`);
   return lines.join('\n');
+}
+
+/** Only a side given as a description file is one: an image read here is labelled as the image it is. */
+function labelSides(report: ComparisonReport, sides: { a: { description: boolean; kind: string }; b: { description: boolean; kind: string } }): void {
+  report.a.kind = sides.a.description ? `${sides.a.kind} (description)` : sides.a.kind;
+  report.b.kind = sides.b.description ? `${sides.b.kind} (description)` : sides.b.kind;
 }
 
 export async function main(argv: string[], log: (line: string) => void = console.log, error: (line: string) => void = console.error): Promise<number> {
@@ -110,6 +134,7 @@ export async function main(argv: string[], log: (line: string) => void = console
       const [a, b] = await Promise.all([load(inputA, descA), load(inputB, descB)]);
       bytesRead += (descA ? 0 : a.stats.bytesRead) + (descB ? 0 : b.stats.bytesRead);
       report = await compareDescriptions(a, b, { ...options, bytesRead });
+      labelSides(report, { a: { description: descA, kind: a.kind }, b: { description: descB, kind: b.kind } });
     }
     const json = flags.get('--json');
     if (typeof json === 'string') await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);

@@ -4,8 +4,9 @@
 import { performance } from 'node:perf_hooks';
 import { ImageArchiveError } from '../oci/scan.js';
 import type { Descriptor } from '../oci/types.js';
-import { causeOf } from './causes.js';
-import { compareEntryStreams, SummaryQueue, type FileDifference } from './file-compare.js';
+import { Collector, DEFAULT_LIST_BUDGET } from './collector.js';
+import { compareEntryStreams, compareFilesystems, SummaryQueue, type FileDifference } from './file-compare.js';
+import { flatten } from './flatten.js';
 import { HashPool } from './hash-pool.js';
 import { layerBytes, openImage, verifyLayers, type ImageModel, type OpenedImage, type PlatformImage } from './image.js';
 import { diffConfig, diffDocument, jsonEqual } from './json-diff.js';
@@ -14,9 +15,6 @@ import type {
   AttestationInfo,
   CompareOptions,
   ComparisonReport,
-  Difference,
-  DifferenceCounts,
-  DifferenceKind,
   FileSummary,
   LayerRung,
   PlatformLadder,
@@ -35,32 +33,8 @@ export interface LayerBackend {
   readonly verifiesWalks: boolean;
 }
 
-export const DEFAULT_MAX_DIFFERENCES = 5000;
-
-class Collector {
-  readonly list: Difference[] = [];
-  readonly counts: DifferenceCounts = { total: 0, byWhere: {}, byKind: {}, filesCompared: 0, filesDiffering: 0, notListed: 0 };
-  private readonly causes = new Map<DifferenceKind, { count: number; cause: string; fix: string; example?: string }>();
-
-  constructor(private readonly max: number) {}
-
-  add(d: Omit<Difference, 'cause' | 'fix'>): void {
-    const subject = d.path ?? d.field;
-    const { cause, fix } = causeOf(d.kind, subject);
-    this.counts.total++;
-    this.counts.byWhere[d.where] = (this.counts.byWhere[d.where] ?? 0) + 1;
-    this.counts.byKind[d.kind] = (this.counts.byKind[d.kind] ?? 0) + 1;
-    const seen = this.causes.get(d.kind);
-    if (seen) seen.count++;
-    else this.causes.set(d.kind, { count: 1, cause, fix, example: subject });
-    if (this.list.length < this.max) this.list.push({ ...d, cause, fix });
-    else this.counts.notListed++;
-  }
-
-  causeList(): ComparisonReport['causes'] {
-    return [...this.causes.entries()].map(([kind, c]) => ({ kind, ...c })).sort((x, y) => y.count - x.count);
-  }
-}
+/** The default cap on listed entries (all causes together, shared out; see collector.ts). */
+export const DEFAULT_MAX_DIFFERENCES = DEFAULT_LIST_BUDGET;
 
 /** Pairs the two sides' platform images (a single image on each side is always paired). */
 function pairPlatforms(a: PlatformImage[], b: PlatformImage[]): Array<{ a?: PlatformImage; b?: PlatformImage; platform: string }> {
@@ -81,7 +55,7 @@ function attestationKey(model: ImageModel, att: AttestationInfo, i: number): str
 }
 
 export async function compareModels(A: ImageModel, B: ImageModel, backend: LayerBackend, options: CompareOptions = {}, started = performance.now()): Promise<ComparisonReport> {
-  const out = new Collector(options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+  const out = new Collector({ perCause: options.maxDifferences });
   const filter = (images: PlatformImage[], label: string): PlatformImage[] => {
     if (!options.platform) return images;
     const chosen = images.filter((m) => m.platform === options.platform);
@@ -125,6 +99,8 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
   const verifyA = new Map<string, Descriptor>();
   const verifyB = new Map<string, Descriptor>();
   const walks: Array<{ rung: LayerRung; a: PlatformImage; b: PlatformImage; platform: string }> = [];
+  // Layer counts differ: position means nothing, the flattened filesystems are compared instead.
+  const flattens: Array<{ ladder: PlatformLadder; a: PlatformImage; b: PlatformImage }> = [];
   let contentEqual = pairs.every((p) => p.a && p.b);
   for (const p of pairs) {
     const { a, b, platform } = p;
@@ -153,6 +129,8 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
       for (const d of configDiffs) out.add({ where: 'config', platform, ...d });
     }
     const count = Math.max(a.manifest.layers.length, b.manifest.layers.length);
+    const flattened = a.manifest.layers.length !== b.manifest.layers.length;
+    if (flattened) flattens.push({ ladder, a, b });
     for (let i = 0; i < count; i++) {
       const la = a.manifest.layers[i];
       const lb = b.manifest.layers[i];
@@ -175,7 +153,7 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
       if (la.digest === lb.digest) {
         rung.status = 'equal';
         rung.equal = true;
-      } else if (a.diffIds[i] === b.diffIds[i]) {
+      } else if (a.diffIds[i] === b.diffIds[i] && !flattened) {
         rung.status = 'compression-only';
         const encoding = la.mediaType !== lb.mediaType;
         out.add({
@@ -187,6 +165,9 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
           a: encoding ? la.mediaType : la.digest,
           b: encoding ? lb.mediaType : lb.digest,
         });
+      } else if (flattened) {
+        rung.status = a.diffIds[i] === b.diffIds[i] ? 'compression-only' : 'differs';
+        contentEqual = false;
       } else {
         rung.status = 'differs';
         contentEqual = false;
@@ -203,18 +184,47 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
     verifyA.delete(w.a.manifest.layers[i]!.digest);
     verifyB.delete(w.b.manifest.layers[i]!.digest);
   }
+  for (const f of flattens) {
+    for (const l of f.a.manifest.layers) verifyA.delete(l.digest);
+    for (const l of f.b.manifest.layers) verifyB.delete(l.digest);
+  }
 
   // Verification of the blobs nobody walks runs in the background while the walks go on.
   const verifying = Promise.all([backend.verify('a', [...verifyA.values()]), backend.verify('b', [...verifyB.values()])]);
   verifying.catch(() => undefined);
   let bytesWalked = 0;
   for (const w of walks) bytesWalked += await walkPair(w, backend, out);
+  let flattenedWalks = 0;
+  for (const f of flattens) {
+    const [fa, fb] = await Promise.all([flatten(backend, 'a', f.a), flatten(backend, 'b', f.b)]);
+    bytesWalked += fa.bytes + fb.bytes;
+    flattenedWalks += f.a.manifest.layers.length + f.b.manifest.layers.length;
+    const platform = f.ladder.platform;
+    const result = compareFilesystems(fa.files, fb.files, (path, { listed, ...d }) => out.add({ where: 'file', platform, path, ...d }, listed));
+    f.ladder.filesystem = { compared: result.compared, differing: result.differing, onlyInA: result.onlyInA, onlyInB: result.onlyInB };
+    out.counts.filesCompared += result.compared;
+    out.counts.filesDiffering += result.differing;
+    out.counts.filesOnlyInA += result.onlyInA;
+    out.counts.filesOnlyInB += result.onlyInB;
+    if (result.differing === 0) {
+      out.add({
+        where: 'layer',
+        platform,
+        kind: 'layering',
+        field: 'layers',
+        a: f.a.manifest.layers.length,
+        b: f.b.manifest.layers.length,
+        detail: `same filesystem, different layers: the ${result.compared} paths of the flattened filesystems are equal`,
+      });
+    }
+  }
   const [verifiedA, verifiedB] = await verifying;
 
   if (!topEqual && out.counts.total === 0) out.add({ where: 'index', kind: 'index-field', field: 'top digest', a: topA.digest, b: topB.digest });
 
   const seconds = (performance.now() - started) / 1000;
   const bytesRead = backend.bytesRead();
+  const { differences, causes, fixFirst } = out.finish();
   return {
     schema: 'vllm-rocm-action/reproducibility-report/v1',
     reproducible: topEqual,
@@ -228,15 +238,16 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
       platforms: ladders,
       attestations: { a: attestationsA, b: attestationsB },
     },
-    differences: out.list,
+    differences,
     counts: out.counts,
-    causes: out.causeList(),
+    causes,
+    fixFirst,
     stats: {
       bytesRead,
       seconds: round(seconds, 3),
       throughputMBps: seconds > 0 ? round(bytesRead / 1e6 / seconds, 1) : 0,
       bytesWalked,
-      blobsVerified: verifiedA + verifiedB + (backend.verifiesWalks ? walks.length * 2 : 0),
+      blobsVerified: verifiedA + verifiedB + (backend.verifiesWalks ? walks.length * 2 + flattenedWalks : 0),
     },
   };
 }
@@ -269,13 +280,17 @@ async function walkPair(w: { rung: LayerRung; a: PlatformImage; b: PlatformImage
   walkB.catch(() => undefined);
   const layer = { index: i, diffIdA: w.a.diffIds[i], diffIdB: w.b.diffIds[i] };
   try {
-    const result = await compareEntryStreams(qa, qb, (path: string, d: FileDifference) => out.add({ where: 'file', platform: w.platform, layer, path, ...d }));
+    const result = await compareEntryStreams(qa, qb, (path: string, { listed, ...d }: FileDifference) => out.add({ where: 'file', platform: w.platform, layer, path, ...d }, listed));
     await Promise.all([walkA, walkB]);
     w.rung.filesCompared = result.compared;
     w.rung.filesDiffering = result.differing;
     w.rung.fileOrderDiffers = !!result.orderDiffers;
+    w.rung.filesOnlyInA = result.onlyInA;
+    w.rung.filesOnlyInB = result.onlyInB;
     out.counts.filesCompared += result.compared;
     out.counts.filesDiffering += result.differing;
+    out.counts.filesOnlyInA += result.onlyInA;
+    out.counts.filesOnlyInB += result.onlyInB;
     if (result.orderDiffers) {
       out.add({ where: 'layer', platform: w.platform, layer, kind: 'file-order', field: 'file order', path: result.orderDiffers.path, a: result.orderDiffers.positionA, b: result.orderDiffers.positionB });
     }

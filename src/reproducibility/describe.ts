@@ -22,6 +22,9 @@ export interface FileExtras {
   pax?: string;
   pyc?: FileSummary['pyc'];
   elf?: FileSummary['elf'];
+  zip?: FileSummary['zip'];
+  manifest?: FileSummary['manifest'];
+  gz?: FileSummary['gz'];
 }
 
 export interface LayerDescription {
@@ -60,6 +63,9 @@ export function toRecord(s: FileSummary): FileRecord {
   if (s.pax !== undefined) extras.pax = s.pax;
   if (s.pyc) extras.pyc = s.pyc;
   if (s.elf) extras.elf = s.elf;
+  if (s.zip) extras.zip = s.zip;
+  if (s.manifest) extras.manifest = s.manifest;
+  if (s.gz) extras.gz = s.gz;
   if (Object.keys(extras).length > 0) record.push(extras);
   return record;
 }
@@ -71,6 +77,9 @@ export function fromRecord(r: FileRecord): FileSummary {
   if (extras?.pax !== undefined) s.pax = extras.pax;
   if (extras?.pyc) s.pyc = extras.pyc;
   if (extras?.elf) s.elf = extras.elf;
+  if (extras?.zip) s.zip = extras.zip;
+  if (extras?.manifest) s.manifest = extras.manifest;
+  if (extras?.gz) s.gz = extras.gz;
   return s;
 }
 

@@ -1,37 +1,63 @@
 // Compares two layers' entry streams. The streams are advanced in lockstep while the entry names
 // agree; when they do not, entries are matched by name and only the unmatched ones are kept
-// (as small summaries). For each matched pair the FIRST differing field is reported.
+// (as small summaries). For each matched pair the FIRST differing field is reported; for content,
+// what the file's probe found says why (ELF, zip, manifest, gzip, .pyc).
+import { compareElf } from './elf.js';
+import { compareManifests } from './manifests.js';
 import type { DifferenceKind, DiffValue, FileSummary } from './types.js';
+import { compareZip } from './zip.js';
 
 export interface FileDifference {
   kind: DifferenceKind;
   field: string;
   a: DiffValue;
   b: DiffValue;
+  detail?: string;
+  /** A manifest's listed files whose recorded hashes differ (see manifests.ts). */
+  listed?: string[];
 }
 
 const octal = (mode: number): string => `0${mode.toString(8).padStart(3, '0')}`;
 
 /** The first field that differs between two entries with the same path, or undefined when equal. */
 export function firstDifference(a: FileSummary, b: FileSummary): FileDifference | undefined {
-  if (a.type !== b.type) return { kind: 'type', field: 'type', a: a.type, b: b.type };
-  if (a.linkname !== b.linkname) return { kind: 'link-target', field: 'link target', a: a.linkname, b: b.linkname };
-  if (a.mode !== b.mode) return { kind: 'mode', field: 'mode', a: octal(a.mode), b: octal(b.mode) };
-  if (a.uid !== b.uid || a.gid !== b.gid) return { kind: 'uid-gid', field: 'uid/gid', a: `${a.uid}:${a.gid}`, b: `${b.uid}:${b.gid}` };
-  if (a.size !== b.size) return { kind: 'size', field: 'size', a: a.size, b: b.size };
-  if (a.sha256 !== b.sha256) {
-    if (a.pyc && b.pyc) {
-      if (a.pyc.maskedSha256 === b.pyc.maskedSha256) return { kind: 'pyc-timestamp', field: 'content (.pyc header mtime)', a: a.pyc.mtime, b: b.pyc.mtime };
-      return { kind: 'pyc-content', field: 'content sha256 (.pyc)', a: a.sha256 ?? null, b: b.sha256 ?? null };
-    }
-    if (a.elf && b.elf && a.elf.maskedSha256 === b.elf.maskedSha256) {
-      return { kind: 'elf-build-id', field: 'content (ELF build ID)', a: a.elf.buildId, b: b.elf.buildId };
-    }
-    return { kind: 'content', field: 'content sha256', a: a.sha256 ?? null, b: b.sha256 ?? null };
+  return fileDifferences(a, b)[0];
+}
+
+/**
+ * The differences of two entries with the same path: the first differing field, except that a
+ * zip archive reports each aspect that differs (content, order, compression, timestamps).
+ */
+export function fileDifferences(a: FileSummary, b: FileSummary): FileDifference[] {
+  if (a.type !== b.type) return [{ kind: 'type', field: 'type', a: a.type, b: b.type }];
+  if (a.linkname !== b.linkname) return [{ kind: 'link-target', field: 'link target', a: a.linkname, b: b.linkname }];
+  if (a.mode !== b.mode) return [{ kind: 'mode', field: 'mode', a: octal(a.mode), b: octal(b.mode) }];
+  if (a.uid !== b.uid || a.gid !== b.gid) return [{ kind: 'uid-gid', field: 'uid/gid', a: `${a.uid}:${a.gid}`, b: `${b.uid}:${b.gid}` }];
+  if (a.size !== b.size || a.sha256 !== b.sha256) {
+    const inside = contentDifferences(a, b);
+    if (inside.length > 0) return inside;
+    if (a.size !== b.size) return [{ kind: 'size', field: 'size', a: a.size, b: b.size }];
+    return [{ kind: 'content', field: 'content sha256', a: a.sha256 ?? null, b: b.sha256 ?? null, ...(a.zip && b.zip ? { detail: 'zip archive: every member is equal; the archive differs elsewhere (extra fields, attributes or comment)' } : {}) }];
   }
-  if (a.mtime !== b.mtime) return { kind: 'mtime', field: 'mtime', a: a.mtime, b: b.mtime };
-  if ((a.pax ?? '') !== (b.pax ?? '')) return { kind: 'pax', field: 'pax records', a: a.pax ?? '', b: b.pax ?? '' };
-  return undefined;
+  if (a.mtime !== b.mtime) return [{ kind: 'mtime', field: 'mtime', a: a.mtime, b: b.mtime }];
+  if ((a.pax ?? '') !== (b.pax ?? '')) return [{ kind: 'pax', field: 'pax records', a: a.pax ?? '', b: b.pax ?? '' }];
+  return [];
+}
+
+/** Why two files' bytes differ, from what their probes found; [] when nothing says more. */
+function contentDifferences(a: FileSummary, b: FileSummary): FileDifference[] {
+  if (a.pyc && b.pyc && a.size === b.size) {
+    if (a.pyc.maskedSha256 === b.pyc.maskedSha256) return [{ kind: 'pyc-timestamp', field: 'content (.pyc header mtime)', a: a.pyc.mtime, b: b.pyc.mtime }];
+    return [{ kind: 'pyc-content', field: 'content sha256 (.pyc)', a: a.sha256 ?? null, b: b.sha256 ?? null }];
+  }
+  if (a.elf && b.elf) return [compareElf(a.elf, b.elf)];
+  if (a.zip && b.zip) return compareZip(a.zip, b.zip);
+  if (a.manifest && b.manifest && a.manifest.format === b.manifest.format) return [compareManifests(a.manifest, b.manifest, a.sha256 ?? null, b.sha256 ?? null)];
+  if (a.gz && b.gz && a.gz.maskedSha256 === b.gz.maskedSha256) {
+    const header = (g: NonNullable<FileSummary['gz']>): string => `mtime ${g.mtime}${g.name ? `, name "${g.name}"` : ''}, OS ${g.os}`;
+    return [{ kind: 'gzip-header', field: 'gzip header', a: header(a.gz), b: header(b.gz), detail: 'the compressed data is equal; only the gzip header differs' }];
+  }
+  return [];
 }
 
 /** A bounded queue between a layer walker (producer) and the comparison (consumer). */
@@ -117,10 +143,10 @@ export async function compareEntryStreams(a: EntrySource, b: EntrySource, report
     maxA = Math.max(maxA, ia);
     maxB = Math.max(maxB, ib);
     result.compared++;
-    const d = firstDifference(sa, sb);
-    if (d) {
+    const found = fileDifferences(sa, sb);
+    if (found.length > 0) {
       result.differing++;
-      report(sa.path, d);
+      for (const d of found) report(sa.path, d);
     }
   };
 
@@ -172,4 +198,30 @@ export function listSource(list: Iterable<FileSummary>): EntrySource {
       return n.done ? undefined : n.value;
     },
   };
+}
+
+/**
+ * Compares two flattened filesystems path by path (sorted), the way two layer streams are
+ * compared: the first differing field per path, entries on one side only.
+ */
+export function compareFilesystems(a: Map<string, FileSummary>, b: Map<string, FileSummary>, report: FileDifferenceSink): LayerFileResult {
+  const result: LayerFileResult = { compared: 0, differing: 0, onlyInA: 0, onlyInB: 0 };
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  for (const path of paths) {
+    const x = a.get(path);
+    const y = b.get(path);
+    if (x && y) {
+      result.compared++;
+      const found = fileDifferences(x, y);
+      if (found.length > 0) result.differing++;
+      for (const d of found) report(path, d);
+    } else {
+      result.differing++;
+      if (x) result.onlyInA++;
+      else result.onlyInB++;
+      const s = (x ?? y)!;
+      report(path, { kind: x ? 'only-in-a' : 'only-in-b', field: 'path', a: x ? s.type : null, b: y ? s.type : null });
+    }
+  }
+  return result;
 }

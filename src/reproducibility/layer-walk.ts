@@ -1,12 +1,13 @@
 // Walks one layer blob entry by entry, streaming: decompresses (gzip or zstd, sniffed from the
 // bytes), checks the uncompressed stream against the diff_id, and turns each tar entry into a
-// FileSummary (content sha256; for .pyc files the header mtime; for ELF files the build ID).
-import { createHash, type Hash } from 'node:crypto';
+// FileSummary (content sha256, and what the file's probe finds: see probes.ts).
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import { ImageArchiveError } from '../oci/scan.js';
 import { TarParser, type EntrySink, type TarEntry } from '../oci/tar.js';
 import { algorithmOf } from './image.js';
+import { FileProbe, tidy } from './probes.js';
 import type { FileSummary } from './types.js';
 
 export interface WalkOptions {
@@ -27,7 +28,6 @@ export interface WalkResult {
 
 type Emit = (summary: FileSummary) => void | Promise<void>;
 
-const HEAD = 64 << 10;
 const PAX_COMPARED = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'mtime']);
 
 function sniff(first: Buffer | undefined): WalkResult['compression'] {
@@ -157,98 +157,19 @@ function summarize(entry: TarEntry, detect: boolean, done: (s: FileSummary) => v
     return undefined;
   }
   const hash = createHash('sha256');
-  const isPyc = detect && entry.name.endsWith('.pyc');
-  // The head is kept only while it may still be an ELF file or a .pyc (decided on 4 bytes).
-  let head: Buffer[] | undefined = detect ? [] : undefined;
-  let headLength = 0;
-  let headLimit = HEAD;
-  let masked: Hash | undefined;
-  let artifact: 'elf' | 'pyc' | undefined;
-
-  const closeHead = (): void => {
-    const bytes = Buffer.concat(head!);
-    head = undefined;
-    if (artifact === 'elf') {
-      const note = findBuildId(bytes);
-      if (!note) return;
-      const copy = Buffer.from(bytes);
-      copy.fill(0, note.offset, note.offset + note.length);
-      masked = createHash('sha256').update(copy);
-      summary.elf = { buildId: bytes.subarray(note.offset, note.offset + note.length).toString('hex'), maskedSha256: '' };
-    } else if (artifact === 'pyc' && bytes.length >= 16 && bytes.readUInt32LE(4) === 0) {
-      // PEP 552 header: magic, flags (0 = timestamp-based), source mtime (8..12), source size.
-      masked = createHash('sha256').update(bytes.subarray(0, 8)).update(bytes.subarray(12));
-      summary.pyc = { mtime: bytes.readUInt32LE(8), maskedSha256: '' };
-    }
-  };
-
+  const probe = detect ? new FileProbe(summary.path, entry.size) : undefined;
   return {
     data(chunk) {
       hash.update(chunk);
-      if (head) {
-        const take = chunk.subarray(0, Math.min(chunk.length, headLimit - headLength));
-        head.push(Buffer.from(take));
-        headLength += take.length;
-        if (artifact === undefined && headLength >= 4) {
-          const magic = head.length === 1 ? head[0]! : Buffer.concat(head);
-          if (magic[0] === 0x7f && magic[1] === 0x45 && magic[2] === 0x4c && magic[3] === 0x46) artifact = 'elf';
-          else if (isPyc) {
-            artifact = 'pyc';
-            headLimit = 16;
-          } else {
-            head = undefined; // neither: stop keeping bytes
-            return;
-          }
-        }
-        if (headLength >= headLimit) {
-          closeHead();
-          const tail = chunk.subarray(take.length);
-          if (masked && tail.length > 0) masked.update(tail);
-        }
-        return;
-      }
-      masked?.update(chunk);
+      probe?.data(chunk);
     },
     end() {
-      if (head) closeHead();
       summary.sha256 = hash.digest('hex');
-      if (summary.elf) summary.elf.maskedSha256 = masked!.digest('hex');
-      if (summary.pyc) summary.pyc.maskedSha256 = masked!.digest('hex');
+      probe?.finish(summary);
+      tidy(summary);
       done(summary);
     },
   };
 }
 
-/** Finds the GNU build-id note (NT_GNU_BUILD_ID) through the PT_NOTE program headers in the first bytes of an ELF file. */
-export function findBuildId(elf: Buffer): { offset: number; length: number } | undefined {
-  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return undefined;
-  const is64 = elf[4] === 2;
-  const little = elf[5] !== 2;
-  const u16 = (at: number): number => (little ? elf.readUInt16LE(at) : elf.readUInt16BE(at));
-  const u32 = (at: number): number => (little ? elf.readUInt32LE(at) : elf.readUInt32BE(at));
-  const word = (at: number): number => (is64 ? Number(little ? elf.readBigUInt64LE(at) : elf.readBigUInt64BE(at)) : u32(at));
-  const phoff = word(is64 ? 0x20 : 0x1c);
-  const phentsize = u16(is64 ? 0x36 : 0x2a);
-  const phnum = u16(is64 ? 0x38 : 0x2c);
-  for (let i = 0; i < phnum; i++) {
-    const ph = phoff + i * phentsize;
-    if (ph + phentsize > elf.length) break;
-    if (u32(ph) !== 4) continue; // PT_NOTE
-    const offset = word(ph + (is64 ? 0x08 : 0x04));
-    const filesz = word(ph + (is64 ? 0x20 : 0x10));
-    let at = offset;
-    const end = Math.min(offset + filesz, elf.length);
-    while (at + 12 <= end) {
-      const namesz = u32(at);
-      const descsz = u32(at + 4);
-      const type = u32(at + 8);
-      const nameAt = at + 12;
-      const descAt = nameAt + Math.ceil(namesz / 4) * 4;
-      if (type === 3 && namesz === 4 && elf.toString('latin1', nameAt, nameAt + 3) === 'GNU' && descAt + descsz <= elf.length) {
-        return { offset: descAt, length: descsz };
-      }
-      at = descAt + Math.ceil(descsz / 4) * 4;
-    }
-  }
-  return undefined;
-}
+export { findBuildId } from './elf.js';

@@ -1,10 +1,11 @@
-// The job-summary rendering of a comparison report: verdict first, then likely causes, the digest
-// ladder, the first differences and the reading speed. Always under GitHub's 1 MiB step-summary
-// limit, however many files differ.
-import type { ComparisonReport, Difference, DifferenceKind, DiffValue, LayerRung } from './types.js';
+// The job-summary rendering of a comparison report: verdict and what to fix first, then every
+// cause (rarest first) with its count and examples, the digest ladder, the differences grouped by
+// cause in the same order, and the reading speed. Always under GitHub's 1 MiB step-summary limit,
+// however many files differ.
+import type { ComparisonReport, Difference, DifferenceKind, DiffValue, FixLine, LayerRung } from './types.js';
 
 export interface MarkdownOptions {
-  /** Differing files listed (default 50); other differences get their own table of the same length. */
+  /** Differences listed per cause (default 10). */
   maxRows?: number;
   /** Hard cap on the output, in UTF-8 bytes (default 1000 KiB: under GitHub's 1 MiB). */
   maxBytes?: number;
@@ -13,7 +14,7 @@ export interface MarkdownOptions {
   title?: string;
 }
 
-const SHORT: Record<DifferenceKind, string> = {
+export const SHORT: Record<DifferenceKind, string> = {
   platforms: 'platform sets differ',
   attestation: 'provenance/SBOM attestation',
   'index-field': 'index field',
@@ -38,6 +39,15 @@ const SHORT: Record<DifferenceKind, string> = {
   'pyc-timestamp': '.pyc source timestamp',
   'pyc-content': '.pyc marshal differences',
   'elf-build-id': 'ELF build ID',
+  'elf-build-time': 'ELF build time (__DATE__/__TIME__)',
+  'elf-sections': 'ELF sections',
+  'zip-timestamps': 'zip member timestamps',
+  'zip-order': 'zip member order',
+  'zip-compression': 'zip member compression',
+  'zip-content': 'zip member content',
+  'gzip-header': 'gzip header (mtime/name)',
+  'manifest-consequence': 'manifest hashing changed files (consequence)',
+  layering: 'same filesystem, different layers',
   mtime: 'mtime (build time)',
   pax: 'pax records (atime/ctime/xattrs)',
 };
@@ -93,7 +103,7 @@ function layerLabel(r: LayerRung): string {
     case 'compression-only':
       return '⚠️ compression only (same diff_id)';
     case 'differs': {
-      const files = r.filesDiffering !== undefined ? `: ${r.filesDiffering} of ${r.filesCompared} entries differ` : '';
+      const files = r.filesDiffering !== undefined ? `: ${entryCounts(r.filesCompared ?? 0, r.filesDiffering, r.filesOnlyInA ?? 0, r.filesOnlyInB ?? 0)}` : ' (layer counts differ: see the flattened filesystems)';
       return `❌ differs${files}${r.fileOrderDiffers ? ', file order differs' : ''}`;
     }
     case 'only-in-a':
@@ -103,14 +113,54 @@ function layerLabel(r: LayerRung): string {
   }
 }
 
+/** "2 of 10 entries present on both sides differ, 1 only in A" — never "4 of 2". */
+export function entryCounts(compared: number, differing: number, onlyA: number, onlyB: number, noun = 'entries'): string {
+  const changed = differing - onlyA - onlyB;
+  const parts = [`${changed} of ${compared} ${noun} present on both sides differ`];
+  if (onlyA > 0) parts.push(`${onlyA} only in A`);
+  if (onlyB > 0) parts.push(`${onlyB} only in B`);
+  return parts.join(', ');
+}
+
+/** The sentence about entries: per layer pair, or about the flattened filesystems when layer counts differ. */
+export function entriesSentence(report: ComparisonReport): string {
+  const c = report.counts;
+  const flattened = report.ladder.platforms.filter((p) => p.filesystem);
+  const sentences: string[] = [];
+  for (const p of flattened) {
+    const f = p.filesystem!;
+    const name = report.ladder.platforms.length > 1 ? `${p.platform}: ` : '';
+    const layers = `layer counts differ (A ${p.layers.filter((l) => l.a).length}, B ${p.layers.filter((l) => l.b).length})`;
+    sentences.push(
+      f.differing === 0
+        ? `${name}${layers}, but the flattened filesystems are equal: same filesystem, different layers`
+        : `${name}${layers}; flattened filesystems compared: ${entryCounts(f.compared, f.differing, f.onlyInA, f.onlyInB, 'paths')}`,
+    );
+  }
+  const walked = report.ladder.platforms.flatMap((p) => p.layers).filter((l) => l.filesCompared !== undefined);
+  if (walked.length > 0) {
+    const sum = (f: (l: LayerRung) => number | undefined): number => walked.reduce((n, l) => n + (f(l) ?? 0), 0);
+    sentences.push(`${entryCounts(sum((l) => l.filesCompared), sum((l) => l.filesDiffering), sum((l) => l.filesOnlyInA), sum((l) => l.filesOnlyInB), 'layer entries')}`);
+  } else if (flattened.length === 0 && c.filesCompared > 0) {
+    sentences.push(entryCounts(c.filesCompared, c.filesDiffering, c.filesOnlyInA, c.filesOnlyInB, 'layer entries'));
+  }
+  return sentences.join('; ');
+}
+
 function differenceRow(d: Difference): string {
-  const where = d.where === 'file' || d.where === 'layer' ? `${d.where} (layer ${d.layer?.index ?? '?'})` : d.where;
+  const where = d.where === 'file' || d.where === 'layer' ? `${d.where}${d.layer ? ` (layer ${d.layer.index})` : ''}` : d.where;
   const subject = d.path !== undefined ? code(d.path, 100) + (d.where === 'file' ? ` ${cell(d.field)}` : '') : code(d.field, 100);
-  return `| ${where} | ${subject} | ${value(d.a, d.field)} | ${value(d.b, d.field)} | ${cell(SHORT[d.kind])} |`;
+  return `| ${where} | ${subject} | ${value(d.a, d.field)} | ${value(d.b, d.field)} | ${d.detail ? cell(d.detail, 300) : cell(SHORT[d.kind])} |`;
+}
+
+function fixLine(line: FixLine, i: number): string {
+  const kinds = line.kinds.map((k) => SHORT[k]).join(', ');
+  const examples = line.examples.length > 0 ? `, e.g. ${line.examples.map((e) => code(e, 80)).join(', ')}` : '';
+  return `${i + 1}. **${cell(line.fixLabel, 200)}**: removes ${line.count} difference${line.count === 1 ? '' : 's'} (${cell(kinds, 200)}${examples})`;
 }
 
 export function renderMarkdown(report: ComparisonReport, options: MarkdownOptions = {}): string {
-  const maxRows = options.maxRows ?? 50;
+  const maxRows = options.maxRows ?? 10;
   const maxBytes = options.maxBytes ?? 1000 * 1024;
   const maxLayers = options.maxLayers ?? 128;
   const lines: string[] = [];
@@ -121,10 +171,21 @@ export function renderMarkdown(report: ComparisonReport, options: MarkdownOption
     lines.push(`## ${cell(title)}: ✅ reproducible`, '', `Both images have digest ${code(report.digestA)}; every blob was read and checked against its digest.`);
   } else {
     lines.push(`## ${cell(title)}: ❌ not reproducible`, '');
+    const { most, rarest } = report.fixFirst;
+    if (most.length > 0) {
+      lines.push('### What to fix first', '', 'Removing the most differences:', '');
+      most.forEach((l, i) => lines.push(fixLine(l, i)));
+      if (rarest.length > 0) {
+        lines.push('', 'Removing the rarest causes (each a separate problem, easy to miss among the bulk):', '');
+        rarest.forEach((l, i) => lines.push(fixLine(l, i)));
+      }
+      lines.push('');
+    }
     lines.push(`- A: ${code(report.digestA)} (${cell(report.a.kind)}, ${code(report.a.input, 100)})`);
     lines.push(`- B: ${code(report.digestB)} (${cell(report.b.kind)}, ${code(report.b.input, 100)})`);
     const where = Object.entries(counts.byWhere).map(([w, n]) => `${n} ${w}`).join(', ');
-    lines.push(`- ${counts.total} difference${counts.total === 1 ? '' : 's'} (${where}); ${counts.filesDiffering} of ${counts.filesCompared} compared layer entries differ.`);
+    const entries = entriesSentence(report);
+    lines.push(`- ${counts.total} difference${counts.total === 1 ? '' : 's'} (${where})${entries ? `; ${cell(entries, 600)}` : ''}.`);
     if (report.contentReproducible) {
       lines.push('- The image content is the same (configs and uncompressed layers are equal): only packaging differs (attestations, compression, serialisation).');
     }
@@ -132,8 +193,11 @@ export function renderMarkdown(report: ComparisonReport, options: MarkdownOption
   lines.push('');
 
   if (report.causes.length > 0) {
-    lines.push('### Likely causes', '', '| Count | Cause | Fix |', '|---:|---|---|');
-    for (const c of report.causes) lines.push(`| ${c.count} | ${cell(c.cause, 300)} | ${cell(c.fix, 300)} |`);
+    lines.push('### Causes, rarest first', '', '| Count | Cause | Examples | Fix |', '|---:|---|---|---|');
+    for (const c of report.causes) {
+      const examples = c.examples.map((e) => code(e, 80)).join('<br>') + (c.count > c.examples.length ? '<br>…' : '');
+      lines.push(`| ${c.count} | **${cell(SHORT[c.kind])}**: ${cell(c.cause, 300)} | ${examples} | ${cell(c.fix, 300)} |`);
+    }
     lines.push('');
   }
 
@@ -149,6 +213,10 @@ export function renderMarkdown(report: ComparisonReport, options: MarkdownOption
       lines.push(`| layer ${r.index} | ${layerLabel(r)} | ${side(r.a)} | ${side(r.b)} |`);
     }
     if (p.layers.length > maxLayers) lines.push(`| … | ${p.layers.length - maxLayers} more layers | | |`);
+    if (p.filesystem) {
+      const f = p.filesystem;
+      lines.push(`| ${name} filesystem | ${f.differing === 0 ? '✅ same filesystem, different layers' : `❌ ${cell(entryCounts(f.compared, f.differing, f.onlyInA, f.onlyInB, 'paths'))}`} | | |`);
+    }
   }
   if (ladder.platforms.length > 16) lines.push(`| … | ${ladder.platforms.length - 16} more platforms | | |`);
   const att = ladder.attestations;
@@ -157,21 +225,25 @@ export function renderMarkdown(report: ComparisonReport, options: MarkdownOption
   }
   lines.push('');
 
-  const others = report.differences.filter((d) => d.where !== 'file');
-  const files = report.differences.filter((d) => d.where === 'file');
-  if (others.length > 0) {
-    lines.push(`### Index, manifest, config and layer differences`, '', '| Where | Field | A | B | Likely cause |', '|---|---|---|---|---|');
-    for (const d of others.slice(0, maxRows)) lines.push(differenceRow(d));
-    if (others.length > maxRows) lines.push('', `… ${others.length - maxRows} more (see the JSON report).`);
-    lines.push('');
-  }
-  const fileTotal = counts.byWhere.file ?? 0;
-  if (fileTotal > 0) {
-    lines.push(`### Differing files (first ${Math.min(maxRows, files.length)} of ${fileTotal})`, '', '| Where | Path, first differing field | A | B | Likely cause |', '|---|---|---|---|---|');
-    for (const d of files.slice(0, maxRows)) lines.push(differenceRow(d));
-    const more = fileTotal - Math.min(maxRows, files.length);
-    if (more > 0) lines.push('', `… ${more} more differing file${more === 1 ? '' : 's'}${counts.notListed > 0 ? ` (${counts.notListed} differences are counted but not listed in the JSON report)` : ' (see the JSON report)'}.`);
-    lines.push('');
+  if (report.differences.length > 0) {
+    lines.push('### Differences by cause', '');
+    const byKind = new Map<DifferenceKind, Difference[]>();
+    for (const d of report.differences) {
+      const list = byKind.get(d.kind) ?? [];
+      if (list.length < maxRows) list.push(d);
+      byKind.set(d.kind, list);
+    }
+    for (const c of report.causes) {
+      const rows = byKind.get(c.kind) ?? [];
+      lines.push(`#### ${cell(SHORT[c.kind])}: ${c.count}`, '', '| Where | Path or field | A | B | What differs |', '|---|---|---|---|---|');
+      for (const d of rows) lines.push(differenceRow(d));
+      const more = c.count - rows.length;
+      if (more > 0) {
+        const inJson = c.listed > rows.length ? ` (the JSON report lists ${c.listed - rows.length} more${c.count > c.listed ? `; ${c.count - c.listed} are counted only` : ''})` : ' (counted, not listed)';
+        lines.push('', `… ${more} more${inJson}.`);
+      }
+      lines.push('');
+    }
   }
 
   const s = report.stats;

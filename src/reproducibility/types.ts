@@ -19,8 +19,52 @@ export interface FileSummary {
   pax?: string;
   /** Compiled Python with a timestamp header: the header's source mtime and the digest of the file without it. */
   pyc?: { mtime: number; maskedSha256: string };
-  /** ELF file with a GNU build-id note: the id and the digest of the file with the id zeroed. */
-  elf?: { buildId: string; maskedSha256: string };
+  /** ELF file: its build ID, section layout, embedded date/time strings and block digests (see elf.ts). */
+  elf?: ElfSummary;
+  /** zip/wheel/jar: the central directory's members (see zip.ts). */
+  zip?: ZipSummary;
+  /** A manifest that hashes other files (wheel RECORD, dpkg md5sums): path → recorded hash. */
+  manifest?: ManifestSummary;
+  /** A gzip member: its header fields and the digest of the rest. */
+  gz?: GzipSummary;
+}
+
+export interface ElfSummary {
+  /** The GNU build ID (hex), '' when the file has none. */
+  buildId: string;
+  /** Digest of the file with the build ID zeroed (over the block digests). */
+  maskedSha256: string;
+  /** Bytes per block of `blocks`. */
+  blockSize?: number;
+  /** 16 hex digits per block: a digest of each block, build ID zeroed. */
+  blocks?: string;
+  /** [name, file offset, size] of each section with bytes in the file. */
+  sections?: Array<[string, number, number]>;
+  /** [file offset, text] of `__DATE__`/`__TIME__`-shaped C strings in read-only data. */
+  times?: Array<[number, string]>;
+}
+
+/** [name, DOS date/time, method, crc32, compressed size, unix mtime from the UT extra field or -1]. */
+export type ZipMember = [string, number, number, number, number, number];
+
+export interface ZipSummary {
+  members: ZipMember[];
+  /** More members than kept. */
+  truncated?: boolean;
+}
+
+export interface ManifestSummary {
+  format: 'record' | 'md5sums';
+  /** [image path of the listed file, recorded hash], in file order. */
+  entries: Array<[string, string]>;
+}
+
+export interface GzipSummary {
+  mtime: number;
+  name: string;
+  os: number;
+  /** Digest of the member after its header. */
+  maskedSha256: string;
 }
 
 export type DifferenceWhere = 'index' | 'manifest' | 'config' | 'layer' | 'file';
@@ -50,6 +94,15 @@ export type DifferenceKind =
   | 'pyc-timestamp'
   | 'pyc-content'
   | 'elf-build-id'
+  | 'elf-build-time'
+  | 'elf-sections'
+  | 'zip-timestamps'
+  | 'zip-order'
+  | 'zip-compression'
+  | 'zip-content'
+  | 'gzip-header'
+  | 'manifest-consequence'
+  | 'layering'
   | 'mtime'
   | 'pax';
 
@@ -67,6 +120,8 @@ export interface Difference {
   field: string;
   a: DiffValue;
   b: DiffValue;
+  /** What inside the file differs (ELF sections and time strings, zip members, manifest lines). */
+  detail?: string;
   cause: string;
   fix: string;
 }
@@ -95,6 +150,9 @@ export interface LayerRung {
   filesCompared?: number;
   filesDiffering?: number;
   fileOrderDiffers?: boolean;
+  /** Entries on one side only (part of filesDiffering). */
+  filesOnlyInA?: number;
+  filesOnlyInB?: number;
 }
 
 export interface PlatformLadder {
@@ -102,6 +160,11 @@ export interface PlatformLadder {
   manifest: Rung;
   config: Rung;
   layers: LayerRung[];
+  /**
+   * Set when the layer counts differ: the flattened filesystems (layers applied in order, whiteouts
+   * honoured) compared path by path. `differing` 0 means "same filesystem, different layers".
+   */
+  filesystem?: { compared: number; differing: number; onlyInA: number; onlyInB: number };
 }
 
 export interface AttestationInfo {
@@ -134,8 +197,38 @@ export interface DifferenceCounts {
   byKind: Partial<Record<DifferenceKind, number>>;
   filesCompared: number;
   filesDiffering: number;
+  /** Of filesDiffering: entries present on one side only (the rest were compared and differ). */
+  filesOnlyInA: number;
+  filesOnlyInB: number;
   /** Differences counted but not kept in `differences` (see maxDifferences). */
   notListed: number;
+}
+
+/** One cause: every difference of one kind, counted, with examples (always) and a fix. */
+export interface CauseGroup {
+  kind: DifferenceKind;
+  count: number;
+  cause: string;
+  fix: string;
+  /** A short name for the fix; causes with the same label are removed by the same change. */
+  fixLabel: string;
+  /** The first example's subject (a path or a field). */
+  example?: string;
+  /** The first few subjects, always listed whatever the entry cap. */
+  examples: string[];
+  /** How many of this cause's differences are in `differences`. */
+  listed: number;
+  /** Set when these differences follow from others (a RECORD that hashes changed files). */
+  consequence?: boolean;
+}
+
+export interface FixLine {
+  fixLabel: string;
+  fix: string;
+  /** Differences it would remove. */
+  count: number;
+  kinds: DifferenceKind[];
+  examples: string[];
 }
 
 export interface ImageSide {
@@ -154,10 +247,13 @@ export interface ComparisonReport {
   a: ImageSide;
   b: ImageSide;
   ladder: Ladder;
+  /** Grouped by cause, in the order of `causes`; each cause keeps up to its own cap. */
   differences: Difference[];
   counts: DifferenceCounts;
-  /** One line per distinct cause, most frequent first. */
-  causes: Array<{ kind: DifferenceKind; count: number; cause: string; fix: string; example?: string }>;
+  /** One entry per cause, rarest first (consequences last): the order of every report format. */
+  causes: CauseGroup[];
+  /** The fixes that remove the most differences, and those that remove the rarest causes. */
+  fixFirst: { most: FixLine[]; rarest: FixLine[] };
   stats: ComparisonStats;
 }
 
@@ -167,7 +263,10 @@ export interface CompareOptions {
    * index (other platforms, attestations) is left out. Default: every platform, index included.
    */
   platform?: string;
-  /** Differences kept in the report (all are counted). Default 5000. */
+  /**
+   * Differences kept in the report per cause (all are counted). Default: 1000 in all, shared so
+   * that each cause keeps all its entries or an equal share of at least 25.
+   */
   maxDifferences?: number;
   /** Look for ELF build-id notes and pyc headers (costs a second hash of those files). Default true. */
   detectArtifacts?: boolean;

@@ -35,8 +35,10 @@ export async function artifactMode(inputs: VerifyInputs, work: string): Promise<
   const name = names.find((n) => n === DESCRIPTION_FILE) ?? names.find((n) => n.endsWith('.json'));
   if (!name) throw new StageFailure('No description to compare with', `artifact '${inputs.compareWith}' holds no ${DESCRIPTION_FILE}`);
   const { description: theirs, bytes } = await readDescription(join(dir, name));
-  // Side A is the other job's image, side B this job's.
-  return compareDescriptions(theirs, mine, { bytesRead: bytes });
+  // Side A is the other job's image (a description), side B this job's image, read here.
+  const report = await compareDescriptions(theirs, mine, { bytesRead: bytes });
+  report.b.kind = mine.kind;
+  return report;
 }
 
 async function buildOnce(inputs: VerifyInputs, work: string): Promise<string> {

@@ -32,7 +32,10 @@ export async function main(): Promise<void> {
   if (report.reproducible) {
     core.info(`Reproducible: both images are ${report.digestA}.`);
   } else {
-    const headline = report.causes.slice(0, 3).map((c) => `${c.count}× ${c.cause}${c.example ? ` (e.g. ${c.example})` : ''}`).join('; ');
+    // The report's own order: the fixes that remove the most, then those of the rarest causes.
+    const line = (l: ComparisonReport['fixFirst']['most'][number]): string => `${l.fixLabel} (${l.count}${l.examples[0] ? `, e.g. ${l.examples[0]}` : ''})`;
+    const { most, rarest } = report.fixFirst;
+    const headline = `Fix first: ${most.map(line).join('; ')}${rarest.length > 0 ? `. Rarest: ${rarest.map(line).join('; ')}` : ''}.`;
     const message = `Not reproducible: ${report.digestA} vs ${report.digestB}, ${report.counts.total} differences. ${headline}`;
     if (inputs.failOnDifference) throw new StageFailure('Image is not reproducible', message, 'See the job summary and the report artifact for every difference and its likely fix.');
     core.warning(message);

@@ -12,6 +12,12 @@ import { indexTar } from '../../src/reproducibility/tar-index.js';
 import type { FileSummary } from '../../src/reproducibility/types.js';
 import { BUSYBOX } from '../support/workspace.js';
 import { requireTools, run, scratch } from '../fixtures/reproducibility/make-image.js';
+import { elfSection, makeZip } from '../fixtures/reproducibility/artifacts.js';
+import { shareOut } from '../../src/reproducibility/collector.js';
+import { ElfProbe } from '../../src/reproducibility/elf.js';
+import { parseManifest } from '../../src/reproducibility/manifests.js';
+import { compareZip, dosTime, parseCentralDirectory, ZipProbe } from '../../src/reproducibility/zip.js';
+import type { ZipSummary } from '../../src/reproducibility/types.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -44,8 +50,8 @@ test('the first differing field wins, in the documented order', () => {
   assert.equal(firstDifference(pyc('1', 1, 'm'), pyc('2', 2, 'm'))!.kind, 'pyc-timestamp');
   assert.equal(firstDifference(pyc('1', 1, 'm'), pyc('2', 1, 'n'))!.kind, 'pyc-content');
   const elf = (sha: string, id: string, masked: string): FileSummary => file('bin', { sha256: sha, elf: { buildId: id, maskedSha256: masked } });
-  assert.deepEqual(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'm')), { kind: 'elf-build-id', field: 'content (ELF build ID)', a: 'aa', b: 'bb' });
-  assert.equal(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'n'))!.kind, 'content');
+  assert.deepEqual(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'm')), { kind: 'elf-build-id', field: 'content (ELF build ID)', a: 'aa', b: 'bb', detail: 'build ID aa → bb (.note.gnu.build-id)' });
+  assert.equal(firstDifference(elf('1', 'aa', 'm'), elf('2', 'bb', 'n'))!.kind, 'elf-sections');
 });
 
 async function match(a: string[], b: string[]): Promise<{ result: Awaited<ReturnType<typeof compareEntryStreams>>; diffs: Array<[string, FileDifference]> }> {
@@ -174,4 +180,91 @@ test('the tar index finds bodies by offset, with pax long names, GNU long names 
       await handle.close();
     }
   }
+});
+
+test('zip archives written by python3: order, compression and times each named; the central directory read from the tail', () => {
+  requireTools('python3');
+  const dir = scratch('repro-zip-');
+  dirs.push(dir);
+  const members = Array.from({ length: 5 }, (_, i) => ({ name: `pkg/m${i}.py`, content: `value = ${i}\n`.repeat(40) }));
+  const read = (name: string, spec: Parameters<typeof makeZip>[1]): ZipSummary => {
+    const path = join(dir, name);
+    makeZip(path, spec);
+    const bytes = readFileSync(path);
+    // Fed in small chunks to the probe: only the tail is kept.
+    const probe = new ZipProbe();
+    for (let i = 0; i < bytes.length; i += 100) probe.data(bytes.subarray(i, i + 100));
+    return probe.finish()!;
+  };
+  const base = read('a.zip', { members });
+  assert.deepEqual(base.members.map((m) => m[0]), members.map((m) => m.name));
+  assert.equal(dosTime(base.members[0]![1]), '2024-01-01 00:00:00');
+  assert.deepEqual(compareZip(base, read('same.zip', { members })), []);
+  assert.deepEqual(compareZip(base, read('order.zip', { members: [...members].reverse() })).map((d) => [d.kind, d.a, d.b]), [['zip-order', 'pkg/m0.py', 'pkg/m4.py']]);
+  const stored = compareZip(base, read('stored.zip', { members, compression: 'stored' }));
+  assert.deepEqual(stored.map((d) => d.kind), ['zip-compression']);
+  assert.match(stored[0]!.detail!, /^5 members with equal data compressed differently/);
+  const content = compareZip(base, read('content.zip', { members: [...members.slice(0, 4), { name: 'pkg/new.py', content: '' }] }));
+  assert.deepEqual(content.map((d) => d.kind), ['zip-content']);
+  assert.match(content[0]!.detail!, /only in A: `pkg\/m4\.py`; only in B: `pkg\/new\.py`/);
+  assert.equal(parseCentralDirectory(Buffer.from('not a zip at all, no end record here........'), 44), undefined);
+});
+
+test('the ELF probe reads the section table as it streams past: the same sections python3 finds', () => {
+  requireTools('python3');
+  const bytes = readFileSync(BUSYBOX);
+  const probe = new ElfProbe(bytes.length);
+  for (let i = 0; i < bytes.length; i += 7919) probe.data(bytes.subarray(i, i + 7919));
+  const elf = probe.finish()!;
+  const section = (name: string): [number, number] => {
+    const s = elf.sections!.find((x) => x[0] === name)!;
+    return [s[1], s[2]];
+  };
+  for (const name of ['.rodata', '.text']) assert.deepEqual(section(name), elfSection(BUSYBOX, name));
+  const note = findBuildId(bytes.subarray(0, 64 << 10))!;
+  assert.equal(elf.buildId, bytes.subarray(note.offset, note.offset + note.length).toString('hex'));
+  assert.equal(elf.blocks!.length, Math.ceil(bytes.length / elf.blockSize!) * 16);
+});
+
+test('entries are shared out: rare causes keep all theirs, bulk ones an equal share of at least 25', () => {
+  assert.equal(shareOut([1, 3, 5000], 1000), 996);
+  assert.equal(shareOut([5000, 5000], 1000), 500);
+  assert.equal(shareOut([1, 2], 1000), Number.POSITIVE_INFINITY);
+  assert.equal(shareOut(Array.from({ length: 80 }, () => 5000), 1000), 25);
+});
+
+test('RECORD lines are read as CSV, relative to the directory that holds the .dist-info', () => {
+  const m = parseManifest('usr/lib/python3.11/site-packages/vllm-0.6.dist-info/RECORD', 'record', 'vllm/_C.so,sha256=abc,12\n"vllm/a,b.py",sha256=def,3\n../../../bin/vllm,sha256=x,1\nvllm-0.6.dist-info/RECORD,,\n');
+  assert.deepEqual(m.entries, [
+    ['usr/lib/python3.11/site-packages/vllm/_C.so', 'sha256=abc'],
+    ['usr/lib/python3.11/site-packages/vllm/a,b.py', 'sha256=def'],
+    ['usr/bin/vllm', 'sha256=x'],
+    ['usr/lib/python3.11/site-packages/vllm-0.6.dist-info/RECORD', ''],
+  ]);
+});
+
+test('a date/time string that opens a read-only segment is found (.rodata often starts a page-aligned segment)', () => {
+  // A minimal ELF64 file: the header, one PT_LOAD (read-only) at 0x1000 that starts with the string.
+  const elf = (time: string): FileSummary['elf'] => {
+    const bytes = Buffer.alloc(0x1100);
+    bytes.writeUInt32BE(0x7f454c46, 0);
+    bytes[4] = 2;
+    bytes[5] = 1;
+    bytes.writeBigUInt64LE(64n, 0x20);
+    bytes.writeUInt16LE(56, 0x36);
+    bytes.writeUInt16LE(1, 0x38);
+    bytes.writeUInt32LE(1, 64); // PT_LOAD
+    bytes.writeUInt32LE(4, 68); // PF_R
+    bytes.writeBigUInt64LE(0x1000n, 72);
+    bytes.writeBigUInt64LE(0x100n, 96);
+    bytes.write(`Dec  1 2026 ${time}`, 0x1000, 'latin1');
+    const probe = new ElfProbe(bytes.length);
+    probe.data(bytes.subarray(0, 0x1000));
+    probe.data(bytes.subarray(0x1000));
+    return probe.finish();
+  };
+  const a = elf('10:22:01')!;
+  assert.deepEqual(a.times, [[0x1000, 'Dec  1 2026 10:22:01']]);
+  const d = firstDifference(file('lib.so', { sha256: '1', elf: a }), file('lib.so', { sha256: '2', elf: elf('10:25:13') }))!;
+  assert.deepEqual([d.kind, d.a, d.b], ['elf-build-time', 'Dec  1 2026 10:22:01', 'Dec  1 2026 10:25:13']);
 });

@@ -42,11 +42,13 @@ describe('the Markdown summary', () => {
     assert.ok(size < MiB, `${size} bytes`);
     assert.ok(size < 64 << 10, `the default summary is small (${size} bytes)`);
     assert.match(markdown, /^## Reproducibility: ❌ not reproducible/);
-    assert.match(markdown, /### Differing files \(first 50 of 20000\)/);
-    assert.match(markdown, /… 19950 more differing files/);
+    assert.match(markdown, /#### non-deterministic content: 20000\n/);
+    assert.match(markdown, /… 19990 more \(the JSON report lists 19990 more\)/);
     assert.match(markdown, /\| file \(layer 1\) \| `data\/00\/file-0\.txt` content sha256 \|/);
-    assert.match(markdown, /non-deterministic content/);
-    assert.match(markdown, /\| layer 1 \| ❌ differs: 20000 of 20101 entries differ \|/);
+    assert.match(markdown, /\| layer 1 \| ❌ differs: 20000 of 20101 entries present on both sides differ \|/);
+    // The rare cause (one label) comes before the bulk one, in the causes and in the lists.
+    assert.ok(markdown.indexOf('| 1 | **config field') < markdown.indexOf('| 20000 | **non-deterministic content'));
+    assert.ok(markdown.indexOf('#### config field') < markdown.indexOf('#### non-deterministic content'));
     assert.match(markdown, /Read [\d.]+ (KiB|MiB) in [\d.]+ s \(\d+ MB\/s\)/);
     // Asking for every row still stays under the limit: the output is cut at a line.
     const all = renderMarkdown(report, { maxRows: 1_000_000 });
@@ -54,16 +56,20 @@ describe('the Markdown summary', () => {
     assert.match(all, /summary truncated to stay under the step-summary limit/);
   });
 
-  test('the report keeps maxDifferences rows (default 5000) but counts them all', async () => {
+  test('the report lists 1000 entries by default, shared by the causes, and counts them all', async () => {
     const report = await compareImages(a.archive, b.archive);
-    assert.equal(report.differences.length, 5000);
+    assert.equal(report.differences.length, 1000);
     assert.equal(report.counts.total, 20_001);
-    assert.equal(report.counts.notListed, 15_001);
+    assert.equal(report.counts.notListed, 19_001);
     assert.equal(report.counts.byKind.content, 20_000);
     assert.equal(report.counts.byKind['config-field'], 1);
-    assert.equal(report.differences[0]!.field, 'config.Labels.changed', 'config differences come first');
-    assert.ok(JSON.stringify(report).length < 4 * MiB);
-    assert.match(renderMarkdown(report), /15001 differences are counted but not listed/);
+    assert.equal(report.differences[0]!.field, 'config.Labels.changed', 'the rare cause comes first');
+    assert.deepEqual(report.causes.map((c) => [c.kind, c.count, c.listed]), [['config-field', 1, 1], ['content', 20_000, 999]]);
+    assert.ok(Buffer.byteLength(JSON.stringify(report, null, 2)) < MiB);
+    assert.match(renderMarkdown(report), /the JSON report lists 989 more; 19001 are counted only/);
+    // --max-differences is per cause.
+    const capped = await compareImages(a.archive, b.archive, { maxDifferences: 3 });
+    assert.deepEqual(capped.causes.map((c) => [c.kind, c.listed]), [['config-field', 1], ['content', 3]]);
   });
 
   test('hostile paths and huge values cannot break the table or the size cap', () => {
@@ -94,8 +100,9 @@ describe('the Markdown summary', () => {
         attestations: { a: [], b: [] },
       },
       differences,
-      counts: { total: 20_000, byWhere: { file: 20_000 }, byKind: { content: 20_000 }, filesCompared: 20_000, filesDiffering: 20_000, notListed: 0 },
-      causes: Array.from({ length: 30 }, () => ({ kind: 'content' as const, count: 1, cause: nasty, fix: nasty })),
+      counts: { total: 20_000, byWhere: { file: 20_000 }, byKind: { content: 20_000 }, filesCompared: 20_000, filesDiffering: 20_000, filesOnlyInA: 0, filesOnlyInB: 0, notListed: 0 },
+      causes: Array.from({ length: 30 }, () => ({ kind: 'content' as const, count: 1, cause: nasty, fix: nasty, fixLabel: nasty, examples: [nasty, nasty], listed: 1 })),
+      fixFirst: { most: [{ fixLabel: nasty, fix: nasty, count: 1, kinds: ['content'], examples: [nasty] }], rarest: [] },
       stats: { bytesRead: 1, seconds: 1, throughputMBps: 1, bytesWalked: 1, blobsVerified: 1 },
     };
     const markdown = renderMarkdown(report);
