@@ -2,12 +2,12 @@
 // layers by diff_id. Equal and compression-only layers are only verified (hashed, in worker
 // threads); layers whose diff_id differs are walked, both sides at once, entry by entry.
 import { performance } from 'node:perf_hooks';
-import { ImageArchiveError } from '../oci/scan.js';
+import { ImageArchiveError } from '../oci/bounds.js';
 import type { Descriptor } from '../oci/types.js';
 import { causeOf } from './causes.js';
 import { compareEntryStreams, SummaryQueue, type FileDifference } from './file-compare.js';
-import { HashPool } from './hash-pool.js';
-import { layerBytes, openImage, verifyLayers, type ImageModel, type OpenedImage, type PlatformImage } from './image.js';
+import { HashPool } from '../oci/hash-pool.js';
+import { layerBytes, openImage, verifyLayers, type ImageModel, type OpenedImage, type PlatformImage } from '../oci/image.js';
 import { diffConfig, diffDocument, jsonEqual } from './json-diff.js';
 import { walkLayer } from './layer-walk.js';
 import type {

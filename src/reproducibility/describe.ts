@@ -4,12 +4,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ImageArchiveError } from '../oci/scan.js';
+import { ImageArchiveError } from '../oci/bounds.js';
 import type { TarEntryType } from '../oci/tar.js';
 import type { Descriptor } from '../oci/types.js';
 import { compareModels, type LayerBackend } from './compare.js';
-import { HashPool } from './hash-pool.js';
-import { algorithmOf, digestOf, layerBytes, openImage, type ImageKind, type ImageModel, type IndexDoc, type ManifestDoc, type PlatformImage } from './image.js';
+import { HashPool } from '../oci/hash-pool.js';
+import { algorithmOf, digestOf, layerBytes, openImage, type ImageKind, type ImageModel, type IndexDoc, type ManifestDoc, type PlatformImage } from '../oci/image.js';
 import { walkLayer } from './layer-walk.js';
 import type { AttestationInfo, CompareOptions, ComparisonReport, FileSummary } from './types.js';
 
