@@ -78,7 +78,7 @@ export function checkDigest(label: string, digest: unknown): string {
   return digest;
 }
 
-function parseJson<T>(label: string, what: string, bytes: Buffer): T {
+export function parseJson<T>(label: string, what: string, bytes: Buffer): T {
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch (error) {

@@ -197,6 +197,7 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
       }
     }
   }
+  if (topEqual) assertSameBelowTop(A, B, topA.digest, pairs, ladders, single);
   // A blob walked on one rung may also be "equal" elsewhere: walking checks it, so don't hash twice.
   for (const w of walks) {
     const i = w.rung.index;
@@ -239,6 +240,21 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
       blobsVerified: verifiedA + verifiedB + (backend.verifiesWalks ? walks.length * 2 : 0),
     },
   };
+}
+
+/**
+ * The verdict is the top digest, so it must be earned: equal top digests mean identical bytes all
+ * the way down. Each side's model was checked against its own bytes (image.ts, describe.ts); if
+ * the sides still disagree below an equal top, one of them is forged or corrupt — an error.
+ */
+function assertSameBelowTop(A: ImageModel, B: ImageModel, top: string, pairs: Array<{ a?: PlatformImage; b?: PlatformImage }>, ladders: PlatformLadder[], single: boolean): void {
+  const sameIndex = single || (A.index && B.index ? A.index.bytes.equals(B.index.bytes) : !A.index && !B.index);
+  const sameImages =
+    pairs.every((p) => p.a && p.b && p.a.manifestBytes.equals(p.b.manifestBytes) && p.a.configBytes.equals(p.b.configBytes)) &&
+    ladders.every((l) => l.layers.every((r) => r.status === 'equal' && r.a?.diffId === r.b?.diffId));
+  if (!sameIndex || !sameImages) {
+    throw new ImageArchiveError(`${A.input} and ${B.input} both claim the top digest ${top} but differ below it: one of them is forged or corrupt`);
+  }
 }
 
 function round(value: number, digits: number): number {
