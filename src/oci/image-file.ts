@@ -3,6 +3,7 @@
 import { access, constants, open, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { ImageArchiveError } from './bounds.js';
 import { verifyLayers, withImage, type ImageKind } from './image.js';
@@ -65,8 +66,16 @@ async function isScript(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The stream script is build output (or downloaded code): it gets what a program needs to run and
+ * nothing else of the job's environment — no ACTIONS_* or GITHUB_* token, no cloud credentials.
+ */
+export function streamScriptEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { PATH: env.PATH || '/usr/bin:/bin', HOME: env.HOME || tmpdir(), TMPDIR: tmpdir(), LANG: 'C.UTF-8' };
+}
+
 async function runStream(script: string, target: string): Promise<void> {
-  const child = spawn(script, [], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(script, [], { stdio: ['ignore', 'pipe', 'pipe'], env: streamScriptEnv() });
   const errors: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => errors.push(d));
   const exited = new Promise<number>((resolve, reject) => {
