@@ -70,7 +70,7 @@ async function isScript(path: string): Promise<boolean> {
  * The stream script is build output (or downloaded code): it gets what a program needs to run and
  * nothing else of the job's environment — no ACTIONS_* or GITHUB_* token, no cloud credentials.
  */
-export function streamScriptEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+function streamScriptEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return { PATH: env.PATH || '/usr/bin:/bin', HOME: env.HOME || tmpdir(), TMPDIR: tmpdir(), LANG: 'C.UTF-8' };
 }
 
