@@ -213,7 +213,7 @@ function modelOf(d: ImageDescription): { model: ImageModel; files: Map<PlatformI
     }
     p.layers.forEach((l, i) => {
       const m = manifest.layers[i]!;
-      if (!l || l.digest !== m.digest || l.size !== m.size || l.mediaType !== m.mediaType || l.diffId !== diffIds[i] || !Array.isArray(l.files)) {
+      if (!l || l.digest !== m.digest || l.size !== m.size || l.mediaType !== m.mediaType || l.diffId !== diffIds[i] || !Array.isArray(l.files) || !l.files.every(Array.isArray)) {
         throw forged(`${what}: layer ${i} is not the one its manifest and config name`);
       }
     });
