@@ -16,7 +16,13 @@ export const LIMITS = {
   /** All JSON documents of one image held at once. */
   documentsBytes: 64 << 20,
   /** An image description (`describe` output), as JSON (after gunzip). */
-  descriptionBytes: 128 << 20,
+  descriptionBytes: 64 << 20,
+  /**
+   * Arrays and objects, and values, in a description: what JSON.parse turns into heap objects and
+   * pointers (64 MiB of `[],` would be 22 M arrays). A real one has ~2 and ~12 per file.
+   */
+  descriptionContainers: 2_000_000,
+  descriptionValues: 8_000_000,
 } as const;
 
 export function mib(bytes: number): string {

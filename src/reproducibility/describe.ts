@@ -131,6 +131,8 @@ export async function describeImage(input: string, options: { detectArtifacts?: 
 /** Writes a description as JSON (gzip'ed when the path ends in .gz). */
 export async function writeDescription(description: ImageDescription, path: string): Promise<void> {
   const json = Buffer.from(JSON.stringify(description));
+  // Refused here rather than by every reader of the artifact later.
+  if (json.length > LIMITS.descriptionBytes) throw new ImageArchiveError(`the description of ${description.input} is ${mib(json.length)}, more than readers accept (${mib(LIMITS.descriptionBytes)})`);
   await writeFile(path, path.endsWith('.gz') ? gzipSync(json, { level: 6 }) : json);
 }
 
@@ -154,6 +156,7 @@ export async function readDescription(path: string): Promise<{ description: Imag
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('inflates to');
     throw new ImageArchiveError(`${path} is a corrupt gzip file: ${(error as Error).message}`);
   }
+  checkJsonShape(path, json);
   let description: ImageDescription;
   try {
     description = JSON.parse(json.toString('utf8')) as ImageDescription;
@@ -162,6 +165,27 @@ export async function readDescription(path: string): Promise<{ description: Imag
   }
   if (description?.schema !== DESCRIPTION_SCHEMA) throw new ImageArchiveError(`${path} is not an image description (${DESCRIPTION_SCHEMA})`);
   return { description, bytes: raw.length };
+}
+
+/** Counts arrays/objects and values outside strings before JSON.parse would allocate them all. */
+function checkJsonShape(path: string, json: Buffer): void {
+  let containers = 0;
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) containers++;
+    else if (c === 0x2c) values++;
+  }
+  if (containers > LIMITS.descriptionContainers || values > LIMITS.descriptionValues) {
+    throw new ImageArchiveError(
+      `${path} holds ${containers} JSON arrays/objects and ${values} values: more than an image description has (at most ${LIMITS.descriptionContainers} and ${LIMITS.descriptionValues}), refusing it`,
+    );
+  }
 }
 
 /**
