@@ -38,18 +38,12 @@ function headerSize(h: Buffer): number {
  */
 export async function indexTar(handle: FileHandle, fileSize: number): Promise<{ members: Map<string, TarMember>; bytesRead: number }> {
   const members = new Map<string, TarMember>();
-  const globalHeaders: Buffer[] = [];
   let found: TarEntry | undefined;
   const visitor = (entry: TarEntry): undefined => {
     found = entry;
     return undefined;
   };
-  const fresh = (): TarParser => {
-    const p = new TarParser(visitor);
-    for (const g of globalHeaders) p.push(g);
-    return p;
-  };
-  let parser = fresh();
+  let parser = new TarParser(visitor);
   let pos = 0;
   let bytesRead = 0;
   let entries = 0;
@@ -68,7 +62,6 @@ export async function indexTar(handle: FileHandle, fileSize: number): Promise<{ 
       if (parser.ended) break;
       continue;
     }
-    const typeflag = String.fromCharCode(header[156] || 0x30);
     const size = headerSize(header);
     found = undefined;
     parser.push(header); // throws on a bad checksum
@@ -81,14 +74,13 @@ export async function indexTar(handle: FileHandle, fileSize: number): Promise<{ 
       if (++entries > LIMITS.archiveMembers) throw tooManyMembers();
       members.set(entry.name, { name: entry.name, type: entry.type, offset, size: entry.size, linkname: entry.linkname });
       pos = offset + padded(entry.size);
-      parser = fresh();
+      parser = new TarParser(visitor, parser);
       continue;
     }
     // A pax header or a GNU long name (the parser has checked its size): its body belongs to the next header.
     const body = Buffer.alloc(padded(size));
     if (body.length > 0) await readAt(body, pos + BLOCK);
     parser.push(body);
-    if (typeflag === 'g') globalHeaders.push(Buffer.from(header), body);
     pos += BLOCK + body.length;
   }
   return { members, bytesRead };

@@ -49,7 +49,13 @@ export class TarParser {
   private ends: Array<void | Promise<void>> = [];
   ended = false;
 
-  constructor(private readonly visitor: TarVisitor) {}
+  /** `after`: a parser whose global pax headers carry over (tar-index starts one per header it seeks to). */
+  constructor(private readonly visitor: TarVisitor, after?: TarParser) {
+    if (after) {
+      this.globalPax = after.globalPax;
+      this.globalMetaBytes = after.globalMetaBytes;
+    }
+  }
 
   push(chunk: Buffer): void {
     let offset = 0;

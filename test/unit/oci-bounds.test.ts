@@ -23,13 +23,13 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Writes a plain tar; a member given as a number is that many zero bytes, left as a hole. */
-function writeTar(name: string, members: Array<[string, Buffer | number]>): string {
+function writeTar(name: string, members: Array<[string, Buffer | number, string?]>): string {
   const path = join(work, name);
   const fd = openSync(path, 'w');
   let at = 0;
-  for (const [member, body] of members) {
+  for (const [member, body, typeflag] of members) {
     const size = typeof body === 'number' ? body : body.length;
-    writeSync(fd, tarHeader(member, size), 0, 512, at);
+    writeSync(fd, tarHeader(member, size, typeflag), 0, 512, at);
     if (typeof body !== 'number') writeSync(fd, body, 0, body.length, at + 512);
     at += 512 + Math.ceil(size / 512) * 512;
   }
@@ -70,6 +70,17 @@ test('a run of small pax headers before one entry is capped like one big one', a
   const names: string[] = [];
   await walkTar(Readable.from([tarHeader('PaxHeaders/x', small.length, 'x'), small, Buffer.alloc((512 - (small.length % 512)) % 512), tarHeader('x', 0), Buffer.alloc(1024)]), (e) => void names.push(e.name));
   assert.deepEqual(names, ['a/long/name'.repeat(100)]);
+});
+
+test('global pax headers add up across a plain tar read by byte range', async () => {
+  const global = (i: number): [string, Buffer, string] => [`GlobalHead.${i}`, pax({ [`SCHILY.xattr.user.g${i}`]: 'v'.repeat(400_000) }), 'g'];
+  const pool = new HashPool(1);
+  try {
+    const archive = writeTar('globals.tar', [global(0), ['a', Buffer.from('{}')], global(1), ['b', Buffer.from('{}')], global(2), ['index.json', Buffer.from('{}')]]);
+    await rejectsWith(openImage(archive, pool), /is not a readable image archive: a pax header of \d+ bytes \(\d+ with the ones before it\): tar metadata is limited to 1 MiB/);
+  } finally {
+    await pool.close();
+  }
 });
 
 test('a 20 MiB manifest.json is not read into memory', async () => {
