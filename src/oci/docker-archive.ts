@@ -6,8 +6,17 @@
 //   - manifest: JSON.stringify of {schemaVersion, mediaType, config, layers}, keys in that order,
 //     no whitespace.
 import { createHash } from 'node:crypto';
-import { ImageArchiveError, type ArchiveScan } from './scan.js';
+import { ImageArchiveError } from './bounds.js';
 import type { Descriptor, ImageManifest } from './types.js';
+
+/** What the encoding needs of a docker-archive: manifest.json and the config, and each layer's size and digest. */
+export interface ArchiveScan {
+  label: string;
+  /** manifest.json and the config member, exact bytes. */
+  small: Map<string, Buffer>;
+  /** Layer members (by name): size and sha256 of the uncompressed tar. */
+  members: Map<string, { size: number; digest?: string }>;
+}
 
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
@@ -34,7 +43,7 @@ export function sha256Digest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-/** Needs a scan made with hashAll: layer digests come from it. */
+/** The OCI image a docker-archive is pushed as (openImage reads it; layer digests are the config's diff_ids, checked when read). */
 export function describeDockerScan(scan: ArchiveScan): DockerArchiveImage {
   const { small, members: hashed, label } = scan;
   const manifestJson = small.get('manifest.json');

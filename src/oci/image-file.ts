@@ -1,15 +1,12 @@
 // What a build produced, as an image: an OCI archive, an OCI layout directory, a docker-archive
 // (plain or gzip'ed), or a stream script (streamLayeredImage) whose stdout is a docker-archive.
-import { access, constants, open, readFile, stat } from 'node:fs/promises';
+import { access, constants, open, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
-import { summarizeOciScan } from './archive.js';
-import { describeDockerScan } from './docker-archive.js';
-import { ImageArchiveError, scanImageTar, type ArchiveScan } from './scan.js';
-
-export type ImageKind = 'oci-archive' | 'oci-layout' | 'docker-archive';
+import { ImageArchiveError } from './bounds.js';
+import { verifyLayers, withImage, type ImageKind } from './image.js';
 
 export interface ImageDescription {
   kind: ImageKind;
@@ -37,55 +34,24 @@ export async function imageFile(path: string, streamTarget: string): Promise<{ p
 
 export async function describeImagePath(path: string, streamTarget: string): Promise<ImageDescription> {
   const file = await imageFile(path, streamTarget);
-  if (file.directory) return describeOciLayout(file.path);
   const description = await describeArchive(file.path);
   return file.streamedFrom ? { ...description, streamedFrom: file.streamedFrom } : description;
 }
 
+/** An image file or OCI layout directory, read with the one bounded reader; every blob is verified. */
 export async function describeArchive(path: string): Promise<ImageDescription> {
-  const scan = await scanImageTar(path, { hashAll: true });
-  return describeScan(scan, path);
-}
-
-function describeScan(scan: ArchiveScan, path: string): ImageDescription {
-  if (scan.small.has('index.json')) {
-    const oci = summarizeOciScan(scan);
-    return { kind: 'oci-archive', path, digest: oci.manifestDigest, configDigest: oci.configDigest, sizeBytes: oci.sizeBytes };
-  }
-  if (scan.small.has('manifest.json')) {
-    const docker = describeDockerScan(scan);
-    return { kind: 'docker-archive', path, digest: docker.manifestDigest, configDigest: docker.manifest.config.digest, sizeBytes: docker.sizeBytes };
-  }
-  throw new ImageArchiveError(`${path} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
-}
-
-async function describeOciLayout(dir: string): Promise<ImageDescription> {
-  const index = await readFile(join(dir, 'index.json')).catch(() => undefined);
-  if (!index) throw new ImageArchiveError(`${dir} is a directory without index.json: not an OCI image layout`);
-  // Only the JSON blobs are needed in memory; layer sizes come from the files themselves.
-  const scan: ArchiveScan = { label: dir, small: new Map([['index.json', index]]), members: new Map() };
-  const parsed = JSON.parse(index.toString('utf8')) as { manifests?: Array<{ digest: string }> };
-  const pending = [...(parsed.manifests ?? []).map((m) => m.digest)];
-  while (pending.length) {
-    const digest = pending.pop()!;
-    const name = `blobs/${digest.replace(':', '/')}`;
-    const bytes = await readFile(join(dir, name)).catch(() => undefined);
-    if (!bytes) continue;
-    scan.small.set(name, bytes);
-    const doc = JSON.parse(bytes.toString('utf8')) as { manifests?: Array<{ digest: string }>; config?: { digest: string }; layers?: Array<{ digest: string }> };
-    for (const m of doc.manifests ?? []) pending.push(m.digest);
-    if (doc.config) {
-      const configName = `blobs/${doc.config.digest.replace(':', '/')}`;
-      scan.small.set(configName, await readFile(join(dir, configName)));
-    }
-    for (const l of doc.layers ?? []) {
-      const layerName = `blobs/${l.digest.replace(':', '/')}`;
-      const s = await stat(join(dir, layerName)).catch(() => undefined);
-      if (s) scan.members.set(layerName, { size: s.size });
-    }
-  }
-  const oci = summarizeOciScan(scan);
-  return { kind: 'oci-layout', path: dir, digest: oci.manifestDigest, configDigest: oci.configDigest, sizeBytes: oci.sizeBytes };
+  return withImage(path, async (opened) => {
+    const { model } = opened;
+    const image = model.images[0]!;
+    await verifyLayers(opened, [...new Map(model.images.flatMap((m) => m.manifest.layers).map((l) => [l.digest, l])).values()]);
+    return {
+      kind: model.kind,
+      path,
+      digest: image.descriptor.digest,
+      configDigest: image.manifest.config.digest,
+      sizeBytes: image.manifestBytes.length + image.configBytes.length + image.manifest.layers.reduce((n, l) => n + l.size, 0),
+    };
+  });
 }
 
 async function isScript(path: string): Promise<boolean> {
@@ -100,8 +66,16 @@ async function isScript(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The stream script is build output (or downloaded code): it gets what a program needs to run and
+ * nothing else of the job's environment — no ACTIONS_* or GITHUB_* token, no cloud credentials.
+ */
+function streamScriptEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { PATH: env.PATH || '/usr/bin:/bin', HOME: env.HOME || tmpdir(), TMPDIR: tmpdir(), LANG: 'C.UTF-8' };
+}
+
 async function runStream(script: string, target: string): Promise<void> {
-  const child = spawn(script, [], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(script, [], { stdio: ['ignore', 'pipe', 'pipe'], env: streamScriptEnv() });
   const errors: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => errors.push(d));
   const exited = new Promise<number>((resolve, reject) => {

@@ -1,6 +1,8 @@
 // A small streaming tar reader (ustar, pax and GNU long names): entry bodies are handed to the
-// caller chunk by chunk, so multi-GB archives are read with constant memory.
+// caller chunk by chunk, so multi-GB archives are read with constant memory. The only bodies it
+// collects itself, pax and long-name headers, are capped (LIMITS.tarMetadataBytes).
 import { createReadStream } from 'node:fs';
+import { ImageArchiveError, LIMITS, mib } from './bounds.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'other';
 
@@ -24,7 +26,7 @@ export interface EntrySink {
 
 export type TarVisitor = (entry: TarEntry) => EntrySink | undefined;
 
-export class TarFormatError extends Error {}
+export class TarFormatError extends ImageArchiveError {}
 
 const BLOCK = 512;
 
@@ -41,10 +43,19 @@ export class TarParser {
   private longName: string | undefined;
   private longLink: string | undefined;
   private zeroBlocks = 0;
+  /** Metadata bytes collected for the next entry, and for the global headers. */
+  private pendingMetaBytes = 0;
+  private globalMetaBytes = 0;
   private ends: Array<void | Promise<void>> = [];
   ended = false;
 
-  constructor(private readonly visitor: TarVisitor) {}
+  /** `after`: a parser whose global pax headers carry over (tar-index starts one per header it seeks to). */
+  constructor(private readonly visitor: TarVisitor, after?: TarParser) {
+    if (after) {
+      this.globalPax = after.globalPax;
+      this.globalMetaBytes = after.globalMetaBytes;
+    }
+  }
 
   push(chunk: Buffer): void {
     let offset = 0;
@@ -114,6 +125,7 @@ export class TarParser {
     this.sizeOfLast = size;
     this.remaining = size;
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      this.countMetadata(typeflag, size);
       this.meta = [];
       this.metaType = typeflag;
       if (size === 0) this.finishBody();
@@ -121,6 +133,7 @@ export class TarParser {
     }
     const pax = { ...this.globalPax, ...this.pendingPax };
     this.pendingPax = {};
+    this.pendingMetaBytes = 0;
     const prefix = h.subarray(257, 262).toString('latin1') === 'ustar' ? cString(h.subarray(345, 500)) : '';
     let name = this.longName ?? pax.path ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
     const linkname = this.longLink ?? pax.linkpath ?? cString(h.subarray(157, 257));
@@ -128,6 +141,7 @@ export class TarParser {
     this.longLink = undefined;
     if (name.startsWith('./')) name = name.slice(2);
     const entrySize = pax.size !== undefined ? Number(pax.size) : size;
+    if (!Number.isSafeInteger(entrySize) || entrySize < 0) throw new TarFormatError(`${name}: bad size ${JSON.stringify(pax.size)} in its pax header`);
     if (entrySize !== size) {
       this.remaining = entrySize;
       this.sizeOfLast = entrySize;
@@ -145,6 +159,18 @@ export class TarParser {
     };
     this.sink = this.visitor(entry);
     if (this.remaining === 0) this.finishBody();
+  }
+
+  /** Refuses a pax/long-name body (or a run of them) larger than any real one, before collecting it. */
+  private countMetadata(typeflag: string, size: number): void {
+    const limit = LIMITS.tarMetadataBytes;
+    const what = typeflag === 'x' || typeflag === 'g' ? 'pax' : 'GNU long-name';
+    if (typeflag === 'g') this.globalMetaBytes += size;
+    else this.pendingMetaBytes += size;
+    const total = typeflag === 'g' ? this.globalMetaBytes : this.pendingMetaBytes;
+    if (size > limit || total > limit) {
+      throw new TarFormatError(`a ${what} header of ${size} bytes${total > size ? ` (${total} with the ones before it)` : ''}: tar metadata is limited to ${mib(limit)}`);
+    }
   }
 }
 

@@ -34,6 +34,14 @@ export interface ImageManifest {
   layers: Descriptor[];
 }
 
+/** An attestation manifest BuildKit adds to the index, as the reports list it. */
+export interface AttestationInfo {
+  digest: string;
+  /** Digest of the image manifest the attestation describes. */
+  refersTo?: string;
+  predicateTypes: string[];
+}
+
 export function isIndex(mediaType: string | undefined): boolean {
   return mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerManifestList;
 }

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeDockerScan, OCI_CONFIG, sha256Digest } from '../oci/docker-archive.js';
-import { ImageArchiveError } from '../oci/scan.js';
+import { ImageArchiveError } from '../oci/bounds.js';
 import { isDigest, isIndex, MEDIA_TYPES, type Descriptor } from '../oci/types.js';
 import { RegistryClient, RegistryError } from './client.js';
 import { MANIFEST_ACCEPT, pullScope, getManifest, downloadBlob } from './api.js';

@@ -9,7 +9,9 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { ImageArchiveError, isGzip, type ArchiveScan } from '../oci/scan.js';
+import { ImageArchiveError } from '../oci/bounds.js';
+import { isGzip } from '../oci/container.js';
+import type { ArchiveScan } from '../oci/docker-archive.js';
 import { walkTar } from '../oci/tar.js';
 
 /** JSON documents (manifests, configs, index.json) are read into memory up to this size. */

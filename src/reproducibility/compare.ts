@@ -2,13 +2,13 @@
 // layers by diff_id. Equal and compression-only layers are only verified (hashed, in worker
 // threads); layers whose diff_id differs are walked, both sides at once, entry by entry.
 import { performance } from 'node:perf_hooks';
-import { ImageArchiveError } from '../oci/scan.js';
+import { ImageArchiveError } from '../oci/bounds.js';
 import type { Descriptor } from '../oci/types.js';
 import { Collector, DEFAULT_LIST_BUDGET } from './collector.js';
 import { compareEntryStreams, compareFilesystems, SummaryQueue, type FileDifference } from './file-compare.js';
 import { flatten } from './flatten.js';
-import { HashPool } from './hash-pool.js';
-import { layerBytes, openImage, verifyLayers, type ImageModel, type OpenedImage, type PlatformImage } from './image.js';
+import { HashPool } from '../oci/hash-pool.js';
+import { layerBytes, openImage, verifyLayers, type ImageModel, type OpenedImage, type PlatformImage } from '../oci/image.js';
 import { diffConfig, diffDocument, jsonEqual } from './json-diff.js';
 import { walkLayer } from './layer-walk.js';
 import type {
@@ -178,6 +178,7 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
       }
     }
   }
+  if (topEqual) assertSameBelowTop(A, B, topA.digest, pairs, ladders, single);
   // A blob walked on one rung may also be "equal" elsewhere: walking checks it, so don't hash twice.
   for (const w of walks) {
     const i = w.rung.index;
@@ -250,6 +251,21 @@ export async function compareModels(A: ImageModel, B: ImageModel, backend: Layer
       blobsVerified: verifiedA + verifiedB + (backend.verifiesWalks ? walks.length * 2 + flattenedWalks : 0),
     },
   };
+}
+
+/**
+ * The verdict is the top digest, so it must be earned: equal top digests mean identical bytes all
+ * the way down. Each side's model was checked against its own bytes (image.ts, describe.ts); if
+ * the sides still disagree below an equal top, one of them is forged or corrupt — an error.
+ */
+function assertSameBelowTop(A: ImageModel, B: ImageModel, top: string, pairs: Array<{ a?: PlatformImage; b?: PlatformImage }>, ladders: PlatformLadder[], single: boolean): void {
+  const sameIndex = single || (A.index && B.index ? A.index.bytes.equals(B.index.bytes) : !A.index && !B.index);
+  const sameImages =
+    pairs.every((p) => p.a && p.b && p.a.manifestBytes.equals(p.b.manifestBytes) && p.a.configBytes.equals(p.b.configBytes)) &&
+    ladders.every((l) => l.layers.every((r) => r.status === 'equal' && r.a?.diffId === r.b?.diffId));
+  if (!sameIndex || !sameImages) {
+    throw new ImageArchiveError(`${A.input} and ${B.input} both claim the top digest ${top} but differ below it: one of them is forged or corrupt`);
+  }
 }
 
 function round(value: number, digits: number): number {

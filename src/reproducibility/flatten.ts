@@ -4,7 +4,7 @@
 // hold a different number of layers, to tell "same filesystem, different layers" from real
 // differences. Memory: one summary per path of the final filesystem, per side.
 import type { LayerBackend, Side } from './compare.js';
-import type { PlatformImage } from './image.js';
+import type { PlatformImage } from '../oci/image.js';
 import type { FileSummary } from './types.js';
 
 const normal = (path: string): string => path.replace(/^(\.\/|\/)+/, '') || '.';

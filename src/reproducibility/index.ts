@@ -14,6 +14,6 @@ export {
 export { renderMarkdown, type MarkdownOptions } from './markdown.js';
 export { causeOf, type CauseAndFix } from './causes.js';
 export { firstDifference } from './file-compare.js';
-export { openImage, type ImageModel, type OpenedImage, type PlatformImage } from './image.js';
-export { ImageArchiveError } from '../oci/scan.js';
+export { openImage, type ImageModel, type OpenedImage, type PlatformImage } from '../oci/image.js';
+export { ImageArchiveError } from '../oci/bounds.js';
 export type * from './types.js';

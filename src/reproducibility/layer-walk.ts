@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
-import { ImageArchiveError } from '../oci/scan.js';
+import { ImageArchiveError } from '../oci/bounds.js';
 import { TarParser, type EntrySink, type TarEntry } from '../oci/tar.js';
-import { algorithmOf } from './image.js';
+import { algorithmOf } from '../oci/image.js';
 import { FileProbe, tidy } from './probes.js';
 import type { FileSummary } from './types.js';
 

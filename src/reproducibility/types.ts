@@ -1,5 +1,6 @@
 // The shapes the verify-reproducibility engine produces: a JSON-serialisable report, the
 // per-file summaries it compares, and the differences with their likely cause and fix.
+import type { AttestationInfo } from '../oci/types.js';
 import type { TarEntryType } from '../oci/tar.js';
 
 /** What the engine knows about one layer entry; compared field by field, in this order. */
@@ -167,12 +168,7 @@ export interface PlatformLadder {
   filesystem?: { compared: number; differing: number; onlyInA: number; onlyInB: number };
 }
 
-export interface AttestationInfo {
-  digest: string;
-  /** Digest of the image manifest the attestation describes. */
-  refersTo?: string;
-  predicateTypes: string[];
-}
+export type { AttestationInfo } from '../oci/types.js';
 
 export interface Ladder {
   /** The digest a pushed tag would point to: an index (when attestations or several platforms) or a manifest. */

@@ -10,7 +10,7 @@ import { requireTools } from '../support/tools.js';
 
 function probe(expected: string, pythonPath?: string) {
   requireTools('python3');
-  const result = spawnSync('python3', ['-c', PROBE_SCRIPT, expected], { encoding: 'utf8', env: { PATH: process.env.PATH, ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) } });
+  const result = spawnSync('python3', ['-c', PROBE_SCRIPT, expected], { encoding: 'utf8', env: { PATH: process.env.PATH, PYTHONDONTWRITEBYTECODE: '1', ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) } });
   assert.doesNotMatch(result.stderr, /Traceback/, result.stderr);
   return { verdict: parseProbeOutput(result.stdout, result.stderr, result.status), status: result.status, stdout: result.stdout };
 }

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { compareImages } from '../../src/reproducibility/compare.js';
 import { describeImage } from '../../src/reproducibility/describe.js';
-import { ImageArchiveError } from '../../src/oci/scan.js';
+import { ImageArchiveError } from '../../src/oci/bounds.js';
 import { baseFiles, makeImage, requireTools, run, scratch, toDockerArchive, type BuiltImage } from '../fixtures/reproducibility/make-image.js';
 
 let work: string;

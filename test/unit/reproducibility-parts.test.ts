@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { compareEntryStreams, firstDifference, listSource, SummaryQueue, type FileDifference } from '../../src/reproducibility/file-compare.js';
 import { diffConfig } from '../../src/reproducibility/json-diff.js';
 import { findBuildId } from '../../src/reproducibility/layer-walk.js';
-import { indexTar } from '../../src/reproducibility/tar-index.js';
+import { indexTar } from '../../src/oci/tar-index.js';
 import type { FileSummary } from '../../src/reproducibility/types.js';
 import { BUSYBOX } from '../support/workspace.js';
 import { requireTools, run, scratch } from '../fixtures/reproducibility/make-image.js';

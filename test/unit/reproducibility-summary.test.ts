@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { compareImages } from '../../src/reproducibility/compare.js';
 import { compareDescriptions, describeImage, readDescription, writeDescription } from '../../src/reproducibility/describe.js';
 import { renderMarkdown } from '../../src/reproducibility/markdown.js';
-import { ImageArchiveError } from '../../src/oci/scan.js';
+import { ImageArchiveError } from '../../src/oci/bounds.js';
 import type { ComparisonReport, Difference } from '../../src/reproducibility/types.js';
 import { baseFiles, EPOCH, makeImage, requireTools, scratch, type BuiltImage, type FileSpec, type ImageSpec } from '../fixtures/reproducibility/make-image.js';
 

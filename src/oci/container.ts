@@ -1,15 +1,21 @@
-// Where an image's files live: an OCI layout directory, a plain tar (indexed once, then read by
-// byte range), or a gzip'ed tar (read sequentially: a pass per request, one pass for a batch of
-// digests). The image layer (image.ts) reads members through this interface only.
+// The one reader of image files every stage uses: where an image's members live — an OCI layout
+// directory, a plain tar (indexed once, then read by byte range), or a gzip'ed tar (read
+// sequentially: a pass per request, one pass for a batch of digests). The image model (image.ts)
+// reads members through this interface only. Bounded whatever the input: at most
+// LIMITS.archiveMembers members are listed, a whole member is read into memory only up to
+// LIMITS.documentBytes, tar metadata is capped by the parser, and a layout's members must stay
+// inside the layout directory (no symlink out to a host file or a device).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readFile, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { ImageArchiveError, isGzip } from '../oci/scan.js';
-import { TarParser, type TarEntryType } from '../oci/tar.js';
+import { ImageArchiveError, LIMITS, mib } from './bounds.js';
 import type { HashPool } from './hash-pool.js';
-import { indexTar, joinRelative, resolveMember, type TarMember } from './tar-index.js';
+import { indexTar, joinRelative, resolveMember, tooManyMembers, type TarMember } from './tar-index.js';
+import { TarParser, type TarEntryType } from './tar.js';
+
+export { ImageArchiveError };
 
 export const CHUNK = 1 << 20;
 
@@ -27,6 +33,23 @@ export interface Container {
   /** `algorithm:hex` digests of whole members, in request order. */
   digestMany(requests: Array<{ name: string; algorithm: string }>): Promise<string[]>;
   close(): Promise<void>;
+}
+
+export async function isGzip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A whole member is read into memory only when it is a document-sized one. */
+function checkWholeRead(label: string, name: string, size: number): void {
+  if (size > LIMITS.documentBytes) {
+    throw new ImageArchiveError(`${label}: ${name} is ${size} bytes, more than the ${mib(LIMITS.documentBytes)} a manifest, config or index may have`);
+  }
 }
 
 export async function openContainer(path: string, pool: HashPool): Promise<Container> {
@@ -53,21 +76,47 @@ export async function openContainer(path: string, pool: HashPool): Promise<Conta
 class DirContainer implements Container {
   readonly kind = 'directory';
   bytesRead = 0;
+  private root: Promise<string> | undefined;
 
   constructor(readonly label: string, private readonly pool: HashPool) {}
 
-  private path(name: string): string {
-    if (name.split('/').some((part) => part === '..')) throw new ImageArchiveError(`${this.label}: refusing member name ${name}`);
-    return join(this.label, name);
+  /**
+   * The member's real path, or undefined when it does not exist. Links are followed only while
+   * they stay inside the layout directory: a blob linking to a host file is refused.
+   */
+  private async real(name: string): Promise<string | undefined> {
+    if (name.startsWith('/') || name.split('/').some((part) => part === '..')) throw new ImageArchiveError(`${this.label}: refusing member name ${name}`);
+    this.root ??= realpath(this.label);
+    const root = await this.root;
+    const real = await realpath(join(root, name)).catch(() => undefined);
+    if (real === undefined) return undefined;
+    if (!real.startsWith(root + sep)) throw new ImageArchiveError(`${this.label}: ${name} leads outside the layout directory (to ${real}); refusing to read it`);
+    return real;
+  }
+
+  /** The member as a regular file inside the layout (a device or FIFO would never end). */
+  private async file(name: string): Promise<{ path: string; size: number } | undefined> {
+    const path = await this.real(name);
+    if (path === undefined) return undefined;
+    const info = await stat(path);
+    if (!info.isFile()) throw new ImageArchiveError(`${this.label}: ${name} is not a regular file`);
+    return { path, size: info.size };
+  }
+
+  private async need(name: string): Promise<{ path: string; size: number }> {
+    const file = await this.file(name);
+    if (!file) throw new ImageArchiveError(`${this.label} lacks ${name}`);
+    return file;
   }
 
   async size(name: string): Promise<number | undefined> {
-    const info = await stat(this.path(name)).catch(() => undefined);
-    return info?.isFile() ? info.size : undefined;
+    return (await this.file(name))?.size;
   }
 
   async read(name: string): Promise<Buffer> {
-    const bytes = await readFile(this.path(name)).catch((error: Error) => {
+    const { path, size } = await this.need(name);
+    checkWholeRead(this.label, name, size);
+    const bytes = await readFile(path).catch((error: Error) => {
       throw new ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
     });
     this.bytesRead += bytes.length;
@@ -75,7 +124,8 @@ class DirContainer implements Container {
   }
 
   async *stream(name: string): AsyncIterable<Buffer> {
-    for await (const chunk of createReadStream(this.path(name), { highWaterMark: CHUNK })) {
+    const { path } = await this.need(name);
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
       this.bytesRead += (chunk as Buffer).length;
       yield chunk as Buffer;
     }
@@ -84,9 +134,8 @@ class DirContainer implements Container {
   async digestMany(requests: Array<{ name: string; algorithm: string }>): Promise<string[]> {
     return Promise.all(
       requests.map(async ({ name, algorithm }) => {
-        const size = await this.size(name);
-        if (size === undefined) throw new ImageArchiveError(`${this.label} lacks ${name}`);
-        const digest = await this.pool.digestRange(this.path(name), 0, size, algorithm);
+        const { path, size } = await this.need(name);
+        const digest = await this.pool.digestRange(path, 0, size, algorithm);
         this.bytesRead += size;
         return digest;
       }),
@@ -119,6 +168,7 @@ class TarContainer implements Container {
 
   async read(name: string): Promise<Buffer> {
     const member = this.member(name);
+    checkWholeRead(this.label, name, member.size);
     const buffer = Buffer.alloc(member.size);
     const { bytesRead } = await this.handle.read(buffer, 0, member.size, member.offset);
     this.bytesRead += bytesRead;
@@ -164,8 +214,9 @@ interface SeqMember {
   linkname: string;
 }
 
+// The first pass keeps the small JSON members (the documents the model reads next), within a budget.
 const KEEP_LIMIT = 1 << 20;
-const KEEP_TOTAL = 64 << 20;
+const KEEP_TOTAL = 32 << 20;
 
 /** A gzip'ed tar: no random access, so members are found by decompressing from the start. */
 class GzipTarContainer implements Container {
@@ -180,7 +231,9 @@ class GzipTarContainer implements Container {
   /** First pass: lists members and keeps the small JSON ones. */
   async scan(): Promise<void> {
     let keptBytes = 0;
+    let entries = 0;
     await this.pass((entry) => {
+      if (++entries > LIMITS.archiveMembers) throw tooManyMembers();
       this.members.set(entry.name, entry);
       if (entry.type !== 'file' || entry.size > KEEP_LIMIT || keptBytes + entry.size > KEEP_TOTAL) return undefined;
       const parts: Buffer[] = [];
@@ -215,6 +268,7 @@ class GzipTarContainer implements Container {
     if (!member) throw new ImageArchiveError(`${this.label} lacks ${name}`);
     const kept = this.kept.get(member.name);
     if (kept) return kept;
+    checkWholeRead(this.label, name, member.size);
     const parts: Buffer[] = [];
     for await (const chunk of this.stream(member.name)) parts.push(chunk);
     return Buffer.concat(parts);

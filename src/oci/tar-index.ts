@@ -1,8 +1,10 @@
 // Random access into a plain tar file without extracting it: one pass over the headers, seeking
 // over the bodies (a multi-GB OCI archive holds a few dozen members, so this reads a few KiB).
-// Header parsing is the suite's TarParser, fed one header (plus any pax/long-name body) at a time.
+// Header parsing is the suite's TarParser, fed one header (plus any pax/long-name body) at a time,
+// so its metadata cap holds here too; the member list is capped at LIMITS.archiveMembers.
 import type { FileHandle } from 'node:fs/promises';
-import { TarFormatError, TarParser, type TarEntry, type TarEntryType } from '../oci/tar.js';
+import { LIMITS } from './bounds.js';
+import { TarFormatError, TarParser, type TarEntry, type TarEntryType } from './tar.js';
 
 export interface TarMember {
   name: string;
@@ -14,7 +16,6 @@ export interface TarMember {
 }
 
 const BLOCK = 512;
-const META_LIMIT = 16 << 20;
 
 function padded(size: number): number {
   return Math.ceil(size / BLOCK) * BLOCK;
@@ -37,20 +38,15 @@ function headerSize(h: Buffer): number {
  */
 export async function indexTar(handle: FileHandle, fileSize: number): Promise<{ members: Map<string, TarMember>; bytesRead: number }> {
   const members = new Map<string, TarMember>();
-  const globalHeaders: Buffer[] = [];
   let found: TarEntry | undefined;
   const visitor = (entry: TarEntry): undefined => {
     found = entry;
     return undefined;
   };
-  const fresh = (): TarParser => {
-    const p = new TarParser(visitor);
-    for (const g of globalHeaders) p.push(g);
-    return p;
-  };
-  let parser = fresh();
+  let parser = new TarParser(visitor);
   let pos = 0;
   let bytesRead = 0;
+  let entries = 0;
   const header = Buffer.alloc(BLOCK);
   const readAt = async (buffer: Buffer, at: number): Promise<void> => {
     const { bytesRead: n } = await handle.read(buffer, 0, buffer.length, at);
@@ -66,7 +62,6 @@ export async function indexTar(handle: FileHandle, fileSize: number): Promise<{ 
       if (parser.ended) break;
       continue;
     }
-    const typeflag = String.fromCharCode(header[156] || 0x30);
     const size = headerSize(header);
     found = undefined;
     parser.push(header); // throws on a bad checksum
@@ -76,20 +71,23 @@ export async function indexTar(handle: FileHandle, fileSize: number): Promise<{ 
       if (offset + entry.size > fileSize) {
         throw new TarFormatError(`archive is truncated (${entry.name} needs ${entry.size} bytes, ${Math.max(0, fileSize - offset)} remain)`);
       }
+      if (++entries > LIMITS.archiveMembers) throw tooManyMembers();
       members.set(entry.name, { name: entry.name, type: entry.type, offset, size: entry.size, linkname: entry.linkname });
       pos = offset + padded(entry.size);
-      parser = fresh();
+      parser = new TarParser(visitor, parser);
       continue;
     }
-    // A pax header or a GNU long name: its body belongs to the next header.
-    if (size > META_LIMIT) throw new TarFormatError(`a ${size}-byte tar metadata header (corrupt archive?)`);
+    // A pax header or a GNU long name (the parser has checked its size): its body belongs to the next header.
     const body = Buffer.alloc(padded(size));
     if (body.length > 0) await readAt(body, pos + BLOCK);
     parser.push(body);
-    if (typeflag === 'g') globalHeaders.push(Buffer.from(header), body);
     pos += BLOCK + body.length;
   }
   return { members, bytesRead };
+}
+
+export function tooManyMembers(): TarFormatError {
+  return new TarFormatError(`more than ${LIMITS.archiveMembers} members: an image archive holds a few dozen (a layer's files are inside its layer blobs)`);
 }
 
 /** Follows symlinks/hardlinks between members (docker save links layer.tar files to shared blobs). */

@@ -1,23 +1,27 @@
-// An image as the engine compares it, read from an OCI archive, an OCI layout directory or a
-// docker-archive: the top descriptor, the index (if any), each platform's manifest and config as
-// their exact bytes, and the attestations. Every blob read is checked against its digest.
+// An image as every stage reads it, from an OCI archive, an OCI layout directory or a
+// docker-archive (plain or gzip'ed): the top descriptor, the index (if any), each platform's
+// manifest and config as their exact bytes, and the attestations. Every blob read is checked
+// against its digest; the documents held at once are capped (LIMITS.documentsBytes), and layers
+// are only ever streamed (layerBytes) or hashed (verifyLayers).
 import { createHash } from 'node:crypto';
-import { describeDockerScan } from '../oci/docker-archive.js';
-import { ImageArchiveError, type ArchiveScan } from '../oci/scan.js';
+import { ImageArchiveError, LIMITS, mib } from './bounds.js';
+import { openContainer, type Container } from './container.js';
+import { describeDockerScan } from './docker-archive.js';
+import { HashPool } from './hash-pool.js';
 import {
   isAttestation,
   isIndex,
   MEDIA_TYPES,
   platformString,
+  type AttestationInfo,
   type Descriptor,
   type ImageIndex,
   type ImageManifest,
-} from '../oci/types.js';
-import { openContainer, type Container } from './container.js';
-import type { HashPool } from './hash-pool.js';
-import type { AttestationInfo } from './types.js';
+} from './types.js';
 
-export type ImageKind = 'oci-archive' | 'oci-layout' | 'docker-archive' | 'description';
+export { ImageArchiveError };
+
+export type ImageKind = 'oci-archive' | 'oci-layout' | 'docker-archive';
 
 export interface ManifestDoc extends ImageManifest {
   annotations?: Record<string, string>;
@@ -59,7 +63,6 @@ export interface OpenedImage {
   close(): Promise<void>;
 }
 
-const SMALL_BLOB_LIMIT = 64 << 20;
 const DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
 
 export function digestOf(bytes: Buffer, algorithm = 'sha256'): string {
@@ -75,7 +78,7 @@ export function checkDigest(label: string, digest: unknown): string {
   return digest;
 }
 
-function parseJson<T>(label: string, what: string, bytes: Buffer): T {
+export function parseJson<T>(label: string, what: string, bytes: Buffer): T {
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch (error) {
@@ -103,14 +106,28 @@ function blobName(digest: string): string {
   return `blobs/${digest.replace(':', '/')}`;
 }
 
+/** Counts the documents an image holds at once: an index naming one big blob a thousand times is refused. */
+class DocumentBudget {
+  private used = 0;
+
+  constructor(private readonly label: string) {}
+
+  take(what: string, size: number): void {
+    this.used += size;
+    if (this.used > LIMITS.documentsBytes) {
+      throw new ImageArchiveError(`${this.label}: its manifests, configs and indexes come to more than ${mib(LIMITS.documentsBytes)} (at ${what})`);
+    }
+  }
+}
+
 /** Reads a small blob and checks its size and digest. */
-async function readBlob(container: Container, label: string, d: Descriptor): Promise<Buffer> {
+async function readBlob(container: Container, label: string, d: Descriptor, budget: DocumentBudget): Promise<Buffer> {
   const digest = checkDigest(label, d.digest);
   const name = blobName(digest);
   const size = await container.size(name);
   if (size === undefined) throw new ImageArchiveError(`${label} lacks blob ${digest}`);
   if (typeof d.size === 'number' && size !== d.size) throw new ImageArchiveError(`${label}: blob ${digest} is ${size} bytes, its descriptor says ${d.size}`);
-  if (size > SMALL_BLOB_LIMIT) throw new ImageArchiveError(`${label}: blob ${digest} is ${size} bytes, too large for a manifest or config`);
+  budget.take(`blob ${digest}`, size);
   const bytes = await container.read(name);
   const actual = digestOf(bytes, algorithmOf(digest));
   if (actual !== digest) throw new ImageArchiveError(`${label}: blob ${digest} has digest ${actual} (corrupt archive)`);
@@ -119,7 +136,9 @@ async function readBlob(container: Container, label: string, d: Descriptor): Pro
 
 async function openOci(input: string, container: Container): Promise<OpenedImage> {
   const kind: ImageKind = container.kind === 'directory' ? 'oci-layout' : 'oci-archive';
+  const budget = new DocumentBudget(input);
   const indexJsonBytes = await container.read('index.json');
+  budget.take('index.json', indexJsonBytes.length);
   const indexJson = parseJson<IndexDoc>(input, 'index.json', indexJsonBytes);
   if (!Array.isArray(indexJson.manifests) || indexJson.manifests.length === 0) throw new ImageArchiveError(`${input}: index.json lists no manifests`);
 
@@ -129,14 +148,14 @@ async function openOci(input: string, container: Container): Promise<OpenedImage
   let index: ImageModel['index'];
 
   const loadManifest = async (d: Descriptor): Promise<void> => {
-    const manifestBytes = await readBlob(container, input, d);
+    const manifestBytes = await readBlob(container, input, d, budget);
     const manifest = parseJson<ManifestDoc>(input, `manifest ${d.digest}`, manifestBytes);
     if (Array.isArray((manifest as unknown as IndexDoc).manifests)) {
       await loadIndexEntries(parseJson<IndexDoc>(input, `index ${d.digest}`, manifestBytes), 1);
       return;
     }
     if (!manifest.config || !Array.isArray(manifest.layers)) throw new ImageArchiveError(`${input}: ${d.digest} is not an image manifest`);
-    const configBytes = await readBlob(container, input, manifest.config);
+    const configBytes = await readBlob(container, input, manifest.config, budget);
     const config = parseJson<Record<string, unknown>>(input, `config ${manifest.config.digest}`, configBytes);
     const rootfs = config.rootfs as { diff_ids?: unknown } | undefined;
     const diffIds = Array.isArray(rootfs?.diff_ids) ? (rootfs.diff_ids as unknown[]) : [];
@@ -156,7 +175,7 @@ async function openOci(input: string, container: Container): Promise<OpenedImage
   };
 
   const loadAttestation = async (d: Descriptor): Promise<void> => {
-    const bytes = await readBlob(container, input, d);
+    const bytes = await readBlob(container, input, d, budget);
     const manifest = parseJson<ManifestDoc>(input, `attestation ${d.digest}`, bytes);
     const predicateTypes = [...new Set((manifest.layers ?? []).map((l) => l.annotations?.['in-toto.io/predicate-type']).filter((t): t is string => !!t))];
     attestations.push({ digest: d.digest, refersTo: d.annotations?.['vnd.docker.reference.digest'], predicateTypes });
@@ -167,7 +186,7 @@ async function openOci(input: string, container: Container): Promise<OpenedImage
     for (const d of doc.manifests ?? []) {
       if (isAttestation(d)) await loadAttestation(d);
       else if (isIndex(d.mediaType)) {
-        const bytes = await readBlob(container, input, d);
+        const bytes = await readBlob(container, input, d, budget);
         await loadIndexEntries(parseJson<IndexDoc>(input, `index ${d.digest}`, bytes), depth + 1);
       } else await loadManifest(d);
     }
@@ -177,7 +196,7 @@ async function openOci(input: string, container: Container): Promise<OpenedImage
     const d = indexJson.manifests[0]!;
     checkDigest(input, d.digest);
     if (isIndex(d.mediaType)) {
-      const bytes = await readBlob(container, input, d);
+      const bytes = await readBlob(container, input, d, budget);
       const json = parseJson<IndexDoc>(input, `index ${d.digest}`, bytes);
       top = { digest: d.digest, mediaType: d.mediaType, size: bytes.length };
       index = { bytes, json };
@@ -209,11 +228,14 @@ interface DockerManifestEntry {
 
 async function openDocker(input: string, container: Container): Promise<OpenedImage> {
   const manifestJson = await container.read('manifest.json');
+  const budget = new DocumentBudget(input);
+  budget.take('manifest.json', manifestJson.length);
   const entries = parseJson<DockerManifestEntry[]>(input, 'manifest.json', manifestJson);
   const entry = Array.isArray(entries) ? entries[0] : undefined;
   if (!entry || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) throw new ImageArchiveError(`${input}: manifest.json lists no image`);
   if ((await container.size(entry.Config)) === undefined) throw new ImageArchiveError(`${input} lacks its config ${entry.Config}`);
   const configBytes = await container.read(entry.Config);
+  budget.take(entry.Config, configBytes.length);
   const config = parseJson<Record<string, unknown>>(input, `config ${entry.Config}`, configBytes);
   const rootfs = config.rootfs as { diff_ids?: unknown } | undefined;
   const diffIds = (Array.isArray(rootfs?.diff_ids) ? (rootfs.diff_ids as unknown[]) : []).map((id) => checkDigest(input, id));
@@ -226,7 +248,7 @@ async function openDocker(input: string, container: Container): Promise<OpenedIm
     members.set(name, { size, digest: diffIds[i] });
     if (diffIds[i]) memberOf.set(diffIds[i]!, name);
   }
-  const scan: ArchiveScan = { label: input, small: new Map([['manifest.json', manifestJson], [entry.Config, configBytes]]), members };
+  const scan = { label: input, small: new Map([['manifest.json', manifestJson], [entry.Config, configBytes]]), members };
   const docker = describeDockerScan(scan);
   const descriptor: Descriptor = { mediaType: docker.manifest.mediaType!, digest: docker.manifestDigest, size: docker.manifestBytes.length };
   const image: PlatformImage = {
@@ -257,23 +279,43 @@ export function configPlatform(config: Record<string, unknown>): string {
   return platformString({ os, architecture, variant });
 }
 
-/** Checks layer blobs' digests (and sizes) without keeping their bytes. */
-export async function verifyLayers(image: OpenedImage, layers: Descriptor[]): Promise<void> {
+/** The members holding the layers, each checked to have the size its descriptor gives. */
+export async function checkLayerSizes(image: OpenedImage, layers: Descriptor[]): Promise<string[]> {
   const input = image.model.input;
-  const requests = await Promise.all(
+  return Promise.all(
     layers.map(async (layer) => {
       const name = image.layerMember(layer);
       const size = await image.container.size(name);
       if (size === undefined) throw new ImageArchiveError(`${input} lacks layer ${layer.digest}`);
       if (size !== layer.size) throw new ImageArchiveError(`${input}: layer ${layer.digest} is ${size} bytes, the manifest says ${layer.size}`);
-      return { name, algorithm: algorithmOf(layer.digest) };
+      return name;
     }),
   );
-  const digests = await image.container.digestMany(requests);
+}
+
+/** Checks layer blobs' digests (and sizes) without keeping their bytes. */
+export async function verifyLayers(image: OpenedImage, layers: Descriptor[]): Promise<void> {
+  const names = await checkLayerSizes(image, layers);
+  const digests = await image.container.digestMany(names.map((name, i) => ({ name, algorithm: algorithmOf(layers[i]!.digest) })));
   digests.forEach((actual, i) => {
     const layer = layers[i]!;
-    if (actual !== layer.digest) throw new ImageArchiveError(`${input}: layer ${layer.digest} has digest ${actual} (corrupt archive)`);
+    if (actual !== layer.digest) throw new ImageArchiveError(`${image.model.input}: layer ${layer.digest} has digest ${actual} (corrupt archive)`);
   });
+}
+
+/** Opens an image for the length of `use` (a hash pool of its own; everything closed after). */
+export async function withImage<T>(input: string, use: (image: OpenedImage) => Promise<T>, hashWorkers?: number): Promise<T> {
+  const pool = new HashPool(hashWorkers);
+  try {
+    const image = await openImage(input, pool);
+    try {
+      return await use(image);
+    } finally {
+      await image.close();
+    }
+  } finally {
+    await pool.close();
+  }
 }
 
 /** A layer blob's bytes; the size and digest are checked as the last chunk goes by (an error is thrown then). */
