@@ -41956,14 +41956,14 @@ function lines(get, name) {
 function list(get, name) {
     return lines(get, name).flatMap((line) => line.split(',').map((item) => item.trim()).filter((item) => item !== ''));
 }
-/** Newline-separated KEY=VALUE pairs; order kept, later keys win. */
+/** Newline-separated KEY=VALUE pairs, spaces around `=` trimmed (`A = b` is A=b); order kept, later keys win. */
 function keyValuePairs(get, name) {
     const pairs = new Map();
     for (const line of lines(get, name)) {
         const eq = line.indexOf('=');
         if (eq <= 0)
             throw new InputError(name, `each line must be KEY=VALUE (got '${line}')`);
-        pairs.set(line.slice(0, eq).trim(), line.slice(eq + 1));
+        pairs.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
     }
     return [...pairs];
 }
@@ -42053,29 +42053,38 @@ function workspaceDir() {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./lib/src/docker/buildx-args.js
 // Pure argv builder for `docker buildx build`: every flag the build stage passes comes from here.
+/**
+ * One `key=value` field of buildx's comma-separated options, which buildx reads as CSV: quoted
+ * when the value holds a comma, quote or line break, so a path cannot add options of its own.
+ */
+function csvField(key, value) {
+    const field = `${key}=${value}`;
+    return /[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+}
 function cacheFromArgs(cache) {
     switch (cache.type) {
         case 'none':
             return [];
         case 'gha':
-            return [`type=gha,scope=${cache.scope}`];
+            return [`type=gha,${csvField('scope', cache.scope)}`];
         case 'registry':
-            return [`type=registry,ref=${cache.ref}`];
+            return [`type=registry,${csvField('ref', cache.ref)}`];
         case 'local':
-            return [`type=local,src=${cache.from}`];
+            return [`type=local,${csvField('src', cache.from)}`];
     }
 }
+/** ignore-error: a cache that cannot be written (registry down, login forgotten) never fails a good build. */
 function cacheToArgs(cache) {
     switch (cache.type) {
         case 'none':
             return [];
         case 'gha':
-            return [`type=gha,scope=${cache.scope},mode=${cache.mode}`];
+            return [`type=gha,${csvField('scope', cache.scope)},mode=${cache.mode},ignore-error=true`];
         case 'registry':
-            return [`type=registry,ref=${cache.ref},mode=${cache.mode}`];
+            return [`type=registry,${csvField('ref', cache.ref)},mode=${cache.mode},ignore-error=true`];
         case 'local':
             // A fresh destination each run: BuildKit's local cache only grows when written in place.
-            return [`type=local,dest=${cache.to},mode=${cache.mode}`];
+            return [`type=local,${csvField('dest', cache.to)},mode=${cache.mode},ignore-error=true`];
     }
 }
 /** rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical. */
@@ -42083,12 +42092,15 @@ function outputArg(output, rewriteTimestamp = true) {
     const rewrite = rewriteTimestamp ? ',rewrite-timestamp=true' : '';
     switch (output.type) {
         case 'oci':
-            return `type=oci,dest=${output.dest}${rewrite}`;
+            return `type=oci,${csvField('dest', output.dest)}${rewrite}`;
         case 'docker':
             return `type=docker${rewrite}`;
         case 'registry':
             return `type=image,push=true${rewrite}`;
     }
+}
+function secretArg(secret) {
+    return `${csvField('id', secret.id)},${'env' in secret ? csvField('env', secret.env) : csvField('src', secret.src)}`;
 }
 function buildxBuildArgs(spec) {
     const args = ['buildx', 'build'];
@@ -42102,8 +42114,16 @@ function buildxBuildArgs(spec) {
     args.push('--build-arg', `SOURCE_DATE_EPOCH=${spec.sourceDateEpoch}`);
     for (const [key, value] of spec.buildArgs)
         args.push('--build-arg', `${key}=${value}`);
+    for (const [name, value] of spec.buildContexts ?? [])
+        args.push('--build-context', `${name}=${value}`);
+    for (const secret of spec.secrets ?? [])
+        args.push('--secret', secretArg(secret));
+    for (const ssh of spec.ssh ?? [])
+        args.push('--ssh', ssh);
     for (const [key, value] of spec.labels)
         args.push('--label', `${key}=${value}`);
+    for (const annotation of spec.annotations ?? [])
+        args.push('--annotation', annotation);
     for (const tag of spec.tags)
         args.push('--tag', tag);
     for (const from of cacheFromArgs(spec.cache))
@@ -42112,6 +42132,12 @@ function buildxBuildArgs(spec) {
         args.push('--cache-to', to);
     if (spec.noCache)
         args.push('--no-cache');
+    if (spec.pull)
+        args.push('--pull');
+    if (spec.shmSize)
+        args.push('--shm-size', spec.shmSize);
+    for (const ulimit of spec.ulimits ?? [])
+        args.push('--ulimit', ulimit);
     // Attestations carry build times and invocation details: they change the digest every run.
     args.push(`--provenance=${spec.provenance}`);
     args.push(`--sbom=${spec.sbom}`);
@@ -42152,10 +42178,56 @@ async function capture(command, args, opts = {}) {
 // (step), counts cached Dockerfile steps, keeps each step's last log lines for error reports,
 // and renders a plain, readable log for the job output.
 const LOG_TAIL_LINES = 30;
+// A step's error excerpt: each matching line with 2 lines before and 2 after, at most 40 lines.
+const ERROR_CONTEXT_BEFORE = 2;
+const ERROR_CONTEXT_AFTER = 2;
+const ERROR_LINES = 40;
+const ERROR_LINE = /\b(error|fatal)\b\s*[:!]|\bfatal\b|^Traceback \(most recent call last\)|^\s*\w*(Error|Exception): |^FAILED: |^E: /i;
+// BuildKit's cache import and export steps: their errors are not the build's.
+const CACHE_STEP = /^(importing cache manifest|exporting cache)/;
 // Dockerfile instructions are named "[2/5] RUN …" or "[stage 2/5] RUN …"; the rest is plumbing.
 const INSTRUCTION = /^\[(?:[^\]\s]+ )?\d+\/\d+\]/;
 function isBuildStep(step) {
     return INSTRUCTION.test(step.name);
+}
+function isCacheStep(step) {
+    return CACHE_STEP.test(step.name);
+}
+/** Collects a step's error lines with their context, in bounded memory however long the log. */
+class ErrorExcerpt {
+    out;
+    before = [];
+    after = 0;
+    lastKept = -1;
+    index = 0;
+    constructor(out) {
+        this.out = out;
+    }
+    add(line) {
+        const i = this.index++;
+        if (this.out.length >= ERROR_LINES)
+            return;
+        if (ERROR_LINE.test(line)) {
+            if (this.lastKept >= 0 && i - this.before.length > this.lastKept + 1)
+                this.out.push('…');
+            this.out.push(...this.before.splice(0));
+            this.out.push(line);
+            this.after = ERROR_CONTEXT_AFTER;
+            this.lastKept = i;
+        }
+        else if (this.after > 0) {
+            this.out.push(line);
+            this.after--;
+            this.lastKept = i;
+        }
+        else {
+            this.before.push(line);
+            if (this.before.length > ERROR_CONTEXT_BEFORE)
+                this.before.shift();
+        }
+        if (this.out.length > ERROR_LINES)
+            this.out.length = ERROR_LINES;
+    }
 }
 /** Splits a character stream into top-level JSON object texts, across chunk boundaries. */
 class JsonObjectSplitter {
@@ -42214,6 +42286,7 @@ class BuildProgress {
     byDigest = new Map();
     partialLine = new Map();
     numbers = new Map();
+    excerpts = new Map();
     render;
     trailing = '';
     renderedTrailing = 0;
@@ -42261,12 +42334,26 @@ class BuildProgress {
     get buildSteps() {
         return this.steps.filter(isBuildStep);
     }
+    /**
+     * Dockerfile steps by name ("[2/4] RUN …"): BuildKit may report one instruction as several
+     * vertexes (e.g. when a cache import re-resolves it). A step is cached when one of its vertexes
+     * was and none ran.
+     */
     get cacheHit() {
-        const steps = this.buildSteps;
-        return { cached: steps.filter((s) => s.cached).length, total: steps.length };
+        const byName = new Map();
+        for (const step of this.buildSteps)
+            byName.set(step.name, [...(byName.get(step.name) ?? []), step]);
+        const cached = [...byName.values()].filter((vs) => vs.some((v) => v.cached) && !vs.some((v) => v.done && !v.cached)).length;
+        return { cached, total: byName.size };
     }
+    /** The step that failed the build: a Dockerfile step first; a cache import's error is never the cause. */
     get failedStep() {
-        return this.steps.find((s) => s.error !== undefined);
+        const failed = this.steps.filter((s) => s.error !== undefined && !isCacheStep(s));
+        return failed.find(isBuildStep) ?? failed.at(-1);
+    }
+    /** Cache import and export steps that reported an error (export errors are ignored by BuildKit with ignore-error). */
+    get cacheErrors() {
+        return this.steps.filter((s) => s.error !== undefined && isCacheStep(s));
     }
     /** Plain text buildx printed outside the JSON stream (its final ERROR line, Dockerfile excerpt). */
     get trailingText() {
@@ -42274,13 +42361,21 @@ class BuildProgress {
     }
     flushPartialLine(step) {
         const partial = this.partialLine.get(step.digest);
-        if (partial) {
-            step.logTail.push(partial);
-            if (step.logTail.length > LOG_TAIL_LINES)
-                step.logTail.shift();
-            this.render(`#${this.stepNumber(step.digest)} ${partial}`);
-        }
+        if (partial)
+            this.logLine(step, partial);
         this.partialLine.delete(step.digest);
+    }
+    logLine(step, line) {
+        step.logTail.push(line);
+        if (step.logTail.length > LOG_TAIL_LINES)
+            step.logTail.shift();
+        let excerpt = this.excerpts.get(step.digest);
+        if (!excerpt) {
+            excerpt = new ErrorExcerpt(step.errorLines);
+            this.excerpts.set(step.digest, excerpt);
+        }
+        excerpt.add(line);
+        this.render(`#${this.stepNumber(step.digest)} ${line}`);
     }
     stepNumber(digest) {
         let n = this.numbers.get(digest);
@@ -42294,7 +42389,7 @@ class BuildProgress {
         for (const v of status.vertexes ?? []) {
             let step = this.byDigest.get(v.digest);
             if (!step) {
-                step = { digest: v.digest, name: v.name ?? v.digest, cached: false, logTail: [] };
+                step = { digest: v.digest, name: v.name ?? v.digest, cached: false, logTail: [], errorLines: [] };
                 this.byDigest.set(v.digest, step);
             }
             const n = this.stepNumber(v.digest);
@@ -42327,13 +42422,8 @@ class BuildProgress {
             const text = (this.partialLine.get(log.vertex) ?? '') + Buffer.from(log.data, 'base64').toString('utf8');
             const parts = text.split('\n');
             this.partialLine.set(log.vertex, parts.pop() ?? '');
-            const n = this.stepNumber(log.vertex);
-            for (const line of parts) {
-                step.logTail.push(line);
-                if (step.logTail.length > LOG_TAIL_LINES)
-                    step.logTail.shift();
-                this.render(`#${n} ${line}`);
-            }
+            for (const line of parts)
+                this.logLine(step, line);
         }
         for (const w of status.warnings ?? []) {
             if (w.short)
@@ -42448,6 +42538,100 @@ async function builderDriver(builder) {
     return driver;
 }
 
+;// CONCATENATED MODULE: ./lib/src/docker/dockerfile.js
+// What the build stage needs to know of a Dockerfile before building: the names its ARG
+// instructions declare (to warn about build args nothing consumes) and its stage names (to
+// check `target`). A small reader, not a parser: instructions, line continuations and the
+// escape directive; heredoc bodies are skipped.
+/** Build args BuildKit and the Dockerfile frontend consume without an ARG instruction. */
+const PREDEFINED_ARGS = new Set([
+    'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY',
+    'http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy',
+    'SOURCE_DATE_EPOCH',
+    'BUILDKIT_CACHE_MOUNT_NS', 'BUILDKIT_CONTEXT_KEEP_GIT_DIR', 'BUILDKIT_INLINE_CACHE', 'BUILDKIT_MULTI_PLATFORM',
+    'BUILDKIT_SANDBOX_HOSTNAME', 'BUILDKIT_SYNTAX', 'BUILDKIT_DOCKERFILE_CHECK',
+]);
+/** A Dockerfile stage name, as BuildKit accepts it. */
+const STAGE_NAME = /^[a-z][a-z0-9_.-]*$/i;
+function outlineDockerfile(text) {
+    const escape = /^#\s*escape\s*=\s*`/im.test(text.split(/\r?\n/).slice(0, 5).join('\n')) ? '`' : '\\';
+    const args = new Set();
+    const stages = [];
+    for (const instruction of instructions(text, escape)) {
+        const [keyword, ...rest] = instruction.split(/\s+/);
+        switch (keyword?.toUpperCase()) {
+            case 'ARG':
+                for (const word of rest) {
+                    const name = /^([A-Za-z_][A-Za-z0-9_]*)(=|$)/.exec(word)?.[1];
+                    if (name)
+                        args.add(name);
+                }
+                break;
+            case 'FROM': {
+                const as = rest.findIndex((w) => w.toUpperCase() === 'AS');
+                if (as >= 0 && rest[as + 1])
+                    stages.push(rest[as + 1].toLowerCase());
+                break;
+            }
+        }
+    }
+    return { args, stages };
+}
+/** Joined instruction lines: comments and blank lines dropped, continuations folded, heredoc bodies skipped. */
+function* instructions(text, escape) {
+    const lines = text.split(/\r?\n/);
+    let current = '';
+    let heredoc;
+    for (const line of lines) {
+        if (heredoc !== undefined) {
+            if (line.replace(/^\t+/, '') === heredoc)
+                heredoc = undefined;
+            continue;
+        }
+        const trimmed = line.trim();
+        if (current === '' && (trimmed === '' || trimmed.startsWith('#')))
+            continue;
+        if (current !== '' && trimmed.startsWith('#'))
+            continue; // comments inside a continued instruction
+        if (trimmed.endsWith(escape)) {
+            current += `${trimmed.slice(0, -1)} `;
+            continue;
+        }
+        const whole = (current + trimmed).trim();
+        current = '';
+        const marker = /<<-?["']?([A-Za-z_][A-Za-z0-9_]*)["']?/.exec(whole);
+        if (marker && /^(RUN|COPY|ADD)\b/i.test(whole))
+            heredoc = marker[1];
+        yield whole;
+    }
+    if (current.trim() !== '')
+        yield current.trim();
+}
+/** The declared name closest to `name` (edit distance ≤ 2), for a "did you mean" hint. */
+function closestName(name, names) {
+    let best;
+    let bestDistance = 3;
+    for (const candidate of names) {
+        const d = editDistance(name.toUpperCase(), candidate.toUpperCase());
+        if (d < bestDistance) {
+            best = candidate;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) {
+            row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = row;
+    }
+    return previous[b.length];
+}
+
 ;// CONCATENATED MODULE: ./lib/src/tool/disk.js
 // File-system questions the stages ask.
 
@@ -42470,31 +42654,49 @@ async function isFile(path) {
     return (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
 }
 
-;// CONCATENATED MODULE: ./lib/src/git/commit-time.js
-// The committer time of HEAD: the natural SOURCE_DATE_EPOCH for a reproducible build.
-
-async function headCommitTime(dir) {
-    try {
-        const result = await getExecOutput('git', ['-C', dir, 'log', '-1', '--format=%ct'], { ignoreReturnCode: true, silent: true });
-        const text = result.stdout.trim();
-        return result.exitCode === 0 && /^\d+$/.test(text) ? Number(text) : undefined;
-    }
-    catch {
-        return undefined; // git not installed
-    }
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/src/oci/bounds.js
+// What a hostile image archive or description can make a reader hold, and the error every image
+// reader throws. Real images stay far below each limit (an OCI archive holds a few dozen members,
+// a manifest or config a few hundred KiB, a pax header a few hundred bytes); a file that crosses
+// one is refused with a clear error instead of being read into memory.
+/** An unreadable, corrupt, inconsistent or over-limit image: an error, never a verdict. */
+class bounds_ImageArchiveError extends Error {
+}
+const LIMITS = {
+    /** A tar pax or GNU long-name header body (and all of them before one entry, and the global ones). */
+    tarMetadataBytes: 1 << 20,
+    /** Members of an image archive (not of a layer: layers are streamed, never listed). */
+    archiveMembers: 100_000,
+    /** One JSON document of an image: index.json, manifest.json, an index, a manifest, a config. */
+    documentBytes: 16 << 20,
+    /** All JSON documents of one image held at once. */
+    documentsBytes: 64 << 20,
+    /** An image description (`describe` output), as JSON (after gunzip). */
+    descriptionBytes: 64 << 20,
+    /**
+     * Arrays and objects, and values, in a description: what JSON.parse turns into heap objects and
+     * pointers (64 MiB of `[],` would be 22 M arrays). A real one has ~2 and ~12 per file.
+     */
+    descriptionContainers: 2_000_000,
+    descriptionValues: 8_000_000,
+};
+function mib(bytes) {
+    return `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./lib/src/oci/tar.js
 // A small streaming tar reader (ustar, pax and GNU long names): entry bodies are handed to the
-// caller chunk by chunk, so multi-GB archives are read with constant memory.
+// caller chunk by chunk, so multi-GB archives are read with constant memory. The only bodies it
+// collects itself, pax and long-name headers, are capped (LIMITS.tarMetadataBytes).
 
-class TarFormatError extends Error {
+
+class TarFormatError extends bounds_ImageArchiveError {
 }
 const BLOCK = 512;
 class TarParser {
@@ -42511,10 +42713,18 @@ class TarParser {
     longName;
     longLink;
     zeroBlocks = 0;
+    /** Metadata bytes collected for the next entry, and for the global headers. */
+    pendingMetaBytes = 0;
+    globalMetaBytes = 0;
     ends = [];
     ended = false;
-    constructor(visitor) {
+    /** `after`: a parser whose global pax headers carry over (tar-index starts one per header it seeks to). */
+    constructor(visitor, after) {
         this.visitor = visitor;
+        if (after) {
+            this.globalPax = after.globalPax;
+            this.globalMetaBytes = after.globalMetaBytes;
+        }
     }
     push(chunk) {
         let offset = 0;
@@ -42590,6 +42800,7 @@ class TarParser {
         this.sizeOfLast = size;
         this.remaining = size;
         if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+            this.countMetadata(typeflag, size);
             this.meta = [];
             this.metaType = typeflag;
             if (size === 0)
@@ -42598,6 +42809,7 @@ class TarParser {
         }
         const pax = { ...this.globalPax, ...this.pendingPax };
         this.pendingPax = {};
+        this.pendingMetaBytes = 0;
         const prefix = h.subarray(257, 262).toString('latin1') === 'ustar' ? cString(h.subarray(345, 500)) : '';
         let name = this.longName ?? pax.path ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
         const linkname = this.longLink ?? pax.linkpath ?? cString(h.subarray(157, 257));
@@ -42606,6 +42818,8 @@ class TarParser {
         if (name.startsWith('./'))
             name = name.slice(2);
         const entrySize = pax.size !== undefined ? Number(pax.size) : size;
+        if (!Number.isSafeInteger(entrySize) || entrySize < 0)
+            throw new TarFormatError(`${name}: bad size ${JSON.stringify(pax.size)} in its pax header`);
         if (entrySize !== size) {
             this.remaining = entrySize;
             this.sizeOfLast = entrySize;
@@ -42625,11 +42839,24 @@ class TarParser {
         if (this.remaining === 0)
             this.finishBody();
     }
+    /** Refuses a pax/long-name body (or a run of them) larger than any real one, before collecting it. */
+    countMetadata(typeflag, size) {
+        const limit = LIMITS.tarMetadataBytes;
+        const what = typeflag === 'x' || typeflag === 'g' ? 'pax' : 'GNU long-name';
+        if (typeflag === 'g')
+            this.globalMetaBytes += size;
+        else
+            this.pendingMetaBytes += size;
+        const total = typeflag === 'g' ? this.globalMetaBytes : this.pendingMetaBytes;
+        if (size > limit || total > limit) {
+            throw new TarFormatError(`a ${what} header of ${size} bytes${total > size ? ` (${total} with the ones before it)` : ''}: tar metadata is limited to ${mib(limit)}`);
+        }
+    }
 }
 /** Reads a tar file (or any byte stream) through the visitor. */
 async function walkTar(source, visitor) {
     const parser = new TarParser(visitor);
-    const stream = typeof source === 'string' ? (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: 1 << 20 }) : source;
+    const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
     for await (const chunk of stream) {
         parser.push(chunk);
         if (parser.ended)
@@ -42700,18 +42927,125 @@ function parsePax(body) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./lib/src/oci/scan.js
-// One streaming pass over an image tar (plain or gzip'ed): small members are kept in memory,
-// and every member's size (and, when asked, sha256) is recorded. Both OCI archives and
-// docker-archives are read from this.
+;// CONCATENATED MODULE: ./lib/src/oci/tar-index.js
 
 
-
-
-
-class ImageArchiveError extends Error {
+const tar_index_BLOCK = 512;
+function padded(size) {
+    return Math.ceil(size / tar_index_BLOCK) * tar_index_BLOCK;
 }
-const SMALL = 4 << 20;
+/** The size field of a raw header (octal, or GNU base-256). */
+function headerSize(h) {
+    if (h[124] & 0x80) {
+        let value = 0;
+        for (let i = 125; i < 136; i++)
+            value = value * 256 + h[i];
+        return value;
+    }
+    const text = h.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim();
+    return text === '' ? 0 : parseInt(text, 8);
+}
+/**
+ * Lists the members of the tar file open as `handle` (later members with the same name win, as
+ * when extracting). Throws TarFormatError when a header is corrupt or the file ends inside a member.
+ */
+async function indexTar(handle, fileSize) {
+    const members = new Map();
+    let found;
+    const visitor = (entry) => {
+        found = entry;
+        return undefined;
+    };
+    let parser = new TarParser(visitor);
+    let pos = 0;
+    let bytesRead = 0;
+    let entries = 0;
+    const header = Buffer.alloc(tar_index_BLOCK);
+    const readAt = async (buffer, at) => {
+        const { bytesRead: n } = await handle.read(buffer, 0, buffer.length, at);
+        bytesRead += n;
+        if (n !== buffer.length)
+            throw new TarFormatError('archive is truncated (it ends inside a header or an entry)');
+    };
+    while (pos < fileSize) {
+        if (fileSize - pos < tar_index_BLOCK)
+            throw new TarFormatError('archive is truncated (it ends inside a header)');
+        await readAt(header, pos);
+        if (header.every((b) => b === 0)) {
+            parser.push(header);
+            pos += tar_index_BLOCK;
+            if (parser.ended)
+                break;
+            continue;
+        }
+        const size = headerSize(header);
+        found = undefined;
+        parser.push(header); // throws on a bad checksum
+        if (found) {
+            const entry = found;
+            const offset = pos + tar_index_BLOCK;
+            if (offset + entry.size > fileSize) {
+                throw new TarFormatError(`archive is truncated (${entry.name} needs ${entry.size} bytes, ${Math.max(0, fileSize - offset)} remain)`);
+            }
+            if (++entries > LIMITS.archiveMembers)
+                throw tooManyMembers();
+            members.set(entry.name, { name: entry.name, type: entry.type, offset, size: entry.size, linkname: entry.linkname });
+            pos = offset + padded(entry.size);
+            parser = new TarParser(visitor, parser);
+            continue;
+        }
+        // A pax header or a GNU long name (the parser has checked its size): its body belongs to the next header.
+        const body = Buffer.alloc(padded(size));
+        if (body.length > 0)
+            await readAt(body, pos + tar_index_BLOCK);
+        parser.push(body);
+        pos += tar_index_BLOCK + body.length;
+    }
+    return { members, bytesRead };
+}
+function tooManyMembers() {
+    return new TarFormatError(`more than ${LIMITS.archiveMembers} members: an image archive holds a few dozen (a layer's files are inside its layer blobs)`);
+}
+/** Follows symlinks/hardlinks between members (docker save links layer.tar files to shared blobs). */
+function resolveMember(members, name) {
+    let member = members.get(name);
+    for (let hops = 0; member && (member.type === 'symlink' || member.type === 'hardlink') && hops < 16; hops++) {
+        const target = member.type === 'hardlink' ? member.linkname : joinRelative(member.name, member.linkname);
+        member = members.get(target.replace(/^\.\//, ''));
+    }
+    return member && member.type === 'file' ? member : undefined;
+}
+function joinRelative(from, link) {
+    if (link.startsWith('/'))
+        return link.slice(1);
+    const parts = from.split('/').slice(0, -1);
+    for (const part of link.split('/')) {
+        if (part === '..')
+            parts.pop();
+        else if (part !== '.' && part !== '')
+            parts.push(part);
+    }
+    return parts.join('/');
+}
+
+;// CONCATENATED MODULE: ./lib/src/oci/container.js
+// The one reader of image files every stage uses: where an image's members live — an OCI layout
+// directory, a plain tar (indexed once, then read by byte range), or a gzip'ed tar (read
+// sequentially: a pass per request, one pass for a batch of digests). The image model (image.ts)
+// reads members through this interface only. Bounded whatever the input: at most
+// LIMITS.archiveMembers members are listed, a whole member is read into memory only up to
+// LIMITS.documentBytes, tar metadata is capped by the parser, and a layout's members must stay
+// inside the layout directory (no symlink out to a host file or a device).
+
+
+
+
+
+
+
+
+
+const CHUNK = 1 << 20;
 async function isGzip(path) {
     const handle = await (0,promises_namespaceObject.open)(path, 'r');
     try {
@@ -42722,41 +43056,478 @@ async function isGzip(path) {
         await handle.close();
     }
 }
-async function scanImageTar(path, opts = {}) {
-    const small = new Map();
-    const members = new Map();
+/** A whole member is read into memory only when it is a document-sized one. */
+function checkWholeRead(label, name, size) {
+    if (size > LIMITS.documentBytes) {
+        throw new bounds_ImageArchiveError(`${label}: ${name} is ${size} bytes, more than the ${mib(LIMITS.documentBytes)} a manifest, config or index may have`);
+    }
+}
+async function openContainer(path, pool) {
+    const info = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
+    if (!info)
+        throw new bounds_ImageArchiveError(`${path} does not exist`);
+    if (info.isDirectory())
+        return new DirContainer(path, pool);
+    if (!info.isFile())
+        throw new bounds_ImageArchiveError(`${path} is neither a file nor a directory`);
+    if (info.size === 0)
+        throw new bounds_ImageArchiveError(`${path} is empty: not an image archive`);
+    if (await isGzip(path)) {
+        const container = new GzipTarContainer(path);
+        await container.scan();
+        return container;
+    }
+    const handle = await (0,promises_namespaceObject.open)(path, 'r');
     try {
-        const stream = (await isGzip(path))
-            ? (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1 << 20 }).pipe((0,external_node_zlib_.createGunzip)({ chunkSize: 1 << 20 }))
-            : (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1 << 20 });
-        await walkTar(stream, (entry) => {
-            if (entry.type !== 'file')
+        const { members, bytesRead } = await indexTar(handle, info.size);
+        return new TarContainer(path, handle, members, bytesRead, pool);
+    }
+    catch (error) {
+        await handle.close();
+        throw new bounds_ImageArchiveError(`${path} is not a readable image archive: ${error.message}`);
+    }
+}
+class DirContainer {
+    label;
+    pool;
+    kind = 'directory';
+    bytesRead = 0;
+    root;
+    constructor(label, pool) {
+        this.label = label;
+        this.pool = pool;
+    }
+    /**
+     * The member's real path, or undefined when it does not exist. Links are followed only while
+     * they stay inside the layout directory: a blob linking to a host file is refused.
+     */
+    async real(name) {
+        if (name.startsWith('/') || name.split('/').some((part) => part === '..'))
+            throw new bounds_ImageArchiveError(`${this.label}: refusing member name ${name}`);
+        this.root ??= (0,promises_namespaceObject.realpath)(this.label);
+        const root = await this.root;
+        const real = await (0,promises_namespaceObject.realpath)((0,external_node_path_namespaceObject.join)(root, name)).catch(() => undefined);
+        if (real === undefined)
+            return undefined;
+        if (!real.startsWith(root + external_node_path_namespaceObject.sep))
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} leads outside the layout directory (to ${real}); refusing to read it`);
+        return real;
+    }
+    /** The member as a regular file inside the layout (a device or FIFO would never end). */
+    async file(name) {
+        const path = await this.real(name);
+        if (path === undefined)
+            return undefined;
+        const info = await (0,promises_namespaceObject.stat)(path);
+        if (!info.isFile())
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is not a regular file`);
+        return { path, size: info.size };
+    }
+    async need(name) {
+        const file = await this.file(name);
+        if (!file)
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+        return file;
+    }
+    async size(name) {
+        return (await this.file(name))?.size;
+    }
+    async read(name) {
+        const { path, size } = await this.need(name);
+        checkWholeRead(this.label, name, size);
+        const bytes = await (0,promises_namespaceObject.readFile)(path).catch((error) => {
+            throw new bounds_ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
+        });
+        this.bytesRead += bytes.length;
+        return bytes;
+    }
+    async *stream(name) {
+        const { path } = await this.need(name);
+        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: CHUNK })) {
+            this.bytesRead += chunk.length;
+            yield chunk;
+        }
+    }
+    async digestMany(requests) {
+        return Promise.all(requests.map(async ({ name, algorithm }) => {
+            const { path, size } = await this.need(name);
+            const digest = await this.pool.digestRange(path, 0, size, algorithm);
+            this.bytesRead += size;
+            return digest;
+        }));
+    }
+    async close() { }
+}
+class TarContainer {
+    label;
+    handle;
+    members;
+    bytesRead;
+    pool;
+    kind = 'tar';
+    constructor(label, handle, members, bytesRead, pool) {
+        this.label = label;
+        this.handle = handle;
+        this.members = members;
+        this.bytesRead = bytesRead;
+        this.pool = pool;
+    }
+    member(name) {
+        const member = resolveMember(this.members, name);
+        if (!member)
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+        return member;
+    }
+    async size(name) {
+        return resolveMember(this.members, name)?.size;
+    }
+    async read(name) {
+        const member = this.member(name);
+        checkWholeRead(this.label, name, member.size);
+        const buffer = Buffer.alloc(member.size);
+        const { bytesRead } = await this.handle.read(buffer, 0, member.size, member.offset);
+        this.bytesRead += bytesRead;
+        if (bytesRead !== member.size)
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is truncated`);
+        return buffer;
+    }
+    async *stream(name) {
+        const member = this.member(name);
+        if (member.size === 0)
+            return;
+        const stream = (0,external_node_fs_namespaceObject.createReadStream)(this.label, { start: member.offset, end: member.offset + member.size - 1, highWaterMark: CHUNK });
+        let seen = 0;
+        for await (const chunk of stream) {
+            seen += chunk.length;
+            this.bytesRead += chunk.length;
+            yield chunk;
+        }
+        if (seen !== member.size)
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is truncated (${seen} of ${member.size} bytes)`);
+    }
+    async digestMany(requests) {
+        return Promise.all(requests.map(async ({ name, algorithm }) => {
+            const member = this.member(name);
+            const digest = await this.pool.digestRange(this.label, member.offset, member.size, algorithm).catch((error) => {
+                throw new bounds_ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
+            });
+            this.bytesRead += member.size;
+            return digest;
+        }));
+    }
+    async close() {
+        await this.handle.close();
+    }
+}
+// The first pass keeps the small JSON members (the documents the model reads next), within a budget.
+const KEEP_LIMIT = 1 << 20;
+const KEEP_TOTAL = 32 << 20;
+/** A gzip'ed tar: no random access, so members are found by decompressing from the start. */
+class GzipTarContainer {
+    label;
+    kind = 'gzip-tar';
+    bytesRead = 0;
+    members = new Map();
+    /** Small members that look like JSON (manifests, configs, indexes), kept from the first pass. */
+    kept = new Map();
+    constructor(label) {
+        this.label = label;
+    }
+    /** First pass: lists members and keeps the small JSON ones. */
+    async scan() {
+        let keptBytes = 0;
+        let entries = 0;
+        await this.pass((entry) => {
+            if (++entries > LIMITS.archiveMembers)
+                throw tooManyMembers();
+            this.members.set(entry.name, entry);
+            if (entry.type !== 'file' || entry.size > KEEP_LIMIT || keptBytes + entry.size > KEEP_TOTAL)
                 return undefined;
-            const keep = entry.size <= SMALL;
-            if (!keep && !opts.hashAll) {
-                members.set(entry.name, { size: entry.size });
-                return undefined;
-            }
-            const hash = opts.hashAll ? (0,external_node_crypto_.createHash)('sha256') : undefined;
             const parts = [];
             return {
-                data: (chunk) => {
-                    hash?.update(chunk);
-                    if (keep)
-                        parts.push(Buffer.from(chunk));
-                },
+                data: (chunk) => parts.push(Buffer.from(chunk)),
                 end: () => {
-                    members.set(entry.name, { size: entry.size, digest: hash ? `sha256:${hash.digest('hex')}` : undefined });
-                    if (keep)
-                        small.set(entry.name, Buffer.concat(parts));
+                    const body = Buffer.concat(parts);
+                    const first = body.length > 0 ? body[0] : undefined;
+                    if (first === 0x7b || first === 0x5b || entry.name === 'oci-layout' || entry.name === 'repositories') {
+                        this.kept.set(entry.name, body);
+                        keptBytes += body.length;
+                    }
                 },
             };
         });
     }
-    catch (error) {
-        throw new ImageArchiveError(`${path} is not a readable image archive: ${error.message}`);
+    resolve(name) {
+        let member = this.members.get(name);
+        for (let hops = 0; member && (member.type === 'symlink' || member.type === 'hardlink') && hops < 16; hops++) {
+            member = this.members.get(member.type === 'hardlink' ? member.linkname : joinRelative(member.name, member.linkname));
+        }
+        return member && member.type === 'file' ? member : undefined;
     }
-    return { label: path, small, members };
+    async size(name) {
+        return this.resolve(name)?.size;
+    }
+    async read(name) {
+        const member = this.resolve(name);
+        if (!member)
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+        const kept = this.kept.get(member.name);
+        if (kept)
+            return kept;
+        checkWholeRead(this.label, name, member.size);
+        const parts = [];
+        for await (const chunk of this.stream(member.name))
+            parts.push(chunk);
+        return Buffer.concat(parts);
+    }
+    async *stream(name) {
+        const member = this.resolve(name);
+        if (!member)
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+        let pieces = [];
+        let done = false;
+        yield* this.passYield((entry) => {
+            if (entry.name !== member.name)
+                return undefined;
+            return { data: (chunk) => pieces.push(chunk), end: () => void (done = true) };
+        }, () => {
+            const out = pieces;
+            pieces = [];
+            return { out, stop: done };
+        });
+    }
+    async digestMany(requests) {
+        const wanted = new Map();
+        requests.forEach(({ name, algorithm }, i) => {
+            const member = this.resolve(name);
+            if (!member)
+                throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+            wanted.set(member.name, [...(wanted.get(member.name) ?? []), { i, algorithm }]);
+        });
+        const results = new Array(requests.length);
+        if (wanted.size === 0)
+            return results;
+        await this.pass((entry) => {
+            const asks = wanted.get(entry.name);
+            if (!asks || entry.type !== 'file')
+                return undefined;
+            const hashes = asks.map((a) => (0,external_node_crypto_.createHash)(a.algorithm));
+            return {
+                data: (chunk) => hashes.forEach((h) => h.update(chunk)),
+                end: () => asks.forEach((a, k) => (results[a.i] = `${a.algorithm}:${hashes[k].digest('hex')}`)),
+            };
+        });
+        return results;
+    }
+    async close() { }
+    async pass(visitor) {
+        for await (const _ of this.passYield(visitor, () => ({ out: [], stop: false })))
+            void _;
+    }
+    /** One sequential pass; after each decompressed chunk, `drain` hands out what to yield and whether to stop. */
+    async *passYield(visitor, drain) {
+        const file = (0,external_node_fs_namespaceObject.createReadStream)(this.label, { highWaterMark: CHUNK });
+        const gunzip = (0,external_node_zlib_.createGunzip)({ chunkSize: CHUNK });
+        file.on('data', (chunk) => (this.bytesRead += chunk.length));
+        file.on('error', (error) => gunzip.destroy(error));
+        file.pipe(gunzip);
+        const parser = new TarParser((entry) => visitor({ name: entry.name, type: entry.type, size: entry.size, linkname: entry.linkname }));
+        let stopped = false;
+        try {
+            for await (const chunk of gunzip) {
+                parser.push(chunk);
+                const { out, stop } = drain();
+                for (const piece of out)
+                    yield piece;
+                if (stop) {
+                    stopped = true;
+                    break;
+                }
+                if (parser.ended)
+                    break;
+            }
+            if (!stopped)
+                await parser.finish();
+        }
+        catch (error) {
+            throw new bounds_ImageArchiveError(`${this.label} is not a readable image archive: ${error.message}`);
+        }
+        finally {
+            file.unpipe(gunzip);
+            file.destroy();
+            gunzip.destroy();
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/oci/docker-archive.js
+// A docker-archive (what dockerTools.buildImage and streamLayeredImage write) described as the
+// OCI image the suite pushes. The encoding is fixed so the digest is known before pushing:
+//   - config: the archive's config JSON, byte for byte;
+//   - layers: the archive's layer tars, uncompressed, as application/vnd.oci.image.layer.v1.tar
+//     (so each layer digest equals its diff_id);
+//   - manifest: JSON.stringify of {schemaVersion, mediaType, config, layers}, keys in that order,
+//     no whitespace.
+
+
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+function sha256Digest(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+/** The OCI image a docker-archive is pushed as (openImage reads it; layer digests are the config's diff_ids, checked when read). */
+function describeDockerScan(scan) {
+    const { small, members: hashed, label } = scan;
+    const manifestJson = small.get('manifest.json');
+    if (!manifestJson)
+        throw new bounds_ImageArchiveError(`${label} has no manifest.json: not a docker-archive`);
+    const entries = JSON.parse(manifestJson.toString('utf8'));
+    const entry = entries[0];
+    if (!entry)
+        throw new bounds_ImageArchiveError(`${label}: manifest.json lists no image`);
+    const configBytes = small.get(entry.Config);
+    if (!configBytes)
+        throw new bounds_ImageArchiveError(`${label} lacks its config ${entry.Config}`);
+    const config = JSON.parse(configBytes.toString('utf8'));
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== entry.Layers.length) {
+        throw new bounds_ImageArchiveError(`${label}: the config lists ${diffIds.length} layers, manifest.json ${entry.Layers.length}`);
+    }
+    const layers = entry.Layers.map((member, i) => {
+        const layer = hashed.get(member);
+        if (!layer?.digest)
+            throw new bounds_ImageArchiveError(`${label} lacks layer ${member}`);
+        if (layer.digest !== diffIds[i])
+            throw new bounds_ImageArchiveError(`${label}: layer ${member} has digest ${layer.digest}, the config says ${diffIds[i]}`);
+        return { mediaType: OCI_LAYER_TAR, digest: layer.digest, size: layer.size };
+    });
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: OCI_CONFIG, digest: sha256Digest(configBytes), size: configBytes.length },
+        layers,
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    return {
+        manifestBytes,
+        manifestDigest: sha256Digest(manifestBytes),
+        manifest,
+        configBytes,
+        layerMembers: entry.Layers,
+        sizeBytes: manifestBytes.length + configBytes.length + layers.reduce((n, l) => n + l.size, 0),
+        repoTags: entry.RepoTags ?? [],
+    };
+}
+
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./lib/src/oci/hash-pool.js
+// Digests of file byte ranges, computed in worker threads: verifying the blobs that need no
+// comparison (equal layers, compression-only layers) runs on every core while the main thread
+// walks the layers that differ. Each worker reads with one reused buffer (no per-chunk
+// allocation) and hashes with node:crypto (OpenSSL).
+
+
+// Run as a CommonJS script (eval: true), so that it survives bundling into one file.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const buffer = Buffer.allocUnsafe(4 << 20);
+parentPort.on('message', (job) => {
+  let fd;
+  try {
+    fd = openSync(job.path, 'r');
+    const hash = createHash(job.algorithm);
+    let position = job.start;
+    let left = job.length;
+    while (left > 0) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, left), position);
+      if (n === 0) throw new Error('the file ends ' + left + ' bytes early');
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      position += n;
+      left -= n;
+    }
+    parentPort.postMessage({ id: job.id, digest: job.algorithm + ':' + hash.digest('hex') });
+  } catch (error) {
+    parentPort.postMessage({ id: job.id, error: String((error && error.message) || error) });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+});
+`;
+class HashPool {
+    size;
+    workers = [];
+    idle = [];
+    queue = [];
+    running = new Map();
+    nextId = 1;
+    closed = false;
+    constructor(size = Math.max(1, Math.min(4, (0,external_node_os_namespaceObject.availableParallelism)()))) {
+        this.size = size;
+    }
+    /** `algorithm:hex` of bytes [start, start+length) of the file. */
+    digestRange(path, start, length, algorithm = 'sha256') {
+        if (this.closed)
+            return Promise.reject(new Error('the hash pool is closed'));
+        return new Promise((resolve, reject) => {
+            this.queue.push({ id: this.nextId++, path, start, length, algorithm, resolve, reject });
+            this.dispatch();
+        });
+    }
+    async close() {
+        this.closed = true;
+        for (const job of this.queue.splice(0))
+            job.reject(new Error('the hash pool was closed'));
+        await Promise.all(this.workers.map((w) => w.terminate()));
+        this.workers.length = 0;
+        this.idle.length = 0;
+    }
+    dispatch() {
+        while (this.queue.length > 0) {
+            let worker = this.idle.pop();
+            if (!worker && this.workers.length < this.size)
+                worker = this.spawn();
+            if (!worker)
+                return;
+            const job = this.queue.shift();
+            this.running.set(job.id, job);
+            worker.jobId = job.id;
+            worker.postMessage({ id: job.id, path: job.path, start: job.start, length: job.length, algorithm: job.algorithm });
+        }
+    }
+    spawn() {
+        // Not unref'd: a caller awaiting a digest must keep the process alive. close() ends them.
+        const worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true });
+        worker.on('message', (reply) => {
+            const job = this.running.get(reply.id);
+            this.running.delete(reply.id);
+            this.idle.push(worker);
+            if (job) {
+                if (reply.error !== undefined)
+                    job.reject(new Error(reply.error));
+                else
+                    job.resolve(reply.digest);
+            }
+            this.dispatch();
+        });
+        worker.on('error', (error) => {
+            const id = worker.jobId;
+            const job = id === undefined ? undefined : this.running.get(id);
+            if (job) {
+                this.running.delete(job.id);
+                job.reject(error);
+            }
+            const at = this.workers.indexOf(worker);
+            if (at !== -1)
+                this.workers.splice(at, 1);
+            this.dispatch();
+        });
+        this.workers.push(worker);
+        return worker;
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/src/oci/types.js
@@ -42784,66 +43555,425 @@ function platformString(p) {
     return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
 
-;// CONCATENATED MODULE: ./lib/src/oci/archive.js
-// Reads what an OCI image archive (the tar `buildx --output type=oci` writes) holds at the top:
-// the manifest its index.json points to, the config, and the total size. Small JSON blobs are
-// checked against their digests; layers are counted (and checked when the scan hashed them).
+;// CONCATENATED MODULE: ./lib/src/oci/image.js
+// An image as every stage reads it, from an OCI archive, an OCI layout directory or a
+// docker-archive (plain or gzip'ed): the top descriptor, the index (if any), each platform's
+// manifest and config as their exact bytes, and the attestations. Every blob read is checked
+// against its digest; the documents held at once are capped (LIMITS.documentsBytes), and layers
+// are only ever streamed (layerBytes) or hashed (verifyLayers).
 
+
+
+
+
+
+
+const image_DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+function digestOf(bytes, algorithm = 'sha256') {
+    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
+}
+function algorithmOf(digest) {
+    return digest.slice(0, digest.indexOf(':'));
+}
+function checkDigest(label, digest) {
+    if (typeof digest !== 'string' || !image_DIGEST.test(digest))
+        throw new bounds_ImageArchiveError(`${label}: ${JSON.stringify(digest)} is not a valid digest`);
+    return digest;
+}
+function parseJson(label, what, bytes) {
+    try {
+        return JSON.parse(bytes.toString('utf8'));
+    }
+    catch (error) {
+        throw new bounds_ImageArchiveError(`${label}: ${what} is not valid JSON (${error.message})`);
+    }
+}
+async function openImage(input, pool) {
+    const container = await openContainer(input, pool);
+    try {
+        if ((await container.size('index.json')) !== undefined)
+            return await openOci(input, container);
+        if ((await container.size('manifest.json')) !== undefined)
+            return await openDocker(input, container);
+        throw new bounds_ImageArchiveError(container.kind === 'directory'
+            ? `${input} is a directory without index.json: not an OCI image layout`
+            : `${input} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
+    }
+    catch (error) {
+        await container.close();
+        throw error;
+    }
+}
+function blobName(digest) {
+    return `blobs/${digest.replace(':', '/')}`;
+}
+/** Counts the documents an image holds at once: an index naming one big blob a thousand times is refused. */
+class DocumentBudget {
+    label;
+    used = 0;
+    constructor(label) {
+        this.label = label;
+    }
+    take(what, size) {
+        this.used += size;
+        if (this.used > LIMITS.documentsBytes) {
+            throw new bounds_ImageArchiveError(`${this.label}: its manifests, configs and indexes come to more than ${mib(LIMITS.documentsBytes)} (at ${what})`);
+        }
+    }
+}
+/** Reads a small blob and checks its size and digest. */
+async function readBlob(container, label, d, budget) {
+    const digest = checkDigest(label, d.digest);
+    const name = blobName(digest);
+    const size = await container.size(name);
+    if (size === undefined)
+        throw new bounds_ImageArchiveError(`${label} lacks blob ${digest}`);
+    if (typeof d.size === 'number' && size !== d.size)
+        throw new bounds_ImageArchiveError(`${label}: blob ${digest} is ${size} bytes, its descriptor says ${d.size}`);
+    budget.take(`blob ${digest}`, size);
+    const bytes = await container.read(name);
+    const actual = digestOf(bytes, algorithmOf(digest));
+    if (actual !== digest)
+        throw new bounds_ImageArchiveError(`${label}: blob ${digest} has digest ${actual} (corrupt archive)`);
+    return bytes;
+}
+async function openOci(input, container) {
+    const kind = container.kind === 'directory' ? 'oci-layout' : 'oci-archive';
+    const budget = new DocumentBudget(input);
+    const indexJsonBytes = await container.read('index.json');
+    budget.take('index.json', indexJsonBytes.length);
+    const indexJson = parseJson(input, 'index.json', indexJsonBytes);
+    if (!Array.isArray(indexJson.manifests) || indexJson.manifests.length === 0)
+        throw new bounds_ImageArchiveError(`${input}: index.json lists no manifests`);
+    const images = [];
+    const attestations = [];
+    let top;
+    let index;
+    const loadManifest = async (d) => {
+        const manifestBytes = await readBlob(container, input, d, budget);
+        const manifest = parseJson(input, `manifest ${d.digest}`, manifestBytes);
+        if (Array.isArray(manifest.manifests)) {
+            await loadIndexEntries(parseJson(input, `index ${d.digest}`, manifestBytes), 1);
+            return;
+        }
+        if (!manifest.config || !Array.isArray(manifest.layers))
+            throw new bounds_ImageArchiveError(`${input}: ${d.digest} is not an image manifest`);
+        const configBytes = await readBlob(container, input, manifest.config, budget);
+        const config = parseJson(input, `config ${manifest.config.digest}`, configBytes);
+        const rootfs = config.rootfs;
+        const diffIds = Array.isArray(rootfs?.diff_ids) ? rootfs.diff_ids : [];
+        if (diffIds.length !== manifest.layers.length) {
+            throw new bounds_ImageArchiveError(`${input}: manifest ${d.digest} has ${manifest.layers.length} layers, its config lists ${diffIds.length} diff_ids`);
+        }
+        manifest.layers.forEach((l) => checkDigest(input, l.digest));
+        images.push({
+            platform: platformString(d.platform) || configPlatform(config),
+            descriptor: d,
+            manifestBytes,
+            manifest,
+            configBytes,
+            config,
+            diffIds: diffIds.map((id) => checkDigest(input, id)),
+        });
+    };
+    const loadAttestation = async (d) => {
+        const bytes = await readBlob(container, input, d, budget);
+        const manifest = parseJson(input, `attestation ${d.digest}`, bytes);
+        const predicateTypes = [...new Set((manifest.layers ?? []).map((l) => l.annotations?.['in-toto.io/predicate-type']).filter((t) => !!t))];
+        attestations.push({ digest: d.digest, refersTo: d.annotations?.['vnd.docker.reference.digest'], predicateTypes });
+    };
+    const loadIndexEntries = async (doc, depth) => {
+        if (depth > 3)
+            throw new bounds_ImageArchiveError(`${input}: indexes nested too deep`);
+        for (const d of doc.manifests ?? []) {
+            if (isAttestation(d))
+                await loadAttestation(d);
+            else if (isIndex(d.mediaType)) {
+                const bytes = await readBlob(container, input, d, budget);
+                await loadIndexEntries(parseJson(input, `index ${d.digest}`, bytes), depth + 1);
+            }
+            else
+                await loadManifest(d);
+        }
+    };
+    if (indexJson.manifests.length === 1) {
+        const d = indexJson.manifests[0];
+        checkDigest(input, d.digest);
+        if (isIndex(d.mediaType)) {
+            const bytes = await readBlob(container, input, d, budget);
+            const json = parseJson(input, `index ${d.digest}`, bytes);
+            top = { digest: d.digest, mediaType: d.mediaType, size: bytes.length };
+            index = { bytes, json };
+            await loadIndexEntries(json, 1);
+        }
+        else {
+            top = { digest: d.digest, mediaType: d.mediaType, size: d.size };
+            await loadManifest(d);
+        }
+    }
+    else {
+        // Several images side by side in index.json: index.json itself plays the index.
+        top = { digest: digestOf(indexJsonBytes), mediaType: indexJson.mediaType ?? MEDIA_TYPES.ociIndex, size: indexJsonBytes.length };
+        index = { bytes: indexJsonBytes, json: indexJson };
+        await loadIndexEntries(indexJson, 1);
+    }
+    if (images.length === 0)
+        throw new bounds_ImageArchiveError(`${input}: the index names no image manifest`);
+    return {
+        model: { input, kind, top, index, images, attestations },
+        container,
+        layerMember: (layer) => blobName(checkDigest(input, layer.digest)),
+        close: () => container.close(),
+    };
+}
+async function openDocker(input, container) {
+    const manifestJson = await container.read('manifest.json');
+    const budget = new DocumentBudget(input);
+    budget.take('manifest.json', manifestJson.length);
+    const entries = parseJson(input, 'manifest.json', manifestJson);
+    const entry = Array.isArray(entries) ? entries[0] : undefined;
+    if (!entry || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers))
+        throw new bounds_ImageArchiveError(`${input}: manifest.json lists no image`);
+    if ((await container.size(entry.Config)) === undefined)
+        throw new bounds_ImageArchiveError(`${input} lacks its config ${entry.Config}`);
+    const configBytes = await container.read(entry.Config);
+    budget.take(entry.Config, configBytes.length);
+    const config = parseJson(input, `config ${entry.Config}`, configBytes);
+    const rootfs = config.rootfs;
+    const diffIds = (Array.isArray(rootfs?.diff_ids) ? rootfs.diff_ids : []).map((id) => checkDigest(input, id));
+    // The layers' digests are the config's diff_ids (uncompressed layers); they are checked when read.
+    const members = new Map();
+    const memberOf = new Map();
+    for (const [i, name] of entry.Layers.entries()) {
+        const size = await container.size(name);
+        if (size === undefined)
+            throw new bounds_ImageArchiveError(`${input} lacks layer ${name}`);
+        members.set(name, { size, digest: diffIds[i] });
+        if (diffIds[i])
+            memberOf.set(diffIds[i], name);
+    }
+    const scan = { label: input, small: new Map([['manifest.json', manifestJson], [entry.Config, configBytes]]), members };
+    const docker = describeDockerScan(scan);
+    const descriptor = { mediaType: docker.manifest.mediaType, digest: docker.manifestDigest, size: docker.manifestBytes.length };
+    const image = {
+        platform: configPlatform(config),
+        descriptor,
+        manifestBytes: docker.manifestBytes,
+        manifest: docker.manifest,
+        configBytes,
+        config,
+        diffIds,
+    };
+    return {
+        model: { input, kind: 'docker-archive', top: { digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size }, images: [image], attestations: [] },
+        container,
+        layerMember: (layer) => {
+            const name = memberOf.get(layer.digest);
+            if (!name)
+                throw new bounds_ImageArchiveError(`${input}: no layer member for ${layer.digest}`);
+            return name;
+        },
+        close: () => container.close(),
+    };
+}
+function configPlatform(config) {
+    const os = typeof config.os === 'string' ? config.os : '';
+    const architecture = typeof config.architecture === 'string' ? config.architecture : '';
+    const variant = typeof config.variant === 'string' ? config.variant : undefined;
+    return platformString({ os, architecture, variant });
+}
+/** The members holding the layers, each checked to have the size its descriptor gives. */
+async function checkLayerSizes(image, layers) {
+    const input = image.model.input;
+    return Promise.all(layers.map(async (layer) => {
+        const name = image.layerMember(layer);
+        const size = await image.container.size(name);
+        if (size === undefined)
+            throw new bounds_ImageArchiveError(`${input} lacks layer ${layer.digest}`);
+        if (size !== layer.size)
+            throw new bounds_ImageArchiveError(`${input}: layer ${layer.digest} is ${size} bytes, the manifest says ${layer.size}`);
+        return name;
+    }));
+}
+/** Checks layer blobs' digests (and sizes) without keeping their bytes. */
+async function verifyLayers(image, layers) {
+    const names = await checkLayerSizes(image, layers);
+    const digests = await image.container.digestMany(names.map((name, i) => ({ name, algorithm: algorithmOf(layers[i].digest) })));
+    digests.forEach((actual, i) => {
+        const layer = layers[i];
+        if (actual !== layer.digest)
+            throw new ImageArchiveError(`${image.model.input}: layer ${layer.digest} has digest ${actual} (corrupt archive)`);
+    });
+}
+/** Opens an image for the length of `use` (a hash pool of its own; everything closed after). */
+async function withImage(input, use, hashWorkers) {
+    const pool = new HashPool(hashWorkers);
+    try {
+        const image = await openImage(input, pool);
+        try {
+            return await use(image);
+        }
+        finally {
+            await image.close();
+        }
+    }
+    finally {
+        await pool.close();
+    }
+}
+/** A layer blob's bytes; the size and digest are checked as the last chunk goes by (an error is thrown then). */
+async function* layerBytes(image, layer) {
+    const input = image.model.input;
+    const name = image.layerMember(layer);
+    const size = await image.container.size(name);
+    if (size === undefined)
+        throw new ImageArchiveError(`${input} lacks layer ${layer.digest}`);
+    if (size !== layer.size)
+        throw new ImageArchiveError(`${input}: layer ${layer.digest} is ${size} bytes, the manifest says ${layer.size}`);
+    const algorithm = algorithmOf(layer.digest);
+    const hash = createHash(algorithm);
+    let seen = 0;
+    for await (const chunk of image.container.stream(name)) {
+        hash.update(chunk);
+        seen += chunk.length;
+        yield chunk;
+    }
+    const actual = `${algorithm}:${hash.digest('hex')}`;
+    if (seen !== size)
+        throw new ImageArchiveError(`${input}: layer ${layer.digest} is truncated (${seen} of ${size} bytes)`);
+    if (actual !== layer.digest)
+        throw new ImageArchiveError(`${input}: layer ${layer.digest} has digest ${actual} (corrupt archive)`);
+}
+
+;// CONCATENATED MODULE: ./lib/src/oci/archive.js
+// What an OCI image archive (the tar `buildx --output type=oci` writes) holds at the top: the
+// descriptor index.json points to, the manifest for the platform, the config, and the total size.
+// Read with the one bounded image reader (image.ts): every document checked against its digest,
+// every layer present with the size its manifest gives.
 
 
 
 async function readOciArchive(path, platform) {
-    return summarizeOciScan(await scanImageTar(path), platform);
+    return withImage(path, async (opened) => {
+        const { model } = opened;
+        if (model.kind === 'docker-archive')
+            throw new bounds_ImageArchiveError(`${path} is a docker-archive (manifest.json), not an OCI image archive`);
+        const image = platform ? model.images.find((m) => m.platform === platform) : model.images[0];
+        if (!image)
+            throw new bounds_ImageArchiveError(`${path}: no manifest for platform ${platform} (it has ${model.images.map((m) => m.platform).join(', ')})`);
+        await checkLayerSizes(opened, image.manifest.layers);
+        return {
+            topDigest: model.top.digest,
+            manifestDigest: image.descriptor.digest,
+            manifest: image.manifest,
+            configDigest: image.manifest.config.digest,
+            config: image.config,
+            sizeBytes: image.manifestBytes.length + image.configBytes.length + image.manifest.layers.reduce((n, l) => n + l.size, 0),
+            platform: image.platform,
+        };
+    });
 }
-function summarizeOciScan(scan, platform) {
-    const { small, members, label } = scan;
-    const indexBytes = small.get('index.json');
-    if (!indexBytes)
-        throw new ImageArchiveError(`${label} has no index.json: not an OCI image archive`);
-    const blob = (d) => {
-        const name = `blobs/${d.digest.replace(':', '/')}`;
-        const bytes = small.get(name);
-        if (!bytes)
-            throw new ImageArchiveError(`${label} lacks blob ${d.digest}`);
-        const actual = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-        if (actual !== d.digest)
-            throw new ImageArchiveError(`${label}: blob ${d.digest} has digest ${actual}`);
-        return bytes;
-    };
-    const index = JSON.parse(indexBytes.toString('utf8'));
-    const top = index.manifests?.[0];
-    if (!top)
-        throw new ImageArchiveError(`${label}: index.json lists no manifests`);
-    let manifestDescriptor = top;
-    if (isIndex(top.mediaType)) {
-        const inner = JSON.parse(blob(top).toString('utf8'));
-        const candidates = inner.manifests.filter((m) => !isAttestation(m));
-        const chosen = platform ? candidates.find((m) => platformString(m.platform) === platform) : candidates[0];
-        if (!chosen)
-            throw new ImageArchiveError(`${label}: no manifest for platform ${platform ?? '(any)'}`);
-        manifestDescriptor = chosen;
+
+;// CONCATENATED MODULE: ./lib/src/build-docker/epoch.js
+// Which SOURCE_DATE_EPOCH a build uses, and where it came from (the summary shows both).
+//
+// The default is the constant 0, as Nix's dockerTools uses: BuildKit's rewrite-timestamp only
+// clamps mtimes NEWER than the epoch, and a layer taken from a cache keeps the wall-clock mtimes
+// of the build that made it. With a moving epoch (a commit time) those older mtimes survive
+// while a clean build's are clamped, so the digest would depend on the cache. Every file time is
+// newer than 0, so with 0 every layer, cached or not, is clamped alike. docs/architecture.md.
+
+const DEFAULT_EPOCH = { value: 0, source: 'default' };
+const INTEGER = /^\d+$/;
+/** The epoch from the inputs: `source-date-epoch`, or a SOURCE_DATE_EPOCH build arg (they must agree). */
+function epochFromInputs(input, buildArg) {
+    if (buildArg !== undefined) {
+        const value = buildArg.trim();
+        if (!INTEGER.test(value) || !Number.isSafeInteger(Number(value))) {
+            throw new InputError('build-args', `SOURCE_DATE_EPOCH must be a non-negative integer, seconds since 1970 (got '${value}')`);
+        }
+        if (input !== undefined && input !== Number(value)) {
+            throw new InputError('build-args', `SOURCE_DATE_EPOCH=${value} contradicts source-date-epoch: ${input}; set only one`);
+        }
+        if (input === undefined)
+            return { value: Number(value), source: 'SOURCE_DATE_EPOCH build-arg' };
     }
-    const manifestBytes = blob(manifestDescriptor);
-    const manifest = JSON.parse(manifestBytes.toString('utf8'));
-    const config = JSON.parse(blob(manifest.config).toString('utf8'));
-    for (const layer of manifest.layers) {
-        const stored = members.get(`blobs/${layer.digest.replace(':', '/')}`);
-        if (stored === undefined)
-            throw new ImageArchiveError(`${label} lacks layer ${layer.digest}`);
-        if (stored.size !== layer.size)
-            throw new ImageArchiveError(`${label}: layer ${layer.digest} is ${stored.size} bytes, manifest says ${layer.size}`);
-        if (stored.digest && stored.digest !== layer.digest)
-            throw new ImageArchiveError(`${label}: layer ${layer.digest} has digest ${stored.digest}`);
+    return input === undefined ? undefined : { value: input, source: 'source-date-epoch input' };
+}
+/** Inputs first, then SOURCE_DATE_EPOCH from the environment (as build-push-action honours it), then 0. */
+function resolveEpoch(fromInputs, env) {
+    if (fromInputs)
+        return fromInputs;
+    const value = env.SOURCE_DATE_EPOCH?.trim();
+    if (value === undefined || value === '')
+        return DEFAULT_EPOCH;
+    if (!INTEGER.test(value) || !Number.isSafeInteger(Number(value))) {
+        throw new Error(`SOURCE_DATE_EPOCH in the environment is '${value}': it must be a non-negative integer (seconds since 1970), or unset`);
     }
-    return {
-        topDigest: top.digest,
-        manifestDigest: manifestDescriptor.digest,
-        manifest,
-        configDigest: manifest.config.digest,
-        config,
-        sizeBytes: manifestBytes.length + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
-        platform: platformString(manifestDescriptor.platform) || platformString(config),
+    return { value: Number(value), source: 'SOURCE_DATE_EPOCH environment variable' };
+}
+/** The summary's wording: the value, its date, and where it came from. */
+function describeEpoch(epoch) {
+    const date = new Date(epoch.value * 1000).toISOString().replace('.000Z', 'Z');
+    return `${epoch.value} (${date}; ${epoch.source})`;
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-docker/secrets.js
+// Secrets of a build: `secrets`/`secret-envs`/`secret-files` go to BuildKit's --secret (values in
+// the buildx process's environment, never in argv), and build args whose names look like secrets
+// are masked, warned about and redacted from the logged command.
+
+// A name segment (split on _ or -) that is, or ends with, one of these words.
+const SECRET_WORD = /(TOKEN|PASSWORD|PASSWD|SECRET|KEY|CREDENTIALS?|AUTH)$/i;
+// Masking a very short value would hide that text everywhere in the log.
+const MIN_MASKED_LENGTH = 4;
+function looksLikeSecret(name) {
+    return name.split(/[_-]/).some((part) => SECRET_WORD.test(part));
+}
+/** Masks every secret value the inputs carry. Call right after parsing, before anything is logged. */
+function maskSecrets(inputs) {
+    const mask = (value) => {
+        for (const line of value.split(/\r?\n/))
+            if (line.trim().length >= MIN_MASKED_LENGTH)
+                core_setSecret(line.trim());
     };
+    for (const secret of inputs.secrets) {
+        if ('value' in secret)
+            mask(secret.value);
+        else if ('env' in secret)
+            mask(process.env[secret.env] ?? '');
+    }
+    for (const [name, value] of inputs.buildArgs)
+        if (looksLikeSecret(name))
+            mask(value);
+}
+/** Build args that look like secrets: they end up in the image's history, which anyone who pulls it reads. */
+function secretLikeBuildArgs(inputs) {
+    return inputs.buildArgs.map(([name]) => name).filter(looksLikeSecret);
+}
+/** The --secret specs and the environment that carries the values given inline. */
+function buildSecrets(inputs) {
+    const env = {};
+    const secrets = inputs.secrets.map((secret, i) => {
+        if ('value' in secret) {
+            const name = `VLLM_ROCM_ACTION_SECRET_${i}`;
+            env[name] = secret.value;
+            return { id: secret.id, env: name };
+        }
+        return 'env' in secret ? { id: secret.id, env: secret.env } : { id: secret.id, src: secret.file };
+    });
+    return { secrets, env };
+}
+/** The command as logged: values of secret-like build args replaced by ***. */
+function redactCommand(args) {
+    return args
+        .map((arg, i) => {
+        if (args[i - 1] !== '--build-arg')
+            return arg;
+        const eq = arg.indexOf('=');
+        return eq > 0 && looksLikeSecret(arg.slice(0, eq)) ? `${arg.slice(0, eq)}=***` : arg;
+    })
+        .join(' ');
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/build.js
@@ -42861,12 +43991,23 @@ function summarizeOciScan(scan, platform) {
 
 
 
+
+
 async function preflight(inputs) {
     if (!(await disk_isDirectory(inputs.context)))
         throw new InputError('context', `${inputs.context} is not a directory`);
     if (!(await isFile(inputs.file))) {
-        throw new InputError('file', `no Dockerfile at ${inputs.file} (set 'file' to the Dockerfile's path, or 'context' to the directory that holds it)`);
+        throw new InputError('file', `no Dockerfile at ${inputs.file} ('file' is relative to the workspace, not to 'context'; without 'file', <context>/Dockerfile is used)`);
     }
+    checkDockerfile(inputs, outlineDockerfile(await (0,promises_namespaceObject.readFile)(inputs.file, 'utf8')));
+    for (const secret of inputs.secrets) {
+        if ('env' in secret && process.env[secret.env] === undefined) {
+            throw new InputError('secret-envs', `${secret.id}=${secret.env}: the environment variable ${secret.env} is not set in this step (set it with the step's env:)`);
+        }
+        if ('file' in secret && !(await isFile(secret.file)))
+            throw new InputError('secret-files', `${secret.id}: no file at ${secret.file}`);
+    }
+    const epoch = resolveEpoch(inputs.sourceDateEpoch, process.env);
     const buildx = await requireBuildx();
     let driver;
     try {
@@ -42882,8 +44023,23 @@ async function preflight(inputs) {
     if (!rewriteTimestamp) {
         warning(`output: ${inputs.output} on a builder with the docker driver cannot rewrite layer timestamps, so files created during the build keep their build-time mtimes and rebuilds may give another digest. For reproducible digests use output: oci, or a docker-container builder (builder input).`);
     }
-    const sourceDateEpoch = inputs.sourceDateEpoch ?? (await headCommitTime(inputs.context)) ?? 0;
-    return { buildx, driver, sourceDateEpoch, rewriteTimestamp };
+    return { buildx, driver, epoch, rewriteTimestamp };
+}
+/** `target` must be a stage; build args nothing consumes and secret-like ones get a warning. */
+function checkDockerfile(inputs, outline) {
+    if (inputs.target && !outline.stages.includes(inputs.target.toLowerCase())) {
+        const stages = outline.stages.length > 0 ? `its stages: ${outline.stages.join(', ')}` : 'it names no stages (FROM … AS name)';
+        throw new InputError('target', `no stage named '${inputs.target}' in ${inputs.file} (${stages})`);
+    }
+    for (const [name] of inputs.buildArgs) {
+        if (outline.args.has(name) || PREDEFINED_ARGS.has(name))
+            continue;
+        const near = closestName(name, outline.args);
+        warning(`build-args: ${name} is consumed by no ARG in ${inputs.file}, so it has no effect${near ? ` (did you mean ${near}?)` : ''}.`);
+    }
+    for (const name of secretLikeBuildArgs(inputs)) {
+        warning(`build-args: ${name} looks like a secret. Build args are kept in the image's history and build metadata, where anyone who pulls the image reads them. Pass it as \`secrets: ${name}=…\` and read it in a \`RUN --mount=type=secret,id=${name}\` step instead.`);
+    }
 }
 async function buildImage(inputs, plan) {
     // The archive is written beside its final name and renamed only after a good build.
@@ -42895,6 +44051,7 @@ async function buildImage(inputs, plan) {
     }
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(plan.metadataFile), { recursive: true });
     await (0,promises_namespaceObject.rm)(plan.metadataFile, { force: true });
+    const secrets = buildSecrets(inputs);
     const args = buildxBuildArgs({
         context: inputs.context,
         file: inputs.file,
@@ -42903,28 +44060,30 @@ async function buildImage(inputs, plan) {
         platform: inputs.platform,
         tags: inputs.tags,
         labels: inputs.labels,
+        annotations: inputs.annotations,
         cache: plan.cache,
         output,
         sourceDateEpoch: plan.sourceDateEpoch,
         metadataFile: plan.metadataFile,
         builder: inputs.builder,
-        noCache: plan.noCache,
+        noCache: plan.noCache || inputs.noCache,
+        pull: inputs.pull,
+        buildContexts: inputs.buildContexts,
+        ssh: inputs.ssh,
+        shmSize: inputs.shmSize,
+        ulimits: inputs.ulimits,
+        secrets: secrets.secrets,
         provenance: inputs.provenance,
         sbom: inputs.sbom,
         rewriteTimestamp: plan.rewriteTimestamp,
     });
-    info(`docker ${args.join(' ')}`);
-    const run = await runBuildx(args, plan.metadataFile, { SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) }, (line) => info(line));
+    info(`docker ${redactCommand(args)}`);
+    const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
+    const run = await runBuildx(args, plan.metadataFile, env, (line) => info(line));
     try {
-        if (run.exitCode !== 0 || !run.metadata) {
-            const failed = run.progress.failedStep;
-            const tail = failed?.logTail.slice(-15).join('\n') ?? '';
-            const trailing = run.progress.trailingText.trim().split('\n').slice(-8).join('\n');
-            const message = failed
-                ? `docker buildx build failed at step "${failed.name}": ${failed.error}`
-                : `docker buildx build exited ${run.exitCode}`;
-            throw new StageFailure('Docker build failed', message, [tail && `Last log lines:\n${tail}`, trailing].filter(Boolean).join('\n'));
-        }
+        if (run.exitCode !== 0 || !run.metadata)
+            throw buildFailure(run.exitCode, run.progress);
+        reportCacheErrors(run.progress);
         const metadata = run.metadata;
         const digest = stringField(metadata, 'containerimage.digest');
         let configDigest = stringField(metadata, 'containerimage.config.digest');
@@ -42951,6 +44110,42 @@ async function buildImage(inputs, plan) {
     finally {
         if (finalArchive)
             await (0,promises_namespaceObject.rm)(`${finalArchive}.partial`, { force: true });
+    }
+}
+const TAIL_LINES = 10;
+/**
+ * The annotation of a failed build: the failing step's command once, its exit status and
+ * Dockerfile line, the log lines that carry an error (with their context), then the last lines.
+ */
+function buildFailure(exitCode, progress) {
+    const failed = progress.failedStep;
+    if (!failed) {
+        const trailing = progress.trailingText.trim().split('\n').slice(-8).join('\n');
+        return new StageFailure('Docker build failed', `docker buildx build exited ${exitCode}`, trailing);
+    }
+    // BuildKit's error repeats the command ("process \"…\" did not complete successfully: exit code: 3").
+    const error = failed.error.replace(/^process ".*" did not complete successfully: /s, '');
+    const location = /^(\S+:\d+)\n-{3,}/m.exec(progress.trailingText)?.[1];
+    const message = `docker buildx build failed at step "${failed.name}"${location ? ` (${location})` : ''}: ${error}`;
+    const sections = [];
+    if (failed.errorLines.length > 0)
+        sections.push(`Log lines with errors:\n${failed.errorLines.join('\n')}`);
+    if (failed.logTail.length > 0)
+        sections.push(`Last log lines:\n${failed.logTail.slice(-TAIL_LINES).join('\n')}`);
+    return new StageFailure('Docker build failed', message, sections.join('\n\n'));
+}
+/** A cache BuildKit could not import or export never fails a finished build; say which step and why. */
+function reportCacheErrors(progress) {
+    for (const step of progress.cacheErrors) {
+        if (step.name.startsWith('exporting cache')) {
+            warning(`The image was built, but the build cache was not saved (${step.name}: ${step.error}). The next build will not find it: check the cache's registry login or service.`);
+        }
+        else if (/not found/i.test(step.error ?? '')) {
+            info(`No build cache to import yet (${step.name}: ${step.error}).`);
+        }
+        else {
+            warning(`The build cache could not be read, so the image was built without it (${step.name}: ${step.error}).`);
+        }
     }
 }
 function stringField(metadata, key) {
@@ -99793,8 +100988,16 @@ async function saveLocalCache(state) {
 
 
 
+
+/**
+ * The gha cache scope: `cache-scope` when given, else platform, target and a hash of the build
+ * args, so the entries of a matrix over build args (gfx1151, gfx942) never overwrite each other.
+ */
 function ghaScope(inputs) {
-    return `vllm-rocm-action-${inputs.platform.replace(/\//g, '-')}${inputs.target ? `-${inputs.target}` : ''}`;
+    if (inputs.cacheScope)
+        return inputs.cacheScope;
+    const args = inputs.buildArgs.length > 0 ? `-${(0,external_node_crypto_.createHash)('sha256').update(JSON.stringify([...inputs.buildArgs].sort())).digest('hex').slice(0, 12)}` : '';
+    return `vllm-rocm-action-${inputs.platform.replace(/\//g, '-')}${inputs.target ? `-${inputs.target}` : ''}${args}`;
 }
 async function resolveCache(inputs, buildx) {
     let type = inputs.cache;
@@ -99819,14 +101022,39 @@ async function resolveCache(inputs, buildx) {
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/inputs.js
 // The build-docker stage's inputs, parsed once into a typed object. verify-reproducibility
-// reuses this parser for `builder: docker`.
+// reuses this parser for `builder: docker`, and the pipeline for the root action.
+
+
 
 
 const CACHE_TYPES = ['gha', 'registry', 'local', 'none'];
 const OUTPUT_TYPES = ['oci', 'docker', 'registry'];
 const CACHE_MODES = ['min', 'max'];
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+// Values that go into buildx's comma-separated options (cache-from/-to) must not add options.
+const CACHE_REF = /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/;
+const CACHE_SCOPE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SHM_SIZE = /^\d+(\.\d+)?[bkmg]?$/i;
+const ULIMIT = /^[a-z]+=-?\d+(:-?\d+)?$/;
+const SSH = /^[A-Za-z0-9_.-]+(=[^,\s][^\s]*)?$/;
+const ANNOTATION = /^([a-z-]+(\[[^\]]+\])?(,[a-z-]+(\[[^\]]+\])?)*:)?[^=\s]+=.*$/;
+/** Inputs of docker/build-push-action that users type by habit, and what this action has instead. */
+const HABIT_INPUTS = {
+    push: 'use `output: registry` (with `tags`) to push the image',
+    load: 'use `output: docker` to load the image into the Docker engine',
+    platforms: 'use `platform` (one platform per build; a matrix builds several)',
+    'cache-from': 'use `cache` (gha, registry, local or none), with `cache-ref` for a registry cache',
+    'cache-to': 'use `cache` (gha, registry, local or none), with `cache-ref` and `cache-mode`',
+    outputs: 'use `output` (oci, docker or registry)',
+};
 function parseBuildDockerInputs(get, workspace) {
+    // The runner passes inputs it does not know as INPUT_* too: refuse them rather than ignore them.
+    for (const [name, instead] of Object.entries(HABIT_INPUTS)) {
+        if (optionalString(get, name) !== undefined)
+            throw new InputError(name, `is not an input of this action: ${instead}`);
+    }
     const context = (0,external_node_path_namespaceObject.resolve)(workspace, optionalString(get, 'context') ?? '.');
     const fileInput = optionalString(get, 'file');
     const file = fileInput === undefined ? (0,external_node_path_namespaceObject.join)(context, 'Dockerfile') : (0,external_node_path_namespaceObject.isAbsolute)(fileInput) ? fileInput : (0,external_node_path_namespaceObject.resolve)(workspace, fileInput);
@@ -99834,33 +101062,97 @@ function parseBuildDockerInputs(get, workspace) {
     if (!PLATFORM.test(platform)) {
         throw new InputError('platform', `must be one platform such as linux/amd64 or linux/arm64 (got '${platform}')`);
     }
+    const target = optionalString(get, 'target');
+    if (target !== undefined && !STAGE_NAME.test(target)) {
+        throw new InputError('target', `must be a stage name of the Dockerfile: a letter, then letters, digits, '_', '-' or '.' (got '${target}')`);
+    }
     const cache = oneOf(get, 'cache', CACHE_TYPES, 'gha');
     const cacheRef = optionalString(get, 'cache-ref');
     if (cache === 'registry' && cacheRef === undefined) {
         throw new InputError('cache-ref', "must be set when cache is 'registry' (a registry ref such as ghcr.io/org/vllm-cache:buildcache)");
+    }
+    if (cacheRef !== undefined && !CACHE_REF.test(cacheRef)) {
+        throw new InputError('cache-ref', `must be one registry reference such as ghcr.io/org/vllm-cache:buildcache, without commas, quotes or spaces (got '${cacheRef}')`);
+    }
+    const cacheScope = optionalString(get, 'cache-scope');
+    if (cacheScope !== undefined && !CACHE_SCOPE.test(cacheScope)) {
+        throw new InputError('cache-scope', `must be letters, digits, '.', '_' and '-' (got '${cacheScope}')`);
     }
     const output = oneOf(get, 'output', OUTPUT_TYPES, 'oci');
     const tags = list(get, 'tags');
     if (output === 'registry' && tags.length === 0) {
         throw new InputError('tags', "must name at least one image reference when output is 'registry' (where to push)");
     }
+    const allBuildArgs = keyValuePairs(get, 'build-args');
+    const epochArg = allBuildArgs.find(([key]) => key === 'SOURCE_DATE_EPOCH')?.[1];
+    const shmSize = optionalString(get, 'shm-size');
+    if (shmSize !== undefined && !SHM_SIZE.test(shmSize))
+        throw new InputError('shm-size', `must be a size such as 2g, 512m or 1073741824 (got '${shmSize}')`);
     return {
         context,
         file,
-        buildArgs: keyValuePairs(get, 'build-args'),
-        target: optionalString(get, 'target'),
+        buildArgs: allBuildArgs.filter(([key]) => key !== 'SOURCE_DATE_EPOCH'),
+        target,
         platform,
         tags,
         labels: keyValuePairs(get, 'labels'),
+        annotations: matching(get, 'annotations', ANNOTATION, 'KEY=VALUE, optionally after a type such as manifest: or index:'),
         cache,
         cacheRef,
         cacheMode: oneOf(get, 'cache-mode', CACHE_MODES, 'max'),
-        sourceDateEpoch: nonNegativeInteger(get, 'source-date-epoch'),
+        cacheScope,
+        sourceDateEpoch: epochFromInputs(nonNegativeInteger(get, 'source-date-epoch'), epochArg),
         output,
         builder: optionalString(get, 'builder'),
         provenance: inputs_boolean(get, 'provenance', false),
         sbom: inputs_boolean(get, 'sbom', false),
+        noCache: inputs_boolean(get, 'no-cache', false),
+        pull: inputs_boolean(get, 'pull', false),
+        buildContexts: keyValuePairs(get, 'build-contexts'),
+        ssh: matching(get, 'ssh', SSH, "'default' or ID=PATH (an agent socket or key)"),
+        shmSize,
+        ulimits: matching(get, 'ulimit', ULIMIT, 'TYPE=SOFT[:HARD] such as nofile=1024:1024'),
+        secrets: parseSecrets(get, workspace),
     };
+}
+function matching(get, name, pattern, allowed) {
+    const values = lines(get, name);
+    for (const value of values)
+        if (!pattern.test(value))
+            throw new InputError(name, `each line must be ${allowed} (got '${value}')`);
+    return values;
+}
+/**
+ * `secrets` (id=VALUE), `secret-envs` (id=ENV_VAR) and `secret-files` (id=PATH), as build-push-action
+ * names them. Errors name the line number, never a value.
+ */
+function parseSecrets(get, workspace) {
+    const secrets = new Map();
+    const each = (name, make) => {
+        get(name).split(/\r?\n/).forEach((raw, index) => {
+            if (raw.trim() === '')
+                return;
+            const eq = raw.indexOf('=');
+            const id = eq > 0 ? raw.slice(0, eq).trim() : '';
+            if (!SECRET_ID.test(id))
+                throw new InputError(name, `line ${index + 1} must be ID=… with an id of letters, digits, '.', '_' or '-' (the value is not shown)`);
+            secrets.set(id, make(id, raw.slice(eq + 1), index + 1));
+        });
+    };
+    each('secrets', (id, value) => ({ id, value: value.trim() }));
+    each('secret-envs', (id, rest, line) => {
+        const env = rest.trim();
+        if (!ENV_NAME.test(env))
+            throw new InputError('secret-envs', `line ${line} must be ID=ENV_VAR, the name of an environment variable (got '${id}=${env}')`);
+        return { id, env };
+    });
+    each('secret-files', (id, rest, line) => {
+        const path = rest.trim();
+        if (path === '')
+            throw new InputError('secret-files', `line ${line} must be ID=PATH (got '${id}=')`);
+        return { id, file: (0,external_node_path_namespaceObject.resolve)(workspace, path) };
+    });
+    return [...secrets.values()];
 }
 
 ;// CONCATENATED MODULE: ./lib/src/action/summary.js
@@ -99886,7 +101178,8 @@ async function writeTableSummary(heading, rows) {
 ;// CONCATENATED MODULE: ./lib/src/build-docker/summary.js
 // The job summary rows: what was built.
 
-function summaryRows(inputs, image, cache, sourceDateEpoch) {
+
+function summaryRows(inputs, image, cache, epoch) {
     const rows = [
         ['Dockerfile', `\`${inputs.file}\`${inputs.target ? ` (target \`${inputs.target}\`)` : ''}`],
         ['Platform', inputs.platform],
@@ -99895,7 +101188,7 @@ function summaryRows(inputs, image, cache, sourceDateEpoch) {
         ['Size', `${formatBytes(image.sizeBytes)} (${image.sizeBytes} bytes)`],
         ['Build time', `${image.buildSeconds.toFixed(1)} s`],
         ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
-        ['SOURCE_DATE_EPOCH', String(sourceDateEpoch)],
+        ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
         ['Output', image.archive ? `OCI archive \`${image.archive}\`` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
     ];
     if (inputs.tags.length > 0 && inputs.output !== 'registry')
@@ -99914,28 +101207,35 @@ function summaryRows(inputs, image, cache, sourceDateEpoch) {
 
 
 
+
 async function main(get = actionInputs) {
     const inputs = parseBuildDockerInputs(get, workspaceDir());
-    const { buildx, driver, sourceDateEpoch, rewriteTimestamp } = await preflight(inputs);
-    info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${sourceDateEpoch}`);
+    maskSecrets(inputs);
+    const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
+    info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
     const cache = await resolveCache(inputs, buildx);
     const dir = stageTempDir('build-docker');
     const image = await buildImage(inputs, {
         cache: cache.backend,
         output: inputs.output === 'oci' ? { type: 'oci', dest: (0,external_node_path_namespaceObject.join)(dir, 'image.oci.tar') } : { type: inputs.output },
-        sourceDateEpoch,
+        sourceDateEpoch: epoch.value,
         rewriteTimestamp,
         metadataFile: (0,external_node_path_namespaceObject.join)(dir, 'metadata.json'),
     });
+    const { cached, total } = image.cacheHit;
     setOutput('digest', image.digest);
     setOutput('config-digest', image.configDigest);
+    setOutput('imageid', image.configDigest); // build-push-action's name for it
     setOutput('image-archive', image.archive ?? '');
     setOutput('size-bytes', String(image.sizeBytes));
     setOutput('build-seconds', image.buildSeconds.toFixed(1));
-    setOutput('cache-hit', `${image.cacheHit.cached}/${image.cacheHit.total}`);
+    // As actions/cache: true only when everything came from the cache.
+    setOutput('cache-hit', String(total > 0 && cached === total));
+    setOutput('cached-steps', `${cached}/${total}`);
+    setOutput('source-date-epoch', String(epoch.value));
     setOutput('metadata', JSON.stringify(image.metadata));
-    info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`);
-    await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, sourceDateEpoch));
+    info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${cached}/${total} steps cached`);
+    await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch));
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/post.js

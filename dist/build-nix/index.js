@@ -10325,7 +10325,7 @@ const errors = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
 const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(6755)
+const buildConnector = __nccwpck_require__(9136)
 const MockClient = __nccwpck_require__(7365)
 const MockAgent = __nccwpck_require__(7501)
 const MockPool = __nccwpck_require__(4004)
@@ -11990,7 +11990,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6755:
+/***/ 9136:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17145,7 +17145,7 @@ const {
   InformationalError,
   ClientDestroyedError
 } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(6755)
+const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
   kServerName,
@@ -18595,7 +18595,7 @@ const {
 } = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(6755)
+const buildConnector = __nccwpck_require__(9136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -18702,7 +18702,7 @@ const Agent = __nccwpck_require__(7405)
 const Pool = __nccwpck_require__(628)
 const DispatcherBase = __nccwpck_require__(1841)
 const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(6755)
+const buildConnector = __nccwpck_require__(9136)
 const Client = __nccwpck_require__(3701)
 
 const kAgent = Symbol('proxy agent')
@@ -41956,14 +41956,14 @@ function lines(get, name) {
 function list(get, name) {
     return lines(get, name).flatMap((line) => line.split(',').map((item) => item.trim()).filter((item) => item !== ''));
 }
-/** Newline-separated KEY=VALUE pairs; order kept, later keys win. */
+/** Newline-separated KEY=VALUE pairs, spaces around `=` trimmed (`A = b` is A=b); order kept, later keys win. */
 function keyValuePairs(get, name) {
     const pairs = new Map();
     for (const line of lines(get, name)) {
         const eq = line.indexOf('=');
         if (eq <= 0)
             throw new InputError(name, `each line must be KEY=VALUE (got '${line}')`);
-        pairs.set(line.slice(0, eq).trim(), line.slice(eq + 1));
+        pairs.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
     }
     return [...pairs];
 }
@@ -42204,6 +42204,10 @@ function parseDryRun(stderr) {
     }
     return result;
 }
+/** `nix store verify` (stderr): the paths it reports as "path '…' is untrusted". */
+function parseUntrustedPaths(stderr) {
+    return [...stderr.matchAll(/^path '(\/nix\/store\/[^']+)' is untrusted$/gm)].map((m) => m[1]).sort();
+}
 /** The last lines of a failed build's log, for the annotation. */
 function logTail(stderr, lines = 20) {
     return stderr.trimEnd().split('\n').slice(-lines).join('\n');
@@ -42315,11 +42319,33 @@ class NixCli {
     async storeCommand() {
         return this.nix.replace(/nix$/, 'nix-store');
     }
+    /** Signs exactly `paths` (never --recursive: the caller decides which paths deserve the key). */
     async sign(keyFile, paths) {
-        await this.ok(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], 'signing store paths');
+        if (paths.length === 0)
+            return;
+        await this.ok(['store', 'sign', '--key-file', keyFile, ...paths], 'signing store paths');
     }
-    async copyTo(url, paths, log) {
-        await this.ok(['copy', '--to', url, ...paths], `copying to ${redactUrl(url)}`, log);
+    /** The public key of a secret key, given on stdin (never in argv). */
+    async publicKey(secretKey) {
+        const result = await this.run(['key', 'convert-secret-to-public'], undefined, Buffer.from(secretKey));
+        if (result.exitCode !== 0)
+            throw new NixCommandError('nix key convert-secret-to-public failed', result.stderr);
+        return result.stdout.trim();
+    }
+    /**
+     * Paths of `root`'s closure Nix does not trust: neither built by this store ("ultimate") nor
+     * signed by one of `keys` or the configured trusted-public-keys.
+     */
+    async untrustedClosure(root, keys) {
+        const args = ['store', 'verify', '--no-contents', '--recursive', ...(keys.length > 0 ? ['--option', 'extra-trusted-public-keys', keys.join(' ')] : []), root];
+        const result = await this.run(args);
+        const untrusted = parseUntrustedPaths(result.stderr);
+        if (result.exitCode !== 0 && untrusted.length === 0)
+            throw new NixCommandError('nix store verify failed', result.stderr);
+        return untrusted;
+    }
+    async copyTo(url, paths, log, options = []) {
+        await this.ok(['copy', ...options, '--to', url, ...paths], `copying to ${redactUrl(url)}`, log);
     }
     async copyFrom(url, paths, checkSigs, extraOptions = []) {
         await this.ok(['copy', '--from', url, ...(checkSigs ? [] : ['--no-check-sigs']), ...extraOptions, ...paths], `copying from ${redactUrl(url)}`);
@@ -42349,15 +42375,47 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./lib/src/oci/bounds.js
+// What a hostile image archive or description can make a reader hold, and the error every image
+// reader throws. Real images stay far below each limit (an OCI archive holds a few dozen members,
+// a manifest or config a few hundred KiB, a pax header a few hundred bytes); a file that crosses
+// one is refused with a clear error instead of being read into memory.
+/** An unreadable, corrupt, inconsistent or over-limit image: an error, never a verdict. */
+class bounds_ImageArchiveError extends Error {
+}
+const LIMITS = {
+    /** A tar pax or GNU long-name header body (and all of them before one entry, and the global ones). */
+    tarMetadataBytes: 1 << 20,
+    /** Members of an image archive (not of a layer: layers are streamed, never listed). */
+    archiveMembers: 100_000,
+    /** One JSON document of an image: index.json, manifest.json, an index, a manifest, a config. */
+    documentBytes: 16 << 20,
+    /** All JSON documents of one image held at once. */
+    documentsBytes: 64 << 20,
+    /** An image description (`describe` output), as JSON (after gunzip). */
+    descriptionBytes: 64 << 20,
+    /**
+     * Arrays and objects, and values, in a description: what JSON.parse turns into heap objects and
+     * pointers (64 MiB of `[],` would be 22 M arrays). A real one has ~2 and ~12 per file.
+     */
+    descriptionContainers: 2_000_000,
+    descriptionValues: 8_000_000,
+};
+function mib(bytes) {
+    return `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./lib/src/oci/tar.js
 // A small streaming tar reader (ustar, pax and GNU long names): entry bodies are handed to the
-// caller chunk by chunk, so multi-GB archives are read with constant memory.
+// caller chunk by chunk, so multi-GB archives are read with constant memory. The only bodies it
+// collects itself, pax and long-name headers, are capped (LIMITS.tarMetadataBytes).
 
-class TarFormatError extends Error {
+
+class TarFormatError extends bounds_ImageArchiveError {
 }
 const BLOCK = 512;
 class TarParser {
@@ -42374,10 +42432,18 @@ class TarParser {
     longName;
     longLink;
     zeroBlocks = 0;
+    /** Metadata bytes collected for the next entry, and for the global headers. */
+    pendingMetaBytes = 0;
+    globalMetaBytes = 0;
     ends = [];
     ended = false;
-    constructor(visitor) {
+    /** `after`: a parser whose global pax headers carry over (tar-index starts one per header it seeks to). */
+    constructor(visitor, after) {
         this.visitor = visitor;
+        if (after) {
+            this.globalPax = after.globalPax;
+            this.globalMetaBytes = after.globalMetaBytes;
+        }
     }
     push(chunk) {
         let offset = 0;
@@ -42453,6 +42519,7 @@ class TarParser {
         this.sizeOfLast = size;
         this.remaining = size;
         if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+            this.countMetadata(typeflag, size);
             this.meta = [];
             this.metaType = typeflag;
             if (size === 0)
@@ -42461,6 +42528,7 @@ class TarParser {
         }
         const pax = { ...this.globalPax, ...this.pendingPax };
         this.pendingPax = {};
+        this.pendingMetaBytes = 0;
         const prefix = h.subarray(257, 262).toString('latin1') === 'ustar' ? cString(h.subarray(345, 500)) : '';
         let name = this.longName ?? pax.path ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
         const linkname = this.longLink ?? pax.linkpath ?? cString(h.subarray(157, 257));
@@ -42469,6 +42537,8 @@ class TarParser {
         if (name.startsWith('./'))
             name = name.slice(2);
         const entrySize = pax.size !== undefined ? Number(pax.size) : size;
+        if (!Number.isSafeInteger(entrySize) || entrySize < 0)
+            throw new TarFormatError(`${name}: bad size ${JSON.stringify(pax.size)} in its pax header`);
         if (entrySize !== size) {
             this.remaining = entrySize;
             this.sizeOfLast = entrySize;
@@ -42488,11 +42558,24 @@ class TarParser {
         if (this.remaining === 0)
             this.finishBody();
     }
+    /** Refuses a pax/long-name body (or a run of them) larger than any real one, before collecting it. */
+    countMetadata(typeflag, size) {
+        const limit = LIMITS.tarMetadataBytes;
+        const what = typeflag === 'x' || typeflag === 'g' ? 'pax' : 'GNU long-name';
+        if (typeflag === 'g')
+            this.globalMetaBytes += size;
+        else
+            this.pendingMetaBytes += size;
+        const total = typeflag === 'g' ? this.globalMetaBytes : this.pendingMetaBytes;
+        if (size > limit || total > limit) {
+            throw new TarFormatError(`a ${what} header of ${size} bytes${total > size ? ` (${total} with the ones before it)` : ''}: tar metadata is limited to ${mib(limit)}`);
+        }
+    }
 }
 /** Reads a tar file (or any byte stream) through the visitor. */
 async function walkTar(source, visitor) {
     const parser = new TarParser(visitor);
-    const stream = typeof source === 'string' ? (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: 1 << 20 }) : source;
+    const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
     for await (const chunk of stream) {
         parser.push(chunk);
         if (parser.ended)
@@ -42563,18 +42646,125 @@ function parsePax(body) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./lib/src/oci/scan.js
-// One streaming pass over an image tar (plain or gzip'ed): small members are kept in memory,
-// and every member's size (and, when asked, sha256) is recorded. Both OCI archives and
-// docker-archives are read from this.
+;// CONCATENATED MODULE: ./lib/src/oci/tar-index.js
 
 
-
-
-
-class ImageArchiveError extends Error {
+const tar_index_BLOCK = 512;
+function padded(size) {
+    return Math.ceil(size / tar_index_BLOCK) * tar_index_BLOCK;
 }
-const SMALL = 4 << 20;
+/** The size field of a raw header (octal, or GNU base-256). */
+function headerSize(h) {
+    if (h[124] & 0x80) {
+        let value = 0;
+        for (let i = 125; i < 136; i++)
+            value = value * 256 + h[i];
+        return value;
+    }
+    const text = h.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim();
+    return text === '' ? 0 : parseInt(text, 8);
+}
+/**
+ * Lists the members of the tar file open as `handle` (later members with the same name win, as
+ * when extracting). Throws TarFormatError when a header is corrupt or the file ends inside a member.
+ */
+async function indexTar(handle, fileSize) {
+    const members = new Map();
+    let found;
+    const visitor = (entry) => {
+        found = entry;
+        return undefined;
+    };
+    let parser = new TarParser(visitor);
+    let pos = 0;
+    let bytesRead = 0;
+    let entries = 0;
+    const header = Buffer.alloc(tar_index_BLOCK);
+    const readAt = async (buffer, at) => {
+        const { bytesRead: n } = await handle.read(buffer, 0, buffer.length, at);
+        bytesRead += n;
+        if (n !== buffer.length)
+            throw new TarFormatError('archive is truncated (it ends inside a header or an entry)');
+    };
+    while (pos < fileSize) {
+        if (fileSize - pos < tar_index_BLOCK)
+            throw new TarFormatError('archive is truncated (it ends inside a header)');
+        await readAt(header, pos);
+        if (header.every((b) => b === 0)) {
+            parser.push(header);
+            pos += tar_index_BLOCK;
+            if (parser.ended)
+                break;
+            continue;
+        }
+        const size = headerSize(header);
+        found = undefined;
+        parser.push(header); // throws on a bad checksum
+        if (found) {
+            const entry = found;
+            const offset = pos + tar_index_BLOCK;
+            if (offset + entry.size > fileSize) {
+                throw new TarFormatError(`archive is truncated (${entry.name} needs ${entry.size} bytes, ${Math.max(0, fileSize - offset)} remain)`);
+            }
+            if (++entries > LIMITS.archiveMembers)
+                throw tooManyMembers();
+            members.set(entry.name, { name: entry.name, type: entry.type, offset, size: entry.size, linkname: entry.linkname });
+            pos = offset + padded(entry.size);
+            parser = new TarParser(visitor, parser);
+            continue;
+        }
+        // A pax header or a GNU long name (the parser has checked its size): its body belongs to the next header.
+        const body = Buffer.alloc(padded(size));
+        if (body.length > 0)
+            await readAt(body, pos + tar_index_BLOCK);
+        parser.push(body);
+        pos += tar_index_BLOCK + body.length;
+    }
+    return { members, bytesRead };
+}
+function tooManyMembers() {
+    return new TarFormatError(`more than ${LIMITS.archiveMembers} members: an image archive holds a few dozen (a layer's files are inside its layer blobs)`);
+}
+/** Follows symlinks/hardlinks between members (docker save links layer.tar files to shared blobs). */
+function resolveMember(members, name) {
+    let member = members.get(name);
+    for (let hops = 0; member && (member.type === 'symlink' || member.type === 'hardlink') && hops < 16; hops++) {
+        const target = member.type === 'hardlink' ? member.linkname : joinRelative(member.name, member.linkname);
+        member = members.get(target.replace(/^\.\//, ''));
+    }
+    return member && member.type === 'file' ? member : undefined;
+}
+function joinRelative(from, link) {
+    if (link.startsWith('/'))
+        return link.slice(1);
+    const parts = from.split('/').slice(0, -1);
+    for (const part of link.split('/')) {
+        if (part === '..')
+            parts.pop();
+        else if (part !== '.' && part !== '')
+            parts.push(part);
+    }
+    return parts.join('/');
+}
+
+;// CONCATENATED MODULE: ./lib/src/oci/container.js
+// The one reader of image files every stage uses: where an image's members live — an OCI layout
+// directory, a plain tar (indexed once, then read by byte range), or a gzip'ed tar (read
+// sequentially: a pass per request, one pass for a batch of digests). The image model (image.ts)
+// reads members through this interface only. Bounded whatever the input: at most
+// LIMITS.archiveMembers members are listed, a whole member is read into memory only up to
+// LIMITS.documentBytes, tar metadata is capped by the parser, and a layout's members must stay
+// inside the layout directory (no symlink out to a host file or a device).
+
+
+
+
+
+
+
+
+
+const CHUNK = 1 << 20;
 async function isGzip(path) {
     const handle = await (0,promises_namespaceObject.open)(path, 'r');
     try {
@@ -42585,41 +42775,478 @@ async function isGzip(path) {
         await handle.close();
     }
 }
-async function scan_scanImageTar(path, opts = {}) {
-    const small = new Map();
-    const members = new Map();
+/** A whole member is read into memory only when it is a document-sized one. */
+function checkWholeRead(label, name, size) {
+    if (size > LIMITS.documentBytes) {
+        throw new bounds_ImageArchiveError(`${label}: ${name} is ${size} bytes, more than the ${mib(LIMITS.documentBytes)} a manifest, config or index may have`);
+    }
+}
+async function openContainer(path, pool) {
+    const info = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
+    if (!info)
+        throw new bounds_ImageArchiveError(`${path} does not exist`);
+    if (info.isDirectory())
+        return new DirContainer(path, pool);
+    if (!info.isFile())
+        throw new bounds_ImageArchiveError(`${path} is neither a file nor a directory`);
+    if (info.size === 0)
+        throw new bounds_ImageArchiveError(`${path} is empty: not an image archive`);
+    if (await isGzip(path)) {
+        const container = new GzipTarContainer(path);
+        await container.scan();
+        return container;
+    }
+    const handle = await (0,promises_namespaceObject.open)(path, 'r');
     try {
-        const stream = (await isGzip(path))
-            ? (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1 << 20 }).pipe((0,external_node_zlib_.createGunzip)({ chunkSize: 1 << 20 }))
-            : (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1 << 20 });
-        await walkTar(stream, (entry) => {
-            if (entry.type !== 'file')
+        const { members, bytesRead } = await indexTar(handle, info.size);
+        return new TarContainer(path, handle, members, bytesRead, pool);
+    }
+    catch (error) {
+        await handle.close();
+        throw new bounds_ImageArchiveError(`${path} is not a readable image archive: ${error.message}`);
+    }
+}
+class DirContainer {
+    label;
+    pool;
+    kind = 'directory';
+    bytesRead = 0;
+    root;
+    constructor(label, pool) {
+        this.label = label;
+        this.pool = pool;
+    }
+    /**
+     * The member's real path, or undefined when it does not exist. Links are followed only while
+     * they stay inside the layout directory: a blob linking to a host file is refused.
+     */
+    async real(name) {
+        if (name.startsWith('/') || name.split('/').some((part) => part === '..'))
+            throw new bounds_ImageArchiveError(`${this.label}: refusing member name ${name}`);
+        this.root ??= (0,promises_namespaceObject.realpath)(this.label);
+        const root = await this.root;
+        const real = await (0,promises_namespaceObject.realpath)((0,external_node_path_namespaceObject.join)(root, name)).catch(() => undefined);
+        if (real === undefined)
+            return undefined;
+        if (!real.startsWith(root + external_node_path_namespaceObject.sep))
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} leads outside the layout directory (to ${real}); refusing to read it`);
+        return real;
+    }
+    /** The member as a regular file inside the layout (a device or FIFO would never end). */
+    async file(name) {
+        const path = await this.real(name);
+        if (path === undefined)
+            return undefined;
+        const info = await (0,promises_namespaceObject.stat)(path);
+        if (!info.isFile())
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is not a regular file`);
+        return { path, size: info.size };
+    }
+    async need(name) {
+        const file = await this.file(name);
+        if (!file)
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+        return file;
+    }
+    async size(name) {
+        return (await this.file(name))?.size;
+    }
+    async read(name) {
+        const { path, size } = await this.need(name);
+        checkWholeRead(this.label, name, size);
+        const bytes = await (0,promises_namespaceObject.readFile)(path).catch((error) => {
+            throw new bounds_ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
+        });
+        this.bytesRead += bytes.length;
+        return bytes;
+    }
+    async *stream(name) {
+        const { path } = await this.need(name);
+        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: CHUNK })) {
+            this.bytesRead += chunk.length;
+            yield chunk;
+        }
+    }
+    async digestMany(requests) {
+        return Promise.all(requests.map(async ({ name, algorithm }) => {
+            const { path, size } = await this.need(name);
+            const digest = await this.pool.digestRange(path, 0, size, algorithm);
+            this.bytesRead += size;
+            return digest;
+        }));
+    }
+    async close() { }
+}
+class TarContainer {
+    label;
+    handle;
+    members;
+    bytesRead;
+    pool;
+    kind = 'tar';
+    constructor(label, handle, members, bytesRead, pool) {
+        this.label = label;
+        this.handle = handle;
+        this.members = members;
+        this.bytesRead = bytesRead;
+        this.pool = pool;
+    }
+    member(name) {
+        const member = resolveMember(this.members, name);
+        if (!member)
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+        return member;
+    }
+    async size(name) {
+        return resolveMember(this.members, name)?.size;
+    }
+    async read(name) {
+        const member = this.member(name);
+        checkWholeRead(this.label, name, member.size);
+        const buffer = Buffer.alloc(member.size);
+        const { bytesRead } = await this.handle.read(buffer, 0, member.size, member.offset);
+        this.bytesRead += bytesRead;
+        if (bytesRead !== member.size)
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is truncated`);
+        return buffer;
+    }
+    async *stream(name) {
+        const member = this.member(name);
+        if (member.size === 0)
+            return;
+        const stream = (0,external_node_fs_namespaceObject.createReadStream)(this.label, { start: member.offset, end: member.offset + member.size - 1, highWaterMark: CHUNK });
+        let seen = 0;
+        for await (const chunk of stream) {
+            seen += chunk.length;
+            this.bytesRead += chunk.length;
+            yield chunk;
+        }
+        if (seen !== member.size)
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is truncated (${seen} of ${member.size} bytes)`);
+    }
+    async digestMany(requests) {
+        return Promise.all(requests.map(async ({ name, algorithm }) => {
+            const member = this.member(name);
+            const digest = await this.pool.digestRange(this.label, member.offset, member.size, algorithm).catch((error) => {
+                throw new bounds_ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
+            });
+            this.bytesRead += member.size;
+            return digest;
+        }));
+    }
+    async close() {
+        await this.handle.close();
+    }
+}
+// The first pass keeps the small JSON members (the documents the model reads next), within a budget.
+const KEEP_LIMIT = 1 << 20;
+const KEEP_TOTAL = 32 << 20;
+/** A gzip'ed tar: no random access, so members are found by decompressing from the start. */
+class GzipTarContainer {
+    label;
+    kind = 'gzip-tar';
+    bytesRead = 0;
+    members = new Map();
+    /** Small members that look like JSON (manifests, configs, indexes), kept from the first pass. */
+    kept = new Map();
+    constructor(label) {
+        this.label = label;
+    }
+    /** First pass: lists members and keeps the small JSON ones. */
+    async scan() {
+        let keptBytes = 0;
+        let entries = 0;
+        await this.pass((entry) => {
+            if (++entries > LIMITS.archiveMembers)
+                throw tooManyMembers();
+            this.members.set(entry.name, entry);
+            if (entry.type !== 'file' || entry.size > KEEP_LIMIT || keptBytes + entry.size > KEEP_TOTAL)
                 return undefined;
-            const keep = entry.size <= SMALL;
-            if (!keep && !opts.hashAll) {
-                members.set(entry.name, { size: entry.size });
-                return undefined;
-            }
-            const hash = opts.hashAll ? (0,external_node_crypto_.createHash)('sha256') : undefined;
             const parts = [];
             return {
-                data: (chunk) => {
-                    hash?.update(chunk);
-                    if (keep)
-                        parts.push(Buffer.from(chunk));
-                },
+                data: (chunk) => parts.push(Buffer.from(chunk)),
                 end: () => {
-                    members.set(entry.name, { size: entry.size, digest: hash ? `sha256:${hash.digest('hex')}` : undefined });
-                    if (keep)
-                        small.set(entry.name, Buffer.concat(parts));
+                    const body = Buffer.concat(parts);
+                    const first = body.length > 0 ? body[0] : undefined;
+                    if (first === 0x7b || first === 0x5b || entry.name === 'oci-layout' || entry.name === 'repositories') {
+                        this.kept.set(entry.name, body);
+                        keptBytes += body.length;
+                    }
                 },
             };
         });
     }
-    catch (error) {
-        throw new ImageArchiveError(`${path} is not a readable image archive: ${error.message}`);
+    resolve(name) {
+        let member = this.members.get(name);
+        for (let hops = 0; member && (member.type === 'symlink' || member.type === 'hardlink') && hops < 16; hops++) {
+            member = this.members.get(member.type === 'hardlink' ? member.linkname : joinRelative(member.name, member.linkname));
+        }
+        return member && member.type === 'file' ? member : undefined;
     }
-    return { label: path, small, members };
+    async size(name) {
+        return this.resolve(name)?.size;
+    }
+    async read(name) {
+        const member = this.resolve(name);
+        if (!member)
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+        const kept = this.kept.get(member.name);
+        if (kept)
+            return kept;
+        checkWholeRead(this.label, name, member.size);
+        const parts = [];
+        for await (const chunk of this.stream(member.name))
+            parts.push(chunk);
+        return Buffer.concat(parts);
+    }
+    async *stream(name) {
+        const member = this.resolve(name);
+        if (!member)
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+        let pieces = [];
+        let done = false;
+        yield* this.passYield((entry) => {
+            if (entry.name !== member.name)
+                return undefined;
+            return { data: (chunk) => pieces.push(chunk), end: () => void (done = true) };
+        }, () => {
+            const out = pieces;
+            pieces = [];
+            return { out, stop: done };
+        });
+    }
+    async digestMany(requests) {
+        const wanted = new Map();
+        requests.forEach(({ name, algorithm }, i) => {
+            const member = this.resolve(name);
+            if (!member)
+                throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
+            wanted.set(member.name, [...(wanted.get(member.name) ?? []), { i, algorithm }]);
+        });
+        const results = new Array(requests.length);
+        if (wanted.size === 0)
+            return results;
+        await this.pass((entry) => {
+            const asks = wanted.get(entry.name);
+            if (!asks || entry.type !== 'file')
+                return undefined;
+            const hashes = asks.map((a) => (0,external_node_crypto_.createHash)(a.algorithm));
+            return {
+                data: (chunk) => hashes.forEach((h) => h.update(chunk)),
+                end: () => asks.forEach((a, k) => (results[a.i] = `${a.algorithm}:${hashes[k].digest('hex')}`)),
+            };
+        });
+        return results;
+    }
+    async close() { }
+    async pass(visitor) {
+        for await (const _ of this.passYield(visitor, () => ({ out: [], stop: false })))
+            void _;
+    }
+    /** One sequential pass; after each decompressed chunk, `drain` hands out what to yield and whether to stop. */
+    async *passYield(visitor, drain) {
+        const file = (0,external_node_fs_namespaceObject.createReadStream)(this.label, { highWaterMark: CHUNK });
+        const gunzip = (0,external_node_zlib_.createGunzip)({ chunkSize: CHUNK });
+        file.on('data', (chunk) => (this.bytesRead += chunk.length));
+        file.on('error', (error) => gunzip.destroy(error));
+        file.pipe(gunzip);
+        const parser = new TarParser((entry) => visitor({ name: entry.name, type: entry.type, size: entry.size, linkname: entry.linkname }));
+        let stopped = false;
+        try {
+            for await (const chunk of gunzip) {
+                parser.push(chunk);
+                const { out, stop } = drain();
+                for (const piece of out)
+                    yield piece;
+                if (stop) {
+                    stopped = true;
+                    break;
+                }
+                if (parser.ended)
+                    break;
+            }
+            if (!stopped)
+                await parser.finish();
+        }
+        catch (error) {
+            throw new bounds_ImageArchiveError(`${this.label} is not a readable image archive: ${error.message}`);
+        }
+        finally {
+            file.unpipe(gunzip);
+            file.destroy();
+            gunzip.destroy();
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/oci/docker-archive.js
+// A docker-archive (what dockerTools.buildImage and streamLayeredImage write) described as the
+// OCI image the suite pushes. The encoding is fixed so the digest is known before pushing:
+//   - config: the archive's config JSON, byte for byte;
+//   - layers: the archive's layer tars, uncompressed, as application/vnd.oci.image.layer.v1.tar
+//     (so each layer digest equals its diff_id);
+//   - manifest: JSON.stringify of {schemaVersion, mediaType, config, layers}, keys in that order,
+//     no whitespace.
+
+
+const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+function sha256Digest(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+/** The OCI image a docker-archive is pushed as (openImage reads it; layer digests are the config's diff_ids, checked when read). */
+function describeDockerScan(scan) {
+    const { small, members: hashed, label } = scan;
+    const manifestJson = small.get('manifest.json');
+    if (!manifestJson)
+        throw new bounds_ImageArchiveError(`${label} has no manifest.json: not a docker-archive`);
+    const entries = JSON.parse(manifestJson.toString('utf8'));
+    const entry = entries[0];
+    if (!entry)
+        throw new bounds_ImageArchiveError(`${label}: manifest.json lists no image`);
+    const configBytes = small.get(entry.Config);
+    if (!configBytes)
+        throw new bounds_ImageArchiveError(`${label} lacks its config ${entry.Config}`);
+    const config = JSON.parse(configBytes.toString('utf8'));
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== entry.Layers.length) {
+        throw new bounds_ImageArchiveError(`${label}: the config lists ${diffIds.length} layers, manifest.json ${entry.Layers.length}`);
+    }
+    const layers = entry.Layers.map((member, i) => {
+        const layer = hashed.get(member);
+        if (!layer?.digest)
+            throw new bounds_ImageArchiveError(`${label} lacks layer ${member}`);
+        if (layer.digest !== diffIds[i])
+            throw new bounds_ImageArchiveError(`${label}: layer ${member} has digest ${layer.digest}, the config says ${diffIds[i]}`);
+        return { mediaType: OCI_LAYER_TAR, digest: layer.digest, size: layer.size };
+    });
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: OCI_CONFIG, digest: sha256Digest(configBytes), size: configBytes.length },
+        layers,
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    return {
+        manifestBytes,
+        manifestDigest: sha256Digest(manifestBytes),
+        manifest,
+        configBytes,
+        layerMembers: entry.Layers,
+        sizeBytes: manifestBytes.length + configBytes.length + layers.reduce((n, l) => n + l.size, 0),
+        repoTags: entry.RepoTags ?? [],
+    };
+}
+
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./lib/src/oci/hash-pool.js
+// Digests of file byte ranges, computed in worker threads: verifying the blobs that need no
+// comparison (equal layers, compression-only layers) runs on every core while the main thread
+// walks the layers that differ. Each worker reads with one reused buffer (no per-chunk
+// allocation) and hashes with node:crypto (OpenSSL).
+
+
+// Run as a CommonJS script (eval: true), so that it survives bundling into one file.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const buffer = Buffer.allocUnsafe(4 << 20);
+parentPort.on('message', (job) => {
+  let fd;
+  try {
+    fd = openSync(job.path, 'r');
+    const hash = createHash(job.algorithm);
+    let position = job.start;
+    let left = job.length;
+    while (left > 0) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, left), position);
+      if (n === 0) throw new Error('the file ends ' + left + ' bytes early');
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      position += n;
+      left -= n;
+    }
+    parentPort.postMessage({ id: job.id, digest: job.algorithm + ':' + hash.digest('hex') });
+  } catch (error) {
+    parentPort.postMessage({ id: job.id, error: String((error && error.message) || error) });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+});
+`;
+class HashPool {
+    size;
+    workers = [];
+    idle = [];
+    queue = [];
+    running = new Map();
+    nextId = 1;
+    closed = false;
+    constructor(size = Math.max(1, Math.min(4, (0,external_node_os_namespaceObject.availableParallelism)()))) {
+        this.size = size;
+    }
+    /** `algorithm:hex` of bytes [start, start+length) of the file. */
+    digestRange(path, start, length, algorithm = 'sha256') {
+        if (this.closed)
+            return Promise.reject(new Error('the hash pool is closed'));
+        return new Promise((resolve, reject) => {
+            this.queue.push({ id: this.nextId++, path, start, length, algorithm, resolve, reject });
+            this.dispatch();
+        });
+    }
+    async close() {
+        this.closed = true;
+        for (const job of this.queue.splice(0))
+            job.reject(new Error('the hash pool was closed'));
+        await Promise.all(this.workers.map((w) => w.terminate()));
+        this.workers.length = 0;
+        this.idle.length = 0;
+    }
+    dispatch() {
+        while (this.queue.length > 0) {
+            let worker = this.idle.pop();
+            if (!worker && this.workers.length < this.size)
+                worker = this.spawn();
+            if (!worker)
+                return;
+            const job = this.queue.shift();
+            this.running.set(job.id, job);
+            worker.jobId = job.id;
+            worker.postMessage({ id: job.id, path: job.path, start: job.start, length: job.length, algorithm: job.algorithm });
+        }
+    }
+    spawn() {
+        // Not unref'd: a caller awaiting a digest must keep the process alive. close() ends them.
+        const worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true });
+        worker.on('message', (reply) => {
+            const job = this.running.get(reply.id);
+            this.running.delete(reply.id);
+            this.idle.push(worker);
+            if (job) {
+                if (reply.error !== undefined)
+                    job.reject(new Error(reply.error));
+                else
+                    job.resolve(reply.digest);
+            }
+            this.dispatch();
+        });
+        worker.on('error', (error) => {
+            const id = worker.jobId;
+            const job = id === undefined ? undefined : this.running.get(id);
+            if (job) {
+                this.running.delete(job.id);
+                job.reject(error);
+            }
+            const at = this.workers.indexOf(worker);
+            if (at !== -1)
+                this.workers.splice(at, 1);
+            this.dispatch();
+        });
+        this.workers.push(worker);
+        return worker;
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/src/oci/types.js
@@ -42647,126 +43274,294 @@ function platformString(p) {
     return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
 
-;// CONCATENATED MODULE: ./lib/src/oci/archive.js
-// Reads what an OCI image archive (the tar `buildx --output type=oci` writes) holds at the top:
-// the manifest its index.json points to, the config, and the total size. Small JSON blobs are
-// checked against their digests; layers are counted (and checked when the scan hashed them).
+;// CONCATENATED MODULE: ./lib/src/oci/image.js
+// An image as every stage reads it, from an OCI archive, an OCI layout directory or a
+// docker-archive (plain or gzip'ed): the top descriptor, the index (if any), each platform's
+// manifest and config as their exact bytes, and the attestations. Every blob read is checked
+// against its digest; the documents held at once are capped (LIMITS.documentsBytes), and layers
+// are only ever streamed (layerBytes) or hashed (verifyLayers).
 
 
 
 
-async function readOciArchive(path, platform) {
-    return summarizeOciScan(await scanImageTar(path), platform);
+
+
+
+const image_DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+function digestOf(bytes, algorithm = 'sha256') {
+    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
 }
-function summarizeOciScan(scan, platform) {
-    const { small, members, label } = scan;
-    const indexBytes = small.get('index.json');
-    if (!indexBytes)
-        throw new ImageArchiveError(`${label} has no index.json: not an OCI image archive`);
-    const blob = (d) => {
-        const name = `blobs/${d.digest.replace(':', '/')}`;
-        const bytes = small.get(name);
-        if (!bytes)
-            throw new ImageArchiveError(`${label} lacks blob ${d.digest}`);
-        const actual = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-        if (actual !== d.digest)
-            throw new ImageArchiveError(`${label}: blob ${d.digest} has digest ${actual}`);
-        return bytes;
+function algorithmOf(digest) {
+    return digest.slice(0, digest.indexOf(':'));
+}
+function checkDigest(label, digest) {
+    if (typeof digest !== 'string' || !image_DIGEST.test(digest))
+        throw new bounds_ImageArchiveError(`${label}: ${JSON.stringify(digest)} is not a valid digest`);
+    return digest;
+}
+function parseJson(label, what, bytes) {
+    try {
+        return JSON.parse(bytes.toString('utf8'));
+    }
+    catch (error) {
+        throw new bounds_ImageArchiveError(`${label}: ${what} is not valid JSON (${error.message})`);
+    }
+}
+async function openImage(input, pool) {
+    const container = await openContainer(input, pool);
+    try {
+        if ((await container.size('index.json')) !== undefined)
+            return await openOci(input, container);
+        if ((await container.size('manifest.json')) !== undefined)
+            return await openDocker(input, container);
+        throw new bounds_ImageArchiveError(container.kind === 'directory'
+            ? `${input} is a directory without index.json: not an OCI image layout`
+            : `${input} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
+    }
+    catch (error) {
+        await container.close();
+        throw error;
+    }
+}
+function blobName(digest) {
+    return `blobs/${digest.replace(':', '/')}`;
+}
+/** Counts the documents an image holds at once: an index naming one big blob a thousand times is refused. */
+class DocumentBudget {
+    label;
+    used = 0;
+    constructor(label) {
+        this.label = label;
+    }
+    take(what, size) {
+        this.used += size;
+        if (this.used > LIMITS.documentsBytes) {
+            throw new bounds_ImageArchiveError(`${this.label}: its manifests, configs and indexes come to more than ${mib(LIMITS.documentsBytes)} (at ${what})`);
+        }
+    }
+}
+/** Reads a small blob and checks its size and digest. */
+async function readBlob(container, label, d, budget) {
+    const digest = checkDigest(label, d.digest);
+    const name = blobName(digest);
+    const size = await container.size(name);
+    if (size === undefined)
+        throw new bounds_ImageArchiveError(`${label} lacks blob ${digest}`);
+    if (typeof d.size === 'number' && size !== d.size)
+        throw new bounds_ImageArchiveError(`${label}: blob ${digest} is ${size} bytes, its descriptor says ${d.size}`);
+    budget.take(`blob ${digest}`, size);
+    const bytes = await container.read(name);
+    const actual = digestOf(bytes, algorithmOf(digest));
+    if (actual !== digest)
+        throw new bounds_ImageArchiveError(`${label}: blob ${digest} has digest ${actual} (corrupt archive)`);
+    return bytes;
+}
+async function openOci(input, container) {
+    const kind = container.kind === 'directory' ? 'oci-layout' : 'oci-archive';
+    const budget = new DocumentBudget(input);
+    const indexJsonBytes = await container.read('index.json');
+    budget.take('index.json', indexJsonBytes.length);
+    const indexJson = parseJson(input, 'index.json', indexJsonBytes);
+    if (!Array.isArray(indexJson.manifests) || indexJson.manifests.length === 0)
+        throw new bounds_ImageArchiveError(`${input}: index.json lists no manifests`);
+    const images = [];
+    const attestations = [];
+    let top;
+    let index;
+    const loadManifest = async (d) => {
+        const manifestBytes = await readBlob(container, input, d, budget);
+        const manifest = parseJson(input, `manifest ${d.digest}`, manifestBytes);
+        if (Array.isArray(manifest.manifests)) {
+            await loadIndexEntries(parseJson(input, `index ${d.digest}`, manifestBytes), 1);
+            return;
+        }
+        if (!manifest.config || !Array.isArray(manifest.layers))
+            throw new bounds_ImageArchiveError(`${input}: ${d.digest} is not an image manifest`);
+        const configBytes = await readBlob(container, input, manifest.config, budget);
+        const config = parseJson(input, `config ${manifest.config.digest}`, configBytes);
+        const rootfs = config.rootfs;
+        const diffIds = Array.isArray(rootfs?.diff_ids) ? rootfs.diff_ids : [];
+        if (diffIds.length !== manifest.layers.length) {
+            throw new bounds_ImageArchiveError(`${input}: manifest ${d.digest} has ${manifest.layers.length} layers, its config lists ${diffIds.length} diff_ids`);
+        }
+        manifest.layers.forEach((l) => checkDigest(input, l.digest));
+        images.push({
+            platform: platformString(d.platform) || configPlatform(config),
+            descriptor: d,
+            manifestBytes,
+            manifest,
+            configBytes,
+            config,
+            diffIds: diffIds.map((id) => checkDigest(input, id)),
+        });
     };
-    const index = JSON.parse(indexBytes.toString('utf8'));
-    const top = index.manifests?.[0];
-    if (!top)
-        throw new ImageArchiveError(`${label}: index.json lists no manifests`);
-    let manifestDescriptor = top;
-    if (isIndex(top.mediaType)) {
-        const inner = JSON.parse(blob(top).toString('utf8'));
-        const candidates = inner.manifests.filter((m) => !isAttestation(m));
-        const chosen = platform ? candidates.find((m) => platformString(m.platform) === platform) : candidates[0];
-        if (!chosen)
-            throw new ImageArchiveError(`${label}: no manifest for platform ${platform ?? '(any)'}`);
-        manifestDescriptor = chosen;
+    const loadAttestation = async (d) => {
+        const bytes = await readBlob(container, input, d, budget);
+        const manifest = parseJson(input, `attestation ${d.digest}`, bytes);
+        const predicateTypes = [...new Set((manifest.layers ?? []).map((l) => l.annotations?.['in-toto.io/predicate-type']).filter((t) => !!t))];
+        attestations.push({ digest: d.digest, refersTo: d.annotations?.['vnd.docker.reference.digest'], predicateTypes });
+    };
+    const loadIndexEntries = async (doc, depth) => {
+        if (depth > 3)
+            throw new bounds_ImageArchiveError(`${input}: indexes nested too deep`);
+        for (const d of doc.manifests ?? []) {
+            if (isAttestation(d))
+                await loadAttestation(d);
+            else if (isIndex(d.mediaType)) {
+                const bytes = await readBlob(container, input, d, budget);
+                await loadIndexEntries(parseJson(input, `index ${d.digest}`, bytes), depth + 1);
+            }
+            else
+                await loadManifest(d);
+        }
+    };
+    if (indexJson.manifests.length === 1) {
+        const d = indexJson.manifests[0];
+        checkDigest(input, d.digest);
+        if (isIndex(d.mediaType)) {
+            const bytes = await readBlob(container, input, d, budget);
+            const json = parseJson(input, `index ${d.digest}`, bytes);
+            top = { digest: d.digest, mediaType: d.mediaType, size: bytes.length };
+            index = { bytes, json };
+            await loadIndexEntries(json, 1);
+        }
+        else {
+            top = { digest: d.digest, mediaType: d.mediaType, size: d.size };
+            await loadManifest(d);
+        }
     }
-    const manifestBytes = blob(manifestDescriptor);
-    const manifest = JSON.parse(manifestBytes.toString('utf8'));
-    const config = JSON.parse(blob(manifest.config).toString('utf8'));
-    for (const layer of manifest.layers) {
-        const stored = members.get(`blobs/${layer.digest.replace(':', '/')}`);
-        if (stored === undefined)
-            throw new ImageArchiveError(`${label} lacks layer ${layer.digest}`);
-        if (stored.size !== layer.size)
-            throw new ImageArchiveError(`${label}: layer ${layer.digest} is ${stored.size} bytes, manifest says ${layer.size}`);
-        if (stored.digest && stored.digest !== layer.digest)
-            throw new ImageArchiveError(`${label}: layer ${layer.digest} has digest ${stored.digest}`);
+    else {
+        // Several images side by side in index.json: index.json itself plays the index.
+        top = { digest: digestOf(indexJsonBytes), mediaType: indexJson.mediaType ?? MEDIA_TYPES.ociIndex, size: indexJsonBytes.length };
+        index = { bytes: indexJsonBytes, json: indexJson };
+        await loadIndexEntries(indexJson, 1);
     }
+    if (images.length === 0)
+        throw new bounds_ImageArchiveError(`${input}: the index names no image manifest`);
     return {
-        topDigest: top.digest,
-        manifestDigest: manifestDescriptor.digest,
-        manifest,
-        configDigest: manifest.config.digest,
-        config,
-        sizeBytes: manifestBytes.length + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
-        platform: platformString(manifestDescriptor.platform) || platformString(config),
+        model: { input, kind, top, index, images, attestations },
+        container,
+        layerMember: (layer) => blobName(checkDigest(input, layer.digest)),
+        close: () => container.close(),
     };
 }
-
-;// CONCATENATED MODULE: ./lib/src/oci/docker-archive.js
-// A docker-archive (what dockerTools.buildImage and streamLayeredImage write) described as the
-// OCI image the suite pushes. The encoding is fixed so the digest is known before pushing:
-//   - config: the archive's config JSON, byte for byte;
-//   - layers: the archive's layer tars, uncompressed, as application/vnd.oci.image.layer.v1.tar
-//     (so each layer digest equals its diff_id);
-//   - manifest: JSON.stringify of {schemaVersion, mediaType, config, layers}, keys in that order,
-//     no whitespace.
-
-
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-function sha256Digest(bytes) {
-    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-}
-/** Needs a scan made with hashAll: layer digests come from it. */
-function describeDockerScan(scan) {
-    const { small, members: hashed, label } = scan;
-    const manifestJson = small.get('manifest.json');
-    if (!manifestJson)
-        throw new ImageArchiveError(`${label} has no manifest.json: not a docker-archive`);
-    const entries = JSON.parse(manifestJson.toString('utf8'));
-    const entry = entries[0];
-    if (!entry)
-        throw new ImageArchiveError(`${label}: manifest.json lists no image`);
-    const configBytes = small.get(entry.Config);
-    if (!configBytes)
-        throw new ImageArchiveError(`${label} lacks its config ${entry.Config}`);
-    const config = JSON.parse(configBytes.toString('utf8'));
-    const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== entry.Layers.length) {
-        throw new ImageArchiveError(`${label}: the config lists ${diffIds.length} layers, manifest.json ${entry.Layers.length}`);
+async function openDocker(input, container) {
+    const manifestJson = await container.read('manifest.json');
+    const budget = new DocumentBudget(input);
+    budget.take('manifest.json', manifestJson.length);
+    const entries = parseJson(input, 'manifest.json', manifestJson);
+    const entry = Array.isArray(entries) ? entries[0] : undefined;
+    if (!entry || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers))
+        throw new bounds_ImageArchiveError(`${input}: manifest.json lists no image`);
+    if ((await container.size(entry.Config)) === undefined)
+        throw new bounds_ImageArchiveError(`${input} lacks its config ${entry.Config}`);
+    const configBytes = await container.read(entry.Config);
+    budget.take(entry.Config, configBytes.length);
+    const config = parseJson(input, `config ${entry.Config}`, configBytes);
+    const rootfs = config.rootfs;
+    const diffIds = (Array.isArray(rootfs?.diff_ids) ? rootfs.diff_ids : []).map((id) => checkDigest(input, id));
+    // The layers' digests are the config's diff_ids (uncompressed layers); they are checked when read.
+    const members = new Map();
+    const memberOf = new Map();
+    for (const [i, name] of entry.Layers.entries()) {
+        const size = await container.size(name);
+        if (size === undefined)
+            throw new bounds_ImageArchiveError(`${input} lacks layer ${name}`);
+        members.set(name, { size, digest: diffIds[i] });
+        if (diffIds[i])
+            memberOf.set(diffIds[i], name);
     }
-    const layers = entry.Layers.map((member, i) => {
-        const layer = hashed.get(member);
-        if (!layer?.digest)
-            throw new ImageArchiveError(`${label} lacks layer ${member}`);
-        if (layer.digest !== diffIds[i])
-            throw new ImageArchiveError(`${label}: layer ${member} has digest ${layer.digest}, the config says ${diffIds[i]}`);
-        return { mediaType: OCI_LAYER_TAR, digest: layer.digest, size: layer.size };
-    });
-    const manifest = {
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        config: { mediaType: OCI_CONFIG, digest: sha256Digest(configBytes), size: configBytes.length },
-        layers,
-    };
-    const manifestBytes = Buffer.from(JSON.stringify(manifest));
-    return {
-        manifestBytes,
-        manifestDigest: sha256Digest(manifestBytes),
-        manifest,
+    const scan = { label: input, small: new Map([['manifest.json', manifestJson], [entry.Config, configBytes]]), members };
+    const docker = describeDockerScan(scan);
+    const descriptor = { mediaType: docker.manifest.mediaType, digest: docker.manifestDigest, size: docker.manifestBytes.length };
+    const image = {
+        platform: configPlatform(config),
+        descriptor,
+        manifestBytes: docker.manifestBytes,
+        manifest: docker.manifest,
         configBytes,
-        layerMembers: entry.Layers,
-        sizeBytes: manifestBytes.length + configBytes.length + layers.reduce((n, l) => n + l.size, 0),
-        repoTags: entry.RepoTags ?? [],
+        config,
+        diffIds,
     };
+    return {
+        model: { input, kind: 'docker-archive', top: { digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size }, images: [image], attestations: [] },
+        container,
+        layerMember: (layer) => {
+            const name = memberOf.get(layer.digest);
+            if (!name)
+                throw new bounds_ImageArchiveError(`${input}: no layer member for ${layer.digest}`);
+            return name;
+        },
+        close: () => container.close(),
+    };
+}
+function configPlatform(config) {
+    const os = typeof config.os === 'string' ? config.os : '';
+    const architecture = typeof config.architecture === 'string' ? config.architecture : '';
+    const variant = typeof config.variant === 'string' ? config.variant : undefined;
+    return platformString({ os, architecture, variant });
+}
+/** The members holding the layers, each checked to have the size its descriptor gives. */
+async function checkLayerSizes(image, layers) {
+    const input = image.model.input;
+    return Promise.all(layers.map(async (layer) => {
+        const name = image.layerMember(layer);
+        const size = await image.container.size(name);
+        if (size === undefined)
+            throw new bounds_ImageArchiveError(`${input} lacks layer ${layer.digest}`);
+        if (size !== layer.size)
+            throw new bounds_ImageArchiveError(`${input}: layer ${layer.digest} is ${size} bytes, the manifest says ${layer.size}`);
+        return name;
+    }));
+}
+/** Checks layer blobs' digests (and sizes) without keeping their bytes. */
+async function verifyLayers(image, layers) {
+    const names = await checkLayerSizes(image, layers);
+    const digests = await image.container.digestMany(names.map((name, i) => ({ name, algorithm: algorithmOf(layers[i].digest) })));
+    digests.forEach((actual, i) => {
+        const layer = layers[i];
+        if (actual !== layer.digest)
+            throw new bounds_ImageArchiveError(`${image.model.input}: layer ${layer.digest} has digest ${actual} (corrupt archive)`);
+    });
+}
+/** Opens an image for the length of `use` (a hash pool of its own; everything closed after). */
+async function withImage(input, use, hashWorkers) {
+    const pool = new HashPool(hashWorkers);
+    try {
+        const image = await openImage(input, pool);
+        try {
+            return await use(image);
+        }
+        finally {
+            await image.close();
+        }
+    }
+    finally {
+        await pool.close();
+    }
+}
+/** A layer blob's bytes; the size and digest are checked as the last chunk goes by (an error is thrown then). */
+async function* layerBytes(image, layer) {
+    const input = image.model.input;
+    const name = image.layerMember(layer);
+    const size = await image.container.size(name);
+    if (size === undefined)
+        throw new ImageArchiveError(`${input} lacks layer ${layer.digest}`);
+    if (size !== layer.size)
+        throw new ImageArchiveError(`${input}: layer ${layer.digest} is ${size} bytes, the manifest says ${layer.size}`);
+    const algorithm = algorithmOf(layer.digest);
+    const hash = createHash(algorithm);
+    let seen = 0;
+    for await (const chunk of image.container.stream(name)) {
+        hash.update(chunk);
+        seen += chunk.length;
+        yield chunk;
+    }
+    const actual = `${algorithm}:${hash.digest('hex')}`;
+    if (seen !== size)
+        throw new ImageArchiveError(`${input}: layer ${layer.digest} is truncated (${seen} of ${size} bytes)`);
+    if (actual !== layer.digest)
+        throw new ImageArchiveError(`${input}: layer ${layer.digest} has digest ${actual} (corrupt archive)`);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/oci/image-file.js
@@ -42779,12 +43574,11 @@ function describeDockerScan(scan) {
 
 
 
-
 /** The image a build output holds, as a file or layout directory: a stream script is run into streamTarget. */
 async function imageFile(path, streamTarget) {
     const info = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
     if (!info)
-        throw new ImageArchiveError(`${path} does not exist`);
+        throw new bounds_ImageArchiveError(`${path} does not exist`);
     if (info.isDirectory())
         return { path, directory: true };
     if (await isScript(path)) {
@@ -42795,57 +43589,23 @@ async function imageFile(path, streamTarget) {
 }
 async function describeImagePath(path, streamTarget) {
     const file = await imageFile(path, streamTarget);
-    if (file.directory)
-        return describeOciLayout(file.path);
     const description = await describeArchive(file.path);
     return file.streamedFrom ? { ...description, streamedFrom: file.streamedFrom } : description;
 }
+/** An image file or OCI layout directory, read with the one bounded reader; every blob is verified. */
 async function describeArchive(path) {
-    const scan = await scan_scanImageTar(path, { hashAll: true });
-    return describeScan(scan, path);
-}
-function describeScan(scan, path) {
-    if (scan.small.has('index.json')) {
-        const oci = summarizeOciScan(scan);
-        return { kind: 'oci-archive', path, digest: oci.manifestDigest, configDigest: oci.configDigest, sizeBytes: oci.sizeBytes };
-    }
-    if (scan.small.has('manifest.json')) {
-        const docker = describeDockerScan(scan);
-        return { kind: 'docker-archive', path, digest: docker.manifestDigest, configDigest: docker.manifest.config.digest, sizeBytes: docker.sizeBytes };
-    }
-    throw new ImageArchiveError(`${path} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
-}
-async function describeOciLayout(dir) {
-    const index = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'index.json')).catch(() => undefined);
-    if (!index)
-        throw new ImageArchiveError(`${dir} is a directory without index.json: not an OCI image layout`);
-    // Only the JSON blobs are needed in memory; layer sizes come from the files themselves.
-    const scan = { label: dir, small: new Map([['index.json', index]]), members: new Map() };
-    const parsed = JSON.parse(index.toString('utf8'));
-    const pending = [...(parsed.manifests ?? []).map((m) => m.digest)];
-    while (pending.length) {
-        const digest = pending.pop();
-        const name = `blobs/${digest.replace(':', '/')}`;
-        const bytes = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, name)).catch(() => undefined);
-        if (!bytes)
-            continue;
-        scan.small.set(name, bytes);
-        const doc = JSON.parse(bytes.toString('utf8'));
-        for (const m of doc.manifests ?? [])
-            pending.push(m.digest);
-        if (doc.config) {
-            const configName = `blobs/${doc.config.digest.replace(':', '/')}`;
-            scan.small.set(configName, await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, configName)));
-        }
-        for (const l of doc.layers ?? []) {
-            const layerName = `blobs/${l.digest.replace(':', '/')}`;
-            const s = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(dir, layerName)).catch(() => undefined);
-            if (s)
-                scan.members.set(layerName, { size: s.size });
-        }
-    }
-    const oci = summarizeOciScan(scan);
-    return { kind: 'oci-layout', path: dir, digest: oci.manifestDigest, configDigest: oci.configDigest, sizeBytes: oci.sizeBytes };
+    return withImage(path, async (opened) => {
+        const { model } = opened;
+        const image = model.images[0];
+        await verifyLayers(opened, [...new Map(model.images.flatMap((m) => m.manifest.layers).map((l) => [l.digest, l])).values()]);
+        return {
+            kind: model.kind,
+            path,
+            digest: image.descriptor.digest,
+            configDigest: image.manifest.config.digest,
+            sizeBytes: image.manifestBytes.length + image.configBytes.length + image.manifest.layers.reduce((n, l) => n + l.size, 0),
+        };
+    });
 }
 async function isScript(path) {
     const executable = await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.X_OK).then(() => true, () => false);
@@ -42860,8 +43620,15 @@ async function isScript(path) {
         await handle.close();
     }
 }
+/**
+ * The stream script is build output (or downloaded code): it gets what a program needs to run and
+ * nothing else of the job's environment — no ACTIONS_* or GITHUB_* token, no cloud credentials.
+ */
+function streamScriptEnv(env = process.env) {
+    return { PATH: env.PATH || '/usr/bin:/bin', HOME: env.HOME || (0,external_node_os_namespaceObject.tmpdir)(), TMPDIR: (0,external_node_os_namespaceObject.tmpdir)(), LANG: 'C.UTF-8' };
+}
 async function runStream(script, target) {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(script, [], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = (0,external_node_child_process_namespaceObject.spawn)(script, [], { stdio: ['ignore', 'pipe', 'pipe'], env: streamScriptEnv() });
     const errors = [];
     child.stderr.on('data', (d) => errors.push(d));
     const exited = new Promise((resolve, reject) => {
@@ -42871,7 +43638,7 @@ async function runStream(script, target) {
     await (0,external_node_stream_promises_namespaceObject.pipeline)(child.stdout, (0,external_node_fs_namespaceObject.createWriteStream)(target));
     const code = await exited;
     if (code !== 0) {
-        throw new ImageArchiveError(`the image stream script ${script} exited ${code}: ${Buffer.concat(errors).toString('utf8').trim().split('\n').slice(-5).join(' ')}`);
+        throw new bounds_ImageArchiveError(`the image stream script ${script} exited ${code}: ${Buffer.concat(errors).toString('utf8').trim().split('\n').slice(-5).join(' ')}`);
     }
 }
 
@@ -99571,6 +100338,77 @@ async function saveDirectory(dir, key) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/src/nix/narinfo.js
+// A file:// binary cache read as untrusted data: the closure of one store path, walked through
+// the References of the cache's .narinfo files, every name checked before it reaches argv.
+
+
+const STORE_PATH = /^\/nix\/store\/[0-9a-z]{32}-[^/]+$/;
+/** Store path names are short; a bigger .narinfo is not one Nix wrote. */
+const MAX_NARINFO_BYTES = 1024 * 1024;
+class BinaryCacheError extends Error {
+}
+/** The cache does not hold the whole closure (e.g. an entry written for another derivation). */
+class IncompleteCacheError extends BinaryCacheError {
+}
+function isStorePath(path) {
+    return STORE_PATH.test(path) && !/\s/.test(path);
+}
+/** Parses the fields the walk needs; References are base names in a .narinfo. */
+function parseNarInfo(text) {
+    const field = (name) => [...text.matchAll(new RegExp(`^${name}: ?(.*)$`, 'gm'))].map((m) => m[1].trim());
+    const [storePath] = field('StorePath');
+    if (!storePath)
+        throw new BinaryCacheError('a .narinfo without StorePath');
+    const references = (field('References')[0] ?? '').split(' ').filter(Boolean).map((name) => `/nix/store/${name}`);
+    return { storePath, references, signatures: field('Sig') };
+}
+/**
+ * The paths of `root`'s closure that this store lacks (`invalid` says which of a batch it lacks),
+ * all of them present in the cache at `dir`. A lacking path's closure is walked further; a valid
+ * one's closure is valid already. Anything malformed, or a needed path the cache lacks, throws.
+ */
+async function missingClosure(dir, root, invalid) {
+    const seen = new Set([root]);
+    const missing = [];
+    let level = [root];
+    while (level.length > 0) {
+        for (const path of level)
+            if (!isStorePath(path))
+                throw new BinaryCacheError(`'${path}' is not a store path`);
+        const lacking = await invalid(level);
+        const next = [];
+        for (const path of lacking) {
+            if (!seen.has(path))
+                throw new BinaryCacheError(`Nix reported '${path}', which was not asked about`);
+            const info = await readNarInfo(dir, path);
+            missing.push(path);
+            for (const ref of info.references) {
+                if (!isStorePath(ref))
+                    throw new BinaryCacheError(`${path} refers to '${ref}', which is not a store path`);
+                if (!seen.has(ref)) {
+                    seen.add(ref);
+                    next.push(ref);
+                }
+            }
+        }
+        level = next;
+    }
+    return missing.sort();
+}
+async function readNarInfo(dir, path) {
+    const file = (0,external_node_path_namespaceObject.join)(dir, `${path.slice('/nix/store/'.length, '/nix/store/'.length + 32)}.narinfo`);
+    const size = await (0,promises_namespaceObject.stat)(file).then((s) => (s.isFile() ? s.size : -1), () => -1);
+    if (size < 0)
+        throw new IncompleteCacheError(`it lacks ${path}`);
+    if (size > MAX_NARINFO_BYTES)
+        throw new BinaryCacheError(`its .narinfo for ${path} is ${size} bytes`);
+    const info = parseNarInfo(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+    if (info.storePath !== path)
+        throw new BinaryCacheError(`its .narinfo for ${path} names ${info.storePath}`);
+    return info;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/tool/disk.js
 // File-system questions the stages ask.
 
@@ -99596,8 +100434,10 @@ async function isFile(path) {
 ;// CONCATENATED MODULE: ./lib/src/build-nix/binary-cache.js
 // `cache: gha`: the image's closure kept as ONE compressed file:// binary cache per key in the
 // Actions cache (never one entry per store path). Main restores it and imports what this store
-// lacks — signature-checked when trusted-public-keys is set — and post saves a new one only when
-// something new was built, leaving out what the configured substituters already serve.
+// lacks of the evaluated output's closure — signature-checked whenever a key is known (see
+// CacheTrust) — and post saves a new one only when something new was built, leaving out what the
+// configured substituters already serve.
+
 
 
 
@@ -99624,42 +100464,55 @@ async function nixCacheKey(inputs, nixVersion, drvPath, workspace) {
     const prefix = `vllm-rocm-action-nix-${inputs.system}-${flakeId}-`;
     return { key: `${prefix}${nixVersion}-${lockHash}-${drvHash}`, restoreKeys: [`${prefix}${nixVersion}-${lockHash}-`, prefix] };
 }
-/** Store paths a file:// binary cache holds, from its .narinfo files. */
-async function binaryCachePaths(dir) {
-    const names = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
-    const paths = [];
-    for (const name of names.filter((n) => n.endsWith('.narinfo'))) {
-        const match = /^StorePath: (\S+)$/m.exec(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, name), 'utf8'));
-        if (match)
-            paths.push(match[1]);
-    }
-    return paths.sort();
+function cacheTrust(inputs, signingPublicKey) {
+    const keys = [...new Set([...inputs.trustedPublicKeys, ...(signingPublicKey ? [signingPublicKey] : [])])];
+    if (keys.length > 0)
+        return { mode: 'signed', keys };
+    return inputs.pushTo ? { mode: 'off' } : { mode: 'unsigned' };
 }
-async function restoreNixCache(nix, key, restoreKeys, trustedPublicKeys) {
+async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
     const { dir, newDir } = cacheDirs();
     await (0,promises_namespaceObject.rm)(newDir, { recursive: true, force: true });
-    const restoredKey = await restoreDirectory(dir, key, restoreKeys);
+    if (trust.mode === 'off') {
+        core_info('Not restoring the Nix binary cache: this job pushes, and without signing-key or trusted-public-keys nothing restored could be verified.');
+        return { imported: [] };
+    }
+    // A prefix match is an entry another flake, lock or derivation wrote: only signatures make it usable.
+    const restoredKey = await restoreDirectory(dir, key, trust.mode === 'signed' ? restoreKeys : []);
     if (!restoredKey) {
         core_info(`No Nix binary cache for ${key} yet.`);
         return { imported: [] };
     }
-    const missing = await nix.invalidPaths(await binaryCachePaths(dir));
-    if (missing.length === 0) {
-        core_info(`Restored Nix binary cache ${restoredKey}; this store already has all of it.`);
+    let missing;
+    try {
+        missing = await missingClosure(dir, outPath, (paths) => nix.invalidPaths(paths));
+    }
+    catch (error) {
+        if (error instanceof IncompleteCacheError) {
+            core_info(`The restored Nix binary cache ${restoredKey} does not hold the closure of ${outPath} (${error.message}); building without it.`);
+            return { restoredKey, imported: [] };
+        }
+        warning(`The restored Nix binary cache ${restoredKey} is not usable (${errorMessage(error)}); building without it.`);
         return { restoredKey, imported: [] };
     }
-    const checkSigs = trustedPublicKeys.length > 0;
+    if (missing.length === 0) {
+        core_info(`Restored Nix binary cache ${restoredKey}; this store already has all of ${outPath}.`);
+        return { restoredKey, imported: [] };
+    }
+    const checkSigs = trust.mode === 'signed';
     try {
-        // With keys, Nix refuses any path not signed by one of them; without, the cache is trusted
-        // like the repository's own workflows that wrote it.
-        await nix.copyFrom(`file://${dir}`, missing, checkSigs, checkSigs ? ['--option', 'trusted-public-keys', trustedPublicKeys.join(' ')] : []);
+        // With keys, Nix refuses any path not signed by one of them.
+        await nix.copyFrom(`file://${dir}`, missing, checkSigs, checkSigs ? ['--option', 'trusted-public-keys', trust.keys.join(' ')] : []);
     }
     catch (error) {
         const reason = error instanceof NixCommandError ? error.stderr.trim().split('\n').slice(-3).join(' ') : errorMessage(error);
         warning(`The restored Nix binary cache ${restoredKey} was refused (${reason}); building without it.`);
         return { restoredKey, imported: [] };
     }
-    core_info(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported${checkSigs ? ', signatures checked' : ''}.`);
+    if (checkSigs)
+        core_info(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}).`);
+    else
+        warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
     return { restoredKey, imported: missing };
 }
 /** Post: one compressed binary cache of the closure, minus what the substituters serve. */
@@ -99711,8 +100564,92 @@ function isSecretKey(text) {
     return Buffer.from(body, 'base64').length === 64;
 }
 
+;// CONCATENATED MODULE: ./lib/src/build-nix/push.js
+// push-to: `nix copy --to` the signed closure. Credentials in the URL (http://user:pass@host/)
+// are masked before anything runs, moved into a netrc file (so they are not in nix's argv, where
+// `ps` shows them), and cut out of every line nix prints.
+
+
+
+
+
+
+
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i;
+function decoded(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/** The secret parts of a push-to URL's userinfo, raw and percent-decoded; a bare ssh user is not one. */
+function pushToSecrets(pushTo) {
+    const match = USERINFO.exec(pushTo);
+    if (!match)
+        return [];
+    const userinfo = match[2];
+    const colon = userinfo.indexOf(':');
+    const parts = colon >= 0 ? [userinfo, userinfo.slice(colon + 1)] : /^https?:/i.test(match[1]) ? [userinfo] : [];
+    return [...new Set(parts.flatMap((p) => [p, decoded(p)]).filter((p) => p.length > 0))];
+}
+/** Masks push-to's credentials with the runner; call before anything could print the input. */
+function maskPushTo(pushTo) {
+    for (const secret of pushTo ? pushToSecrets(pushTo) : [])
+        core_setSecret(secret);
+}
+/** `text` with the secrets and any URL userinfo replaced by ***. */
+function redactLine(text, secrets) {
+    let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s'"@]+@/gi, '$1***@');
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+        out = out.split(secret).join('***');
+    return out;
+}
+/** An http(s) URL's credentials go into a netrc entry for its host; other schemes keep theirs. */
+function pushTarget(pushTo) {
+    const url = new URL(pushTo);
+    if (!/^https?:$/.test(url.protocol) || (!url.username && !url.password))
+        return { url: pushTo };
+    const login = decoded(url.username);
+    const password = decoded(url.password);
+    if (/[\s"]/.test(login + password))
+        throw new InputError('push-to', 'credentials with spaces or quotes cannot be passed safely; put them in a netrc file instead (see the README)');
+    url.username = '';
+    url.password = '';
+    return { url: url.toString(), netrc: `machine ${url.hostname} login ${login} password ${password}\n` };
+}
+/** A failed push is a warning: the image is built, the cache is an optimisation. Returns where it went. */
+async function push(nix, pushTo, outPath, tempDir) {
+    const secrets = pushToSecrets(pushTo);
+    const target = pushTarget(pushTo);
+    const where = redactUrl(target.url);
+    const netrcDir = target.netrc ? await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(tempDir, 'push-netrc-')) : undefined;
+    try {
+        const options = [];
+        if (netrcDir && target.netrc) {
+            const netrc = (0,external_node_path_namespaceObject.join)(netrcDir, 'netrc');
+            await (0,promises_namespaceObject.writeFile)(netrc, target.netrc, { mode: 0o600 });
+            await (0,promises_namespaceObject.chmod)(netrc, 0o600);
+            options.push('--option', 'netrc-file', netrc);
+        }
+        await nix.copyTo(target.url, [outPath], (line) => core_info(redactLine(line, secrets)), options);
+        return where;
+    }
+    catch (error) {
+        const detail = error instanceof NixCommandError ? logTail(error.stderr, 5) : errorMessage(error);
+        warning(`Pushing to ${where} failed: ${redactLine(detail, secrets)}`);
+        return '';
+    }
+    finally {
+        if (netrcDir)
+            await (0,promises_namespaceObject.rm)(netrcDir, { recursive: true, force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-nix/inputs.js
 // build-nix inputs, parsed once. verify-reproducibility reuses this parser for `builder: nix`.
+
 
 
 
@@ -99761,8 +100698,9 @@ function parseBuildNixInputs(get, workspace) {
             url = undefined;
         }
         if (!url || !PUSH_SCHEMES.includes(url.protocol) || (url.protocol === 'file:' && !(0,external_node_path_namespaceObject.isAbsolute)(url.pathname))) {
-            throw new InputError('push-to', `'${pushTo}' is not a binary cache URL: use file:///path, http(s)://host/…, s3://bucket or ssh://host`);
+            throw new InputError('push-to', `'${redactLine(pushTo, pushToSecrets(pushTo))}' is not a binary cache URL: use file:///path, http(s)://host/…, s3://bucket or ssh://host`);
         }
+        pushTarget(pushTo); // credentials that a netrc line cannot carry are an input error now
     }
     const signingKey = optionalString(get, 'signing-key');
     if (signingKey !== undefined && !isSecretKey(signingKey)) {
@@ -99937,6 +100875,11 @@ async function writeTableSummary(heading, rows) {
 ;// CONCATENATED MODULE: ./lib/src/build-nix/summary.js
 // The job summary for build-nix.
 
+const TRUST = {
+    signed: 'signatures checked: only paths signed by signing-key or trusted-public-keys are imported',
+    unsigned: ':warning: **unauthenticated**: anyone who can run a job on the default branch could have written this cache; set signing-key or trusted-public-keys to verify it',
+    off: 'not restored: this job pushes, and without signing-key or trusted-public-keys nothing could be verified',
+};
 async function writeSummary(s) {
     const o = s.outputs;
     const rows = [
@@ -99949,6 +100892,8 @@ async function writeSummary(s) {
         ['Paths built / substituted', `${o['paths-built']} / ${o['paths-substituted']}`],
         ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (\`${s.cacheKey}\`)` : 'none'],
     ];
+    if (s.cacheKey)
+        rows.push(['Cache trust', TRUST[s.cacheTrust]]);
     if (s.pushed)
         rows.push(['Pushed to', s.pushed]);
     await writeTableSummary('Nix image built', rows);
@@ -99971,21 +100916,25 @@ async function writeSummary(s) {
 
 
 
-
 async function main() {
+    // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
+    maskPushTo(actionInputs('push-to'));
     const inputs = parseBuildNixInputs(actionInputs, workspaceDir());
     if (inputs.signingKey)
         core_setSecret(inputs.signingKey);
     const nix = await requireNix();
     core_info(`Nix ${nix.version.raw} at ${nix.nix}`);
     const installable = await resolveInstallable(nix, inputs);
-    const drvPath = (await nix.evalRaw(`${installable}.drvPath`)).trim();
-    const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, drvPath, workspaceDir());
+    // (Not named outPath: toJSON would print an attrset with an outPath as that string.)
+    const evaluated = await nix.evalJson(installable, 'd: { drv = d.drvPath; out = d.outPath; }');
+    const { key, restoreKeys } = await nixCacheKey(inputs, nix.version.raw, evaluated.drv, workspaceDir());
     const { dir, newDir } = cacheDirs();
     const state = { key, dir, newDir, pathsBuilt: 0 };
+    // The signing key is also a verification key: what this job signs, it accepts.
+    const trust = cacheTrust(inputs, inputs.signingKey ? await nix.publicKey(inputs.signingKey) : undefined);
     let imported = [];
     if (inputs.cache === 'gha') {
-        const restored = await restoreNixCache(nix, key, restoreKeys, inputs.trustedPublicKeys);
+        const restored = await restoreNixCache(nix, key, restoreKeys, evaluated.out, trust);
         state.restoredKey = restored.restoredKey;
         imported = restored.imported;
         saveCacheState(state);
@@ -100007,10 +100956,10 @@ async function main() {
     await (0,promises_namespaceObject.mkdir)(work, { recursive: true });
     const image = await describeImagePath(outPath, (0,external_node_path_namespaceObject.join)(work, 'image-stream.tar'));
     if (inputs.signingKey)
-        await signClosure(nix, inputs.signingKey, outPath, work);
+        await signTrusted(nix, inputs.signingKey, outPath, [...closurePaths], trust, work);
     let pushed = '';
     if (inputs.pushTo)
-        pushed = await push(nix, inputs.pushTo, outPath);
+        pushed = await push(nix, inputs.pushTo, outPath, work);
     const cacheHit = state.restoredKey === undefined ? 'miss' : state.restoredKey === key ? 'hit' : `partial (${state.restoredKey})`;
     const outputs = {
         'store-path': outPath,
@@ -100026,28 +100975,24 @@ async function main() {
     for (const [name, value] of Object.entries(outputs))
         setOutput(name, value);
     core_info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
-    await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, pushed });
+    await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
 }
-async function signClosure(nix, key, outPath, work) {
+/**
+ * Signs only what this store built itself or got with a trusted signature: a path imported
+ * unverified (in this job or, on a persistent runner, an earlier one) never gets the key.
+ */
+async function signTrusted(nix, key, outPath, closure, trust, work) {
+    const untrusted = new Set(await nix.untrustedClosure(outPath, trust.mode === 'signed' ? trust.keys : []));
+    if (untrusted.size > 0) {
+        warning(`Not signing ${untrusted.size} store path(s) that were neither built here nor signed by a trusted key: ${[...untrusted].join(', ')}`);
+    }
     const keyFile = (0,external_node_path_namespaceObject.join)(work, 'signing-key');
     await (0,promises_namespaceObject.writeFile)(keyFile, key, { mode: 0o600 });
     try {
-        await nix.sign(keyFile, [outPath]);
+        await nix.sign(keyFile, closure.filter((p) => !untrusted.has(p)));
     }
     finally {
         await (0,promises_namespaceObject.rm)(keyFile, { force: true });
-    }
-}
-/** A failed push is a warning: the image is built, the cache is an optimisation. */
-async function push(nix, url, outPath) {
-    try {
-        await nix.copyTo(url, [outPath], (line) => core_info(line));
-        return redactUrl(url);
-    }
-    catch (error) {
-        const detail = error instanceof NixCommandError ? logTail(error.stderr, 5) : errorMessage(error);
-        warning(`Pushing to ${redactUrl(url)} failed: ${detail}`);
-        return '';
     }
 }
 

@@ -31603,14 +31603,14 @@ function lines(get, name) {
 function list(get, name) {
     return lines(get, name).flatMap((line) => line.split(',').map((item) => item.trim()).filter((item) => item !== ''));
 }
-/** Newline-separated KEY=VALUE pairs; order kept, later keys win. */
+/** Newline-separated KEY=VALUE pairs, spaces around `=` trimmed (`A = b` is A=b); order kept, later keys win. */
 function keyValuePairs(get, name) {
     const pairs = new Map();
     for (const line of lines(get, name)) {
         const eq = line.indexOf('=');
         if (eq <= 0)
             throw new InputError(name, `each line must be KEY=VALUE (got '${line}')`);
-        pairs.set(line.slice(0, eq).trim(), line.slice(eq + 1));
+        pairs.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
     }
     return [...pairs];
 }
@@ -31741,31 +31741,6 @@ function unknownSettings(stderr) {
     return [...stderr.matchAll(/unknown setting '([^']+)'/g)].map((m) => m[1]);
 }
 
-;// CONCATENATED MODULE: ./lib/src/tool/capture.js
-// Runs a program quietly and returns its output; a program that is not installed is a clear error.
-
-class ToolMissingError extends Error {
-}
-function processEnv() {
-    return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== undefined));
-}
-async function capture(command, args, opts = {}) {
-    try {
-        const result = await getExecOutput(command, args, {
-            ignoreReturnCode: true,
-            silent: true,
-            env: opts.env ? { ...processEnv(), ...opts.env } : undefined,
-            cwd: opts.cwd,
-            input: opts.input,
-        });
-        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-    }
-    catch (error) {
-        // @actions/exec throws when the program is not on PATH.
-        throw new ToolMissingError(`${command} is not installed or not on PATH (${error.message})`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./lib/src/tool/disk.js
 // File-system questions the stages ask.
 
@@ -31799,7 +31774,11 @@ async function isFile(path) {
 
 const DEFAULT_NIX_VERSION = '2.28.3';
 function installerUrl(version, override) {
-    return override ?? `https://releases.nixos.org/nix/nix-${version}/install`;
+    const url = override ?? `https://releases.nixos.org/nix/nix-${version}/install`;
+    // setup-nix's inputs refuse anything else; this guards every other caller.
+    if (!url.startsWith('https://'))
+        throw new Error(`the Nix installer is only downloaded over https (got ${url})`);
+    return url;
 }
 /** Multi-user (daemon) where systemd runs, as on hosted runners; single-user elsewhere (containers). */
 async function installerArgs(extraConfFile) {
@@ -31810,6 +31789,15 @@ async function installerArgs(extraConfFile) {
 function installerConf(user = process.env.USER || (0,external_node_os_namespaceObject.userInfo)().username) {
     return `trusted-users = root ${user}\nexperimental-features = nix-command flakes\n`;
 }
+/**
+ * The installer is downloaded code run as this user (with sudo for a daemon install): it gets
+ * what it needs to run, never the job's tokens (GITHUB_TOKEN, ACTIONS_RUNTIME_TOKEN, INPUT_*).
+ */
+function installerEnv(env = process.env) {
+    const kept = Object.entries(env).filter((e) => e[1] !== undefined && INSTALLER_ENV.includes(e[0]));
+    return { ...Object.fromEntries(kept), NIX_INSTALLER_NO_MODIFY_PROFILE: '1' };
+}
+const INSTALLER_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM'];
 async function installNix(version, override) {
     const url = installerUrl(version, override);
     info(`Installing Nix ${version} from ${url}`);
@@ -31824,7 +31812,7 @@ async function installNix(version, override) {
         const conf = (0,external_node_path_namespaceObject.join)(dir, 'nix-extra.conf');
         await (0,promises_namespaceObject.writeFile)(conf, installerConf());
         const args = await installerArgs(conf);
-        const result = await capture('sh', [script, ...args], { env: { NIX_INSTALLER_NO_MODIFY_PROFILE: '1' } });
+        const result = await getExecOutput('sh', [script, ...args], { ignoreReturnCode: true, silent: true, env: installerEnv() });
         info(result.stdout);
         if (result.exitCode !== 0) {
             throw new Error(`the Nix installer exited ${result.exitCode}:\n${(result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n')}`);
@@ -31832,6 +31820,31 @@ async function installNix(version, override) {
     }
     finally {
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/tool/capture.js
+// Runs a program quietly and returns its output; a program that is not installed is a clear error.
+
+class ToolMissingError extends Error {
+}
+function processEnv() {
+    return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== undefined));
+}
+async function capture(command, args, opts = {}) {
+    try {
+        const result = await getExecOutput(command, args, {
+            ignoreReturnCode: true,
+            silent: true,
+            env: opts.env ? { ...processEnv(), ...opts.env } : undefined,
+            cwd: opts.cwd,
+            input: opts.input,
+        });
+        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    }
+    catch (error) {
+        // @actions/exec throws when the program is not on PATH.
+        throw new ToolMissingError(`${command} is not installed or not on PATH (${error.message})`);
     }
 }
 
@@ -31967,6 +31980,10 @@ function parseSetupNixInputs(get) {
     if (nixVersion !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(nixVersion)) {
         throw new InputError('nix-version', `must be a Nix release such as 2.28.3 (got '${nixVersion}')`);
     }
+    const installUrl = optionalString(get, 'install-url');
+    if (installUrl !== undefined && !isHttpsUrl(installUrl)) {
+        throw new InputError('install-url', `must be an https:// URL: the installer is code run on this machine (got '${installUrl}')`);
+    }
     return {
         nixVersion,
         extraConf,
@@ -31974,8 +31991,16 @@ function parseSetupNixInputs(get) {
         trustedPublicKeys,
         githubToken: optionalString(get, 'github-token'),
         netrc: optionalString(get, 'netrc'),
-        installUrl: optionalString(get, 'install-url'),
+        installUrl,
     };
+}
+function isHttpsUrl(text) {
+    try {
+        return new URL(text).protocol === 'https:';
+    }
+    catch {
+        return false;
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/src/setup-nix/state.js

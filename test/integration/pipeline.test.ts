@@ -35,7 +35,7 @@ test('builder: nix runs setup-nix then build-nix, and post cleans up after savin
 });
 
 test("builder: nix, post removes setup-nix's drop-in (the token) even when build-nix's post throws", async () => {
-  const job = newRunnerJob(join(root, 'runner'), { ...services.jobEnv(), GITHUB_TOKEN: 'ghs_pipelineToken0000000000000000000000' });
+  const job = newRunnerJob(join(root, 'runner'), services.jobEnv(), 'ghs_pipelineToken0000000000000000000000');
   nixFlakeFixture('oci', job.workspace);
   const main = await runStep('.', job, { inputs: { builder: 'nix' } });
   assert.equal(main.exitCode, 0, main.stdout.slice(-3000));

@@ -28,8 +28,9 @@ test('every exported function and constant in src/ is used somewhere besides its
   assert.deepEqual(unused, []);
 });
 
-// Copied into a workspace as a whole directory, so their files are used by the directory's name.
-const WHOLE_DIRS = ['docker', join('nix', 'flakes')];
+// Copied or read as a whole directory (a workspace, a file:// binary cache, a sysfs tree under a
+// root directory), so their files are used by the directory's name.
+const WHOLE_DIRS = ['docker', join('nix', 'flakes'), join('nix', '2.8', 'file-cache-narinfo'), join('nix', '2.26', 'file-cache-narinfo'), 'rocm'];
 
 test('every test fixture is read by a test (documentation aside)', () => {
   const root = join(REPO_ROOT, 'test', 'fixtures');
