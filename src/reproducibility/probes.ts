@@ -79,65 +79,74 @@ export function tidy(summary: FileSummary): void {
   for (const key of ['elf', 'zip', 'manifest', 'gz', 'pyc'] as const) if (summary[key] === undefined) delete summary[key];
 }
 
-/** PEP 552 header: magic, flags (0 = timestamp-based), source mtime (8..12), source size. */
-class PycProbe implements Probe {
-  private head: Buffer[] | undefined = [];
-  private length = 0;
+/**
+ * A header whose varying fields are the cause (a .pyc's source mtime, a gzip member's mtime and
+ * name): buffered until `parse` can read it (at most `limit` bytes), then everything but those
+ * fields is hashed, so equal masked digests mean "only the header differs".
+ */
+abstract class HeaderProbe<H> implements Probe {
+  private head: Buffer | undefined = Buffer.alloc(0);
   private masked: Hash | undefined;
-  private mtime = 0;
+  private header: H | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  /** The header and the bytes that stand for the file without its varying fields; 'more' while incomplete; 'none' when it is not such a header. */
+  protected abstract parse(bytes: Buffer): { header: H; kept: Buffer[] } | 'more' | 'none';
+  protected abstract record(summary: FileSummary, header: H, maskedSha256: string): void;
 
   data(chunk: Buffer): void {
     if (!this.head) {
       this.masked?.update(chunk);
       return;
     }
-    this.head.push(Buffer.from(chunk));
-    this.length += chunk.length;
-    if (this.length >= 16) this.close();
-  }
-
-  private close(): void {
-    const bytes = Buffer.concat(this.head!);
+    this.head = Buffer.concat([this.head, chunk]);
+    const parsed = this.parse(this.head);
+    if (parsed === 'more' && this.head.length < this.limit) return;
     this.head = undefined;
-    if (bytes.length < 16 || bytes.readUInt32LE(4) !== 0) return;
-    this.mtime = bytes.readUInt32LE(8);
-    this.masked = createHash('sha256').update(bytes.subarray(0, 8)).update(bytes.subarray(12));
+    if (parsed === 'more' || parsed === 'none') return;
+    this.header = parsed.header;
+    this.masked = createHash('sha256');
+    for (const bytes of parsed.kept) this.masked.update(bytes);
   }
 
   finish(summary: FileSummary): void {
-    if (this.head) this.close();
-    if (this.masked) summary.pyc = { mtime: this.mtime, maskedSha256: this.masked.digest('hex') };
+    if (this.header !== undefined && this.masked) this.record(summary, this.header, this.masked.digest('hex'));
+  }
+}
+
+/** PEP 552 header: magic, flags (0 = timestamp-based), source mtime (8..12), source size. */
+class PycProbe extends HeaderProbe<number> {
+  constructor() {
+    super(16);
+  }
+
+  protected parse(bytes: Buffer): { header: number; kept: Buffer[] } | 'more' | 'none' {
+    if (bytes.length < 16) return 'more';
+    if (bytes.readUInt32LE(4) !== 0) return 'none';
+    return { header: bytes.readUInt32LE(8), kept: [bytes.subarray(0, 8), bytes.subarray(12)] };
+  }
+
+  protected record(summary: FileSummary, mtime: number, maskedSha256: string): void {
+    summary.pyc = { mtime, maskedSha256 };
   }
 }
 
 const GZIP_HEADER_LIMIT = 4096;
 
 /** A gzip member's header (mtime, name, OS) and the digest of everything after it. */
-class GzipProbe implements Probe {
-  private head: Buffer[] | undefined = [];
-  private length = 0;
-  private masked: Hash | undefined;
-  private header: Omit<GzipSummary, 'maskedSha256'> | undefined;
-
-  data(chunk: Buffer): void {
-    if (!this.head) {
-      this.masked?.update(chunk);
-      return;
-    }
-    this.head.push(Buffer.from(chunk));
-    this.length += chunk.length;
-    const bytes = Buffer.concat(this.head);
-    this.head = [bytes];
-    const parsed = parseGzipHeader(bytes);
-    if (parsed === 'more' && this.length < GZIP_HEADER_LIMIT) return;
-    this.head = undefined;
-    if (parsed === 'more') return;
-    this.header = parsed.header;
-    this.masked = createHash('sha256').update(bytes.subarray(parsed.end));
+class GzipProbe extends HeaderProbe<Omit<GzipSummary, 'maskedSha256'>> {
+  constructor() {
+    super(GZIP_HEADER_LIMIT);
   }
 
-  finish(summary: FileSummary): void {
-    if (this.header && this.masked) summary.gz = { ...this.header, maskedSha256: this.masked.digest('hex') };
+  protected parse(bytes: Buffer): { header: Omit<GzipSummary, 'maskedSha256'>; kept: Buffer[] } | 'more' {
+    const parsed = parseGzipHeader(bytes);
+    return parsed === 'more' ? 'more' : { header: parsed.header, kept: [bytes.subarray(parsed.end)] };
+  }
+
+  protected record(summary: FileSummary, header: Omit<GzipSummary, 'maskedSha256'>, maskedSha256: string): void {
+    summary.gz = { ...header, maskedSha256 };
   }
 }
 
