@@ -33011,7 +33011,7 @@ async function tar_index_indexTar(handle, fileSize) {
     return { members, bytesRead };
 }
 function tar_index_tooManyMembers() {
-    return new TarFormatError(`more than ${LIMITS.archiveMembers} members: an image archive holds a few dozen (a layer's files are inside its layer blobs)`);
+    return new tar_TarFormatError(`more than ${bounds_LIMITS.archiveMembers} members: an image archive holds a few dozen (a layer's files are inside its layer blobs)`);
 }
 /** Follows symlinks/hardlinks between members (docker save links layer.tar files to shared blobs). */
 function tar_index_resolveMember(members, name) {
@@ -33382,6 +33382,7 @@ class GzipTarContainer {
 
 
 
+
 /** JSON documents (manifests, configs, index.json) are read into memory up to this size. */
 const MAX_DOCUMENT = 4 << 20;
 const DEFAULT_SPACE_GUARD = { minFreeBytes: 512 << 20, checkEveryBytes: 256 << 20 };
@@ -33399,6 +33400,7 @@ async function stageArchiveStream(stream, label, dir, guard = DEFAULT_SPACE_GUAR
     await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
     const members = new Map();
     let sequence = 0;
+    let entries = 0;
     let written = 0;
     let unchecked = 0;
     // A gzip'ed archive can expand far beyond its size (a hostile one on purpose): stop before the disk fills.
@@ -33415,6 +33417,9 @@ async function stageArchiveStream(stream, label, dir, guard = DEFAULT_SPACE_GUAR
     };
     try {
         await walkTar(stream, (entry) => {
+            // The shared reader's member cap: each member costs a file here and an entry in `members`.
+            if (++entries > bounds_LIMITS.archiveMembers)
+                throw tar_index_tooManyMembers();
             if (entry.type !== 'file')
                 return undefined;
             const partial = (0,external_node_path_.join)(dir, `partial-${sequence++}`);

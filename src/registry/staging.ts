@@ -9,10 +9,11 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { ImageArchiveError } from '../oci/bounds.js';
+import { ImageArchiveError, LIMITS } from '../oci/bounds.js';
 import { isGzip } from '../oci/container.js';
 import type { ArchiveScan } from '../oci/docker-archive.js';
 import { walkTar } from '../oci/tar.js';
+import { tooManyMembers } from '../oci/tar-index.js';
 
 /** JSON documents (manifests, configs, index.json) are read into memory up to this size. */
 export const MAX_DOCUMENT = 4 << 20;
@@ -46,6 +47,7 @@ export async function stageArchiveStream(stream: AsyncIterable<Buffer>, label: s
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const members = new Map<string, { size: number; digest: string }>();
   let sequence = 0;
+  let entries = 0;
   let written = 0;
   let unchecked = 0;
   // A gzip'ed archive can expand far beyond its size (a hostile one on purpose): stop before the disk fills.
@@ -61,6 +63,8 @@ export async function stageArchiveStream(stream: AsyncIterable<Buffer>, label: s
   };
   try {
     await walkTar(stream, (entry) => {
+      // The shared reader's member cap: each member costs a file here and an entry in `members`.
+      if (++entries > LIMITS.archiveMembers) throw tooManyMembers();
       if (entry.type !== 'file') return undefined;
       const partial = join(dir, `partial-${sequence++}`);
       const fd = openSync(partial, 'w', 0o600);
