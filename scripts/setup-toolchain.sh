@@ -36,7 +36,7 @@ Pin: release n=trixie
 Pin-Priority: 100
 
 # runc and tini stay on bookworm: trixie builds need a newer libc6.
-Package: docker.io docker-cli docker-buildx containerd cosign
+Package: docker.io docker-cli docker-buildx containerd cosign docker-compose
 Pin: release n=trixie
 Pin-Priority: 990'
 if [ "$(cat "$pin_file" 2>/dev/null)" != "$pin_text" ]; then
@@ -46,8 +46,9 @@ fi
 
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-# openssl + cosign: the publish tests (a test CA, signing). gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script and writes the report tests' wheels.
-for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev python3 iproute2 openssl cosign; do
+# openssl + cosign: the publish tests (a test CA, signing). docker-compose (trixie's Compose v2) + shellcheck: the
+# templates tests validate templates/vllm-rocm's compose file and its wrapper script with them. gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script and writes the report tests' wheels.
+for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev python3 iproute2 openssl cosign docker-compose shellcheck; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -112,6 +113,7 @@ fi
 docker info --format '{{.DriverStatus}}' | grep -q 'io.containerd.snapshotter' \
   || die "dockerd is not using the containerd image store"
 docker buildx version >/dev/null || die "docker buildx is missing"
+docker-compose version --short | grep -q '^2\.' || die "docker-compose is not Compose v2 (trixie's docker-compose is pinned)"
 
 if ! wait_for registry 1 curl -fsS "http://$REGISTRY_ADDR/v2/"; then
   log "starting docker-registry on $REGISTRY_ADDR"
