@@ -1,0 +1,254 @@
+# vLLM on ROCm from one settings file: the Python environment (nixpkgs' packages or prebuilt wheels),
+# the vllm-server wrapper, the OCI image and the dev shell.
+#
+# Attribute names checked against nixpkgs' source (the reference copies the lock's revision was
+# compared with; see README "What is checked here"):
+#   python3Packages.vllm      pkgs/development/python-modules/vllm/default.nix (vllm 0.19.0, blob of
+#                             commit 00fa62a8a25a98990e2389bd8ab7d0b91e3cb352): args rocmSupport ? torch.rocmSupport,
+#                             rocmPackages, gpuTargets ? [ ] (joined into PYTORCH_ROCM_ARCH)
+#   python3Packages.torch     pkgs/development/python-modules/torch/source/default.nix: rocmSupport ?
+#                             config.rocmSupport, rocmPackages, gpuTargets ? [ ]
+#   rocmPackages.*            pkgs/development/rocm-modules/default.nix and clr/default.nix (clr 7.0.2):
+#                             clr (passthru.gpuTargets, version), rocm-runtime, rocm-comgr, rocblas,
+#                             hipblaslt, miopen, rccl, rocminfo, rocm-smi
+#   dockerTools.buildLayeredImage { name, tag, contents, config, created, extraCommands, maxLayers }
+#   writeShellApplication { name, text, runtimeInputs, runtimeEnv }
+{ pkgs, settings }:
+
+let
+  inherit (pkgs) lib;
+  rocm = pkgs.rocmPackages;
+
+  # The declared targets, refused early when empty or when ROCm's libraries (rocBLAS, hipBLASLt,
+  # MIOpen) ship no kernels for one of them: a typo would otherwise cost an hours-long build.
+  gpuTargets =
+    let
+      unknown = lib.subtractLists rocm.clr.gpuTargets settings.gpuTargets;
+    in
+    if settings.gpuTargets == [ ] then
+      throw "nix/settings.nix: gpuTargets is empty; list at least one, e.g. \"gfx1151\""
+    else if unknown != [ ] then
+      throw "nix/settings.nix: gpuTargets ${toString unknown} are not ROCm ${rocm.clr.version} targets (rocmPackages.clr.gpuTargets: ${toString rocm.clr.gpuTargets})"
+    else
+      settings.gpuTargets;
+
+  # Libraries vLLM and PyTorch load at run time (dlopen), and what ROCM_PATH points at.
+  rocmLibraries = [
+    rocm.clr
+    rocm.rocm-runtime
+    rocm.rocm-comgr
+    rocm.rocblas
+    rocm.hipblaslt
+    rocm.miopen
+    rocm.rccl
+    rocm.rocm-smi
+  ];
+
+  # --- source = "nixpkgs": one torch for the whole Python set, built for gpuTargets --------------
+  # (flake.nix imports nixpkgs with config.rocmSupport = true, so torch, vllm and their GPU
+  # dependencies all take their ROCm variant; `self` keeps the overridden set consistent.)
+  pythonFromNixpkgs = pkgs.python3.override {
+    self = pythonFromNixpkgs;
+    packageOverrides = _final: prev: {
+      torch = prev.torch.override { inherit gpuTargets; };
+      vllm = prev.vllm.override { inherit gpuTargets; };
+    };
+  };
+
+  # --- source = "wheels": the team's wheels, patched for the store --------------------------------
+  wheelPythonName = settings.wheels.python;
+  wheelBasePython =
+    pkgs.${wheelPythonName}
+      or (throw "nix/settings.nix: wheels.python = \"${wheelPythonName}\" is not an interpreter in this nixpkgs (python312, python313, ...)");
+
+  fetchWheel =
+    w:
+    if (w.hash or "") == "" then
+      throw "nix/settings.nix: wheel ${w.pname} has no hash; run `nix store prefetch-file --hash-type sha256 '${w.url}'` and set hash to the sha256-... it prints"
+    else
+      pkgs.fetchurl {
+        inherit (w) url hash;
+        # fetchurl names the file after the URL's last part; pip needs the wheel's own name.
+        name = lib.last (lib.splitString "/" (lib.replaceStrings [ "%2B" ] [ "+" ] w.url));
+      };
+
+  # vLLM's runtime Python dependencies taken from nixpkgs (names from vllm/default.nix's
+  # dependencies); the torch-built ones (xformers, torchvision, torchaudio) are left out: add their
+  # wheels to settings.wheels.packages when your models need them.
+  vllmDependencies =
+    ps: with ps; [
+      aioprometheus
+      blake3
+      cachetools
+      cbor2
+      compressed-tensors
+      depyf
+      einops
+      fastapi
+      gguf
+      importlib-metadata
+      llguidance
+      lm-format-enforcer
+      mistral-common
+      msgspec
+      numba
+      numpy
+      openai
+      openai-harmony
+      opencv-python-headless
+      outlines
+      partial-json-parser
+      prometheus-fastapi-instrumentator
+      psutil
+      py-cpuinfo
+      pyarrow
+      pybase64
+      pydantic
+      python-json-logger
+      python-multipart
+      pyzmq
+      sentencepiece
+      setproctitle
+      tiktoken
+      tokenizers
+      transformers
+      uvicorn
+      xgrammar
+    ]
+    ++ uvicorn.optional-dependencies.standard;
+
+  torchDependencies =
+    ps: with ps; [
+      filelock
+      fsspec
+      jinja2
+      networkx
+      sympy
+      typing-extensions
+    ];
+
+  buildWheel =
+    ps: w:
+    ps.buildPythonPackage {
+      inherit (w) pname version;
+      format = "wheel";
+      src = fetchWheel w;
+      nativeBuildInputs = [ pkgs.autoPatchelfHook ];
+      # The ROCm torch wheel carries its own copies of most ROCm libraries (torch/lib); these
+      # resolve the rest, and libstdc++/numa/zlib/libdrm for every wheel.
+      buildInputs = rocmLibraries ++ [
+        pkgs.stdenv.cc.cc.lib
+        pkgs.numactl
+        pkgs.zlib
+        pkgs.libdrm
+        pkgs.elfutils
+      ];
+      # Wheels built against torch (vllm, torchvision, ...) link its libraries in torch/lib.
+      preFixup = lib.optionalString (w.pname != "torch") ''
+        addAutoPatchelfSearchPath ${ps.torch}/${ps.python.sitePackages}/torch/lib
+      '';
+      # A library auto-patchelf cannot find fails the build naming it; list it in the wheel's
+      # ignoreMissing only when the host provides it at run time.
+      autoPatchelfIgnoreMissingDeps = w.ignoreMissing or [ ];
+      dependencies =
+        if w.pname == "torch" then
+          torchDependencies ps
+        else if w.pname == "vllm" then
+          [ ps.torch ] ++ vllmDependencies ps
+        else
+          [ ps.torch ];
+      # Wheels pin exact versions (torch==2.9.1+rocm7.1.1) that nixpkgs' builds do not carry.
+      dontCheckRuntimeDeps = true;
+      doCheck = false;
+    };
+
+  pythonFromWheels = wheelBasePython.override {
+    self = pythonFromWheels;
+    packageOverrides =
+      final: _prev: lib.listToAttrs (map (w: lib.nameValuePair w.pname (buildWheel final w)) settings.wheels.packages);
+  };
+
+  python =
+    if settings.source == "nixpkgs" then
+      pythonFromNixpkgs
+    else if settings.source == "wheels" then
+      pythonFromWheels
+    else
+      throw "nix/settings.nix: source = \"${settings.source}\"; allowed: \"nixpkgs\" or \"wheels\"";
+
+  pythonEnv = python.withPackages (ps: [ ps.vllm ]);
+
+  # The same script the Docker image runs (bin/vllm-server), with the store's ROCm and Python.
+  vllm-server = pkgs.writeShellApplication {
+    name = "vllm-server";
+    runtimeInputs = [ pkgs.coreutils ];
+    runtimeEnv = {
+      VLLM_PYTHON = "${pythonEnv}/bin/python";
+      ROCM_PATH = "${rocm.clr}";
+      ROCM_HOME = "${rocm.clr}";
+      VLLM_ROCM_VERSION = rocm.clr.version;
+      VLLM_ROCM_LIBRARY_PATH = lib.makeLibraryPath rocmLibraries;
+      VLLM_GPU_TARGETS = lib.concatStringsSep " " gpuTargets;
+      PYTORCH_ROCM_ARCH = lib.concatStringsSep ";" gpuTargets;
+    };
+    text = builtins.readFile ../bin/vllm-server;
+    passthru = { inherit pythonEnv gpuTargets; };
+  };
+
+  # Reproducible: the image's creation time is fixed (dockerTools also writes every layer's files
+  # with a fixed mtime), so one lock file gives one image digest.
+  vllm-container = pkgs.dockerTools.buildLayeredImage {
+    inherit (settings.image) name tag;
+    created = "1970-01-01T00:00:01Z";
+    contents = [
+      vllm-server
+      pkgs.bashInteractive
+      pkgs.coreutils
+      pkgs.cacert
+    ];
+    # vLLM and Hugging Face write caches; /tmp and the model cache must exist and be writable.
+    extraCommands = ''
+      mkdir -p tmp models
+      chmod 1777 tmp models
+    '';
+    maxLayers = 100;
+    config = {
+      Entrypoint = [ "${vllm-server}/bin/vllm-server" ];
+      Env = [
+        "SSL_CERT_FILE=${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt"
+        "HF_HOME=/models"
+        "HOME=/tmp"
+      ];
+      ExposedPorts."${toString settings.port}/tcp" = { };
+      Volumes."/models" = { };
+      Labels = {
+        "org.opencontainers.image.title" = "vllm-rocm";
+        "org.opencontainers.image.description" = "vLLM OpenAI server for ROCm (${lib.concatStringsSep ", " gpuTargets}), ${settings.source}";
+      };
+    };
+  };
+
+  devShell = pkgs.mkShell {
+    packages = [
+      vllm-server
+      pythonEnv
+      rocm.rocminfo
+      rocm.rocm-smi
+    ];
+    ROCM_PATH = "${rocm.clr}";
+    ROCM_HOME = "${rocm.clr}";
+    PYTORCH_ROCM_ARCH = lib.concatStringsSep ";" gpuTargets;
+    shellHook = ''
+      echo "vLLM dev shell: ROCm ${rocm.clr.version}, targets ${lib.concatStringsSep " " gpuTargets}, source ${settings.source}."
+      echo "Start the server with: vllm-server --model <hf-model> --port ${toString settings.port}"
+    '';
+  };
+in
+{
+  inherit
+    vllm-server
+    vllm-container
+    devShell
+    pythonEnv
+    ;
+}
