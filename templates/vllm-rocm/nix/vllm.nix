@@ -200,8 +200,10 @@ let
   vllm-container = pkgs.dockerTools.buildLayeredImage {
     inherit (settings.image) name tag;
     created = "1970-01-01T00:00:01Z";
+    # pythonEnv puts python3 on PATH, for compose's health check.
     contents = [
       vllm-server
+      pythonEnv
       pkgs.bashInteractive
       pkgs.coreutils
       pkgs.cacert
