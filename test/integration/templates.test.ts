@@ -1,0 +1,227 @@
+// templates/vllm-rocm, checked by the tools that consume it, as far as a machine with no GPU and no
+// network allows (its README lists what is and is not checked). nixpkgs and the ROCm base image are
+// never fetched. Each check also runs on a broken copy of the template, where it must fail.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { REPO_ROOT } from '../support/action-runner.js';
+import { docker28Env, requireDocker28 } from '../support/docker28.js';
+import { requireTools, sh } from '../support/tools.js';
+
+const TEMPLATE = join(REPO_ROOT, 'templates', 'vllm-rocm');
+const root = mkdtempSync(join(tmpdir(), 'vllm-rocm-template-'));
+let copies = 0;
+
+/** A copy of the template, optionally broken by replacing `from` with `to` in one file. */
+function templateCopy(edit?: { file: string; from: string | RegExp; to: string }): string {
+  const dir = join(root, `copy-${++copies}`);
+  cpSync(TEMPLATE, dir, { recursive: true });
+  if (edit) {
+    const path = join(dir, edit.file);
+    const text = readFileSync(path, 'utf8');
+    const broken = text.replace(edit.from, edit.to);
+    assert.notEqual(broken, text, `the mutation of ${edit.file} changed nothing`);
+    writeFileSync(path, broken);
+  }
+  return dir;
+}
+
+/** Runs a command: did it exit 0, and its stdout then stderr. */
+function attempt(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { ok: boolean; output: string } {
+  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.error) throw r.error;
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+before(() => requireTools('nix', 'nix-instantiate', 'docker', 'docker-compose', 'shellcheck', 'bash'));
+
+describe('the flake', () => {
+  // The flake's outputs called with a nixpkgs that throws when touched: output names are read from
+  // the file's attribute sets; were one computed from nixpkgs, this would fail, not fetch.
+  const outputsExpr = `{ dir }: let
+      flake = import (dir + "/flake.nix");
+      outputs = flake.outputs { self = outputs; nixpkgs = throw "nixpkgs must not be evaluated by this check"; };
+    in {
+      inputs = builtins.attrNames flake.inputs;
+      packages = builtins.attrNames outputs.packages.x86_64-linux;
+      devShells = builtins.attrNames outputs.devShells.x86_64-linux;
+      nixosModules = builtins.attrNames outputs.nixosModules;
+      moduleArgs = builtins.attrNames (builtins.functionArgs outputs.nixosModules.vllm);
+      settings = import (dir + "/nix/settings.nix");
+    }`;
+  const readOutputs = (dir: string) => JSON.parse(sh('nix-instantiate', ['--eval', '--strict', '--json', '--argstr', 'dir', dir, '-E', outputsExpr]));
+
+  test('every .nix file parses', () => {
+    const files = readdirSync(TEMPLATE, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('.nix'));
+    assert.deepEqual(files.sort(), ['flake.nix', 'nix/module.nix', 'nix/settings.nix', 'nix/vllm.nix']);
+    for (const file of files) sh('nix-instantiate', ['--parse', join(TEMPLATE, file)]);
+
+    const broken = templateCopy({ file: 'nix/vllm.nix', from: /\n}\n$/, to: '\n' });
+    const parsed = attempt('nix-instantiate', ['--parse', join(broken, 'nix/vllm.nix')]);
+    assert.equal(parsed.ok, false, 'a file missing its closing brace must not parse');
+    assert.match(parsed.output, /syntax error/);
+  });
+
+  test('has the documented outputs and settings, read without evaluating nixpkgs', () => {
+    const outputs = readOutputs(TEMPLATE);
+    assert.deepEqual(outputs.inputs, ['nixpkgs']);
+    assert.deepEqual(outputs.packages, ['default', 'vllm-container', 'vllm-server']);
+    assert.deepEqual(outputs.devShells, ['default', 'vllm']);
+    assert.deepEqual(outputs.nixosModules, ['default', 'vllm']);
+    assert.deepEqual(outputs.moduleArgs, ['config', 'lib'], 'nixosModules.vllm is a NixOS module function');
+    assert.deepEqual(outputs.settings.gpuTargets, ['gfx1151', 'gfx1100', 'gfx942']);
+    assert.equal(outputs.settings.source, 'nixpkgs');
+
+    // The README documents exactly these names and targets.
+    const readme = readFileSync(join(TEMPLATE, 'README.md'), 'utf8');
+    for (const name of ['nix develop .#vllm', 'nix build .#vllm-container', 'nixosModules.vllm', 'systemctl start vllm', 'packages.x86_64-linux.{vllm-server']) {
+      assert.ok(readme.includes(name), `README mentions ${name}`);
+    }
+    for (const target of outputs.settings.gpuTargets) assert.match(readme, new RegExp(`^\\| \`${target}\` \\|`, 'm'));
+
+    // A renamed output is seen, and so is an output whose name would need nixpkgs.
+    assert.deepEqual(readOutputs(templateCopy({ file: 'flake.nix', from: 'vllm-container = vllm.vllm-container;', to: 'vllm-image = vllm.vllm-container;' })).packages, ['default', 'vllm-image', 'vllm-server']);
+    const computed = templateCopy({ file: 'flake.nix', from: 'packages.${system} = {', to: 'packages.${nixpkgs.lib.head [ system ]} = {' });
+    const evaluated = attempt('nix-instantiate', ['--eval', '--strict', '--json', '--argstr', 'dir', computed, '-E', outputsExpr]);
+    assert.equal(evaluated.ok, false);
+    assert.match(evaluated.output, /nixpkgs must not be evaluated by this check/);
+  });
+
+  test('flake.lock pins nixpkgs at a full revision that Nix accepts for the inputs without fetching', () => {
+    const lock = JSON.parse(readFileSync(join(TEMPLATE, 'flake.lock'), 'utf8'));
+    const nixpkgs = lock.nodes.nixpkgs;
+    assert.deepEqual(nixpkgs.original, { owner: 'NixOS', ref: 'nixos-unstable', repo: 'nixpkgs', type: 'github' });
+    assert.match(nixpkgs.locked.rev, /^[0-9a-f]{40}$/);
+    assert.match(nixpkgs.locked.narHash, /^sha256-[A-Za-z0-9+/]{43}=$/);
+    assert.equal(typeof nixpkgs.locked.lastModified, 'number');
+    const readme = readFileSync(join(TEMPLATE, 'README.md'), 'utf8');
+    assert.ok(readme.includes(nixpkgs.locked.rev), 'the README names the locked revision');
+
+    const meta = JSON.parse(sh('nix', ['flake', 'metadata', '--json', '--no-update-lock-file', templateCopy()]));
+    assert.equal(meta.locks.nodes.nixpkgs.locked.rev, nixpkgs.locked.rev);
+  });
+});
+
+describe('ops/Dockerfile.vllm', () => {
+  test('pins its base image by digest and takes the GPU target and the wheel as build args', () => {
+    const dockerfile = readFileSync(join(TEMPLATE, 'ops', 'Dockerfile.vllm'), 'utf8');
+    assert.match(dockerfile, /^ARG BASE_IMAGE=rocm\/pytorch@sha256:[0-9a-f]{64}$/m);
+    assert.match(dockerfile, /^# rocm\/pytorch:rocm7\.\d+\.\d+_ubuntu/m, 'the tag is in a comment');
+    for (const arg of ['GFX_ARCH', 'PYTORCH_ROCM_ARCH', 'VLLM_WHEEL_URL', 'VLLM_WHEEL_SHA256']) assert.match(dockerfile, new RegExp(`^ARG ${arg}=`, 'm'));
+    assert.match(dockerfile, /sha256sum -c/);
+    assert.doesNotMatch(dockerfile, /HSA_OVERRIDE_GFX_VERSION|HIP_VISIBLE_DEVICES=/, 'no GPU overrides baked in');
+    const installs = [...dockerfile.matchAll(/apt-get install -y --no-install-recommends ([^\\&\n]+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/));
+    assert.ok(installs.length > 0);
+    for (const pkg of installs) assert.match(pkg, /^[a-z0-9.+-]+=\S+$/, `apt package ${pkg} has a pinned version`);
+  });
+
+  test('BuildKit 0.29 parses and lints it without pulling the base image', () => {
+    const env = docker28Env(join(root, 'docker28-home'));
+    requireDocker28(env);
+    // docker28Env puts the docker 28 CLI first on PATH, with buildx 0.29 as its plugin.
+    const check = (dir: string) => attempt('docker', ['buildx', 'build', '--check', '--build-arg', 'BASE_IMAGE=scratch', '-f', 'ops/Dockerfile.vllm', '.'], { cwd: dir, env: { ...process.env, ...env } });
+    const good = check(TEMPLATE);
+    assert.equal(good.ok, true, good.output);
+    assert.match(good.output, /Check complete, no warnings found/);
+
+    const linted = check(templateCopy({ file: 'ops/Dockerfile.vllm', from: 'FROM scratch AS entrypoint', to: 'FROM scratch as entrypoint' }));
+    assert.equal(linted.ok, false, 'a lint warning fails the check');
+    assert.match(linted.output, /FromAsCasing/);
+    const unparsable = check(templateCopy({ file: 'ops/Dockerfile.vllm', from: 'COPY --from=entrypoint / /', to: 'COPPY --from=entrypoint / /' }));
+    assert.equal(unparsable.ok, false);
+    assert.match(unparsable.output, /unknown instruction: COPPY/i);
+  });
+
+  test('dockerd 26 builds the entrypoint stage, which needs no base image', () => {
+    const build = (dir: string, out: string) => attempt('docker', ['buildx', 'build', '--target', 'entrypoint', '--output', `type=local,dest=${out}`, '-f', 'ops/Dockerfile.vllm', '.'], { cwd: dir });
+    const out = join(root, 'entrypoint-stage');
+    const built = build(TEMPLATE, out);
+    assert.equal(built.ok, true, built.output);
+    const script = join(out, 'usr', 'local', 'bin', 'vllm-server');
+    assert.equal(readFileSync(script, 'utf8'), readFileSync(join(TEMPLATE, 'bin', 'vllm-server'), 'utf8'));
+    assert.ok(existsSync(join(out, 'opt', 'vllm', 'requirements.lock')));
+
+    const missing = build(templateCopy({ file: 'ops/Dockerfile.vllm', from: 'COPY bin/vllm-server', to: 'COPY bin/vllm-serve' }), join(root, 'entrypoint-broken'));
+    assert.equal(missing.ok, false);
+    assert.match(missing.output, /bin\/vllm-serve.*not found/);
+  });
+});
+
+describe('ops/docker-compose.yml', () => {
+  // As on a host where the shell sets neither: then neither reaches the container.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'HIP_VISIBLE_DEVICES' && name !== 'HF_TOKEN'));
+  const config = (dir: string) => attempt('docker-compose', ['-f', 'ops/docker-compose.yml', 'config', '--format', 'json'], { cwd: dir, env });
+
+  test('Compose validates it, with the GPU flags, the model volume and the health check', () => {
+    sh('docker-compose', ['-f', 'ops/docker-compose.yml', 'config', '-q'], { cwd: TEMPLATE });
+    const result = config(TEMPLATE);
+    assert.equal(result.ok, true, result.output);
+    const vllm = JSON.parse(result.output).services.vllm;
+    assert.deepEqual(vllm.devices.map((d: { source: string }) => d.source), ['/dev/kfd', '/dev/dri']);
+    assert.deepEqual(vllm.group_add, ['video', 'render']);
+    assert.equal(vllm.ipc, 'host');
+    assert.deepEqual(vllm.security_opt, ['seccomp=unconfined']);
+    assert.deepEqual(vllm.volumes.map((v: { target: string }) => v.target), ['/models']);
+    assert.match(vllm.healthcheck.test.join(' '), /http:\/\/127\.0\.0\.1:8000\/health/);
+    assert.equal(vllm.build.dockerfile, 'ops/Dockerfile.vllm');
+    // Unset in the shell: not passed at all (an empty HIP_VISIBLE_DEVICES hides every GPU).
+    assert.equal(vllm.environment?.HIP_VISIBLE_DEVICES ?? null, null);
+  });
+
+  test('a broken compose file is refused by Compose', () => {
+    const broken = config(templateCopy({ file: 'ops/docker-compose.yml', from: '    shm_size: 16g', to: '    shm_sizes: 16g' }));
+    assert.equal(broken.ok, false);
+    assert.match(broken.output, /shm_sizes/);
+  });
+});
+
+describe('bin/vllm-server', () => {
+  const wrapper = join(TEMPLATE, 'bin', 'vllm-server');
+
+  test('passes bash -n and shellcheck; a shellcheck finding or a syntax error fails them', () => {
+    sh('bash', ['-n', wrapper]);
+    sh('shellcheck', [wrapper]);
+    const unsafe = join(templateCopy({ file: 'bin/vllm-server', from: 'read -r rocm_version', to: 'read rocm_version' }), 'bin', 'vllm-server');
+    sh('bash', ['-n', unsafe]);
+    const linted = attempt('shellcheck', [unsafe]);
+    assert.equal(linted.ok, false);
+    assert.match(linted.output, /SC2162/);
+    const unclosed = join(templateCopy({ file: 'bin/vllm-server', from: /\nfi\n/, to: '\n' }), 'bin', 'vllm-server');
+    assert.equal(attempt('bash', ['-n', unclosed]).ok, false);
+  });
+
+  test('passes GPU choice and arguments on, and drops a stale HSA override on ROCm 7 only', () => {
+    const dir = mkdtempSync(join(root, 'wrapper-'));
+    const python = join(dir, 'python');
+    // Stands in for vLLM's Python: prints what the server would have been started with.
+    writeFileSync(python, '#!/bin/sh\necho "HSA=${HSA_OVERRIDE_GFX_VERSION-unset} HIP=${HIP_VISIBLE_DEVICES-unset} ROCM=$ROCM_PATH HOME=$ROCM_HOME ARGS=$*"\n');
+    chmodSync(python, 0o755);
+    const run = (version: string, env: Record<string, string>, args: string[]) => {
+      const rocm = join(dir, `rocm-${version}`);
+      mkdirSync(join(rocm, '.info'), { recursive: true });
+      writeFileSync(join(rocm, '.info', 'version'), `${version}\n`);
+      const { output } = attempt(wrapper, args, { env: { PATH: process.env.PATH, VLLM_PYTHON: python, ROCM_PATH: rocm, ...env } });
+      return { output, rocm };
+    };
+
+    const seven = run('7.0.2', { HSA_OVERRIDE_GFX_VERSION: '11.0.0', HIP_VISIBLE_DEVICES: '1' }, ['--model', 'Qwen/Qwen2.5-0.5B-Instruct', '--port', '8001']);
+    assert.match(seven.output, /ignoring HSA_OVERRIDE_GFX_VERSION=11\.0\.0/);
+    assert.ok(seven.output.includes(`HSA=unset HIP=1 ROCM=${seven.rocm} HOME=${seven.rocm} ARGS=-m vllm.entrypoints.openai.api_server --model Qwen/Qwen2.5-0.5B-Instruct --port 8001`), seven.output);
+
+    const six = run('6.4.3', { HSA_OVERRIDE_GFX_VERSION: '11.0.0', VLLM_MODEL: 'm' }, []);
+    assert.ok(six.output.includes('HSA=11.0.0 HIP=unset'), six.output);
+    assert.ok(six.output.includes('ARGS=-m vllm.entrypoints.openai.api_server --model m'), six.output);
+
+    const kept = run('7.2.4', { HSA_OVERRIDE_GFX_VERSION: '11.0.0', VLLM_KEEP_HSA_OVERRIDE: '1' }, []);
+    assert.ok(kept.output.includes('HSA=11.0.0'), kept.output);
+    assert.match(run('7.2.4', { HIP_VISIBLE_DEVICES: '' }, []).output, /HIP_VISIBLE_DEVICES is set but empty/);
+  });
+});
+
+test('the template has no file the checks above do not cover', () => {
+  const files = readdirSync(TEMPLATE, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(TEMPLATE, join(e.parentPath, e.name))).sort();
+  assert.deepEqual(files, ['.dockerignore', 'README.md', 'bin/vllm-server', 'flake.lock', 'flake.nix', 'nix/module.nix', 'nix/settings.nix', 'nix/vllm.nix', 'ops/Dockerfile.vllm', 'ops/docker-compose.yml', 'ops/requirements.lock']);
+});
