@@ -105,6 +105,100 @@ describe('the flake', () => {
   });
 });
 
+// nix/vllm.nix's own wiring, evaluated with stand-ins for the nixpkgs functions it calls: each
+// stand-in returns the arguments it was given, so what the template passes to nixpkgs (the GPU
+// targets to torch, vllm and the wrapper, the image's created time, the wheels' fetches) can be
+// read back. This checks the template's logic, not nixpkgs' (see the README).
+const stubbedVllmExpr = `{ dir, settingsJson }:
+  let
+    lib = {
+      subtractLists = a: builtins.filter (x: !(builtins.elem x a));
+      concatStringsSep = builtins.concatStringsSep;
+      makeLibraryPath = ps: builtins.concatStringsSep ":" (map (p: "\${p}/lib") ps);
+      last = l: builtins.elemAt l (builtins.length l - 1);
+      splitString = sep: s: builtins.filter builtins.isString (builtins.split sep s);
+      replaceStrings = builtins.replaceStrings;
+      listToAttrs = builtins.listToAttrs;
+      nameValuePair = name: value: { inherit name value; };
+      optionalString = cond: s: if cond then s else "";
+    };
+    recorded = name: { outPath = "/stub/\${name}"; override = args: { overriddenWith = args; }; };
+    python = version: {
+      override = { self, packageOverrides }:
+        let
+          prev = { torch = recorded "torch"; vllm = recorded "vllm"; python.sitePackages = "lib/python\${version}/site-packages"; buildPythonPackage = args: args; };
+          final = prev // packageOverrides final prev;
+        in { withPackages = f: { outPath = "/stub/python\${version}-env"; packages = f final; set = final; }; };
+    };
+    pkgs = {
+      inherit lib;
+      rocmPackages = builtins.listToAttrs (map (n: { name = n; value = "/stub/rocm/\${n}"; }) [ "rocm-runtime" "rocm-comgr" "rocblas" "hipblaslt" "miopen" "rccl" "rocminfo" "rocm-smi" ]) // {
+        clr = { outPath = "/stub/rocm/clr"; version = "7.0.2"; gpuTargets = [ "gfx900" "gfx906" "gfx908" "gfx90a" "gfx942" "gfx1010" "gfx1030" "gfx1100" "gfx1101" "gfx1102" "gfx1151" "gfx1200" "gfx1201" ]; };
+      };
+      python3 = python "3.13";
+      python311 = python "3.11";
+      writeShellApplication = args: args // { outPath = "/stub/vllm-server"; };
+      dockerTools.buildLayeredImage = args: args;
+      mkShell = args: args;
+      fetchurl = args: args;
+      stdenv.cc.cc.lib = "/stub/libstdc++";
+    } // builtins.listToAttrs (map (n: { name = n; value = "/stub/\${n}"; }) [ "coreutils" "bashInteractive" "cacert" "autoPatchelfHook" "numactl" "zlib" "libdrm" "elfutils" ]);
+    settings = import (dir + "/nix/settings.nix") // builtins.fromJSON settingsJson;
+    vllm = import (dir + "/nix/vllm.nix") { inherit pkgs settings; };
+    server = vllm.vllm-server;
+    set = server.passthru.pythonEnv.set;
+  in {
+    targets = settings.gpuTargets;
+    env = server.runtimeEnv;
+    scriptIsBinVllmServer = server.text == builtins.readFile (dir + "/bin/vllm-server");
+    torchTargets = set.torch.overriddenWith.gpuTargets or null;
+    vllmTargets = set.vllm.overriddenWith.gpuTargets or null;
+    wheel = if settings.source == "wheels" then { inherit (set.vllm) format; src = set.vllm.src.name; patched = builtins.elem "/stub/autoPatchelfHook" set.vllm.nativeBuildInputs; } else null;
+    image = { inherit (vllm.vllm-container) created; entrypoint = vllm.vllm-container.config.Entrypoint; };
+  }`;
+
+describe('nix/vllm.nix, with stand-ins for nixpkgs', () => {
+  const evaluate = (settings: object = {}) => attempt('nix-instantiate', ['--eval', '--strict', '--json', '--argstr', 'dir', TEMPLATE, '--argstr', 'settingsJson', JSON.stringify(settings), '-E', stubbedVllmExpr]);
+
+  test('one list of GPU targets reaches torch, vllm and the wrapper; the image has a fixed creation time', () => {
+    const result = evaluate();
+    assert.equal(result.ok, true, result.output);
+    const wiring = JSON.parse(result.output);
+    assert.deepEqual(wiring.targets, ['gfx1151', 'gfx1100', 'gfx942']);
+    assert.deepEqual(wiring.torchTargets, wiring.targets);
+    assert.deepEqual(wiring.vllmTargets, wiring.targets);
+    assert.equal(wiring.env.VLLM_GPU_TARGETS, 'gfx1151 gfx1100 gfx942');
+    assert.equal(wiring.env.PYTORCH_ROCM_ARCH, 'gfx1151;gfx1100;gfx942');
+    assert.equal(wiring.env.ROCM_PATH, '/stub/rocm/clr');
+    assert.equal(wiring.env.ROCM_HOME, '/stub/rocm/clr');
+    assert.equal(wiring.env.VLLM_ROCM_VERSION, '7.0.2');
+    assert.equal(wiring.env.VLLM_PYTHON, '/stub/python3.13-env/bin/python');
+    assert.match(wiring.env.VLLM_ROCM_LIBRARY_PATH, /^\/stub\/rocm\/clr\/lib:\/stub\/rocm\/rocm-runtime\/lib:/);
+    assert.equal(wiring.scriptIsBinVllmServer, true, 'the wrapper runs bin/vllm-server, the Docker image\'s entrypoint');
+    assert.deepEqual(wiring.image, { created: '1970-01-01T00:00:01Z', entrypoint: ['/stub/vllm-server/bin/vllm-server'] });
+  });
+
+  test('wheels are fetched by URL and sha256 and patched; a missing hash, an unknown target or source is refused', () => {
+    const hash = 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+    const wheels = { python: 'python311', packages: [{ pname: 'torch', version: '2.9.1', url: 'https://wheels.example/torch-2.9.1-cp311-cp311-linux_x86_64.whl', hash }, { pname: 'vllm', version: '0.12.0+rocm711', url: 'https://wheels.example/vllm-0.12.0%2Brocm711-cp311-cp311-linux_x86_64.whl', hash }] };
+    const result = evaluate({ source: 'wheels', wheels });
+    assert.equal(result.ok, true, result.output);
+    const wiring = JSON.parse(result.output);
+    assert.deepEqual(wiring.wheel, { format: 'wheel', src: 'vllm-0.12.0+rocm711-cp311-cp311-linux_x86_64.whl', patched: true });
+    assert.equal(wiring.env.VLLM_PYTHON, '/stub/python3.11-env/bin/python');
+
+    const unhashed = evaluate({ source: 'wheels' });
+    assert.equal(unhashed.ok, false);
+    assert.match(unhashed.output, /wheel vllm has no hash; run `nix store prefetch-file --hash-type sha256 .*vllm-0\.12\.0%2Brocm711/);
+    const typo = evaluate({ gpuTargets: ['gfx1151', 'gfx1511'] });
+    assert.equal(typo.ok, false);
+    assert.match(typo.output, /gpuTargets gfx1511 are not ROCm 7\.0\.2 targets/);
+    const source = evaluate({ source: 'wheel' });
+    assert.equal(source.ok, false);
+    assert.match(source.output, /source = "wheel"; allowed: "nixpkgs" or "wheels"/);
+  });
+});
+
 describe('ops/Dockerfile.vllm', () => {
   test('pins its base image by digest and takes the GPU target and the wheel as build args', () => {
     const dockerfile = readFileSync(join(TEMPLATE, 'ops', 'Dockerfile.vllm'), 'utf8');
