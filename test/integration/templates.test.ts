@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { REPO_ROOT } from '../support/action-runner.js';
+import { newRunnerJob, REPO_ROOT, runStep } from '../support/action-runner.js';
 import { docker28Env, requireDocker28 } from '../support/docker28.js';
 import { requireTools, sh } from '../support/tools.js';
 
@@ -241,6 +241,20 @@ describe('ops/Dockerfile.vllm', () => {
     const missing = build(templateCopy({ file: 'ops/Dockerfile.vllm', from: 'COPY bin/vllm-server', to: 'COPY bin/vllm-serve' }), join(root, 'entrypoint-broken'));
     assert.equal(missing.ok, false);
     assert.match(missing.output, /bin\/vllm-serve.*not found/);
+  });
+  test('the pipeline, run as the runner runs it on a copy of the template, builds the entrypoint stage with the README\'s build args', async () => {
+    const job = newRunnerJob(join(root, 'pipeline'));
+    cpSync(TEMPLATE, job.workspace, { recursive: true });
+    const readme = readFileSync(join(TEMPLATE, 'README.md'), 'utf8');
+    const buildArgs = /build-args: \|\n((?: {12}\S.*\n)+)/.exec(readme)![1]!.split('\n').map((l) => l.trim()).filter(Boolean);
+    assert.deepEqual(buildArgs.map((a) => a.split('=')[0]), ['GFX_ARCH', 'VLLM_WHEEL_URL', 'VLLM_WHEEL_SHA256']);
+    const result = await runStep('.', job, {
+      inputs: { builder: 'docker', context: '.', file: 'ops/Dockerfile.vllm', target: 'entrypoint', cache: 'none', 'build-args': 'GFX_ARCH=gfx1100\nVLLM_WHEEL_URL=https://wheels.example/vllm.whl\nVLLM_WHEEL_SHA256=0000' },
+    });
+    assert.equal(result.exitCode, 0, `${result.stdout.slice(-3000)}\n${result.stderr.slice(-1000)}`);
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.warnings, [], 'every build arg the README passes is an ARG of the Dockerfile');
+    assert.match(result.outputs.digest ?? '', /^sha256:[0-9a-f]{64}$/);
   });
 });
 
