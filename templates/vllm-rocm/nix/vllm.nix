@@ -1,18 +1,22 @@
 # vLLM on ROCm from one settings file: the Python environment (nixpkgs' packages or prebuilt wheels),
 # the vllm-server wrapper, the OCI image and the dev shell.
 #
-# Attribute names checked against nixpkgs' source (the reference copies the lock's revision was
-# compared with; see README "What is checked here"):
-#   python3Packages.vllm      pkgs/development/python-modules/vllm/default.nix (vllm 0.19.0, blob of
-#                             commit 00fa62a8a25a98990e2389bd8ab7d0b91e3cb352): args rocmSupport ? torch.rocmSupport,
-#                             rocmPackages, gpuTargets ? [ ] (joined into PYTORCH_ROCM_ARCH)
-#   python3Packages.torch     pkgs/development/python-modules/torch/source/default.nix: rocmSupport ?
-#                             config.rocmSupport, rocmPackages, gpuTargets ? [ ]
-#   rocmPackages.*            pkgs/development/rocm-modules/default.nix and clr/default.nix (clr 7.0.2):
-#                             clr (passthru.gpuTargets, version), rocm-runtime, rocm-comgr, rocblas,
-#                             hipblaslt, miopen, rccl, rocminfo, rocm-smi
-#   dockerTools.buildLayeredImage { name, tag, contents, config, created, extraCommands, maxLayers }
-#   writeShellApplication { name, text, runtimeInputs, runtimeEnv }
+# nixpkgs names used here, as read in nixpkgs' source. The copies read were stored versions of each
+# file (the commit that last changed it is named), not the locked revision c59305ba itself, which
+# could not be fetched; names stable across those versions were chosen:
+#   python3Packages.vllm   python-modules/vllm/default.nix @ 00fa62a8 (vllm 0.19.0): args
+#                          rocmSupport ? torch.rocmSupport, rocmPackages, gpuTargets ? [ ] (joined
+#                          into PYTORCH_ROCM_ARCH); its dependency names, used for the wheels below
+#   python3Packages.torch  python-modules/torch/source/default.nix @ 00d0ced3 and the vllm file's use
+#                          of it: rocmSupport ? config.rocmSupport, rocmPackages, gpuTargets ? [ ]
+#   rocmPackages.*         rocm-modules/default.nix @ 0e4c4301 (aliases dated 2026-03): clr, rocm-runtime,
+#                          rocm-comgr, rocblas, hipblaslt, miopen, rccl, rocminfo, rocm-smi;
+#                          rocm-modules/clr/default.nix @ 0592b001 (7.0.2): version, passthru.gpuTargets
+#                          (gfx942, gfx1100, gfx1151 among them); aqlprofile @ 0467fa1b is 7.2.3
+#   dockerTools.buildLayeredImage { name, tag, contents, config, created, extraCommands, maxLayers };
+#   writeShellApplication { name, text, runtimeInputs, runtimeEnv, passthru }; buildPythonPackage
+#   { format = "wheel", dependencies, dontCheckRuntimeDeps }; autoPatchelfHook
+#   (autoPatchelfIgnoreMissingDeps, addAutoPatchelfSearchPath)
 { pkgs, settings }:
 
 let
