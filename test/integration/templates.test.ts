@@ -1,10 +1,10 @@
 // templates/vllm-rocm, checked by the tools that consume it, as far as a machine with no GPU and no
 // network allows (its README lists what is and is not checked). nixpkgs and the ROCm base image are
 // never fetched. Each check also runs on a broken copy of the template, where it must fail.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { newRunnerJob, REPO_ROOT, runStep } from '../support/action-runner.js';
@@ -37,6 +37,7 @@ function attempt(command: string, args: string[], opts: { cwd?: string; env?: No
 }
 
 before(() => requireTools('nix', 'nix-instantiate', 'docker', 'docker-compose', 'shellcheck', 'bash'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('the flake', () => {
   // The flake's outputs called with a nixpkgs that throws when touched: output names are read from
