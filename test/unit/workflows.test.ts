@@ -3,7 +3,9 @@
 // this suite's stages, least privilege, no self-hosted runner for a fork's code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/action-runner.js';
@@ -135,4 +137,27 @@ test('release: build on a hosted runner → smoke test of that digest on the ROC
   const publish = jobs.publish!.steps.find((s) => s.uses?.endsWith('publish'))!;
   assert.equal(publish.with!.source, 'docker://${{ env.IMAGE }}@${{ needs.build.outputs.digest }}');
   assert.equal(publish.with!.sign, 'cosign-keyless');
+});
+
+test('the copy recipe in docs/workflows.md turns both examples into valid workflows that pin this suite', () => {
+  const recipe = /^sed -i '(.*)' \.github\/workflows\/release\.yml$/m.exec(readFileSync(join(REPO_ROOT, 'docs', 'workflows.md'), 'utf8'));
+  assert.ok(recipe, 'docs/workflows.md has the sed line');
+  const expression = recipe[1]!;
+  const root = mkdtempSync(join(tmpdir(), 'workflow-copy-'));
+  mkdirSync(join(root, '.github', 'workflows'), { recursive: true });
+  copyFileSync(join(REPO_ROOT, '.github', 'actionlint.yaml'), join(root, '.github', 'actionlint.yaml'));
+  for (const file of ['release.yml', 'pr-reproducibility.yml']) {
+    const copy = join(root, '.github', 'workflows', file);
+    copyFileSync(join(WORKFLOWS, file), copy);
+    const sed = spawnSync('sed', ['-i', expression, copy], { encoding: 'utf8' });
+    assert.equal(sed.status, 0, sed.stderr);
+    const copied = readFileSync(copy, 'utf8');
+    assert.doesNotMatch(copied, /^\s*-?\s*uses: \.\//m, `${file}: no local uses: left`);
+    const pinned = [...copied.matchAll(/uses: <owner>\/vllm-rocm-action\/actions\/([\w-]+)@<sha> # v1$/gm)].map((m) => m[1]);
+    assert.ok(pinned.length >= 2, `${file}: ${pinned.join()}`);
+    // With a real owner and commit in place of the placeholders, the copy is a valid workflow.
+    writeFileSync(copy, copied.replaceAll('<owner>', 'acme').replaceAll('<sha>', '0123456789abcdef0123456789abcdef01234567'));
+  }
+  const check = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'validate-actions.mjs'), '--root', root], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
 });
