@@ -46,8 +46,9 @@ fi
 
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-# openssl + cosign: the publish tests (a test CA, signing). docker-compose (trixie's Compose v2) + shellcheck: the
-# templates tests validate templates/vllm-rocm's compose file and its wrapper script with them. gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script and writes the report tests' wheels.
+# openssl + cosign: the publish tests (a test CA, signing). docker-compose (trixie's Compose v2): the templates
+# tests validate templates/vllm-rocm's compose file. shellcheck: the template's wrapper script and the workflows'
+# run: scripts (scripts/validate-actions.mjs). gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script and writes the report tests' wheels.
 for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev python3 iproute2 openssl cosign docker-compose shellcheck; do
   have_pkg "$p" || need_pkgs+=("$p")
 done

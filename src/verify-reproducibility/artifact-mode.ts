@@ -15,6 +15,13 @@ import { buildDockerArchive } from './rebuild-docker.js';
 const DESCRIPTION_FILE = 'image-description.json';
 
 export async function artifactMode(inputs: VerifyInputs, work: string): Promise<ComparisonReport | undefined> {
+  if (inputs.compareWith?.length === 2) {
+    // A third job judges two runners' builds: two descriptions, no image here.
+    const [a, b] = inputs.compareWith as [string, string];
+    const da = await fetchDescription(a, join(work, 'compare-a'));
+    const db = await fetchDescription(b, join(work, 'compare-b'));
+    return compareDescriptions(da.description, db.description, { bytesRead: da.bytes + db.bytes });
+  }
   const image = inputs.archiveA ?? (await buildOnce(inputs, work));
   const mine = await describeImage(image);
   if (inputs.artifactName) {
@@ -25,20 +32,24 @@ export async function artifactMode(inputs: VerifyInputs, work: string): Promise<
     core.info(`Uploaded this job's image description as artifact '${inputs.artifactName}'.`);
   }
   if (!inputs.compareWith) return undefined;
-  let dir: string;
-  try {
-    dir = await downloadArtifact(inputs.compareWith, join(work, 'compare-with'));
-  } catch (error) {
-    throw new StageFailure('No description to compare with', `artifact '${inputs.compareWith}' could not be fetched from this workflow run: ${(error as Error).message}`);
-  }
-  const names = await readdir(dir);
-  const name = names.find((n) => n === DESCRIPTION_FILE) ?? names.find((n) => n.endsWith('.json'));
-  if (!name) throw new StageFailure('No description to compare with', `artifact '${inputs.compareWith}' holds no ${DESCRIPTION_FILE}`);
-  const { description: theirs, bytes } = await readDescription(join(dir, name));
+  const { description: theirs, bytes } = await fetchDescription(inputs.compareWith[0]!, join(work, 'compare-with'));
   // Side A is the other job's image (a description), side B this job's image, read here.
   const report = await compareDescriptions(theirs, mine, { bytesRead: bytes });
   report.b.kind = mine.kind;
   return report;
+}
+
+async function fetchDescription(artifact: string, dest: string): ReturnType<typeof readDescription> {
+  let dir: string;
+  try {
+    dir = await downloadArtifact(artifact, dest);
+  } catch (error) {
+    throw new StageFailure('No description to compare with', `artifact '${artifact}' could not be fetched from this workflow run: ${(error as Error).message}`);
+  }
+  const names = await readdir(dir);
+  const name = names.find((n) => n === DESCRIPTION_FILE) ?? names.find((n) => n.endsWith('.json'));
+  if (!name) throw new StageFailure('No description to compare with', `artifact '${artifact}' holds no ${DESCRIPTION_FILE}`);
+  return readDescription(join(dir, name));
 }
 
 async function buildOnce(inputs: VerifyInputs, work: string): Promise<string> {

@@ -15,7 +15,8 @@ export type VerifyInputs = {
   archiveA?: string;
   archiveB?: string;
   artifactName?: string;
-  compareWith?: string;
+  /** One name (compare this job's image with it) or two (compare those two descriptions). */
+  compareWith?: string[];
 } & ({ builder: 'docker'; docker: BuildDockerInputs } | { builder: 'nix'; nix: BuildNixInputs });
 
 const ARTIFACT_NAME = /^[^"<>|*?\r\n\\/:]+$/;
@@ -41,9 +42,14 @@ export function parseVerifyInputs(get: InputSource, workspace: string): VerifyIn
     throw new InputError(archiveA ? 'archive-b' : 'archive-a', "must be set in mode 'compare' (the two images to compare)");
   }
   const artifactName = optionalString(get, 'artifact-name');
-  const compareWith = optionalString(get, 'compare-with');
-  for (const [name, value] of [['artifact-name', artifactName], ['compare-with', compareWith]] as const) {
+  const compareList = (optionalString(get, 'compare-with') ?? '').split(/[\n,]/).map((n) => n.trim()).filter((n) => n !== '');
+  const compareWith = compareList.length > 0 ? compareList : undefined;
+  for (const [name, value] of [['artifact-name', artifactName], ...compareList.map((n) => ['compare-with', n] as const)] as const) {
     if (value !== undefined && !ARTIFACT_NAME.test(value)) throw new InputError(name, `'${value}' is not a valid artifact name (no " < > | * ? \\ / : or newlines)`);
+  }
+  if (compareList.length > 2) throw new InputError('compare-with', `names ${compareList.length} artifacts; give one (compared with this job's image) or two (compared with each other)`);
+  if (compareList.length === 2 && (artifactName || archiveA)) {
+    throw new InputError('compare-with', `names two descriptions to compare with each other, so this job has no image of its own: leave ${artifactName ? 'artifact-name' : 'archive-a'} empty`);
   }
   if (mode === 'artifact' && !artifactName && !compareWith) {
     throw new InputError('artifact-name', "or compare-with must be set in mode 'artifact' (upload this job's image description, compare against another's, or both)");

@@ -1,5 +1,5 @@
 // verify-reproducibility: two builds (or two given images, or this job's image against another
-// job's description) → one verdict, with every difference explained.
+// job's description, or two jobs' descriptions) → one verdict, with every difference explained.
 import * as core from '@actions/core';
 import { mkdir, rm } from 'node:fs/promises';
 import { actionInputs } from '../action/inputs.js';

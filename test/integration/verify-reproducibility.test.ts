@@ -228,6 +228,20 @@ describe('mode: artifact, across two jobs of one run', () => {
     const file = reportOf(changed).differences.find((d) => d.where === 'file');
     assert.equal(file?.path, 'opt/vllm/app/serve.py');
 
+    // A third job compares two runners' descriptions, building nothing (no context, no image).
+    const jb = job();
+    const upB = await runStep('verify-reproducibility', jb, { inputs: { mode: 'artifact', 'archive-a': buildArchive(ctx, join(root, 'artifact-d.tar')), 'artifact-name': 'image-description-changed' } });
+    assert.equal(upB.exitCode, 0, upB.stdout.slice(-3000));
+    const judge = await runStep('verify-reproducibility', job(), { inputs: { mode: 'artifact', 'compare-with': 'image-description-a\nimage-description-changed', 'fail-on-difference': 'false' } });
+    assert.equal(judge.exitCode, 0, judge.stdout.slice(-3000));
+    assert.equal(judge.outputs.reproducible, 'false');
+    assert.equal(reportOf(judge).differences.find((d) => d.where === 'file')?.path, 'opt/vllm/app/serve.py');
+    assert.match(judge.summary, /^- A: .*\(description\)/m, 'the summary says side A is a description');
+    assert.match(judge.summary, /^- B: .*\(description\)/m, 'and so is side B');
+    const twice = await runStep('verify-reproducibility', job(), { inputs: { mode: 'artifact', 'compare-with': 'image-description-a, image-description-a' } });
+    assert.equal(twice.exitCode, 0, twice.stdout.slice(-3000));
+    assert.equal(twice.outputs.reproducible, 'true');
+
     // Another job of the run uploading under the same name never replaces job A's description.
     const clash = await runStep('verify-reproducibility', job(), { inputs: { mode: 'artifact', 'archive-a': a, 'artifact-name': 'image-description-a' } });
     assert.equal(clash.exitCode, 1);
@@ -248,6 +262,8 @@ describe('bad input: clear error, exit 1, no verdict', () => {
   test('compare without archive-b', () => fails({ mode: 'compare', 'archive-a': good() }, /^Input 'archive-b': must be set in mode 'compare'/));
   test('an archive that does not exist', () => fails({ mode: 'compare', 'archive-a': '/nonexistent.tar', 'archive-b': '/nonexistent.tar' }, /^Input 'archive-a': \/nonexistent\.tar does not exist/));
   test('unknown mode', () => fails({ mode: 'diff' }, /^Input 'mode': must be one of rebuild, compare, artifact/));
+  test('compare-with naming three artifacts', () => fails({ mode: 'artifact', 'compare-with': 'a\nb\nc' }, /^Input 'compare-with': names 3 artifacts; give one \(compared with this job's image\) or two/));
+  test('compare-with naming two artifacts beside artifact-name', () => fails({ mode: 'artifact', 'compare-with': 'a\nb', 'artifact-name': 'c' }, /^Input 'compare-with': names two descriptions to compare with each other, so this job has no image of its own: leave artifact-name empty/));
   test('artifact mode with neither name', () => fails({ mode: 'artifact' }, /^Input 'artifact-name': or compare-with must be set/));
   test('a truncated archive', () => {
     const g = good();
