@@ -70,7 +70,7 @@ function splitRow(line: string): string[] {
 const width = (s: string): number => [...s].length;
 
 function renderTable(lines: string[]): string[] {
-  let rows = lines.filter((l) => !/^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$/.test(l)).map(splitRow);
+  let rows = lines.map(splitRow).filter((r) => !r.every((c) => /^:?-+:?$/.test(c)));
   // The stages' key/value tables have an empty header row.
   if (rows[0]?.every((c) => c === '')) rows = rows.slice(1);
   const columns = Math.max(0, ...rows.map((r) => r.length));
