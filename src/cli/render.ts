@@ -67,7 +67,8 @@ function splitRow(line: string): string[] {
   return body.split(/(?<!\\)\|/).map((cell) => inline(cell.trim().replace(/\\\|/g, '|'), ', '));
 }
 
-const width = (s: string): number => [...s].length;
+/** Terminal columns: an emoji (✅, ❌, ⚠️) takes two, a variation selector none. */
+const width = (s: string): number => [...s].reduce((n, c) => n + (c === '\uFE0F' ? 0 : /\p{Extended_Pictographic}/u.test(c) ? 2 : 1), 0);
 
 function renderTable(lines: string[]): string[] {
   let rows = lines.map(splitRow).filter((r) => !r.every((c) => /^:?-+:?$/.test(c)));
