@@ -3,7 +3,7 @@
 // and outputs. Exit status: 0, 1 when the stage failed, 2 for a usage error.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir, hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LOCAL_SERVICES_ENV } from '../action/local-services.js';
 import { readActionMetadata, type ActionMetadata } from '../runner/action-metadata.js';
@@ -49,7 +49,7 @@ function git(workspace: string, args: string[]): string | undefined {
 }
 
 /** The environment a phase starts from: this machine's, less a surrounding step's runner variables, plus the runner's. */
-function jobEnv(workspace: string, temp: string, debug: boolean): Record<string, string> {
+function jobEnv(command: string, workspace: string, temp: string, debug: boolean): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !/^(INPUT_|STATE_)/.test(name) && !/^GITHUB_(OUTPUT|STATE|ENV|PATH|STEP_SUMMARY)$/.test(name)) env[name] = value;
@@ -59,6 +59,13 @@ function jobEnv(workspace: string, temp: string, debug: boolean): Record<string,
   const tag = git(workspace, ['describe', '--exact-match', '--tags', 'HEAD']);
   const ref = env.GITHUB_REF ?? (tag ? `refs/tags/${tag}` : git(workspace, ['symbolic-ref', '-q', 'HEAD']));
   return {
+    // A step's identity (smoke-test labels its containers with it): unique per run, so two runs
+    // on one machine never clean up each other's containers.
+    GITHUB_RUN_ID: String(Date.now()),
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_JOB: 'cli',
+    GITHUB_ACTION: command,
+    RUNNER_NAME: hostname(),
     ...env,
     ...(sha ? { GITHUB_SHA: sha } : {}),
     ...(ref ? { GITHUB_REF: ref } : {}),
@@ -113,7 +120,7 @@ async function run(argv: string[], say: (line: string) => void): Promise<number>
 
   const debug = args.debug || process.env.RUNNER_DEBUG === '1';
   const temp = mkdtempSync(join(tmpdir(), `vllm-rocm-action-${action.command}-`));
-  const env = jobEnv(workspace, temp, debug);
+  const env = jobEnv(action.command, workspace, temp, debug);
   if (!hasActionsServices(process.env)) {
     const local = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'vllm-rocm-action');
     env[LOCAL_SERVICES_ENV] = local;

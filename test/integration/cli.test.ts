@@ -8,13 +8,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKeyValueFile } from '../../src/runner/file-commands.js';
-import { stepLabel } from '../../src/serve/docker-run.js';
 import { node24, readActionMetadata, REPO_ROOT } from '../support/action-runner.js';
 import { startActionsServices } from '../support/actions-services.js';
-import { fakeVllmImage, freePort, labelledContainers } from '../support/fake-vllm.js';
+import { fakeVllmImage, freePort } from '../support/fake-vllm.js';
 import { fixture } from '../support/fixtures.js';
 import { nixFlakeFixture } from '../support/nix.js';
-import { REGISTRY, requireRegistry, requireTools } from '../support/tools.js';
+import { REGISTRY, requireRegistry, requireTools, sh } from '../support/tools.js';
 import { BUSYBOX } from '../support/workspace.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'index.js');
@@ -185,7 +184,8 @@ describe('stages, with local directories for the Actions services', () => {
     const run = ok(await cli(['smoke-test', '--image', image, '--gpu', 'none', '--port', String(await freePort())], { env: { GITHUB_RUN_ID: runId } }));
     assert.equal(run.outputs.passed, 'true');
     assert.ok(Number(run.outputs['ttft-ms']) > 0);
-    assert.deepEqual(labelledContainers(stepLabel({ GITHUB_RUN_ID: runId })), []);
+    const labels = sh('docker', ['ps', '--all', '--filter', 'label=vllm-rocm-action.step', '--format', '{{.Label "vllm-rocm-action.step"}}']).split('\n');
+    assert.deepEqual(labels.filter((l) => l.startsWith(`${runId}.`)), [], 'no container of this run outlives its post phase');
   });
 
   test('setup-nix then build-nix on the oci flake: the Nix binary cache kept locally, the token masked', async () => {

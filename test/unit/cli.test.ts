@@ -11,7 +11,7 @@ import { actionHelp } from '../../src/cli/help.js';
 import { runsPost } from '../../src/cli/local-runner.js';
 import { LogRenderer, renderSummary } from '../../src/cli/render.js';
 import type { ActionMetadata } from '../../src/runner/action-metadata.js';
-import { readActionMetadata } from '../support/action-runner.js';
+import { readActionMetadata, REPO_ROOT } from '../support/action-runner.js';
 
 const META: ActionMetadata = {
   description: 'A stage.',
@@ -171,4 +171,18 @@ test('local store: an artifact kept, replaced by a later one of the same name, f
   const dir = await fetchLocalArtifact(root, 'report', join(root, 'out'));
   assert.equal(readFileSync(join(dir, 'report.json'), 'utf8'), '{"a":2}');
   await assert.rejects(fetchLocalArtifact(root, 'nope', join(root, 'out2')), /no artifact named 'nope'/);
+});
+
+test("the README's command-line examples name real stages and inputs", () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Command line\n'), readme.indexOf('\n## Stages\n'));
+  const commands = section.split('\n').filter((l) => l.startsWith('node dist/cli/index.js '));
+  assert.ok(commands.length >= 3, section);
+  for (const line of commands) {
+    const argv = line.replace(/#.*$/, '').trim().split(/\s+/).slice(2).map((a) => a.replace(/"/g, ''));
+    const parsed = parseArgv(argv);
+    if (parsed.help) continue;
+    const meta = readActionMetadata(parsed.command === 'pipeline' ? '.' : parsed.command!);
+    assert.doesNotThrow(() => resolveInputs(parsed.command!, meta, parsed.options), line);
+  }
 });
