@@ -21,10 +21,12 @@ export interface ParsedArgs {
   workspace?: string;
   /** In order, repeats kept: `--name value` and `--name=value`. */
   options: Array<[string, string]>;
+  /** Words after the command that belong to no --name. */
+  extra: string[];
 }
 
 export function parseArgv(argv: string[]): ParsedArgs {
-  const parsed: ParsedArgs = { help: false, debug: false, options: [] };
+  const parsed: ParsedArgs = { help: false, debug: false, options: [], extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') {
@@ -33,7 +35,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
     }
     if (!arg.startsWith('--') || arg === '--') {
       if (parsed.command === undefined) parsed.command = arg;
-      else throw new UsageError(`unexpected argument '${arg}': inputs are given as --name value`);
+      else parsed.extra.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
@@ -79,17 +81,20 @@ export function closestName(name: string, candidates: string[]): string | undefi
  * The INPUT_ values an action gets: given inputs (a repeated one joined by newlines, as a
  * multi-line input), checked against action.yml; unset ones are left to their defaults.
  */
-export function resolveInputs(command: string, meta: ActionMetadata, options: Array<[string, string]>): Record<string, string> {
+export function resolveInputs(command: string, meta: ActionMetadata, args: Pick<ParsedArgs, 'options' | 'extra'>): Record<string, string> {
   const specs = meta.inputs ?? {};
   const names = Object.keys(specs);
   const given: Record<string, string[]> = {};
-  for (const [name, value] of options) {
+  for (const [name, value] of args.options) {
+    // `--verify --smoke-test true`: --verify took the next input's name as its value.
+    if (value.startsWith('--') && value.slice(2) in specs) throw new UsageError(`--${name} needs a value before ${value} (e.g. --${name} true)`);
     if (!(name in specs)) {
       const near = closestName(name, [...names, ...CLI_OPTIONS, ...CLI_FLAGS]);
       throw new UsageError(`${command} has no input --${name}${near ? ` (did you mean --${near}?)` : ''}; \`vllm-rocm-action ${command} --help\` lists its inputs`);
     }
     (given[name] ??= []).push(value);
   }
+  if (args.extra.length) throw new UsageError(`unexpected argument '${args.extra[0]}': inputs are given as --name value`);
   const missing = names.filter((n) => specs[n]!.required && (specs[n]!.default ?? '') === '' && !(given[n] ?? []).some((v) => v.trim() !== ''));
   if (missing.length) {
     throw new UsageError(missing.map((n) => `${command}: missing required input --${n}${specs[n]!.description ? ` (${specs[n]!.description})` : ''}`).join('\n'));

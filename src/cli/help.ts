@@ -21,8 +21,9 @@ export const USAGE = `Usage: vllm-rocm-action <stage|pipeline> [--<input> <value
 
 Runs a stage of the suite (or the whole pipeline, the root action.yml) on this machine with the
 same code and inputs as in a workflow. A repeated input is joined with newlines (a multi-line
-input). The log and the job summary go to stderr; the outputs, as name=value (name<<EOF … EOF when
-multi-line), to stdout. Exit status: 0 success, 1 the stage failed, 2 a usage error.
+input); every input takes a value (--verify true). The log and the job summary go to stderr; the
+outputs, as name=value (name<<EOF … EOF when multi-line), to stdout. Exit status: 0 success,
+1 the stage failed, 2 a usage error.
 
 Options:
   --workspace DIR   the workspace inputs are relative to (default: the current directory)

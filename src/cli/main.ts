@@ -101,7 +101,7 @@ async function run(argv: string[], say: (line: string) => void): Promise<number>
   const actions = loadActions(suiteRoot());
   if (args.command === undefined) {
     if (!args.help) throw new UsageError(`which stage? one of ${actions.map((a) => a.command).join(', ')} (--help lists their inputs)`);
-    say([USAGE, ...actions.map((a) => `\n${actionHelp(a.command, a.meta, false)}`)].join('\n'));
+    process.stdout.write(`${[USAGE, ...actions.map((a) => `\n${actionHelp(a.command, a.meta, false)}`)].join('\n')}\n`);
     return 0;
   }
   const action = actions.find((a) => a.command === args.command);
@@ -110,11 +110,14 @@ async function run(argv: string[], say: (line: string) => void): Promise<number>
     throw new UsageError(`no stage '${args.command}'${near ? ` (did you mean ${near}?)` : ''}; stages: ${actions.map((a) => a.command).join(', ')}`);
   }
   if (args.help) {
-    say(`${USAGE}\n\n${actionHelp(action.command, action.meta, true)}`);
+    process.stdout.write(`${USAGE}\n\n${actionHelp(action.command, action.meta, true)}\n`);
     return 0;
   }
   if (action.meta.runs.using !== 'node24') throw new Error(`${action.command}: runs.using is ${action.meta.runs.using}; only node24 actions run here`);
-  const given = resolveInputs(action.command, action.meta, args.options);
+  for (const script of [action.meta.runs.main, action.meta.runs.post]) {
+    if (script && !existsSync(resolve(action.dir, script))) throw new Error(`${resolve(action.dir, script)} is missing: build the suite first (npm run build)`);
+  }
+  const given = resolveInputs(action.command, action.meta, args);
   const workspace = resolve(args.workspace ?? process.cwd());
   if (!existsSync(workspace)) throw new UsageError(`--workspace ${workspace} does not exist`);
 

@@ -76,14 +76,14 @@ before(async () => {
 });
 
 describe('arguments and help', () => {
-  test('--help lists every stage and the pipeline with each input of its action.yml; stdout stays empty', async () => {
+  test('--help lists every stage and the pipeline with each input of its action.yml, on stdout', async () => {
     const run = await cli(['--help']);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout, '');
+    assert.equal(run.stderr, '');
     const stages = readdirSync(join(REPO_ROOT, 'actions'));
     assert.ok(stages.length >= 6);
     for (const stage of [...stages, 'pipeline']) {
-      const section = run.stderr.split(/\n(?=\S+: )/).find((s) => s.startsWith(`${stage}: `));
+      const section = run.stdout.split(/\n(?=\S+: )/).find((s) => s.startsWith(`${stage}: `));
       assert.ok(section, `a section for ${stage}`);
       const meta = readActionMetadata(stage === 'pipeline' ? '.' : stage);
       for (const [name, spec] of Object.entries(meta.inputs ?? {})) {
@@ -95,8 +95,8 @@ describe('arguments and help', () => {
   test('<stage> --help: its inputs (required marked) and outputs', async () => {
     const run = await cli(['publish', '--help']);
     assert.equal(run.code, 0);
-    assert.match(run.stderr, /^ {2}--source {2}\(required\)\n {6}The image: /m);
-    assert.match(run.stderr, /^Outputs:\n {2}digest\n/m);
+    assert.match(run.stdout, /^ {2}--source {2}\(required\)\n {6}The image: /m);
+    assert.match(run.stdout, /^Outputs:\n {2}digest\n/m);
   });
 
   test('a missing required input: exit 2 naming it, nothing run', async () => {

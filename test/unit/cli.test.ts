@@ -34,15 +34,20 @@ test('argv: --name value and --name=value, repeats kept in order, the command an
   assert.equal(parseArgv(['publish', '-h']).help, true);
   assert.equal(parseArgv(['--help']).command, undefined);
   assert.throws(() => parseArgv(['publish', '--image']), /--image needs a value/);
-  assert.throws(() => parseArgv(['publish', 'extra']), UsageError);
+  assert.deepEqual(parseArgv(['publish', 'extra']).extra, ['extra']);
 });
 
 test('inputs: repeats join with newlines; an unknown input names the nearest; a missing required one is named', () => {
-  assert.deepEqual(resolveInputs('s', META, [['source', 'a.tar'], ['build-args', 'A=1'], ['build-args', 'B=2']]), { source: 'a.tar', 'build-args': 'A=1\nB=2' });
-  assert.throws(() => resolveInputs('s', META, [['source', 'a'], ['cache-rf', 'x']]), /s has no input --cache-rf \(did you mean --cache-ref\?\)/);
-  assert.throws(() => resolveInputs('s', META, [['source', 'a'], ['zzzzzzzz', 'x']]), (e: Error) => e instanceof UsageError && !/did you mean/.test(e.message));
-  assert.throws(() => resolveInputs('s', META, []), /s: missing required input --source \(The image\.\)/);
-  assert.throws(() => resolveInputs('s', META, [['source', '  ']]), /missing required input --source/);
+  const resolve = (options: Array<[string, string]>, extra: string[] = []): Record<string, string> => resolveInputs('s', META, { options, extra });
+  assert.deepEqual(resolve([['source', 'a.tar'], ['build-args', 'A=1'], ['build-args', 'B=2']]), { source: 'a.tar', 'build-args': 'A=1\nB=2' });
+  assert.throws(() => resolve([['source', 'a'], ['cache-rf', 'x']]), /s has no input --cache-rf \(did you mean --cache-ref\?\)/);
+  assert.throws(() => resolve([['source', 'a'], ['zzzzzzzz', 'x']]), (e: Error) => e instanceof UsageError && !/did you mean/.test(e.message));
+  assert.throws(() => resolve([]), /s: missing required input --source \(The image\.\)/);
+  assert.throws(() => resolve([['source', '  ']]), /missing required input --source/);
+  // A value-less --cache swallowed the next input's name; a stray word is named.
+  assert.throws(() => resolve([['source', 'a'], ['cache', '--cache-ref']], ['x']), /--cache needs a value before --cache-ref/);
+  assert.throws(() => resolve([['source', 'a']], ['x']), /unexpected argument 'x'/);
+  assert.deepEqual(resolve([['source', 'a'], ['build-args', '--not-an-input']]), { source: 'a', 'build-args': '--not-an-input' });
 });
 
 test('closest name: one typo, a transposition, an abbreviation; nothing for a stranger', () => {
@@ -183,6 +188,6 @@ test("the README's command-line examples name real stages and inputs", () => {
     const parsed = parseArgv(argv);
     if (parsed.help) continue;
     const meta = readActionMetadata(parsed.command === 'pipeline' ? '.' : parsed.command!);
-    assert.doesNotThrow(() => resolveInputs(parsed.command!, meta, parsed.options), line);
+    assert.doesNotThrow(() => resolveInputs(parsed.command!, meta, parsed), line);
   }
 });
