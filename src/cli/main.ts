@@ -97,6 +97,8 @@ export async function cli(argv: string[]): Promise<number> {
 }
 
 async function run(argv: string[], say: (line: string) => void): Promise<number> {
+  // The stages are node24 actions, and run on the Node that runs this.
+  if (Number(process.versions.node.split('.')[0]) < 24) throw new Error(`Node 24 or newer is needed (the stages are node24 actions); this is Node ${process.versions.node}`);
   const args = parseArgv(argv);
   const actions = loadActions(suiteRoot());
   if (args.command === undefined) {
