@@ -28,6 +28,7 @@ interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
+  /** Parsed from stdout (not for --help, whose text is on stdout). */
   outputs: Record<string, string>;
   /** This run's TMPDIR (where RUNNER_TEMP is made). */
   tmp: string;
@@ -49,7 +50,7 @@ function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> 
     child.on('error', reject);
     child.on('close', (code) => {
       const stdout = Buffer.concat(out).toString('utf8');
-      resolve({ code: code ?? -1, stdout, stderr: Buffer.concat(err).toString('utf8'), outputs: code === 0 ? parseKeyValueFile(stdout) : {}, tmp });
+      resolve({ code: code ?? -1, stdout, stderr: Buffer.concat(err).toString('utf8'), outputs: code === 0 && !args.includes('--help') ? parseKeyValueFile(stdout) : {}, tmp });
     });
   });
 }
