@@ -2,6 +2,7 @@
 import * as core from '@actions/core';
 import { createHash } from 'node:crypto';
 import type { CacheBackend } from '../docker/buildx-args.js';
+import { localServicesRoot } from '../action/local-services.js';
 import { MIN_BUILDX_GHA_V2 } from '../docker/buildx-version.js';
 import { atLeast, type Version } from '../tool/version.js';
 import type { BuildDockerInputs } from './inputs.js';
@@ -19,6 +20,8 @@ export function ghaScope(inputs: Pick<BuildDockerInputs, 'platform' | 'target' |
 
 export async function resolveCache(inputs: BuildDockerInputs, buildx: Version): Promise<{ backend: CacheBackend; effective: string }> {
   let type = inputs.cache;
+  // Outside Actions buildx has no cache service to talk to: the local directory backend stands in.
+  if (type === 'gha' && localServicesRoot()) type = 'local';
   if (type === 'gha' && !atLeast(buildx, MIN_BUILDX_GHA_V2)) {
     core.warning(
       `cache: gha needs buildx ${MIN_BUILDX_GHA_V2} or newer for GitHub's cache service v2; this runner has ${buildx.raw}. Falling back to cache: local.`,

@@ -1,7 +1,7 @@
 // The server log (and the report) as an artifact. Absent artifact service (a runner outside Actions,
 // act, some GHES): a warning naming the local path, never a failure.
 import * as core from '@actions/core';
-import { uploadFiles } from '../action/artifact.js';
+import { artifactsAvailable, uploadFiles } from '../action/artifact.js';
 import { errorMessage } from '../action/stage.js';
 import { stepLabel } from '../serve/docker-run.js';
 
@@ -10,7 +10,7 @@ export function logArtifactName(env: NodeJS.ProcessEnv): string {
 }
 
 export async function uploadLogs(files: string[]): Promise<boolean> {
-  if (!process.env.ACTIONS_RUNTIME_TOKEN || !process.env.ACTIONS_RESULTS_URL) {
+  if (!artifactsAvailable()) {
     core.warning(`The artifact service is not available to this job; the server log was not uploaded (it is at ${files[0]}).`);
     return false;
   }

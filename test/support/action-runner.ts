@@ -9,14 +9,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { evaluateDefault, inputEnvName, readActionMetadata as readMetadataFile, type ActionMetadata } from '../../src/runner/action-metadata.js';
+import { parseKeyValueFile } from '../../src/runner/file-commands.js';
+import { parseWorkflowCommand, secretPieces } from '../../src/runner/workflow-commands.js';
+
+export { inputEnvName, parseKeyValueFile };
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-interface ActionMetadata {
-  inputs?: Record<string, { default?: string; required?: boolean }>;
-  runs: { using: string; main: string; post?: string; 'post-if'?: string };
-}
 
 /** One job's runner directories. */
 export interface RunnerJob {
@@ -82,13 +81,9 @@ export interface Leak {
   where: string;
 }
 
-export function inputEnvName(name: string): string {
-  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-
 export function readActionMetadata(stage: string): ActionMetadata {
   const file = stage === '.' ? join(REPO_ROOT, 'action.yml') : join(REPO_ROOT, 'actions', stage, 'action.yml');
-  return parseYaml(readFileSync(file, 'utf8')) as ActionMetadata;
+  return readMetadataFile(file);
 }
 
 export interface StepOptions {
@@ -149,7 +144,7 @@ export async function runStep(
   };
   for (const [name, spec] of Object.entries(meta.inputs ?? {})) {
     const value = opts.inputs?.[name] ?? spec.default ?? '';
-    env[inputEnvName(name)] = evaluateDefault(value, env, job.githubToken);
+    env[inputEnvName(name)] = evaluateDefault(value, { githubToken: job.githubToken, runnerTemp: env.RUNNER_TEMP ?? '', workspace: env.GITHUB_WORKSPACE ?? '' });
   }
   for (const name of Object.keys(opts.inputs ?? {})) {
     if (!(name in (meta.inputs ?? {}))) throw new Error(`${stage} has no input '${name}' (the runner would warn: Unexpected input)`);
@@ -204,65 +199,17 @@ function pick(from: NodeJS.ProcessEnv, names: string[]): Record<string, string> 
   return Object.fromEntries(names.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]!]])));
 }
 
-function evaluateDefault(value: string, env: Record<string, string>, githubToken: string): string {
-  return value.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expr: string) => {
-    if (expr === 'github.token') return githubToken;
-    if (expr === 'runner.temp') return env.RUNNER_TEMP ?? '';
-    if (expr === 'github.workspace') return env.GITHUB_WORKSPACE ?? '';
-    throw new Error(`the harness cannot evaluate the default expression \${{ ${expr} }}`);
-  });
-}
-
-/** Parses a GITHUB_OUTPUT-style file: `name=value` lines and `name<<DELIM` … `DELIM` blocks. */
-export function parseKeyValueFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc) {
-      const [, name, delimiter] = heredoc;
-      const body: string[] = [];
-      for (i++; i < lines.length && lines[i] !== delimiter; i++) body.push(lines[i]!);
-      if (i >= lines.length) throw new Error(`unterminated ${name}<<${delimiter} block`);
-      out[name!] = body.join('\n');
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (eq <= 0) throw new Error(`malformed file-command line: ${line}`);
-    out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
-
-function unescapeData(value: string): string {
-  return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
-}
-
 export function parseWorkflowCommands(stdout: string): Pick<StepResult, 'errors' | 'warnings' | 'masks'> {
   const errors: string[] = [];
   const warnings: string[] = [];
   const masks: string[] = [];
   for (const line of stdout.split('\n')) {
-    const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
-    if (command?.[1] === 'add-mask') {
-      const secret = unescapeData(command[2]!);
-      if (secret) masks.push(secret);
-    }
-    if (command?.[1] === 'error') errors.push(unescapeData(command[2]!));
-    if (command?.[1] === 'warning') warnings.push(unescapeData(command[2]!));
+    const command = parseWorkflowCommand(line);
+    if (command?.name === 'add-mask' && command.message) masks.push(command.message);
+    if (command?.name === 'error') errors.push(command.message);
+    if (command?.name === 'warning') warnings.push(command.message);
   }
   return { errors, warnings, masks };
-}
-
-/**
- * The text by which a secret is recognised: the whole value, and for a multi-line secret (a key,
- * a netrc) each line long enough to be telling on its own (PEM armour lines are not).
- */
-export function secretPieces(secret: string): string[] {
-  const lines = secret.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----[A-Z ]+-----$/.test(l));
-  return [...new Set([secret, ...(lines.length > 1 || secret.includes('\n') ? lines : [])])];
 }
 
 function contains(text: string, secret: string): boolean {
@@ -284,9 +231,9 @@ export function findLeaks(step: { stdout: string; stderr: string; files: Record<
   // stdout without the ::add-mask:: lines themselves, and where each mask was registered.
   let printed = '';
   for (const line of step.stdout.split('\n')) {
-    const mask = /^::add-mask::(.*)$/.exec(line);
-    if (mask) {
-      const secret = unescapeData(mask[1]!);
+    const mask = parseWorkflowCommand(line);
+    if (mask?.name === 'add-mask') {
+      const secret = mask.message;
       if (secret && contains(printed, secret)) add(secret, 'stdout before its mask');
       continue;
     }

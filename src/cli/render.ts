@@ -1,0 +1,117 @@
+// What a job's log and summary look like in a terminal: workflow commands as plain lines, masked
+// values as ***, and the Markdown/HTML job summary as aligned plain text.
+import { Masker, parseWorkflowCommand } from '../runner/workflow-commands.js';
+
+export interface LogOptions {
+  debug: boolean;
+}
+
+/** Renders a step's stdout line by line; undefined for a line that shows nothing (a mask, a hidden debug line). */
+export class LogRenderer {
+  readonly masker = new Masker();
+  /** The ::error:: messages so far (masked), for the closing line. */
+  readonly errors: string[] = [];
+  constructor(private readonly options: LogOptions) {}
+
+  stdoutLine(line: string): string | undefined {
+    const command = parseWorkflowCommand(line);
+    if (!command) return this.masker.mask(line);
+    const { name, properties, message } = command;
+    switch (name) {
+      case 'add-mask':
+        this.masker.add(message);
+        return undefined;
+      case 'group':
+        return this.masker.mask(`==> ${message}`);
+      case 'endgroup':
+      case 'save-state':
+      case 'set-output':
+        return undefined;
+      case 'debug':
+        return this.options.debug ? this.masker.mask(prefixed('debug', message)) : undefined;
+      case 'error':
+      case 'notice':
+      case 'warning':
+        if (name === 'error') this.errors.push(this.masker.mask(message));
+        return this.masker.mask(prefixed(name, properties.title && !message.startsWith(properties.title) ? `${properties.title}: ${message}` : message));
+      default:
+        return this.masker.mask(line);
+    }
+  }
+
+  /** stderr, masked; a stack trace's frames only with --debug. */
+  stderrLine(line: string): string | undefined {
+    if (!this.options.debug && /^\s+at \S/.test(line)) return undefined;
+    return this.masker.mask(line);
+  }
+}
+
+function prefixed(label: string, message: string): string {
+  return `${label}: ${message.replace(/\r?\n/g, '\n  ')}`;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", nbsp: ' ' };
+
+/** Inline Markdown and HTML to plain text: tags dropped, `<br>` as `sep`, entities decoded. */
+function inline(text: string, sep: string): string {
+  return text
+    .replace(/<br\s*\/?>/gi, sep)
+    .replace(/<[^>]+>/g, '')
+    .replace(/\*\*([^*]+)\*\*/g, '$1')
+    .replace(/\[([^\]]+)\]\(([^)]+)\)/g, '$1 <$2>')
+    .replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, e: string) => ENTITIES[e]!);
+}
+
+function splitRow(line: string): string[] {
+  const body = line.trim().replace(/^\|/, '').replace(/\|$/, '');
+  return body.split(/(?<!\\)\|/).map((cell) => inline(cell.trim().replace(/\\\|/g, '|'), ', '));
+}
+
+/** Terminal columns: an emoji (✅, ❌, ⚠️) takes two, a variation selector none. */
+const width = (s: string): number => [...s].reduce((n, c) => n + (c === '\uFE0F' ? 0 : /\p{Extended_Pictographic}/u.test(c) ? 2 : 1), 0);
+
+function renderTable(lines: string[]): string[] {
+  let rows = lines.map(splitRow).filter((r) => !r.every((c) => /^:?-+:?$/.test(c)));
+  // The stages' key/value tables have an empty header row.
+  if (rows[0]?.every((c) => c === '')) rows = rows.slice(1);
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => width(r[i] ?? ''))));
+  return rows.map((r) => `  ${widths.map((w, i) => (r[i] ?? '') + ' '.repeat(w - width(r[i] ?? ''))).join('   ').trimEnd()}`);
+}
+
+/** A job summary as terminal text: headings underlined, tables aligned, code indented, mermaid charts named only. */
+export function renderSummary(markdown: string): string {
+  const out: string[] = [];
+  const lines = markdown.replace(/\r\n/g, '\n').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const fence = /^\s*```\s*(\S*)/.exec(line);
+    if (fence) {
+      const body: string[] = [];
+      for (i++; i < lines.length && !/^\s*```/.test(lines[i]!); i++) body.push(lines[i]!);
+      if (fence[1] === 'mermaid') out.push('  (a chart: shown in the job summary on GitHub)');
+      else out.push(...body.map((b) => `    ${b}`));
+      continue;
+    }
+    if (/^\s*\|/.test(line)) {
+      const table: string[] = [];
+      for (; i < lines.length && /^\s*\|/.test(lines[i]!); i++) table.push(lines[i]!);
+      i--;
+      out.push(...renderTable(table));
+      continue;
+    }
+    const heading = /^\s*(?:(#{1,6})\s+(.*)|<h([1-6])>(.*?)<\/h[1-6]>)\s*$/i.exec(line);
+    if (heading) {
+      const text = inline(heading[2] ?? heading[4] ?? '', ' ');
+      const level = heading[1]?.length ?? Number(heading[3]);
+      if (out.length && out[out.length - 1] !== '') out.push('');
+      out.push(text, (level <= 2 ? '=' : '-').repeat(width(text)));
+      continue;
+    }
+    const summaryLine = /<summary>(.*?)<\/summary>/i.exec(line);
+    const text = inline(summaryLine ? `${summaryLine[1]}:` : line, ' ');
+    if (text.trim() === '' && line.trim() !== '' && !summaryLine) continue; // a tag-only line (<details>)
+    out.push(text);
+  }
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
