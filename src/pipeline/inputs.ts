@@ -52,11 +52,21 @@ export function parsePipelineInputs(get: InputSource): PipelineInputs {
   return inputs;
 }
 
+/** The root action's name of a stage input. */
+export function rootInputName(stage: StageName, name: string): string {
+  return RENAMED[stage]?.[name] ?? name;
+}
+
+/** A stage's input error, naming the input as the root action's user wrote it. */
+export function asRootInputError(stage: StageName, error: InputError): InputError {
+  const name = rootInputName(stage, error.input);
+  return name === error.input ? error : new InputError(name, error.message.replace(/^Input '[^']+': /, ''));
+}
+
 /**
  * A stage's view of the root action's inputs: its own names mapped to the root's, and the values
  * the pipeline sets itself (`fixed`) in place of any root input.
  */
 export function stageInputs(get: InputSource, stage: StageName, fixed: Record<string, string> = {}): InputSource {
-  const renamed = RENAMED[stage] ?? {};
-  return (name) => fixed[name] ?? (SET_BY_PIPELINE[stage]?.includes(name) ? '' : get(renamed[name] ?? name));
+  return (name) => fixed[name] ?? (SET_BY_PIPELINE[stage]?.includes(name) ? '' : get(rootInputName(stage, name)));
 }

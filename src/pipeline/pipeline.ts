@@ -29,7 +29,7 @@ import { isFile } from '../tool/disk.js';
 import * as verify from '../verify-reproducibility/main.js';
 import { dockerCacheState, nixCacheState, renderComparison, type BuildFigures, type Comparison } from './comparison.js';
 import { imageFigures } from './image-figures.js';
-import { parsePipelineInputs, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
+import { asRootInputError, parsePipelineInputs, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
 
 /** One stage run: its scope (the image it ran on, with builder: both) is what post needs. */
 interface Started {
@@ -57,7 +57,11 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
     if (run) run.outputs[stage] = outputs;
     const t0 = performance.now();
     core.info(`▶ ${stage}${run ? ` (${run.builder})` : ''}`);
-    await inScope(scope, () => body({ get: stageInputs(get, stage), setOutput: (name, value) => void (outputs[name] = value) }).then(() => undefined));
+    try {
+      await inScope(scope, () => body({ get: stageInputs(get, stage), setOutput: (name, value) => void (outputs[name] = value) }));
+    } catch (error) {
+      throw error instanceof InputError ? asRootInputError(stage, error) : error;
+    }
     core.info(`✔ ${stage}${run ? ` (${run.builder})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
   const setupOutputs: Record<string, string> = {};

@@ -171,6 +171,19 @@ test('a failing publish (nothing listens at the registry): post still cleans up 
   cleanedUp(job, post);
 });
 
+test('a build that is not reproducible fails verify: smoke test and publish do not run, post cleans up', async () => {
+  const job = exampleJob();
+  const script = join(job.workspace, 'oci-image.sh');
+  // Planted nondeterminism: random bytes in the layer, as a careless build step would write.
+  writeFileSync(script, readFileSync(script, 'utf8').replace('tarball "$TMPDIR/root"', 'head -c 16 /dev/urandom > "$TMPDIR/root/usr/build-id"\ntarball "$TMPDIR/root"'));
+  const { main, post } = await runStepWithPost('.', job, { inputs: { ...everyStage('h-pipeline/never'), builder: 'nix' } });
+  assert.equal(main.exitCode, 1);
+  assert.equal(main.outputs.reproducible, 'false');
+  assert.match(main.errors.join('\n'), /Not reproducible/);
+  assert.doesNotMatch(main.stdout, /▶ (smoke-test|publish)/);
+  cleanedUp(job, post);
+});
+
 test('builder: both, a failing Nix build: nothing later runs, post cleans up and keeps the Docker side', async () => {
   const job = exampleJob();
   writeFileSync(join(job.workspace, 'oci-image.sh'), 'echo planted failure >&2; exit 3\n');

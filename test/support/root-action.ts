@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml, stringify } from 'yaml';
-import { OWN_INPUTS, RENAMED, SET_BY_PIPELINE, STAGES } from '../../src/pipeline/inputs.js';
+import { OWN_INPUTS, rootInputName, SET_BY_PIPELINE, STAGES } from '../../src/pipeline/inputs.js';
 import { REPO_ROOT } from './action-runner.js';
 
 export interface InputSpec {
@@ -27,15 +27,14 @@ const BUILD_STAGES = ['build-docker', 'build-nix'] as const;
 export function expectedRootInputs(): { inputs: Map<string, InputSpec>; problems: string[] } {
   const contributors = new Map<string, Array<{ stage: string; spec: InputSpec }>>();
   const problems: string[] = [];
-  const rootName = (stage: string, name: string): string => (RENAMED as Record<string, Record<string, string>>)[stage]?.[name] ?? name;
   const build = new Map<string, InputSpec>();
   for (const stage of BUILD_STAGES) {
-    for (const [name, spec] of Object.entries(actionInputsOf(join(REPO_ROOT, 'actions', stage, 'action.yml')))) build.set(rootName(stage, name), spec);
+    for (const [name, spec] of Object.entries(actionInputsOf(join(REPO_ROOT, 'actions', stage, 'action.yml')))) build.set(rootInputName(stage, name), spec);
   }
   for (const stage of STAGES) {
     for (const [name, spec] of Object.entries(actionInputsOf(join(REPO_ROOT, 'actions', stage, 'action.yml')))) {
       if ((SET_BY_PIPELINE as Record<string, readonly string[]>)[stage]?.includes(name)) continue;
-      const root = rootName(stage, name);
+      const root = rootInputName(stage, name);
       if (stage === 'verify-reproducibility' && build.has(root)) {
         const own = build.get(root)!;
         if (spec.description.replace(/^builder (docker|nix): /, '') !== own.description || spec.default !== own.default) {

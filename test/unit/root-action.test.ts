@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { InputError } from '../../src/action/inputs.js';
-import { OWN_INPUTS, parsePipelineInputs, RENAMED, stageInputs } from '../../src/pipeline/inputs.js';
+import { asRootInputError, OWN_INPUTS, parsePipelineInputs, RENAMED, stageInputs } from '../../src/pipeline/inputs.js';
 import { REPO_ROOT } from '../support/action-runner.js';
 import { actionInputsOf, expectedRootInputs } from '../support/root-action.js';
 
@@ -58,6 +58,14 @@ test("a stage reads the root's inputs under its own names; what the pipeline set
   const publish = stageInputs(get, 'publish');
   assert.equal(publish('image'), 'ghcr.io/acme/vllm');
   assert.equal(publish('tags'), 'v1');
+});
+
+test("a stage's input error names the input as the root action calls it", () => {
+  const error = asRootInputError('smoke-test', new InputError('env', "'1A' is not a variable name"));
+  assert.equal(error.message, "Input 'smoke-env': '1A' is not a variable name");
+  assert.equal(error.input, 'smoke-env');
+  const same = new InputError('gpu', 'must be one of amd, none');
+  assert.equal(asRootInputError('smoke-test', same), same);
 });
 
 test('pipeline inputs: defaults, and clear errors naming the input', () => {
