@@ -37,9 +37,12 @@ function job(): RunnerJob {
 async function separateSteps(): Promise<number> {
   const j = job();
   const ran: Array<[string, Record<string, string>, StepResult]> = [];
-  const step = async (stage: string, inputs: Record<string, string>): Promise<StepResult> => {
-    const result = ok(stage, await runStep(stage, j, { inputs: { ...common, ...inputs } }));
-    ran.push([stage, { ...common, ...inputs }, result]);
+  const step = async (stage: string, own: Record<string, string>): Promise<StepResult> => {
+    // The common inputs this stage has (the runner would warn about the others).
+    const known = Object.keys(readActionMetadata(stage).inputs ?? {});
+    const inputs = { ...Object.fromEntries(Object.entries(common).filter(([name]) => known.includes(name))), ...own };
+    const result = ok(stage, await runStep(stage, j, { inputs }));
+    ran.push([stage, inputs, result]);
     return result;
   };
   return timed(async () => {
