@@ -1,5 +1,5 @@
 // Benchmark (not a test): the smoke-test stage's own overhead, against the fake vLLM server of the
-// tests (test/fixtures/fake-vllm), so that none of it is the model's time.
+// tests (templates/example/fake-vllm.c), so that none of it is the model's time.
 //
 // 1. Noticing readiness: from the moment the server can answer (its own wall-clock log line), and
 //    from its first 200 on /health, to waitForReady returning — the code the stage runs. Two server behaviours: vLLM's (port bound,

@@ -1,7 +1,7 @@
 // build-docker, main phase: a cached, reproducible `docker buildx build` that reports what it built.
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { actionInputs, type InputSource } from '../action/inputs.js';
+import { actionIO, type StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { buildImage, preflight } from './build.js';
 import { resolveCache } from './cache-backend.js';
@@ -10,8 +10,8 @@ import { maskSecrets } from './secrets.js';
 import { writeTableSummary } from '../action/summary.js';
 import { summaryRows } from './summary.js';
 
-export async function main(get: InputSource = actionInputs): Promise<void> {
-  const inputs = parseBuildDockerInputs(get, workspaceDir());
+export async function main(io: StageIO = actionIO): Promise<void> {
+  const inputs = parseBuildDockerInputs(io.get, workspaceDir());
   maskSecrets(inputs);
   const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
   core.info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
@@ -27,17 +27,17 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
   });
 
   const { cached, total } = image.cacheHit;
-  core.setOutput('digest', image.digest);
-  core.setOutput('config-digest', image.configDigest);
-  core.setOutput('imageid', image.configDigest); // build-push-action's name for it
-  core.setOutput('image-archive', image.archive ?? '');
-  core.setOutput('size-bytes', String(image.sizeBytes));
-  core.setOutput('build-seconds', image.buildSeconds.toFixed(1));
+  io.setOutput('digest', image.digest);
+  io.setOutput('config-digest', image.configDigest);
+  io.setOutput('imageid', image.configDigest); // build-push-action's name for it
+  io.setOutput('image-archive', image.archive ?? '');
+  io.setOutput('size-bytes', String(image.sizeBytes));
+  io.setOutput('build-seconds', image.buildSeconds.toFixed(1));
   // As actions/cache: true only when everything came from the cache.
-  core.setOutput('cache-hit', String(total > 0 && cached === total));
-  core.setOutput('cached-steps', `${cached}/${total}`);
-  core.setOutput('source-date-epoch', String(epoch.value));
-  core.setOutput('metadata', JSON.stringify(image.metadata));
+  io.setOutput('cache-hit', String(total > 0 && cached === total));
+  io.setOutput('cached-steps', `${cached}/${total}`);
+  io.setOutput('source-date-epoch', String(epoch.value));
+  io.setOutput('metadata', JSON.stringify(image.metadata));
   core.info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${cached}/${total} steps cached`);
   await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch));
 }

@@ -3,7 +3,7 @@
 import * as core from '@actions/core';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { actionInputs } from '../action/inputs.js';
+import { actionIO, type StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { NixCli } from '../nix/cli.js';
 import { describeImagePath } from '../oci/image-file.js';
@@ -15,10 +15,10 @@ import { maskPushTo, push } from './push.js';
 import { saveCacheState } from './state.js';
 import { writeSummary } from './summary.js';
 
-export async function main(): Promise<void> {
+export async function main(io: StageIO = actionIO): Promise<void> {
   // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
-  maskPushTo(actionInputs('push-to'));
-  const inputs = parseBuildNixInputs(actionInputs, workspaceDir());
+  maskPushTo(io.get('push-to'));
+  const inputs = parseBuildNixInputs(io.get, workspaceDir());
   if (inputs.signingKey) core.setSecret(inputs.signingKey);
   const nix = await requireNix();
   core.info(`Nix ${nix.version.raw} at ${nix.nix}`);
@@ -74,7 +74,7 @@ export async function main(): Promise<void> {
     'paths-built': String(plan.toBuild.length),
     'paths-substituted': String(pathsSubstituted),
   };
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+  for (const [name, value] of Object.entries(outputs)) io.setOutput(name, value);
   core.info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
   await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
 }

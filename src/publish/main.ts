@@ -3,7 +3,8 @@
 import * as core from '@actions/core';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { actionInputs } from '../action/inputs.js';
+import { actionIO, type StageIO } from '../action/io.js';
+import type { InputSource } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { StageFailure } from '../action/stage.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
@@ -19,9 +20,9 @@ import { parsePublishInputs, SECRET_INPUTS, type PublishInputs } from './inputs.
 import { saveTempDir } from './state.js';
 import { writePublishSummary } from './summary.js';
 
-export async function main(): Promise<void> {
-  maskSecrets();
-  const inputs = parsePublishInputs(actionInputs, {
+export async function main(io: StageIO = actionIO): Promise<void> {
+  maskSecrets(io.get);
+  const inputs = parsePublishInputs(io.get, {
     ref: process.env.GITHUB_REF ?? '',
     sha: process.env.GITHUB_SHA ?? '',
     workspace: workspaceDir(),
@@ -32,15 +33,15 @@ export async function main(): Promise<void> {
   await mkdir(temp, { recursive: true, mode: 0o700 });
   saveTempDir(temp);
   try {
-    await publish(inputs, temp);
+    await publish(inputs, temp, io);
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
 }
 
-function maskSecrets(): void {
+function maskSecrets(get: InputSource): void {
   for (const name of SECRET_INPUTS) {
-    const value = core.getInput(name);
+    const value = get(name);
     if (!value) continue;
     core.setSecret(value);
     for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim());
@@ -66,7 +67,7 @@ async function preflight(inputs: PublishInputs): Promise<void> {
   }
 }
 
-async function publish(inputs: PublishInputs, temp: string): Promise<void> {
+async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promise<void> {
   await preflight(inputs);
   const target = clientFor(inputs.image.host, inputs);
   const name = `${inputs.image.host}/${inputs.image.path}`;
@@ -94,19 +95,19 @@ async function publish(inputs: PublishInputs, temp: string): Promise<void> {
     if (inputs.sign !== 'none') {
       signature = await sign(inputs, temp, `${name}@${pushedDigest}`, target);
       core.info(`signature: ${signature}`);
-      core.setOutput('signature', signature);
+      io.setOutput('signature', signature);
     }
     if (inputs.attest) {
       attestationUrl = await attestImage(name, pushedDigest, inputs.transparencyLog, inputs.githubToken);
       core.info(`attestation: ${attestationUrl}`);
-      core.setOutput('attestation-url', attestationUrl);
+      io.setOutput('attestation-url', attestationUrl);
     }
   };
   const pushed = await core.group(`Pushing to ${name}`, () =>
     pushImage(target, inputs.image, image, inputs.tags, { info: (m) => core.info(m), retry: (m) => core.warning(m) }, beforeTags),
   );
-  core.setOutput('digest', pushed.digest);
-  core.setOutput('refs', pushed.refs.join('\n'));
+  io.setOutput('digest', pushed.digest);
+  io.setOutput('refs', pushed.refs.join('\n'));
 
   await writePublishSummary({
     image: name,

@@ -4,7 +4,8 @@ import * as core from '@actions/core';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { actionInputs, InputError } from '../action/inputs.js';
+import { actionIO, type StageIO } from '../action/io.js';
+import { InputError } from '../action/inputs.js';
 import { stageTempDir } from '../action/paths.js';
 import { renderDropIn, unknownSettings } from '../nix/conf.js';
 import { installNix, DEFAULT_NIX_VERSION } from '../nix/install.js';
@@ -15,8 +16,8 @@ import { capture } from '../tool/capture.js';
 import { parseSetupNixInputs } from './inputs.js';
 import { saveConfDir } from './state.js';
 
-export async function main(): Promise<void> {
-  const inputs = parseSetupNixInputs(actionInputs);
+export async function main(io: StageIO = actionIO): Promise<void> {
+  const inputs = parseSetupNixInputs(io.get);
   // Mask secrets before anything could print them.
   if (inputs.githubToken) core.setSecret(inputs.githubToken);
   if (inputs.netrc) maskNetrc(inputs.netrc);
@@ -70,8 +71,8 @@ export async function main(): Promise<void> {
   warnIfUntrusted(nix, inputs.substituters.length + inputs.trustedPublicKeys.length > 0);
   core.exportVariable('NIX_USER_CONF_FILES', userConfFiles);
   core.addPath(dirname(nix.nix));
-  core.setOutput('nix-version', nix.version.raw);
-  core.setOutput('nix-path', nix.nix);
+  io.setOutput('nix-version', nix.version.raw);
+  io.setOutput('nix-path', nix.nix);
   await core.summary
     .addHeading('Nix', 3)
     .addTable([

@@ -2,11 +2,12 @@
 // act, some GHES): a warning naming the local path, never a failure.
 import * as core from '@actions/core';
 import { artifactsAvailable, uploadFiles } from '../action/artifact.js';
+import { scoped } from '../action/scope.js';
 import { errorMessage } from '../action/stage.js';
 import { stepLabel } from '../serve/docker-run.js';
 
 export function logArtifactName(env: NodeJS.ProcessEnv): string {
-  return `smoke-test-logs-${stepLabel(env)}`;
+  return scoped(`smoke-test-logs-${stepLabel(env)}`);
 }
 
 export async function uploadLogs(files: string[]): Promise<boolean> {

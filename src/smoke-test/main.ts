@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { actionInputs } from '../action/inputs.js';
+import { actionIO, type StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { StageFailure } from '../action/stage.js';
 import { runPreflight } from '../rocm/preflight.js';
@@ -30,10 +30,10 @@ class SmokeFailure extends Error {
   }
 }
 
-export async function main(): Promise<void> {
-  const token = core.getInput('hf-token');
+export async function main(io: StageIO = actionIO): Promise<void> {
+  const token = io.get('hf-token');
   if (token) core.setSecret(token);
-  const inputs = parseSmokeTestInputs(actionInputs, workspaceDir());
+  const inputs = parseSmokeTestInputs(io.get, workspaceDir());
   const refusal = forkRefusal(process.env, inputs.allowForkPullRequests);
   if (refusal) {
     throw new StageFailure('Fork pull request refused', `Refusing to run on a self-hosted runner: ${refusal}. Code from forks must not run on self-hosted runners; set allow-fork-pull-requests: true only if this runner is disposable.`);
@@ -67,15 +67,15 @@ export async function main(): Promise<void> {
   if (server) report.logFile = logFile;
 
   await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
-  core.setOutput('passed', String(report.passed));
-  core.setOutput('gpu', report.gpu);
-  core.setOutput('report', reportFile);
-  if (report.startupSeconds !== undefined) core.setOutput('startup-seconds', report.startupSeconds.toFixed(1));
-  if (report.ttftMs !== undefined) core.setOutput('ttft-ms', report.ttftMs.toFixed(1));
+  io.setOutput('passed', String(report.passed));
+  io.setOutput('gpu', report.gpu);
+  io.setOutput('report', reportFile);
+  if (report.startupSeconds !== undefined) io.setOutput('startup-seconds', report.startupSeconds.toFixed(1));
+  if (report.ttftMs !== undefined) io.setOutput('ttft-ms', report.ttftMs.toFixed(1));
   if (report.load) {
-    core.setOutput('tokens-per-second', report.load.outputThroughput.toFixed(1));
-    core.setOutput('p50-latency-ms', report.load.e2elMs.median.toFixed(1));
-    core.setOutput('p99-latency-ms', report.load.e2elMs.p99.toFixed(1));
+    io.setOutput('tokens-per-second', report.load.outputThroughput.toFixed(1));
+    io.setOutput('p50-latency-ms', report.load.e2elMs.median.toFixed(1));
+    io.setOutput('p99-latency-ms', report.load.e2elMs.p99.toFixed(1));
   }
   await core.summary.addRaw(renderSummary(report), true).write();
   if (server) saveSmokeState({ logsUploaded: await uploadLogs([logFile, reportFile]) });

@@ -1,6 +1,6 @@
 // What post needs from main. Containers need nothing: post finds them by this step's label, so a
 // main that crashed before saving anything still gets its container removed.
-import * as core from '@actions/core';
+import { saveScopedState, scoped, scopedState } from '../action/scope.js';
 
 export interface SmokeState {
   /** Process group of a host `command` server. */
@@ -11,15 +11,17 @@ export interface SmokeState {
 }
 
 const KEY = 'smoke-test';
-let current: SmokeState = {};
+// Per scope: a second run in the same step starts from nothing.
+const current = new Map<string, SmokeState>();
 
 export function saveSmokeState(update: Partial<SmokeState>): void {
-  current = { ...current, ...update };
-  core.saveState(KEY, JSON.stringify(current));
+  const next = { ...current.get(scoped(KEY)), ...update };
+  current.set(scoped(KEY), next);
+  saveScopedState(KEY, JSON.stringify(next));
 }
 
 export function savedSmokeState(): SmokeState {
-  const raw = core.getState(KEY);
+  const raw = scopedState(KEY);
   if (!raw) return {};
   try {
     return JSON.parse(raw) as SmokeState;

@@ -2,7 +2,7 @@
 // job's description, or two jobs' descriptions) → one verdict, with every difference explained.
 import * as core from '@actions/core';
 import { mkdir, rm } from 'node:fs/promises';
-import { actionInputs } from '../action/inputs.js';
+import { actionIO, type StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { StageFailure } from '../action/stage.js';
 import { compareImages, type ComparisonReport } from '../reproducibility/index.js';
@@ -13,22 +13,23 @@ import { rebuildDocker } from './rebuild-docker.js';
 import { maskSecrets } from '../build-docker/secrets.js';
 import { rebuildNix } from './rebuild-nix.js';
 
-export async function main(): Promise<void> {
-  const inputs = parseVerifyInputs(actionInputs, workspaceDir());
+export async function main(io: StageIO = actionIO): Promise<void> {
+  const inputs = parseVerifyInputs(io.get, workspaceDir());
   if (inputs.builder === 'docker') maskSecrets(inputs.docker);
   const work = stageTempDir('verify-reproducibility');
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
 
-  const report = await verdict(inputs, work);
-  if (!report) return; // artifact mode that only uploaded a description
+  const { report, rebuildSeconds } = await verdict(inputs, work);
+  if (!report) return;
   const { json, markdown } = await publishReport(report, work, inputs.reportName);
-  core.setOutput('reproducible', String(report.reproducible));
-  core.setOutput('digest-a', report.digestA);
-  core.setOutput('digest-b', report.digestB);
-  core.setOutput('differences', String(report.counts.total));
-  core.setOutput('report', json);
-  core.setOutput('report-markdown', markdown);
+  io.setOutput('reproducible', String(report.reproducible));
+  io.setOutput('digest-a', report.digestA);
+  io.setOutput('digest-b', report.digestB);
+  io.setOutput('differences', String(report.counts.total));
+  io.setOutput('report', json);
+  io.setOutput('report-markdown', markdown);
+  if (rebuildSeconds !== undefined) io.setOutput('rebuild-seconds', rebuildSeconds.toFixed(1));
   if (report.reproducible) {
     core.info(`Reproducible: both images are ${report.digestA}.`);
   } else {
@@ -42,21 +43,22 @@ export async function main(): Promise<void> {
   }
 }
 
-async function verdict(inputs: VerifyInputs, work: string): Promise<ComparisonReport | undefined> {
+/** The report (none: artifact mode only uploaded a description) and, in rebuild mode, the second build's time. */
+async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: ComparisonReport; rebuildSeconds?: number }> {
   switch (inputs.mode) {
     case 'compare':
-      return compareImages(inputs.archiveA!, inputs.archiveB!);
+      return { report: await compareImages(inputs.archiveA!, inputs.archiveB!) };
     case 'artifact':
-      return artifactMode(inputs, work);
+      return { report: await artifactMode(inputs, work) };
     case 'rebuild': {
       if (inputs.builder === 'docker') {
-        const { a, b } = await rebuildDocker(inputs.docker, work);
-        return compareImages(a, b);
+        const { a, b, rebuildSeconds } = await rebuildDocker(inputs.docker, work);
+        return { report: await compareImages(a, b), rebuildSeconds };
       }
       const rebuilt = await rebuildNix(inputs.nix, work);
       try {
         if (rebuilt.identical) core.info('nix build --rebuild: the second build is bit-identical to the first.');
-        return await compareImages(rebuilt.a, rebuilt.b);
+        return { report: await compareImages(rebuilt.a, rebuilt.b), rebuildSeconds: rebuilt.rebuildSeconds };
       } finally {
         await rebuilt.cleanup();
       }

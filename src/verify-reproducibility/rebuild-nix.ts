@@ -19,6 +19,8 @@ export interface NixRebuild {
   b: string;
   /** Nix found both builds bit-identical (NAR equal): B is A. */
   identical: boolean;
+  /** Wall-clock time of `nix build --rebuild`: the image's derivation built anew. */
+  rebuildSeconds: number;
   cleanup(): Promise<void>;
 }
 
@@ -47,9 +49,11 @@ export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<
   try {
     const installable = await resolveInstallable(nix, inputs);
     const { outPath } = await core.group('build A', () => buildOrFail(nix, installable, inputs.extraArgs, (line) => core.info(line)));
+    const started = performance.now();
     const second = await core.group('build B (nix build --rebuild)', () =>
       nix.build(installable, ['--rebuild', '--keep-failed', ...inputs.extraArgs], (line) => core.info(line)),
     );
+    const rebuildSeconds = (performance.now() - started) / 1000;
     checkPath = second.exitCode === 0 ? undefined : checkOutputPath(second.stderr);
     if (second.exitCode !== 0 && !checkPath) {
       throw new StageFailure('Nix rebuild failed', `nix build --rebuild ${installable} exited ${second.exitCode}`, `Last log lines:\n${logTail(second.stderr)}`);
@@ -58,7 +62,7 @@ export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<
     // and verifies the images itself, so they are only located here.
     const a = (await imageFile(outPath, join(work, 'a.stream.tar'))).path;
     const b = checkPath ? (await imageFile(checkPath, join(work, 'b.stream.tar'))).path : a;
-    return { a, b, identical: !checkPath, cleanup };
+    return { a, b, identical: !checkPath, rebuildSeconds, cleanup };
   } catch (error) {
     await cleanup();
     throw error;

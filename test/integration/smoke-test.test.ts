@@ -1,5 +1,5 @@
 // smoke-test, run from dist/ as the runner runs it, against a real container: the fake vLLM server
-// (test/fixtures/fake-vllm, compiled static here) in a FROM scratch image built with the real
+// (templates/example/fake-vllm.c, compiled static here) in a FROM scratch image built with the real
 // dockerd, each misbehaviour switched on by its environment. Each test checks the verdict, the
 // diagnosis, the timing, and that no container of its step outlives it.
 import { after, before, describe, test } from 'node:test';

@@ -1,13 +1,16 @@
-// The test stand-in for vLLM (test/fixtures/fake-vllm/fake-vllm.c): compiled here as a static
-// binary, and put into a FROM scratch image built with the real dockerd. Nothing is pulled.
+// The test stand-in for vLLM, the bundled example's server (templates/example/fake-vllm.c):
+// compiled here as a static binary, and put into a FROM scratch image built with the real
+// dockerd, or beside the example's Dockerfile and flake. Nothing is pulled.
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture } from './fixtures.js';
+import { REPO_ROOT, type RunnerJob } from './action-runner.js';
 import { requireTools, sh } from './tools.js';
 
+const EXAMPLE = join(REPO_ROOT, 'templates', 'example');
+const EXAMPLE_SERVER = join(EXAMPLE, 'fake-vllm.c');
 let binary: string | undefined;
 
 /** gcc -static of the fake server; once per test process. */
@@ -16,7 +19,7 @@ export function fakeVllmBinary(): string {
   requireTools('gcc');
   const dir = mkdtempSync(join(tmpdir(), 'fake-vllm-'));
   binary = join(dir, 'fake-vllm');
-  sh('gcc', ['-static', '-O2', '-pthread', '-o', binary, fixture('fake-vllm', 'fake-vllm.c')]);
+  sh('gcc', ['-static', '-O2', '-pthread', '-o', binary, EXAMPLE_SERVER]);
   return binary;
 }
 
@@ -30,6 +33,13 @@ export function fakeVllmImage(): string {
   writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY fake-vllm /usr/bin/fake-vllm\nENTRYPOINT ["/usr/bin/fake-vllm"]\nCMD ["vllm", "serve", "none"]\n');
   sh('docker', ['build', '--quiet', '--tag', tag, ctx]);
   return tag;
+}
+
+/** The bundled example (templates/example) in the job's workspace, with its server compiled as `vllm`. */
+export function layExample(job: RunnerJob): void {
+  cpSync(EXAMPLE, job.workspace, { recursive: true });
+  copyFileSync(fakeVllmBinary(), join(job.workspace, 'vllm'));
+  chmodSync(join(job.workspace, 'vllm'), 0o755);
 }
 
 /** A port nothing listens on right now. */
