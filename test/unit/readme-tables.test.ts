@@ -38,7 +38,12 @@ test('README.md and the action.yml files agree', () => {
 
 test('a README row edited by hand fails the check, naming its action.yml', () => {
   const root = copy();
-  edit(join(root, 'README.md'), (t) => t.replace('| `startup-timeout-seconds` | `900` |', '| `startup-timeout-seconds` | `600` |'));
+  // The smoke-test section's row: the root action's table, earlier in the README, has it too.
+  const row = '| `startup-timeout-seconds` | `900` |';
+  edit(join(root, 'README.md'), (t) => {
+    const at = t.lastIndexOf(row);
+    return `${t.slice(0, at)}| \`startup-timeout-seconds\` | \`600\` |${t.slice(at + row.length)}`;
+  });
   const { status, output } = tables(root, '--check');
   assert.equal(status, 1, output);
   assert.match(output, /the tables of actions\/smoke-test\/action\.yml differ from it \(run: npm run docs\)/);
