@@ -56,6 +56,35 @@ export function isCacheStep(step: Pick<Step, 'name'>): boolean {
   return CACHE_STEP.test(step.name);
 }
 
+/** Where a build's time went, from BuildKit's own step times (seconds of wall clock). */
+export interface BuildPhases {
+  /** Importing cache manifests (cache-from). */
+  cacheImport: number;
+  /** Dockerfile steps, cached or run. */
+  steps: number;
+  /** Exporting the image: layers, rewrite-timestamp, the archive, the push. */
+  imageExport: number;
+  /** Exporting the cache (cache-to). */
+  cacheExport: number;
+}
+
+/** Seconds during which at least one of the steps ran: steps run in parallel, so their sum would count twice. */
+export function coveredSeconds(steps: Array<Pick<Step, 'started' | 'completed'>>): number {
+  const spans = steps
+    .filter((s) => s.started && s.completed)
+    .map((s) => [Date.parse(s.started!), Date.parse(s.completed!)] as const)
+    .filter(([a, b]) => Number.isFinite(a) && b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [start, stop] of spans) {
+    if (stop <= end) continue;
+    total += stop - Math.max(start, end);
+    end = stop;
+  }
+  return total / 1000;
+}
+
 /** Collects a step's error lines with their context, in bounded memory however long the log. */
 class ErrorExcerpt {
   private readonly before: string[] = [];
@@ -198,6 +227,16 @@ export class BuildProgress {
     for (const step of this.buildSteps) byName.set(step.name, [...(byName.get(step.name) ?? []), step]);
     const cached = [...byName.values()].filter((vs) => vs.some((v) => v.cached) && !vs.some((v) => v.done && !v.cached)).length;
     return { cached, total: byName.size };
+  }
+
+  get phases(): BuildPhases {
+    const time = (named: (name: string) => boolean): number => coveredSeconds(this.steps.filter((s) => named(s.name)));
+    return {
+      cacheImport: time((name) => name.startsWith('importing cache manifest')),
+      steps: time((name) => INSTRUCTION.test(name)),
+      imageExport: time((name) => name.startsWith('exporting to ')),
+      cacheExport: time((name) => name.startsWith('exporting cache')),
+    };
   }
 
   /** The step that failed the build: a Dockerfile step first; a cache import's error is never the cause. */
