@@ -167,7 +167,7 @@ describe('compression and the time split', () => {
       for (const layer of manifest.layers) assert.equal(layer.mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
       assert.match(main.summary, /\| Compression \| zstd \|/);
       assert.equal(main.outputs['restore-seconds'], '0.0', 'cache: none restores nothing');
-      assert.match(post.summary, /### Job time by phase/);
+      assert.match(post.summary, /<h3>Job time by phase<\/h3>/);
       for (const phase of ['Dockerfile steps', 'export the image \\(layers, archive or push\\)', 'save the cache \\(Actions cache, post\\)']) {
         assert.match(post.summary, new RegExp(`\\| ${phase} \\| \\d+\\.\\d s`), post.summary);
       }

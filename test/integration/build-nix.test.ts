@@ -151,12 +151,11 @@ function buildNixSuite(host: NixHost): void {
       for (const run of [first, second]) {
         assert.match(run.main.outputs['restore-seconds']!, /^\d+\.\d$/);
         assert.match(run.main.summary, /\| Build time \| \d+\.\d s \(restoring the cache before it: \d+\.\d s;/);
-        assert.match(run.post.summary, /### Job time by phase/);
+        assert.match(run.post.summary, /<h3>Job time by phase<\/h3>/);
         assert.match(run.post.summary, /\| restore the cache \(Actions cache, import\) \| \d+\.\d s \(\d+ %\) \|/);
         assert.match(run.post.summary, /\| save the cache \(Actions cache, post\) \| \d+\.\d s/);
       }
       assert.ok(Number(second.main.outputs['restore-seconds']) > 0, 'importing the closure takes time');
-      assert.ok(Number(second.main.outputs['build-seconds']) < Number(first.main.outputs['build-seconds']));
     });
   });
 
