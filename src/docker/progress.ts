@@ -229,14 +229,27 @@ export class BuildProgress {
     return { cached, total: byName.size };
   }
 
+  /**
+   * Each instant is counted once, for the first kind in this order that ran then (a cached step's
+   * lazy layer fetch may overlap the export), so the phases add up to at most buildx's wall time.
+   */
   get phases(): BuildPhases {
-    const time = (named: (name: string) => boolean): number => coveredSeconds(this.steps.filter((s) => named(s.name)));
-    return {
-      cacheImport: time((name) => name.startsWith('importing cache manifest')),
-      steps: time((name) => INSTRUCTION.test(name)),
-      imageExport: time((name) => name.startsWith('exporting to ')),
-      cacheExport: time((name) => name.startsWith('exporting cache')),
-    };
+    const kinds: Array<[keyof BuildPhases, (name: string) => boolean]> = [
+      ['cacheImport', (name) => name.startsWith('importing cache manifest')],
+      ['steps', (name) => INSTRUCTION.test(name)],
+      ['imageExport', (name) => name.startsWith('exporting to ')],
+      ['cacheExport', (name) => name.startsWith('exporting cache')],
+    ];
+    const phases: BuildPhases = { cacheImport: 0, steps: 0, imageExport: 0, cacheExport: 0 };
+    const soFar: Step[] = [];
+    let before = 0;
+    for (const [kind, named] of kinds) {
+      soFar.push(...this.steps.filter((s) => named(s.name)));
+      const covered = coveredSeconds(soFar);
+      phases[kind] = covered - before;
+      before = covered;
+    }
+    return phases;
   }
 
   /** The step that failed the build: a Dockerfile step first; a cache import's error is never the cause. */

@@ -88,6 +88,17 @@ test('phases: parallel steps are counted once; each kind from its own vertexes',
   assert.deepEqual(progress.phases, { cacheImport: 2, steps: 10, imageExport: 8, cacheExport: 5 });
 });
 
+test('phases: an overlap between kinds is counted once, for the earlier kind', () => {
+  const at = (s: number): string => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
+  const progress = new BuildProgress();
+  progress.feed(JSON.stringify({ vertexes: [
+    { digest: 'sha256:a', name: '[1/1] RUN make', started: at(0), completed: at(10) },
+    // The export starts while a cached step still fetches its layer.
+    { digest: 'sha256:b', name: 'exporting to oci image format', started: at(8), completed: at(20) },
+  ] }));
+  assert.deepEqual(progress.phases, { cacheImport: 0, steps: 10, imageExport: 10, cacheExport: 0 });
+});
+
 test('coveredSeconds: overlapping, nested, disjoint and unfinished spans', () => {
   const span = (a: number, b?: number) => ({ started: new Date(a * 1000).toISOString(), completed: b === undefined ? undefined : new Date(b * 1000).toISOString() });
   assert.equal(coveredSeconds([]), 0);
