@@ -8,7 +8,7 @@ import { errorMessage, StageFailure } from '../action/stage.js';
 import { buildxBuildArgs, type CacheBackend, type ImageOutput } from '../docker/buildx-args.js';
 import { builderDriver, requireBuildx, runBuildx } from '../docker/buildx.js';
 import { closestName, outlineDockerfile, PREDEFINED_ARGS, type DockerfileOutline } from '../docker/dockerfile.js';
-import type { BuildProgress } from '../docker/progress.js';
+import type { BuildPhases, BuildProgress } from '../docker/progress.js';
 import { capture } from '../tool/capture.js';
 import { isDirectory, isFile } from '../tool/disk.js';
 import type { Version } from '../tool/version.js';
@@ -31,7 +31,12 @@ export interface BuiltImage {
   digest: string;
   configDigest: string;
   sizeBytes: number;
+  /** buildx's wall time less importing and exporting the cache: the build itself. */
   buildSeconds: number;
+  /** buildx's whole wall time. */
+  buildxSeconds: number;
+  /** Where buildx's time went, from BuildKit's step times. */
+  phases: BuildPhases;
   cacheHit: { cached: number; total: number };
   metadata: Record<string, unknown>;
   archive?: string;
@@ -131,6 +136,7 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     provenance: inputs.provenance,
     sbom: inputs.sbom,
     rewriteTimestamp: plan.rewriteTimestamp,
+    compression: inputs.compression,
   });
   core.info(`docker ${redactCommand(args)}`);
   const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
@@ -158,7 +164,9 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     } else {
       sizeBytes = await engineImageSize(digest, inputs.tags);
     }
-    return { digest, configDigest, sizeBytes, buildSeconds: run.seconds, cacheHit: run.progress.cacheHit, metadata, archive };
+    const phases = run.progress.phases;
+    const buildSeconds = Math.max(0, run.seconds - phases.cacheImport - phases.cacheExport);
+    return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive };
   } finally {
     if (finalArchive) await rm(`${finalArchive}.partial`, { force: true });
   }

@@ -38,7 +38,11 @@ export async function resolveCache(inputs: BuildDockerInputs, buildx: Version): 
       return { backend: { type: 'registry', ref: inputs.cacheRef!, mode: inputs.cacheMode }, effective: 'registry' };
     case 'local': {
       const state = await restoreLocalCache(inputs);
-      return { backend: { type: 'local', from: state.dir, to: state.newDir, mode: inputs.cacheMode }, effective: 'local' };
+      // Restored under the exact key: the cache of this very build, so exporting it again (minutes
+      // at 20 GB) would only be thrown away in post.
+      const exact = state.restoredKey === state.key;
+      if (exact) core.info('The BuildKit cache was restored under its exact key: importing it, not exporting it again.');
+      return { backend: { type: 'local', from: state.dir, to: exact ? undefined : state.newDir, mode: inputs.cacheMode }, effective: 'local' };
     }
   }
 }

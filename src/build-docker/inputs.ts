@@ -12,13 +12,14 @@ import {
   optionalString,
   type InputSource,
 } from '../action/inputs.js';
-import type { CacheMode } from '../docker/buildx-args.js';
+import type { CacheMode, Compression } from '../docker/buildx-args.js';
 import { STAGE_NAME } from '../docker/dockerfile.js';
 import { epochFromInputs, type SourceDateEpoch } from './epoch.js';
 
 export const CACHE_TYPES = ['gha', 'registry', 'local', 'none'] as const;
 export const OUTPUT_TYPES = ['oci', 'docker', 'registry'] as const;
 export const CACHE_MODES = ['min', 'max'] as const;
+export const COMPRESSIONS = ['gzip', 'zstd'] as const satisfies readonly Compression[];
 
 export type CacheType = (typeof CACHE_TYPES)[number];
 export type OutputType = (typeof OUTPUT_TYPES)[number];
@@ -43,6 +44,7 @@ export interface BuildDockerInputs {
   /** From `source-date-epoch` or a SOURCE_DATE_EPOCH build arg; undefined: the environment's, else 0. */
   sourceDateEpoch?: SourceDateEpoch;
   output: OutputType;
+  compression: Compression;
   builder?: string;
   provenance: boolean;
   sbom: boolean;
@@ -134,6 +136,7 @@ export function parseBuildDockerInputs(get: InputSource, workspace: string): Bui
     cacheScope,
     sourceDateEpoch: epochFromInputs(nonNegativeInteger(get, 'source-date-epoch'), epochArg),
     output,
+    compression: oneOf(get, 'compression', COMPRESSIONS, 'gzip'),
     builder: optionalString(get, 'builder'),
     provenance: boolean(get, 'provenance', false),
     sbom: boolean(get, 'sbom', false),

@@ -64,12 +64,12 @@ export function savedLocalCacheState(): LocalCacheState | undefined {
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */
 export async function saveLocalCache(state: LocalCacheState): Promise<void> {
   try {
-    if (!(await exists(state.newDir))) {
-      core.info('No new BuildKit cache was written (the build did not finish); nothing to save.');
-      return;
-    }
     if (state.restoredKey === state.key) {
       core.info(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
+      return;
+    }
+    if (!(await exists(state.newDir))) {
+      core.info('No new BuildKit cache was written (the build did not finish); nothing to save.');
       return;
     }
     await rm(state.dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
+import { saveMainPhases, seconds } from '../action/job-time.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { buildImage, preflight } from './build.js';
 import { resolveCache } from './cache-backend.js';
@@ -11,11 +12,14 @@ import { writeTableSummary } from '../action/summary.js';
 import { summaryRows } from './summary.js';
 
 export async function main(io: StageIO = actionIO): Promise<void> {
+  const started = process.hrtime.bigint();
   const inputs = parseBuildDockerInputs(io.get, workspaceDir());
   maskSecrets(inputs);
   const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
   core.info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
+  const restoreStarted = process.hrtime.bigint();
   const cache = await resolveCache(inputs, buildx);
+  const actionsRestore = seconds(restoreStarted);
 
   const dir = stageTempDir('build-docker');
   const image = await buildImage(inputs, {
@@ -25,6 +29,8 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     rewriteTimestamp,
     metadataFile: join(dir, 'metadata.json'),
   });
+  // Restoring: the Actions cache download (cache: local) and BuildKit's cache import.
+  const restoreSeconds = actionsRestore + image.phases.cacheImport;
 
   const { cached, total } = image.cacheHit;
   io.setOutput('digest', image.digest);
@@ -33,11 +39,27 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   io.setOutput('image-archive', image.archive ?? '');
   io.setOutput('size-bytes', String(image.sizeBytes));
   io.setOutput('build-seconds', image.buildSeconds.toFixed(1));
+  io.setOutput('restore-seconds', restoreSeconds.toFixed(1));
   // As actions/cache: true only when everything came from the cache.
   io.setOutput('cache-hit', String(total > 0 && cached === total));
   io.setOutput('cached-steps', `${cached}/${total}`);
   io.setOutput('source-date-epoch', String(epoch.value));
   io.setOutput('metadata', JSON.stringify(image.metadata));
-  core.info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${cached}/${total} steps cached`);
-  await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch));
+  core.info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${cached}/${total} steps cached`);
+  await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds));
+
+  const { phases } = image;
+  const inBuildx = phases.cacheImport + phases.steps + phases.imageExport + phases.cacheExport;
+  saveMainPhases(
+    'build-docker',
+    [
+      ['restore the cache (Actions cache)', actionsRestore],
+      ['import the cache (BuildKit)', phases.cacheImport],
+      ['Dockerfile steps', phases.steps],
+      ['export the image (layers, archive or push)', phases.imageExport],
+      ['export the cache (BuildKit)', phases.cacheExport],
+      ['buildx: context, resolving, solving', Math.max(0, image.buildxSeconds - inBuildx)],
+    ],
+    seconds(started),
+  );
 }

@@ -1,7 +1,11 @@
-// build-docker, post phase: save the local BuildKit cache and clean up. Never fails the job.
+// build-docker, post phase: save the local BuildKit cache, clean up, and sum up the job's time.
+// Never fails the job.
+import { seconds, writeJobTimeSummary } from '../action/job-time.js';
 import { savedLocalCacheState, saveLocalCache } from './local-cache.js';
 
 export async function post(): Promise<void> {
+  const started = process.hrtime.bigint();
   const state = savedLocalCacheState();
   if (state) await saveLocalCache(state);
+  await writeJobTimeSummary('build-docker', seconds(started), 'save the cache (Actions cache, post)');
 }

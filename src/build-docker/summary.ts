@@ -4,16 +4,17 @@ import type { BuiltImage } from './build.js';
 import { describeEpoch, type SourceDateEpoch } from './epoch.js';
 import type { BuildDockerInputs } from './inputs.js';
 
-export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache: string, epoch: SourceDateEpoch): Array<[string, string]> {
+export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache: string, epoch: SourceDateEpoch, restoreSeconds: number): Array<[string, string]> {
   const rows: Array<[string, string]> = [
     ['Dockerfile', `\`${inputs.file}\`${inputs.target ? ` (target \`${inputs.target}\`)` : ''}`],
     ['Platform', inputs.platform],
     ['Digest', `\`${image.digest}\``],
     ['Config digest', `\`${image.configDigest}\``],
     ['Size', `${formatBytes(image.sizeBytes)} (${image.sizeBytes} bytes)`],
-    ['Build time', `${image.buildSeconds.toFixed(1)} s`],
+    ['Build time', `${image.buildSeconds.toFixed(1)} s (restoring the cache before it: ${restoreSeconds.toFixed(1)} s; the whole job by phase: the post step's table)`],
     ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
     ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
+    ['Compression', inputs.compression],
     ['Output', image.archive ? `OCI archive \`${image.archive}\`` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
   ];
   if (inputs.tags.length > 0 && inputs.output !== 'registry') rows.push(['Tags', inputs.tags.join(', ')]);

@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
+import { saveMainPhases, seconds } from '../action/job-time.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { NixCli } from '../nix/cli.js';
 import { describeImagePath } from '../oci/image-file.js';
@@ -16,6 +17,7 @@ import { saveCacheState } from './state.js';
 import { writeSummary } from './summary.js';
 
 export async function main(io: StageIO = actionIO): Promise<void> {
+  const mainStarted = process.hrtime.bigint();
   // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
   maskPushTo(io.get('push-to'));
   const inputs = parseBuildNixInputs(io.get, workspaceDir());
@@ -33,6 +35,8 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const trust = cacheTrust(inputs, inputs.signingKey ? await nix.publicKey(inputs.signingKey) : undefined);
 
   let imported: string[] = [];
+  const evaluateSeconds = seconds(mainStarted);
+  const restoreStarted = process.hrtime.bigint();
   if (inputs.cache === 'gha') {
     const restored = await restoreNixCache(nix, key, restoreKeys, evaluated.out, trust);
     state.restoredKey = restored.restoredKey;
@@ -40,11 +44,13 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     saveCacheState(state);
   }
 
+  // Restoring: the Actions cache download and the signature-checked import into the store.
+  const restoreSeconds = seconds(restoreStarted);
   const plan = await nix.dryRun(installable, inputs.extraArgs);
   core.info(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
   const started = process.hrtime.bigint();
   const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => core.info(line));
-  const buildSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const buildSeconds = seconds(started);
   state.outPath = outPath;
   state.pathsBuilt = plan.toBuild.length;
   if (inputs.cache === 'gha') saveCacheState(state);
@@ -58,9 +64,11 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   await mkdir(work, { recursive: true });
   const image = await describeImagePath(outPath, join(work, 'image-stream.tar'));
 
+  const pushStarted = process.hrtime.bigint();
   if (inputs.signingKey) await signTrusted(nix, inputs.signingKey, outPath, [...closurePaths], trust, work);
   let pushed = '';
   if (inputs.pushTo) pushed = await push(nix, inputs.pushTo, outPath, work);
+  const pushSeconds = seconds(pushStarted);
 
   const cacheHit = state.restoredKey === undefined ? 'miss' : state.restoredKey === key ? 'hit' : `partial (${state.restoredKey})`;
   const outputs: Record<string, string> = {
@@ -71,12 +79,23 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     digest: image.digest,
     'size-bytes': String(image.sizeBytes),
     'build-seconds': buildSeconds.toFixed(1),
+    'restore-seconds': restoreSeconds.toFixed(1),
     'paths-built': String(plan.toBuild.length),
     'paths-substituted': String(pathsSubstituted),
   };
   for (const [name, value] of Object.entries(outputs)) io.setOutput(name, value);
-  core.info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
+  core.info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
   await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
+  saveMainPhases(
+    'build-nix',
+    [
+      ['evaluate the flake', evaluateSeconds],
+      ['restore the cache (Actions cache, import)', restoreSeconds],
+      ['nix build', buildSeconds],
+      ['sign and push', pushSeconds],
+    ],
+    seconds(mainStarted),
+  );
 }
 
 /**

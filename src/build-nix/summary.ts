@@ -24,7 +24,7 @@ export async function writeSummary(s: {
     ['Image', `${s.imageKind}, \`${o['image-archive']}\``],
     ['Digest', `\`${o.digest}\``],
     ['Size', `${formatBytes(Number(o['size-bytes']))} (${o['size-bytes']} bytes)`],
-    ['Build time', `${o['build-seconds']} s`],
+    ['Build time', `${o['build-seconds']} s (restoring the cache before it: ${o['restore-seconds']} s; the whole job by phase: the post step's table)`],
     ['Paths built / substituted', `${o['paths-built']} / ${o['paths-substituted']}`],
     ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (\`${s.cacheKey}\`)` : 'none'],
   ];

@@ -4,9 +4,13 @@ export type CacheBackend =
   | { type: 'none' }
   | { type: 'gha'; scope: string; mode: CacheMode }
   | { type: 'registry'; ref: string; mode: CacheMode }
-  | { type: 'local'; from: string; to: string; mode: CacheMode };
+  /** `to` absent: the cache restored was this very build's (exact key), so nothing is exported. */
+  | { type: 'local'; from: string; to?: string; mode: CacheMode };
 
 export type CacheMode = 'min' | 'max';
+
+/** Layer compression. gzip: what every engine reads. zstd: needs containerd >= 1.5 / Docker >= 23 to pull. */
+export type Compression = 'gzip' | 'zstd';
 
 export type ImageOutput =
   | { type: 'oci'; dest: string }
@@ -41,6 +45,8 @@ export interface BuildxBuildSpec {
   sbom: boolean;
   /** Clamp layer mtimes to SOURCE_DATE_EPOCH. The docker driver's image exporter refuses it (it always unpacks). */
   rewriteTimestamp: boolean;
+  /** Default gzip: BuildKit's own default, so no flag and the digests of earlier releases. */
+  compression?: Compression;
 }
 
 /**
@@ -65,31 +71,38 @@ export function cacheFromArgs(cache: CacheBackend): string[] {
   }
 }
 
-/** ignore-error: a cache that cannot be written (registry down, login forgotten) never fails a good build. */
-export function cacheToArgs(cache: CacheBackend): string[] {
+/**
+ * ignore-error: a cache that cannot be written (registry down, login forgotten) never fails a good build.
+ * zstd: the cache's layers are compressed like the image's, so BuildKit compresses each layer once.
+ */
+export function cacheToArgs(cache: CacheBackend, compression: Compression = 'gzip'): string[] {
+  if (cache.type === 'none') return [];
+  const tail = `,mode=${cache.mode}${compression === 'zstd' ? ',compression=zstd' : ''},ignore-error=true`;
   switch (cache.type) {
-    case 'none':
-      return [];
     case 'gha':
-      return [`type=gha,${csvField('scope', cache.scope)},mode=${cache.mode},ignore-error=true`];
+      return [`type=gha,${csvField('scope', cache.scope)}${tail}`];
     case 'registry':
-      return [`type=registry,${csvField('ref', cache.ref)},mode=${cache.mode},ignore-error=true`];
+      return [`type=registry,${csvField('ref', cache.ref)}${tail}`];
     case 'local':
       // A fresh destination each run: BuildKit's local cache only grows when written in place.
-      return [`type=local,${csvField('dest', cache.to)},mode=${cache.mode},ignore-error=true`];
+      return cache.to === undefined ? [] : [`type=local,${csvField('dest', cache.to)}${tail}`];
   }
 }
 
-/** rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical. */
-export function outputArg(output: ImageOutput, rewriteTimestamp = true): string {
-  const rewrite = rewriteTimestamp ? ',rewrite-timestamp=true' : '';
+/**
+ * rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical.
+ * zstd with force-compression: base-image layers pulled as gzip are recompressed too, so the image
+ * is zstd throughout (once; BuildKit keeps the converted blob).
+ */
+export function outputArg(output: ImageOutput, rewriteTimestamp = true, compression: Compression = 'gzip'): string {
+  const options = `${rewriteTimestamp ? ',rewrite-timestamp=true' : ''}${compression === 'zstd' ? ',compression=zstd,force-compression=true' : ''}`;
   switch (output.type) {
     case 'oci':
-      return `type=oci,${csvField('dest', output.dest)}${rewrite}`;
+      return `type=oci,${csvField('dest', output.dest)}${options}`;
     case 'docker':
-      return `type=docker${rewrite}`;
+      return `type=docker${options}`;
     case 'registry':
-      return `type=image,push=true${rewrite}`;
+      return `type=image,push=true${options}`;
   }
 }
 
@@ -113,7 +126,7 @@ export function buildxBuildArgs(spec: BuildxBuildSpec): string[] {
   for (const annotation of spec.annotations ?? []) args.push('--annotation', annotation);
   for (const tag of spec.tags) args.push('--tag', tag);
   for (const from of cacheFromArgs(spec.cache)) args.push('--cache-from', from);
-  for (const to of cacheToArgs(spec.cache)) args.push('--cache-to', to);
+  for (const to of cacheToArgs(spec.cache, spec.compression)) args.push('--cache-to', to);
   if (spec.noCache) args.push('--no-cache');
   if (spec.pull) args.push('--pull');
   if (spec.shmSize) args.push('--shm-size', spec.shmSize);
@@ -121,7 +134,7 @@ export function buildxBuildArgs(spec: BuildxBuildSpec): string[] {
   // Attestations carry build times and invocation details: they change the digest every run.
   args.push(`--provenance=${spec.provenance}`);
   args.push(`--sbom=${spec.sbom}`);
-  args.push('--output', outputArg(spec.output, spec.rewriteTimestamp));
+  args.push('--output', outputArg(spec.output, spec.rewriteTimestamp, spec.compression));
   args.push('--metadata-file', spec.metadataFile);
   args.push(spec.context);
   return args;

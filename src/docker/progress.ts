@@ -56,6 +56,35 @@ export function isCacheStep(step: Pick<Step, 'name'>): boolean {
   return CACHE_STEP.test(step.name);
 }
 
+/** Where a build's time went, from BuildKit's own step times (seconds of wall clock). */
+export interface BuildPhases {
+  /** Importing cache manifests (cache-from). */
+  cacheImport: number;
+  /** Dockerfile steps, cached or run. */
+  steps: number;
+  /** Exporting the image: layers, rewrite-timestamp, the archive, the push. */
+  imageExport: number;
+  /** Exporting the cache (cache-to). */
+  cacheExport: number;
+}
+
+/** Seconds during which at least one of the steps ran: steps run in parallel, so their sum would count twice. */
+export function coveredSeconds(steps: Array<Pick<Step, 'started' | 'completed'>>): number {
+  const spans = steps
+    .filter((s) => s.started && s.completed)
+    .map((s) => [Date.parse(s.started!), Date.parse(s.completed!)] as const)
+    .filter(([a, b]) => Number.isFinite(a) && b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [start, stop] of spans) {
+    if (stop <= end) continue;
+    total += stop - Math.max(start, end);
+    end = stop;
+  }
+  return total / 1000;
+}
+
 /** Collects a step's error lines with their context, in bounded memory however long the log. */
 class ErrorExcerpt {
   private readonly before: string[] = [];
@@ -198,6 +227,29 @@ export class BuildProgress {
     for (const step of this.buildSteps) byName.set(step.name, [...(byName.get(step.name) ?? []), step]);
     const cached = [...byName.values()].filter((vs) => vs.some((v) => v.cached) && !vs.some((v) => v.done && !v.cached)).length;
     return { cached, total: byName.size };
+  }
+
+  /**
+   * Each instant is counted once, for the first kind in this order that ran then (a cached step's
+   * lazy layer fetch may overlap the export), so the phases add up to at most buildx's wall time.
+   */
+  get phases(): BuildPhases {
+    const kinds: Array<[keyof BuildPhases, (name: string) => boolean]> = [
+      ['cacheImport', (name) => name.startsWith('importing cache manifest')],
+      ['steps', (name) => INSTRUCTION.test(name)],
+      ['imageExport', (name) => name.startsWith('exporting to ')],
+      ['cacheExport', (name) => name.startsWith('exporting cache')],
+    ];
+    const phases: BuildPhases = { cacheImport: 0, steps: 0, imageExport: 0, cacheExport: 0 };
+    const soFar: Step[] = [];
+    let before = 0;
+    for (const [kind, named] of kinds) {
+      soFar.push(...this.steps.filter((s) => named(s.name)));
+      const covered = coveredSeconds(soFar);
+      phases[kind] = covered - before;
+      before = covered;
+    }
+    return phases;
   }
 
   /** The step that failed the build: a Dockerfile step first; a cache import's error is never the cause. */

@@ -8,6 +8,8 @@ export interface BuildFigures {
   digest: string;
   /** This run's build time. */
   buildSeconds?: number;
+  /** This run's cache restore (download and import), which build time leaves out. */
+  restoreSeconds?: number;
   /** hit, partial or miss, with what came from the cache (steps cached or paths substituted). */
   cache?: string;
   /** The cache-less rebuild's time, where a verify rebuild measured it. */
@@ -66,6 +68,7 @@ function smoke(b: BuildFigures): string {
 
 const ROWS: Array<[string, (b: BuildFigures) => string]> = [
   ['Build time', (b) => seconds(b.buildSeconds)],
+  ['Cache restore time', (b) => seconds(b.restoreSeconds)],
   ['Cache', (b) => b.cache ?? '–'],
   ['Cold build time (verify rebuild)', (b) => seconds(b.coldSeconds)],
   ['Size, compressed', (b) => bytes(b.compressedBytes)],

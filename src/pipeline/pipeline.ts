@@ -173,6 +173,7 @@ async function figures(run: Run): Promise<BuildFigures> {
     builder: run.builder,
     digest: build.digest!,
     buildSeconds: num(build['build-seconds']),
+    restoreSeconds: num(build['restore-seconds']),
     cache: run.builder === 'docker' ? dockerCacheState(build['cached-steps']) : nixCacheState(build['paths-built'], build['paths-substituted']),
     coldSeconds: num(verified?.['rebuild-seconds']),
     compressedBytes: image?.compressedBytes ?? num(build['size-bytes']),

@@ -135,11 +135,49 @@ describe('cached builds', () => {
       assert.equal(second.outputs['cache-hit'], String(cached === total), 'cache-hit is true only when every step was cached');
       assert.ok(Number(second.outputs['build-seconds']) < Number(first.outputs['build-seconds']), `second ${second.outputs['build-seconds']}s vs first ${first.outputs['build-seconds']}s`);
       assert.equal(second.outputs.digest, first.outputs.digest, 'a cached build gives the same image');
+      for (const run of runs) assert.match(run.outputs['restore-seconds']!, /^\d+\.\d$/);
+      if (cache !== 'registry') {
+        // The second job restores the exact key: it imports that cache and never exports it again.
+        assert.match(first.stdout, /--cache-to type=local,dest=/);
+        assert.match(second.stdout, /restored under its exact key: importing it, not exporting it again/);
+        assert.doesNotMatch(second.stdout, /--cache-to/);
+        assert.doesNotMatch(second.stdout, /exporting cache/);
+        assert.ok(Number(second.outputs['restore-seconds']) > 0, 'the Actions cache download takes time');
+      }
       if (cache !== 'registry') {
         assert.ok(own.cacheEntries().some((e) => e.key.startsWith('vllm-rocm-action-buildkit-linux-amd64-')), 'the BuildKit cache went through the Actions cache');
       }
     });
   }
+});
+
+describe('compression and the time split', () => {
+  test('compression: zstd gives zstd layers (force-compression) and one digest across rebuilds; the post step splits the job by phase', async () => {
+    const digests: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      pruneBuildCache();
+      const job = freshJob();
+      layDockerFixture(job, 'reproducible');
+      const { main, post } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none', compression: 'zstd', 'source-date-epoch': '1700000000' } });
+      ok(main);
+      assert.equal(post.exitCode, 0);
+      const raw = sh('skopeo', ['inspect', '--raw', `oci-archive:${main.outputs['image-archive']!}`]);
+      const manifest = JSON.parse(raw) as { layers: Array<{ mediaType: string }> };
+      assert.ok(manifest.layers.length > 0);
+      for (const layer of manifest.layers) assert.equal(layer.mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
+      assert.match(main.summary, /\| Compression \| zstd \|/);
+      assert.equal(main.outputs['restore-seconds'], '0.0', 'cache: none restores nothing');
+      assert.match(post.summary, /<h3>Job time by phase<\/h3>/);
+      for (const phase of ['Dockerfile steps', 'export the image \\(layers, archive or push\\)', 'save the cache \\(Actions cache, post\\)']) {
+        assert.match(post.summary, new RegExp(`\\| ${phase} \\| \\d+\\.\\d s`), post.summary);
+      }
+      // The fixture sleeps 2 s in a RUN step: the steps' share of the table holds it.
+      const steps = /\| Dockerfile steps \| (\d+\.\d) s/.exec(post.summary)![1]!;
+      assert.ok(Number(steps) >= 2, post.summary);
+      digests.push(main.outputs.digest!);
+    }
+    assert.equal(digests[0], digests[1]);
+  });
 });
 
 describe('other outputs', () => {
@@ -184,6 +222,7 @@ describe('bad input gets a clear error, exit code 1, nothing half-written', () =
     assertClean(result);
   }
 
+  test('an unknown compression names the input and what is allowed', () => fails({ compression: 'xz' }, /^Input 'compression': must be one of gzip, zstd \(got 'xz'\)/));
   test('no Dockerfile at file: the hint says file is relative to the workspace', () =>
     fails({ file: 'docker/missing.Dockerfile' }, /^Input 'file': no Dockerfile at .*docker\/missing\.Dockerfile \('file' is relative to the workspace, not to 'context'/));
   test('a build-push-action habit input (the runner passes it as INPUT_PUSH) is refused with the equivalent', () =>

@@ -147,6 +147,15 @@ function buildNixSuite(host: NixHost): void {
       assert.match(second.main.stdout, /Restored Nix binary cache vllm-rocm-action-nix-/);
       assert.match(second.post.stdout, /restored exactly and nothing new was built; not saving/);
       assert.equal(own.cacheEntries().length, 1);
+      // Honest timing: the build from cache builds nothing; restoring the closure is where its time went.
+      for (const run of [first, second]) {
+        assert.match(run.main.outputs['restore-seconds']!, /^\d+\.\d$/);
+        assert.match(run.main.summary, /\| Build time \| \d+\.\d s \(restoring the cache before it: \d+\.\d s;/);
+        assert.match(run.post.summary, /<h3>Job time by phase<\/h3>/);
+        assert.match(run.post.summary, /\| restore the cache \(Actions cache, import\) \| \d+\.\d s \(\d+ %\) \|/);
+        assert.match(run.post.summary, /\| save the cache \(Actions cache, post\) \| \d+\.\d s/);
+      }
+      assert.ok(Number(second.main.outputs['restore-seconds']) > 0, 'importing the closure takes time');
     });
   });
 

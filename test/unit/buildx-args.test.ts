@@ -57,6 +57,18 @@ const rows: Array<[string, Partial<BuildxBuildSpec>, string[]]> = [
   ['docker output', { output: { type: 'docker' } }, ['--output', 'type=docker,rewrite-timestamp=true']],
   ['registry output', { output: { type: 'registry' } }, ['--output', 'type=image,push=true,rewrite-timestamp=true']],
   ['docker output on the docker driver (no rewrite-timestamp)', { output: { type: 'docker' }, rewriteTimestamp: false }, ['--output', 'type=docker']],
+  // A cache restored under its exact key is this build's own: exporting it again would only be thrown away.
+  ['cache local restored exactly: imported, not exported', { tags: ['x'], cache: { type: 'local', from: '/c', mode: 'max' } }, ['--tag', 'x', '--cache-from', 'type=local,src=/c', '--provenance=false']],
+  ['compression gzip (default) adds no option', { compression: 'gzip' }, ['--output', 'type=oci,dest=/tmp/image.tar,rewrite-timestamp=true', '--metadata-file']],
+  ['compression zstd: oci output, forced so base layers are zstd too', { compression: 'zstd' }, ['--output', 'type=oci,dest=/tmp/image.tar,rewrite-timestamp=true,compression=zstd,force-compression=true']],
+  ['compression zstd: registry output', { compression: 'zstd', output: { type: 'registry' } }, ['--output', 'type=image,push=true,rewrite-timestamp=true,compression=zstd,force-compression=true']],
+  ['compression zstd on the docker driver (no rewrite-timestamp)', { compression: 'zstd', output: { type: 'docker' }, rewriteTimestamp: false }, ['--output', 'type=docker,compression=zstd,force-compression=true']],
+  ['compression zstd: the cache is exported as zstd too (each layer compressed once)', { compression: 'zstd', cache: { type: 'registry', ref: 'r/c:b', mode: 'max' } },
+    ['--cache-from', 'type=registry,ref=r/c:b', '--cache-to', 'type=registry,ref=r/c:b,mode=max,compression=zstd,ignore-error=true']],
+  ['compression zstd with cache local', { compression: 'zstd', cache: { type: 'local', from: '/c', to: '/n', mode: 'min' } },
+    ['--cache-from', 'type=local,src=/c', '--cache-to', 'type=local,dest=/n,mode=min,compression=zstd,ignore-error=true']],
+  ['compression zstd with cache gha', { compression: 'zstd', cache: { type: 'gha', scope: 's', mode: 'max' } },
+    ['--cache-from', 'type=gha,scope=s', '--cache-to', 'type=gha,scope=s,mode=max,compression=zstd,ignore-error=true']],
 ];
 
 for (const [name, change, expected] of rows) {

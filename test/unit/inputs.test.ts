@@ -13,6 +13,7 @@ test('build-docker defaults', () => {
   assert.equal(inputs.cache, 'gha');
   assert.equal(inputs.cacheMode, 'max');
   assert.equal(inputs.output, 'oci');
+  assert.equal(inputs.compression, 'gzip');
   assert.equal(inputs.sourceDateEpoch, undefined);
   assert.equal(inputs.provenance, false);
 });
@@ -72,6 +73,7 @@ const bad: Array<[Record<string, string>, string, RegExp]> = [
   [{ cache: 'registry' }, 'cache-ref', /must be set when cache is 'registry'/],
   [{ 'cache-mode': 'all' }, 'cache-mode', /one of min, max/],
   [{ output: 'tarball' }, 'output', /one of oci, docker, registry/],
+  [{ compression: 'xz' }, 'compression', /must be one of gzip, zstd \(got 'xz'\)/],
   [{ output: 'registry' }, 'tags', /at least one image reference/],
   [{ platform: 'linux/amd64,linux/arm64' }, 'platform', /one platform/],
   [{ 'source-date-epoch': 'yesterday' }, 'source-date-epoch', /non-negative integer/],

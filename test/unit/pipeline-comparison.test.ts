@@ -10,7 +10,7 @@ const both: Comparison = {
   schema: 'vllm-rocm-action/comparison/v1',
   published: 'nix',
   builds: [
-    { builder: 'docker', digest: D1, buildSeconds: 1834.24, cache: 'miss (0/12 steps cached)', coldSeconds: 1901.5, compressedBytes: 22 * 1024 ** 3, uncompressedBytes: 41 * 1024 ** 3, layers: 31, reproducible: false, reproducibleWhy: '6012 differences; fix first: set SOURCE_DATE_EPOCH (5800)', smokePassed: true, startupSeconds: 74.2, ttftMs: 41.25, tokensPerSecond: 1210.04 },
+    { builder: 'docker', digest: D1, buildSeconds: 1834.24, restoreSeconds: 42.46, cache: 'miss (0/12 steps cached)', coldSeconds: 1901.5, compressedBytes: 22 * 1024 ** 3, uncompressedBytes: 41 * 1024 ** 3, layers: 31, reproducible: false, reproducibleWhy: '6012 differences; fix first: set SOURCE_DATE_EPOCH (5800)', smokePassed: true, startupSeconds: 74.2, ttftMs: 41.25, tokensPerSecond: 1210.04 },
     { builder: 'nix', digest: N1, buildSeconds: 182, cache: 'partial (1 built, 412 substituted)', compressedBytes: 4 * 1024 ** 3, uncompressedBytes: 9 * 1024 ** 3, layers: 100, reproducible: true, reproducibleWhy: 'a cache-less rebuild gave the same digest', smokePassed: true, startupSeconds: 70, ttftMs: 40, tokensPerSecond: 1215 },
   ],
 };
@@ -21,6 +21,7 @@ test('the table: one column per build, the published one marked, every figure wi
   assert.equal(lines[1], '|---|---|---|');
   const row = (label: string): string => lines.find((l) => l.startsWith(`| ${label} |`))!;
   assert.equal(row('Build time'), '| Build time | 1834.2 s | 182.0 s |');
+  assert.equal(row('Cache restore time'), '| Cache restore time | 42.5 s | – |');
   assert.equal(row('Cache'), '| Cache | miss (0/12 steps cached) | partial (1 built, 412 substituted) |');
   assert.equal(row('Cold build time (verify rebuild)'), '| Cold build time (verify rebuild) | 1901.5 s | – |');
   assert.equal(row('Size, compressed'), '| Size, compressed | 22.00 GiB | 4.00 GiB |');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BuildProgress, JsonObjectSplitter, isBuildStep } from '../../src/docker/progress.js';
+import { BuildProgress, JsonObjectSplitter, coveredSeconds, isBuildStep } from '../../src/docker/progress.js';
 import { fixture } from '../support/fixtures.js';
 
 function feedInChunks(text: string, size: number): { progress: BuildProgress; lines: string[] } {
@@ -62,4 +62,45 @@ test('one instruction reported as two vertexes counts once (cached when one was 
     { digest: 'sha256:d', name: '[2/2] RUN make', started: t, completed: t },
   ] }));
   assert.deepEqual(progress.cacheHit, { cached: 1, total: 2 });
+});
+
+test('phases (captured rawjson): steps and the image export, no cache import or export', () => {
+  const { progress } = feedInChunks(readFileSync(fixture('buildx/rawjson-cached.json'), 'utf8'), 4096);
+  const phases = progress.phases;
+  assert.equal(phases.cacheImport, 0);
+  assert.equal(phases.cacheExport, 0);
+  assert.ok(Math.abs(phases.imageExport - 0.123) < 0.001, String(phases.imageExport));
+  assert.ok(phases.steps < 0.001, 'cached steps take no time');
+});
+
+test('phases: parallel steps are counted once; each kind from its own vertexes', () => {
+  const at = (s: number): string => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
+  const vertex = (digest: string, name: string, from: number, to: number) => ({ digest, name, started: at(from), completed: at(to) });
+  const progress = new BuildProgress();
+  progress.feed(JSON.stringify({ vertexes: [
+    vertex('sha256:a', 'importing cache manifest from local:1', 0, 2),
+    vertex('sha256:b', '[stage-a 1/2] RUN make', 2, 10),
+    vertex('sha256:c', '[stage-b 1/1] RUN make', 4, 12),
+    vertex('sha256:d', '[internal] load build context', 1, 3),
+    vertex('sha256:e', 'exporting to oci image format', 12, 20),
+    vertex('sha256:f', 'exporting cache to client directory', 20, 25),
+  ] }));
+  assert.deepEqual(progress.phases, { cacheImport: 2, steps: 10, imageExport: 8, cacheExport: 5 });
+});
+
+test('phases: an overlap between kinds is counted once, for the earlier kind', () => {
+  const at = (s: number): string => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
+  const progress = new BuildProgress();
+  progress.feed(JSON.stringify({ vertexes: [
+    { digest: 'sha256:a', name: '[1/1] RUN make', started: at(0), completed: at(10) },
+    // The export starts while a cached step still fetches its layer.
+    { digest: 'sha256:b', name: 'exporting to oci image format', started: at(8), completed: at(20) },
+  ] }));
+  assert.deepEqual(progress.phases, { cacheImport: 0, steps: 10, imageExport: 10, cacheExport: 0 });
+});
+
+test('coveredSeconds: overlapping, nested, disjoint and unfinished spans', () => {
+  const span = (a: number, b?: number) => ({ started: new Date(a * 1000).toISOString(), completed: b === undefined ? undefined : new Date(b * 1000).toISOString() });
+  assert.equal(coveredSeconds([]), 0);
+  assert.equal(coveredSeconds([span(0, 4), span(1, 2), span(3, 6), span(10, 11), span(5)]), 7);
 });
