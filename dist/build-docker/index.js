@@ -40410,7 +40410,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat: io_util_lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat: io_util_lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -40438,7 +40438,7 @@ function readlink(fsPath) {
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
 const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
+function io_util_exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
@@ -40677,7 +40677,7 @@ function rmRF(inputPath) {
         }
         try {
             // note if path does not exist, error is silent
-            yield rm(inputPath, {
+            yield io_util_rm(inputPath, {
                 force: true,
                 maxRetries: 3,
                 recursive: true,
@@ -40699,7 +40699,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
     return io_awaiter(this, void 0, void 0, function* () {
         (0,external_assert_.ok)(fsPath, 'a path argument must be provided');
-        yield mkdir(fsPath, { recursive: true });
+        yield io_util_mkdir(fsPath, { recursive: true });
     });
 }
 /**
@@ -41233,7 +41233,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util_exists(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -42035,15 +42035,103 @@ function stage_setFailed(error) {
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./lib/src/action/io.js
+// Where a stage's main reads its inputs and writes its outputs: the step's own (the default), or
+// the pipeline's, which maps its input names onto the stage's and collects the outputs itself.
+
+
+const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
+
+;// CONCATENATED MODULE: ./lib/src/action/summary.js
+// Job summaries: a heading and a two-column table, as every stage reports.
+
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(2)} ${units[unit]}`;
+}
+function markdownTable(rows) {
+    return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)].join('\n');
+}
+async function writeTableSummary(heading, rows) {
+    await summary.addHeading(heading, 3).addRaw(markdownTable(rows), true).write();
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/job-time.js
+// A stage's wall-clock time split by phase, for the summary: main records its phases, post adds
+// the cache save and writes the table, so the user sees where the whole job's time went.
+
+
+// One key per stage: the pipeline's builder: both runs build-docker and build-nix in one step.
+const stateKey = (stage) => `job-time-${stage}`;
+function seconds(since) {
+    return Number(process.hrtime.bigint() - since) / 1e9;
+}
+/** Main: its phases, plus "other" for what they leave out of main's wall time (checks, reading the image). */
+function saveMainPhases(stage, phases, mainSeconds) {
+    const measured = phases.reduce((n, [, s]) => n + s, 0);
+    const all = [...phases, ['other (checks, reading the image, …)', Math.max(0, mainSeconds - measured)]];
+    saveState(stateKey(stage), JSON.stringify(all));
+    return all;
+}
+/** The table rows: each phase with its share of the total, then the total. */
+function phaseRows(phases) {
+    const total = phases.reduce((n, [, s]) => n + s, 0);
+    const share = (s) => (total > 0 ? ` (${Math.round((100 * s) / total)} %)` : '');
+    return [...phases.map(([name, s]) => [name, `${s.toFixed(1)} s${share(s)}`]), ['**total**', `**${total.toFixed(1)} s**`]];
+}
+/** Post: main's phases and this post's save, as one table. */
+async function writeJobTimeSummary(stage, saveSeconds, saveName = 'save the cache (post)') {
+    const text = getState(stateKey(stage));
+    if (!text)
+        return;
+    const phases = [...JSON.parse(text), [saveName, saveSeconds]];
+    await writeTableSummary('Job time by phase', phaseRows(phases));
+}
+
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./lib/src/action/scope.js
+// A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
+// verify, smoke-test and publish once per image): its saved state, temp directory and artifact
+// names get the scope as a suffix, so the two runs never overwrite each other's. Runs are
+// sequential, so one current scope is enough. Outside a scope, names are the stage's own.
+
+let current = '';
+async function inScope(scope, run) {
+    const outer = current;
+    current = scope;
+    try {
+        return await run();
+    }
+    finally {
+        current = outer;
+    }
+}
+/** `name`, or `name-<scope>` inside a scope. */
+function scoped(name) {
+    return current ? `${name}-${current}` : name;
+}
+function saveScopedState(key, value) {
+    core.saveState(scoped(key), value);
+}
+function scopedState(key) {
+    return core.getState(scoped(key));
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/paths.js
 // Where stages keep their files on the runner.
 
 
-/** RUNNER_TEMP/vllm-rocm-action/<stage>: emptied by the runner after each job. */
+
+/** RUNNER_TEMP/vllm-rocm-action/<stage>[-<scope>]: emptied by the runner after each job. */
 function stageTempDir(stage) {
-    return (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action', stage);
+    return (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action', scoped(stage));
 }
 function workspaceDir() {
     return process.env.GITHUB_WORKSPACE || process.cwd();
@@ -42073,30 +42161,38 @@ function cacheFromArgs(cache) {
             return [`type=local,${csvField('src', cache.from)}`];
     }
 }
-/** ignore-error: a cache that cannot be written (registry down, login forgotten) never fails a good build. */
-function cacheToArgs(cache) {
+/**
+ * ignore-error: a cache that cannot be written (registry down, login forgotten) never fails a good build.
+ * zstd: the cache's layers are compressed like the image's, so BuildKit compresses each layer once.
+ */
+function cacheToArgs(cache, compression = 'gzip') {
+    if (cache.type === 'none')
+        return [];
+    const tail = `,mode=${cache.mode}${compression === 'zstd' ? ',compression=zstd' : ''},ignore-error=true`;
     switch (cache.type) {
-        case 'none':
-            return [];
         case 'gha':
-            return [`type=gha,${csvField('scope', cache.scope)},mode=${cache.mode},ignore-error=true`];
+            return [`type=gha,${csvField('scope', cache.scope)}${tail}`];
         case 'registry':
-            return [`type=registry,${csvField('ref', cache.ref)},mode=${cache.mode},ignore-error=true`];
+            return [`type=registry,${csvField('ref', cache.ref)}${tail}`];
         case 'local':
             // A fresh destination each run: BuildKit's local cache only grows when written in place.
-            return [`type=local,${csvField('dest', cache.to)},mode=${cache.mode},ignore-error=true`];
+            return cache.to === undefined ? [] : [`type=local,${csvField('dest', cache.to)}${tail}`];
     }
 }
-/** rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical. */
-function outputArg(output, rewriteTimestamp = true) {
-    const rewrite = rewriteTimestamp ? ',rewrite-timestamp=true' : '';
+/**
+ * rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical.
+ * zstd with force-compression: base-image layers pulled as gzip are recompressed too, so the image
+ * is zstd throughout (once; BuildKit keeps the converted blob).
+ */
+function outputArg(output, rewriteTimestamp = true, compression = 'gzip') {
+    const options = `${rewriteTimestamp ? ',rewrite-timestamp=true' : ''}${compression === 'zstd' ? ',compression=zstd,force-compression=true' : ''}`;
     switch (output.type) {
         case 'oci':
-            return `type=oci,${csvField('dest', output.dest)}${rewrite}`;
+            return `type=oci,${csvField('dest', output.dest)}${options}`;
         case 'docker':
-            return `type=docker${rewrite}`;
+            return `type=docker${options}`;
         case 'registry':
-            return `type=image,push=true${rewrite}`;
+            return `type=image,push=true${options}`;
     }
 }
 function secretArg(secret) {
@@ -42128,7 +42224,7 @@ function buildxBuildArgs(spec) {
         args.push('--tag', tag);
     for (const from of cacheFromArgs(spec.cache))
         args.push('--cache-from', from);
-    for (const to of cacheToArgs(spec.cache))
+    for (const to of cacheToArgs(spec.cache, spec.compression))
         args.push('--cache-to', to);
     if (spec.noCache)
         args.push('--no-cache');
@@ -42141,7 +42237,7 @@ function buildxBuildArgs(spec) {
     // Attestations carry build times and invocation details: they change the digest every run.
     args.push(`--provenance=${spec.provenance}`);
     args.push(`--sbom=${spec.sbom}`);
-    args.push('--output', outputArg(spec.output, spec.rewriteTimestamp));
+    args.push('--output', outputArg(spec.output, spec.rewriteTimestamp, spec.compression));
     args.push('--metadata-file', spec.metadataFile);
     args.push(spec.context);
     return args;
@@ -42192,6 +42288,23 @@ function isBuildStep(step) {
 }
 function isCacheStep(step) {
     return CACHE_STEP.test(step.name);
+}
+/** Seconds during which at least one of the steps ran: steps run in parallel, so their sum would count twice. */
+function coveredSeconds(steps) {
+    const spans = steps
+        .filter((s) => s.started && s.completed)
+        .map((s) => [Date.parse(s.started), Date.parse(s.completed)])
+        .filter(([a, b]) => Number.isFinite(a) && b > a)
+        .sort((x, y) => x[0] - y[0]);
+    let total = 0;
+    let end = -Infinity;
+    for (const [start, stop] of spans) {
+        if (stop <= end)
+            continue;
+        total += stop - Math.max(start, end);
+        end = stop;
+    }
+    return total / 1000;
 }
 /** Collects a step's error lines with their context, in bounded memory however long the log. */
 class ErrorExcerpt {
@@ -42345,6 +42458,28 @@ class BuildProgress {
             byName.set(step.name, [...(byName.get(step.name) ?? []), step]);
         const cached = [...byName.values()].filter((vs) => vs.some((v) => v.cached) && !vs.some((v) => v.done && !v.cached)).length;
         return { cached, total: byName.size };
+    }
+    /**
+     * Each instant is counted once, for the first kind in this order that ran then (a cached step's
+     * lazy layer fetch may overlap the export), so the phases add up to at most buildx's wall time.
+     */
+    get phases() {
+        const kinds = [
+            ['cacheImport', (name) => name.startsWith('importing cache manifest')],
+            ['steps', (name) => INSTRUCTION.test(name)],
+            ['imageExport', (name) => name.startsWith('exporting to ')],
+            ['cacheExport', (name) => name.startsWith('exporting cache')],
+        ];
+        const phases = { cacheImport: 0, steps: 0, imageExport: 0, cacheExport: 0 };
+        const soFar = [];
+        let before = 0;
+        for (const [kind, named] of kinds) {
+            soFar.push(...this.steps.filter((s) => named(s.name)));
+            const covered = coveredSeconds(soFar);
+            phases[kind] = covered - before;
+            before = covered;
+        }
+        return phases;
     }
     /** The step that failed the build: a Dockerfile step first; a cache import's error is never the cause. */
     get failedStep() {
@@ -44076,6 +44211,7 @@ async function buildImage(inputs, plan) {
         provenance: inputs.provenance,
         sbom: inputs.sbom,
         rewriteTimestamp: plan.rewriteTimestamp,
+        compression: inputs.compression,
     });
     info(`docker ${redactCommand(args)}`);
     const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
@@ -44105,7 +44241,9 @@ async function buildImage(inputs, plan) {
         else {
             sizeBytes = await engineImageSize(digest, inputs.tags);
         }
-        return { digest, configDigest, sizeBytes, buildSeconds: run.seconds, cacheHit: run.progress.cacheHit, metadata, archive };
+        const phases = run.progress.phases;
+        const buildSeconds = Math.max(0, run.seconds - phases.cacheImport - phases.cacheExport);
+        return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive };
     }
     finally {
         if (finalArchive)
@@ -44177,6 +44315,77 @@ async function engineImageSize(digest, tags) {
     const result = await capture('docker', ['image', 'inspect', '--format', '{{.Size}}', ref]);
     const size = Number(result.stdout.trim());
     return result.exitCode === 0 && Number.isFinite(size) ? size : 0;
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/local-services.js
+// Directories standing in for the Actions cache and artifact services when a stage runs outside
+// Actions (the command line sets VLLM_ROCM_ACTION_LOCAL_SERVICES for its child only, when the job
+// has no services); a workflow run never has it set, so it keeps the real services.
+
+
+
+
+const LOCAL_SERVICES_ENV = 'VLLM_ROCM_ACTION_LOCAL_SERVICES';
+/** The root directory of the local stand-ins, or undefined when the real services are in use. */
+function localServicesRoot() {
+    return process.env[LOCAL_SERVICES_ENV] || undefined;
+}
+// Copy-on-write where the file system can (btrfs, xfs): a GB-sized BuildKit cache costs nothing.
+const copy = (from, to) => (0,promises_namespaceObject.cp)(from, to, { recursive: true, mode: external_node_fs_namespaceObject.constants.COPYFILE_FICLONE, verbatimSymlinks: true });
+const entryName = (key) => encodeURIComponent(key);
+/** As actions/cache: the exact key, else per restore key (a prefix) the newest entry. Returns the key restored. */
+async function restoreLocalDirectory(root, dir, key, restoreKeys) {
+    const base = (0,external_node_path_namespaceObject.join)(root, 'cache');
+    let found = (await disk_exists((0,external_node_path_namespaceObject.join)(base, entryName(key)))) ? key : undefined;
+    if (!found) {
+        const entries = (await (0,promises_namespaceObject.readdir)(base).catch(() => [])).filter((n) => !n.startsWith('.')).map((n) => decodeURIComponent(n));
+        for (const prefix of restoreKeys) {
+            const matches = entries.filter((k) => k.startsWith(prefix));
+            const times = await Promise.all(matches.map(async (k) => (await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(base, entryName(k)))).mtimeMs));
+            found = matches.map((k, i) => ({ k, t: times[i] })).sort((a, b) => b.t - a.t)[0]?.k;
+            if (found)
+                break;
+        }
+    }
+    if (!found)
+        return undefined;
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    await copy((0,external_node_path_namespaceObject.join)(base, entryName(found)), dir);
+    return found;
+}
+/** As actions/cache: an entry is never replaced (false when the key exists). Written aside, then renamed in. */
+async function saveLocalDirectory(root, dir, key) {
+    const base = (0,external_node_path_namespaceObject.join)(root, 'cache');
+    const target = (0,external_node_path_namespaceObject.join)(base, entryName(key));
+    if (await disk_exists(target))
+        return false;
+    const partial = (0,external_node_path_namespaceObject.join)(base, `.partial-${process.pid}-${Date.now()}`);
+    await (0,promises_namespaceObject.mkdir)(base, { recursive: true });
+    try {
+        await copy(dir, partial);
+        await (0,promises_namespaceObject.rename)(partial, target);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(partial, { recursive: true, force: true });
+    }
+    return true;
+}
+/** Keeps files as artifact `name`; a later run's artifact of the same name replaces it. Returns its directory. */
+async function keepLocalArtifact(root, name, files) {
+    const dir = join(root, 'artifacts', entryName(name));
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const file of files)
+        await copy(file, join(dir, basename(file)));
+    return dir;
+}
+async function fetchLocalArtifact(root, name, dir) {
+    const from = join(root, 'artifacts', entryName(name));
+    if (!(await exists(from)))
+        throw new Error(`no artifact named '${name}' under ${join(root, 'artifacts')} (a run with artifact-name: ${name} keeps one there)`);
+    await mkdir(dir, { recursive: true });
+    await copy(from, dir);
+    return dir;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -100847,7 +101056,14 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 
 
+
 async function restoreDirectory(dir, key, restoreKeys) {
+    const local = localServicesRoot();
+    if (local)
+        return restoreLocalDirectory(local, dir, key, restoreKeys).catch((error) => {
+            warning(`Cache restore from ${local} failed (building without it): ${errorMessage(error)}`);
+            return undefined;
+        });
     if (!isFeatureAvailable()) {
         warning('The Actions cache service is not available to this job; building without a restored cache.');
         return undefined;
@@ -100861,6 +101077,12 @@ async function restoreDirectory(dir, key, restoreKeys) {
     }
 }
 async function saveDirectory(dir, key) {
+    const local = localServicesRoot();
+    if (local)
+        return saveLocalDirectory(local, dir, key).catch((error) => {
+            warning(`Cache save to ${local} failed: ${errorMessage(error)}`);
+            return false;
+        });
     if (!isFeatureAvailable()) {
         warning('The Actions cache service is not available to this job; the cache was not saved.');
         return false;
@@ -100963,12 +101185,12 @@ function savedLocalCacheState() {
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */
 async function saveLocalCache(state) {
     try {
-        if (!(await disk_exists(state.newDir))) {
-            info('No new BuildKit cache was written (the build did not finish); nothing to save.');
-            return;
-        }
         if (state.restoredKey === state.key) {
             info(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
+            return;
+        }
+        if (!(await disk_exists(state.newDir))) {
+            info('No new BuildKit cache was written (the build did not finish); nothing to save.');
             return;
         }
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
@@ -100989,6 +101211,7 @@ async function saveLocalCache(state) {
 
 
 
+
 /**
  * The gha cache scope: `cache-scope` when given, else platform, target and a hash of the build
  * args, so the entries of a matrix over build args (gfx1151, gfx942) never overwrite each other.
@@ -101001,6 +101224,9 @@ function ghaScope(inputs) {
 }
 async function resolveCache(inputs, buildx) {
     let type = inputs.cache;
+    // Outside Actions buildx has no cache service to talk to: the local directory backend stands in.
+    if (type === 'gha' && localServicesRoot())
+        type = 'local';
     if (type === 'gha' && !atLeast(buildx, MIN_BUILDX_GHA_V2)) {
         warning(`cache: gha needs buildx ${MIN_BUILDX_GHA_V2} or newer for GitHub's cache service v2; this runner has ${buildx.raw}. Falling back to cache: local.`);
         type = 'local';
@@ -101015,7 +101241,12 @@ async function resolveCache(inputs, buildx) {
             return { backend: { type: 'registry', ref: inputs.cacheRef, mode: inputs.cacheMode }, effective: 'registry' };
         case 'local': {
             const state = await restoreLocalCache(inputs);
-            return { backend: { type: 'local', from: state.dir, to: state.newDir, mode: inputs.cacheMode }, effective: 'local' };
+            // Restored under the exact key: the cache of this very build, so exporting it again (minutes
+            // at 20 GB) would only be thrown away in post.
+            const exact = state.restoredKey === state.key;
+            if (exact)
+                info('The BuildKit cache was restored under its exact key: importing it, not exporting it again.');
+            return { backend: { type: 'local', from: state.dir, to: exact ? undefined : state.newDir, mode: inputs.cacheMode }, effective: 'local' };
         }
     }
 }
@@ -101030,6 +101261,7 @@ async function resolveCache(inputs, buildx) {
 const CACHE_TYPES = ['gha', 'registry', 'local', 'none'];
 const OUTPUT_TYPES = ['oci', 'docker', 'registry'];
 const CACHE_MODES = ['min', 'max'];
+const COMPRESSIONS = ['gzip', 'zstd'];
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 // Values that go into buildx's comma-separated options (cache-from/-to) must not add options.
 const CACHE_REF = /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/;
@@ -101103,6 +101335,7 @@ function parseBuildDockerInputs(get, workspace) {
         cacheScope,
         sourceDateEpoch: epochFromInputs(nonNegativeInteger(get, 'source-date-epoch'), epochArg),
         output,
+        compression: oneOf(get, 'compression', COMPRESSIONS, 'gzip'),
         builder: optionalString(get, 'builder'),
         provenance: inputs_boolean(get, 'provenance', false),
         sbom: inputs_boolean(get, 'sbom', false),
@@ -101155,40 +101388,21 @@ function parseSecrets(get, workspace) {
     return [...secrets.values()];
 }
 
-;// CONCATENATED MODULE: ./lib/src/action/summary.js
-// Job summaries: a heading and a two-column table, as every stage reports.
-
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
-function markdownTable(rows) {
-    return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)].join('\n');
-}
-async function writeTableSummary(heading, rows) {
-    await summary.addHeading(heading, 3).addRaw(markdownTable(rows), true).write();
-}
-
 ;// CONCATENATED MODULE: ./lib/src/build-docker/summary.js
 // The job summary rows: what was built.
 
 
-function summaryRows(inputs, image, cache, epoch) {
+function summaryRows(inputs, image, cache, epoch, restoreSeconds) {
     const rows = [
         ['Dockerfile', `\`${inputs.file}\`${inputs.target ? ` (target \`${inputs.target}\`)` : ''}`],
         ['Platform', inputs.platform],
         ['Digest', `\`${image.digest}\``],
         ['Config digest', `\`${image.configDigest}\``],
         ['Size', `${formatBytes(image.sizeBytes)} (${image.sizeBytes} bytes)`],
-        ['Build time', `${image.buildSeconds.toFixed(1)} s`],
+        ['Build time', `${image.buildSeconds.toFixed(1)} s (restoring the cache before it: ${restoreSeconds.toFixed(1)} s; the whole job by phase: the post step's table)`],
         ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
         ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
+        ['Compression', inputs.compression],
         ['Output', image.archive ? `OCI archive \`${image.archive}\`` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
     ];
     if (inputs.tags.length > 0 && inputs.output !== 'registry')
@@ -101208,12 +101422,16 @@ function summaryRows(inputs, image, cache, epoch) {
 
 
 
-async function main(get = actionInputs) {
-    const inputs = parseBuildDockerInputs(get, workspaceDir());
+
+async function main(io = actionIO) {
+    const started = process.hrtime.bigint();
+    const inputs = parseBuildDockerInputs(io.get, workspaceDir());
     maskSecrets(inputs);
     const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
     info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
+    const restoreStarted = process.hrtime.bigint();
     const cache = await resolveCache(inputs, buildx);
+    const actionsRestore = seconds(restoreStarted);
     const dir = stageTempDir('build-docker');
     const image = await buildImage(inputs, {
         cache: cache.backend,
@@ -101222,29 +101440,46 @@ async function main(get = actionInputs) {
         rewriteTimestamp,
         metadataFile: (0,external_node_path_namespaceObject.join)(dir, 'metadata.json'),
     });
+    // Restoring: the Actions cache download (cache: local) and BuildKit's cache import.
+    const restoreSeconds = actionsRestore + image.phases.cacheImport;
     const { cached, total } = image.cacheHit;
-    setOutput('digest', image.digest);
-    setOutput('config-digest', image.configDigest);
-    setOutput('imageid', image.configDigest); // build-push-action's name for it
-    setOutput('image-archive', image.archive ?? '');
-    setOutput('size-bytes', String(image.sizeBytes));
-    setOutput('build-seconds', image.buildSeconds.toFixed(1));
+    io.setOutput('digest', image.digest);
+    io.setOutput('config-digest', image.configDigest);
+    io.setOutput('imageid', image.configDigest); // build-push-action's name for it
+    io.setOutput('image-archive', image.archive ?? '');
+    io.setOutput('size-bytes', String(image.sizeBytes));
+    io.setOutput('build-seconds', image.buildSeconds.toFixed(1));
+    io.setOutput('restore-seconds', restoreSeconds.toFixed(1));
     // As actions/cache: true only when everything came from the cache.
-    setOutput('cache-hit', String(total > 0 && cached === total));
-    setOutput('cached-steps', `${cached}/${total}`);
-    setOutput('source-date-epoch', String(epoch.value));
-    setOutput('metadata', JSON.stringify(image.metadata));
-    info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s; ${cached}/${total} steps cached`);
-    await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch));
+    io.setOutput('cache-hit', String(total > 0 && cached === total));
+    io.setOutput('cached-steps', `${cached}/${total}`);
+    io.setOutput('source-date-epoch', String(epoch.value));
+    io.setOutput('metadata', JSON.stringify(image.metadata));
+    info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${cached}/${total} steps cached`);
+    await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds));
+    const { phases } = image;
+    const inBuildx = phases.cacheImport + phases.steps + phases.imageExport + phases.cacheExport;
+    saveMainPhases('build-docker', [
+        ['restore the cache (Actions cache)', actionsRestore],
+        ['import the cache (BuildKit)', phases.cacheImport],
+        ['Dockerfile steps', phases.steps],
+        ['export the image (layers, archive or push)', phases.imageExport],
+        ['export the cache (BuildKit)', phases.cacheExport],
+        ['buildx: context, resolving, solving', Math.max(0, image.buildxSeconds - inBuildx)],
+    ], seconds(started));
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/post.js
-// build-docker, post phase: save the local BuildKit cache and clean up. Never fails the job.
+// build-docker, post phase: save the local BuildKit cache, clean up, and sum up the job's time.
+// Never fails the job.
+
 
 async function post() {
+    const started = process.hrtime.bigint();
     const state = savedLocalCacheState();
     if (state)
         await saveLocalCache(state);
+    await writeJobTimeSummary('build-docker', seconds(started), 'save the cache (Actions cache, post)');
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/index.js

@@ -40410,7 +40410,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -40438,7 +40438,7 @@ function readlink(fsPath) {
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
 const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
+function io_util_exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
             yield io_util_stat(fsPath);
@@ -40677,7 +40677,7 @@ function rmRF(inputPath) {
         }
         try {
             // note if path does not exist, error is silent
-            yield rm(inputPath, {
+            yield io_util_rm(inputPath, {
                 force: true,
                 maxRetries: 3,
                 recursive: true,
@@ -40699,7 +40699,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
     return io_awaiter(this, void 0, void 0, function* () {
         (0,external_assert_.ok)(fsPath, 'a path argument must be provided');
-        yield mkdir(fsPath, { recursive: true });
+        yield io_util_mkdir(fsPath, { recursive: true });
     });
 }
 /**
@@ -41233,7 +41233,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util_exists(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -42037,15 +42037,103 @@ function stage_setFailed(error) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./lib/src/action/io.js
+// Where a stage's main reads its inputs and writes its outputs: the step's own (the default), or
+// the pipeline's, which maps its input names onto the stage's and collects the outputs itself.
+
+
+const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
+
+;// CONCATENATED MODULE: ./lib/src/action/summary.js
+// Job summaries: a heading and a two-column table, as every stage reports.
+
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(2)} ${units[unit]}`;
+}
+function markdownTable(rows) {
+    return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)].join('\n');
+}
+async function writeTableSummary(heading, rows) {
+    await summary.addHeading(heading, 3).addRaw(markdownTable(rows), true).write();
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/job-time.js
+// A stage's wall-clock time split by phase, for the summary: main records its phases, post adds
+// the cache save and writes the table, so the user sees where the whole job's time went.
+
+
+// One key per stage: the pipeline's builder: both runs build-docker and build-nix in one step.
+const stateKey = (stage) => `job-time-${stage}`;
+function seconds(since) {
+    return Number(process.hrtime.bigint() - since) / 1e9;
+}
+/** Main: its phases, plus "other" for what they leave out of main's wall time (checks, reading the image). */
+function saveMainPhases(stage, phases, mainSeconds) {
+    const measured = phases.reduce((n, [, s]) => n + s, 0);
+    const all = [...phases, ['other (checks, reading the image, …)', Math.max(0, mainSeconds - measured)]];
+    saveState(stateKey(stage), JSON.stringify(all));
+    return all;
+}
+/** The table rows: each phase with its share of the total, then the total. */
+function phaseRows(phases) {
+    const total = phases.reduce((n, [, s]) => n + s, 0);
+    const share = (s) => (total > 0 ? ` (${Math.round((100 * s) / total)} %)` : '');
+    return [...phases.map(([name, s]) => [name, `${s.toFixed(1)} s${share(s)}`]), ['**total**', `**${total.toFixed(1)} s**`]];
+}
+/** Post: main's phases and this post's save, as one table. */
+async function writeJobTimeSummary(stage, saveSeconds, saveName = 'save the cache (post)') {
+    const text = getState(stateKey(stage));
+    if (!text)
+        return;
+    const phases = [...JSON.parse(text), [saveName, saveSeconds]];
+    await writeTableSummary('Job time by phase', phaseRows(phases));
+}
+
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./lib/src/action/scope.js
+// A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
+// verify, smoke-test and publish once per image): its saved state, temp directory and artifact
+// names get the scope as a suffix, so the two runs never overwrite each other's. Runs are
+// sequential, so one current scope is enough. Outside a scope, names are the stage's own.
+
+let current = '';
+async function inScope(scope, run) {
+    const outer = current;
+    current = scope;
+    try {
+        return await run();
+    }
+    finally {
+        current = outer;
+    }
+}
+/** `name`, or `name-<scope>` inside a scope. */
+function scoped(name) {
+    return current ? `${name}-${current}` : name;
+}
+function saveScopedState(key, value) {
+    core.saveState(scoped(key), value);
+}
+function scopedState(key) {
+    return core.getState(scoped(key));
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/paths.js
 // Where stages keep their files on the runner.
 
 
-/** RUNNER_TEMP/vllm-rocm-action/<stage>: emptied by the runner after each job. */
+
+/** RUNNER_TEMP/vllm-rocm-action/<stage>[-<scope>]: emptied by the runner after each job. */
 function stageTempDir(stage) {
-    return (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action', stage);
+    return (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action', scoped(stage));
 }
 function workspaceDir() {
     return process.env.GITHUB_WORKSPACE || process.cwd();
@@ -100305,12 +100393,112 @@ function saveCacheV2(paths_1, key_1, options_1) {
     });
 }
 //# sourceMappingURL=cache.js.map
+;// CONCATENATED MODULE: ./lib/src/tool/disk.js
+// File-system questions the stages ask.
+
+
+async function directorySize(dir) {
+    let total = 0;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+        total += entry.isDirectory() ? await directorySize(path) : (await (0,promises_namespaceObject.lstat)(path)).size;
+    }
+    return total;
+}
+async function disk_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+async function disk_isDirectory(path) {
+    return stat(path).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(path) {
+    return (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/local-services.js
+// Directories standing in for the Actions cache and artifact services when a stage runs outside
+// Actions (the command line sets VLLM_ROCM_ACTION_LOCAL_SERVICES for its child only, when the job
+// has no services); a workflow run never has it set, so it keeps the real services.
+
+
+
+
+const LOCAL_SERVICES_ENV = 'VLLM_ROCM_ACTION_LOCAL_SERVICES';
+/** The root directory of the local stand-ins, or undefined when the real services are in use. */
+function localServicesRoot() {
+    return process.env[LOCAL_SERVICES_ENV] || undefined;
+}
+// Copy-on-write where the file system can (btrfs, xfs): a GB-sized BuildKit cache costs nothing.
+const copy = (from, to) => (0,promises_namespaceObject.cp)(from, to, { recursive: true, mode: external_node_fs_namespaceObject.constants.COPYFILE_FICLONE, verbatimSymlinks: true });
+const entryName = (key) => encodeURIComponent(key);
+/** As actions/cache: the exact key, else per restore key (a prefix) the newest entry. Returns the key restored. */
+async function restoreLocalDirectory(root, dir, key, restoreKeys) {
+    const base = (0,external_node_path_namespaceObject.join)(root, 'cache');
+    let found = (await disk_exists((0,external_node_path_namespaceObject.join)(base, entryName(key)))) ? key : undefined;
+    if (!found) {
+        const entries = (await (0,promises_namespaceObject.readdir)(base).catch(() => [])).filter((n) => !n.startsWith('.')).map((n) => decodeURIComponent(n));
+        for (const prefix of restoreKeys) {
+            const matches = entries.filter((k) => k.startsWith(prefix));
+            const times = await Promise.all(matches.map(async (k) => (await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(base, entryName(k)))).mtimeMs));
+            found = matches.map((k, i) => ({ k, t: times[i] })).sort((a, b) => b.t - a.t)[0]?.k;
+            if (found)
+                break;
+        }
+    }
+    if (!found)
+        return undefined;
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    await copy((0,external_node_path_namespaceObject.join)(base, entryName(found)), dir);
+    return found;
+}
+/** As actions/cache: an entry is never replaced (false when the key exists). Written aside, then renamed in. */
+async function saveLocalDirectory(root, dir, key) {
+    const base = (0,external_node_path_namespaceObject.join)(root, 'cache');
+    const target = (0,external_node_path_namespaceObject.join)(base, entryName(key));
+    if (await disk_exists(target))
+        return false;
+    const partial = (0,external_node_path_namespaceObject.join)(base, `.partial-${process.pid}-${Date.now()}`);
+    await (0,promises_namespaceObject.mkdir)(base, { recursive: true });
+    try {
+        await copy(dir, partial);
+        await (0,promises_namespaceObject.rename)(partial, target);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(partial, { recursive: true, force: true });
+    }
+    return true;
+}
+/** Keeps files as artifact `name`; a later run's artifact of the same name replaces it. Returns its directory. */
+async function keepLocalArtifact(root, name, files) {
+    const dir = join(root, 'artifacts', entryName(name));
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const file of files)
+        await copy(file, join(dir, basename(file)));
+    return dir;
+}
+async function fetchLocalArtifact(root, name, dir) {
+    const from = join(root, 'artifacts', entryName(name));
+    if (!(await exists(from)))
+        throw new Error(`no artifact named '${name}' under ${join(root, 'artifacts')} (a run with artifact-name: ${name} keeps one there)`);
+    await mkdir(dir, { recursive: true });
+    await copy(from, dir);
+    return dir;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/cache.js
 // The Actions cache behind two calls that never fail a step: caching is an optimisation.
 
 
 
+
 async function restoreDirectory(dir, key, restoreKeys) {
+    const local = localServicesRoot();
+    if (local)
+        return restoreLocalDirectory(local, dir, key, restoreKeys).catch((error) => {
+            warning(`Cache restore from ${local} failed (building without it): ${errorMessage(error)}`);
+            return undefined;
+        });
     if (!isFeatureAvailable()) {
         warning('The Actions cache service is not available to this job; building without a restored cache.');
         return undefined;
@@ -100324,6 +100512,12 @@ async function restoreDirectory(dir, key, restoreKeys) {
     }
 }
 async function saveDirectory(dir, key) {
+    const local = localServicesRoot();
+    if (local)
+        return saveLocalDirectory(local, dir, key).catch((error) => {
+            warning(`Cache save to ${local} failed: ${errorMessage(error)}`);
+            return false;
+        });
     if (!isFeatureAvailable()) {
         warning('The Actions cache service is not available to this job; the cache was not saved.');
         return false;
@@ -100407,28 +100601,6 @@ async function readNarInfo(dir, path) {
     if (info.storePath !== path)
         throw new BinaryCacheError(`its .narinfo for ${path} names ${info.storePath}`);
     return info;
-}
-
-;// CONCATENATED MODULE: ./lib/src/tool/disk.js
-// File-system questions the stages ask.
-
-
-async function directorySize(dir) {
-    let total = 0;
-    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
-        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
-        total += entry.isDirectory() ? await directorySize(path) : (await (0,promises_namespaceObject.lstat)(path)).size;
-    }
-    return total;
-}
-async function disk_exists(path) {
-    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
-}
-async function disk_isDirectory(path) {
-    return stat(path).then((s) => s.isDirectory(), () => false);
-}
-async function isFile(path) {
-    return (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/binary-cache.js
@@ -100852,26 +101024,6 @@ function savedCacheState() {
     return text ? JSON.parse(text) : undefined;
 }
 
-;// CONCATENATED MODULE: ./lib/src/action/summary.js
-// Job summaries: a heading and a two-column table, as every stage reports.
-
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
-function markdownTable(rows) {
-    return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`)].join('\n');
-}
-async function writeTableSummary(heading, rows) {
-    await summary.addHeading(heading, 3).addRaw(markdownTable(rows), true).write();
-}
-
 ;// CONCATENATED MODULE: ./lib/src/build-nix/summary.js
 // The job summary for build-nix.
 
@@ -100888,7 +101040,7 @@ async function writeSummary(s) {
         ['Image', `${s.imageKind}, \`${o['image-archive']}\``],
         ['Digest', `\`${o.digest}\``],
         ['Size', `${formatBytes(Number(o['size-bytes']))} (${o['size-bytes']} bytes)`],
-        ['Build time', `${o['build-seconds']} s`],
+        ['Build time', `${o['build-seconds']} s (restoring the cache before it: ${o['restore-seconds']} s; the whole job by phase: the post step's table)`],
         ['Paths built / substituted', `${o['paths-built']} / ${o['paths-substituted']}`],
         ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (\`${s.cacheKey}\`)` : 'none'],
     ];
@@ -100916,10 +101068,12 @@ async function writeSummary(s) {
 
 
 
-async function main() {
+
+async function main(io = actionIO) {
+    const mainStarted = process.hrtime.bigint();
     // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
-    maskPushTo(actionInputs('push-to'));
-    const inputs = parseBuildNixInputs(actionInputs, workspaceDir());
+    maskPushTo(io.get('push-to'));
+    const inputs = parseBuildNixInputs(io.get, workspaceDir());
     if (inputs.signingKey)
         core_setSecret(inputs.signingKey);
     const nix = await requireNix();
@@ -100933,17 +101087,21 @@ async function main() {
     // The signing key is also a verification key: what this job signs, it accepts.
     const trust = cacheTrust(inputs, inputs.signingKey ? await nix.publicKey(inputs.signingKey) : undefined);
     let imported = [];
+    const evaluateSeconds = seconds(mainStarted);
+    const restoreStarted = process.hrtime.bigint();
     if (inputs.cache === 'gha') {
         const restored = await restoreNixCache(nix, key, restoreKeys, evaluated.out, trust);
         state.restoredKey = restored.restoredKey;
         imported = restored.imported;
         saveCacheState(state);
     }
+    // Restoring: the Actions cache download and the signature-checked import into the store.
+    const restoreSeconds = seconds(restoreStarted);
     const plan = await nix.dryRun(installable, inputs.extraArgs);
     core_info(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
     const started = process.hrtime.bigint();
     const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => core_info(line));
-    const buildSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const buildSeconds = seconds(started);
     state.outPath = outPath;
     state.pathsBuilt = plan.toBuild.length;
     if (inputs.cache === 'gha')
@@ -100955,11 +101113,13 @@ async function main() {
     const work = stageTempDir('build-nix');
     await (0,promises_namespaceObject.mkdir)(work, { recursive: true });
     const image = await describeImagePath(outPath, (0,external_node_path_namespaceObject.join)(work, 'image-stream.tar'));
+    const pushStarted = process.hrtime.bigint();
     if (inputs.signingKey)
         await signTrusted(nix, inputs.signingKey, outPath, [...closurePaths], trust, work);
     let pushed = '';
     if (inputs.pushTo)
         pushed = await push(nix, inputs.pushTo, outPath, work);
+    const pushSeconds = seconds(pushStarted);
     const cacheHit = state.restoredKey === undefined ? 'miss' : state.restoredKey === key ? 'hit' : `partial (${state.restoredKey})`;
     const outputs = {
         'store-path': outPath,
@@ -100969,13 +101129,20 @@ async function main() {
         digest: image.digest,
         'size-bytes': String(image.sizeBytes),
         'build-seconds': buildSeconds.toFixed(1),
+        'restore-seconds': restoreSeconds.toFixed(1),
         'paths-built': String(plan.toBuild.length),
         'paths-substituted': String(pathsSubstituted),
     };
     for (const [name, value] of Object.entries(outputs))
-        setOutput(name, value);
-    core_info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s; ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
+        io.setOutput(name, value);
+    core_info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
     await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
+    saveMainPhases('build-nix', [
+        ['evaluate the flake', evaluateSeconds],
+        ['restore the cache (Actions cache, import)', restoreSeconds],
+        ['nix build', buildSeconds],
+        ['sign and push', pushSeconds],
+    ], seconds(mainStarted));
 }
 /**
  * Signs only what this store built itself or got with a trusted signature: a path imported
@@ -100997,16 +101164,20 @@ async function signTrusted(nix, key, outPath, closure, trust, work) {
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/post.js
-// build-nix, post phase: save the closure to the Actions cache when something new was built.
+// build-nix, post phase: save the closure to the Actions cache when something new was built, and
+// sum up the job's time.
+
 
 
 
 async function post() {
+    const started = process.hrtime.bigint();
     const state = savedCacheState();
-    if (!state)
-        return;
-    const nix = await requireNix();
-    await saveNixCache(nix, state, await configuredSubstituters(nix));
+    if (state) {
+        const nix = await requireNix();
+        await saveNixCache(nix, state, await configuredSubstituters(nix));
+    }
+    await writeJobTimeSummary('build-nix', seconds(started), 'save the cache (Actions cache, post)');
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/index.js

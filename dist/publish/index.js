@@ -32015,15 +32015,51 @@ function setFailed(error) {
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./lib/src/action/io.js
+// Where a stage's main reads its inputs and writes its outputs: the step's own (the default), or
+// the pipeline's, which maps its input names onto the stage's and collects the outputs itself.
+
+
+const actionIO = { get: actionInputs, setOutput: (name, value) => core/* setOutput */.uH(name, value) };
+
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./lib/src/action/scope.js
+// A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
+// verify, smoke-test and publish once per image): its saved state, temp directory and artifact
+// names get the scope as a suffix, so the two runs never overwrite each other's. Runs are
+// sequential, so one current scope is enough. Outside a scope, names are the stage's own.
+
+let current = '';
+async function inScope(scope, run) {
+    const outer = current;
+    current = scope;
+    try {
+        return await run();
+    }
+    finally {
+        current = outer;
+    }
+}
+/** `name`, or `name-<scope>` inside a scope. */
+function scoped(name) {
+    return current ? `${name}-${current}` : name;
+}
+function saveScopedState(key, value) {
+    core/* saveState */.LZ(scoped(key), value);
+}
+function scopedState(key) {
+    return core/* getState */.Gu(scoped(key));
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/paths.js
 // Where stages keep their files on the runner.
 
 
-/** RUNNER_TEMP/vllm-rocm-action/<stage>: emptied by the runner after each job. */
+
+/** RUNNER_TEMP/vllm-rocm-action/<stage>[-<scope>]: emptied by the runner after each job. */
 function stageTempDir(stage) {
-    return (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action', stage);
+    return (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action', scoped(stage));
 }
 function workspaceDir() {
     return process.env.GITHUB_WORKSPACE || process.cwd();
@@ -33987,10 +34023,10 @@ function parsePublishInputs(get, context) {
 
 const TEMP_DIR = 'temp-dir';
 function saveTempDir(dir) {
-    core/* saveState */.LZ(TEMP_DIR, dir);
+    saveScopedState(TEMP_DIR, dir);
 }
 function savedTempDir() {
-    return core/* getState */.Gu(TEMP_DIR) || undefined;
+    return scopedState(TEMP_DIR) || undefined;
 }
 
 ;// CONCATENATED MODULE: ./lib/src/action/summary.js
@@ -34051,9 +34087,9 @@ async function writePublishSummary(s) {
 
 
 
-async function main() {
-    maskSecrets();
-    const inputs = parsePublishInputs(actionInputs, {
+async function main(io = actionIO) {
+    maskSecrets(io.get);
+    const inputs = parsePublishInputs(io.get, {
         ref: process.env.GITHUB_REF ?? '',
         sha: process.env.GITHUB_SHA ?? '',
         workspace: workspaceDir(),
@@ -34063,15 +34099,15 @@ async function main() {
     await (0,promises_.mkdir)(temp, { recursive: true, mode: 0o700 });
     saveTempDir(temp);
     try {
-        await publish(inputs, temp);
+        await publish(inputs, temp, io);
     }
     finally {
         await (0,promises_.rm)(temp, { recursive: true, force: true });
     }
 }
-function maskSecrets() {
+function maskSecrets(get) {
     for (const name of SECRET_INPUTS) {
-        const value = core/* getInput */.V4(name);
+        const value = get(name);
         if (!value)
             continue;
         core/* setSecret */.Pq(value);
@@ -34099,7 +34135,7 @@ async function preflight(inputs) {
             throw new StageFailure('cosign missing', `sign: ${inputs.sign} needs cosign on PATH (e.g. sigstore/cosign-installer before this step): ${version.stderr.trim().split('\n').pop()}`);
     }
 }
-async function publish(inputs, temp) {
+async function publish(inputs, temp, io) {
     await preflight(inputs);
     const target = clientFor(inputs.image.host, inputs);
     const name = `${inputs.image.host}/${inputs.image.path}`;
@@ -34124,17 +34160,17 @@ async function publish(inputs, temp) {
         if (inputs.sign !== 'none') {
             signature = await sign(inputs, temp, `${name}@${pushedDigest}`, target);
             core/* info */.pq(`signature: ${signature}`);
-            core/* setOutput */.uH('signature', signature);
+            io.setOutput('signature', signature);
         }
         if (inputs.attest) {
             attestationUrl = await attestImage(name, pushedDigest, inputs.transparencyLog, inputs.githubToken);
             core/* info */.pq(`attestation: ${attestationUrl}`);
-            core/* setOutput */.uH('attestation-url', attestationUrl);
+            io.setOutput('attestation-url', attestationUrl);
         }
     };
     const pushed = await core/* group */.Os(`Pushing to ${name}`, () => pushImage(target, inputs.image, image, inputs.tags, { info: (m) => core/* info */.pq(m), retry: (m) => core/* warning */.$e(m) }, beforeTags));
-    core/* setOutput */.uH('digest', pushed.digest);
-    core/* setOutput */.uH('refs', pushed.refs.join('\n'));
+    io.setOutput('digest', pushed.digest);
+    io.setOutput('refs', pushed.refs.join('\n'));
     await writePublishSummary({
         image: name,
         kind: loaded.kind,

@@ -31686,13 +31686,49 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./lib/src/action/io.js
+// Where a stage's main reads its inputs and writes its outputs: the step's own (the default), or
+// the pipeline's, which maps its input names onto the stage's and collects the outputs itself.
+
+
+const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
+
+;// CONCATENATED MODULE: ./lib/src/action/scope.js
+// A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
+// verify, smoke-test and publish once per image): its saved state, temp directory and artifact
+// names get the scope as a suffix, so the two runs never overwrite each other's. Runs are
+// sequential, so one current scope is enough. Outside a scope, names are the stage's own.
+
+let current = '';
+async function inScope(scope, run) {
+    const outer = current;
+    current = scope;
+    try {
+        return await run();
+    }
+    finally {
+        current = outer;
+    }
+}
+/** `name`, or `name-<scope>` inside a scope. */
+function scoped(name) {
+    return current ? `${name}-${current}` : name;
+}
+function saveScopedState(key, value) {
+    core.saveState(scoped(key), value);
+}
+function scopedState(key) {
+    return core.getState(scoped(key));
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/paths.js
 // Where stages keep their files on the runner.
 
 
-/** RUNNER_TEMP/vllm-rocm-action/<stage>: emptied by the runner after each job. */
+
+/** RUNNER_TEMP/vllm-rocm-action/<stage>[-<scope>]: emptied by the runner after each job. */
 function stageTempDir(stage) {
-    return (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action', stage);
+    return (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action', scoped(stage));
 }
 function workspaceDir() {
     return process.env.GITHUB_WORKSPACE || process.cwd();
@@ -32031,8 +32067,9 @@ function savedConfDir() {
 
 
 
-async function main() {
-    const inputs = parseSetupNixInputs(actionInputs);
+
+async function main(io = actionIO) {
+    const inputs = parseSetupNixInputs(io.get);
     // Mask secrets before anything could print them.
     if (inputs.githubToken)
         core_setSecret(inputs.githubToken);
@@ -32085,8 +32122,8 @@ async function main() {
     warnIfUntrusted(nix, inputs.substituters.length + inputs.trustedPublicKeys.length > 0);
     exportVariable('NIX_USER_CONF_FILES', userConfFiles);
     addPath((0,external_node_path_namespaceObject.dirname)(nix.nix));
-    setOutput('nix-version', nix.version.raw);
-    setOutput('nix-path', nix.nix);
+    io.setOutput('nix-version', nix.version.raw);
+    io.setOutput('nix-path', nix.nix);
     await summary
         .addHeading('Nix', 3)
         .addTable([
