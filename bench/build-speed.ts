@@ -129,7 +129,9 @@ function plainJob(context: string, cache: CacheBackend, work: string, tag: strin
   const args = buildxBuildArgs({
     context, file: join(context, 'Dockerfile'), buildArgs: [], platform: 'linux/amd64', tags: OUTPUT === 'registry' ? [tag] : [], labels: [],
     cache, output, sourceDateEpoch: Number(EPOCH), metadataFile: join(work, 'metadata.json'), provenance: false, sbom: false,
-    rewriteTimestamp: true, compression: COMPRESSION,
+    // As the stage decides (build.ts): the private engine's docker driver refuses rewrite-timestamp
+    // with its image exporter (it always unpacks), so output: registry goes without it.
+    rewriteTimestamp: OUTPUT === 'oci', compression: COMPRESSION,
   });
   const started = now();
   const result = spawnSync('docker', args, { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH }, encoding: 'utf8', maxBuffer: 1 << 30 });
