@@ -42673,11 +42673,26 @@ async function builderDriver(builder) {
     return driver;
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/edit-distance.js
+// Levenshtein distance, for "did you mean" hints (a Dockerfile ARG, a command-line input).
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) {
+            row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = row;
+    }
+    return previous[b.length];
+}
+
 ;// CONCATENATED MODULE: ./lib/src/docker/dockerfile.js
 // What the build stage needs to know of a Dockerfile before building: the names its ARG
 // instructions declare (to warn about build args nothing consumes) and its stage names (to
 // check `target`). A small reader, not a parser: instructions, line continuations and the
 // escape directive; heredoc bodies are skipped.
+
 /** Build args BuildKit and the Dockerfile frontend consume without an ARG instruction. */
 const PREDEFINED_ARGS = new Set([
     'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY',
@@ -42754,17 +42769,6 @@ function closestName(name, names) {
         }
     }
     return best;
-}
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        const row = [i];
-        for (let j = 1; j <= b.length; j++) {
-            row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        previous = row;
-    }
-    return previous[b.length];
 }
 
 ;// CONCATENATED MODULE: ./lib/src/tool/disk.js

@@ -8587,7 +8587,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9910);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2689);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -8596,7 +8596,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9910:
+/***/ 2689:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8735,7 +8735,22 @@ function evaluateDefault(value, context) {
     });
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/edit-distance.js
+// Levenshtein distance, for "did you mean" hints (a Dockerfile ARG, a command-line input).
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) {
+            row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = row;
+    }
+    return previous[b.length];
+}
+
 ;// CONCATENATED MODULE: ./lib/src/cli/args.js
+
 /** A mistake in the arguments: printed with a pointer to --help, exit code 2. */
 class UsageError extends Error {
     constructor(message) {
@@ -8783,23 +8798,12 @@ function parseArgv(argv) {
     }
     return parsed;
 }
-/** Levenshtein distance, for "did you mean". */
-function distance(a, b) {
-    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const next = [i];
-        for (let j = 1; j <= b.length; j++)
-            next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        row = next;
-    }
-    return row[b.length];
-}
 /** The candidate nearest to `name`, when it is near enough to be what was meant. */
 function closestName(name, candidates) {
     let best;
     for (const c of candidates) {
         // An abbreviation (--cache-r) is as near as one typo.
-        const d = c.startsWith(name) ? Math.min(distance(name, c), 1) : distance(name, c);
+        const d = c.startsWith(name) ? Math.min(editDistance(name, c), 1) : editDistance(name, c);
         if (!best || d < best.d)
             best = { c, d };
     }

@@ -1,6 +1,7 @@
 // The command line's arguments: `<stage|pipeline> --<input> <value> …` checked against the
 // action's action.yml, so a typo is an error naming the closest input rather than a silent default.
 import type { ActionMetadata } from '../runner/action-metadata.js';
+import { editDistance } from '../tool/edit-distance.js';
 
 /** A mistake in the arguments: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
@@ -55,23 +56,12 @@ export function parseArgv(argv: string[]): ParsedArgs {
   return parsed;
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
 /** The candidate nearest to `name`, when it is near enough to be what was meant. */
 export function closestName(name: string, candidates: string[]): string | undefined {
   let best: { c: string; d: number } | undefined;
   for (const c of candidates) {
     // An abbreviation (--cache-r) is as near as one typo.
-    const d = c.startsWith(name) ? Math.min(distance(name, c), 1) : distance(name, c);
+    const d = c.startsWith(name) ? Math.min(editDistance(name, c), 1) : editDistance(name, c);
     if (!best || d < best.d) best = { c, d };
   }
   return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.c : undefined;

@@ -2,6 +2,7 @@
 // instructions declare (to warn about build args nothing consumes) and its stage names (to
 // check `target`). A small reader, not a parser: instructions, line continuations and the
 // escape directive; heredoc bodies are skipped.
+import { editDistance } from '../tool/edit-distance.js';
 
 export interface DockerfileOutline {
   args: Set<string>;
@@ -82,16 +83,4 @@ export function closestName(name: string, names: Iterable<string>): string | und
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length]!;
 }
