@@ -42042,6 +42042,34 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
 
+;// CONCATENATED MODULE: ./lib/src/action/scope.js
+// A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
+// verify, smoke-test and publish once per image): its saved state, temp directory and artifact
+// names get the scope as a suffix, so the two runs never overwrite each other's. Runs are
+// sequential, so one current scope is enough. Outside a scope, names are the stage's own.
+
+let current = '';
+async function inScope(scope, run) {
+    const outer = current;
+    current = scope;
+    try {
+        return await run();
+    }
+    finally {
+        current = outer;
+    }
+}
+/** `name`, or `name-<scope>` inside a scope. */
+function scoped(name) {
+    return current ? `${name}-${current}` : name;
+}
+function saveScopedState(key, value) {
+    saveState(scoped(key), value);
+}
+function scopedState(key) {
+    return getState(scoped(key));
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/summary.js
 // Job summaries: a heading and a two-column table, as every stage reports.
 
@@ -42067,16 +42095,16 @@ async function writeTableSummary(heading, rows) {
 // the cache save and writes the table, so the user sees where the whole job's time went.
 
 
-// One key per stage: the pipeline's builder: both runs build-docker and build-nix in one step.
-const stateKey = (stage) => `job-time-${stage}`;
+// Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
+const STATE_KEY = 'job-time';
 function seconds(since) {
     return Number(process.hrtime.bigint() - since) / 1e9;
 }
 /** Main: its phases, plus "other" for what they leave out of main's wall time (checks, reading the image). */
-function saveMainPhases(stage, phases, mainSeconds) {
+function saveMainPhases(phases, mainSeconds) {
     const measured = phases.reduce((n, [, s]) => n + s, 0);
     const all = [...phases, ['other (checks, reading the image, …)', Math.max(0, mainSeconds - measured)]];
-    saveState(stateKey(stage), JSON.stringify(all));
+    saveScopedState(STATE_KEY, JSON.stringify(all));
     return all;
 }
 /** The table rows: each phase with its share of the total, then the total. */
@@ -42086,8 +42114,8 @@ function phaseRows(phases) {
     return [...phases.map(([name, s]) => [name, `${s.toFixed(1)} s${share(s)}`]), ['**total**', `**${total.toFixed(1)} s**`]];
 }
 /** Post: main's phases and this post's save, as one table. */
-async function writeJobTimeSummary(stage, saveSeconds, saveName = 'save the cache (post)') {
-    const text = getState(stateKey(stage));
+async function writeJobTimeSummary(saveSeconds, saveName = 'save the cache (post)') {
+    const text = scopedState(STATE_KEY);
     if (!text)
         return;
     const phases = [...JSON.parse(text), [saveName, saveSeconds]];
@@ -42096,34 +42124,6 @@ async function writeJobTimeSummary(stage, saveSeconds, saveName = 'save the cach
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./lib/src/action/scope.js
-// A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
-// verify, smoke-test and publish once per image): its saved state, temp directory and artifact
-// names get the scope as a suffix, so the two runs never overwrite each other's. Runs are
-// sequential, so one current scope is enough. Outside a scope, names are the stage's own.
-
-let current = '';
-async function inScope(scope, run) {
-    const outer = current;
-    current = scope;
-    try {
-        return await run();
-    }
-    finally {
-        current = outer;
-    }
-}
-/** `name`, or `name-<scope>` inside a scope. */
-function scoped(name) {
-    return current ? `${name}-${current}` : name;
-}
-function saveScopedState(key, value) {
-    core.saveState(scoped(key), value);
-}
-function scopedState(key) {
-    return core.getState(scoped(key));
-}
-
 ;// CONCATENATED MODULE: ./lib/src/action/paths.js
 // Where stages keep their files on the runner.
 
@@ -101153,7 +101153,7 @@ async function hashContext(dir) {
 
 
 
-const STATE_KEY = 'local-cache';
+const local_cache_STATE_KEY = 'local-cache';
 function localCacheDirs() {
     const base = stageTempDir('build-docker');
     return { dir: (0,external_node_path_namespaceObject.join)(base, 'buildkit-cache'), newDir: (0,external_node_path_namespaceObject.join)(base, 'buildkit-cache-new') };
@@ -101179,11 +101179,11 @@ async function restoreLocalCache(inputs) {
     const restoredKey = await restoreDirectory(dir, key, restoreKeys);
     info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
     const state = { dir, newDir, key, restoredKey };
-    saveState(STATE_KEY, JSON.stringify(state));
+    saveState(local_cache_STATE_KEY, JSON.stringify(state));
     return state;
 }
 function savedLocalCacheState() {
-    const text = getState(STATE_KEY);
+    const text = getState(local_cache_STATE_KEY);
     return text ? JSON.parse(text) : undefined;
 }
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */
@@ -101463,7 +101463,7 @@ async function main(io = actionIO) {
     await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds));
     const { phases } = image;
     const inBuildx = phases.cacheImport + phases.steps + phases.imageExport + phases.cacheExport;
-    saveMainPhases('build-docker', [
+    saveMainPhases([
         ['restore the cache (Actions cache)', actionsRestore],
         ['import the cache (BuildKit)', phases.cacheImport],
         ['Dockerfile steps', phases.steps],
@@ -101483,7 +101483,7 @@ async function post() {
     const state = savedLocalCacheState();
     if (state)
         await saveLocalCache(state);
-    await writeJobTimeSummary('build-docker', seconds(started), 'save the cache (Actions cache, post)');
+    await writeJobTimeSummary(seconds(started), 'save the cache (Actions cache, post)');
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/index.js

@@ -42044,6 +42044,34 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
 
+;// CONCATENATED MODULE: ./lib/src/action/scope.js
+// A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
+// verify, smoke-test and publish once per image): its saved state, temp directory and artifact
+// names get the scope as a suffix, so the two runs never overwrite each other's. Runs are
+// sequential, so one current scope is enough. Outside a scope, names are the stage's own.
+
+let current = '';
+async function inScope(scope, run) {
+    const outer = current;
+    current = scope;
+    try {
+        return await run();
+    }
+    finally {
+        current = outer;
+    }
+}
+/** `name`, or `name-<scope>` inside a scope. */
+function scoped(name) {
+    return current ? `${name}-${current}` : name;
+}
+function saveScopedState(key, value) {
+    saveState(scoped(key), value);
+}
+function scopedState(key) {
+    return getState(scoped(key));
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/summary.js
 // Job summaries: a heading and a two-column table, as every stage reports.
 
@@ -42069,16 +42097,16 @@ async function writeTableSummary(heading, rows) {
 // the cache save and writes the table, so the user sees where the whole job's time went.
 
 
-// One key per stage: the pipeline's builder: both runs build-docker and build-nix in one step.
-const stateKey = (stage) => `job-time-${stage}`;
+// Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
+const STATE_KEY = 'job-time';
 function seconds(since) {
     return Number(process.hrtime.bigint() - since) / 1e9;
 }
 /** Main: its phases, plus "other" for what they leave out of main's wall time (checks, reading the image). */
-function saveMainPhases(stage, phases, mainSeconds) {
+function saveMainPhases(phases, mainSeconds) {
     const measured = phases.reduce((n, [, s]) => n + s, 0);
     const all = [...phases, ['other (checks, reading the image, …)', Math.max(0, mainSeconds - measured)]];
-    saveState(stateKey(stage), JSON.stringify(all));
+    saveScopedState(STATE_KEY, JSON.stringify(all));
     return all;
 }
 /** The table rows: each phase with its share of the total, then the total. */
@@ -42088,8 +42116,8 @@ function phaseRows(phases) {
     return [...phases.map(([name, s]) => [name, `${s.toFixed(1)} s${share(s)}`]), ['**total**', `**${total.toFixed(1)} s**`]];
 }
 /** Post: main's phases and this post's save, as one table. */
-async function writeJobTimeSummary(stage, saveSeconds, saveName = 'save the cache (post)') {
-    const text = getState(stateKey(stage));
+async function writeJobTimeSummary(saveSeconds, saveName = 'save the cache (post)') {
+    const text = scopedState(STATE_KEY);
     if (!text)
         return;
     const phases = [...JSON.parse(text), [saveName, saveSeconds]];
@@ -42098,34 +42126,6 @@ async function writeJobTimeSummary(stage, saveSeconds, saveName = 'save the cach
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./lib/src/action/scope.js
-// A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
-// verify, smoke-test and publish once per image): its saved state, temp directory and artifact
-// names get the scope as a suffix, so the two runs never overwrite each other's. Runs are
-// sequential, so one current scope is enough. Outside a scope, names are the stage's own.
-
-let current = '';
-async function inScope(scope, run) {
-    const outer = current;
-    current = scope;
-    try {
-        return await run();
-    }
-    finally {
-        current = outer;
-    }
-}
-/** `name`, or `name-<scope>` inside a scope. */
-function scoped(name) {
-    return current ? `${name}-${current}` : name;
-}
-function saveScopedState(key, value) {
-    core.saveState(scoped(key), value);
-}
-function scopedState(key) {
-    return core.getState(scoped(key));
-}
-
 ;// CONCATENATED MODULE: ./lib/src/action/paths.js
 // Where stages keep their files on the runner.
 
@@ -101137,7 +101137,7 @@ async function main(io = actionIO) {
         io.setOutput(name, value);
     core_info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
     await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
-    saveMainPhases('build-nix', [
+    saveMainPhases([
         ['evaluate the flake', evaluateSeconds],
         ['restore the cache (Actions cache, import)', restoreSeconds],
         ['nix build', buildSeconds],
@@ -101177,7 +101177,7 @@ async function post() {
         const nix = await requireNix();
         await saveNixCache(nix, state, await configuredSubstituters(nix));
     }
-    await writeJobTimeSummary('build-nix', seconds(started), 'save the cache (Actions cache, post)');
+    await writeJobTimeSummary(seconds(started), 'save the cache (Actions cache, post)');
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/index.js

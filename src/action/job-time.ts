@@ -1,10 +1,10 @@
 // A stage's wall-clock time split by phase, for the summary: main records its phases, post adds
 // the cache save and writes the table, so the user sees where the whole job's time went.
-import * as core from '@actions/core';
+import { saveScopedState, scopedState } from './scope.js';
 import { writeTableSummary } from './summary.js';
 
-// One key per stage: the pipeline's builder: both runs build-docker and build-nix in one step.
-const stateKey = (stage: string): string => `job-time-${stage}`;
+// Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
+const STATE_KEY = 'job-time';
 
 /** Phases in order: [what, seconds]. */
 export type Phases = Array<[string, number]>;
@@ -14,10 +14,10 @@ export function seconds(since: bigint): number {
 }
 
 /** Main: its phases, plus "other" for what they leave out of main's wall time (checks, reading the image). */
-export function saveMainPhases(stage: string, phases: Phases, mainSeconds: number): Phases {
+export function saveMainPhases(phases: Phases, mainSeconds: number): Phases {
   const measured = phases.reduce((n, [, s]) => n + s, 0);
   const all: Phases = [...phases, ['other (checks, reading the image, …)', Math.max(0, mainSeconds - measured)]];
-  core.saveState(stateKey(stage), JSON.stringify(all));
+  saveScopedState(STATE_KEY, JSON.stringify(all));
   return all;
 }
 
@@ -29,8 +29,8 @@ export function phaseRows(phases: Phases): Array<[string, string]> {
 }
 
 /** Post: main's phases and this post's save, as one table. */
-export async function writeJobTimeSummary(stage: string, saveSeconds: number, saveName = 'save the cache (post)'): Promise<void> {
-  const text = core.getState(stateKey(stage));
+export async function writeJobTimeSummary(saveSeconds: number, saveName = 'save the cache (post)'): Promise<void> {
+  const text = scopedState(STATE_KEY);
   if (!text) return;
   const phases = [...(JSON.parse(text) as Phases), [saveName, saveSeconds]] as Phases;
   await writeTableSummary('Job time by phase', phaseRows(phases));

@@ -51,7 +51,6 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const { phases } = image;
   const inBuildx = phases.cacheImport + phases.steps + phases.imageExport + phases.cacheExport;
   saveMainPhases(
-    'build-docker',
     [
       ['restore the cache (Actions cache)', actionsRestore],
       ['import the cache (BuildKit)', phases.cacheImport],

@@ -7,5 +7,5 @@ export async function post(): Promise<void> {
   const started = process.hrtime.bigint();
   const state = savedLocalCacheState();
   if (state) await saveLocalCache(state);
-  await writeJobTimeSummary('build-docker', seconds(started), 'save the cache (Actions cache, post)');
+  await writeJobTimeSummary(seconds(started), 'save the cache (Actions cache, post)');
 }

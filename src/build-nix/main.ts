@@ -87,7 +87,6 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   core.info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
   await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
   saveMainPhases(
-    'build-nix',
     [
       ['evaluate the flake', evaluateSeconds],
       ['restore the cache (Actions cache, import)', restoreSeconds],

@@ -12,5 +12,5 @@ export async function post(): Promise<void> {
     const nix = await requireNix();
     await saveNixCache(nix, state, await configuredSubstituters(nix));
   }
-  await writeJobTimeSummary('build-nix', seconds(started), 'save the cache (Actions cache, post)');
+  await writeJobTimeSummary(seconds(started), 'save the cache (Actions cache, post)');
 }

@@ -74,7 +74,7 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
 
   const builders = await chooseBuilders(inputs, get, needNix);
   const runs: Run[] = builders.map((builder) => ({ builder, scope: builders.length > 1 ? builder : '', outputs: {} }));
-  const archive = (run: Run): string => run.outputs[run.builder === 'docker' ? 'build-docker' : 'build-nix']?.['image-archive'] ?? '';
+  const archive = (run: Run): string => buildOutputs(run)['image-archive'] ?? '';
   try {
     for (const run of runs) {
       if (run.builder === 'nix') {

@@ -141,6 +141,10 @@ test('builder: both, every stage on, on the bundled example: digests, verdicts, 
   assert.match(main.summary, new RegExp(`\\| Digest \\| \`${outputs['docker-digest']}\` \\| \`${outputs['nix-digest']}\` \\|`));
   assert.match(main.summary, /```mermaid\nxychart-beta/);
   assert.ok(readdirSync(join(job.temp, 'vllm-rocm-action')).includes('smoke-test-docker'), 'each image has its own smoke-test directory');
+  // Each build stage's post writes its own phase table: one step, two scopes, no shared state.
+  const phaseTables = post.summary.split('<h3>Job time by phase</h3>').slice(1);
+  assert.equal(phaseTables.length, 2, post.summary);
+  assert.ok(phaseTables.some((t) => t.includes('Dockerfile steps')) && phaseTables.some((t) => t.includes('nix build')), post.summary);
   cleanedUp(job, post);
   assert.deepEqual(post.warnings, []);
   assert.deepEqual(main.leakedSecrets, []);
