@@ -49,7 +49,11 @@ export function parseArgv(argv: string[]): ParsedArgs {
     let value: string;
     if (eq !== -1) value = arg.slice(eq + 1);
     else if (i + 1 < argv.length) value = argv[++i]!;
-    else throw new UsageError(`--${name} needs a value (--${name} VALUE or --${name}=VALUE)`);
+    else {
+      // A mistyped flag at the end (--hlep) is more likely than a missing value.
+      const flag = closestName(name, [...CLI_FLAGS]);
+      throw new UsageError(flag && flag !== name ? `unknown option --${name} (did you mean --${flag}?)` : `--${name} needs a value (--${name} VALUE or --${name}=VALUE)`);
+    }
     if (name === 'workspace') parsed.workspace = value;
     else parsed.options.push([name, value]);
   }

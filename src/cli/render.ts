@@ -70,10 +70,21 @@ function splitRow(line: string): string[] {
 /** Terminal columns: an emoji (✅, ❌, ⚠️) takes two, a variation selector none. */
 const width = (s: string): number => [...s].reduce((n, c) => n + (c === '\uFE0F' ? 0 : /\p{Extended_Pictographic}/u.test(c) ? 2 : 1), 0);
 
+/** The cells of each `<tr>` of an HTML table (`<th>` and `<td>` alike), as inline text. */
+function htmlTableRows(html: string): string[][] {
+  return [...html.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/gi)].map((row) =>
+    [...row[1]!.matchAll(/<t([hd])[^>]*>([\s\S]*?)<\/t\1>/gi)].map((cell) => inline(cell[2]!.trim(), ', ')),
+  );
+}
+
 function renderTable(lines: string[]): string[] {
   let rows = lines.map(splitRow).filter((r) => !r.every((c) => /^:?-+:?$/.test(c)));
   // The stages' key/value tables have an empty header row.
   if (rows[0]?.every((c) => c === '')) rows = rows.slice(1);
+  return alignRows(rows);
+}
+
+function alignRows(rows: string[][]): string[] {
   const columns = Math.max(0, ...rows.map((r) => r.length));
   const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => width(r[i] ?? ''))));
   return rows.map((r) => `  ${widths.map((w, i) => (r[i] ?? '') + ' '.repeat(w - width(r[i] ?? ''))).join('   ').trimEnd()}`);
@@ -91,6 +102,13 @@ export function renderSummary(markdown: string): string {
       for (i++; i < lines.length && !/^\s*```/.test(lines[i]!); i++) body.push(lines[i]!);
       if (fence[1] === 'mermaid') out.push('  (a chart: shown in the job summary on GitHub)');
       else out.push(...body.map((b) => `    ${b}`));
+      continue;
+    }
+    // An HTML table (core.summary.addTable writes it on one line): its rows as the Markdown ones.
+    if (/^\s*<table[\s>]/i.test(line)) {
+      let html = line;
+      for (; !/<\/table>/i.test(html) && i + 1 < lines.length; ) html += `\n${lines[++i]!}`;
+      out.push(...alignRows(htmlTableRows(html)));
       continue;
     }
     if (/^\s*\|/.test(line)) {

@@ -2,6 +2,7 @@
 // workflow commands and masks, the job summary as terminal text, and the local cache/artifact store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as core from '@actions/core';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +146,30 @@ test('summary: headings underlined, tables aligned without their empty header, <
       '',
     ].join('\n'),
   );
+});
+
+test("summary: an HTML table as @actions/core's addTable writes it (setup-nix's) is aligned like a Markdown one", () => {
+  // The real writer, so the test follows its markup: one line, <th> header cells, <td> data cells.
+  const html = core.summary
+    .emptyBuffer()
+    .addHeading('Nix', 3)
+    .addTable([
+      [{ data: 'Version', header: true }, { data: 'Path', header: true }, { data: 'Found by', header: true }, { data: 'Daemon', header: true }],
+      ['2.8.0', '/usr/bin/nix', 'PATH', 'no'],
+    ])
+    .stringify();
+  core.summary.emptyBuffer();
+  assert.match(html, /<table><tr><th>Version<\/th>/);
+  assert.equal(
+    renderSummary(html),
+    ['Nix', '---', '  Version   Path           Found by   Daemon', '  2.8.0     /usr/bin/nix   PATH       no', ''].join('\n'),
+  );
+});
+
+test('argv: a mistyped flag with nothing after it is suggested, not said to need a value', () => {
+  assert.throws(() => parseArgv(['build-docker', '--hlep']), /unknown option --hlep \(did you mean --help\?\)/);
+  assert.throws(() => parseArgv(['build-docker', '--dbug']), /did you mean --debug\?/);
+  assert.throws(() => parseArgv(['publish', '--image']), /--image needs a value/);
 });
 
 test('local store: exact key, else the newest entry of the first matching prefix; entries never replaced', async () => {
