@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-toolchain.sh
+# npm on the toolchain's Node 24 (the project's engine), not the machine's older node: no EBADENGINE warnings.
+export PATH="$(dirname "$(readlink -f /usr/local/bin/node24)"):$PATH"
 [ -d node_modules/@actions/core ] || npm ci --no-audit --no-fund
 npm run build --silent
 work=$(mktemp -d)

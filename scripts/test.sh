@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-toolchain.sh
+# npm and the tests on the toolchain's Node 24 (the project's engine and the node24 actions' runtime).
+export PATH="$(dirname "$(readlink -f /usr/local/bin/node24)"):$PATH"
 [ -d node_modules/@actions/core ] || npm ci --no-audit --no-fund
 npm run build --silent
-export PATH="$(dirname "$(readlink -f /usr/local/bin/node24)"):$PATH"
 node --version | grep -q '^v24\.' || { echo "tests must run on Node 24" >&2; exit 1; }
 # One file at a time: the integration tests share one dockerd and one registry.
 exec node --test --test-concurrency=1 --test-reporter=spec "${@:-lib/test/**/*.test.js}"

@@ -42,7 +42,7 @@ export async function resolveCache(inputs: BuildDockerInputs, buildx: Version): 
       // at 20 GB) would only be thrown away in post.
       const exact = state.restoredKey === state.key;
       if (exact) core.info('The BuildKit cache was restored under its exact key: importing it, not exporting it again.');
-      return { backend: { type: 'local', from: state.dir, to: exact ? undefined : state.newDir, mode: inputs.cacheMode }, effective: 'local' };
+      return { backend: { type: 'local', from: state.restoredKey ? state.dir : undefined, to: exact ? undefined : state.newDir, mode: inputs.cacheMode }, effective: 'local' };
     }
   }
 }

@@ -5,7 +5,7 @@ export type CacheBackend =
   | { type: 'gha'; scope: string; mode: CacheMode }
   | { type: 'registry'; ref: string; mode: CacheMode }
   /** `to` absent: the cache restored was this very build's (exact key), so nothing is exported. */
-  | { type: 'local'; from: string; to?: string; mode: CacheMode };
+  | { type: 'local'; from?: string; to?: string; mode: CacheMode };
 
 export type CacheMode = 'min' | 'max';
 
@@ -67,7 +67,8 @@ export function cacheFromArgs(cache: CacheBackend): string[] {
     case 'registry':
       return [`type=registry,${csvField('ref', cache.ref)}`];
     case 'local':
-      return [`type=local,${csvField('src', cache.from)}`];
+      // Nothing restored (a cold build): BuildKit would only warn that it cannot lock a missing index.json.
+      return cache.from === undefined ? [] : [`type=local,${csvField('src', cache.from)}`];
   }
 }
 

@@ -139,6 +139,10 @@ describe('cached builds', () => {
       if (cache !== 'registry') {
         // The second job restores the exact key: it imports that cache and never exports it again.
         assert.match(first.stdout, /--cache-to type=local,dest=/);
+        // Nothing to import in the cold job: no --cache-from, so no "could not lock … index.json.lock" warning.
+        assert.doesNotMatch(first.stdout, /--cache-from/);
+        assert.doesNotMatch(first.stdout, /could not lock/);
+        assert.match(second.stdout, /--cache-from type=local,src=/);
         assert.match(second.stdout, /restored under its exact key: importing it, not exporting it again/);
         assert.doesNotMatch(second.stdout, /--cache-to/);
         assert.doesNotMatch(second.stdout, /exporting cache/);

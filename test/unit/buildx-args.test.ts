@@ -58,6 +58,7 @@ const rows: Array<[string, Partial<BuildxBuildSpec>, string[]]> = [
   ['registry output', { output: { type: 'registry' } }, ['--output', 'type=image,push=true,rewrite-timestamp=true']],
   ['docker output on the docker driver (no rewrite-timestamp)', { output: { type: 'docker' }, rewriteTimestamp: false }, ['--output', 'type=docker']],
   // A cache restored under its exact key is this build's own: exporting it again would only be thrown away.
+  ['cache local, nothing restored: exported only', { tags: ['x'], cache: { type: 'local', to: '/c-new', mode: 'max' } }, ['--tag', 'x', '--cache-to', 'type=local,dest=/c-new,mode=max,ignore-error=true', '--provenance=false']],
   ['cache local restored exactly: imported, not exported', { tags: ['x'], cache: { type: 'local', from: '/c', mode: 'max' } }, ['--tag', 'x', '--cache-from', 'type=local,src=/c', '--provenance=false']],
   ['compression gzip (default) adds no option', { compression: 'gzip' }, ['--output', 'type=oci,dest=/tmp/image.tar,rewrite-timestamp=true', '--metadata-file']],
   ['compression zstd: oci output, forced so base layers are zstd too', { compression: 'zstd' }, ['--output', 'type=oci,dest=/tmp/image.tar,rewrite-timestamp=true,compression=zstd,force-compression=true']],
