@@ -61,7 +61,7 @@ test('.ci/run, test.sh and run-example.sh run npm on the toolchain Node 24 (no E
   for (const file of ['.ci/run', 'scripts/test.sh', 'scripts/run-example.sh']) {
     const lines = readFileSync(join(REPO_ROOT, file), 'utf8').split('\n');
     const firstNpm = lines.findIndex((l) => /^\s*(\[.*\] \|\| )?npm /.test(l));
-    const node24 = lines.findIndex((l) => /^export PATH="\$\(dirname "\$\(readlink -f \/usr\/local\/bin\/node24\)"\)":\$PATH"$/.test(l));
+    const node24 = lines.findIndex((l) => /^export PATH="\$\(dirname "\$\(readlink -f \/usr\/local\/bin\/node24\)"\):\$PATH"$/.test(l));
     assert.ok(firstNpm > 0, `${file} runs npm`);
     assert.ok(node24 >= 0 && node24 < firstNpm, `${file}: Node 24 is first on PATH before the first npm (line ${firstNpm + 1})`);
   }
