@@ -121,6 +121,6 @@ async function validate(root, files) {
   const files = args.length > 0 ? args.map((f) => resolve(root, f)) : actionFiles(root);
   const problems = await validate(root, files);
   for (const p of problems) console.error(p);
-  console.log(`validate-actions: ${files.length} files (${files.filter((f) => !/action\.ya?ml$/.test(f)).length} workflows linted by actionlint, all checked against the schemas, run: scripts by shellcheck), ${problems.length} problems`);
+  console.log(`validate-actions: ${files.length} files (${files.filter((f) => !/(^|\/)action\.ya?ml$/.test(f)).length} workflows linted by actionlint, all checked against the schemas, run: scripts by shellcheck), ${problems.length} problems`);
   process.exit(problems.length > 0 ? 1 : 0);
 }

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/action-runner.js';
 
 interface Step { id?: string; uses?: string; run?: string; with?: Record<string, string> }
-interface Job { 'runs-on'?: unknown; if?: string; needs?: string | string[]; permissions?: Record<string, string>; outputs?: Record<string, string>; steps: Step[] }
+interface Job { uses?: string; 'runs-on'?: unknown; if?: string; needs?: string | string[]; permissions?: Record<string, string>; outputs?: Record<string, string>; steps?: Step[] }
 interface Workflow { on: unknown; permissions?: Record<string, string>; jobs: Record<string, Job> }
 interface Action { inputs?: Record<string, { required?: boolean }>; outputs?: Record<string, unknown> }
 
@@ -73,7 +73,7 @@ test('every input passed to a stage of this suite exists, and every required one
   const problems: string[] = [];
   for (const [file, wf] of workflows) {
     for (const [name, job] of Object.entries(wf.jobs)) {
-      problems.push(...inputProblems(`${file} ${name}`, job.steps), ...outputProblems(`${file} ${name}`, text.get(file)!, job.steps));
+      problems.push(...inputProblems(`${file} ${name}`, job.steps ?? []), ...outputProblems(`${file} ${name}`, text.get(file)!, job.steps ?? []));
     }
   }
   // The docs' YAML examples, where a block is a job's steps or a whole workflow.
@@ -131,10 +131,10 @@ test('release: build on a hosted runner → smoke test of that digest on the ROC
   assert.equal(jobs.build!.outputs!.digest, '${{ steps.stage.outputs.digest }}');
   assert.deepEqual(jobs['smoke-test']!['runs-on'], ['self-hosted', 'rocm', 'gfx1151']);
   assert.equal(jobs['smoke-test']!.needs, 'build');
-  const smoke = jobs['smoke-test']!.steps.find((s) => s.uses?.endsWith('smoke-test'))!;
+  const smoke = jobs['smoke-test']!.steps!.find((s) => s.uses?.endsWith('smoke-test'))!;
   assert.equal(smoke.with!.image, '${{ env.IMAGE }}@${{ needs.build.outputs.digest }}');
   assert.deepEqual(jobs.publish!.needs, ['build', 'smoke-test']);
-  const publish = jobs.publish!.steps.find((s) => s.uses?.endsWith('publish'))!;
+  const publish = jobs.publish!.steps!.find((s) => s.uses?.endsWith('publish'))!;
   assert.equal(publish.with!.source, 'docker://${{ env.IMAGE }}@${{ needs.build.outputs.digest }}');
   assert.equal(publish.with!.sign, 'cosign-keyless');
 });
@@ -160,4 +160,32 @@ test('the copy recipe in docs/workflows.md turns both examples into valid workfl
   }
   const check = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'validate-actions.mjs'), '--root', root], { encoding: 'utf8' });
   assert.equal(check.status, 0, check.stdout + check.stderr);
+});
+
+test("release-action.yml: the tagged commit passes the whole CI before any tag moves; the release notes are the changelog's section", () => {
+  const release = workflows.get('release-action.yml')!;
+  assert.deepEqual(release.on, { push: { tags: ['v*.*.*'] } });
+  assert.deepEqual(release.permissions, { contents: 'read' });
+  assert.equal(release.jobs.ci!.uses, './.github/workflows/ci.yml');
+  assert.ok(Object.keys((workflows.get('ci.yml')!.on as Record<string, unknown>)).includes('workflow_call'), 'ci.yml can be called');
+  const tags = release.jobs.tags!;
+  assert.equal(tags.needs, 'ci');
+  assert.deepEqual(tags.permissions, { contents: 'write' }, 'only the tag job may write, and only contents');
+  const steps = tags.steps!;
+  assert.match(steps.find((s) => s.run?.includes('move-major-tags.sh'))!.run!, /bash scripts\/move-major-tags\.sh "\$TAG"/);
+
+  // The notes step, run as written against a changelog, with a gh that records what it was asked.
+  const notes = steps.find((s) => s.run?.includes('gh release create'))!.run!;
+  const dir = mkdtempSync(join(tmpdir(), 'release-notes-'));
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'bin', 'gh'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/gh-args"\ncp "$RUNNER_TEMP/notes.md" "${dir}/notes-seen"\n`, { mode: 0o755 });
+  writeFileSync(join(dir, 'CHANGELOG.md'), '# Changelog\n\n## [Unreleased]\n- next\n\n## [1.2.0] - 2026-12-01\n### Added\n- a thing\n\n## [1.1.0]\n- older\n');
+  const run = (tag: string) => spawnSync('bash', ['-e', '-c', notes], { cwd: dir, encoding: 'utf8', env: { ...process.env, TAG: tag, RUNNER_TEMP: dir, PATH: `${join(dir, 'bin')}:${process.env.PATH}` } });
+  let r = run('v1.2.0');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(dir, 'notes-seen'), 'utf8'), '### Added\n- a thing\n\n');
+  assert.deepEqual(readFileSync(join(dir, 'gh-args'), 'utf8').trim().split('\n'), ['release', 'create', 'v1.2.0', '--verify-tag', '--title', 'v1.2.0', '--notes-file', join(dir, 'notes.md')]);
+  r = run('v1.3.0');
+  assert.equal(r.status, 1, 'no section for the version: the release stops');
+  assert.match(r.stdout, /::error::CHANGELOG\.md has no section '## \[1\.3\.0\]'/);
 });
