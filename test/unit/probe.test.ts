@@ -56,7 +56,10 @@ test('an image whose PyTorch has no kernels for the GPU: verdict no-kernel-for-g
   assert.match(verdict.detail, /PYTORCH_ROCM_ARCH when they were compiled/);
   assert.deepEqual(verdict.arch_list, ['gfx90a', 'gfx942', 'gfx1100']);
   // The smoke test maps the detail to the catalogue's no-kernel-for-gfx entry.
-  assert.equal(findSignature([verdict.detail])?.signature.id, 'no-kernel-for-gfx');
+  const hit = findSignature([verdict.detail])?.signature;
+  assert.equal(hit?.id, 'no-kernel-for-gfx');
+  // Its fix says what decides the kernels, not a build arg that compiles nothing.
+  assert.match(hit!.fix, /fixed when they are compiled .*GFX_ARCH build arg that only sets env compiles nothing/);
   // Without expected-gfx, the GPU's own arch is the one checked.
   assert.equal(probe('', rocmImage('torch-rocm'), { PROBE_FAKE_GFX: 'gfx1201' }).verdict.verdict, 'no-kernel-for-gfx');
 });
