@@ -30,7 +30,7 @@ export const SIGNATURES: readonly FailureSignature[] = [
     title: 'No GPU code for this gfx target',
     pattern: /invalid device function|hipErrorNoBinaryForGpu|Unable to find code object for all current devices|no kernel image is available for execution/,
     meaning: 'The image has no compiled kernels for this GPU\'s gfx target.',
-    fix: 'Rebuild the image with this target in PYTORCH_ROCM_ARCH / GPU_TARGETS (e.g. gfx1151), or run it on a GPU it was built for; do not paper over it with HSA_OVERRIDE_GFX_VERSION.',
+    fix: 'Use a torch and vLLM built for this target: their kernels are fixed when they are compiled (PYTORCH_ROCM_ARCH at their build: the flake\'s gpuTargets, or the wheel\'s and its torch\'s build targets; a GFX_ARCH build arg that only sets env compiles nothing), or run the image on a GPU it was built for; do not paper over it with HSA_OVERRIDE_GFX_VERSION.',
   },
   {
     id: 'driver-too-old',

@@ -110,13 +110,15 @@ describe('the flake', () => {
 // stand-in returns the arguments it was given, so what the template passes to nixpkgs (the GPU
 // targets to torch, vllm and the wrapper, the image's created time, the wheels' fetches) can be
 // read back. This checks the template's logic, not nixpkgs' (see the README).
-const stubbedVllmExpr = `{ dir, settingsJson }:
+const stubbedVllmExpr = `{ dir, settingsJson, pyNames ? "[]" }:
   let
     lib = {
       subtractLists = a: builtins.filter (x: !(builtins.elem x a));
       concatStringsSep = builtins.concatStringsSep;
       makeLibraryPath = ps: builtins.concatStringsSep ":" (map (p: "\${p}/lib") ps);
       last = l: builtins.elemAt l (builtins.length l - 1);
+      intersectLists = a: builtins.filter (x: builtins.elem x a);
+      elem = builtins.elem;
       splitString = sep: s: builtins.filter builtins.isString (builtins.split sep s);
       replaceStrings = builtins.replaceStrings;
       listToAttrs = builtins.listToAttrs;
@@ -127,8 +129,10 @@ const stubbedVllmExpr = `{ dir, settingsJson }:
     python = version: {
       override = { self, packageOverrides }:
         let
-          prev = { torch = recorded "torch"; vllm = recorded "vllm"; python.sitePackages = "lib/python\${version}/site-packages"; buildPythonPackage = args: args; };
-          final = prev // packageOverrides final prev;
+          prev = { torch = recorded "torch"; vllm = recorded "vllm"; triton = recorded "triton"; amdsmi = recorded "amdsmi"; python.sitePackages = "lib/python\${version}/site-packages"; buildPythonPackage = args: args; };
+          # nixpkgs' Python packages vllm.nix names, as plain stand-ins.
+          pyPackages = builtins.listToAttrs (map (n: { name = n; value = { outPath = "/stub/py/\${n}"; optional-dependencies.standard = [ ]; }; }) (builtins.fromJSON pyNames));
+          final = pyPackages // prev // packageOverrides final prev;
         in { withPackages = f: { outPath = "/stub/python\${version}-env"; packages = f final; set = final; }; };
     };
     pkgs = {
@@ -138,8 +142,9 @@ const stubbedVllmExpr = `{ dir, settingsJson }:
       };
       python3 = python "3.13";
       python311 = python "3.11";
+      python312 = python "3.12";
       writeShellApplication = args: args // { outPath = "/stub/vllm-server"; };
-      dockerTools.buildLayeredImage = args: args;
+      dockerTools = { buildLayeredImage = args: args; fakeNss = "/stub/fakeNss"; };
       mkShell = args: args;
       fetchurl = args: args;
       stdenv.cc.cc.lib = "/stub/libstdc++";
@@ -154,12 +159,19 @@ const stubbedVllmExpr = `{ dir, settingsJson }:
     scriptIsBinVllmServer = server.text == builtins.readFile (dir + "/bin/vllm-server");
     torchTargets = set.torch.overriddenWith.gpuTargets or null;
     vllmTargets = set.vllm.overriddenWith.gpuTargets or null;
-    wheel = if settings.source == "wheels" then { inherit (set.vllm) format; src = set.vllm.src.name; patched = builtins.elem "/stub/autoPatchelfHook" set.vllm.nativeBuildInputs; } else null;
-    image = { inherit (vllm.vllm-container) created; entrypoint = vllm.vllm-container.config.Entrypoint; };
+    wheel = if settings.source == "wheels" then {
+      inherit (set.vllm) format; src = set.vllm.src.name; patched = builtins.elem "/stub/autoPatchelfHook" set.vllm.nativeBuildInputs;
+      # The vLLM wheel's own triton/amdsmi wheels, by their names.
+      wheelDependencies = map (d: d.pname) (builtins.filter (d: d ? pname && d.pname != "torch") set.vllm.dependencies);
+      sources = map (w: (builtins.getAttr w.pname set).src.name) settings.wheels.packages;
+    } else null;
+    image = { inherit (vllm.vllm-container) created; entrypoint = vllm.vllm-container.config.Entrypoint; passwd = builtins.elem "/stub/fakeNss" vllm.vllm-container.contents; };
   }`;
 
 describe('nix/vllm.nix, with stand-ins for nixpkgs', () => {
-  const evaluate = (settings: object = {}) => attempt('nix-instantiate', ['--eval', '--strict', '--json', '--argstr', 'dir', TEMPLATE, '--argstr', 'settingsJson', JSON.stringify(settings), '-E', stubbedVllmExpr]);
+  // The nixpkgs Python package names vllm.nix lists for the wheels' vLLM (its `with ps; [ ... ]`).
+  const pyNames = /vllmDependencies =\s*ps: with ps; \[([^\]]*)\]/.exec(readFileSync(join(TEMPLATE, 'nix', 'vllm.nix'), 'utf8'))![1]!.split(/\s+/).filter(Boolean);
+  const evaluate = (settings: object = {}) => attempt('nix-instantiate', ['--eval', '--strict', '--json', '--argstr', 'dir', TEMPLATE, '--argstr', 'settingsJson', JSON.stringify(settings), '--argstr', 'pyNames', JSON.stringify(pyNames), '-E', stubbedVllmExpr]);
 
   test('one list of GPU targets reaches torch, vllm and the wrapper; the image has a fixed creation time', () => {
     const result = evaluate();
@@ -173,24 +185,54 @@ describe('nix/vllm.nix, with stand-ins for nixpkgs', () => {
     assert.equal(wiring.env.ROCM_PATH, '/stub/rocm/clr');
     assert.equal(wiring.env.ROCM_HOME, '/stub/rocm/clr');
     assert.equal(wiring.env.VLLM_ROCM_VERSION, '7.0.2');
-    assert.equal(wiring.env.VLLM_PYTHON, '/stub/python3.13-env/bin/python');
+    assert.equal(wiring.env.VLLM_BIN, '/stub/python3.13-env/bin/vllm', 'nixpkgs\' wrapped bin/vllm, not python -m');
     assert.match(wiring.env.VLLM_ROCM_LIBRARY_PATH, /^\/stub\/rocm\/clr\/lib:\/stub\/rocm\/rocm-runtime\/lib:/);
     assert.equal(wiring.scriptIsBinVllmServer, true, 'the wrapper runs bin/vllm-server, the Docker image\'s entrypoint');
-    assert.deepEqual(wiring.image, { created: '1970-01-01T00:00:01Z', entrypoint: ['/stub/vllm-server/bin/vllm-server'] });
+    assert.deepEqual(wiring.image, { created: '1970-01-01T00:00:01Z', entrypoint: ['/stub/vllm-server/bin/vllm-server'], passwd: true });
+  });
+
+  test('the image has /etc/passwd (fakeNss), so import vllm can name its user; without it the check fails', () => {
+    const broken = templateCopy({ file: 'nix/vllm.nix', from: '      pkgs.dockerTools.fakeNss\n', to: '' });
+    const result = attempt('nix-instantiate', ['--eval', '--strict', '--json', '--argstr', 'dir', broken, '--argstr', 'settingsJson', '{}', '-E', stubbedVllmExpr]);
+    assert.equal(result.ok, true, result.output);
+    assert.equal(JSON.parse(result.output).image.passwd, false);
+  });
+
+  test('the example wheels are upstream\'s cp312 ROCm set: torch, triton, amdsmi and vllm for python312', () => {
+    const settings = JSON.parse(sh('nix-instantiate', ['--eval', '--strict', '--json', join(TEMPLATE, 'nix', 'settings.nix')])).wheels;
+    assert.equal(settings.python, 'python312');
+    assert.deepEqual(settings.packages.map((w: { pname: string }) => w.pname), ['torch', 'triton', 'amdsmi', 'vllm']);
+    for (const w of settings.packages) {
+      assert.match(w.url, /^https:\/\/wheels\.vllm\.ai\/rocm\/0\.18\.0\/rocm700\/[a-z_]+-[^-]+-cp312-cp312-linux_x86_64\.whl$/, w.url);
+      assert.ok(decodeURIComponent(w.url).includes(`-${w.version}-`), `${w.pname}'s URL names its version ${w.version}`);
+    }
+    const settingsText = readFileSync(join(TEMPLATE, 'nix', 'settings.nix'), 'utf8');
+    assert.match(settingsText, /were NOT checked against the index/, 'the unverified URLs say so');
   });
 
   test('wheels are fetched by URL and sha256 and patched; a missing hash, an unknown target or source is refused', () => {
     const hash = 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
-    const wheels = { python: 'python311', packages: [{ pname: 'torch', version: '2.9.1', url: 'https://wheels.example/torch-2.9.1-cp311-cp311-linux_x86_64.whl', hash }, { pname: 'vllm', version: '0.12.0+rocm711', url: 'https://wheels.example/vllm-0.12.0%2Brocm711-cp311-cp311-linux_x86_64.whl', hash }] };
+    // The template's own example list, hashed.
+    const example = JSON.parse(sh('nix-instantiate', ['--eval', '--strict', '--json', join(TEMPLATE, 'nix', 'settings.nix')])).wheels;
+    const wheels = { ...example, packages: example.packages.map((w: object) => ({ ...w, hash })) };
     const result = evaluate({ source: 'wheels', wheels });
     assert.equal(result.ok, true, result.output);
     const wiring = JSON.parse(result.output);
-    assert.deepEqual(wiring.wheel, { format: 'wheel', src: 'vllm-0.12.0+rocm711-cp311-cp311-linux_x86_64.whl', patched: true });
-    assert.equal(wiring.env.VLLM_PYTHON, '/stub/python3.11-env/bin/python');
+    assert.deepEqual(wiring.wheel, {
+      format: 'wheel',
+      src: 'vllm-0.18.0+rocm700-cp312-cp312-linux_x86_64.whl',
+      patched: true,
+      wheelDependencies: ['triton', 'amdsmi'],
+      sources: ['torch-2.9.0a0+git1c57644-cp312-cp312-linux_x86_64.whl', 'triton-3.4.0-cp312-cp312-linux_x86_64.whl', 'amdsmi-26.1.0+5df6c765-cp312-cp312-linux_x86_64.whl', 'vllm-0.18.0+rocm700-cp312-cp312-linux_x86_64.whl'],
+    });
+    assert.equal(wiring.env.VLLM_BIN, '/stub/python3.12-env/bin/vllm');
+    // Without the amdsmi wheel, vllm's dependencies lose it (and nothing is taken from nixpkgs instead).
+    const noAmdsmi = evaluate({ source: 'wheels', wheels: { ...wheels, packages: wheels.packages.filter((w: { pname: string }) => w.pname !== 'amdsmi') } });
+    assert.deepEqual(JSON.parse(noAmdsmi.output).wheel.wheelDependencies, ['triton']);
 
     const unhashed = evaluate({ source: 'wheels' });
     assert.equal(unhashed.ok, false);
-    assert.match(unhashed.output, /wheel vllm has no hash; run `nix store prefetch-file --hash-type sha256 .*vllm-0\.12\.0%2Brocm711/);
+    assert.match(unhashed.output, /wheel \w+ has no hash; run `nix store prefetch-file --hash-type sha256 'https:\/\/wheels\.vllm\.ai\/rocm\/0\.18\.0\/rocm700\//);
     const typo = evaluate({ gpuTargets: ['gfx1151', 'gfx1511'] });
     assert.equal(typo.ok, false);
     assert.match(typo.output, /gpuTargets gfx1511 are not ROCm 7\.0\.2 targets/);
@@ -211,6 +253,31 @@ describe('ops/Dockerfile.vllm', () => {
     const installs = [...dockerfile.matchAll(/apt-get install -y --no-install-recommends ([^\\&\n]+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/));
     assert.ok(installs.length > 0);
     for (const pkg of installs) assert.match(pkg, /^[a-z0-9.+-]+=\S+$/, `apt package ${pkg} has a pinned version`);
+  });
+
+  // Upstream's recipe (vllm docker/Dockerfile.rocm stage final, docker/Dockerfile.rocm_base): what the
+  // template must do, each a problem when missing.
+  const recipeProblems = (dockerfile: string) => {
+    const problems: string[] = [];
+    if (!/pip install \/tmp\/wheels\/amd_smi/.test(dockerfile) || !/cp -r \/opt\/rocm\/share\/amd_smi /.test(dockerfile)) problems.push('amdsmi not installed from /opt/rocm/share/amd_smi');
+    if (/--constraint|-c \/tmp\/wheels\/base-constraints/.test(dockerfile)) problems.push('the wheel is constrained to the base image\'s torch');
+    for (const env of ['TOKENIZERS_PARALLELISM=false', 'SAFETENSORS_FAST_GPU=1', 'HIP_FORCE_DEV_KERNARG=1', 'HSA_NO_SCRATCH_RECLAIM=1', 'PYTORCH_NVML_BASED_CUDA_CHECK=1']) {
+      if (!new RegExp(`^(ENV|    )\\s*${env}( \\\\)?$`, 'm').test(dockerfile)) problems.push(`upstream's ${env} not set`);
+    }
+    if (!/torch\._C\._cuda_getArchFlags\(\).*> \/opt\/vllm\/gpu-targets/.test(dockerfile) || !/\*" \$GFX_ARCH "\*\) ;;/.test(dockerfile)) problems.push('GFX_ARCH is not checked against the installed torch\'s targets');
+    return problems;
+  };
+
+  test('follows upstream\'s recipe: amdsmi from ROCm, the wheel\'s own torch, upstream\'s runtime env, GFX_ARCH checked against torch', () => {
+    const dockerfile = readFileSync(join(TEMPLATE, 'ops', 'Dockerfile.vllm'), 'utf8');
+    assert.deepEqual(recipeProblems(dockerfile), []);
+    assert.match(dockerfile, /^ARG VLLM_WHEEL_INDEX=/m);
+    assert.match(dockerfile, /GFX_ARCH compiles nothing/);
+    const broken = (file: string, from: string | RegExp, to: string) => recipeProblems(readFileSync(join(templateCopy({ file, from, to }), file), 'utf8'));
+    assert.deepEqual(broken('ops/Dockerfile.vllm', '    "$PYTHON" -m pip install /tmp/wheels/amd_smi; \\\n', ''), ['amdsmi not installed from /opt/rocm/share/amd_smi']);
+    assert.deepEqual(broken('ops/Dockerfile.vllm', 'pip install ${VLLM_WHEEL_INDEX', 'pip install --constraint /tmp/wheels/base-constraints.txt ${VLLM_WHEEL_INDEX'), ['the wheel is constrained to the base image\'s torch']);
+    assert.deepEqual(broken('ops/Dockerfile.vllm', '    HIP_FORCE_DEV_KERNARG=1 \\\n', ''), ['upstream\'s HIP_FORCE_DEV_KERNARG=1 not set']);
+    assert.deepEqual(broken('ops/Dockerfile.vllm', '      *" $GFX_ARCH "*) ;; \\\n', ''), ['GFX_ARCH is not checked against the installed torch\'s targets']);
   });
 
   test('BuildKit 0.29 parses and lints it without pulling the base image', () => {
@@ -248,9 +315,9 @@ describe('ops/Dockerfile.vllm', () => {
     cpSync(TEMPLATE, job.workspace, { recursive: true });
     const readme = readFileSync(join(TEMPLATE, 'README.md'), 'utf8');
     const buildArgs = /build-args: \|\n((?: {12}\S.*\n)+)/.exec(readme)![1]!.split('\n').map((l) => l.trim()).filter(Boolean);
-    assert.deepEqual(buildArgs.map((a) => a.split('=')[0]), ['GFX_ARCH', 'VLLM_WHEEL_URL', 'VLLM_WHEEL_SHA256']);
+    assert.deepEqual(buildArgs.map((a) => a.split('=')[0]), ['GFX_ARCH', 'VLLM_WHEEL_URL', 'VLLM_WHEEL_SHA256', 'VLLM_WHEEL_INDEX']);
     const result = await runStep('.', job, {
-      inputs: { builder: 'docker', context: '.', file: 'ops/Dockerfile.vllm', target: 'entrypoint', cache: 'none', 'build-args': 'GFX_ARCH=gfx1100\nVLLM_WHEEL_URL=https://wheels.example/vllm.whl\nVLLM_WHEEL_SHA256=0000' },
+      inputs: { builder: 'docker', context: '.', file: 'ops/Dockerfile.vllm', target: 'entrypoint', cache: 'none', 'build-args': 'GFX_ARCH=gfx1100\nVLLM_WHEEL_URL=https://wheels.example/vllm.whl\nVLLM_WHEEL_SHA256=0000\nVLLM_WHEEL_INDEX=https://wheels.vllm.ai/rocm/0.18.0/rocm700' },
     });
     assert.equal(result.exitCode, 0, `${result.stdout.slice(-3000)}\n${result.stderr.slice(-1000)}`);
     assert.deepEqual(result.errors, []);
@@ -261,16 +328,17 @@ describe('ops/Dockerfile.vllm', () => {
 
 describe('ops/docker-compose.yml', () => {
   // As on a host where the shell sets neither: then neither reaches the container.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'HIP_VISIBLE_DEVICES' && name !== 'HF_TOKEN'));
-  const config = (dir: string) => attempt('docker-compose', ['-f', 'ops/docker-compose.yml', 'config', '--format', 'json'], { cwd: dir, env });
+  const unset = ['HIP_VISIBLE_DEVICES', 'HF_TOKEN', 'VIDEO_GID', 'RENDER_GID'];
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !unset.includes(name))), VIDEO_GID: '44', RENDER_GID: '992' };
+  const config = (dir: string, extra: NodeJS.ProcessEnv = env) => attempt('docker-compose', ['-f', 'ops/docker-compose.yml', 'config', '--format', 'json'], { cwd: dir, env: extra });
 
   test('Compose validates it, with the GPU flags, the model volume and the health check', () => {
-    sh('docker-compose', ['-f', 'ops/docker-compose.yml', 'config', '-q'], { cwd: TEMPLATE });
+    sh('docker-compose', ['-f', 'ops/docker-compose.yml', 'config', '-q'], { cwd: TEMPLATE, env });
     const result = config(TEMPLATE);
     assert.equal(result.ok, true, result.output);
     const vllm = JSON.parse(result.output).services.vllm;
     assert.deepEqual(vllm.devices.map((d: { source: string }) => d.source), ['/dev/kfd', '/dev/dri']);
-    assert.deepEqual(vllm.group_add, ['video', 'render']);
+    assert.deepEqual(vllm.group_add, ['44', '992'], 'the host\'s GIDs, never names the image would resolve');
     assert.equal(vllm.ipc, 'host');
     assert.deepEqual(vllm.security_opt, ['seccomp=unconfined']);
     assert.deepEqual(vllm.volumes.map((v: { target: string }) => v.target), ['/models']);
@@ -278,6 +346,16 @@ describe('ops/docker-compose.yml', () => {
     assert.equal(vllm.build.dockerfile, 'ops/Dockerfile.vllm');
     // Unset in the shell: not passed at all (an empty HIP_VISIBLE_DEVICES hides every GPU).
     assert.equal(vllm.environment?.HIP_VISIBLE_DEVICES ?? null, null);
+  });
+
+  test('the GPU groups are the host\'s numeric GIDs: unset, Compose stops naming the variable and how to get it', () => {
+    const withoutVideo = Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'VIDEO_GID'));
+    const missing = config(TEMPLATE, withoutVideo);
+    assert.equal(missing.ok, false);
+    assert.match(missing.output, /required variable VIDEO_GID is missing a value: set VIDEO_GID to the host's video GID: getent group video \| cut -d: -f3/);
+    // A copy that adds the groups by name is seen.
+    const named = JSON.parse(config(templateCopy({ file: 'ops/docker-compose.yml', from: '"${RENDER_GID:?set RENDER_GID to the host\'s render GID: getent group render | cut -d: -f3}"', to: 'render' })).output).services.vllm;
+    assert.ok(named.group_add.some((g: string) => !/^\d+$/.test(g)), 'the mutated copy has a group name');
   });
 
   test('a broken compose file is refused by Compose', () => {
@@ -302,31 +380,51 @@ describe('bin/vllm-server', () => {
     assert.equal(attempt('bash', ['-n', unclosed]).ok, false);
   });
 
-  test('passes GPU choice and arguments on, and drops a stale HSA override on ROCm 7 only', () => {
+  test('runs `vllm serve` with its arguments (a leading `vllm serve` dropped), passes GPU choice on, and drops HSA_OVERRIDE_GFX_VERSION only for a GPU the image has kernels for', () => {
     const dir = mkdtempSync(join(root, 'wrapper-'));
-    const python = join(dir, 'python');
-    // Stands in for vLLM's Python: prints what the server would have been started with.
-    writeFileSync(python, '#!/bin/sh\necho "HSA=${HSA_OVERRIDE_GFX_VERSION-unset} HIP=${HIP_VISIBLE_DEVICES-unset} ROCM=$ROCM_PATH HOME=$ROCM_HOME ARGS=$*"\n');
-    chmodSync(python, 0o755);
-    const run = (version: string, env: Record<string, string>, args: string[]) => {
-      const rocm = join(dir, `rocm-${version}`);
-      mkdirSync(join(rocm, '.info'), { recursive: true });
-      writeFileSync(join(rocm, '.info', 'version'), `${version}\n`);
-      const { output } = attempt(wrapper, args, { env: { PATH: process.env.PATH, VLLM_PYTHON: python, ROCM_PATH: rocm, ...env } });
-      return { output, rocm };
+    const vllm = join(dir, 'vllm');
+    // Stands in for nixpkgs' wrapped bin/vllm: prints what the server would have been started with.
+    writeFileSync(vllm, '#!/bin/sh\necho "HSA=${HSA_OVERRIDE_GFX_VERSION-unset} HIP=${HIP_VISIBLE_DEVICES-unset} ROCM=$ROCM_PATH ARGS=$*"\n');
+    chmodSync(vllm, 0o755);
+    // A KFD topology as sysfs lays it out: node 0 the CPU (gfx_target_version 0), node 1 the GPU.
+    const kfd = (gfxTargetVersion: number) => {
+      const nodes = mkdtempSync(join(dir, 'kfd-'));
+      for (const [node, version] of [[0, 0], [1, gfxTargetVersion]]) {
+        mkdirSync(join(nodes, String(node)));
+        writeFileSync(join(nodes, String(node), 'properties'), `cpu_cores_count ${node ? 0 : 16}\nsimd_count ${node ? 80 : 0}\ngfx_target_version ${version}\ndrm_render_minor ${node ? 128 : 0}\n`);
+      }
+      return nodes;
     };
+    const run = (script: string, env: Record<string, string>, args: string[]) => attempt(script, args, { env: { PATH: process.env.PATH, VLLM_BIN: vllm, ROCM_PATH: '/opt/rocm', VLLM_GPU_TARGETS_FILE: join(dir, 'none'), ...env } }).output;
+    const strixHalo = kfd(110501);
 
-    const seven = run('7.0.2', { HSA_OVERRIDE_GFX_VERSION: '11.0.0', HIP_VISIBLE_DEVICES: '1' }, ['--model', 'Qwen/Qwen2.5-0.5B-Instruct', '--port', '8001']);
-    assert.match(seven.output, /ignoring HSA_OVERRIDE_GFX_VERSION=11\.0\.0/);
-    assert.ok(seven.output.includes(`HSA=unset HIP=1 ROCM=${seven.rocm} HOME=${seven.rocm} ARGS=-m vllm.entrypoints.openai.api_server --model Qwen/Qwen2.5-0.5B-Instruct --port 8001`), seven.output);
+    const own = run(wrapper, { HSA_OVERRIDE_GFX_VERSION: '11.0.0', HIP_VISIBLE_DEVICES: '1', VLLM_GPU_TARGETS: 'gfx1151 gfx1100 gfx942', VLLM_KFD_NODES: strixHalo }, ['vllm', 'serve', 'Qwen/Qwen2.5-0.5B-Instruct', '--port', '8001']);
+    assert.match(own, /the image has kernels for this GPU's native target \(gfx1151\); ignoring HSA_OVERRIDE_GFX_VERSION=11\.0\.0/);
+    assert.ok(own.includes('HSA=unset HIP=1 ROCM=/opt/rocm ARGS=serve Qwen/Qwen2.5-0.5B-Instruct --port 8001'), own);
 
-    const six = run('6.4.3', { HSA_OVERRIDE_GFX_VERSION: '11.0.0', VLLM_MODEL: 'm' }, []);
-    assert.ok(six.output.includes('HSA=11.0.0 HIP=unset'), six.output);
-    assert.ok(six.output.includes('ARGS=-m vllm.entrypoints.openai.api_server --model m'), six.output);
+    // The image's targets lack the GPU's (gfx90a: 90010, hex stepping): the override is the user's workaround and stays.
+    const foreign = run(wrapper, { HSA_OVERRIDE_GFX_VERSION: '9.4.2', VLLM_GPU_TARGETS: 'gfx1151;gfx942', VLLM_KFD_NODES: kfd(90010), VLLM_MODEL: 'm' }, []);
+    assert.match(foreign, /keeping HSA_OVERRIDE_GFX_VERSION=9\.4\.2: the GPU's native target \(gfx90a\) is not among the image's \(gfx1151;gfx942\)/);
+    assert.ok(foreign.includes('HSA=9.4.2 HIP=unset ROCM=/opt/rocm ARGS=serve --model m'), foreign);
 
-    const kept = run('7.2.4', { HSA_OVERRIDE_GFX_VERSION: '11.0.0', VLLM_KEEP_HSA_OVERRIDE: '1' }, []);
-    assert.ok(kept.output.includes('HSA=11.0.0'), kept.output);
-    assert.match(run('7.2.4', { HIP_VISIBLE_DEVICES: '' }, []).output, /HIP_VISIBLE_DEVICES is set but empty/);
+    // Targets from the Docker image's file; no KFD (unknown GPU): kept.
+    const targetsFile = join(dir, 'gpu-targets');
+    writeFileSync(targetsFile, 'gfx1100 gfx1151 gfx942\n');
+    assert.match(run(wrapper, { HSA_OVERRIDE_GFX_VERSION: '11.0.0', VLLM_GPU_TARGETS_FILE: targetsFile, VLLM_KFD_NODES: strixHalo }, ['--model', 'm']), /ignoring HSA_OVERRIDE_GFX_VERSION.*\n.*kernels built for: gfx1100 gfx1151 gfx942, GPUs: gfx1151/);
+    assert.match(run(wrapper, { HSA_OVERRIDE_GFX_VERSION: '11.0.0', VLLM_GPU_TARGETS_FILE: targetsFile, VLLM_KFD_NODES: join(dir, 'no-kfd') }, ['--model', 'm']), /HSA=11\.0\.0/);
+    assert.match(run(wrapper, { HSA_OVERRIDE_GFX_VERSION: '11.0.0', VLLM_KEEP_HSA_OVERRIDE: '1', VLLM_GPU_TARGETS: 'gfx1151', VLLM_KFD_NODES: strixHalo }, []), /HSA=11\.0\.0/);
+    assert.match(run(wrapper, { HIP_VISIBLE_DEVICES: '' }, []), /HIP_VISIBLE_DEVICES is set but empty/);
+
+    // Copies that break each property are seen: the deprecated entry point, `vllm serve` passed
+    // twice, and the old rule (drop on any ROCm 7, whatever the GPU).
+    const copyOf = (from: string | RegExp, to: string) => join(templateCopy({ file: 'bin/vllm-server', from, to }), 'bin', 'vllm-server');
+    const deprecated = run(copyOf('exec "$vllm" serve "$@"', 'exec "$vllm" -m vllm.entrypoints.openai.api_server "$@"'), {}, ['--model', 'm']);
+    assert.ok(!deprecated.includes('ARGS=serve --model m'), deprecated);
+    const twice = run(copyOf('if [ "${1:-}" = vllm ] && [ "${2:-}" = serve ]; then', 'if false; then'), {}, ['vllm', 'serve', 'm']);
+    assert.ok(!twice.includes('ARGS=serve m\n'), twice);
+    assert.ok(twice.includes('ARGS=serve vllm serve m'));
+    const always = run(copyOf('[ -n "$native" ] && [ -n "$targets" ] && [ -z "$missing" ]', 'true'), { HSA_OVERRIDE_GFX_VERSION: '9.4.2', VLLM_GPU_TARGETS: 'gfx1151', VLLM_KFD_NODES: kfd(90010) }, []);
+    assert.match(always, /HSA=unset/, 'the broken copy drops an override the GPU needs');
   });
 });
 

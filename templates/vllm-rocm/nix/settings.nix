@@ -15,23 +15,44 @@
   #   "wheels":  the prebuilt wheels below, fetched by URL and sha256 and patched for the store.
   source = "nixpkgs";
 
-  # Used when source = "wheels". python: the nixpkgs interpreter the wheels' tag names (cp311 is
-  # python311, cp312 is python312). hash: the SRI sha256 of each file, from
+  # Used when source = "wheels". python: the nixpkgs interpreter the wheels' tag names; upstream's
+  # ROCm wheels are cp312 only (python312). hash: the SRI sha256 of each file, from
   #   nix store prefetch-file --hash-type sha256 <url>     (or: nix-prefetch-url <url>)
   # An empty hash is refused with that hint, never fetched unchecked.
+  # The vLLM ROCm wheel pins its own torch, triton and amdsmi builds (vllm
+  # tools/vllm-rocm/pin_rocm_dependencies.py), published beside it in upstream's index
+  # https://wheels.vllm.ai/rocm/<version>/<variant> (docs/getting_started/installation/gpu.rocm.inc.md:
+  # variants rocm700 for 0.14.0-0.18.0, rocm721 for nightlies). The names below follow upstream's
+  # own examples (vllm 0.18.0+rocm700 from those docs; torch/triton/amdsmi versions from that
+  # script's docstring) and were NOT checked against the index (no network where this template is
+  # tested): open the index, copy each file's real URL and version, then prefetch its hash.
   wheels = {
-    python = "python311";
+    python = "python312";
     packages = [
       {
         pname = "torch";
-        version = "2.9.1";
-        url = "https://wheels.example.invalid/rocm-7.1.1/torch-2.9.1-cp311-cp311-linux_x86_64.whl";
+        version = "2.9.0a0+git1c57644";
+        url = "https://wheels.vllm.ai/rocm/0.18.0/rocm700/torch-2.9.0a0%2Bgit1c57644-cp312-cp312-linux_x86_64.whl";
+        hash = "";
+      }
+      {
+        pname = "triton";
+        version = "3.4.0";
+        url = "https://wheels.vllm.ai/rocm/0.18.0/rocm700/triton-3.4.0-cp312-cp312-linux_x86_64.whl";
+        hash = "";
+      }
+      {
+        # vLLM finds ROCm through amdsmi (vllm/platforms/__init__.py); without it the server stops
+        # with "Failed to infer device type".
+        pname = "amdsmi";
+        version = "26.1.0+5df6c765";
+        url = "https://wheels.vllm.ai/rocm/0.18.0/rocm700/amdsmi-26.1.0%2B5df6c765-cp312-cp312-linux_x86_64.whl";
         hash = "";
       }
       {
         pname = "vllm";
-        version = "0.12.0+rocm711";
-        url = "https://wheels.example.invalid/rocm-7.1.1/vllm-0.12.0%2Brocm711-cp311-cp311-linux_x86_64.whl";
+        version = "0.18.0+rocm700";
+        url = "https://wheels.vllm.ai/rocm/0.18.0/rocm700/vllm-0.18.0%2Brocm700-cp312-cp312-linux_x86_64.whl";
         hash = "";
       }
     ];

@@ -14,6 +14,12 @@
 #                          rocm-modules/clr/default.nix @ 0592b001 (7.0.2): version, passthru.gpuTargets
 #                          (gfx942, gfx1100, gfx1151 among them); aqlprofile @ 0467fa1b is 7.2.3
 #   dockerTools.buildLayeredImage { name, tag, contents, config, created, extraCommands, maxLayers };
+#   dockerTools.fakeNss (/etc/passwd and /etc/group with root and nobody: getpass.getuser() in
+#   torch's inductor cache dir raises KeyError 'getpwuid(): uid not found: 0' without them);
+#   rocmPackages.<gfx> and gfx9/gfx10/gfx11/gfx12: scopes whose clr is built for those targets only
+#   (rocm-modules/default.nix @ 77dc9f4b, scopeForArches; see the README's GPU targets);
+#   python3Packages.vllm's bin/vllm, wrapped by nixpkgs with HIP_DEVICE_LIB_PATH and ROCm's PATH
+#   (as issue #19 read python-modules/vllm/default.nix; not re-read for this change);
 #   writeShellApplication { name, text, runtimeInputs, runtimeEnv, passthru }; buildPythonPackage
 #   { format = "wheel", dependencies, dontCheckRuntimeDeps }; autoPatchelfHook
 #   (autoPatchelfIgnoreMissingDeps, addAutoPatchelfSearchPath)
@@ -154,17 +160,23 @@ let
       # A library auto-patchelf cannot find fails the build naming it; list it in the wheel's
       # ignoreMissing only when the host provides it at run time.
       autoPatchelfIgnoreMissingDeps = w.ignoreMissing or [ ];
+      # The vLLM ROCm wheel pins its own torch, triton and amdsmi builds (vllm
+      # tools/vllm-rocm/pin_rocm_dependencies.py): those come from the same list, never from nixpkgs.
       dependencies =
         if w.pname == "torch" then
           torchDependencies ps
         else if w.pname == "vllm" then
-          [ ps.torch ] ++ vllmDependencies ps
+          [ ps.torch ] ++ map (n: ps.${n}) (lib.intersectLists wheelNames [ "triton" "amdsmi" ]) ++ vllmDependencies ps
+        else if lib.elem w.pname [ "triton" "amdsmi" ] then
+          [ ]
         else
           [ ps.torch ];
       # Wheels pin exact versions (torch==2.9.1+rocm7.1.1) that nixpkgs' builds do not carry.
       dontCheckRuntimeDeps = true;
       doCheck = false;
     };
+
+  wheelNames = map (w: w.pname) settings.wheels.packages;
 
   pythonFromWheels = wheelBasePython.override {
     self = pythonFromWheels;
@@ -187,7 +199,8 @@ let
     name = "vllm-server";
     runtimeInputs = [ pkgs.coreutils ];
     runtimeEnv = {
-      VLLM_PYTHON = "${pythonEnv}/bin/python";
+      # nixpkgs' wrapped bin/vllm (HIP_DEVICE_LIB_PATH, ROCm's PATH); the script runs `vllm serve`.
+      VLLM_BIN = "${pythonEnv}/bin/vllm";
       ROCM_PATH = "${rocm.clr}";
       ROCM_HOME = "${rocm.clr}";
       VLLM_ROCM_VERSION = rocm.clr.version;
@@ -205,7 +218,9 @@ let
     inherit (settings.image) name tag;
     created = "1970-01-01T00:00:01Z";
     # pythonEnv puts python3 on PATH, for compose's health check.
+    # fakeNss: /etc/passwd and /etc/group, so `import vllm` can name the user it runs as.
     contents = [
+      pkgs.dockerTools.fakeNss
       vllm-server
       pythonEnv
       pkgs.bashInteractive
