@@ -97,9 +97,9 @@ describe('upload Locations and challenges from another origin', () => {
     const front = await startOrigin({ backend: `http://${registry.host}`, rewrite: uploadTo(() => foreign) });
     started.push(front, foreign);
     const main = await publish(job(), { source: image.dir, image: `${front.host}/acme/foreign-upload`, tags: 'v1', username: USER.name, password: USER.password });
-    failed(main, new RegExp(`registry ${front.host}: PATCH ${foreign.origin}/v2/acme/foreign-upload/blobs/uploads/\\S+ was answered 401 by ${foreign.origin}, which is not the registry \\(${front.origin}\\): its challenge is not followed`));
     assert.ok(foreign.requests.some((r) => r.method === 'PATCH'), 'the client never reached the foreign Location');
     assert.deepEqual(credentialsAt(foreign), []);
+    failed(main, new RegExp(`registry ${front.host}: PATCH ${foreign.origin}/v2/acme/foreign-upload/blobs/uploads/\\S+ was answered 401 by ${foreign.origin}, which is not the registry \\(${front.origin}\\): its challenge is not followed`));
     assert.ok(credentialsAt(front).length > 0, 'the registry itself got the credentials');
     assert.deepEqual(await registry.tags('acme/foreign-upload'), []);
   });
@@ -113,8 +113,8 @@ describe('upload Locations and challenges from another origin', () => {
     const front = await startOrigin({ backend: `http://${registry.host}`, rewrite: uploadTo(() => foreign) });
     started.push(front, foreign, realm);
     const main = await publish(job(), { source: image.dir, image: `${front.host}/acme/foreign-challenge`, tags: 'v1', username: USER.name, password: USER.password });
-    failed(main, /was answered 401 by http:\/\/127\.0\.0\.2:\d+, which is not the registry/);
     assert.deepEqual(realm.requests, [], 'the foreign realm was asked for a token');
+    failed(main, /was answered 401 by http:\/\/127\.0\.0\.2:\d+, which is not the registry/);
     assert.deepEqual(credentialsAt(foreign), []);
     assert.deepEqual(await registry.tags('acme/foreign-challenge'), []);
   });
@@ -126,10 +126,24 @@ describe('upload Locations and challenges from another origin', () => {
     const front = await startOrigin({ tls: certs, backend: `http://${registry.host}`, rewrite: uploadTo(() => plainHttp) });
     started.push(front, plainHttp);
     const main = await publish(job({ NODE_EXTRA_CA_CERTS: certs.ca }), { source: image.dir, image: `${front.host}/acme/downgrade`, tags: 'v1', username: USER.name, password: USER.password });
+    assert.deepEqual(plainHttp.requests, [], 'a request went to the plain-http Location');
     failed(main, new RegExp(`registry ${front.host}: PATCH ${plainHttp.origin}/v2/acme/downgrade/blobs/uploads/\\S+ leads from https to plain http \\(${plainHttp.origin}\\): refusing the downgrade`));
-    assert.deepEqual(plainHttp.requests, []);
     assert.ok(credentialsAt(front).length > 0, 'the https registry itself got the credentials');
     assert.deepEqual(await registry.tags('acme/downgrade'), []);
+  });
+
+  test('an https registry whose own challenge names a plain-http realm (loopback even): the password is not sent there', async () => {
+    const dir = mkdtempSync(join(root, 'tls-realm-'));
+    const certs = makeCertificates(dir);
+    const realm = await startOrigin({ answer: () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"token":"t"}' }) });
+    const front = await startOrigin({
+      tls: certs,
+      answer: (req) => (req.headers.authorization === 'Bearer t' ? { status: 200, body: '{}' } : { status: 401, headers: { 'www-authenticate': `Bearer realm="${realm.origin}/token",service="reg"` } }),
+    });
+    started.push(front, realm);
+    const main = await publish(job({ NODE_EXTRA_CA_CERTS: certs.ca }), { source: image.dir, image: `${front.host}/acme/realm-downgrade`, tags: 'v1', username: USER.name, password: USER.password });
+    assert.deepEqual(realm.requests, [], 'the plain-http realm was asked for a token');
+    failed(main, new RegExp(`registry ${front.host}: the token realm ${realm.origin} leads from https to plain http`));
   });
 });
 
