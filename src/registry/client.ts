@@ -213,7 +213,7 @@ export class RegistryClient {
     const follow = opts.follow ?? (opts.method === 'GET' || opts.method === 'HEAD');
     let url = this.guard(() => resolveLocation(opts.url, base));
     for (let hops = 0; ; hops++) {
-      this.guard(() => checkTransport(url, base, `${opts.method} ${this.describe(url.toString())}`));
+      this.guard(() => checkTransport(url, base, `${opts.method} ${url.protocol}//${url.host}${url.pathname}`));
       const response = await this.raw(url, opts, sameOrigin(url, credentialOrigin) ? await auth() : {});
       const location = header(response, 'location');
       if (!follow || !REDIRECT_STATUSES.has(response.status) || !location) return response;

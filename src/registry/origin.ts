@@ -27,6 +27,8 @@ export function sameOrigin(a: URL, b: URL): boolean {
  * registry can never hand the client down to http, loopback included). `what` names the request.
  */
 export function checkTransport(target: URL, base: URL, what: string): void {
+  // Userinfo would become an Authorization header of the registry's choosing (node's http, like Go's, sends it).
+  if (target.username || target.password) throw new OriginError(`${what} carries a user name or password in its URL: refusing`);
   if (target.protocol === 'https:') return;
   if (target.protocol !== 'http:') throw new OriginError(`${what} names ${target.protocol}// (only https: and, for a loopback registry, http: are followed)`);
   if (base.protocol === 'https:') throw new OriginError(`${what} leads from https to plain http (${canonicalOrigin(target)}): refusing the downgrade`);

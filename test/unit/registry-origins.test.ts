@@ -58,6 +58,7 @@ describe('transport', () => {
     [u('http://127.0.0.1.evil.example/v2/'), loopbackHttp, /not a loopback host/],
     [u('ftp://127.0.0.1/blob'), loopbackHttp, /ftp:\/\//],
     [u('file:///etc/passwd'), tlsRegistry, /file:\/\//],
+    [u('https://mallory:x@cdn.example/blob'), tlsRegistry, /carries a user name or password in its URL/],
   ];
   for (const [target, base, message] of refused) {
     test(`refused: ${target.href} for a registry at ${base.origin}`, () => {
