@@ -56,11 +56,18 @@ export function parsePublishInputs(get: InputSource, context: RefContext): Publi
     if (!isValidTag(tag)) throw new InputError('tags', `'${tag}' is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters; not starting with '.' or '-')`);
   }
   if (boolean(get, 'tag-from-ref', false)) {
+    let fromRef: string[];
     try {
-      tags.push(...tagsFromRef(context.ref, context.sha));
+      fromRef = tagsFromRef(context.ref, context.sha);
     } catch (error) {
       throw new InputError('tag-from-ref', (error as Error).message);
     }
+    // The ref is the pusher's text: its tags are checked as strictly as the tags input, before
+    // anything is read, signed or pushed.
+    for (const tag of fromRef) {
+      if (!isValidTag(tag)) throw new InputError('tag-from-ref', `${context.ref} gives '${tag}', which is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters; not starting with '.' or '-')`);
+    }
+    tags.push(...fromRef);
   }
 
   const annotations = keyValuePairs(get, 'annotations');

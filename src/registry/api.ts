@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { MEDIA_TYPES, type Descriptor } from '../oci/types.js';
-import { header, RegistryAuthError, RegistryError, type RegistryClient } from './client.js';
+import { header, RegistryAuthError, RegistryError, RegistryOriginError, type RegistryClient, type Response } from './client.js';
+import { resolveLocation } from './origin.js';
 import type { Repository } from './reference.js';
 
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerManifestList];
@@ -51,14 +52,15 @@ export async function mountBlob(client: RegistryClient, repo: Repository, from: 
   return response.status === 201;
 }
 
-async function cancelUpload(client: RegistryClient, repo: Repository, response: { headers: Record<string, unknown> }): Promise<void> {
-  const location = response.headers.location;
-  if (typeof location !== 'string') return;
-  await client.send({ method: 'DELETE', url: await absolute(client, location), scopes: [pushScope(repo)], expect: [204, 404, 405, 200] }).catch(() => undefined);
+async function cancelUpload(client: RegistryClient, repo: Repository, response: Response): Promise<void> {
+  const location = header(response, 'location');
+  if (!location) return;
+  await client.send({ method: 'DELETE', url: absolute(location, response), scopes: [pushScope(repo)], expect: [204, 404, 405, 200] }).catch(() => undefined);
 }
 
-async function absolute(client: RegistryClient, location: string): Promise<string> {
-  return new URL(location, await client.baseUrl()).toString();
+/** A Location, resolved against the URL that answered with it (the client decides whether credentials may go there). */
+function absolute(location: string, from: Response): string {
+  return resolveLocation(location, from.url).toString();
 }
 
 /**
@@ -71,12 +73,12 @@ export async function uploadBlob(client: RegistryClient, repo: Repository, blob:
   const scopes = [pushScope(repo)];
   for (let session = 1; ; session++) {
     const opened = await client.send({ method: 'POST', url: v2(repo, 'blobs/uploads/'), scopes, expect: [202] });
-    let location = header(opened, 'location');
+    const location = header(opened, 'location');
     if (!location) throw new RegistryError(`registry ${client.host}: the upload of ${blob.digest} got no Location`);
     try {
       const patched = await client.send({
         method: 'PATCH',
-        url: await absolute(client, location),
+        url: absolute(location, opened),
         headers: { 'content-type': 'application/octet-stream' },
         body: () => createReadStream(blob.file, { highWaterMark: 1 << 20 }) as Readable,
         bodyLength: blob.size,
@@ -84,13 +86,13 @@ export async function uploadBlob(client: RegistryClient, repo: Repository, blob:
         expect: [202],
         attempts: 1,
       });
-      location = header(patched, 'location') ?? location;
-      const done = new URL(await absolute(client, location));
+      const next = header(patched, 'location');
+      const done = new URL(next ? absolute(next, patched) : absolute(location, opened));
       done.searchParams.set('digest', blob.digest);
       await client.send({ method: 'PUT', url: done.toString(), scopes, expect: [201], attempts: 1 });
       return;
     } catch (error) {
-      if (error instanceof RegistryAuthError || !(error instanceof RegistryError) || session >= 4) throw error;
+      if (error instanceof RegistryAuthError || error instanceof RegistryOriginError || !(error instanceof RegistryError) || session >= 4) throw error;
       onRetry?.(`${error.message}; uploading ${blob.digest} again in a new session`);
     }
   }

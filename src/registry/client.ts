@@ -1,9 +1,13 @@
 // A small client of the OCI distribution API: token (Bearer) and Basic auth, retries with backoff
 // on 429, 5xx and dropped connections, TLS everywhere except loopback registries that do not
 // speak it. Request bodies are factories so that a retry or an auth round trip can send them again.
+// Credentials and tokens go only to the registry's own origin and to the token realm its own 401
+// named; GET and HEAD follow redirects, without Authorization on any hop to another origin (see
+// origin.ts for the upstream rules this follows).
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
+import { canonicalOrigin, checkTransport, MAX_REDIRECTS, OriginError, REDIRECT_STATUSES, resolveLocation, sameOrigin } from './origin.js';
 import { apiHost, isLoopback } from './reference.js';
 
 export class RegistryError extends Error {}
@@ -13,6 +17,9 @@ export class RegistryAuthError extends RegistryError {}
 
 /** The registry stayed unreachable, or kept answering 429/5xx, through every retry. */
 export class RegistryUnavailableError extends RegistryError {}
+
+/** A request the client refuses: a downgrade to plain HTTP, a foreign origin's challenge, too many redirects. */
+export class RegistryOriginError extends RegistryError {}
 
 export interface Credentials {
   username: string;
@@ -45,12 +52,18 @@ export interface RequestOptions {
   attempts?: number;
   /** Streams a 200 answer's body here instead of into memory (a blob download). */
   consume?: (body: IncomingMessage) => Promise<void>;
+  /** Follow 3xx redirects (default: for GET and HEAD, as docker's http.Client does). */
+  follow?: boolean;
+  /** The origin the auth headers are meant for (default: the registry's; the token realm for a token request). */
+  credentialOrigin?: URL;
 }
 
 export interface Response {
   status: number;
   headers: IncomingMessage['headers'];
   body: Buffer;
+  /** The URL that gave this answer (after any redirects): Locations resolve against it. */
+  url: URL;
 }
 
 interface Challenge {
@@ -122,7 +135,7 @@ export class RegistryClient {
     const tls = new URL(`https://${this.host}/`);
     if (!isLoopback(this.host)) return (this.base = tls);
     try {
-      await this.raw({ method: 'GET', url: new URL('/v2/', tls).toString(), scopes: [], expect: [] }, {});
+      await this.raw(new URL('/v2/', tls), { method: 'GET', url: '/v2/', scopes: [], expect: [] }, {});
       return (this.base = tls);
     } catch (error) {
       if (!isNotTls(error)) throw error;
@@ -139,6 +152,12 @@ export class RegistryClient {
     const policy = { ...(this.options.retry ?? DEFAULT_RETRY), ...(opts.attempts ? { attempts: opts.attempts } : {}) };
     for (let authRounds = 0; ; authRounds++) {
       const response = await this.retrying(opts, policy, () => this.authHeader(opts.scopes));
+      const base = await this.baseUrl();
+      if (response.status === 401 && !sameOrigin(response.url, base)) {
+        throw new RegistryOriginError(
+          `registry ${this.host}: ${opts.method} ${this.describe(opts.url)} was answered 401 by ${canonicalOrigin(response.url)}, which is not the registry (${canonicalOrigin(base)}): its challenge is not followed and no credentials go there`,
+        );
+      }
       if (response.status === 401 && authRounds < 2 && (await this.authenticate(response, opts.scopes))) continue;
       if (response.status === 401 || response.status === 403) {
         throw new RegistryAuthError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} answered ${response.status}: ${this.refusal()}${errorDetail(response)}`);
@@ -155,7 +174,7 @@ export class RegistryClient {
       const last = attempt + 1 >= policy.attempts;
       let response: Response;
       try {
-        response = await this.raw(opts, await auth());
+        response = await this.exchange(opts, auth);
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         if (!isDroppedConnection(error) || last) {
@@ -181,6 +200,35 @@ export class RegistryClient {
   /** Checks that the registry answers and accepts the credentials for these scopes. */
   async ping(scopes: string[]): Promise<void> {
     await this.send({ method: 'GET', url: '/v2/', scopes, expect: [200] });
+  }
+
+  /**
+   * One attempt: the request and, for GET and HEAD, its redirects (at most MAX_REDIRECTS). Every
+   * URL is checked against the registry's transport first; the auth headers go only to the origin
+   * they are for, so a hop to a CDN or a foreign upload Location gets none.
+   */
+  private async exchange(opts: RequestOptions, auth: () => Promise<Record<string, string>>): Promise<Response> {
+    const base = await this.baseUrl();
+    const credentialOrigin = opts.credentialOrigin ?? base;
+    const follow = opts.follow ?? (opts.method === 'GET' || opts.method === 'HEAD');
+    let url = this.guard(() => resolveLocation(opts.url, base));
+    for (let hops = 0; ; hops++) {
+      this.guard(() => checkTransport(url, base, `${opts.method} ${url.protocol}//${url.host}${url.pathname}`));
+      const response = await this.raw(url, opts, sameOrigin(url, credentialOrigin) ? await auth() : {});
+      const location = header(response, 'location');
+      if (!follow || !REDIRECT_STATUSES.has(response.status) || !location) return response;
+      if (hops >= MAX_REDIRECTS) throw new RegistryOriginError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} was redirected more than ${MAX_REDIRECTS} times`);
+      url = this.guard(() => resolveLocation(location, url));
+    }
+  }
+
+  private guard<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (error) {
+      if (error instanceof OriginError) throw new RegistryOriginError(`registry ${this.host}: ${error.message}`);
+      throw error;
+    }
   }
 
   private describe(url: string): string {
@@ -222,12 +270,20 @@ export class RegistryClient {
   }
 
   private async fetchToken(challenge: Challenge, scopes: string[]): Promise<string> {
+    const base = await this.baseUrl();
     const realm = challenge.params.realm;
     if (!realm) throw new RegistryError(`registry ${this.host}: its Bearer challenge names no realm`);
-    const url = new URL(realm);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
-      throw new RegistryError(`registry ${this.host}: refusing to send credentials to the token service ${url.origin} without TLS`);
+    // The realm may be another origin (auth.docker.io, ghcr.io/token): the challenge came from the
+    // registry's own origin (send() refuses any other), so the credentials follow it, over TLS
+    // unless both the registry and the realm are plain-HTTP loopback (distribution's tokenHandler
+    // takes the realm as an absolute URL: internal/client/auth/session.go, fetchToken).
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new RegistryError(`registry ${this.host}: its Bearer challenge's realm is not an absolute URL`);
     }
+    this.guard(() => checkTransport(url, base, `the token realm ${canonicalOrigin(url)}`));
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     for (const scope of scopes.length ? scopes : challenge.params.scope ? [challenge.params.scope] : []) url.searchParams.append('scope', scope);
     const headers: Record<string, string> = {};
@@ -235,7 +291,7 @@ export class RegistryClient {
       const { username, password } = this.options.credentials;
       headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     }
-    const response = await this.retrying({ method: 'GET', url: url.toString(), scopes: [], expect: [200] }, this.options.retry ?? DEFAULT_RETRY, async () => headers);
+    const response = await this.retrying({ method: 'GET', url: url.toString(), scopes: [], expect: [200], follow: false, credentialOrigin: url }, this.options.retry ?? DEFAULT_RETRY, async () => headers);
     if (response.status === 401 || response.status === 403) {
       throw new RegistryAuthError(`registry ${this.host}: the token service ${url.origin} answered ${response.status}: ${this.refusal()}`);
     }
@@ -252,9 +308,8 @@ export class RegistryClient {
     return token;
   }
 
-  /** One HTTP exchange, no retries. */
-  private async raw(opts: RequestOptions, auth: Record<string, string>): Promise<Response> {
-    const url = /^https?:\/\//.test(opts.url) ? new URL(opts.url) : new URL(opts.url, await this.baseUrl());
+  /** One HTTP exchange, no retries, no redirects. */
+  private async raw(url: URL, opts: RequestOptions, auth: Record<string, string>): Promise<Response> {
     const body = opts.body;
     const headers: Record<string, string> = { 'user-agent': 'vllm-rocm-action', ...opts.headers, ...auth };
     if (body !== undefined) headers['content-length'] = String(Buffer.isBuffer(body) ? body.length : (opts.bodyLength ?? 0));
@@ -263,7 +318,7 @@ export class RegistryClient {
     return new Promise<Response>((resolve, reject) => {
       const req = send(url, { method: opts.method, headers }, (res) => {
         if (opts.consume && res.statusCode === 200) {
-          opts.consume(res).then(() => resolve({ status: 200, headers: res.headers, body: Buffer.alloc(0) }), reject);
+          opts.consume(res).then(() => resolve({ status: 200, headers: res.headers, body: Buffer.alloc(0), url }), reject);
           return;
         }
         const chunks: Buffer[] = [];
@@ -274,7 +329,7 @@ export class RegistryClient {
           if (size > 8 << 20) req.destroy(new RegistryError(`registry ${this.host}: ${opts.method} ${this.describe(url.pathname)} answered with more than 8 MiB`));
           else chunks.push(chunk);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url }));
         res.on('error', reject);
       });
       req.setTimeout(this.options.idleTimeoutMs ?? 120_000, () => req.destroy(Object.assign(new Error('connection idle too long'), { code: 'ETIMEDOUT' })));
