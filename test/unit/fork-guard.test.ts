@@ -12,7 +12,7 @@ import { fixture } from '../support/fixtures.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Payload = any;
-const payload = (name: string): Payload => JSON.parse(readFileSync(fixture('github-events', `${name}.json`), 'utf8'));
+const payload = (file: string): Payload => JSON.parse(readFileSync(fixture('github-events', file), 'utf8'));
 const MALLORY = { id: 999001, name: 'Hello-World', full_name: 'mallory/Hello-World', url: 'https://api.github.com/repos/mallory/Hello-World', fork: true };
 
 const eventFile = (body: unknown): string => {
@@ -30,10 +30,10 @@ const env = (name: string, body: unknown, extra: Record<string, string | undefin
 
 describe('pull request events carry the head repository', () => {
   for (const [name, file] of [
-    ['pull_request', 'pull_request.synchronize'],
-    ['pull_request_target', 'pull_request.synchronize'],
-    ['pull_request_review', 'pull_request_review.submitted'],
-    ['pull_request_review_comment', 'pull_request_review_comment.created'],
+    ['pull_request', 'pull_request.synchronize.json'],
+    ['pull_request_target', 'pull_request.synchronize.json'],
+    ['pull_request_review', 'pull_request_review.submitted.json'],
+    ['pull_request_review_comment', 'pull_request_review_comment.created.json'],
   ] as const) {
     test(`${name}: the same repository goes ahead; a fork and a deleted fork are refused`, () => {
       const same = payload(file);
@@ -51,16 +51,16 @@ describe('pull request events carry the head repository', () => {
   }
 
   test("a fork that copies the base's name, or only its fork flag differs, is still refused", () => {
-    const sameName = payload('pull_request.synchronize');
+    const sameName = payload('pull_request.synchronize.json');
     sameName.pull_request.head.repo = { ...sameName.pull_request.head.repo, id: MALLORY.id };
     assert.match(eventRefusal('pull_request', sameName)!, /comes from the fork Codertocat\/Hello-World/);
-    const flagged = payload('pull_request.synchronize');
+    const flagged = payload('pull_request.synchronize.json');
     flagged.pull_request.head.repo.fork = true;
     assert.match(eventRefusal('pull_request', flagged)!, /comes from the fork/);
   });
 
   test('a repository that is itself a fork, with a pull request from its own branch, goes ahead', () => {
-    const own = payload('pull_request.synchronize');
+    const own = payload('pull_request.synchronize.json');
     own.pull_request.head.repo.fork = true;
     own.pull_request.base.repo.fork = true;
     assert.equal(eventRefusal('pull_request', own), undefined);
@@ -77,12 +77,12 @@ describe('pull request events carry the head repository', () => {
 
 describe('workflow_run follows another run', () => {
   const run = (change: (p: Payload) => void): Payload => {
-    const p = payload('workflow_run.completed.with-pull-requests');
+    const p = payload('workflow_run.completed.with-pull-requests.json');
     change(p);
     return p;
   };
   test('the fixture (after repository_dispatch, same repository) and a same-repository pull request run go ahead', () => {
-    assert.equal(eventRefusal('workflow_run', payload('workflow_run.completed.with-pull-requests')), undefined);
+    assert.equal(eventRefusal('workflow_run', payload('workflow_run.completed.with-pull-requests.json')), undefined);
     assert.equal(eventRefusal('workflow_run', run((p) => void (p.workflow_run.event = 'pull_request'))), undefined);
   });
   test("a run from a fork's pull request is refused: by its head repository's name, id or fork flag", () => {
@@ -102,10 +102,10 @@ describe('workflow_run follows another run', () => {
 
 describe('issue_comment', () => {
   test("on an issue it goes ahead; on a pull request (issue.pull_request) its head cannot be told: refused unless allowed", () => {
-    const issue = payload('issue_comment.created');
+    const issue = payload('issue_comment.created.json');
     assert.equal(issue.issue.pull_request, undefined, 'the fixture is a comment on an issue');
     assert.equal(eventRefusal('issue_comment', issue), undefined);
-    const onPr = payload('issue_comment.created');
+    const onPr = payload('issue_comment.created.json');
     onPr.issue.pull_request = { url: 'https://api.github.com/repos/Codertocat/Hello-World/pulls/1', html_url: 'https://github.com/Codertocat/Hello-World/pull/1', diff_url: 'https://github.com/Codertocat/Hello-World/pull/1.diff', patch_url: 'https://github.com/Codertocat/Hello-World/pull/1.patch', merged_at: null };
     assert.match(forkRefusal(env('issue_comment', onPr), false)!, /issue_comment event is on a pull request, whose head cannot be told/);
     assert.equal(forkRefusal(env('issue_comment', onPr), true), undefined);
@@ -114,8 +114,8 @@ describe('issue_comment', () => {
 
 describe('check_run and check_suite', () => {
   for (const [name, file, suiteOf] of [
-    ['check_suite', 'check_suite.completed', (p: Payload) => p.check_suite],
-    ['check_run', 'check_run.completed', (p: Payload) => p.check_run.check_suite],
+    ['check_suite', 'check_suite.completed.json', (p: Payload) => p.check_suite],
+    ['check_run', 'check_run.completed.json', (p: Payload) => p.check_run.check_suite],
   ] as const) {
     test(`${name}: a branch of this repository goes ahead; a fork's (head_branch null) or a foreign pull request is refused`, () => {
       const same = payload(file);
@@ -136,8 +136,8 @@ describe('check_run and check_suite', () => {
 
 describe('events that run only this repository’s code, and the rest', () => {
   test('push and merge_group go ahead without reading the payload', () => {
-    assert.equal(eventRefusal('push', payload('push')), undefined);
-    assert.equal(eventRefusal('merge_group', payload('merge_group.checks_requested')), undefined);
+    assert.equal(eventRefusal('push', payload('push.json')), undefined);
+    assert.equal(eventRefusal('merge_group', payload('merge_group.checks_requested.json')), undefined);
     assert.equal(forkRefusal({ ...env('push', {}), GITHUB_EVENT_PATH: '/nonexistent' }, false), undefined);
   });
   test('an event not known to run only this repository’s code is refused; so is no event name inside Actions', () => {
@@ -149,7 +149,7 @@ describe('events that run only this repository’s code, and the rest', () => {
 
 describe('which runner counts as self-hosted', () => {
   const fork = (): Payload => {
-    const p = payload('pull_request.synchronize');
+    const p = payload('pull_request.synchronize.json');
     p.pull_request.head.repo = { ...p.pull_request.head.repo, ...MALLORY };
     return p;
   };
