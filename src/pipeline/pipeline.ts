@@ -6,7 +6,8 @@
 import * as core from '@actions/core';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { actionInputs, InputError, type InputSource } from '../action/inputs.js';
+import { ALLOW_FORKS_INPUT, refuseForkCode } from '../action/fork-guard.js';
+import { actionInputs, boolean, InputError, type InputSource } from '../action/inputs.js';
 import type { StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { inScope } from '../action/scope.js';
@@ -48,6 +49,9 @@ const STARTED_STATE = 'pipeline-started';
 
 export async function main(get: InputSource = actionInputs): Promise<void> {
   const inputs = parsePipelineInputs(get);
+  // Before any stage, whichever run: a build runs the fork's Dockerfile or flake (builder: auto
+  // evaluates it) on this runner's engine, Nix store and caches, not only the smoke test.
+  refuseForkCode(process.env, boolean(get, ALLOW_FORKS_INPUT, false));
   const started: Started[] = [];
   const runStage = async (stage: StageName, run: Run | undefined, body: (io: StageIO) => Promise<void>): Promise<void> => {
     const scope = run?.scope ?? '';

@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { refuseForkCode } from '../action/fork-guard.js';
 import { actionIO, type StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { StageFailure } from '../action/stage.js';
@@ -14,7 +15,6 @@ import { dockerRunArgs, stepLabel } from '../serve/docker-run.js';
 import { waitForReady } from '../serve/health.js';
 import { startContainer, startProcess, type ServerHandle } from '../serve/server.js';
 import { runChecks } from './checks.js';
-import { forkRefusal } from './fork-guard.js';
 import { prepareImage } from './image.js';
 import { parseSmokeTestInputs, type SmokeTestInputs } from './inputs.js';
 import { uploadLogs } from './logs.js';
@@ -34,10 +34,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const token = io.get('hf-token');
   if (token) core.setSecret(token);
   const inputs = parseSmokeTestInputs(io.get, workspaceDir());
-  const refusal = forkRefusal(process.env, inputs.allowForkPullRequests);
-  if (refusal) {
-    throw new StageFailure('Fork pull request refused', `Refusing to run on a self-hosted runner: ${refusal}. Code from forks must not run on self-hosted runners; set allow-fork-pull-requests: true only if this runner is disposable.`);
-  }
+  refuseForkCode(process.env, inputs.allowForkPullRequests);
 
   const work = stageTempDir('smoke-test');
   await mkdir(work, { recursive: true });

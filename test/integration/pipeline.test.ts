@@ -10,6 +10,7 @@ import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult
 import { labelledContainers, layExample } from '../support/fake-vllm.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
 import { nixFlakeFixture, WITHOUT_HOST_NIX } from '../support/nix.js';
+import { fixture } from '../support/fixtures.js';
 import { REGISTRY, requireRegistry, requireTools } from '../support/tools.js';
 import { layDockerFixture } from '../support/workspace.js';
 
@@ -68,6 +69,38 @@ test('an unknown builder is a clear error', async () => {
   const result = await runStep('.', job, { inputs: { builder: 'bazel' } });
   assert.equal(result.exitCode, 1);
   assert.deepEqual(result.errors, ["Input 'builder': must be one of docker, nix, both, auto (got 'bazel')"]);
+});
+
+test("a fork's pull request on a self-hosted runner is refused before any stage: nothing set up, built or started; allow-fork-pull-requests lets it build", async () => {
+  const job = newRunnerJob(join(root, 'runner'), services.jobEnv());
+  layDockerFixture(job, 'reproducible');
+  nixFlakeFixture('oci', job.workspace);
+  // octokit/webhooks' pull_request payload with its head moved to a fork (test/fixtures/github-events).
+  const event = JSON.parse(readFileSync(fixture('github-events', 'pull_request.synchronize.json'), 'utf8')) as { pull_request: { head: { repo: object } } };
+  event.pull_request.head.repo = { ...event.pull_request.head.repo, id: 999001, full_name: 'mallory/Hello-World', url: 'https://api.github.com/repos/mallory/Hello-World', fork: true };
+  writeFileSync(job.eventPath, JSON.stringify(event));
+  const stages = join(job.temp, 'vllm-rocm-action');
+  const fork = { GITHUB_EVENT_NAME: 'pull_request', RUNNER_ENVIRONMENT: '' };
+  for (const inputs of <Record<string, string>[]>[
+    { builder: 'auto', 'smoke-test': 'true', publish: 'true', image: `${REGISTRY}/fork-guard` },
+    { builder: 'docker', cache: 'none' },
+  ]) {
+    const { main, post } = await runStepWithPost('.', job, { inputs, env: fork });
+    assert.equal(main.exitCode, 1, main.stdout.slice(-2000));
+    assert.deepEqual(main.errors, [
+      "Refusing to run on a runner that is not GitHub-hosted (RUNNER_ENVIRONMENT unset): the pull_request event's pull request comes from the fork mallory/Hello-World. Code from forks must not run on self-hosted runners; set allow-fork-pull-requests: true only if this runner is disposable.",
+    ]);
+    assert.doesNotMatch(main.stdout, /▶|builder: auto/, 'no stage started, the flake was not evaluated');
+    assert.equal(main.state['pipeline-started'], undefined);
+    assert.deepEqual(main.outputs, {}, 'nothing built');
+    assert.ok(!existsSync(stages), `no stage wrote under ${stages}`);
+    assert.equal(post.exitCode, 0);
+    assert.deepEqual(post.warnings, []);
+  }
+  const allowed = await runStepWithPost('.', job, { inputs: { builder: 'docker', cache: 'none', 'source-date-epoch': '0', 'allow-fork-pull-requests': 'true' }, env: fork });
+  assert.equal(allowed.main.exitCode, 0, allowed.main.stdout.slice(-3000));
+  assert.match(allowed.main.outputs.digest!, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(allowed.post.exitCode, 0);
 });
 
 // The bundled example through every stage, both builders: what a team sees on its first day.

@@ -255,7 +255,7 @@ describe('guards before anything runs', () => {
     writeFileSync(j.eventPath, JSON.stringify({ pull_request: { head: { repo: { full_name: 'mallory/vllm', fork: true } }, base: { repo: { full_name: 'example/vllm-rocm' } } } }));
     const refused = await runStep('smoke-test', j, { inputs: { image, gpu: 'none' }, env: { GITHUB_EVENT_NAME: 'pull_request' } });
     assert.equal(refused.exitCode, 1);
-    assert.match(refused.errors.join('\n'), /Refusing to run on a self-hosted runner: the pull request comes from the fork mallory\/vllm/);
+    assert.match(refused.errors.join('\n'), /Refusing to run on a runner that is not GitHub-hosted \(RUNNER_ENVIRONMENT=self-hosted\): the pull_request event's pull request comes from the fork mallory\/vllm/);
     assert.deepEqual(labelledContainers(label), []);
     assert.equal(refused.outputs.passed, undefined, 'nothing ran');
     const allowed = await runStepWithPost('smoke-test', j, { inputs: { image, gpu: 'none', requests: '0', port: String(await freePort()), 'allow-fork-pull-requests': 'true' }, env: { GITHUB_EVENT_NAME: 'pull_request' } });

@@ -242,6 +242,88 @@ describe('nix/vllm.nix, with stand-ins for nixpkgs', () => {
   });
 });
 
+// nix/module.nix evaluated with stand-ins for the nixpkgs lib functions it calls (the module
+// system itself is nixpkgs'): each option takes its default unless the test sets it, and what the
+// module asks of systemd and which assertions fail can be read back.
+const moduleExpr = `{ dir, configJson }:
+  let
+    lib = {
+      mkEnableOption = description: { default = false; inherit description; };
+      mkOption = option: option;
+      types = {
+        package = "package"; str = "str"; port = "port"; bool = "bool";
+        listOf = t: { listOf = t; }; attrsOf = t: { attrsOf = t; }; nullOr = t: { nullOr = t; }; strMatching = re: { strMatching = re; };
+      };
+      mkIf = cond: value: if cond then value else { };
+      getExe' = pkg: name: "\${pkg}/bin/\${name}";
+      escapeShellArgs = builtins.concatStringsSep " ";
+      optional = cond: x: if cond then [ x ] else [ ];
+      optionalAttrs = cond: attrs: if cond then attrs else { };
+      optionalString = cond: s: if cond then s else "";
+      hasPrefix = prefix: s: builtins.substring 0 (builtins.stringLength prefix) s == prefix;
+      any = builtins.any;
+    };
+    module = import (dir + "/nix/module.nix") { defaultPackage = "/stub/vllm-server"; };
+    result = module { inherit lib; config.services.vllm = cfg; };
+    options = result.options.services.vllm;
+    cfg = builtins.mapAttrs (name: option: option.default or null) options // builtins.fromJSON configJson;
+    service = result.config.systemd.services.vllm;
+  in {
+    failed = map (a: a.message) (builtins.filter (a: !a.assertion) result.config.assertions);
+    inherit (service) environment;
+    inherit (service.serviceConfig) LoadCredential EnvironmentFile ExecStart;
+    secretTypes = { inherit (options.apiKeyFile) type; environmentFile = options.environmentFile.type; };
+    # A file copied into the store leaves its store path in the string's context.
+    storeContext = builtins.hasContext (builtins.toJSON service);
+  }`;
+
+describe('nix/module.nix, with stand-ins for nixpkgs lib', () => {
+  const evalModule = (dir: string, config: Record<string, unknown>) =>
+    JSON.parse(sh('nix-instantiate', ['--eval', '--strict', '--json', '--readonly-mode', '--argstr', 'dir', dir, '--argstr', 'configJson', JSON.stringify({ enable: true, model: 'm', ...config }), '-E', moduleExpr]));
+  const keyDir = mkdtempSync(join(root, 'keys-'));
+  const keyFile = join(keyDir, 'api-key');
+  writeFileSync(keyFile, 'sk-template-test-key\n');
+
+  test('listens on loopback by default; any other address or an open firewall needs apiKeyFile', () => {
+    const local = evalModule(TEMPLATE, {});
+    assert.deepEqual(local.failed, []);
+    assert.match(local.ExecStart, /--host 127\.0\.0\.1 --port 8000/);
+    assert.deepEqual(local.LoadCredential, []);
+    assert.equal(local.environment.VLLM_API_KEY_FILE, undefined);
+    for (const config of [{ host: '0.0.0.0' }, { openFirewall: true }, { host: '192.168.1.20' }]) {
+      assert.match(evalModule(TEMPLATE, config).failed.join('\n'), /needs apiKeyFile: anyone who reaches the port would use the GPU/, JSON.stringify(config));
+    }
+  });
+
+  test('the API key goes to systemd as a credential by its file name: the key never reaches the store', () => {
+    const lan = evalModule(TEMPLATE, { host: '0.0.0.0', openFirewall: true, apiKeyFile: keyFile, environmentFile: ['/run/secrets/vllm.env'] });
+    assert.deepEqual(lan.failed, []);
+    assert.deepEqual(lan.LoadCredential, [`api-key:${keyFile}`]);
+    assert.equal(lan.environment.VLLM_API_KEY_FILE, '%d/api-key');
+    assert.deepEqual(lan.EnvironmentFile, ['/run/secrets/vllm.env']);
+    assert.equal(lan.storeContext, false);
+    assert.doesNotMatch(JSON.stringify(lan), /sk-template-test-key/);
+    assert.doesNotMatch(lan.ExecStart, /api-key/, 'never on the command line, which every user sees');
+    // Strings, not Nix paths (a path would be copied into the store), and absolute.
+    assert.deepEqual(lan.secretTypes, { type: { nullOr: { strMatching: '/.*' } }, environmentFile: { listOf: { strMatching: '/.*' } } });
+  });
+
+  test('a key file in the store, or a secret in environment, is refused', () => {
+    assert.match(evalModule(TEMPLATE, { apiKeyFile: '/nix/store/0000-key' }).failed.join('\n'), /must be outside \/nix\/store/);
+    assert.match(evalModule(TEMPLATE, { environmentFile: ['/nix/store/0000-env'] }).failed.join('\n'), /must be outside \/nix\/store/);
+    for (const name of ['VLLM_API_KEY', 'HF_TOKEN']) {
+      assert.match(evalModule(TEMPLATE, { environment: { [name]: 'x' } }).failed.join('\n'), /secrets in `environment` land in the world-readable Nix store/, name);
+    }
+  });
+
+  test('a module that copies the key file into the store is caught', () => {
+    const copied = templateCopy({ file: 'nix/module.nix', from: '"api-key:${cfg.apiKeyFile}"', to: '"api-key:${/. + cfg.apiKeyFile}"' });
+    assert.equal(evalModule(copied, { apiKeyFile: keyFile }).storeContext, true);
+    const open = templateCopy({ file: 'nix/module.nix', from: 'default = "127.0.0.1";', to: 'default = "0.0.0.0";' });
+    assert.match(evalModule(open, {}).failed.join('\n'), /needs apiKeyFile/);
+  });
+});
+
 describe('ops/Dockerfile.vllm', () => {
   test('pins its base image by digest and takes the GPU target and the wheel as build args', () => {
     const dockerfile = readFileSync(join(TEMPLATE, 'ops', 'Dockerfile.vllm'), 'utf8');
@@ -358,6 +440,26 @@ describe('ops/docker-compose.yml', () => {
     assert.ok(named.group_add.some((g: string) => !/^\d+$/.test(g)), 'the mutated copy has a group name');
   });
 
+  test('the API listens on 127.0.0.1 unless VLLM_BIND says otherwise, and its key comes from VLLM_API_KEY as a secret file', () => {
+    const published = (dir: string, extra: Record<string, string> = {}) => {
+      const r = attempt('docker-compose', ['-f', 'ops/docker-compose.yml', 'config', '--format', 'json'], { cwd: dir, env: { ...env, VLLM_API_KEY: 'sk-compose-test', ...extra } });
+      assert.equal(r.ok, true, r.output);
+      return { json: JSON.parse(r.output), text: r.output };
+    };
+    const { json, text } = published(TEMPLATE);
+    const vllm = json.services.vllm;
+    assert.deepEqual(vllm.ports.map((p: { host_ip?: string; published: string; target: number }) => [p.host_ip, p.published, p.target]), [['127.0.0.1', '8000', 8000]]);
+    assert.equal(published(TEMPLATE, { VLLM_BIND: '0.0.0.0' }).json.services.vllm.ports[0].host_ip, '0.0.0.0');
+    assert.deepEqual(json.secrets.vllm_api_key.environment, 'VLLM_API_KEY');
+    assert.deepEqual(vllm.secrets, [{ source: 'vllm_api_key', target: '/run/secrets/vllm_api_key' }]);
+    assert.equal(vllm.environment.VLLM_API_KEY_FILE, '/run/secrets/vllm_api_key');
+    assert.equal(vllm.environment.VLLM_API_KEY, undefined);
+    assert.doesNotMatch(text, /sk-compose-test/, 'the key is not in the container config');
+    // A copy that publishes on every interface is seen.
+    const everywhere = published(templateCopy({ file: 'ops/docker-compose.yml', from: '"${VLLM_BIND:-127.0.0.1}:${VLLM_PORT:-8000}:8000"', to: '"${VLLM_PORT:-8000}:8000"' }));
+    assert.notEqual(everywhere.json.services.vllm.ports[0].host_ip, '127.0.0.1');
+  });
+
   test('a broken compose file is refused by Compose', () => {
     const broken = config(templateCopy({ file: 'ops/docker-compose.yml', from: '    shm_size: 16g', to: '    shm_sizes: 16g' }));
     assert.equal(broken.ok, false);
@@ -425,6 +527,31 @@ describe('bin/vllm-server', () => {
     assert.ok(twice.includes('ARGS=serve vllm serve m'));
     const always = run(copyOf('[ -n "$native" ] && [ -n "$targets" ] && [ -z "$missing" ]', 'true'), { HSA_OVERRIDE_GFX_VERSION: '9.4.2', VLLM_GPU_TARGETS: 'gfx1151', VLLM_KFD_NODES: kfd(90010) }, []);
     assert.match(always, /HSA=unset/, 'the broken copy drops an override the GPU needs');
+  });
+
+  test('takes the API key from VLLM_API_KEY_FILE; an empty, blank or missing file stops it before vLLM starts', () => {
+    const dir = mkdtempSync(join(root, 'wrapper-key-'));
+    const vllm = join(dir, 'vllm');
+    writeFileSync(vllm, '#!/bin/sh\necho "KEY=${VLLM_API_KEY-unset} ARGS=$*"\n');
+    chmodSync(vllm, 0o755);
+    const run = (keyFile?: string) => {
+      const r = spawnSync(wrapper, ['--model', 'm'], { encoding: 'utf8', env: { PATH: process.env.PATH, VLLM_BIN: vllm, ROCM_PATH: dir, VLLM_GPU_TARGETS_FILE: join(dir, 'none'), ...(keyFile ? { VLLM_API_KEY_FILE: keyFile } : {}) } });
+      return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    };
+    const key = join(dir, 'api-key');
+    writeFileSync(key, 'sk-wrapper-test\n');
+    const served = run(key);
+    assert.equal(served.status, 0, served.output);
+    assert.match(served.output, /^KEY=sk-wrapper-test ARGS=serve --model m$/m);
+    assert.match(run().output, /^KEY=unset /, 'no file named: the environment as it is');
+    for (const [name, body] of [['empty', ''], ['blank', ' \n\n']] as const) {
+      writeFileSync(join(dir, name), body);
+      const refused = run(join(dir, name));
+      assert.equal(refused.status, 1, name);
+      assert.match(refused.output, /refusing to serve without an API key/);
+      assert.doesNotMatch(refused.output, /ARGS=/, 'vLLM did not start');
+    }
+    assert.equal(run(join(dir, 'missing')).status, 1);
   });
 });
 

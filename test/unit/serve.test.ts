@@ -1,16 +1,13 @@
 // Pure logic of the server engine and the stage's inputs: shell-like splitting, the docker run argv,
-// the vllm-bench-serve statistics, the Prometheus parser, the fork guard and the input errors.
+// the vllm-bench-serve statistics, the Prometheus parser and the input errors
+// (the fork guard's tests: fork-guard.test.ts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { shellWords } from '../../src/serve/shell-words.js';
 import { dockerRunArgs, stepLabel } from '../../src/serve/docker-run.js';
 import { percentile, summarize } from '../../src/serve/load.js';
 import { keyMetrics, vllmSamples } from '../../src/serve/metrics.js';
 import type { StreamTiming } from '../../src/serve/openai.js';
-import { forkRefusal } from '../../src/smoke-test/fork-guard.js';
 import { parseSmokeTestInputs } from '../../src/smoke-test/inputs.js';
 import { parseDockerLoad } from '../../src/smoke-test/image.js';
 
@@ -91,27 +88,6 @@ describe('metrics', () => {
     assert.equal(samples[0]!.labels.model_name, 'Qwen/Qwen2.5-0.5B-Instruct');
     assert.equal(samples[4]!.value, 20);
     assert.deepEqual(keyMetrics(samples), { prompt_tokens_total: 120, generation_tokens_total: 640, server_mean_ttft_ms: 25 });
-  });
-});
-
-describe('fork guard', () => {
-  const event = (payload: unknown): string => {
-    const file = join(mkdtempSync(join(tmpdir(), 'smoke-event-')), 'event.json');
-    writeFileSync(file, JSON.stringify(payload));
-    return file;
-  };
-  const pr = (head: unknown) => ({ pull_request: { head: { repo: head }, base: { repo: { full_name: 'org/vllm' } } } });
-  const env = (path: string, extra: Record<string, string> = {}) => ({ RUNNER_ENVIRONMENT: 'self-hosted', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: path, ...extra });
-  test('a fork pull request on a self-hosted runner is refused, unless allowed', () => {
-    const path = event(pr({ full_name: 'mallory/vllm', fork: true }));
-    assert.match(forkRefusal(env(path), false)!, /fork mallory\/vllm/);
-    assert.equal(forkRefusal(env(path), true), undefined);
-  });
-  test('a deleted fork (head.repo null) is refused; a same-repository pull request and a hosted runner are not', () => {
-    assert.match(forkRefusal(env(event(pr(null))), false)!, /deleted/);
-    assert.equal(forkRefusal(env(event(pr({ full_name: 'org/vllm', fork: false }))), false), undefined);
-    assert.equal(forkRefusal(env(event(pr({ full_name: 'mallory/vllm', fork: true })), { RUNNER_ENVIRONMENT: 'github-hosted' }), false), undefined);
-    assert.equal(forkRefusal(env('/nonexistent', { GITHUB_EVENT_NAME: 'push' }), false), undefined);
   });
 });
 

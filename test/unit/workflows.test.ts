@@ -121,6 +121,15 @@ test('pull requests: a fork\'s code never reaches a self-hosted runner', () => {
       // Either the label expression or the job's condition requires a same-repository head.
       const guard = `${runsOn} ${job.if ?? ''}`;
       assert.match(guard, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/, `${file} ${name}`);
+      // Nor a bot's update (same repository, upstream code nobody here reviewed): Dependabot by
+      // name, and any app account by type.
+      assert.match(guard, /github\.actor != 'dependabot\[bot\]'/, `${file} ${name}: Dependabot's pull requests`);
+      assert.match(guard, /github\.event\.pull_request\.user\.type != 'Bot'/, `${file} ${name}: bots' pull requests`);
+      // Each condition is one of the &&-joined terms that pick the self-hosted labels.
+      const terms = /\$\{\{\s*\((.*?)\)\s*&&\s*fromJSON\('\[\\?"self-hosted/.exec(guard)?.[1]?.split('&&').map((t) => t.trim()) ?? [];
+      for (const term of ["github.actor != 'dependabot[bot]'", "github.event.pull_request.user.type != 'Bot'", 'github.event.pull_request.head.repo.full_name == github.repository']) {
+        assert.ok(terms.includes(term), `${file} ${name}: '${term}' is not a term of the self-hosted condition (${terms.join(' | ')})`);
+      }
     }
   }
 });
@@ -129,14 +138,41 @@ test('release: build on a hosted runner → smoke test of that digest on the ROC
   const { jobs } = workflows.get('release.yml')!;
   assert.equal(jobs.build!['runs-on'], 'ubuntu-24.04');
   assert.equal(jobs.build!.outputs!.digest, '${{ steps.stage.outputs.digest }}');
+  assert.equal(jobs.build!.outputs!.image, '${{ steps.image.outputs.name }}');
   assert.deepEqual(jobs['smoke-test']!['runs-on'], ['self-hosted', 'rocm', 'gfx1151']);
   assert.equal(jobs['smoke-test']!.needs, 'build');
   const smoke = jobs['smoke-test']!.steps!.find((s) => s.uses?.endsWith('smoke-test'))!;
-  assert.equal(smoke.with!.image, '${{ env.IMAGE }}@${{ needs.build.outputs.digest }}');
+  assert.equal(smoke.with!.image, '${{ needs.build.outputs.image }}@${{ needs.build.outputs.digest }}');
   assert.deepEqual(jobs.publish!.needs, ['build', 'smoke-test']);
   const publish = jobs.publish!.steps!.find((s) => s.uses?.endsWith('publish'))!;
-  assert.equal(publish.with!.source, 'docker://${{ env.IMAGE }}@${{ needs.build.outputs.digest }}');
+  assert.equal(publish.with!.source, 'docker://${{ needs.build.outputs.image }}@${{ needs.build.outputs.digest }}');
+  assert.equal(publish.with!.image, '${{ needs.build.outputs.image }}');
   assert.equal(publish.with!.sign, 'cosign-keyless');
+});
+
+test('release: the image name is lower-cased once, from env in a shell step, and every job uses that name', () => {
+  const source = text.get('release.yml')!;
+  const { jobs } = workflows.get('release.yml')!;
+  const step = jobs.build!.steps!.find((s) => s.id === 'image')!;
+  assert.ok(step?.run, 'the build job has a step with id image');
+  assert.doesNotMatch(step.run, /\$\{\{/, 'no expression inside run:');
+  // Run the step as the runner would (bash, GITHUB_OUTPUT), with an owner that has capitals.
+  const dir = mkdtempSync(join(tmpdir(), 'release-image-'));
+  const output = join(dir, 'output');
+  writeFileSync(output, '');
+  const ran = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], { encoding: 'utf8', env: { PATH: process.env.PATH, IMAGE: 'ghcr.io/Example-Org/VLLM-Rocm-Action', GITHUB_OUTPUT: output } });
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.equal(readFileSync(output, 'utf8'), 'name=ghcr.io/example-org/vllm-rocm-action\n');
+  // After that step, nothing reads the unlowered name: every image and reference is the output's.
+  const uses = [...source.matchAll(/\$\{\{\s*env\.IMAGE\s*\}\}/g)];
+  assert.deepEqual(uses, [], 'no job passes env.IMAGE on as it is');
+  for (const [name, job] of Object.entries(jobs)) {
+    for (const s of job.steps ?? []) {
+      for (const [input, value] of Object.entries(s.with ?? {})) {
+        if (input === 'image' || input === 'source') assert.doesNotMatch(String(value), /github\.repository|env\.IMAGE/, `${name}: ${input}`);
+      }
+    }
+  }
 });
 
 test('the copy recipe in docs/workflows.md turns both examples into valid workflows that pin this suite', () => {
