@@ -2,6 +2,7 @@
 // Main restores it (exact key, then the newest entry of the same platform and Dockerfile,
 // then of the same platform); buildx writes a fresh directory; post swaps it in and saves it.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restoreDirectory, saveDirectory } from '../action/cache.js';
@@ -50,7 +51,7 @@ export async function restoreLocalCache(inputs: CacheKeyInputs): Promise<LocalCa
   await rm(newDir, { recursive: true, force: true });
   const { key, restoreKeys } = await localCacheKey(inputs);
   const restoredKey = await restoreDirectory(dir, key, restoreKeys);
-  core.info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
+  logInfo(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
   const state: LocalCacheState = { dir, newDir, key, restoredKey };
   core.saveState(STATE_KEY, JSON.stringify(state));
   return state;
@@ -65,16 +66,16 @@ export function savedLocalCacheState(): LocalCacheState | undefined {
 export async function saveLocalCache(state: LocalCacheState): Promise<void> {
   try {
     if (state.restoredKey === state.key) {
-      core.info(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
+      logInfo(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
       return;
     }
     if (!(await exists(state.newDir))) {
-      core.info('No new BuildKit cache was written (the build did not finish); nothing to save.');
+      logInfo('No new BuildKit cache was written (the build did not finish); nothing to save.');
       return;
     }
     await rm(state.dir, { recursive: true, force: true });
     await rename(state.newDir, state.dir);
-    if (await saveDirectory(state.dir, state.key)) core.info(`Saved BuildKit cache ${state.key}`);
+    if (await saveDirectory(state.dir, state.key)) logInfo(`Saved BuildKit cache ${state.key}`);
   } finally {
     await rm(state.dir, { recursive: true, force: true });
     await rm(state.newDir, { recursive: true, force: true });

@@ -4,6 +4,7 @@
 // each stage is its own main and post, fed the root's inputs under its own names (inputs.ts) and
 // its outputs collected here. A stage that is off never starts; one that fails stops the rest.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionInputs, InputError, type InputSource } from '../action/inputs.js';
@@ -56,13 +57,13 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
     const outputs: Record<string, string> = {};
     if (run) run.outputs[stage] = outputs;
     const t0 = performance.now();
-    core.info(`▶ ${stage}${run ? ` (${run.builder})` : ''}`);
+    logInfo(`▶ ${stage}${run ? ` (${run.builder})` : ''}`);
     try {
       await inScope(scope, () => body({ get: stageInputs(get, stage), setOutput: (name, value) => void (outputs[name] = value) }));
     } catch (error) {
       throw error instanceof InputError ? asRootInputError(stage, error) : error;
     }
-    core.info(`✔ ${stage}${run ? ` (${run.builder})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    logInfo(`✔ ${stage}${run ? ` (${run.builder})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
   const setupOutputs: Record<string, string> = {};
   let nixReady = false;
@@ -113,7 +114,7 @@ async function chooseBuilders(inputs: PipelineInputs, get: InputSource, needNix:
   if (inputs.builder !== 'auto') return [inputs.builder];
   const nixInputs = parseBuildNixInputs(stageInputs(get, 'build-nix'), workspaceDir());
   if (nixInputs.flakeDir && !(await isFile(join(nixInputs.flakeDir, 'flake.nix')))) {
-    core.info(`builder: auto: no flake.nix in ${nixInputs.flakeDir}, so docker.`);
+    logInfo(`builder: auto: no flake.nix in ${nixInputs.flakeDir}, so docker.`);
     return ['docker'];
   }
   await needNix();
@@ -121,10 +122,10 @@ async function chooseBuilders(inputs: PipelineInputs, get: InputSource, needNix:
     await resolveInstallable(await requireNix(), nixInputs);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    core.info(`builder: auto: ${error.message.replace(/^Input '[^']+': /, '')}, so docker.`);
+    logInfo(`builder: auto: ${error.message.replace(/^Input '[^']+': /, '')}, so docker.`);
     return ['docker'];
   }
-  core.info(`builder: auto: the flake has packages.${nixInputs.system}.${nixInputs.attr}, so nix.`);
+  logInfo(`builder: auto: the flake has packages.${nixInputs.system}.${nixInputs.attr}, so nix.`);
   return ['nix'];
 }
 
