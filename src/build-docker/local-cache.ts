@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { restoreDirectory, saveDirectory } from '../action/cache.js';
 import { exists } from '../tool/disk.js';
 import { stageTempDir } from '../action/paths.js';
+import { isCacheKey, refuseState, stateObject } from '../action/post-state.js';
 import { hashContext, hashFile } from './context-hash.js';
 import type { BuildDockerInputs } from './inputs.js';
 import { createHash } from 'node:crypto';
@@ -57,9 +58,21 @@ export async function restoreLocalCache(inputs: CacheKeyInputs): Promise<LocalCa
   return state;
 }
 
+/** The stage's own keys (cacheKeyPrefix, localCacheKey). */
+const KEY_PATTERN = /^vllm-rocm-action-buildkit-[A-Za-z0-9._-]+-[0-9a-f]{16}-[0-9a-f]{16}$/;
+
+/** Main's state, checked: the directories are recomputed, never taken from state (src/action/post-state.ts). */
 export function savedLocalCacheState(): LocalCacheState | undefined {
   const text = core.getState(STATE_KEY);
-  return text ? (JSON.parse(text) as LocalCacheState) : undefined;
+  if (!text) return undefined;
+  const what = 'BuildKit cache state';
+  const state = stateObject(what, text);
+  if (!state) return undefined;
+  const { dir, newDir } = localCacheDirs();
+  if (state.dir !== dir || state.newDir !== newDir) return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+  if (!isCacheKey(state.key, KEY_PATTERN)) return refuseState(what, 'its key is not a BuildKit cache key of this action');
+  if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string') return refuseState(what, 'its restored key is not a string');
+  return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
 }
 
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */

@@ -8,6 +8,7 @@ import { logInfo } from '../action/log.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionInputs, InputError, type InputSource } from '../action/inputs.js';
+import { refuseState } from '../action/post-state.js';
 import type { StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { inScope } from '../action/scope.js';
@@ -30,7 +31,7 @@ import { isFile } from '../tool/disk.js';
 import * as verify from '../verify-reproducibility/main.js';
 import { dockerCacheState, nixCacheState, renderComparison, type BuildFigures, type Comparison } from './comparison.js';
 import { imageFigures } from './image-figures.js';
-import { asRootInputError, parsePipelineInputs, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
+import { asRootInputError, parsePipelineInputs, STAGES, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
 
 /** One stage run: its scope (the image it ran on, with builder: both) is what post needs. */
 interface Started {
@@ -198,8 +199,25 @@ async function why(verified: Record<string, string>): Promise<string | undefined
   return `${report.counts.total} differences${first ? `; fix first: ${first.fixLabel} (${first.count})` : ''}`;
 }
 
+/** The stages main started, each a known stage in a known scope; anything else is refused. */
+export function startedStages(text: string): Started[] {
+  if (!text) return [];
+  const refuse = (): Started[] => refuseState('list of started stages', 'it is not a list of this pipeline\'s stages') ?? [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return refuse();
+  }
+  if (!Array.isArray(value) || value.length > 4 * STAGES.length) return refuse();
+  const known = (s: unknown): s is Started =>
+    !!s && typeof s === 'object' && (STAGES as readonly string[]).includes((s as Started).stage) && ['', 'docker', 'nix'].includes((s as Started).scope);
+  if (!value.every(known)) return refuse();
+  return value.map(({ stage, scope }: Started) => ({ stage, scope }));
+}
+
 export async function post(): Promise<void> {
-  const started = JSON.parse(core.getState(STARTED_STATE) || '[]') as Started[];
+  const started = startedStages(core.getState(STARTED_STATE));
   const posts: Partial<Record<StageName, () => Promise<void>>> = {
     'build-docker': buildDockerPost.post,
     'build-nix': buildNixPost.post,
