@@ -12,4 +12,12 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Plain log text goes through src/action/log.ts, which keeps a build's lines from acting as workflow commands.
+    files: ['src/**/*.ts'],
+    ignores: ['src/action/log.ts', 'src/cli/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'core', property: 'info', message: 'Print through logInfo (src/action/log.ts): it neutralises workflow commands in untrusted text.' }],
+    },
+  },
 );

@@ -1,7 +1,7 @@
 // Artifacts through @actions/artifact: upload a few files, fetch one by name from this run.
 // Outside Actions (the command line), a local directory stands in (local-services.ts).
 import { DefaultArtifactClient } from '@actions/artifact';
-import * as core from '@actions/core';
+import { logInfo } from './log.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fetchLocalArtifact, keepLocalArtifact, localServicesRoot } from './local-services.js';
@@ -15,7 +15,7 @@ export function artifactsAvailable(): boolean {
 export async function uploadFiles(name: string, files: string[]): Promise<number | undefined> {
   const local = localServicesRoot();
   if (local) {
-    core.info(`Artifact '${name}' kept at ${await keepLocalArtifact(local, name, files)}`);
+    logInfo(`Artifact '${name}' kept at ${await keepLocalArtifact(local, name, files)}`);
     return undefined;
   }
   const client = new DefaultArtifactClient();

@@ -1,5 +1,6 @@
 // A stage's wall-clock time split by phase, for the summary: main records its phases, post adds
 // the cache save and writes the table, so the user sees where the whole job's time went.
+import { refuseState } from './post-state.js';
 import { saveScopedState, scopedState } from './scope.js';
 import { writeTableSummary } from './summary.js';
 
@@ -32,6 +33,26 @@ export function phaseRows(phases: Phases): Array<[string, string]> {
 export async function writeJobTimeSummary(saveSeconds: number, saveName = 'save the cache (post)'): Promise<void> {
   const text = scopedState(STATE_KEY);
   if (!text) return;
-  const phases = [...(JSON.parse(text) as Phases), [saveName, saveSeconds]] as Phases;
+  const saved = savedPhases(text);
+  if (!saved) return;
+  const phases: Phases = [...saved, [saveName, saveSeconds]];
   await writeTableSummary('Job time by phase', phaseRows(phases));
+}
+
+/** The stages' own phase names are plain words; anything that could shape the summary's Markdown is refused. */
+const PHASE_NAME = /^[\p{L}\p{N} ,.:/…-]+(?: \([\p{L}\p{N} ,.:/…-]+\))?$/u;
+
+/** Main's phases, checked: state can be forged by a build's output (src/action/post-state.ts). */
+export function savedPhases(text: string): Phases | undefined {
+  const refuse = (): undefined => refuseState('job time', 'it is not a list of phases with their seconds');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return refuse();
+  }
+  if (!Array.isArray(value) || value.length > 32) return refuse();
+  const phase = (p: unknown): p is [string, number] =>
+    Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && p[0].length <= 80 && PHASE_NAME.test(p[0]) && Number.isFinite(p[1]) && (p[1] as number) >= 0;
+  return value.every(phase) ? value : refuse();
 }

@@ -1,6 +1,7 @@
 // One `docker buildx build` from typed inputs to a described image. No GitHub calls here
 // beyond logging, so verify-reproducibility can run it twice.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../action/inputs.js';
@@ -138,9 +139,9 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     rewriteTimestamp: plan.rewriteTimestamp,
     compression: inputs.compression,
   });
-  core.info(`docker ${redactCommand(args)}`);
+  logInfo(`docker ${redactCommand(args)}`);
   const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
-  const run = await runBuildx(args, plan.metadataFile, env, (line) => core.info(line));
+  const run = await runBuildx(args, plan.metadataFile, env, (line) => logInfo(line));
 
   try {
     if (run.exitCode !== 0 || !run.metadata) throw buildFailure(run.exitCode, run.progress);
@@ -200,7 +201,7 @@ function reportCacheErrors(progress: BuildProgress): void {
     if (step.name.startsWith('exporting cache')) {
       core.warning(`The image was built, but the build cache was not saved (${step.name}: ${step.error}). The next build will not find it: check the cache's registry login or service.`);
     } else if (/not found/i.test(step.error ?? '')) {
-      core.info(`No build cache to import yet (${step.name}: ${step.error}).`);
+      logInfo(`No build cache to import yet (${step.name}: ${step.error}).`);
     } else {
       core.warning(`The build cache could not be read, so the image was built without it (${step.name}: ${step.error}).`);
     }

@@ -1,5 +1,6 @@
 // Turns the `cache` input into what buildx is given, restoring the local cache when needed.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { createHash } from 'node:crypto';
 import type { CacheBackend } from '../docker/buildx-args.js';
 import { localServicesRoot } from '../action/local-services.js';
@@ -41,7 +42,7 @@ export async function resolveCache(inputs: BuildDockerInputs, buildx: Version): 
       // Restored under the exact key: the cache of this very build, so exporting it again (minutes
       // at 20 GB) would only be thrown away in post.
       const exact = state.restoredKey === state.key;
-      if (exact) core.info('The BuildKit cache was restored under its exact key: importing it, not exporting it again.');
+      if (exact) logInfo('The BuildKit cache was restored under its exact key: importing it, not exporting it again.');
       return { backend: { type: 'local', from: state.restoredKey ? state.dir : undefined, to: exact ? undefined : state.newDir, mode: inputs.cacheMode }, effective: 'local' };
     }
   }

@@ -2,11 +2,13 @@
 // Main restores it (exact key, then the newest entry of the same platform and Dockerfile,
 // then of the same platform); buildx writes a fresh directory; post swaps it in and saves it.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restoreDirectory, saveDirectory } from '../action/cache.js';
 import { exists } from '../tool/disk.js';
 import { stageTempDir } from '../action/paths.js';
+import { isCacheKey, refuseState, stateObject } from '../action/post-state.js';
 import { hashContext, hashFile } from './context-hash.js';
 import type { BuildDockerInputs } from './inputs.js';
 import { createHash } from 'node:crypto';
@@ -50,31 +52,43 @@ export async function restoreLocalCache(inputs: CacheKeyInputs): Promise<LocalCa
   await rm(newDir, { recursive: true, force: true });
   const { key, restoreKeys } = await localCacheKey(inputs);
   const restoredKey = await restoreDirectory(dir, key, restoreKeys);
-  core.info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
+  logInfo(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
   const state: LocalCacheState = { dir, newDir, key, restoredKey };
   core.saveState(STATE_KEY, JSON.stringify(state));
   return state;
 }
 
+/** The stage's own keys (cacheKeyPrefix, localCacheKey). */
+const KEY_PATTERN = /^vllm-rocm-action-buildkit-[A-Za-z0-9._-]+-[0-9a-f]{16}-[0-9a-f]{16}$/;
+
+/** Main's state, checked: the directories are recomputed, never taken from state (src/action/post-state.ts). */
 export function savedLocalCacheState(): LocalCacheState | undefined {
   const text = core.getState(STATE_KEY);
-  return text ? (JSON.parse(text) as LocalCacheState) : undefined;
+  if (!text) return undefined;
+  const what = 'BuildKit cache state';
+  const state = stateObject(what, text);
+  if (!state) return undefined;
+  const { dir, newDir } = localCacheDirs();
+  if (state.dir !== dir || state.newDir !== newDir) return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+  if (!isCacheKey(state.key, KEY_PATTERN)) return refuseState(what, 'its key is not a BuildKit cache key of this action');
+  if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string') return refuseState(what, 'its restored key is not a string');
+  return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
 }
 
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */
 export async function saveLocalCache(state: LocalCacheState): Promise<void> {
   try {
     if (state.restoredKey === state.key) {
-      core.info(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
+      logInfo(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
       return;
     }
     if (!(await exists(state.newDir))) {
-      core.info('No new BuildKit cache was written (the build did not finish); nothing to save.');
+      logInfo('No new BuildKit cache was written (the build did not finish); nothing to save.');
       return;
     }
     await rm(state.dir, { recursive: true, force: true });
     await rename(state.newDir, state.dir);
-    if (await saveDirectory(state.dir, state.key)) core.info(`Saved BuildKit cache ${state.key}`);
+    if (await saveDirectory(state.dir, state.key)) logInfo(`Saved BuildKit cache ${state.key}`);
   } finally {
     await rm(state.dir, { recursive: true, force: true });
     await rm(state.newDir, { recursive: true, force: true });

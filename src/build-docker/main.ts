@@ -1,5 +1,5 @@
 // build-docker, main phase: a cached, reproducible `docker buildx build` that reports what it built.
-import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
 import { saveMainPhases, seconds } from '../action/job-time.js';
@@ -16,7 +16,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const inputs = parseBuildDockerInputs(io.get, workspaceDir());
   maskSecrets(inputs);
   const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
-  core.info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
+  logInfo(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
   const restoreStarted = process.hrtime.bigint();
   const cache = await resolveCache(inputs, buildx);
   const actionsRestore = seconds(restoreStarted);
@@ -45,7 +45,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   io.setOutput('cached-steps', `${cached}/${total}`);
   io.setOutput('source-date-epoch', String(epoch.value));
   io.setOutput('metadata', JSON.stringify(image.metadata));
-  core.info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${cached}/${total} steps cached`);
+  logInfo(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${cached}/${total} steps cached`);
   await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds));
 
   const { phases } = image;

@@ -4,6 +4,7 @@
 // CacheTrust) — and post saves a new one only when something new was built, leaving out what the
 // configured substituters already serve.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -70,13 +71,13 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
   const { dir, newDir } = cacheDirs();
   await rm(newDir, { recursive: true, force: true });
   if (trust.mode === 'off') {
-    core.info('Not restoring the Nix binary cache: this job pushes, and without signing-key or trusted-public-keys nothing restored could be verified.');
+    logInfo('Not restoring the Nix binary cache: this job pushes, and without signing-key or trusted-public-keys nothing restored could be verified.');
     return { imported: [] };
   }
   // A prefix match is an entry another flake, lock or derivation wrote: only signatures make it usable.
   const restoredKey = await restoreDirectory(dir, key, trust.mode === 'signed' ? restoreKeys : []);
   if (!restoredKey) {
-    core.info(`No Nix binary cache for ${key} yet.`);
+    logInfo(`No Nix binary cache for ${key} yet.`);
     return { imported: [] };
   }
   let missing: string[];
@@ -84,14 +85,14 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
     missing = await missingClosure(dir, outPath, (paths) => nix.invalidPaths(paths));
   } catch (error) {
     if (error instanceof IncompleteCacheError) {
-      core.info(`The restored Nix binary cache ${restoredKey} does not hold the closure of ${outPath} (${error.message}); building without it.`);
+      logInfo(`The restored Nix binary cache ${restoredKey} does not hold the closure of ${outPath} (${error.message}); building without it.`);
       return { restoredKey, imported: [] };
     }
     core.warning(`The restored Nix binary cache ${restoredKey} is not usable (${errorMessage(error)}); building without it.`);
     return { restoredKey, imported: [] };
   }
   if (missing.length === 0) {
-    core.info(`Restored Nix binary cache ${restoredKey}; this store already has all of ${outPath}.`);
+    logInfo(`Restored Nix binary cache ${restoredKey}; this store already has all of ${outPath}.`);
     return { restoredKey, imported: [] };
   }
   const checkSigs = trust.mode === 'signed';
@@ -103,7 +104,7 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
     core.warning(`The restored Nix binary cache ${restoredKey} was refused (${reason}); building without it.`);
     return { restoredKey, imported: [] };
   }
-  if (checkSigs) core.info(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}).`);
+  if (checkSigs) logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}).`);
   else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
   return { restoredKey, imported: missing };
 }
@@ -111,9 +112,9 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
 /** Post: one compressed binary cache of the closure, minus what the substituters serve. */
 export async function saveNixCache(nix: NixCli, state: NixCacheState, substituters: string[]): Promise<void> {
   try {
-    if (!state.outPath) return core.info('The build did not finish; no Nix cache to save.');
+    if (!state.outPath) return logInfo('The build did not finish; no Nix cache to save.');
     if (state.restoredKey === state.key && state.pathsBuilt === 0) {
-      return core.info(`Nix binary cache ${state.key} was restored exactly and nothing new was built; not saving.`);
+      return logInfo(`Nix binary cache ${state.key} was restored exactly and nothing new was built; not saving.`);
     }
     const closure = (await nix.pathInfo([state.outPath], { recursive: true })).map((p) => p.path);
     let toSave = closure;
@@ -121,7 +122,7 @@ export async function saveNixCache(nix: NixCli, state: NixCacheState, substitute
       const served = new Set((await nix.pathInfo(toSave, { store: substituter })).map((p) => p.path));
       toSave = toSave.filter((p) => !served.has(p));
     }
-    if (toSave.length === 0) return core.info('The configured substituters already serve the whole closure; nothing to cache.');
+    if (toSave.length === 0) return logInfo('The configured substituters already serve the whole closure; nothing to cache.');
     await rm(state.newDir, { recursive: true, force: true });
     await nix.copyTo(`file://${state.newDir}?compression=zstd`, toSave);
     const size = await directorySize(state.newDir);
@@ -130,7 +131,7 @@ export async function saveNixCache(nix: NixCli, state: NixCacheState, substitute
     }
     await rm(state.dir, { recursive: true, force: true });
     await rename(state.newDir, state.dir);
-    if (await saveDirectory(state.dir, state.key)) core.info(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
+    if (await saveDirectory(state.dir, state.key)) logInfo(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
   } finally {
     await rm(state.dir, { recursive: true, force: true });
     await rm(state.newDir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // build-nix, main phase: evaluate, restore the closure from the Actions cache, build, describe
 // the image, sign and push when asked, and report.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
@@ -23,7 +24,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const inputs = parseBuildNixInputs(io.get, workspaceDir());
   if (inputs.signingKey) core.setSecret(inputs.signingKey);
   const nix = await requireNix();
-  core.info(`Nix ${nix.version.raw} at ${nix.nix}`);
+  logInfo(`Nix ${nix.version.raw} at ${nix.nix}`);
 
   const installable = await resolveInstallable(nix, inputs);
   // (Not named outPath: toJSON would print an attrset with an outPath as that string.)
@@ -47,9 +48,9 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   // Restoring: the Actions cache download and the signature-checked import into the store.
   const restoreSeconds = seconds(restoreStarted);
   const plan = await nix.dryRun(installable, inputs.extraArgs);
-  core.info(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
+  logInfo(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
   const started = process.hrtime.bigint();
-  const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => core.info(line));
+  const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => logInfo(line));
   const buildSeconds = seconds(started);
   state.outPath = outPath;
   state.pathsBuilt = plan.toBuild.length;
@@ -84,7 +85,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     'paths-substituted': String(pathsSubstituted),
   };
   for (const [name, value] of Object.entries(outputs)) io.setOutput(name, value);
-  core.info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
+  logInfo(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
   await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
   saveMainPhases(
     [

@@ -2,6 +2,7 @@
 // are masked before anything runs, moved into a netrc file (so they are not in nix's argv, where
 // `ps` shows them), and cut out of every line nix prints.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../action/inputs.js';
@@ -72,7 +73,7 @@ export async function push(nix: NixCli, pushTo: string, outPath: string, tempDir
       await chmod(netrc, 0o600);
       options.push('--option', 'netrc-file', netrc);
     }
-    await nix.copyTo(target.url, [outPath], (line) => core.info(redactLine(line, secrets)), options);
+    await nix.copyTo(target.url, [outPath], (line) => logInfo(redactLine(line, secrets)), options);
     return where;
   } catch (error) {
     const detail = error instanceof NixCommandError ? logTail(error.stderr, 5) : errorMessage(error);

@@ -1,6 +1,7 @@
 // What build-nix's post phase needs from main.
 import * as core from '@actions/core';
-import type { NixCacheState } from './binary-cache.js';
+import { isCacheKey, refuseState, stateObject } from '../action/post-state.js';
+import { cacheDirs, type NixCacheState } from './binary-cache.js';
 
 const CACHE = 'nix-cache';
 
@@ -8,7 +9,22 @@ export function saveCacheState(state: NixCacheState): void {
   core.saveState(CACHE, JSON.stringify(state));
 }
 
+/** The stage's own keys (nixCacheKey). */
+const KEY_PATTERN = /^vllm-rocm-action-nix-[A-Za-z0-9._-]+$/;
+const STORE_PATH = /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+$/;
+
+/** Main's state, checked: the directories are recomputed, never taken from state (src/action/post-state.ts). */
 export function savedCacheState(): NixCacheState | undefined {
   const text = core.getState(CACHE);
-  return text ? (JSON.parse(text) as NixCacheState) : undefined;
+  if (!text) return undefined;
+  const what = 'Nix binary cache state';
+  const state = stateObject(what, text);
+  if (!state) return undefined;
+  const { dir, newDir } = cacheDirs();
+  if (state.dir !== dir || state.newDir !== newDir) return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+  if (!isCacheKey(state.key, KEY_PATTERN)) return refuseState(what, 'its key is not a Nix cache key of this action');
+  if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string') return refuseState(what, 'its restored key is not a string');
+  if (state.outPath !== undefined && !(typeof state.outPath === 'string' && STORE_PATH.test(state.outPath))) return refuseState(what, 'its output is not a store path');
+  if (!Number.isSafeInteger(state.pathsBuilt) || (state.pathsBuilt as number) < 0) return refuseState(what, 'its count of built paths is not a count');
+  return { dir, newDir, key: state.key, restoredKey: state.restoredKey, outPath: state.outPath, pathsBuilt: state.pathsBuilt as number };
 }

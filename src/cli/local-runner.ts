@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { evaluateDefault, inputEnvName, type ActionMetadata } from '../runner/action-metadata.js';
 import { parseKeyValueFile } from '../runner/file-commands.js';
+import { stepValues } from '../runner/workflow-commands.js';
 import type { LogRenderer } from './render.js';
 
 export interface LocalJob {
@@ -69,6 +70,7 @@ export async function runPhase(job: LocalJob, actionDir: string, meta: ActionMet
     ...files,
   };
 
+  job.log.startStep();
   const exitCode = await new Promise<number>((resolvePromise, reject) => {
     const child = spawn(process.execPath, [entry], { env, cwd: job.workspace, stdio: ['ignore', 'pipe', 'pipe'] });
     const show = (line: string | undefined): void => {
@@ -86,8 +88,9 @@ export async function runPhase(job: LocalJob, actionDir: string, meta: ActionMet
   job.pathAdditions.unshift(...written.GITHUB_PATH.split('\n').filter(Boolean).reverse());
   return {
     exitCode,
-    outputs: parseKeyValueFile(written.GITHUB_OUTPUT),
-    state: parseKeyValueFile(written.GITHUB_STATE),
+    // As the runner: commands while the step ran, then the files (src/runner/workflow-commands.ts stepValues).
+    outputs: stepValues(job.log.commands, 'set-output', parseKeyValueFile(written.GITHUB_OUTPUT)),
+    state: stepValues(job.log.commands, 'save-state', parseKeyValueFile(written.GITHUB_STATE)),
     summary: written.GITHUB_STEP_SUMMARY,
   };
 }

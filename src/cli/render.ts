@@ -1,6 +1,6 @@
 // What a job's log and summary look like in a terminal: workflow commands as plain lines, masked
 // values as ***, and the Markdown/HTML job summary as aligned plain text.
-import { Masker, parseWorkflowCommand } from '../runner/workflow-commands.js';
+import { CommandReader, Masker, type WorkflowCommand } from '../runner/workflow-commands.js';
 
 export interface LogOptions {
   debug: boolean;
@@ -11,13 +11,29 @@ export class LogRenderer {
   readonly masker = new Masker();
   /** The ::error:: messages so far (masked), for the closing line. */
   readonly errors: string[] = [];
+  /** This step's commands, in order (save-state and set-output count as the runner counts them). */
+  commands: WorkflowCommand[] = [];
+  // One per step, for stdout and stderr alike, as the runner's ActionCommandManager.
+  private reader = new CommandReader();
   constructor(private readonly options: LogOptions) {}
 
+  /** A new step: commands paused by stop-commands in the last one do not stay paused. */
+  startStep(): void {
+    this.reader = new CommandReader();
+    this.commands = [];
+  }
+
   stdoutLine(line: string): string | undefined {
-    const command = parseWorkflowCommand(line);
+    const command = this.reader.read(line);
     if (!command) return this.masker.mask(line);
-    const { name, properties, message } = command;
+    this.commands.push(command);
+    const { properties, message } = command;
+    const name = command.name.toLowerCase();
     switch (name) {
+      case 'stop-commands':
+        // The runner masks a token longer than 6 characters (ActionCommandManager.cs).
+        if (message.length > 6) this.masker.add(message);
+        return this.masker.mask(line);
       case 'add-mask':
         this.masker.add(message);
         return undefined;
@@ -41,6 +57,8 @@ export class LogRenderer {
 
   /** stderr, masked; a stack trace's frames only with --debug. */
   stderrLine(line: string): string | undefined {
+    // The runner reads stderr for commands too (NodeScriptActionHandler.cs).
+    if (this.reader.stopped || /::|##\[/.test(line)) return this.stdoutLine(line);
     if (!this.options.debug && /^\s+at \S/.test(line)) return undefined;
     return this.masker.mask(line);
   }

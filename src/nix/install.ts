@@ -1,6 +1,6 @@
 // Installs Nix with the official installer when none is found. Only called when locateNix
 // found nothing, so an existing install (and its leftovers) is never installed over.
-import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ const INSTALLER_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_A
 
 export async function installNix(version: string, override?: string): Promise<void> {
   const url = installerUrl(version, override);
-  core.info(`Installing Nix ${version} from ${url}`);
+  logInfo(`Installing Nix ${version} from ${url}`);
   const response = await fetch(url);
   if (!response.ok) throw new Error(`downloading the Nix installer from ${url} failed: HTTP ${response.status}`);
   const dir = await mkdtemp(join(tmpdir(), 'nix-installer-'));
@@ -51,7 +51,7 @@ export async function installNix(version: string, override?: string): Promise<vo
     await writeFile(conf, installerConf());
     const args = await installerArgs(conf);
     const result = await exec.getExecOutput('sh', [script, ...args], { ignoreReturnCode: true, silent: true, env: installerEnv() });
-    core.info(result.stdout);
+    logInfo(result.stdout);
     if (result.exitCode !== 0) {
       throw new Error(`the Nix installer exited ${result.exitCode}:\n${(result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n')}`);
     }

@@ -4,10 +4,12 @@
 // each stage is its own main and post, fed the root's inputs under its own names (inputs.ts) and
 // its outputs collected here. A stage that is off never starts; one that fails stops the rest.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ALLOW_FORKS_INPUT, refuseForkCode } from '../action/fork-guard.js';
 import { actionInputs, boolean, InputError, type InputSource } from '../action/inputs.js';
+import { refuseState } from '../action/post-state.js';
 import type { StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { inScope } from '../action/scope.js';
@@ -30,7 +32,7 @@ import { isFile } from '../tool/disk.js';
 import * as verify from '../verify-reproducibility/main.js';
 import { dockerCacheState, nixCacheState, renderComparison, type BuildFigures, type Comparison } from './comparison.js';
 import { imageFigures } from './image-figures.js';
-import { asRootInputError, parsePipelineInputs, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
+import { asRootInputError, parsePipelineInputs, STAGES, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
 
 /** One stage run: its scope (the image it ran on, with builder: both) is what post needs. */
 interface Started {
@@ -60,13 +62,13 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
     const outputs: Record<string, string> = {};
     if (run) run.outputs[stage] = outputs;
     const t0 = performance.now();
-    core.info(`▶ ${stage}${run ? ` (${run.builder})` : ''}`);
+    logInfo(`▶ ${stage}${run ? ` (${run.builder})` : ''}`);
     try {
       await inScope(scope, () => body({ get: stageInputs(get, stage), setOutput: (name, value) => void (outputs[name] = value) }));
     } catch (error) {
       throw error instanceof InputError ? asRootInputError(stage, error) : error;
     }
-    core.info(`✔ ${stage}${run ? ` (${run.builder})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    logInfo(`✔ ${stage}${run ? ` (${run.builder})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
   const setupOutputs: Record<string, string> = {};
   let nixReady = false;
@@ -117,7 +119,7 @@ async function chooseBuilders(inputs: PipelineInputs, get: InputSource, needNix:
   if (inputs.builder !== 'auto') return [inputs.builder];
   const nixInputs = parseBuildNixInputs(stageInputs(get, 'build-nix'), workspaceDir());
   if (nixInputs.flakeDir && !(await isFile(join(nixInputs.flakeDir, 'flake.nix')))) {
-    core.info(`builder: auto: no flake.nix in ${nixInputs.flakeDir}, so docker.`);
+    logInfo(`builder: auto: no flake.nix in ${nixInputs.flakeDir}, so docker.`);
     return ['docker'];
   }
   await needNix();
@@ -125,10 +127,10 @@ async function chooseBuilders(inputs: PipelineInputs, get: InputSource, needNix:
     await resolveInstallable(await requireNix(), nixInputs);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    core.info(`builder: auto: ${error.message.replace(/^Input '[^']+': /, '')}, so docker.`);
+    logInfo(`builder: auto: ${error.message.replace(/^Input '[^']+': /, '')}, so docker.`);
     return ['docker'];
   }
-  core.info(`builder: auto: the flake has packages.${nixInputs.system}.${nixInputs.attr}, so nix.`);
+  logInfo(`builder: auto: the flake has packages.${nixInputs.system}.${nixInputs.attr}, so nix.`);
   return ['nix'];
 }
 
@@ -201,8 +203,25 @@ async function why(verified: Record<string, string>): Promise<string | undefined
   return `${report.counts.total} differences${first ? `; fix first: ${first.fixLabel} (${first.count})` : ''}`;
 }
 
+/** The stages main started, each a known stage in a known scope; anything else is refused. */
+export function startedStages(text: string): Started[] {
+  if (!text) return [];
+  const refuse = (): Started[] => refuseState('list of started stages', 'it is not a list of this pipeline\'s stages') ?? [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return refuse();
+  }
+  if (!Array.isArray(value) || value.length > 4 * STAGES.length) return refuse();
+  const known = (s: unknown): s is Started =>
+    !!s && typeof s === 'object' && (STAGES as readonly string[]).includes((s as Started).stage) && ['', 'docker', 'nix'].includes((s as Started).scope);
+  if (!value.every(known)) return refuse();
+  return value.map(({ stage, scope }: Started) => ({ stage, scope }));
+}
+
 export async function post(): Promise<void> {
-  const started = JSON.parse(core.getState(STARTED_STATE) || '[]') as Started[];
+  const started = startedStages(core.getState(STARTED_STATE));
   const posts: Partial<Record<StageName, () => Promise<void>>> = {
     'build-docker': buildDockerPost.post,
     'build-nix': buildNixPost.post,

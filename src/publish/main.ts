@@ -1,6 +1,7 @@
 // publish, main phase: mask secrets → inputs → source loaded and every blob verified → push
 // (blobs, manifest by digest, read back, tags) → sign → attest → outputs + summary.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
@@ -84,7 +85,7 @@ async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promis
   const sourceDigest = topManifest(loaded).digest;
   const image = annotate(loaded, inputs.annotations);
   const digest = topManifest(image).digest;
-  core.info(`${loaded.label} (${loaded.kind}): ${sourceDigest}, ${loaded.blobs.length} blobs, ${imageSize(loaded)} bytes`);
+  logInfo(`${loaded.label} (${loaded.kind}): ${sourceDigest}, ${loaded.blobs.length} blobs, ${imageSize(loaded)} bytes`);
   if (digest !== sourceDigest) core.notice(`The annotations make a new manifest: ${name}@${digest} (the source is ${sourceDigest})`);
 
   // Signature and attestation are made for the digest before any tag moves: a tag never names an
@@ -94,17 +95,17 @@ async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promis
   const beforeTags = async (pushedDigest: string) => {
     if (inputs.sign !== 'none') {
       signature = await sign(inputs, temp, `${name}@${pushedDigest}`, target);
-      core.info(`signature: ${signature}`);
+      logInfo(`signature: ${signature}`);
       io.setOutput('signature', signature);
     }
     if (inputs.attest) {
       attestationUrl = await attestImage(name, pushedDigest, inputs.transparencyLog, inputs.githubToken);
-      core.info(`attestation: ${attestationUrl}`);
+      logInfo(`attestation: ${attestationUrl}`);
       io.setOutput('attestation-url', attestationUrl);
     }
   };
   const pushed = await core.group(`Pushing to ${name}`, () =>
-    pushImage(target, inputs.image, image, inputs.tags, { info: (m) => core.info(m), retry: (m) => core.warning(m) }, beforeTags),
+    pushImage(target, inputs.image, image, inputs.tags, { info: (m) => logInfo(m), retry: (m) => core.warning(m) }, beforeTags),
   );
   io.setOutput('digest', pushed.digest);
   io.setOutput('refs', pushed.refs.join('\n'));

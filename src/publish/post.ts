@@ -1,6 +1,6 @@
 // publish, post phase: remove the run's temp directory (registry credentials, the cosign key,
 // staged blobs) in case main did not get to it.
-import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { rm, stat } from 'node:fs/promises';
 import { savedTempDir } from './state.js';
 
@@ -9,5 +9,5 @@ export async function post(): Promise<void> {
   if (!dir) return;
   const present = await stat(dir).then(() => true, () => false);
   await rm(dir, { recursive: true, force: true });
-  if (present) core.info(`Removed ${dir}`);
+  if (present) logInfo(`Removed ${dir}`);
 }

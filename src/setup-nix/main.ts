@@ -1,6 +1,7 @@
 // setup-nix, main phase: find Nix (or install it when absent), then write this job's settings
 // as a drop-in read through NIX_USER_CONF_FILES, and put nix on PATH for later steps.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,7 +25,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
 
   let nix = await locateNix();
   if (nix) {
-    core.info(`Found Nix ${nix.version.raw} at ${nix.nix} (${nix.foundBy}${nix.daemon ? ', daemon' : ''}); not installing.`);
+    logInfo(`Found Nix ${nix.version.raw} at ${nix.nix} (${nix.foundBy}${nix.daemon ? ', daemon' : ''}); not installing.`);
     if (inputs.nixVersion && nix.version.raw !== inputs.nixVersion) {
       core.notice(`nix-version ${inputs.nixVersion} was asked for, but Nix ${nix.version.raw} is already installed and is used as it is.`);
     }

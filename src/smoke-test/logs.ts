@@ -1,6 +1,7 @@
 // The server log (and the report) as an artifact. Absent artifact service (a runner outside Actions,
 // act, some GHES): a warning naming the local path, never a failure.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { artifactsAvailable, uploadFiles } from '../action/artifact.js';
 import { scoped } from '../action/scope.js';
 import { errorMessage } from '../action/stage.js';
@@ -18,7 +19,7 @@ export async function uploadLogs(files: string[]): Promise<boolean> {
   const name = logArtifactName(process.env);
   try {
     await uploadFiles(name, files);
-    core.info(`Uploaded the server log as artifact '${name}'.`);
+    logInfo(`Uploaded the server log as artifact '${name}'.`);
     return true;
   } catch (error) {
     core.warning(`The server log could not be uploaded (${errorMessage(error)}); it is at ${files[0]}.`);

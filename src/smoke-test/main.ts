@@ -1,6 +1,7 @@
 // smoke-test, main phase: inputs → fork guard → preflight → image → probe → start → wait → test →
 // report. Any failure stops the server at once and carries a diagnosis; post cleans up whatever is left.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,7 +83,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     const details = [d.signature ? `${d.signature.title}: ${d.signature.meaning}\nFix: ${d.signature.fix}` : '', d.logTail.length ? `Last server log lines:\n${d.logTail.join('\n')}` : ''].filter(Boolean).join('\n');
     throw new StageFailure(d.title, d.message, details);
   }
-  core.info(`Smoke test passed: ready in ${report.startupSeconds?.toFixed(1)} s, TTFT ${report.ttftMs?.toFixed(1)} ms, ${report.load?.outputThroughput.toFixed(1) ?? '-'} output tokens/s.`);
+  logInfo(`Smoke test passed: ready in ${report.startupSeconds?.toFixed(1)} s, TTFT ${report.ttftMs?.toFixed(1)} ms, ${report.load?.outputThroughput.toFixed(1) ?? '-'} output tokens/s.`);
 }
 
 async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, serverEnv: Record<string, string>, logFile: string, started: (s: ServerHandle) => void): Promise<ServerHandle> {
@@ -127,10 +128,10 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
   try {
     if (image) {
       const argv = dockerRunArgs({ image, name, step, port: inputs.port, gpu, envNames: Object.keys(serverEnv), modelCache: inputs.modelCache, extraArgs: inputs.dockerArgs, args: inputs.args });
-      core.info(`docker ${argv.join(' ')}`);
+      logInfo(`docker ${argv.join(' ')}`);
       server = await startContainer(argv, name, logFile, { ...process.env, ...serverEnv });
     } else {
-      core.info(`Starting ${inputs.command!.join(' ')}`);
+      logInfo(`Starting ${inputs.command!.join(' ')}`);
       server = startProcess(inputs.command!, logFile, { ...serverBaseEnv(process.env), ...serverEnv });
       saveSmokeState({ pgid: Number(server.id) });
     }
@@ -164,7 +165,7 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
     throw new SmokeFailure({ phase: 'startup', title: signatureHit ? `Server failed: ${signatureHit.title}` : 'Server failed to start', message, signature: signatureHit });
   }
   report.startupSeconds = (performance.now() - startedAt) / 1000;
-  core.info(`Ready after ${report.startupSeconds.toFixed(1)} s (${outcome.polls} /health polls).`);
+  logInfo(`Ready after ${report.startupSeconds.toFixed(1)} s (${outcome.polls} /health polls).`);
 
   try {
     await runChecks(inputs, report, `http://127.0.0.1:${inputs.port}`, server);

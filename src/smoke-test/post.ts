@@ -2,6 +2,7 @@
 // label, even when main crashed before saving state), end a host server's process group, check the
 // port is free, and upload the log if main could not. Never fails the job.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { LABEL_KEY, stepLabel } from '../serve/docker-run.js';
@@ -13,11 +14,11 @@ import { savedSmokeState } from './state.js';
 export async function post(): Promise<void> {
   const state = savedSmokeState();
   const removed = await removeLabelledContainers(`${LABEL_KEY}=${stepLabel(process.env)}`);
-  if (removed.length > 0) core.info(`Removed ${removed.length} container(s) this step left running: ${removed.map((id) => id.slice(0, 12)).join(', ')}`);
+  if (removed.length > 0) logInfo(`Removed ${removed.length} container(s) this step left running: ${removed.map((id) => id.slice(0, 12)).join(', ')}`);
   if (state.pgid && killGroup(state.pgid, 'SIGTERM')) {
     await new Promise((r) => setTimeout(r, 2000));
     killGroup(state.pgid, 'SIGKILL');
-    core.info(`Ended the server's process group ${state.pgid}.`);
+    logInfo(`Ended the server's process group ${state.pgid}.`);
   }
   if (state.port && !(await portFree(state.port))) core.warning(`Port ${state.port} is still in use after cleanup: something else on the runner holds it.`);
   if (state.logFile && state.logsUploaded === undefined && existsSync(state.logFile)) await uploadLogs([state.logFile]);

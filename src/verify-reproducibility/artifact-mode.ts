@@ -1,6 +1,6 @@
 // mode: artifact — runners of a matrix cross-check each other through small image descriptions
 // (digests, per-layer diff_ids, file index) instead of moving GBs of image.
-import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { downloadArtifact, uploadFiles } from '../action/artifact.js';
@@ -29,7 +29,7 @@ export async function artifactMode(inputs: VerifyInputs, work: string): Promise<
     await mkdir(dirname(file), { recursive: true });
     await writeDescription(mine, file);
     await uploadFiles(inputs.artifactName, [file]);
-    core.info(`Uploaded this job's image description as artifact '${inputs.artifactName}'.`);
+    logInfo(`Uploaded this job's image description as artifact '${inputs.artifactName}'.`);
   }
   if (!inputs.compareWith) return undefined;
   const { description: theirs, bytes } = await fetchDescription(inputs.compareWith[0]!, join(work, 'compare-with'));
@@ -56,6 +56,6 @@ async function buildOnce(inputs: VerifyInputs, work: string): Promise<string> {
   if (inputs.builder === 'docker') return buildDockerArchive(inputs.docker, work, 'image');
   const nix = await requireNix();
   const installable = await resolveInstallable(nix, inputs.nix);
-  const { outPath } = await buildOrFail(nix, installable, inputs.nix.extraArgs, (line) => core.info(line));
+  const { outPath } = await buildOrFail(nix, installable, inputs.nix.extraArgs, (line) => logInfo(line));
   return (await imageFile(outPath, join(work, 'image.stream.tar'))).path;
 }

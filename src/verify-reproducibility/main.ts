@@ -1,6 +1,7 @@
 // verify-reproducibility: two builds (or two given images, or this job's image against another
 // job's description, or two jobs' descriptions) → one verdict, with every difference explained.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { actionIO, type StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
@@ -31,7 +32,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   io.setOutput('report-markdown', markdown);
   if (rebuildSeconds !== undefined) io.setOutput('rebuild-seconds', rebuildSeconds.toFixed(1));
   if (report.reproducible) {
-    core.info(`Reproducible: both images are ${report.digestA}.`);
+    logInfo(`Reproducible: both images are ${report.digestA}.`);
   } else {
     // The report's own order: the fixes that remove the most, then those of the rarest causes.
     const line = (l: ComparisonReport['fixFirst']['most'][number]): string => `${l.fixLabel} (${l.count}${l.examples[0] ? `, e.g. ${l.examples[0]}` : ''})`;
@@ -57,7 +58,7 @@ async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: C
       }
       const rebuilt = await rebuildNix(inputs.nix, work);
       try {
-        if (rebuilt.identical) core.info('nix build --rebuild: the second build is bit-identical to the first.');
+        if (rebuilt.identical) logInfo('nix build --rebuild: the second build is bit-identical to the first.');
         return { report: await compareImages(rebuilt.a, rebuilt.b), rebuildSeconds: rebuilt.rebuildSeconds };
       } finally {
         await rebuilt.cleanup();

@@ -1,5 +1,6 @@
 // Docker builds of the verify stage: an OCI archive each, from build-docker's own build.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { join } from 'node:path';
 import { buildImage, preflight, type Preflight } from '../build-docker/build.js';
 import type { BuildDockerInputs } from '../build-docker/inputs.js';
@@ -22,7 +23,7 @@ export async function buildDockerArchive(inputs: BuildDockerInputs, work: string
 export async function rebuildDocker(inputs: BuildDockerInputs, work: string): Promise<{ a: string; b: string; rebuildSeconds: number }> {
   // Checked once: its warnings (unused or secret-like build args) are said once.
   const checked = await preflight(inputs);
-  core.info(`SOURCE_DATE_EPOCH=${checked.epoch.value} (${checked.epoch.source})`);
+  logInfo(`SOURCE_DATE_EPOCH=${checked.epoch.value} (${checked.epoch.source})`);
   const a = await core.group('build A', () => buildDockerArchive(inputs, work, 'a', false, checked));
   const started = performance.now();
   const b = await core.group('build B (--no-cache)', () => buildDockerArchive(inputs, work, 'b', true, checked));

@@ -4,6 +4,7 @@
 // TMPDIR (where Nix keeps failed build directories) that is removed whole, and the .check path
 // is read only from Nix's own error line and checked to be one.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StageFailure } from '../action/stage.js';
@@ -43,15 +44,15 @@ export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<
   const nix = new NixCli(found.nix, found.version, { TMPDIR: tmp });
   let checkPath: string | undefined;
   const cleanup = async (): Promise<void> => {
-    await rm(tmp, { recursive: true, force: true }).catch(() => core.info(`Could not remove ${tmp}`));
-    if (checkPath) await rm(checkPath, { recursive: true, force: true }).catch(() => core.info(`Could not remove ${checkPath}`));
+    await rm(tmp, { recursive: true, force: true }).catch(() => logInfo(`Could not remove ${tmp}`));
+    if (checkPath) await rm(checkPath, { recursive: true, force: true }).catch(() => logInfo(`Could not remove ${checkPath}`));
   };
   try {
     const installable = await resolveInstallable(nix, inputs);
-    const { outPath } = await core.group('build A', () => buildOrFail(nix, installable, inputs.extraArgs, (line) => core.info(line)));
+    const { outPath } = await core.group('build A', () => buildOrFail(nix, installable, inputs.extraArgs, (line) => logInfo(line)));
     const started = performance.now();
     const second = await core.group('build B (nix build --rebuild)', () =>
-      nix.build(installable, ['--rebuild', '--keep-failed', ...inputs.extraArgs], (line) => core.info(line)),
+      nix.build(installable, ['--rebuild', '--keep-failed', ...inputs.extraArgs], (line) => logInfo(line)),
     );
     const rebuildSeconds = (performance.now() - started) / 1000;
     checkPath = second.exitCode === 0 ? undefined : checkOutputPath(second.stderr);

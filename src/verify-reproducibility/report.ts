@@ -1,6 +1,7 @@
 // The verdict's outputs: JSON report and Markdown beside each other under RUNNER_TEMP, the job
 // summary (verdict first, always under GitHub's 1 MiB), and the JSON report as an artifact.
 import * as core from '@actions/core';
+import { logInfo } from '../action/log.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { uploadFiles } from '../action/artifact.js';
@@ -16,7 +17,7 @@ export async function publishReport(report: ComparisonReport, work: string, repo
   await core.summary.addRaw(text, true).write();
   try {
     await uploadFiles(reportName, [json]);
-    core.info(`Uploaded the full report as artifact '${reportName}'.`);
+    logInfo(`Uploaded the full report as artifact '${reportName}'.`);
   } catch (error) {
     core.warning(`The report could not be uploaded as an artifact (${errorMessage(error)}); it is at ${json}.`);
   }

@@ -360,3 +360,21 @@ function fileInImage(archive: string, path: string): string {
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
+
+describe('a build step that forges runner commands', () => {
+  test('its save-state and set-output (both forms) stay text: post leaves the victim directory alone, the digest is the build\'s', async () => {
+    const job = freshJob();
+    layDockerFixture(job, 'forging');
+    const victim = join(root, `victim-${jobCount}`);
+    mkdirSync(victim, { recursive: true });
+    mkdirSync(`${victim}-new`, { recursive: true });
+    writeFileSync(join(victim, 'keep'), 'mine');
+    const { main, post } = await runStepWithPost('build-docker', job, { inputs: { cache: 'none', 'build-args': `VICTIM=${victim}` } });
+    ok(main);
+    assert.equal(post.exitCode, 0);
+    assert.ok(existsSync(join(victim, 'keep')) && existsSync(`${victim}-new`), 'post removed the victim directory');
+    assert.equal(main.state['local-cache'], undefined, `forged state reached the runner: ${main.state['local-cache']}`);
+    assert.match(main.outputs.digest!, /^sha256:[0-9a-f]{64}$/);
+    assert.match(main.stdout, /##\[\\save-state name=local-cache\]/, 'the forged line is shown, neutralised');
+  });
+});

@@ -2,8 +2,10 @@
 // inputs from action.yml defaults and INPUT_<NAME> variables, the runner's directories and
 // file commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_PATH, GITHUB_STEP_SUMMARY,
 // including the `name<<DELIMITER` form), the post phase with STATE_* from main, exit codes,
-// workflow commands (::error::, ::warning::, ::add-mask::) read off stdout, and a leak check over
-// everything a step leaves behind (stdout, stderr and the file commands).
+// workflow commands read off stdout AND stderr exactly as the runner reads them (both forms,
+// stop-commands; src/runner/workflow-commands.ts), with `save-state`/`set-output` applied before
+// the file commands as the runner does, and a leak check over everything a step leaves behind
+// (stdout, stderr and the file commands).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateDefault, inputEnvName, readActionMetadata as readMetadataFile, type ActionMetadata } from '../../src/runner/action-metadata.js';
 import { parseKeyValueFile } from '../../src/runner/file-commands.js';
-import { parseWorkflowCommand, secretPieces } from '../../src/runner/workflow-commands.js';
+import { CommandReader, runnerLines, secretPieces, stepValues, type WorkflowCommand } from '../../src/runner/workflow-commands.js';
 
 export { inputEnvName, parseKeyValueFile };
 
@@ -70,6 +72,8 @@ export interface StepResult {
   errors: string[];
   warnings: string[];
   masks: string[];
+  /** Every command the runner would have acted on, in order (stdout's, then stderr's). */
+  commands: WorkflowCommand[];
   /** Secrets found where they must not be (see findLeaks); `leaks` says where. */
   leakedSecrets: string[];
   leaks: Leak[];
@@ -167,7 +171,7 @@ export async function runStep(
   const written = Object.fromEntries(Object.entries(files).map(([name, file]) => [name, readFileSync(file, 'utf8')]));
   Object.assign(job.exportedEnv, parseKeyValueFile(written.GITHUB_ENV!));
   job.pathAdditions.unshift(...written.GITHUB_PATH!.split('\n').filter(Boolean).reverse());
-  const commands = parseWorkflowCommands(stdout);
+  const commands = parseWorkflowCommands(stdout, stderr);
   // The runner masks these from the start; in a file command they are still leaks.
   const runnerSecrets = [job.githubToken, env.ACTIONS_RUNTIME_TOKEN ?? ''].filter(Boolean);
   const leaks = findLeaks({ stdout, stderr, files: written, masks: commands.masks, runnerSecrets });
@@ -175,8 +179,8 @@ export async function runStep(
     exitCode,
     stdout,
     stderr,
-    outputs: parseKeyValueFile(written.GITHUB_OUTPUT!),
-    state: parseKeyValueFile(written.GITHUB_STATE!),
+    outputs: stepValues(commands.commands, 'set-output', parseKeyValueFile(written.GITHUB_OUTPUT!)),
+    state: stepValues(commands.commands, 'save-state', parseKeyValueFile(written.GITHUB_STATE!)),
     summary: written.GITHUB_STEP_SUMMARY!,
     ...commands,
     leakedSecrets: [...new Set(leaks.map((l) => l.secret))],
@@ -199,17 +203,25 @@ function pick(from: NodeJS.ProcessEnv, names: string[]): Record<string, string> 
   return Object.fromEntries(names.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]!]])));
 }
 
-export function parseWorkflowCommands(stdout: string): Pick<StepResult, 'errors' | 'warnings' | 'masks'> {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const masks: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const command = parseWorkflowCommand(line);
-    if (command?.name === 'add-mask' && command.message) masks.push(command.message);
-    if (command?.name === 'error') errors.push(command.message);
-    if (command?.name === 'warning') warnings.push(command.message);
+/**
+ * The commands the runner acts on: one reader per step for both streams (actions/runner,
+ * Handler.cs creates one ActionCommandManager per step; NodeScriptActionHandler.cs feeds it stdout
+ * and stderr). The two streams' relative order is unknown; stdout is read first.
+ */
+export function parseWorkflowCommands(stdout: string, stderr = ''): Pick<StepResult, 'errors' | 'warnings' | 'masks' | 'commands'> {
+  const reader = new CommandReader();
+  const commands: WorkflowCommand[] = [];
+  for (const line of [...runnerLines(stdout), ...runnerLines(stderr)]) {
+    const command = reader.read(line);
+    if (command) commands.push(command);
   }
-  return { errors, warnings, masks };
+  const named = (name: string): WorkflowCommand[] => commands.filter((c) => c.name.toLowerCase() === name);
+  return {
+    errors: named('error').map((c) => c.message),
+    warnings: named('warning').map((c) => c.message),
+    masks: named('add-mask').map((c) => c.message).filter((m) => m.trim() !== ''),
+    commands,
+  };
 }
 
 function contains(text: string, secret: string): boolean {
@@ -230,9 +242,10 @@ export function findLeaks(step: { stdout: string; stderr: string; files: Record<
   };
   // stdout without the ::add-mask:: lines themselves, and where each mask was registered.
   let printed = '';
-  for (const line of step.stdout.split('\n')) {
-    const mask = parseWorkflowCommand(line);
-    if (mask?.name === 'add-mask') {
+  const reader = new CommandReader();
+  for (const line of runnerLines(step.stdout)) {
+    const mask = reader.read(line);
+    if (mask?.name.toLowerCase() === 'add-mask') {
       const secret = mask.message;
       if (secret && contains(printed, secret)) add(secret, 'stdout before its mask');
       continue;

@@ -1,0 +1,29 @@
+// Post reads what main saved, but the runner also takes state from a step's output
+// (`::save-state name=…::`, `##[save-state name=…]` anywhere in a line: actions/runner,
+// src/Runner.Worker/ActionCommandManager.cs SaveStateCommandExtension), and for a key main never
+// wrote through GITHUB_STATE that forged value reaches post. So post takes no path, key or process
+// from state on trust: it recomputes its directories from RUNNER_TEMP and the stage scope and
+// refuses (warns, does nothing) state that disagrees.
+import * as core from '@actions/core';
+
+/** Warns that post ignores the saved `what`, and gives nothing to act on. */
+export function refuseState(what: string, why: string): undefined {
+  core.warning(`Post: ignoring the saved ${what}: ${why}. Main did not write it (a build's output can set state), so post leaves it alone.`);
+  return undefined;
+}
+
+/** The state's JSON object, or undefined (refused) when it is not one. */
+export function stateObject(what: string, text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // refused below
+  }
+  return refuseState(what, 'it is not a JSON object');
+}
+
+/** An Actions cache key under `prefix`: the characters the stages' own keys use, bounded. */
+export function isCacheKey(value: unknown, pattern: RegExp): value is string {
+  return typeof value === 'string' && value.length <= 512 && pattern.test(value);
+}
