@@ -78,7 +78,7 @@ export const SIGNATURES: readonly FailureSignature[] = [
     // AmdSmiLibraryException's str is "Error code:\n\t%d | %s".
     id: 'amdsmi-unavailable',
     title: 'amdsmi is missing or failed',
-    pattern: /No module named '?amdsmi'?|AmdSmiLibraryException|Failed to import from amdsmi/,
+    pattern: /No module named '?amdsmi'?|AmdSmiLibraryException: |Failed to import from amdsmi/,
     meaning: 'vLLM detects a ROCm platform through the amdsmi Python package; it is not installed in the image (or not the one matching its ROCm), or its library could not initialise (no /dev/dri access, amdgpu driver not loaded).',
     fix: 'Install amdsmi from the image\'s own ROCm (`pip install /opt/rocm/share/amd_smi`, as upstream\'s docker/Dockerfile.rocm does; the Nix template puts it in the Python environment); keep --device /dev/dri with its --group-add. VLLM_LOGGING_LEVEL=DEBUG in env shows amdsmi\'s own error.',
   },
