@@ -38,7 +38,7 @@ export const SIGNATURES: readonly FailureSignature[] = [
     title: '`docker run` failed: the host port is taken',
     pattern: /port is already allocated|driver failed programming external connectivity|failed to bind host port for/,
     meaning: '`docker run` itself failed before the server started: dockerd could not publish the port on the host because another container ("port is already allocated") or another process ("address already in use") holds it.',
-    fix: 'Choose another port, or stop what holds it (`docker ps --filter publish=<port>`, `ss -ltnp`); a container a cancelled job left behind is removed by this stage\'s post step on its next run.',
+    fix: 'Choose another port, or stop what holds it (`docker ps --filter publish=<port>`, `ss -ltnp`). This stage\'s post step removes its own containers even after a failed or cancelled main step; one started by something else stays.',
   },
   {
     // CPython Lib/argparse.py: ArgumentParser.error() prints "%(prog)s: error: %(message)s" and exits 2;
