@@ -102,7 +102,7 @@ export const SIGNATURES: readonly FailureSignature[] = [
     // " List of available TensileLibrary Files : " (the arches it does have).
     id: 'no-tensile-for-gfx',
     title: 'rocBLAS has no kernels for this GPU',
-    pattern: /Cannot read \S*TensileLibrary\S*|TensileLibrary\S*: .* for GPU arch/,
+    pattern: /Cannot read \S*TensileLibrary|for GPU arch : gfx[0-9a-f]+/,
     meaning: 'The image\'s rocBLAS (or hipBLASLt) was built without Tensile kernels for this GPU\'s gfx target: its library directory has no TensileLibrary file for it. The lines after it in the log list the targets it does have.',
     fix: 'Use an image whose ROCm libraries were built for this target (a newer ROCm release, or nixpkgs\' rocmPackages with it in gpuTargets); setting HSA_OVERRIDE_GFX_VERSION to a listed target only works where that target\'s code really runs on this GPU.',
   },
@@ -211,12 +211,19 @@ export const SIGNATURES: readonly FailureSignature[] = [
 ];
 
 /**
+ * How much of one log line the patterns read. Every upstream message above fits with its prefix many
+ * times over; a hostile multi-megabyte line would otherwise cost seconds per pattern (several have
+ * `.*` between two words) while the stage waits on the log.
+ */
+const SCAN_LIMIT = 4096;
+
+/**
  * The first known signature in the given log lines, in catalogue order (most specific first). With a
  * context, a signature that can name what this run passed returns that fix in place of its generic one.
  */
 export function findSignature(lines: readonly string[], context: SignatureContext = {}): { signature: FailureSignature; line: string } | undefined {
   for (const signature of SIGNATURES) {
-    const line = lines.find((l) => signature.pattern.test(l));
+    const line = lines.find((l) => signature.pattern.test(l.length > SCAN_LIMIT ? l.slice(0, SCAN_LIMIT) : l));
     if (line === undefined) continue;
     const fix = signature.fixFor?.(context);
     return { signature: fix ? { ...signature, fix } : signature, line };

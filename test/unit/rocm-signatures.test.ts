@@ -87,6 +87,16 @@ describe('signatures on upstream log excerpts', () => {
   });
 });
 
+describe('hostile log lines', () => {
+  test('megabyte lines of near-matches are read in bounded time; a signature at a line\'s start still counts', () => {
+    const junk = ['permission denied ', 'TensileLibrary: ', 'Free memory on device ', ': error: argument ', 'Cannot read '].map((w) => w.repeat(60_000));
+    const started = performance.now();
+    assert.equal(findSignature(junk), undefined);
+    assert.ok(performance.now() - started < 2000, `took ${(performance.now() - started).toFixed(0)} ms`);
+    assert.equal(findSignature([`RuntimeError: Failed to infer device type${' x'.repeat(500_000)}`])?.signature.id, 'device-type-unknown');
+  });
+});
+
 describe('the argparse fix names the entrypoint and args', () => {
   const lines = log('vllm-serve-twice.log');
 
