@@ -18,16 +18,16 @@ describe('signatures on upstream log excerpts', () => {
     ['docker28-port-allocated.txt', 'docker-port-taken', /failed to set up container networking/],
     ['docker26-host-port-in-use.txt', 'docker-port-taken', /Error starting userland proxy/],
     ['docker28-host-port-in-use.txt', 'docker-port-taken', /failed to bind host port for 127\.0\.0\.1:8000/],
-    ['vllm-serve-twice.log', 'server-arguments', /^vllm: error: unrecognized arguments: serve /],
-    ['getpwuid-nix-image.log', 'no-user-entry', /^KeyError: 'getpwuid\(\): uid not found: 0'$/],
-    ['amdsmi-missing-debug.log', 'amdsmi-unavailable', /ROCm platform is not available because: No module named 'amdsmi'/],
-    ['amdsmi-library-exception.log', 'amdsmi-unavailable', /AmdSmiLibraryException: Error code:/],
-    ['failed-to-infer-device-type.log', 'device-type-unknown', /^RuntimeError: Failed to infer device type/],
-    ['rocblas-no-tensile-gfx1151.log', 'no-tensile-for-gfx', /^rocBLAS error: Cannot read .*TensileLibrary\.dat.* for GPU arch : gfx1151$/],
-    ['memory-access-fault.log', 'gpu-memory-fault', /^Memory access fault by GPU node-1 .*Reason: Page not present or supervisor privilege\.$/],
-    ['hsa-out-of-resources.log', 'hsa-out-of-resources', /Aborting with error : HSA_STATUS_ERROR_OUT_OF_RESOURCES/],
-    ['hsa-exception.log', 'gpu-kernel-exception', /aborting with error : HSA_STATUS_ERROR_EXCEPTION/],
-    ['kv-cache-too-small.log', 'kv-cache-too-small', /ValueError: To serve at least one request with the models's max seq len \(131072\)/],
+    ['vllm-serve-twice.txt', 'server-arguments', /^vllm: error: unrecognized arguments: serve /],
+    ['getpwuid-nix-image.txt', 'no-user-entry', /^KeyError: 'getpwuid\(\): uid not found: 0'$/],
+    ['amdsmi-missing-debug.txt', 'amdsmi-unavailable', /ROCm platform is not available because: No module named 'amdsmi'/],
+    ['amdsmi-library-exception.txt', 'amdsmi-unavailable', /AmdSmiLibraryException: Error code:/],
+    ['failed-to-infer-device-type.txt', 'device-type-unknown', /^RuntimeError: Failed to infer device type/],
+    ['rocblas-no-tensile-gfx1151.txt', 'no-tensile-for-gfx', /^rocBLAS error: Cannot read .*TensileLibrary\.dat.* for GPU arch : gfx1151$/],
+    ['memory-access-fault.txt', 'gpu-memory-fault', /^Memory access fault by GPU node-1 .*Reason: Page not present or supervisor privilege\.$/],
+    ['hsa-out-of-resources.txt', 'hsa-out-of-resources', /Aborting with error : HSA_STATUS_ERROR_OUT_OF_RESOURCES/],
+    ['hsa-exception.txt', 'gpu-kernel-exception', /aborting with error : HSA_STATUS_ERROR_EXCEPTION/],
+    ['kv-cache-too-small.txt', 'kv-cache-too-small', /ValueError: To serve at least one request with the models's max seq len \(131072\)/],
   ];
   for (const [file, id, line] of cases) {
     test(`${file} → ${id}`, () => {
@@ -98,7 +98,7 @@ describe('hostile log lines', () => {
 });
 
 describe('the argparse fix names the entrypoint and args', () => {
-  const lines = log('vllm-serve-twice.log');
+  const lines = log('vllm-serve-twice.txt');
 
   test('without context: the generic fix still says what must hold', () => {
     const hit = findSignature(lines)!;
@@ -128,7 +128,7 @@ describe('the argparse fix names the entrypoint and args', () => {
     assert.match(hit.signature.fix, /\\n/);
   });
   test('other signatures ignore the context', () => {
-    const hit = findSignature(log('kv-cache-too-small.log'), { entrypoint: ['vllm', 'serve'], args: ['x'] })!;
+    const hit = findSignature(log('kv-cache-too-small.txt'), { entrypoint: ['vllm', 'serve'], args: ['x'] })!;
     assert.equal(hit.signature, SIGNATURES.find((s) => s.id === 'kv-cache-too-small'));
   });
 });
