@@ -41,7 +41,21 @@ export interface PreflightOptions {
   toolTimeoutMs?: number;
   /** Environment the ROCm tools run with (PATH). */
   toolEnv?: NodeJS.ProcessEnv;
+  /**
+   * Who opens the devices: 'runner' (`command` mode: the server is a process of the runner's user) or
+   * 'container' (image mode: `docker run --device` hands the nodes to the container, whose user opens
+   * them with the --group-add GIDs, whatever the runner's user may do). Default 'runner'.
+   */
+  opener?: 'runner' | 'container';
 }
+
+/**
+ * Only the sections parseAmdSmiStatic reads: unfiltered, `amd-smi static` queries every section
+ * (board, cache, RAS, partition, limits, …) of every GPU, which takes long on many-GPU hosts.
+ * ROCm/amdsmi amdsmi_cli/amdsmi_parser.py _add_static_parser: -a/--asic, -v/--vram;
+ * amdsmi_cli/amdsmi_commands.py static_gpu: asic.market_name, asic.target_graphics_version, vram.size.
+ */
+export const AMD_SMI_STATIC_ARGS = ['static', '--asic', '--vram', '--json'];
 
 const USER_GROUP_FIX = 'Add the runner user to the groups owning the devices (sudo usermod -aG render,video <runner user>) and restart the runner service.';
 
@@ -49,11 +63,12 @@ export async function runPreflight(opts: PreflightOptions = {}): Promise<Preflig
   const root = opts.root ?? '/';
   const rows: PreflightRow[] = [];
   const { kfd, render } = await readDevices(root, opts.identity);
-  rows.push(deviceRow('/dev/kfd', kfd));
+  const opener = opts.opener ?? 'runner';
+  rows.push(deviceRow('/dev/kfd', kfd, opener));
   if (render.length === 0) {
     rows.push({ check: '/dev/dri/renderD*', verdict: 'fail', detail: 'no render node', fix: 'Load the amdgpu driver (modprobe amdgpu); on a container-based runner pass --device /dev/dri.' });
   } else {
-    for (const node of render) rows.push(deviceRow(node.path, node));
+    for (const node of render) rows.push(deviceRow(node.path, node, opener));
   }
 
   const nodes = await readKfdTopology(root);
@@ -98,13 +113,22 @@ export async function runPreflight(opts: PreflightOptions = {}): Promise<Preflig
   return { rows, gpus, groupIds, ok: !rows.some((r) => r.verdict === 'fail') };
 }
 
-function deviceRow(check: string, node: DeviceNode): PreflightRow {
+function deviceRow(check: string, node: DeviceNode, opener: 'runner' | 'container'): PreflightRow {
   if (!node.exists) {
     return { check, verdict: 'fail', detail: 'missing', fix: 'Load the amdgpu driver (modprobe amdgpu, ROCm\'s amdgpu-dkms); on a container-based runner pass the device into the runner container.' };
   }
   const owner = `group ${node.groupName ?? '?'} (gid ${node.gid}), mode ${node.mode?.toString(8).padStart(4, '0')}`;
-  if (!node.canOpen) return { check, verdict: 'fail', detail: `cannot be opened read-write by this user; owned by ${owner}`, fix: USER_GROUP_FIX };
-  return { check, verdict: 'pass', detail: `readable and writable; ${owner}` };
+  if (node.canOpen) return { check, verdict: 'pass', detail: `readable and writable; ${owner}` };
+  if (opener === 'runner') return { check, verdict: 'fail', detail: `cannot be opened read-write by this user; owned by ${owner}`, fix: USER_GROUP_FIX };
+  // moby oci/devices_linux.go deviceFromPath: --device recreates the node in the container with the host's
+  // mode, uid and gid; --group-add gives the container's process that GID, and it opens the node itself.
+  const byGroup = node.gid !== undefined && node.gid !== 0 && (node.mode ?? 0) & 0o060 ? ` through --group-add ${node.gid}` : '';
+  return {
+    check,
+    verdict: 'warn',
+    detail: `the runner's user cannot open it (owned by ${owner}); the container opens it as its own user${byGroup}`,
+    fix: byGroup ? 'Nothing for this stage; a server started on the runner itself (command) or by other tools would need the runner user in the owning group.' : `The container cannot open it either unless it runs as root: make it group-readable and -writable (a udev rule) or use docker-args --user root. ${USER_GROUP_FIX}`,
+  };
 }
 
 /** Which name each tool gives GPU i (in KFD node order), rocminfo first. */
@@ -128,21 +152,26 @@ async function readTools(timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<To
   const [rocminfo, rocmSmi, amdSmi] = await Promise.all([
     runTimed('rocminfo', [], { timeoutMs, env }),
     runTimed('rocm-smi', ['--showproductname', '--json'], { timeoutMs, env }),
-    runTimed('amd-smi', ['static', '--json'], { timeoutMs, env }),
+    runTimed('amd-smi', AMD_SMI_STATIC_ARGS, { timeoutMs, env }),
   ]);
   const read = (tool: string, result: TimedResult, parse: (text: string) => Array<{ gfx?: string; name?: string }>): void => {
     const problem = toolProblem(tool, result, timeoutMs);
-    if (problem) {
+    if (problem && (result.missing || result.timedOut)) {
       rows.push(problem);
       return;
     }
+    // A tool that exits non-zero after printing its document (amd-smi and rocm-smi do when one
+    // query of one GPU fails) still told us the rest: use it, and say how it exited.
+    let gpus: Array<{ gfx?: string; name?: string }>;
     try {
-      const gpus = parse(result.stdout);
-      names.push(gpus);
-      rows.push({ check: tool, verdict: 'info', detail: gpus.length ? gpus.map((g) => [g.gfx, g.name].filter(Boolean).join(' ')).join('; ') : 'no GPU listed' });
+      gpus = parse(result.stdout);
     } catch (error) {
-      rows.push({ check: tool, verdict: 'warn', detail: `output not understood: ${(error as Error).message}` });
+      rows.push(problem ?? { check: tool, verdict: 'warn', detail: `output not understood: ${(error as Error).message}` });
+      return;
     }
+    names.push(gpus);
+    const listed = gpus.length ? gpus.map((g) => [g.gfx, g.name].filter(Boolean).join(' ')).join('; ') : 'no GPU listed';
+    rows.push({ check: tool, verdict: 'info', detail: problem ? `${listed} (${problem.detail})` : listed });
   };
   read('rocminfo', rocminfo, (t) => parseRocminfo(t).filter((a) => a.deviceType === 'GPU').map((a) => ({ gfx: a.isa[0]?.split(':')[0] ?? a.name, name: a.marketingName })));
   read('rocm-smi', rocmSmi, (t) => parseRocmSmi(t).map(named));

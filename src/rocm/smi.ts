@@ -99,7 +99,9 @@ export function parseRocmSmi(text: string): SmiGpu[] {
     const pick = (pattern: RegExp): unknown => Object.entries(fields).find(([k]) => pattern.test(k))?.[1];
     gpus.push({
       index: Number(match[1]),
-      marketName: stringOf(pick(/^Card Series$/)) ?? stringOf(pick(/^Card SKU$/)) ?? stringOf(pick(/^Device Name$/)),
+      // "Card series" until ROCm 6.0, "Card Series" since (ROCm/rocm_smi_lib python_smi_tools/rocm_smi.py,
+      // showProductName, renamed in 4b5ccb5 "Align all device identifier details").
+      marketName: stringOf(pick(/^Card Series$/i)) ?? stringOf(pick(/^Card SKU$/)) ?? stringOf(pick(/^Device Name$/)),
       gfx: stringOf(pick(/^GFX Version$/)),
       vramTotalBytes: numberOf(pick(/^VRAM Total Memory \(B\)$/)),
       vramUsedBytes: numberOf(pick(/^VRAM Total Used Memory \(B\)$/)),

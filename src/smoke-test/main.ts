@@ -91,7 +91,7 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
   let groupIds: number[] = [];
   if (inputs.gpu === 'amd') {
     // VLLM_ROCM_ACTION_SYSROOT: where /sys and /dev are read from (the tests' fixture trees).
-    const pre = await runPreflight({ root: process.env.VLLM_ROCM_ACTION_SYSROOT || '/', expectedGfx: inputs.expectedGfx, env: { ...process.env, ...serverEnv } });
+    const pre = await runPreflight({ root: process.env.VLLM_ROCM_ACTION_SYSROOT || '/', expectedGfx: inputs.expectedGfx, env: { ...process.env, ...serverEnv }, opener: inputs.image ? 'container' : 'runner' });
     report.preflight.push(...pre.rows);
     report.gpus = pre.gpus;
     groupIds = pre.groupIds;
@@ -136,7 +136,7 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
       saveSmokeState({ pgid: Number(server.id) });
     }
   } catch (error) {
-    throw new SmokeFailure({ phase: 'start', title: 'The server did not start', message: (error as Error).message, logTail: [] });
+    throw new SmokeFailure({ phase: 'start', title: 'The server did not start', message: (error as Error).message, signature: signatureOf([(error as Error).message]), logTail: [] });
   }
   started(server);
 
