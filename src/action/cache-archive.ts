@@ -8,12 +8,19 @@ import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { TarParser, type EntrySink, type TarEntry } from '../oci/tar.js';
+import { TarFormatError, TarParser, type EntrySink, type TarEntry } from '../oci/tar.js';
 
 /** An archive or directory that is not a plain tree of files and directories under the expected path. */
 export class CacheEntryRefused extends Error {}
 
-export const CACHE_LIMITS = {
+export interface CacheLimits {
+  readonly members: number;
+  readonly nameBytes: number;
+  readonly componentBytes: number;
+  readonly totalBytes: number;
+}
+
+export const CACHE_LIMITS: CacheLimits = {
   /** Members (files and directories). A Nix binary cache or a BuildKit cache holds thousands. */
   members: 200_000,
   /** Bytes of one member name, and of one of its components (PATH_MAX, NAME_MAX). */
@@ -21,7 +28,7 @@ export const CACHE_LIMITS = {
   componentBytes: 255,
   /** Bytes written in all: the Actions cache keeps 10 GiB per repository, compressed. */
   totalBytes: 16 * 1024 ** 3,
-} as const;
+};
 
 // Pax keys GNU tar --posix writes for a plain file (tar(5), "pax Interchange Format"); any other
 // (GNU.sparse.*, linkpath, SCHILY.xattr.*) describes something this restore does not create.
@@ -38,10 +45,10 @@ export function shownName(name: string): string {
  * `prefix` is how @actions/cache names the restore directory in its archives: relative to the
  * workspace (src: @actions/cache lib/internal/cacheUtils.js resolvePaths), e.g. `../../_temp/x`.
  */
-export function memberPath(name: string, prefix: string): string {
+export function memberPath(name: string, prefix: string, limits: CacheLimits = CACHE_LIMITS): string {
   const trimmed = name.replace(/\/+$/, '');
   const shown = shownName(name);
-  if (Buffer.byteLength(name) > CACHE_LIMITS.nameBytes) throw new CacheEntryRefused(`a member name of ${Buffer.byteLength(name)} bytes (at most ${CACHE_LIMITS.nameBytes})`);
+  if (Buffer.byteLength(name) > limits.nameBytes) throw new CacheEntryRefused(`a member name of ${Buffer.byteLength(name)} bytes (at most ${limits.nameBytes})`);
   if (trimmed === prefix) return '';
   if (!trimmed.startsWith(`${prefix}/`)) throw new CacheEntryRefused(`member ${shown} is outside the cache directory (${shownName(prefix)})`);
   const parts = trimmed.slice(prefix.length + 1).split('/');
@@ -49,7 +56,7 @@ export function memberPath(name: string, prefix: string): string {
     if (part === '' || part === '.' || part === '..') throw new CacheEntryRefused(`member ${shown} has an empty, '.' or '..' component`);
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f\\]/.test(part) || part.includes('\uFFFD')) throw new CacheEntryRefused(`member ${shown} has a control character, a backslash or bytes that are not UTF-8`);
-    if (Buffer.byteLength(part) > CACHE_LIMITS.componentBytes) throw new CacheEntryRefused(`member ${shown} has a component over ${CACHE_LIMITS.componentBytes} bytes`);
+    if (Buffer.byteLength(part) > limits.componentBytes) throw new CacheEntryRefused(`member ${shown} has a component over ${limits.componentBytes} bytes`);
   }
   return parts.join('/');
 }
@@ -83,14 +90,14 @@ async function decompressor(archive: string): Promise<Transform> {
  * to 0644/0755, owners not restored. Throws CacheEntryRefused on the first member that is not
  * a plain file or directory under `prefix`; the caller removes `into`.
  */
-export async function extractCacheArchive(archive: string, prefix: string, into: string): Promise<{ members: number; bytes: number }> {
+export async function extractCacheArchive(archive: string, prefix: string, into: string, limits: CacheLimits = CACHE_LIMITS): Promise<{ members: number; bytes: number }> {
   let members = 0;
   let bytes = 0;
   let openFd: number | undefined;
   const visit = (entry: TarEntry): EntrySink | undefined => {
-    if (++members > CACHE_LIMITS.members) throw new CacheEntryRefused(`more than ${CACHE_LIMITS.members} members`);
+    if (++members > limits.members) throw new CacheEntryRefused(`more than ${limits.members} members`);
     checkEntry(entry);
-    const rel = memberPath(entry.name, prefix);
+    const rel = memberPath(entry.name, prefix, limits);
     const target = rel === '' ? into : join(into, rel);
     if (entry.type === 'directory') {
       if (rel !== '') mkdirSync(target, { recursive: true, mode: 0o755 });
@@ -98,7 +105,7 @@ export async function extractCacheArchive(archive: string, prefix: string, into:
     }
     if (rel === '') throw new CacheEntryRefused('the cache directory itself is a file in the archive');
     bytes += entry.size;
-    if (bytes > CACHE_LIMITS.totalBytes) throw new CacheEntryRefused(`more than ${CACHE_LIMITS.totalBytes / 1024 ** 3} GiB of files`);
+    if (bytes > limits.totalBytes) throw new CacheEntryRefused(`more than ${limits.totalBytes} bytes of files`);
     mkdirSync(join(target, '..'), { recursive: true, mode: 0o755 });
     try {
       openFd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, entry.mode & 0o111 ? 0o755 : 0o644);
@@ -124,6 +131,9 @@ export async function extractCacheArchive(archive: string, prefix: string, into:
       for await (const chunk of source) if (!parser.ended) parser.push(chunk);
     });
     await parser.finish();
+  } catch (error) {
+    if (error instanceof TarFormatError) throw new CacheEntryRefused(`not a readable tar archive: ${error.message}`);
+    throw error;
   } finally {
     if (openFd !== undefined) closeSync(openFd);
   }
