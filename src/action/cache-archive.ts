@@ -126,10 +126,16 @@ export async function extractCacheArchive(archive: string, prefix: string, into:
   };
   const parser = new TarParser(visit);
   try {
-    await pipeline(createReadStream(archive, { highWaterMark: 1 << 20 }), await decompressor(archive), async (source: AsyncIterable<Buffer>) => {
-      // Read to the end even after the end-of-archive blocks: stopping early would abort the pipeline.
-      for await (const chunk of source) if (!parser.ended) parser.push(chunk);
-    });
+    try {
+      await pipeline(createReadStream(archive, { highWaterMark: 1 << 20 }), await decompressor(archive), async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) {
+          parser.push(chunk);
+          if (parser.ended) break; // what follows the end-of-archive blocks is never read (a zstd bomb of padding)
+        }
+      });
+    } catch (error) {
+      if (!parser.ended) throw error; // stopping there aborts the rest of the pipeline
+    }
     await parser.finish();
   } catch (error) {
     if (error instanceof TarFormatError) throw new CacheEntryRefused(`not a readable tar archive: ${error.message}`);

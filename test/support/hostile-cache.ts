@@ -15,24 +15,27 @@ export type HostileMember = (typeof HOSTILE_MEMBERS)[number];
 
 /**
  * A zstd-compressed tar (as @actions/cache's ZstdWithoutLong writes it) naming `dir` as
- * @actions/cache does (relative to `workspace`), plus one hostile member.
+ * @actions/cache does (relative to `workspace`), plus one hostile member of each kind asked for.
  */
-export function hostileCacheArchive(kind: HostileMember, o: { workspace: string; dir: string; victim: string }): string {
+export function hostileCacheArchive(kinds: HostileMember | HostileMember[], o: { workspace: string; dir: string; victim: string }): string {
   const stage = mkdtempSync(join(tmpdir(), 'hostile-cache-'));
   const prefix = relative(o.workspace, o.dir);
   const tarFile = join(stage, 'cache.tar');
   mkdirSync(join(stage, 'root'));
   writeFileSync(join(stage, 'root', 'nix-cache-info'), 'StoreDir: /nix/store\n');
-  writeFileSync(join(stage, 'file'), `${kind}\n`);
+  writeFileSync(join(stage, 'file'), 'pwned\n');
   const tar = (...args: string[]): void => void execFileSync('tar', ['--posix', '-P', '-C', stage, ...args]);
-  if (kind === 'symlink-then-file') symlinkSync(o.victim, join(stage, 'root', 'link'));
+  const list = typeof kinds === 'string' ? [kinds] : kinds;
+  if (list.includes('symlink-then-file')) symlinkSync(o.victim, join(stage, 'root', 'link'));
   tar('-cf', tarFile, '--transform', `s,^root,${prefix},`, 'root');
-  const name = {
-    absolute: join(o.victim, 'absolute-pwned'),
-    dotdot: `${prefix}/${relative(o.dir, o.victim)}/dotdot-pwned`,
-    'symlink-then-file': `${prefix}/link/symlink-then-file-pwned`,
-  }[kind];
-  tar('-rf', tarFile, '--transform', `s,^file$,${name},`, 'file');
+  for (const kind of list) {
+    const name = {
+      absolute: join(o.victim, 'absolute-pwned'),
+      dotdot: `${prefix}/${relative(o.dir, o.victim)}/dotdot-pwned`,
+      'symlink-then-file': `${prefix}/link/symlink-then-file-pwned`,
+    }[kind];
+    tar('-rf', tarFile, '--transform', `s,^file$,${name},`, 'file');
+  }
   execFileSync('zstd', ['-q', '-f', '--rm', tarFile, '-o', join(stage, 'cache.tzst')]);
   return join(stage, 'cache.tzst');
 }
