@@ -163,9 +163,12 @@ describe('hostile archives are refused', () => {
     await refused(gnuTar(file, ['root'], [`s,^root,${PREFIX},`]), /the cache directory itself is a file/);
   });
 
-  test('names: a sibling of the prefix, control characters, workflow commands, an over-long component', () => {
+  test('names: a sibling of the prefix, control characters, workflow commands, non-ASCII, an over-long component', () => {
     assert.throws(() => memberPath(`${PREFIX}-evil/x`, PREFIX), /outside the cache directory/);
-    assert.throws(() => memberPath(`${PREFIX}/a\nb`, PREFIX), /control character/);
+    assert.throws(() => memberPath(`${PREFIX}/a\nb`, PREFIX), /character outside/);
+    assert.throws(() => memberPath(`${PREFIX}/##[set-output name=digest]sha256:0`, PREFIX), /character outside/);
+    assert.throws(() => memberPath(`${PREFIX}/caf\u00e9`, PREFIX), /character outside/);
+    assert.equal(memberPath(`${PREFIX}/realisations/sha256:ab!out.doi`, PREFIX), 'realisations/sha256:ab!out.doi');
     assert.throws(() => memberPath(`${PREFIX}/${'a'.repeat(256)}`, PREFIX), /component over 255 bytes/);
     assert.throws(() => memberPath(`${PREFIX}/${'a/'.repeat(2100)}`, PREFIX), /member name of \d+ bytes/);
     assert.equal(memberPath(`${PREFIX}/`, PREFIX), '');
