@@ -168,7 +168,7 @@ describe('an Actions cache entry that writes outside its directory (issue 18)', 
     layDockerFixture(job, 'reproducible');
     const dir = join(job.temp, 'vllm-rocm-action', 'build-docker', 'buildkit-cache');
     const victim = mkdtempSync(join(root, 'victim-'));
-    const archive = hostileCacheArchive([...HOSTILE_MEMBERS], { workspace: job.workspace, dir, victim });
+    const archive = hostileCacheArchive([...HOSTILE_MEMBERS], { workspace: job.workspace, dir, victim, work: root });
     await plantCacheArchive({ ...job.env, RUNNER_TEMP: job.temp, GITHUB_WORKSPACE: job.workspace }, dir, key, archive);
     const { main, post } = await runStepWithPost('build-docker', job, { inputs });
     ok(main);

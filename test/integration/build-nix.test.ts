@@ -432,7 +432,7 @@ describe('an Actions cache entry that writes outside its directory (issue 18)', 
     const job = flakeJob('oci', own);
     const dir = join(job.temp, 'vllm-rocm-action', 'build-nix', 'binary-cache');
     const victim = mkdtempSync(join(root, 'victim-'));
-    const archive = hostileCacheArchive([...HOSTILE_MEMBERS], { workspace: job.workspace, dir, victim });
+    const archive = hostileCacheArchive([...HOSTILE_MEMBERS], { workspace: job.workspace, dir, victim, work: root });
     await plantCacheArchive({ ...job.env, RUNNER_TEMP: job.temp, GITHUB_WORKSPACE: job.workspace }, dir, learned.key, archive);
     const result = ok(await runStep('build-nix', job, {}));
     assert.deepEqual(readdirSync(victim), [], 'a cache member was written outside the cache directory');

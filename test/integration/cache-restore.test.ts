@@ -64,7 +64,7 @@ describe('Actions cache entries', () => {
       const j = job();
       const victim = mkdtempSync(join(root, `victim-${kind}-`));
       const dir = restoreDir(j);
-      await plantCacheArchive(jobEnv(j), dir, `hostile-${kind}`, hostileCacheArchive(kind, { workspace: j.workspace, dir, victim }));
+      await plantCacheArchive(jobEnv(j), dir, `hostile-${kind}`, hostileCacheArchive(kind, { workspace: j.workspace, dir, victim, work: root }));
       const { matched, warnings } = await restore(jobEnv(j), dir, `hostile-${kind}`);
       assert.deepEqual(pwned(root), [], 'a member was written outside the restore directory');
       assert.deepEqual(readdirSync(victim), []);

@@ -15,10 +15,11 @@ export type HostileMember = (typeof HOSTILE_MEMBERS)[number];
 
 /**
  * A zstd-compressed tar (as @actions/cache's ZstdWithoutLong writes it) naming `dir` as
- * @actions/cache does (relative to `workspace`), plus one hostile member of each kind asked for.
+ * @actions/cache does (relative to `workspace`), plus one hostile member of each kind asked for;
+ * made in a new directory under `work`.
  */
-export function hostileCacheArchive(kinds: HostileMember | HostileMember[], o: { workspace: string; dir: string; victim: string }): string {
-  const stage = mkdtempSync(join(tmpdir(), 'hostile-cache-'));
+export function hostileCacheArchive(kinds: HostileMember | HostileMember[], o: { workspace: string; dir: string; victim: string; work: string }): string {
+  const stage = mkdtempSync(join(o.work, 'hostile-cache-'));
   const prefix = relative(o.workspace, o.dir);
   const tarFile = join(stage, 'cache.tar');
   mkdirSync(join(stage, 'root'));

@@ -132,7 +132,7 @@ describe('hostile archives are refused', () => {
       const workspace = fresh('ws');
       const victim = fresh('victim');
       const dir = join(workspace, PREFIX);
-      const archive = hostileCacheArchive(kind, { workspace, dir, victim });
+      const archive = hostileCacheArchive(kind, { workspace, dir, victim, work });
       const into = await refused(archive, /outside the cache directory|'\.\.' component|is a symlink/);
       assert.deepEqual(readdirSync(victim), []);
       assert.ok(!readdirSync(into).includes('link'));
