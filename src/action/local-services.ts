@@ -2,9 +2,10 @@
 // Actions (the command line sets VLLM_ROCM_ACTION_LOCAL_SERVICES for its child only, when the job
 // has no services); a workflow run never has it set, so it keeps the real services.
 import { constants } from 'node:fs';
-import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { exists } from '../tool/disk.js';
+import { checkPlainTree } from './cache-archive.js';
 
 export const LOCAL_SERVICES_ENV = 'VLLM_ROCM_ACTION_LOCAL_SERVICES';
 
@@ -32,8 +33,20 @@ export async function restoreLocalDirectory(root: string, dir: string, key: stri
     }
   }
   if (!found) return undefined;
-  await rm(dir, { recursive: true, force: true });
-  await copy(join(base, entryName(found)), dir);
+  // Checked as a restored Actions cache entry is (src/action/cache-archive.ts): the copy may never
+  // bring a link, device or fifo into a directory the build then writes through.
+  const entry = join(base, entryName(found));
+  checkPlainTree(entry);
+  await mkdir(dirname(dir), { recursive: true });
+  const fresh = await mkdtemp(`${dir}.restoring-`);
+  try {
+    await copy(entry, fresh);
+    checkPlainTree(fresh);
+    await rm(dir, { recursive: true, force: true });
+    await rename(fresh, dir);
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
   return found;
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
 import { layDockerFixture } from '../support/workspace.js';
+import { HOSTILE_MEMBERS, hostileCacheArchive, plantCacheArchive } from '../support/hostile-cache.js';
 import { pruneBuildCache, REGISTRY, requireRegistry, requireTools, sh } from '../support/tools.js';
 
 let services: ActionsServices;
@@ -153,6 +154,35 @@ describe('cached builds', () => {
       }
     });
   }
+});
+
+describe('an Actions cache entry that writes outside its directory (issue 18)', () => {
+  test('cache: local — an absolute, a ../ and a symlink-then-file member: refused with a warning, nothing written outside, a cold build', async (t) => {
+    const own = await startActionsServices();
+    t.after(() => own.stop());
+    const inputs = { cache: 'local', 'source-date-epoch': '1700000000', 'build-args': 'GFX_ARCH=gfx942-hostile-cache' };
+    const learnJob = freshJob(own);
+    layDockerFixture(learnJob, 'reproducible');
+    const learned = ok(await runStep('build-docker', learnJob, { inputs }));
+    const key = /No BuildKit cache for (\S+) yet/.exec(learned.stdout)?.[1];
+    assert.ok(key, learned.stdout.slice(-2000));
+
+    pruneBuildCache();
+    const job = freshJob(own);
+    layDockerFixture(job, 'reproducible');
+    const dir = join(job.temp, 'vllm-rocm-action', 'build-docker', 'buildkit-cache');
+    const victim = mkdtempSync(join(root, 'victim-'));
+    const archive = hostileCacheArchive([...HOSTILE_MEMBERS], { workspace: job.workspace, dir, victim, work: root });
+    await plantCacheArchive({ ...job.env, RUNNER_TEMP: job.temp, GITHUB_WORKSPACE: job.workspace }, dir, key, archive);
+    const { main, post } = await runStepWithPost('build-docker', job, { inputs });
+    ok(main);
+    assert.deepEqual(readdirSync(victim), [], 'a cache member was written outside the cache directory');
+    assert.ok(main.warnings.some((w) => /^Cache entry refused \(building without it\): member .* (is outside the cache directory|is a symlink)/.test(w)), main.warnings.join('\n'));
+    assert.match(main.stdout, new RegExp(`No BuildKit cache for ${key} yet`));
+    assert.equal(main.outputs['cached-steps'], '0/4');
+    assert.equal(main.outputs.digest, learned.outputs.digest);
+    assert.equal(post.exitCode, 0);
+  });
 });
 
 describe('compression and the time split', () => {

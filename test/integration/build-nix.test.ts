@@ -16,6 +16,7 @@ import { startActionsServices, type ActionsServices } from '../support/actions-s
 import { deleteClosure, generateKeyPair, nixFlakeFixture, THIS_MACHINE, trixieHost, WITHOUT_HOST_NIX, type NixHost } from '../support/nix.js';
 import type { StepOptions } from '../support/action-runner.js';
 import { requireTools, sh } from '../support/tools.js';
+import { HOSTILE_MEMBERS, hostileCacheArchive, plantCacheArchive } from '../support/hostile-cache.js';
 
 let services: ActionsServices;
 const root = mkdtempSync(join(tmpdir(), 'build-nix-'));
@@ -422,6 +423,24 @@ function buildNixSuite(host: NixHost): void {
 
 buildNixSuite(THIS_MACHINE);
 buildNixSuite(trixieHost());
+
+describe('an Actions cache entry that writes outside its directory (issue 18)', () => {
+  test('an absolute, a ../ and a symlink-then-file member: refused with a warning, nothing written outside, the build runs without the cache', async (t) => {
+    const own = await startActionsServices();
+    t.after(() => own.stop());
+    const learned = await learnCacheKey(flakeJob('oci', own), {});
+    const job = flakeJob('oci', own);
+    const dir = join(job.temp, 'vllm-rocm-action', 'build-nix', 'binary-cache');
+    const victim = mkdtempSync(join(root, 'victim-'));
+    const archive = hostileCacheArchive([...HOSTILE_MEMBERS], { workspace: job.workspace, dir, victim, work: root });
+    await plantCacheArchive({ ...job.env, RUNNER_TEMP: job.temp, GITHUB_WORKSPACE: job.workspace }, dir, learned.key, archive);
+    const result = ok(await runStep('build-nix', job, {}));
+    assert.deepEqual(readdirSync(victim), [], 'a cache member was written outside the cache directory');
+    assert.ok(result.warnings.some((w) => /^Cache entry refused \(building without it\): member .* (is outside the cache directory|is a symlink)/.test(w)), result.warnings.join('\n'));
+    assert.match(result.stdout, new RegExp(`No Nix binary cache for ${learned.key} yet`));
+    assert.equal(result.outputs.digest, learned.digest);
+  });
+});
 
 describe('bad input: clear error, exit 1', () => {
   async function fails(fixtureName: string | undefined, inputs: Record<string, string>, pattern: RegExp): Promise<StepResult> {
