@@ -72,7 +72,8 @@ export function parsePublishInputs(get: InputSource, context: RefContext): Publi
     }
     tags.push(...fromRef);
   } else {
-    for (const name of ['tag-prefix', 'tag-suffix', 'tag-sha-length']) {
+    // tag-sha-length has a default ('7'), so only the flavor's own text is refused here.
+    for (const name of ['tag-prefix', 'tag-suffix']) {
       if (optionalString(get, name) !== undefined) throw new InputError(name, "applies to tag-from-ref's tags: set tag-from-ref: true, or put the whole tag in tags");
     }
   }

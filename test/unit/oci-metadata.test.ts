@@ -111,3 +111,7 @@ describe('generated OCI labels and annotations', () => {
     assert.deepEqual(await manifestAnnotations({ annotations: [['a', 'b']], ociAnnotations: false }, image, env), [['a', 'b']]);
   });
 });
+
+test("tag-sha-length's default from action.yml ('7') is fine without tag-from-ref", () => {
+  assert.deepEqual(publishWith({ 'tag-from-ref': 'false', tags: 'v2', 'tag-sha-length': '7' }).tags, ['v2']);
+});
