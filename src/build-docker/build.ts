@@ -15,6 +15,7 @@ import { isDirectory, isFile } from '../tool/disk.js';
 import type { Version } from '../tool/version.js';
 import { readOciArchive } from '../oci/archive.js';
 import { isIndex, type ImageManifest } from '../oci/types.js';
+import { commitContextFromEnv, generatedOciMetadata, withOverrides } from '../action/oci-metadata.js';
 import { resolveEpoch, type SourceDateEpoch } from './epoch.js';
 import type { BuildDockerInputs } from './inputs.js';
 import { buildSecrets, redactCommand, secretLikeBuildArgs } from './secrets.js';
@@ -101,6 +102,16 @@ function checkDockerfile(inputs: BuildDockerInputs, outline: DockerfileOutline):
   }
 }
 
+/**
+ * The `labels` input over the generated OCI labels. Both come from the inputs, the commit and the
+ * build's SOURCE_DATE_EPOCH only, so verify-reproducibility's rebuild (this same function) labels
+ * its image alike and one commit still gives one digest.
+ */
+export function imageLabels(inputs: Pick<BuildDockerInputs, 'labels' | 'ociLabels'>, sourceDateEpoch: number, env: NodeJS.ProcessEnv = process.env): Array<[string, string]> {
+  if (!inputs.ociLabels) return inputs.labels;
+  return withOverrides(generatedOciMetadata(commitContextFromEnv(env), new Date(sourceDateEpoch * 1000)), inputs.labels);
+}
+
 export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Promise<BuiltImage> {
   // The archive is written beside its final name and renamed only after a good build.
   const finalArchive = plan.output.type === 'oci' ? plan.output.dest : undefined;
@@ -120,7 +131,7 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     target: inputs.target,
     platform: inputs.platform,
     tags: inputs.tags,
-    labels: inputs.labels,
+    labels: imageLabels(inputs, plan.sourceDateEpoch),
     annotations: inputs.annotations,
     cache: plan.cache,
     output,

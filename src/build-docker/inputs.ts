@@ -36,6 +36,8 @@ export interface BuildDockerInputs {
   platform: string;
   tags: string[];
   labels: Array<[string, string]>;
+  /** Generate the OCI labels (source, revision, version, created, …) under `labels`. */
+  ociLabels: boolean;
   annotations: string[];
   cache: CacheType;
   cacheRef?: string;
@@ -129,6 +131,7 @@ export function parseBuildDockerInputs(get: InputSource, workspace: string): Bui
     platform,
     tags,
     labels: keyValuePairs(get, 'labels'),
+    ociLabels: boolean(get, 'oci-labels', true),
     annotations: matching(get, 'annotations', ANNOTATION, 'KEY=VALUE, optionally after a type such as manifest: or index:'),
     cache,
     cacheRef,

@@ -1,9 +1,9 @@
 // publish's inputs, parsed once into a typed object (pure: the source of values is passed in).
 import { isAbsolute, resolve } from 'node:path';
-import { boolean, InputError, keyValuePairs, list, oneOf, optionalString, requiredString, type InputSource } from '../action/inputs.js';
+import { boolean, InputError, keyValuePairs, list, nonNegativeInteger, oneOf, optionalString, requiredString, type InputSource } from '../action/inputs.js';
 import { isValidTag, parseReference, parseRepository, ReferenceError, type Repository } from '../registry/reference.js';
 import { parseSource, SourceError, type SourceSpec } from '../registry/source.js';
-import { tagsFromRef } from './tags.js';
+import { tagsFromRef, type TagFlavor } from '../registry/ref-tags.js';
 
 export const SIGN_MODES = ['none', 'cosign-key', 'cosign-keyless'] as const;
 export type SignMode = (typeof SIGN_MODES)[number];
@@ -13,6 +13,8 @@ export interface PublishInputs {
   image: Repository;
   tags: string[];
   annotations: Array<[string, string]>;
+  /** Generate the OCI annotations (source, revision, version, created, …) under `annotations`. */
+  ociAnnotations: boolean;
   /** The host the credentials are for. */
   registry: string;
   credentials?: { username: string; password: string };
@@ -55,19 +57,25 @@ export function parsePublishInputs(get: InputSource, context: RefContext): Publi
   for (const tag of tags) {
     if (!isValidTag(tag)) throw new InputError('tags', `'${tag}' is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters; not starting with '.' or '-')`);
   }
+  const flavor = parseTagFlavor(get);
   if (boolean(get, 'tag-from-ref', false)) {
     let fromRef: string[];
     try {
-      fromRef = tagsFromRef(context.ref, context.sha);
+      fromRef = tagsFromRef(context.ref, context.sha, flavor);
     } catch (error) {
       throw new InputError('tag-from-ref', (error as Error).message);
     }
     // The ref is the pusher's text: its tags are checked as strictly as the tags input, before
     // anything is read, signed or pushed.
     for (const tag of fromRef) {
-      if (!isValidTag(tag)) throw new InputError('tag-from-ref', `${context.ref} gives '${tag}', which is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters; not starting with '.' or '-')`);
+      if (!isValidTag(tag)) throw new InputError('tag-from-ref', `${context.ref}${flavor.prefix || flavor.suffix ? ' with tag-prefix/tag-suffix' : ''} gives '${tag}', which is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters; not starting with '.' or '-')`);
     }
     tags.push(...fromRef);
+  } else {
+    // tag-sha-length has a default ('7'), so only the flavor's own text is refused here.
+    for (const name of ['tag-prefix', 'tag-suffix']) {
+      if (optionalString(get, name) !== undefined) throw new InputError(name, "applies to tag-from-ref's tags: set tag-from-ref: true, or put the whole tag in tags");
+    }
   }
 
   const annotations = keyValuePairs(get, 'annotations');
@@ -101,6 +109,7 @@ export function parsePublishInputs(get: InputSource, context: RefContext): Publi
     image,
     tags: [...new Set(tags)],
     annotations,
+    ociAnnotations: boolean(get, 'oci-annotations', false),
     registry,
     credentials: username !== undefined ? { username, password } : undefined,
     sign,
@@ -110,4 +119,19 @@ export function parsePublishInputs(get: InputSource, context: RefContext): Publi
     attest: boolean(get, 'attest', false),
     githubToken: get('github-token').trim(),
   };
+}
+
+// A prefix is the start of a tag (not '.' or '-'); a suffix may start with either ('-gfx942').
+const TAG_PREFIX = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const TAG_SUFFIX = /^[A-Za-z0-9_.-]+$/;
+
+function parseTagFlavor(get: InputSource): TagFlavor {
+  const prefix = optionalString(get, 'tag-prefix') ?? '';
+  const suffix = optionalString(get, 'tag-suffix') ?? '';
+  if (prefix && !TAG_PREFIX.test(prefix)) throw new InputError('tag-prefix', `'${prefix}' cannot start a tag (letters, digits, '_', '.', '-'; not starting with '.' or '-')`);
+  if (suffix && !TAG_SUFFIX.test(suffix)) throw new InputError('tag-suffix', `'${suffix}' cannot end a tag (letters, digits, '_', '.', '-')`);
+  const shaLength = nonNegativeInteger(get, 'tag-sha-length') ?? 7;
+  // git abbreviates to at least 4 hex digits; a SHA-256 commit id has 64.
+  if (shaLength < 4 || shaLength > 64) throw new InputError('tag-sha-length', `must be 4 to 64 (the sha-<short> tag's hex digits; default 7), got ${shaLength}`);
+  return { prefix, suffix, shaLength };
 }

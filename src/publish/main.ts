@@ -17,6 +17,7 @@ import { sameRegistry } from '../registry/reference.js';
 import { annotate, imageSize, loadSource, topManifest } from '../registry/source.js';
 import { attestImage } from './attest.js';
 import { writeCredentialsDir } from './credentials.js';
+import { manifestAnnotations } from './oci-annotations.js';
 import { parsePublishInputs, SECRET_INPUTS, type PublishInputs } from './inputs.js';
 import { saveTempDir } from './state.js';
 import { writePublishSummary } from './summary.js';
@@ -83,7 +84,7 @@ async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promis
     }),
   );
   const sourceDigest = topManifest(loaded).digest;
-  const image = annotate(loaded, inputs.annotations);
+  const image = annotate(loaded, await manifestAnnotations(inputs, loaded));
   const digest = topManifest(image).digest;
   logInfo(`${loaded.label} (${loaded.kind}): ${sourceDigest}, ${loaded.blobs.length} blobs, ${imageSize(loaded)} bytes`);
   if (digest !== sourceDigest) core.notice(`The annotations make a new manifest: ${name}@${digest} (the source is ${sourceDigest})`);

@@ -78,11 +78,20 @@ describe('reproducible build, output oci', () => {
     }
     assert.equal(digests[0], digests[1]);
 
-    // buildx on its own, with the same SOURCE_DATE_EPOCH, reports the same digest.
+    // buildx on its own, with the same SOURCE_DATE_EPOCH and the OCI labels oci-labels generates
+    // from the runner's GITHUB_* (test/support/action-runner.ts), reports the same digest.
     const job = freshJob();
     const ctx = layDockerFixture(job, 'reproducible');
     const meta = join(job.temp, 'direct-meta.json');
-    sh('docker', ['buildx', 'build', '--no-cache', '--provenance=false', '--build-arg', 'SOURCE_DATE_EPOCH=1700000000', '--metadata-file', meta,
+    const labels = [
+      'org.opencontainers.image.created=2023-11-14T22:13:20.000Z',
+      `org.opencontainers.image.revision=${'0'.repeat(40)}`,
+      'org.opencontainers.image.source=https://github.com/example/vllm-rocm',
+      'org.opencontainers.image.title=vllm-rocm',
+      'org.opencontainers.image.url=https://github.com/example/vllm-rocm',
+      'org.opencontainers.image.version=sha-0000000',
+    ].flatMap((label) => ['--label', label]);
+    sh('docker', ['buildx', 'build', '--no-cache', '--provenance=false', ...labels, '--build-arg', 'SOURCE_DATE_EPOCH=1700000000', '--metadata-file', meta,
       '--output', `type=oci,dest=${join(job.temp, 'direct.tar')},rewrite-timestamp=true`, ctx], { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
     assert.equal((JSON.parse(readFileSync(meta, 'utf8')) as Record<string, string>)['containerimage.digest'], digests[0]);
   });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepOptions, type StepResult } from '../support/action-runner.js';
 import { nixFlakeFixture } from '../support/nix.js';
+import { layDockerFixture } from '../support/workspace.js';
 import { freePort, startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { requireTools, sh } from '../support/tools.js';
 
@@ -206,6 +207,88 @@ describe('each kind of source; tags from the ref', () => {
     assert.equal(digest, main.outputs.digest);
     assert.equal((json.annotations as Record<string, string>)['org.opencontainers.image.version'], '1.2.3');
     assert.match(main.summary, new RegExp(`source digest \\| \`${small.digest}\``));
+  });
+});
+
+describe('a GPU matrix and OCI metadata (issue 22)', () => {
+  const VARIANTS = ['gfx1151', 'gfx1100', 'gfx942'];
+  const FAMILY = ['1.2.3', '1.2', '1', 'latest'];
+
+  test('three variants from one ref, tag-suffix -<gfx>: three tag families, each on its own single digest', async () => {
+    const built = VARIANTS.map((gfx) => ({ gfx, ...buildOciArchive(`variant-${gfx}`, `vllm for ${gfx}\n`) }));
+    assert.equal(new Set(built.map((b) => b.digest)).size, 3, 'three different images');
+    for (const { gfx, archive } of built) {
+      ok((await publish(job({ GITHUB_REF: 'refs/tags/v1.2.3' }), { source: archive, image: `${plain.host}/acme/variants`, 'tag-from-ref': 'true', 'tag-suffix': `-${gfx}` })).main);
+    }
+    const expected = built.flatMap(({ gfx }) => FAMILY.map((t) => `${t}-${gfx}`)).sort();
+    assert.deepEqual(await plain.tags('acme/variants'), expected, 'no bare latest: no leg of the matrix overwrote another');
+    for (const { gfx, digest } of built) {
+      for (const tag of FAMILY) assert.equal((await served(plain, 'acme/variants', `${tag}-${gfx}`)).digest, digest, `${tag}-${gfx}`);
+    }
+  });
+
+  test('a branch with tag-prefix and tag-sha-length: <prefix>sha-<12>', async () => {
+    const sha = 'abcdef0123456789abcdef0123456789abcdef01';
+    const { main } = await publish(job({ GITHUB_REF: 'refs/heads/main', GITHUB_SHA: sha }), { source: small.archive, image: `${plain.host}/acme/variants-sha`, 'tag-from-ref': 'true', 'tag-prefix': 'gfx942-', 'tag-sha-length': '12' });
+    ok(main);
+    assert.deepEqual(await plain.tags('acme/variants-sha'), ['gfx942-sha-abcdef012345']);
+  });
+
+  test('a suffix that makes a bad tag: exit 1 naming tag-from-ref, nothing pushed (before any read or signature)', async () => {
+    const { main } = await publish(job({ GITHUB_REF: 'refs/tags/v1.2.3' }), { source: small.archive, image: `${plain.host}/acme/variants-bad`, 'tag-from-ref': 'true', 'tag-suffix': `-${'x'.repeat(124)}`, sign: 'cosign-key', 'cosign-key': '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nx\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----' });
+    failed(main, /tag-from-ref.*not a valid tag/);
+    assert.ok(!(await catalog(plain)).includes('acme/variants-bad'));
+  });
+
+  test('oci-annotations: the pushed manifest carries them (created from the config); the digest output is what the registry serves', async () => {
+    const sha = '1111111111111111111111111111111111111111';
+    const { main } = await publish(job({ GITHUB_REF: 'refs/tags/v1.2.3', GITHUB_SHA: sha, GITHUB_REPOSITORY: 'acme/vllm-rocm' }), {
+      source: small.archive, image: `${plain.host}/acme/oci-annotated`, 'tag-from-ref': 'true', 'tag-suffix': '-gfx942', 'oci-annotations': 'true',
+      annotations: 'org.opencontainers.image.licenses=Apache-2.0',
+    });
+    ok(main);
+    assert.notEqual(main.outputs.digest, small.digest, 'annotations make a new manifest');
+    const { digest, json } = await served(plain, 'acme/oci-annotated', '1.2.3-gfx942');
+    assert.equal(digest, main.outputs.digest);
+    assert.deepEqual(json.annotations, {
+      'org.opencontainers.image.created': '2023-11-14T22:13:20.000Z',
+      'org.opencontainers.image.licenses': 'Apache-2.0',
+      'org.opencontainers.image.revision': sha,
+      'org.opencontainers.image.source': 'https://github.com/acme/vllm-rocm',
+      'org.opencontainers.image.title': 'vllm-rocm',
+      'org.opencontainers.image.url': 'https://github.com/acme/vllm-rocm',
+      'org.opencontainers.image.version': '1.2.3',
+    });
+  });
+
+  test('build-docker with oci-labels on, built twice: one digest; publish pushes it as is with the labels in its config', async () => {
+    const sha = '2222222222222222222222222222222222222222';
+    const env = { GITHUB_REF: 'refs/tags/v2.0.0', GITHUB_SHA: sha, GITHUB_REPOSITORY: 'acme/vllm-rocm' };
+    const digests: string[] = [];
+    let archive = '';
+    for (let i = 0; i < 2; i++) {
+      const j = job(env);
+      layDockerFixture(j, 'reproducible');
+      const { main } = await runStepWithPost('build-docker', j, { inputs: { cache: 'none', 'no-cache': 'true', 'source-date-epoch': '1700000000', labels: 'org.opencontainers.image.description=vLLM for gfx942' } });
+      ok(main);
+      digests.push(main.outputs.digest!);
+      archive = main.outputs['image-archive']!;
+    }
+    assert.equal(digests[0], digests[1], 'the labels keep one commit to one digest');
+    const { main } = await publish(job(env), { source: archive, image: `${plain.host}/acme/labelled`, tags: 'v2' });
+    ok(main);
+    assert.equal(main.outputs.digest, digests[0], 'publish adds nothing by default: the built digest is the pushed one');
+    const manifest = (await served(plain, 'acme/labelled', 'v2')).json as { config: { digest: string } };
+    const config = (await plain.get(`/v2/acme/labelled/blobs/${manifest.config.digest}`)).json as { config?: { Labels?: Record<string, string> } };
+    assert.deepEqual(config.config?.Labels, {
+      'org.opencontainers.image.created': '2023-11-14T22:13:20.000Z',
+      'org.opencontainers.image.description': 'vLLM for gfx942',
+      'org.opencontainers.image.revision': sha,
+      'org.opencontainers.image.source': 'https://github.com/acme/vllm-rocm',
+      'org.opencontainers.image.title': 'vllm-rocm',
+      'org.opencontainers.image.url': 'https://github.com/acme/vllm-rocm',
+      'org.opencontainers.image.version': '2.0.0',
+    });
   });
 });
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { isLoopback, isValidTag, parseReference, parseRepository, ReferenceError, sameRegistry } from '../../src/registry/reference.js';
 import { backoffDelay, parseChallenge, RegistryAuthError, RegistryClient, RegistryError } from '../../src/registry/client.js';
 import { annotate, parseSource, SourceError, topManifest, type SourceImage } from '../../src/registry/source.js';
-import { tagsFromRef } from '../../src/publish/tags.js';
+import { tagsFromRef } from '../../src/registry/ref-tags.js';
 import { parsePublishInputs } from '../../src/publish/inputs.js';
 import { InputError } from '../../src/action/inputs.js';
 import { cosignSignArgs } from '../../src/registry/cosign.js';
