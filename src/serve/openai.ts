@@ -189,8 +189,8 @@ export class OpenAIClient {
               if (chunk.error !== undefined) {
                 // An error after the 200: the output so far is truncated, never a success.
                 const message = errorMessage(data) ?? data;
-                if (ENGINE_DEAD.test(message)) fail(new EngineDiedError(`the stream carried an error event after ${chunks} chunks ("${message.slice(0, 200)}"): the engine died`));
-                else finish({ ...timing, ok: false, error: `the stream carried an error event after ${chunks} chunks: ${message.slice(0, 300)}` });
+                if (ENGINE_DEAD.test(message)) fail(new EngineDiedError(`the stream carried an error event after ${chunks} chunk${chunks === 1 ? '' : 's'} ("${message.slice(0, 200)}"): the engine died`));
+                else finish({ ...timing, ok: false, error: `the stream carried an error event after ${chunks} chunk${chunks === 1 ? '' : 's'}: ${message.slice(0, 300)}` });
                 return;
               }
               const now = performance.now();

@@ -179,6 +179,8 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
     await runChecks(inputs, report, `http://127.0.0.1:${inputs.port}`, server);
   } catch (error) {
     const died = (error as Error).name === 'EngineDiedError' || server.hasExited();
+    // The client can hear of the death before the log follower has the lines that say why.
+    if (died && !signatureHit) await Promise.race([failure, server.exited, new Promise((r) => setTimeout(r, 2000))]);
     signatureHit ??= signatureOf(server.log.lastLines(200));
     throw new SmokeFailure({ phase: 'test', title: died ? 'The engine died during the test' : 'Smoke test check failed', message: (error as Error).message, signature: signatureHit });
   }
