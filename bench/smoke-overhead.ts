@@ -35,17 +35,17 @@ function stats(values: number[]): string {
 }
 
 async function server(env: Record<string, string>, port: number): Promise<ServerHandle> {
-  return startProcess([fakeVllmBinary(), 'vllm', 'serve', 'Qwen/Qwen2.5-0.5B-Instruct', '--port', String(port)], join(dir, `server-${port}.log`), { ...process.env, ...env });
+  return startProcess([fakeVllmBinary(), 'serve', 'Qwen/Qwen2.5-0.5B-Instruct', '--port', String(port)], join(dir, `server-${port}.log`), { ...process.env, ...env });
 }
 
 /** [ready to answer → noticed, first 200 → noticed] per round. */
-async function noticing(bindLate: boolean): Promise<[number[], number[]]> {
+async function noticing(refused: boolean): Promise<[number[], number[]]> {
   const delays: number[] = [];
   const sinceFirst: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const port = await freePort();
     // A start delay that is not a multiple of the poll interval.
-    const s = await server({ FAKE_VLLM_START_DELAY_MS: String(1500 + 137 * i), ...(bindLate ? { FAKE_VLLM_BIND_LATE: '1' } : {}) }, port);
+    const s = await server({ FAKE_VLLM_START_DELAY_MS: String(1500 + 137 * i), ...(refused ? {} : { FAKE_VLLM_LISTEN_EARLY: '1' }) }, port);
     const outcome = await waitForReady({ url: `http://127.0.0.1:${port}/health`, timeoutMs: 30_000, exited: s.exited });
     const noticed = Date.now();
     if (outcome.kind !== 'ready') throw new Error(`round ${i}: ${outcome.kind}`);

@@ -74,8 +74,11 @@ export function summarize(timings: readonly StreamTiming[], durationMs: number, 
 }
 
 /**
- * Runs `requests` calls of send, at most `concurrency` in flight. A send that throws ends the run
- * (the engine died: the remaining requests would only repeat it); one that returns !ok is counted.
+ * Runs `requests` calls of send, at most `concurrency` in flight. One that returns !ok (a non-200,
+ * an error event, a timeout) is counted and the run goes on, as `vllm bench serve` counts failed
+ * requests (vllm/benchmarks/serve.py benchmark, vllm/benchmarks/lib/endpoint_request_func.py); the
+ * caller decides how many it tolerates. A send that throws (the engine died) ends the run: the
+ * remaining requests would only repeat it.
  */
 export async function runLoad(requests: number, concurrency: number, send: (i: number) => Promise<StreamTiming>): Promise<LoadStats> {
   const timings: StreamTiming[] = [];

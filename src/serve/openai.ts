@@ -1,6 +1,11 @@
 // A client for vLLM's OpenAI-compatible API: the model list, greedy completions and chat, streamed
 // requests timed the way `vllm bench serve` times them, and the /metrics text.
-// A 503 or a dropped connection is EngineDiedError: vLLM answers 503 once its engine is dead.
+// EngineDiedError is each way vLLM shows a dead engine: 503 (/health: check_health raises
+// EngineDeadError), 500 with EngineDeadError's ErrorResponse on a generation route (serving_completion.py
+// / serving_chat.py raise the engine's dead_error; engine_error_handler in api_server.py answers it),
+// the same error as an in-band `data: {"error": …}` event of a stream already under HTTP 200
+// (completion_stream_generator), and a dropped connection (the watchdog in launcher.py ends the
+// server about 5 s later).
 import { Agent, request as httpRequest } from 'node:http';
 
 const agent = new Agent({ keepAlive: true });
@@ -10,6 +15,40 @@ export class EngineDiedError extends Error {
     super(message);
     this.name = 'EngineDiedError';
   }
+}
+
+/** vLLM's ErrorResponse (vllm/entrypoints/openai/protocol.py): {"error": {message, type, param, code}}. */
+interface ErrorBody {
+  error?: { message?: unknown; type?: unknown; code?: unknown } | string;
+}
+
+/** EngineDeadError's text (vllm/v1/engine/exceptions.py), in the message of a 500 or a stream event. */
+const ENGINE_DEAD = /EngineCore encountered an issue|EngineDeadError|engine (?:core )?(?:is )?dead/i;
+
+/** The error's message when `body` is vLLM's error JSON, else undefined. */
+export function errorMessage(body: string): string | undefined {
+  let parsed: ErrorBody;
+  try {
+    parsed = JSON.parse(body) as ErrorBody;
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object' || parsed.error === undefined) return undefined;
+  if (typeof parsed.error === 'string') return parsed.error;
+  return typeof parsed.error?.message === 'string' ? parsed.error.message : JSON.stringify(parsed.error);
+}
+
+/** An answer (status and body) that says the engine is dead: 503, or 500 carrying EngineDeadError. */
+export function engineDeathIn(status: number, body: string): string | undefined {
+  if (status === 503) return 'answered 503';
+  if (status !== 500) return undefined;
+  const message = errorMessage(body);
+  return message !== undefined && ENGINE_DEAD.test(message) ? `answered 500 (${message.slice(0, 200)})` : undefined;
+}
+
+/** What a status other than 200 means to the person reading the failure. */
+function statusHint(status: number): string {
+  return status === 401 ? ' (the server wants an API key: set the api-key input to the key it was started with)' : '';
 }
 
 export interface Answer {
@@ -40,7 +79,13 @@ export class OpenAIClient {
     readonly baseUrl: string,
     readonly model: string,
     readonly timeoutMs = 120_000,
+    /** Sent as "Authorization: Bearer <key>" (vLLM's --api-key / VLLM_API_KEY guard /v1/*). */
+    private readonly apiKey?: string,
   ) {}
+
+  private authHeaders(): Record<string, string> {
+    return this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
+  }
 
   async models(): Promise<string[]> {
     const body = (await this.json('GET', '/v1/models')) as { data?: Array<{ id?: unknown }> };
@@ -97,20 +142,31 @@ export class OpenAIClient {
         request.destroy();
         reject(error);
       };
+      const finish = (result: StreamTiming): void => {
+        if (failed) return;
+        failed = true;
+        request.destroy();
+        resolve(result);
+      };
       const request = httpRequest(
         url,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: this.timeoutMs },
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...this.authHeaders() }, timeout: this.timeoutMs },
         (response) => {
-          if (response.statusCode === 503) {
-            response.resume();
-            fail(new EngineDiedError('POST /v1/completions answered 503: the engine died (EngineDeadError)'));
-            return;
-          }
           if (response.statusCode !== 200) {
             let text = '';
             response.setEncoding('utf8');
             response.on('data', (d: string) => (text += d));
-            response.on('end', () => fail(new Error(`POST /v1/completions answered ${response.statusCode}: ${text.slice(0, 300)}`)));
+            response.on('end', () => {
+              const status = response.statusCode ?? 0;
+              const death = engineDeathIn(status, text);
+              if (death) {
+                fail(new EngineDiedError(`POST /v1/completions ${death}: the engine died`));
+                return;
+              }
+              // Counted, not thrown: vllm bench serve records a non-200 as a failed request and goes
+              // on (vllm/benchmarks/lib/endpoint_request_func.py).
+              finish({ ...timing, ok: false, error: `POST /v1/completions answered ${status}${statusHint(status)}: ${(errorMessage(text) ?? text).slice(0, 300)}` });
+            });
             return;
           }
           response.setEncoding('utf8');
@@ -123,11 +179,18 @@ export class OpenAIClient {
               if (!event.startsWith('data:')) continue;
               const data = event.slice(5).trim();
               if (data === '[DONE]') continue;
-              let chunk: { choices?: Array<{ text?: string }>; usage?: { completion_tokens?: number; prompt_tokens?: number } };
+              let chunk: { choices?: Array<{ text?: string }>; usage?: { completion_tokens?: number; prompt_tokens?: number }; error?: unknown };
               try {
                 chunk = JSON.parse(data) as typeof chunk;
               } catch (error) {
-                fail(new Error(`a streamed chunk is not JSON: ${(error as Error).message}`, { cause: error }));
+                finish({ ...timing, ok: false, error: `a streamed chunk is not JSON: ${(error as Error).message}` });
+                return;
+              }
+              if (chunk.error !== undefined) {
+                // An error after the 200: the output so far is truncated, never a success.
+                const message = errorMessage(data) ?? data;
+                if (ENGINE_DEAD.test(message)) fail(new EngineDiedError(`the stream carried an error event after ${chunks} chunk${chunks === 1 ? '' : 's'} ("${message.slice(0, 200)}"): the engine died`));
+                else finish({ ...timing, ok: false, error: `the stream carried an error event after ${chunks} chunk${chunks === 1 ? '' : 's'}: ${message.slice(0, 300)}` });
                 return;
               }
               const now = performance.now();
@@ -155,7 +218,7 @@ export class OpenAIClient {
           });
         },
       );
-      request.on('timeout', () => fail(new Error(`the streamed request timed out after ${this.timeoutMs} ms`)));
+      request.on('timeout', () => finish({ ...timing, ok: false, error: `the streamed request timed out after ${this.timeoutMs} ms` }));
       request.on('error', (error: NodeJS.ErrnoException) => fail(new EngineDiedError(`the connection dropped mid-request (${error.code ?? error.message}): the server or its engine died`)));
       request.end(body);
     });
@@ -183,20 +246,18 @@ export class OpenAIClient {
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.authHeaders() },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
       throw dropped(error);
     }
-    if (response.status === 503) {
-      await response.body?.cancel();
-      throw new EngineDiedError(`${method} ${path} answered 503: the engine died (EngineDeadError)`);
-    }
     if (!response.ok) {
       const text = await response.text().catch(() => '');
-      throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+      const death = engineDeathIn(response.status, text);
+      if (death) throw new EngineDiedError(`${method} ${path} ${death}: the engine died`);
+      throw new Error(`${method} ${path} answered ${response.status}${statusHint(response.status)}: ${(errorMessage(text) ?? text).slice(0, 300)}`);
     }
     return response;
   }

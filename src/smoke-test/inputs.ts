@@ -14,8 +14,8 @@ export interface SmokeTestInputs {
   image?: string;
   /** A host command line (argv) that starts the server, instead of image. */
   command?: string[];
-  /** The server's arguments in the container (replacing CMD). */
-  args: string[];
+  /** The server's arguments in the container (replacing CMD); unset: chosen from the image's entrypoint (src/serve/server-args.ts). */
+  args?: string[];
   model: string;
   servedModelName?: string;
   port: number;
@@ -23,6 +23,8 @@ export interface SmokeTestInputs {
   expectedGfx?: string;
   env: Array<[string, string]>;
   hfToken?: string;
+  /** Sent as a Bearer token to /v1/* (vLLM's --api-key); masked by the caller. */
+  apiKey?: string;
   modelCache?: string;
   dockerArgs: string[];
   startupTimeoutSeconds: number;
@@ -31,6 +33,8 @@ export interface SmokeTestInputs {
   maxTokens: number;
   requests: number;
   concurrency: number;
+  /** Failed requests of the throughput run tolerated (an engine death always fails). */
+  maxFailedRequests: number;
   probe: boolean;
   allowForkPullRequests: boolean;
 }
@@ -77,13 +81,13 @@ export function parseSmokeTestInputs(get: InputSource, workspace: string): Smoke
   for (const [key] of env) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError('env', `'${key}' is not a variable name`);
     if (key === 'HF_TOKEN') throw new InputError('env', "must not set HF_TOKEN: use the hf-token input (a secret, masked)");
+    if (key === 'VLLM_API_KEY') throw new InputError('env', 'must not set VLLM_API_KEY: use the api-key input (a secret, masked; the server gets it as VLLM_API_KEY)');
   }
   const modelCacheRaw = optionalString(get, 'model-cache');
-  const args = words(get, 'args') ?? ['vllm', 'serve', model, '--host', '0.0.0.0', '--port', String(port), ...(servedModelName ? ['--served-model-name', servedModelName] : [])];
   return {
     image: image === undefined ? undefined : looksLikePath(image) ? resolve(workspace, image) : image,
     command,
-    args,
+    args: words(get, 'args'),
     model,
     servedModelName,
     port,
@@ -91,6 +95,7 @@ export function parseSmokeTestInputs(get: InputSource, workspace: string): Smoke
     expectedGfx,
     env,
     hfToken: optionalString(get, 'hf-token'),
+    apiKey: optionalString(get, 'api-key'),
     modelCache: modelCacheRaw === undefined ? undefined : isAbsolute(modelCacheRaw) ? modelCacheRaw : resolve(workspace, modelCacheRaw),
     dockerArgs: words(get, 'docker-args') ?? [],
     startupTimeoutSeconds: integerIn(get, 'startup-timeout-seconds', 1, 86_400, 900),
@@ -99,6 +104,7 @@ export function parseSmokeTestInputs(get: InputSource, workspace: string): Smoke
     maxTokens: integerIn(get, 'max-tokens', 1, 1_000_000, 32),
     requests: integerIn(get, 'requests', 0, 100_000, 16),
     concurrency: integerIn(get, 'concurrency', 1, 10_000, 4),
+    maxFailedRequests: integerIn(get, 'max-failed-requests', 0, 100_000, 0),
     probe: boolean(get, 'probe', gpu === 'amd'),
     allowForkPullRequests: boolean(get, 'allow-fork-pull-requests', false),
   };

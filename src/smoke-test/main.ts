@@ -20,6 +20,7 @@ import { prepareImage } from './image.js';
 import { parseSmokeTestInputs, type SmokeTestInputs } from './inputs.js';
 import { uploadLogs } from './logs.js';
 import { runProbe } from './probe.js';
+import { serverArgs } from './server-args.js';
 import { serverBaseEnv } from './server-env.js';
 import { renderSummary, type Diagnosis, type SmokeReport } from './report.js';
 import { saveSmokeState } from './state.js';
@@ -34,6 +35,8 @@ class SmokeFailure extends Error {
 export async function main(io: StageIO = actionIO): Promise<void> {
   const token = io.get('hf-token');
   if (token) core.setSecret(token);
+  const apiKey = io.get('api-key');
+  if (apiKey) core.setSecret(apiKey);
   const inputs = parseSmokeTestInputs(io.get, workspaceDir());
   refuseForkCode(process.env, inputs.allowForkPullRequests);
 
@@ -45,6 +48,8 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const report: SmokeReport = { passed: false, image: inputs.image, command: inputs.command, model: inputs.servedModelName ?? inputs.model, gpu: '', preflight: [], gpus: [] };
   const serverEnv: Record<string, string> = Object.fromEntries(inputs.env);
   if (inputs.hfToken) serverEnv.HF_TOKEN = inputs.hfToken;
+  // vLLM reads it when no --api-key is given (vllm/envs.py); the client sends it as a Bearer token.
+  if (inputs.apiKey) serverEnv.VLLM_API_KEY = inputs.apiKey;
 
   let server: ServerHandle | undefined;
   let failure: SmokeFailure | undefined;
@@ -127,7 +132,8 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
   let server: ServerHandle;
   try {
     if (image) {
-      const argv = dockerRunArgs({ image, name, step, port: inputs.port, gpu, envNames: Object.keys(serverEnv), modelCache: inputs.modelCache, extraArgs: inputs.dockerArgs, args: inputs.args });
+      const args = await serverArgs(inputs, image, report);
+      const argv = dockerRunArgs({ image, name, step, port: inputs.port, gpu, envNames: Object.keys(serverEnv), modelCache: inputs.modelCache, extraArgs: inputs.dockerArgs, args });
       logInfo(`docker ${argv.join(' ')}`);
       server = await startContainer(argv, name, logFile, { ...process.env, ...serverEnv });
     } else {
@@ -171,6 +177,8 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
     await runChecks(inputs, report, `http://127.0.0.1:${inputs.port}`, server);
   } catch (error) {
     const died = (error as Error).name === 'EngineDiedError' || server.hasExited();
+    // The client can hear of the death before the log follower has the lines that say why.
+    if (died && !signatureHit) await Promise.race([failure, server.exited, new Promise((r) => setTimeout(r, 2000))]);
     signatureHit ??= signatureOf(server.log.lastLines(200));
     throw new SmokeFailure({ phase: 'test', title: died ? 'The engine died during the test' : 'Smoke test check failed', message: (error as Error).message, signature: signatureHit });
   }

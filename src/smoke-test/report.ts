@@ -22,6 +22,8 @@ export interface SmokeReport {
   preflight: PreflightRow[];
   gpus: Gpu[];
   probe?: ProbeVerdict;
+  /** How the container's arguments were chosen (src/serve/server-args.ts), for an image. */
+  serverArgs?: string;
   startupSeconds?: number;
   models?: string[];
   completion?: { text: string; ms: number };
@@ -49,6 +51,7 @@ export function renderSummary(r: SmokeReport): string {
   const out: string[] = [];
   out.push(`### Smoke test: ${r.passed ? '✅ passed' : '❌ failed'}`, '');
   out.push(`${r.image ? `Image \`${r.image}\`` : `Command \`${(r.command ?? []).join(' ')}\``}, model \`${r.model}\`${r.gpu ? `, GPU ${r.gpu}` : ''}.`, '');
+  if (r.serverArgs) out.push(`Server arguments: ${r.serverArgs}.`, '');
   if (r.failure) {
     const f = r.failure;
     out.push(`**${f.title}** (${f.phase}): ${f.message}`, '');
@@ -66,7 +69,7 @@ export function renderSummary(r: SmokeReport): string {
   if (r.ttftMs !== undefined) rows.push(['Time to first token (one streamed request)', ms(r.ttftMs)]);
   if (r.load) {
     const l = r.load;
-    rows.push(['Load', `${l.completed}/${l.requests} requests, concurrency ${l.concurrency}, ${l.durationS.toFixed(2)} s`]);
+    rows.push(['Load', `${l.completed}/${l.requests} requests${l.failed ? ` (${l.failed} failed: ${l.errors.slice(0, 3).join('; ')})` : ''}, concurrency ${l.concurrency}, ${l.durationS.toFixed(2)} s`]);
     rows.push(['Output tokens/s', l.outputThroughput.toFixed(1)], ['Requests/s', l.requestThroughput.toFixed(2)]);
     rows.push(['TTFT p50 / p99', `${ms(l.ttftMs.median)} / ${ms(l.ttftMs.p99)}`]);
     rows.push(['TPOT p50 / p99', `${ms(l.tpotMs.median)} / ${ms(l.tpotMs.p99)}`]);

@@ -1,6 +1,7 @@
 // smoke-test, run from dist/ as the runner runs it, against a real container: the fake vLLM server
-// (templates/example/fake-vllm.c, compiled static here) in a FROM scratch image built with the real
-// dockerd, each misbehaviour switched on by its environment. Each test checks the verdict, the
+// (templates/example/fake-vllm.c, compiled static here) in FROM scratch images built with the real
+// dockerd, one with upstream's ENTRYPOINT ["vllm", "serve"] and one with none, each misbehaviour
+// switched on by its environment. Each test checks the verdict, the
 // diagnosis, the timing, and that no container of its step outlives it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,10 @@ import { requireTools, sh } from '../support/tools.js';
 import { stepLabel } from '../../src/serve/docker-run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'smoke-test-'));
+/** ENTRYPOINT ["vllm", "serve"], as upstream's vllm/vllm-openai-rocm. */
 let image: string;
+/** No ENTRYPOINT: the arguments are the whole command. */
+let plainImage: string;
 let runId = 1000;
 
 /** A fresh job with its own run ID, hence its own container label. */
@@ -57,8 +61,9 @@ function failedWith(main: StepResult, title: RegExp): string {
 function report(main: StepResult) {
   return JSON.parse(readFileSync(main.outputs.report!, 'utf8')) as {
     passed: boolean;
-    failure?: { phase: string; signature?: { id: string }; logTail: string[] };
-    load?: { completed: number; tpotMs: { median: number }; ttftMs: { median: number } };
+    failure?: { phase: string; message: string; signature?: { id: string }; logTail: string[] };
+    load?: { completed: number; failed: number; tpotMs: { median: number }; ttftMs: { median: number } };
+    serverArgs?: string;
     metrics?: { series: number };
     completion?: { text: string };
     preflight: Array<{ check: string; verdict: string }>;
@@ -69,6 +74,7 @@ function report(main: StepResult) {
 before(() => {
   requireTools('docker', 'gcc');
   image = fakeVllmImage();
+  plainImage = fakeVllmImage({ entrypoint: false });
 });
 
 describe('a healthy server', () => {
@@ -80,7 +86,7 @@ describe('a healthy server', () => {
     await services?.stop();
   });
 
-  test('slow start (port bound, /health silent, then 200): passes with timings, metrics, summary and the log artifact', async () => {
+  test('slow start (port bound, connections refused, then 200): passes with timings, metrics, summary and the log artifact', async () => {
     const { main, leftAfterMain } = await smoke(
       { image, 'served-model-name': 'qwen-smoke', expect: 'Paris', 'hf-token': 'hf_testtokenvalue0123456789' },
       { FAKE_VLLM_START_DELAY_MS: '1500' },
@@ -134,6 +140,52 @@ describe('a healthy server', () => {
   });
 });
 
+describe("the server's default arguments come from the image's entrypoint", () => {
+  test('ENTRYPOINT ["vllm", "serve"]: engine arguments only, and the summary says so', async () => {
+    const { main } = await smoke({ image, requests: '0', 'served-model-name': 'qwen' });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.ok(main.stdout.includes(` ${image} Qwen/Qwen2.5-0.5B-Instruct --host 0.0.0.0 --port `), 'engine arguments right after the image');
+    assert.match(report(main).serverArgs!, /ENTRYPOINT \["vllm","serve"\] starts the server, so the arguments are engine arguments only/);
+    assert.match(main.summary, /Server arguments: `Qwen\/Qwen2\.5-0\.5B-Instruct --host 0\.0\.0\.0 --port \d+ --served-model-name qwen` \(the image's ENTRYPOINT/);
+  });
+
+  test('no ENTRYPOINT: the command vllm serve …', async () => {
+    const { main } = await smoke({ image: plainImage, requests: '0' });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.match(main.summary, /Server arguments: `vllm serve Qwen\/Qwen2\.5-0\.5B-Instruct --host 0\.0\.0\.0 --port \d+` \(the image has no ENTRYPOINT/);
+  });
+
+  test('args that repeat `vllm serve` to an entrypoint that already runs it: argparse exits 2, diagnosed at once', async () => {
+    const port = String(await freePort());
+    const { main, mainSeconds } = await smoke({ image, port, args: `vllm serve m --host 0.0.0.0 --port ${port}`, 'startup-timeout-seconds': '120' });
+    const error = failedWith(main, /Server failed/);
+    assert.match(error, /the container exited with code 2/);
+    assert.match(error, /vllm: error: unrecognized arguments: serve m/);
+    assert.equal(report(main).serverArgs, 'from the `args` input');
+    assert.ok(mainSeconds < 20, `${mainSeconds} s`);
+  });
+});
+
+describe('api key', () => {
+  test('api-key: masked, given to the server as VLLM_API_KEY, sent as a Bearer token: passes', async () => {
+    const key = 'sk-smoke-0123456789abcdef';
+    const { main } = await smoke({ image, 'api-key': key, requests: '4' }, { FAKE_VLLM_LOG_ENV: '1' });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.ok(main.masks.includes(key));
+    assert.ok(!main.stdout.split('\n').some((l) => !l.startsWith('::add-mask::') && l.includes(key)));
+    assert.ok(!main.summary.includes(key));
+    assert.match(readFileSync(report(main).logFile!, 'utf8'), /^env VLLM_API_KEY$/m);
+    assert.match(main.stdout, /--env VLLM_API_KEY(\s|$)/);
+  });
+
+  test('a server started with --api-key and no api-key input: 401, and the failure says to set api-key', async () => {
+    const port = String(await freePort());
+    const { main } = await smoke({ image, port, args: `m --port ${port} --api-key server-only-key` });
+    const error = failedWith(main, /Smoke test check failed/);
+    assert.match(error, /GET \/v1\/models answered 401 \(the server wants an API key: set the api-key input/);
+  });
+});
+
 describe('failures are diagnosed, never waited out', () => {
   const signatures: Array<[string, string, RegExp]> = [
     ['kfd-permission', 'hipErrorNoDevice: Unable to open /dev/kfd read-write: Permission denied', /\/dev\/kfd permission denied/],
@@ -169,17 +221,38 @@ describe('failures are diagnosed, never waited out', () => {
 
   test('probe: true with a host command runs the host python3 (no PyTorch on this machine): no-torch', async () => {
     const port = String(await freePort());
-    const { main } = await smoke({ command: `${fakeVllmBinary()} vllm serve m --port ${port}`, port, probe: 'true' });
+    const { main } = await smoke({ command: `${fakeVllmBinary()} serve m --port ${port}`, port, probe: 'true' });
     const error = failedWith(main, /In-image GPU probe failed/);
     assert.match(error, /no-torch: PyTorch cannot be imported/);
   });
 
-  test('503 after the engine dies mid-test: "the engine died"', async () => {
-    const { main } = await smoke({ image }, { FAKE_VLLM_DIE_AFTER: '2' });
+  test('the engine dies under an open stream: the in-band error event is "the engine died", with the log\'s root cause', async () => {
+    // Requests 1 and 2 (completion, chat) pass; the streamed request 3 gets the error after HTTP 200.
+    const { main } = await smoke({ image }, { FAKE_VLLM_DIE_AFTER: '2', FAKE_VLLM_WATCHDOG_MS: '60000' });
     const error = failedWith(main, /The engine died during the test/);
-    assert.match(error, /503/);
+    assert.match(error, /the stream carried an error event after 1 chunk \("EngineCore encountered an issue/);
     const r = report(main);
     assert.equal(r.failure!.signature!.id, 'engine-dead');
+    assert.ok(r.failure!.logTail.some((l) => /EngineDeadError/.test(l)));
+  });
+
+  test('a dead engine answers 500 on generation routes (not 503): "the engine died"', async () => {
+    const { main } = await smoke({ image }, { FAKE_VLLM_DIE_AFTER: '0', FAKE_VLLM_WATCHDOG_MS: '60000' });
+    const error = failedWith(main, /The engine died during the test/);
+    assert.match(error, /POST \/v1\/completions answered 500 \(EngineCore encountered an issue/);
+    assert.equal(report(main).failure!.signature!.id, 'engine-dead');
+  });
+
+  test('failed requests of the throughput run are counted: past max-failed-requests the step fails, within it a warning', async () => {
+    // Every 5th generation request is refused with 400: requests 5, 10 and 15 of 3 + 16.
+    const strict = await smoke({ image }, { FAKE_VLLM_REJECT_EVERY: '5' });
+    const error = failedWith(strict.main, /Smoke test check failed/);
+    assert.match(error, /3 of 16 requests of the throughput run failed: POST \/v1\/completions answered 400: This model's maximum context length is 32768 tokens.* \(max-failed-requests: 0\)/);
+    const tolerant = await smoke({ image, 'max-failed-requests': '3' }, { FAKE_VLLM_REJECT_EVERY: '5' });
+    assert.equal(tolerant.main.exitCode, 0, tolerant.main.stdout.slice(-3000));
+    assert.match(tolerant.main.warnings.join('\n'), /3 of 16 requests of the throughput run failed.*within max-failed-requests: 3/);
+    assert.equal(report(tolerant.main).load!.failed, 3);
+    assert.match(tolerant.main.summary, /13\/16 requests \(3 failed: /);
   });
 
   test('a wrong answer fails the expect check and shows the answer', async () => {
@@ -203,7 +276,7 @@ describe('a host command instead of an image', () => {
     const bin = fakeVllmBinary();
     const port = String(await freePort());
     const { main } = await smoke(
-      { command: `${bin} vllm serve Qwen/Qwen2.5-0.5B-Instruct --port ${port}`, port, expect: 'Paris', 'hf-token': 'hf_hostprocesstoken0123' },
+      { command: `${bin} serve Qwen/Qwen2.5-0.5B-Instruct --port ${port}`, port, expect: 'Paris', 'hf-token': 'hf_hostprocesstoken0123' },
       { FAKE_VLLM_START_DELAY_MS: '500', FAKE_VLLM_LOG_ENV: '1' },
       { ACTIONS_RUNTIME_TOKEN: 'runtime-token-not-for-servers' },
     );
@@ -219,7 +292,7 @@ describe('a host command instead of an image', () => {
 
   test('a host process crashing with a signature is diagnosed', async () => {
     const port = String(await freePort());
-    const { main } = await smoke({ command: `${fakeVllmBinary()} vllm serve m --port ${port}`, port }, { FAKE_VLLM_CRASH: 'RuntimeError: No HIP GPUs are available' });
+    const { main } = await smoke({ command: `${fakeVllmBinary()} serve m --port ${port}`, port }, { FAKE_VLLM_CRASH: 'RuntimeError: No HIP GPUs are available' });
     failedWith(main, /No HIP GPUs are available/);
   });
 });
@@ -227,7 +300,7 @@ describe('a host command instead of an image', () => {
 describe('cleanup in post', () => {
   test('a container of this step left by a main that crashed before saving state is removed by its label', async () => {
     const { job: j, label } = job();
-    sh('docker', ['run', '--detach', '--label', `vllm-rocm-action.step=${label}`, image, 'vllm', 'serve', 'm', '--port', '18999']);
+    sh('docker', ['run', '--detach', '--label', `vllm-rocm-action.step=${label}`, image, 'm', '--port', '18999']);
     assert.equal(labelledContainers(label).length, 1);
     const post = await runStep('smoke-test', j, { phase: 'post', state: { 'vllm-rocm-action-post': 'true' } });
     assert.equal(post.exitCode, 0);
@@ -238,7 +311,7 @@ describe('cleanup in post', () => {
   test('a host server left by main is ended through its saved process group', async () => {
     const { job: j } = job();
     const port = await freePort();
-    const child = spawn(fakeVllmBinary(), ['vllm', 'serve', 'm', '--port', String(port)], { detached: true, stdio: 'ignore' });
+    const child = spawn(fakeVllmBinary(), ['serve', 'm', '--port', String(port)], { detached: true, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const state = { 'vllm-rocm-action-post': 'true', 'smoke-test': JSON.stringify({ pgid: child.pid, port }) };
     const post = await runStep('smoke-test', j, { phase: 'post', state });

@@ -23,14 +23,21 @@ export function fakeVllmBinary(): string {
   return binary;
 }
 
-/** A FROM scratch image whose ENTRYPOINT is the fake server (CMD replaced by the stage's args). */
-export function fakeVllmImage(): string {
+/**
+ * A FROM scratch image with the fake server as /usr/bin/vllm. `entrypoint: true` (the default) has
+ * upstream's ENTRYPOINT ["vllm", "serve"] (vllm/vllm-openai-rocm, docker/Dockerfile.rocm), so its
+ * arguments are engine arguments; `false` has no ENTRYPOINT, so its arguments are the command.
+ */
+export function fakeVllmImage(opts: { entrypoint?: boolean } = {}): string {
   requireTools('docker');
+  const entrypoint = opts.entrypoint ?? true;
   const bin = fakeVllmBinary();
-  const tag = `vllm-rocm-action-test/fake-vllm:${createHash('sha256').update(readFileSync(bin)).digest('hex').slice(0, 12)}`;
+  const kind = entrypoint ? 'serve' : 'plain';
+  const tag = `vllm-rocm-action-test/fake-vllm-${kind}:${createHash('sha256').update(readFileSync(bin)).digest('hex').slice(0, 12)}`;
   const ctx = mkdtempSync(join(tmpdir(), 'fake-vllm-ctx-'));
-  copyFileSync(bin, join(ctx, 'fake-vllm'));
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY fake-vllm /usr/bin/fake-vllm\nENTRYPOINT ["/usr/bin/fake-vllm"]\nCMD ["vllm", "serve", "none"]\n');
+  copyFileSync(bin, join(ctx, 'vllm'));
+  const last = entrypoint ? 'ENTRYPOINT ["vllm", "serve"]\n' : 'CMD ["vllm", "serve", "Qwen/Qwen2.5-0.5B-Instruct", "--host", "0.0.0.0", "--port", "8000"]\n';
+  writeFileSync(join(ctx, 'Dockerfile'), `FROM scratch\nCOPY vllm /usr/bin/vllm\nENV PATH=/usr/bin\n${last}`);
   sh('docker', ['build', '--quiet', '--tag', tag, ctx]);
   return tag;
 }

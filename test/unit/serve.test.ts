@@ -5,7 +5,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { shellWords } from '../../src/serve/shell-words.js';
 import { dockerRunArgs, stepLabel } from '../../src/serve/docker-run.js';
-import { percentile, summarize } from '../../src/serve/load.js';
+import { percentile, runLoad, summarize } from '../../src/serve/load.js';
+import { engineDeathIn, errorMessage } from '../../src/serve/openai.js';
+import { defaultServerArgs, parseEntrypoint } from '../../src/serve/server-args.js';
 import { keyMetrics, vllmSamples } from '../../src/serve/metrics.js';
 import type { StreamTiming } from '../../src/serve/openai.js';
 import { parseSmokeTestInputs } from '../../src/smoke-test/inputs.js';
@@ -92,10 +94,12 @@ describe('metrics', () => {
 });
 
 describe('inputs', () => {
-  test('defaults: the vllm serve args, port 8000, gpu amd with the probe', () => {
+  test('defaults: args left to the image (server-args.ts), port 8000, gpu amd with the probe, no failed request tolerated', () => {
     const parsed = inputs({ image: 'vllm:rocm', 'served-model-name': 'qwen' });
-    assert.deepEqual(parsed.args, ['vllm', 'serve', 'Qwen/Qwen2.5-0.5B-Instruct', '--host', '0.0.0.0', '--port', '8000', '--served-model-name', 'qwen']);
-    assert.deepEqual([parsed.port, parsed.gpu, parsed.probe, parsed.requests, parsed.concurrency, parsed.maxTokens, parsed.startupTimeoutSeconds], [8000, 'amd', true, 16, 4, 32, 900]);
+    assert.equal(parsed.args, undefined);
+    assert.deepEqual(inputs({ image: 'x', args: 'm --port 1' }).args, ['m', '--port', '1']);
+    assert.deepEqual([parsed.port, parsed.gpu, parsed.probe, parsed.requests, parsed.concurrency, parsed.maxTokens, parsed.startupTimeoutSeconds, parsed.maxFailedRequests, parsed.apiKey], [8000, 'amd', true, 16, 4, 32, 900, 0, undefined]);
+    assert.equal(inputs({ image: 'x', 'max-failed-requests': '3', 'api-key': 'k' }).maxFailedRequests, 3);
     assert.equal(inputs({ image: 'x', gpu: 'none' }).probe, false);
   });
   test('an archive path is resolved against the workspace; a reference is kept', () => {
@@ -111,6 +115,8 @@ describe('inputs', () => {
     assert.throws(() => inputs({ image: 'x', 'expected-gfx': 'mi300' }), /Input 'expected-gfx'/);
     assert.throws(() => inputs({ image: 'x', expect: '(' }), /Input 'expect': must be a regular expression/);
     assert.throws(() => inputs({ image: 'x', env: 'HF_TOKEN=abc' }), /Input 'env': must not set HF_TOKEN/);
+    assert.throws(() => inputs({ image: 'x', env: 'VLLM_API_KEY=abc' }), /Input 'env': must not set VLLM_API_KEY: use the api-key input/);
+    assert.throws(() => inputs({ image: 'x', 'max-failed-requests': '-1' }), /Input 'max-failed-requests': must be an integer from 0 to 100000/);
     assert.throws(() => inputs({ image: 'x', 'docker-args': '--rm; id' }), /Input 'docker-args'.*shell operator/);
   });
   test('command is split like a shell, never run through one', () => {
@@ -122,4 +128,59 @@ test('docker load output: a tagged image, or an image ID for an untagged OCI arc
   assert.equal(parseDockerLoad('Loaded image: vllm-smoke:test\n'), 'vllm-smoke:test');
   assert.equal(parseDockerLoad('Loaded image ID: sha256:abc\n'), 'sha256:abc');
   assert.equal(parseDockerLoad('nothing'), undefined);
+});
+
+describe("the server's default arguments, from the image's entrypoint", () => {
+  const opts = { model: 'Qwen/Qwen2.5-0.5B-Instruct', port: 8000 };
+  test('an entrypoint that starts the server (upstream\'s ["vllm","serve"], the template\'s script) gets engine arguments only', () => {
+    for (const entrypoint of [['vllm', 'serve'], ['/nix/store/abc-vllm-server/bin/vllm-server'], ['/usr/local/bin/vllm-server']]) {
+      const choice = defaultServerArgs(entrypoint, { ...opts, servedModelName: 'qwen' });
+      assert.deepEqual(choice.args, ['Qwen/Qwen2.5-0.5B-Instruct', '--host', '0.0.0.0', '--port', '8000', '--served-model-name', 'qwen']);
+      assert.match(choice.reason, /starts the server, so the arguments are engine arguments only/);
+    }
+  });
+  test('no entrypoint, or an init that runs its arguments: the command `vllm serve …`', () => {
+    for (const entrypoint of [null, [], ['tini', '--'], ['/usr/bin/dumb-init']]) {
+      assert.deepEqual(defaultServerArgs(entrypoint, opts).args, ['vllm', 'serve', 'Qwen/Qwen2.5-0.5B-Instruct', '--host', '0.0.0.0', '--port', '8000']);
+    }
+    // tini given a program is not a pass-through any more.
+    assert.deepEqual(defaultServerArgs(['tini', '--', 'vllm', 'serve'], opts).args[0], 'Qwen/Qwen2.5-0.5B-Instruct');
+  });
+  test('docker image inspect {{json .Config.Entrypoint}}: null, a list of strings, nothing else', () => {
+    assert.equal(parseEntrypoint('null\n'), null);
+    assert.deepEqual(parseEntrypoint('["vllm","serve"]\n'), ['vllm', 'serve']);
+    assert.throws(() => parseEntrypoint('"vllm serve"'), /not a list of strings/);
+    assert.throws(() => parseEntrypoint('[1]'), /not a list of strings/);
+    assert.throws(() => parseEntrypoint('<no value>'), /not JSON/);
+  });
+});
+
+describe("vLLM's error answers", () => {
+  // Bodies as vLLM sends them (ErrorResponse, vllm/entrypoints/openai/protocol.py; 401 from AuthenticationMiddleware).
+  const dead = '{"error":{"message":"EngineCore encountered an issue. See stack trace (above) for the root cause.","type":"InternalServerError","param":null,"code":500}}';
+  const tooLong = '{"error":{"message":"This model\'s maximum context length is 32768 tokens.","type":"BadRequestError","param":null,"code":400}}';
+  test('503, or 500 carrying EngineDeadError, is engine death; another 500 or a 400 is not', () => {
+    assert.equal(engineDeathIn(503, ''), 'answered 503');
+    assert.match(engineDeathIn(500, dead)!, /^answered 500 \(EngineCore encountered an issue/);
+    assert.equal(engineDeathIn(500, '{"error":{"message":"KV cache load failed","type":"InternalServerError","param":null,"code":500}}'), undefined);
+    assert.equal(engineDeathIn(500, 'Internal Server Error'), undefined);
+    assert.equal(engineDeathIn(400, tooLong), undefined);
+  });
+  test('the message of an error body', () => {
+    assert.equal(errorMessage(tooLong), "This model's maximum context length is 32768 tokens.");
+    assert.equal(errorMessage('{"error":"Unauthorized"}'), 'Unauthorized');
+    assert.equal(errorMessage('{"object":"list"}'), undefined);
+    assert.equal(errorMessage('null'), undefined);
+    assert.equal(errorMessage('not json'), undefined);
+  });
+});
+
+test('a load run counts failed requests and goes on; a thrown engine death ends it', async () => {
+  const ok: StreamTiming = { ok: true, ttftMs: 1, latencyMs: 2, itlMs: [1], outputTokens: 2, promptTokens: 1, text: 'ab' };
+  const stats = await runLoad(10, 3, async (i) => (i % 4 === 0 ? { ...ok, ok: false, error: 'answered 400' } : ok));
+  assert.deepEqual([stats.requests, stats.completed, stats.failed, stats.errors], [10, 7, 3, ['answered 400']]);
+  await assert.rejects(runLoad(10, 1, async (i) => {
+    if (i === 2) throw new Error('the engine died');
+    return ok;
+  }), /the engine died/);
 });
