@@ -1,6 +1,7 @@
 // build-nix, main phase: evaluate, restore the closure from the Actions cache, build, describe
 // the image, sign and push when asked, and report.
 import * as core from '@actions/core';
+import { registerSecret } from '../action/secrets.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
@@ -21,7 +22,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
   maskPushTo(io.get('push-to'));
   const inputs = parseBuildNixInputs(io.get, workspaceDir());
-  if (inputs.signingKey) core.setSecret(inputs.signingKey);
+  if (inputs.signingKey) registerSecret(inputs.signingKey);
   const nix = await requireNix();
   core.info(`Nix ${nix.version.raw} at ${nix.nix}`);
 

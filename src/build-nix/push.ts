@@ -2,6 +2,7 @@
 // are masked before anything runs, moved into a netrc file (so they are not in nix's argv, where
 // `ps` shows them), and cut out of every line nix prints.
 import * as core from '@actions/core';
+import { registerSecret } from '../action/secrets.js';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../action/inputs.js';
@@ -31,7 +32,7 @@ export function pushToSecrets(pushTo: string): string[] {
 
 /** Masks push-to's credentials with the runner; call before anything could print the input. */
 export function maskPushTo(pushTo: string | undefined): void {
-  for (const secret of pushTo ? pushToSecrets(pushTo) : []) core.setSecret(secret);
+  for (const secret of pushTo ? pushToSecrets(pushTo) : []) registerSecret(secret);
 }
 
 /** `text` with the secrets and any URL userinfo replaced by ***. */

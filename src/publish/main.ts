@@ -1,6 +1,7 @@
 // publish, main phase: mask secrets → inputs → source loaded and every blob verified → push
 // (blobs, manifest by digest, read back, tags) → sign → attest → outputs + summary.
 import * as core from '@actions/core';
+import { registerSecret } from '../action/secrets.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
@@ -43,8 +44,8 @@ function maskSecrets(get: InputSource): void {
   for (const name of SECRET_INPUTS) {
     const value = get(name);
     if (!value) continue;
-    core.setSecret(value);
-    for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim());
+    registerSecret(value);
+    for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) registerSecret(line.trim());
   }
 }
 

@@ -1,6 +1,7 @@
 // setup-nix, main phase: find Nix (or install it when absent), then write this job's settings
 // as a drop-in read through NIX_USER_CONF_FILES, and put nix on PATH for later steps.
 import * as core from '@actions/core';
+import { registerSecret } from '../action/secrets.js';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +20,7 @@ import { saveConfDir } from './state.js';
 export async function main(io: StageIO = actionIO): Promise<void> {
   const inputs = parseSetupNixInputs(io.get);
   // Mask secrets before anything could print them.
-  if (inputs.githubToken) core.setSecret(inputs.githubToken);
+  if (inputs.githubToken) registerSecret(inputs.githubToken);
   if (inputs.netrc) maskNetrc(inputs.netrc);
 
   let nix = await locateNix();
@@ -87,8 +88,8 @@ function serverHost(): string {
 }
 
 function maskNetrc(netrc: string): void {
-  core.setSecret(netrc);
-  for (const match of netrc.matchAll(/\bpassword\s+(\S+)/g)) core.setSecret(match[1]!);
+  registerSecret(netrc);
+  for (const match of netrc.matchAll(/\bpassword\s+(\S+)/g)) registerSecret(match[1]!);
 }
 
 async function writeSecret(path: string, text: string): Promise<void> {

@@ -3,6 +3,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { boolean, InputError, keyValuePairs, oneOf, optionalString, type InputSource } from '../action/inputs.js';
 import { isGfxName } from '../rocm/gfx.js';
+import { MODEL_CACHE_MODES, reservedDockerArg, type ModelCacheMode } from '../serve/docker-run.js';
+import { envFileProblem } from '../serve/env-file.js';
 import { shellWords } from '../serve/shell-words.js';
 
 export const GPU_KINDS = ['amd', 'none'] as const;
@@ -23,7 +25,8 @@ export interface SmokeTestInputs {
   expectedGfx?: string;
   env: Array<[string, string]>;
   hfToken?: string;
-  modelCache?: string;
+  /** The Hugging Face cache on the host; read-only in the container unless model-cache-mode: rw. */
+  modelCache?: { path: string; mode: ModelCacheMode };
   dockerArgs: string[];
   startupTimeoutSeconds: number;
   prompt: string;
@@ -76,9 +79,17 @@ export function parseSmokeTestInputs(get: InputSource, workspace: string): Smoke
   const env = keyValuePairs(get, 'env');
   for (const [key] of env) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError('env', `'${key}' is not a variable name`);
-    if (key === 'HF_TOKEN') throw new InputError('env', "must not set HF_TOKEN: use the hf-token input (a secret, masked)");
+    if (key === 'HF_TOKEN' || key === 'HF_TOKEN_PATH') throw new InputError('env', `must not set ${key}: use the hf-token input (a secret, masked, handed over as a read-only file)`);
+  }
+  for (const [key, value] of env) {
+    const problem = envFileProblem(key, value);
+    if (problem) throw new InputError('env', problem);
   }
   const modelCacheRaw = optionalString(get, 'model-cache');
+  const modelCacheMode = oneOf(get, 'model-cache-mode', MODEL_CACHE_MODES, 'ro');
+  const dockerArgs = words(get, 'docker-args') ?? [];
+  const reserved = reservedDockerArg(dockerArgs);
+  if (reserved) throw new InputError('docker-args', `must not set '${reserved}': the action names, labels, detaches and removes the container itself (--name, --label/-l, --label-file, --detach/-d, --rm), and post finds it by that label`);
   const args = words(get, 'args') ?? ['vllm', 'serve', model, '--host', '0.0.0.0', '--port', String(port), ...(servedModelName ? ['--served-model-name', servedModelName] : [])];
   return {
     image: image === undefined ? undefined : looksLikePath(image) ? resolve(workspace, image) : image,
@@ -91,8 +102,8 @@ export function parseSmokeTestInputs(get: InputSource, workspace: string): Smoke
     expectedGfx,
     env,
     hfToken: optionalString(get, 'hf-token'),
-    modelCache: modelCacheRaw === undefined ? undefined : isAbsolute(modelCacheRaw) ? modelCacheRaw : resolve(workspace, modelCacheRaw),
-    dockerArgs: words(get, 'docker-args') ?? [],
+    modelCache: modelCacheRaw === undefined ? undefined : { path: isAbsolute(modelCacheRaw) ? modelCacheRaw : resolve(workspace, modelCacheRaw), mode: modelCacheMode },
+    dockerArgs,
     startupTimeoutSeconds: integerIn(get, 'startup-timeout-seconds', 1, 86_400, 900),
     prompt: optionalString(get, 'prompt') ?? DEFAULT_PROMPT,
     expect,
