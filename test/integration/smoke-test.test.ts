@@ -326,8 +326,10 @@ describe('what the image under test is given, and what it is not', () => {
     // While main waits for /health: the server container as anyone on the daemon sees it.
     let inspected: { Config: { Env: string[] }; Mounts: Array<{ Destination: string; RW: boolean; Source: string }> } | undefined;
     for (let i = 0; i < 100 && !inspected; i++) {
-      const ids = labelledContainers(label);
-      const server = ids.map((id) => JSON.parse(sh('docker', ['inspect', id]))[0]).find((c) => !c.Name.endsWith('-probe') && c.State.Running);
+      // The probe's container (--rm) may be gone between the listing and its inspection.
+      const server = labelledContainers(label)
+        .map((id) => { try { return JSON.parse(sh('docker', ['inspect', id]))[0]; } catch { return undefined; } })
+        .find((c) => c && !c.Name.endsWith('-probe') && c.State.Running);
       if (server) inspected = server;
       else await new Promise((r) => setTimeout(r, 100));
     }
