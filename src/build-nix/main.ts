@@ -1,12 +1,12 @@
 // build-nix, main phase: evaluate, restore the closure from the Actions cache, build, describe
 // the image, sign and push when asked, and report.
 import * as core from '@actions/core';
-import { registerSecret } from '../action/secrets.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
 import { saveMainPhases, seconds } from '../action/job-time.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { registerSecret } from '../action/secrets.js';
 import { NixCli } from '../nix/cli.js';
 import { describeImagePath } from '../oci/image-file.js';
 import { cacheDirs, cacheTrust, nixCacheKey, restoreNixCache, type CacheTrust, type NixCacheState } from './binary-cache.js';

@@ -2,10 +2,10 @@
 // are masked before anything runs, moved into a netrc file (so they are not in nix's argv, where
 // `ps` shows them), and cut out of every line nix prints.
 import * as core from '@actions/core';
-import { registerSecret } from '../action/secrets.js';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../action/inputs.js';
+import { registerSecret } from '../action/secrets.js';
 import { errorMessage } from '../action/stage.js';
 import { NixCli, NixCommandError, redactUrl } from '../nix/cli.js';
 import { logTail } from '../nix/output.js';

@@ -1,12 +1,12 @@
 // publish, main phase: mask secrets → inputs → source loaded and every blob verified → push
 // (blobs, manifest by digest, read back, tags) → sign → attest → outputs + summary.
 import * as core from '@actions/core';
-import { registerSecret } from '../action/secrets.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
 import type { InputSource } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { registerSecret } from '../action/secrets.js';
 import { StageFailure } from '../action/stage.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { headManifest } from '../registry/api.js';

@@ -1,13 +1,13 @@
 // setup-nix, main phase: find Nix (or install it when absent), then write this job's settings
 // as a drop-in read through NIX_USER_CONF_FILES, and put nix on PATH for later steps.
 import * as core from '@actions/core';
-import { registerSecret } from '../action/secrets.js';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
 import { InputError } from '../action/inputs.js';
 import { stageTempDir } from '../action/paths.js';
+import { registerSecret } from '../action/secrets.js';
 import { renderDropIn, unknownSettings } from '../nix/conf.js';
 import { installNix, DEFAULT_NIX_VERSION } from '../nix/install.js';
 import { locateNix, type NixInstall } from '../nix/locate.js';

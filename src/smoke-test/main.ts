@@ -1,12 +1,12 @@
 // smoke-test, main phase: inputs → fork guard → preflight → image → probe → start → wait → test →
 // report. Any failure stops the server at once and carries a diagnosis; post cleans up whatever is left.
 import * as core from '@actions/core';
-import { registerSecret, scrubSecrets } from '../action/secrets.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { registerSecret, scrubSecrets } from '../action/secrets.js';
 import { StageFailure } from '../action/stage.js';
 import { runPreflight } from '../rocm/preflight.js';
 import { sampleGpus } from '../rocm/sample.js';
