@@ -362,13 +362,14 @@ describe('what the image under test is given, and what it is not', () => {
   });
 
   test('docker-args cannot take over the container name or the cleanup label: refused naming docker-args, nothing started', async () => {
-    for (const args of ['--name h-smoke-hijack --label vllm-rocm-action.step=other', '--shm-size 1g -itd']) {
+    const hijack = `h-smoke-hijack-${process.pid}`;
+    for (const args of [`--name ${hijack} --label vllm-rocm-action.step=other`, '--shm-size 1g -itd']) {
       const { main, label } = await smoke({ image: reader, 'docker-args': args });
       assert.equal(main.exitCode, 1, main.stdout.slice(-2000));
       assert.match(main.errors.join('\n'), /Input 'docker-args': must not set '(--name|-itd)'/);
       assert.deepEqual(labelledContainers(label), []);
     }
-    assert.equal(sh('docker', ['ps', '--all', '--quiet', '--filter', 'name=h-smoke-hijack']).trim(), '');
+    assert.equal(sh('docker', ['ps', '--all', '--quiet', '--filter', `name=${hijack}`]).trim(), '');
   });
 
   test('a log line with a code fence cannot close the summary\'s log block', async () => {
