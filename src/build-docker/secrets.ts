@@ -1,7 +1,7 @@
 // Secrets of a build: `secrets`/`secret-envs`/`secret-files` go to BuildKit's --secret (values in
 // the buildx process's environment, never in argv), and build args whose names look like secrets
 // are masked, warned about and redacted from the logged command.
-import * as core from '@actions/core';
+import { registerSecret } from '../action/secrets.js';
 import type { BuildSecret } from '../docker/buildx-args.js';
 import type { BuildDockerInputs } from './inputs.js';
 
@@ -17,7 +17,7 @@ export function looksLikeSecret(name: string): boolean {
 /** Masks every secret value the inputs carry. Call right after parsing, before anything is logged. */
 export function maskSecrets(inputs: Pick<BuildDockerInputs, 'secrets' | 'buildArgs'>): void {
   const mask = (value: string): void => {
-    for (const line of value.split(/\r?\n/)) if (line.trim().length >= MIN_MASKED_LENGTH) core.setSecret(line.trim());
+    for (const line of value.split(/\r?\n/)) if (line.trim().length >= MIN_MASKED_LENGTH) registerSecret(line.trim());
   };
   for (const secret of inputs.secrets) {
     if ('value' in secret) mask(secret.value);

@@ -1,12 +1,13 @@
 // The job summary rows: what was built.
 import { formatBytes } from '../action/summary.js';
+import { codeSpan } from '../tool/markdown.js';
 import type { BuiltImage } from './build.js';
 import { describeEpoch, type SourceDateEpoch } from './epoch.js';
 import type { BuildDockerInputs } from './inputs.js';
 
 export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache: string, epoch: SourceDateEpoch, restoreSeconds: number): Array<[string, string]> {
   const rows: Array<[string, string]> = [
-    ['Dockerfile', `\`${inputs.file}\`${inputs.target ? ` (target \`${inputs.target}\`)` : ''}`],
+    ['Dockerfile', `${codeSpan(inputs.file)}${inputs.target ? ` (target ${codeSpan(inputs.target)})` : ''}`],
     ['Platform', inputs.platform],
     ['Digest', `\`${image.digest}\``],
     ['Config digest', `\`${image.configDigest}\``],
@@ -15,7 +16,7 @@ export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache:
     ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
     ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
     ['Compression', inputs.compression],
-    ['Output', image.archive ? `OCI archive \`${image.archive}\`` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
+    ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
   ];
   if (inputs.tags.length > 0 && inputs.output !== 'registry') rows.push(['Tags', inputs.tags.join(', ')]);
   return rows;

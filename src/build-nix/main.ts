@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
 import { saveMainPhases, seconds } from '../action/job-time.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { registerSecret } from '../action/secrets.js';
 import { NixCli } from '../nix/cli.js';
 import { describeImagePath } from '../oci/image-file.js';
 import { cacheDirs, cacheTrust, nixCacheKey, restoreNixCache, type CacheTrust, type NixCacheState } from './binary-cache.js';
@@ -22,7 +23,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
   maskPushTo(io.get('push-to'));
   const inputs = parseBuildNixInputs(io.get, workspaceDir());
-  if (inputs.signingKey) core.setSecret(inputs.signingKey);
+  if (inputs.signingKey) registerSecret(inputs.signingKey);
   const nix = await requireNix();
   logInfo(`Nix ${nix.version.raw} at ${nix.nix}`);
 

@@ -6,6 +6,7 @@ import { logInfo } from '../action/log.js';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../action/inputs.js';
+import { registerSecret } from '../action/secrets.js';
 import { errorMessage } from '../action/stage.js';
 import { NixCli, NixCommandError, redactUrl } from '../nix/cli.js';
 import { logTail } from '../nix/output.js';
@@ -32,7 +33,7 @@ export function pushToSecrets(pushTo: string): string[] {
 
 /** Masks push-to's credentials with the runner; call before anything could print the input. */
 export function maskPushTo(pushTo: string | undefined): void {
-  for (const secret of pushTo ? pushToSecrets(pushTo) : []) core.setSecret(secret);
+  for (const secret of pushTo ? pushToSecrets(pushTo) : []) registerSecret(secret);
 }
 
 /** `text` with the secrets and any URL userinfo replaced by ***. */

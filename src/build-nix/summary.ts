@@ -1,5 +1,6 @@
 // The job summary for build-nix.
 import { formatBytes, writeTableSummary } from '../action/summary.js';
+import { codeSpan } from '../tool/markdown.js';
 import type { BuildNixInputs } from './inputs.js';
 
 const TRUST = {
@@ -19,14 +20,14 @@ export async function writeSummary(s: {
 }): Promise<void> {
   const o = s.outputs;
   const rows: Array<[string, string]> = [
-    ['Flake', `\`${s.inputs.flake}#packages.${s.inputs.system}.${s.inputs.attr}\``],
-    ['Store path', `\`${o['store-path']}\``],
-    ['Image', `${s.imageKind}, \`${o['image-archive']}\``],
+    ['Flake', codeSpan(`${s.inputs.flake}#packages.${s.inputs.system}.${s.inputs.attr}`)],
+    ['Store path', codeSpan(o['store-path'] ?? '')],
+    ['Image', `${s.imageKind}, ${codeSpan(o['image-archive'] ?? '')}`],
     ['Digest', `\`${o.digest}\``],
     ['Size', `${formatBytes(Number(o['size-bytes']))} (${o['size-bytes']} bytes)`],
     ['Build time', `${o['build-seconds']} s (restoring the cache before it: ${o['restore-seconds']} s; the whole job by phase: the post step's table)`],
     ['Paths built / substituted', `${o['paths-built']} / ${o['paths-substituted']}`],
-    ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (\`${s.cacheKey}\`)` : 'none'],
+    ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (${codeSpan(s.cacheKey)})` : 'none'],
   ];
   if (s.cacheKey) rows.push(['Cache trust', TRUST[s.cacheTrust]]);
   if (s.pushed) rows.push(['Pushed to', s.pushed]);

@@ -2,6 +2,7 @@
 // bundle run on this machine as the runner runs it, with a terminal's view of its log, summary
 // and outputs. Exit status: 0, 1 when the stage failed, 2 for a usage error.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { homedir, hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -59,14 +60,15 @@ function jobEnv(command: string, workspace: string, temp: string, debug: boolean
   const tag = git(workspace, ['describe', '--exact-match', '--tags', 'HEAD']);
   const ref = env.GITHUB_REF ?? (tag ? `refs/tags/${tag}` : git(workspace, ['symbolic-ref', '-q', 'HEAD']));
   return {
-    // A step's identity (smoke-test labels its containers with it): unique per run, so two runs
-    // on one machine never clean up each other's containers.
     GITHUB_RUN_ID: String(Date.now()),
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_JOB: 'cli',
-    GITHUB_ACTION: command,
     RUNNER_NAME: hostname(),
     ...env,
+    // This run's step identity (smoke-test labels its containers with it, and post removes what
+    // carries it): its own, even inside an Actions step whose GITHUB_ACTION every run would share,
+    // so two runs never clean up each other's containers.
+    GITHUB_ACTION: `${command}-cli-${process.pid}-${randomBytes(4).toString('hex')}`,
     ...(sha ? { GITHUB_SHA: sha } : {}),
     ...(ref ? { GITHUB_REF: ref } : {}),
     GITHUB_WORKSPACE: workspace,

@@ -1,6 +1,7 @@
 // builder: both: the Nix and Docker builds of one image side by side, as the job summary's table
 // and mermaid chart and as the `comparison` JSON. Pure: the figures come from the stages' outputs.
 import { formatBytes } from '../action/summary.js';
+import { codeSpan } from '../tool/markdown.js';
 import type { ImageBuilder } from './inputs.js';
 
 export interface BuildFigures {
@@ -79,7 +80,7 @@ const ROWS: Array<[string, (b: BuildFigures) => string]> = [
   ['Server start-up', (b) => seconds(b.startupSeconds)],
   ['TTFT', (b) => number(b.ttftMs, ' ms')],
   ['Output tokens/s', (b) => number(b.tokensPerSecond)],
-  ['Digest', (b) => `\`${b.digest}\``],
+  ['Digest', (b) => codeSpan(b.digest ?? '')],
 ];
 
 const NAMES: Record<ImageBuilder, string> = { nix: 'Nix', docker: 'Docker' };

@@ -2,7 +2,7 @@
 // (RUNNER_TEMP): a docker config with the registry credentials and the cosign private key.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as core from '@actions/core';
+import { registerSecret } from '../action/secrets.js';
 import { DOCKER_HUB } from '../registry/reference.js';
 import type { PublishInputs } from './inputs.js';
 
@@ -19,7 +19,7 @@ export async function writeCredentialsDir(temp: string, inputs: PublishInputs): 
   const out: CredentialsDir = { dir };
   if (inputs.credentials) {
     const auth = Buffer.from(`${inputs.credentials.username}:${inputs.credentials.password}`).toString('base64');
-    core.setSecret(auth);
+    registerSecret(auth);
     const key = inputs.registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : inputs.registry;
     await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [key]: { auth } } }), { mode: 0o600 });
     out.dockerConfig = dir;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
 import type { InputSource } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { registerSecret } from '../action/secrets.js';
 import { StageFailure } from '../action/stage.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { headManifest } from '../registry/api.js';
@@ -45,8 +46,8 @@ function maskSecrets(get: InputSource): void {
   for (const name of SECRET_INPUTS) {
     const value = get(name);
     if (!value) continue;
-    core.setSecret(value);
-    for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim());
+    registerSecret(value);
+    for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) registerSecret(line.trim());
   }
 }
 

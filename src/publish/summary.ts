@@ -1,5 +1,6 @@
 // publish's job summary: refs, digest, size, signature, attestation.
 import { formatBytes, writeTableSummary } from '../action/summary.js';
+import { codeSpan } from '../tool/markdown.js';
 
 export interface PublishSummary {
   image: string;
@@ -17,7 +18,7 @@ export interface PublishSummary {
 
 export function publishSummaryRows(s: PublishSummary): Array<[string, string]> {
   const rows: Array<[string, string]> = [
-    ['refs', s.refs.map((r) => `\`${r}\``).join('<br>')],
+    ['refs', s.refs.map((r) => codeSpan(r)).join('<br>')],
     ['digest', `\`${s.digest}\``],
   ];
   if (s.sourceDigest !== s.digest) rows.push(['source digest', `\`${s.sourceDigest}\` (annotations added)`]);
@@ -25,7 +26,7 @@ export function publishSummaryRows(s: PublishSummary): Array<[string, string]> {
     ['source', s.kind],
     ['size', formatBytes(s.sizeBytes)],
     ['blobs', `${s.uploaded} uploaded, ${s.mounted} mounted, ${s.existing} already there`],
-    ['signature', s.signature ? `\`${s.signature}\`` : 'not signed'],
+    ['signature', s.signature ? codeSpan(s.signature) : 'not signed'],
     ['attestation', s.attestationUrl ?? 'none'],
   );
   return rows;

@@ -3,6 +3,7 @@
 // cause in the same order, and the reading speed. Always under GitHub's 1 MiB step-summary limit,
 // however many files differ.
 import type { ComparisonReport, Difference, DifferenceKind, DiffValue, FixLine, LayerRung } from './types.js';
+import { codeSpan } from '../tool/markdown.js';
 
 export interface MarkdownOptions {
   /** Differences listed per cause (default 10). */
@@ -65,10 +66,9 @@ function cell(text: string, max = CELL): string {
   return clip(text, max).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
 }
 
-/** A code span for a table cell. */
+/** A code span for a table cell (its backticks kept: the span is opened with more). */
 function code(text: string, max = CELL): string {
-  const inner = clip(text, max).replace(/`/g, "'").replace(/\|/g, '\\|');
-  return inner === '' ? '' : `\`${inner}\``;
+  return codeSpan(clip(text, max), true);
 }
 
 function shortDigest(digest: string | undefined): string {

@@ -189,7 +189,7 @@ export const SIGNATURES: readonly FailureSignature[] = [
     title: 'Model could not be downloaded',
     pattern: /GatedRepoError|RepositoryNotFoundError|401 Client Error|LocalEntryNotFoundError|couldn't connect to 'https:\/\/huggingface\.co'/,
     meaning: 'The model is gated or private, the name is wrong, or the runner cannot reach Hugging Face.',
-    fix: 'Pass hf-token (a token with access to the model), check model, or pre-fill model-cache on the runner for offline use (HF_HUB_OFFLINE=1 in env).',
+    fix: 'Pass hf-token (a token with access to the model), check model, or fill model-cache on the runner (read-only and offline by default; fill it from a trusted job with model-cache-mode: rw).',
   },
   {
     // The server's own bind: uvicorn (vllm/entrypoints/openai/api_server.py binds the socket itself) gets

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
 import { InputError } from '../action/inputs.js';
 import { stageTempDir } from '../action/paths.js';
+import { registerSecret } from '../action/secrets.js';
 import { renderDropIn, unknownSettings } from '../nix/conf.js';
 import { installNix, DEFAULT_NIX_VERSION } from '../nix/install.js';
 import { locateNix, type NixInstall } from '../nix/locate.js';
@@ -20,7 +21,7 @@ import { saveConfDir } from './state.js';
 export async function main(io: StageIO = actionIO): Promise<void> {
   const inputs = parseSetupNixInputs(io.get);
   // Mask secrets before anything could print them.
-  if (inputs.githubToken) core.setSecret(inputs.githubToken);
+  if (inputs.githubToken) registerSecret(inputs.githubToken);
   if (inputs.netrc) maskNetrc(inputs.netrc);
 
   let nix = await locateNix();
@@ -88,8 +89,8 @@ function serverHost(): string {
 }
 
 function maskNetrc(netrc: string): void {
-  core.setSecret(netrc);
-  for (const match of netrc.matchAll(/\bpassword\s+(\S+)/g)) core.setSecret(match[1]!);
+  registerSecret(netrc);
+  for (const match of netrc.matchAll(/\bpassword\s+(\S+)/g)) registerSecret(match[1]!);
 }
 
 async function writeSecret(path: string, text: string): Promise<void> {

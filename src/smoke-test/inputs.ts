@@ -3,6 +3,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { boolean, InputError, keyValuePairs, oneOf, optionalString, type InputSource } from '../action/inputs.js';
 import { isGfxName } from '../rocm/gfx.js';
+import { MODEL_CACHE_MODES, reservedDockerArg, type ModelCacheMode } from '../serve/docker-run.js';
+import { envFileProblem } from '../serve/env-file.js';
 import { shellWords } from '../serve/shell-words.js';
 
 export const GPU_KINDS = ['amd', 'none'] as const;
@@ -25,7 +27,8 @@ export interface SmokeTestInputs {
   hfToken?: string;
   /** Sent as a Bearer token to /v1/* (vLLM's --api-key); masked by the caller. */
   apiKey?: string;
-  modelCache?: string;
+  /** The Hugging Face cache on the host; read-only in the container unless model-cache-mode: rw. */
+  modelCache?: { path: string; mode: ModelCacheMode };
   dockerArgs: string[];
   startupTimeoutSeconds: number;
   prompt: string;
@@ -80,10 +83,18 @@ export function parseSmokeTestInputs(get: InputSource, workspace: string): Smoke
   const env = keyValuePairs(get, 'env');
   for (const [key] of env) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError('env', `'${key}' is not a variable name`);
-    if (key === 'HF_TOKEN') throw new InputError('env', "must not set HF_TOKEN: use the hf-token input (a secret, masked)");
+    if (key === 'HF_TOKEN' || key === 'HF_TOKEN_PATH') throw new InputError('env', `must not set ${key}: use the hf-token input (a secret, masked, handed over as a read-only file)`);
     if (key === 'VLLM_API_KEY') throw new InputError('env', 'must not set VLLM_API_KEY: use the api-key input (a secret, masked; the server gets it as VLLM_API_KEY)');
   }
+  for (const [key, value] of env) {
+    const problem = envFileProblem(key, value);
+    if (problem) throw new InputError('env', problem);
+  }
   const modelCacheRaw = optionalString(get, 'model-cache');
+  const modelCacheMode = oneOf(get, 'model-cache-mode', MODEL_CACHE_MODES, 'ro');
+  const dockerArgs = words(get, 'docker-args') ?? [];
+  const reserved = reservedDockerArg(dockerArgs);
+  if (reserved) throw new InputError('docker-args', `must not set '${reserved}': the action names, labels, detaches and removes the container itself (--name, --label/-l, --label-file, --detach/-d, --rm), and post finds it by that label`);
   return {
     image: image === undefined ? undefined : looksLikePath(image) ? resolve(workspace, image) : image,
     command,
@@ -96,8 +107,8 @@ export function parseSmokeTestInputs(get: InputSource, workspace: string): Smoke
     env,
     hfToken: optionalString(get, 'hf-token'),
     apiKey: optionalString(get, 'api-key'),
-    modelCache: modelCacheRaw === undefined ? undefined : isAbsolute(modelCacheRaw) ? modelCacheRaw : resolve(workspace, modelCacheRaw),
-    dockerArgs: words(get, 'docker-args') ?? [],
+    modelCache: modelCacheRaw === undefined ? undefined : { path: isAbsolute(modelCacheRaw) ? modelCacheRaw : resolve(workspace, modelCacheRaw), mode: modelCacheMode },
+    dockerArgs,
     startupTimeoutSeconds: integerIn(get, 'startup-timeout-seconds', 1, 86_400, 900),
     prompt: optionalString(get, 'prompt') ?? DEFAULT_PROMPT,
     expect,

@@ -3,16 +3,18 @@
 import * as core from '@actions/core';
 import { logInfo } from '../action/log.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { refuseForkCode } from '../action/fork-guard.js';
 import { actionIO, type StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { registerSecret, scrubSecrets } from '../action/secrets.js';
 import { StageFailure } from '../action/stage.js';
 import { runPreflight } from '../rocm/preflight.js';
 import { sampleGpus } from '../rocm/sample.js';
 import { findSignature } from '../rocm/signatures.js';
-import { dockerRunArgs, stepLabel } from '../serve/docker-run.js';
+import { CONTAINER_HF_TOKEN_PATH, dockerRunArgs, modelCacheEnv, stepLabel } from '../serve/docker-run.js';
+import { envFileText, privateDir, removePrivate, writePrivateFile } from '../serve/env-file.js';
 import { waitForReady } from '../serve/health.js';
 import { startContainer, startProcess, type ServerHandle } from '../serve/server.js';
 import { runChecks } from './checks.js';
@@ -34,9 +36,9 @@ class SmokeFailure extends Error {
 
 export async function main(io: StageIO = actionIO): Promise<void> {
   const token = io.get('hf-token');
-  if (token) core.setSecret(token);
+  if (token) registerSecret(token);
   const apiKey = io.get('api-key');
-  if (apiKey) core.setSecret(apiKey);
+  if (apiKey) registerSecret(apiKey);
   const inputs = parseSmokeTestInputs(io.get, workspaceDir());
   refuseForkCode(process.env, inputs.allowForkPullRequests);
 
@@ -46,20 +48,19 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const reportFile = join(work, 'smoke-test-report.json');
   saveSmokeState({ port: inputs.port, logFile });
   const report: SmokeReport = { passed: false, image: inputs.image, command: inputs.command, model: inputs.servedModelName ?? inputs.model, gpu: '', preflight: [], gpus: [] };
-  const serverEnv: Record<string, string> = Object.fromEntries(inputs.env);
-  if (inputs.hfToken) serverEnv.HF_TOKEN = inputs.hfToken;
-  // vLLM reads it when no --api-key is given (vllm/envs.py); the client sends it as a Bearer token.
-  if (inputs.apiKey) serverEnv.VLLM_API_KEY = inputs.apiKey;
+  // The env file and the token file: private to this step, gone once docker has read them.
+  const secrets = await privateDir(work, 'secrets-');
 
   let server: ServerHandle | undefined;
   let failure: SmokeFailure | undefined;
   try {
-    server = await startAndTest(inputs, report, serverEnv, logFile, (s) => (server = s));
+    server = await startAndTest(inputs, report, secrets, logFile, (s) => (server = s));
     report.passed = true;
   } catch (error) {
     failure = error instanceof SmokeFailure ? error : new SmokeFailure({ phase: 'test', title: 'Smoke test error', message: (error as Error).message });
     if (error instanceof Error && !(error instanceof SmokeFailure) && error.name === 'InputError') throw error;
   } finally {
+    await removePrivate(secrets);
     const stopping = server?.stop();
     if (inputs.gpu === 'amd' && report.gpus.length > 0) report.gpuAfter = await sampleGpus();
     await stopping;
@@ -69,7 +70,8 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   if (failure) report.failure = { ...failure.diagnosis, logTail: failure.diagnosis.logTail ?? server?.log.lastLines(30) ?? [] };
   if (server) report.logFile = logFile;
 
-  await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  if (server) await scrubFile(logFile);
+  await writeFile(reportFile, scrubSecrets(`${JSON.stringify(report, null, 2)}\n`));
   io.setOutput('passed', String(report.passed));
   io.setOutput('gpu', report.gpu);
   io.setOutput('report', reportFile);
@@ -80,7 +82,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     io.setOutput('p50-latency-ms', report.load.e2elMs.median.toFixed(1));
     io.setOutput('p99-latency-ms', report.load.e2elMs.p99.toFixed(1));
   }
-  await core.summary.addRaw(renderSummary(report), true).write();
+  await core.summary.addRaw(scrubSecrets(renderSummary(report)), true).write();
   if (server) saveSmokeState({ logsUploaded: await uploadLogs([logFile, reportFile]) });
 
   if (failure) {
@@ -91,12 +93,20 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   logInfo(`Smoke test passed: ready in ${report.startupSeconds?.toFixed(1)} s, TTFT ${report.ttftMs?.toFixed(1)} ms, ${report.load?.outputThroughput.toFixed(1) ?? '-'} output tokens/s.`);
 }
 
-async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, serverEnv: Record<string, string>, logFile: string, started: (s: ServerHandle) => void): Promise<ServerHandle> {
+/** The server log with every registered secret masked, before it is uploaded. */
+async function scrubFile(path: string): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const scrubbed = scrubSecrets(text);
+  if (scrubbed !== text) await writeFile(path, scrubbed);
+}
+
+async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, secrets: string, logFile: string, started: (s: ServerHandle) => void): Promise<ServerHandle> {
   // Preflight: every check before anything starts.
   let groupIds: number[] = [];
   if (inputs.gpu === 'amd') {
     // VLLM_ROCM_ACTION_SYSROOT: where /sys and /dev are read from (the tests' fixture trees).
-    const pre = await runPreflight({ root: process.env.VLLM_ROCM_ACTION_SYSROOT || '/', expectedGfx: inputs.expectedGfx, env: { ...process.env, ...serverEnv }, opener: inputs.image ? 'container' : 'runner' });
+    const pre = await runPreflight({ root: process.env.VLLM_ROCM_ACTION_SYSROOT || '/', expectedGfx: inputs.expectedGfx, env: { ...process.env, ...Object.fromEntries(inputs.env) }, opener: inputs.image ? 'container' : 'runner' });
     report.preflight.push(...pre.rows);
     report.gpus = pre.gpus;
     groupIds = pre.groupIds;
@@ -120,7 +130,8 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
   const name = `vllm-smoke-${step.replace(/\./g, '-').slice(0, 60)}-${randomBytes(3).toString('hex')}`;
   const gpu = inputs.gpu === 'amd' ? { devices: ['/dev/kfd', '/dev/dri'], groupIds } : undefined;
   if (inputs.probe) {
-    const probe = await runProbe({ image, name, step, gpu, expectedGfx: inputs.expectedGfx, env: serverEnv, dockerArgs: inputs.dockerArgs });
+    // The probe needs no token: it gets the env input only.
+    const probe = await runProbe({ image, name, step, gpu, expectedGfx: inputs.expectedGfx, env: inputs.env, secrets, dockerArgs: inputs.dockerArgs });
     report.probe = probe;
     if (!probe.ok && !(probe.verdict === 'no-python' && !image)) {
       throw new SmokeFailure({ phase: 'probe', title: 'In-image GPU probe failed', message: `${probe.verdict}: ${probe.detail}`, signature: signatureOf([probe.detail]), logTail: [] });
@@ -132,13 +143,33 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, server
   let server: ServerHandle;
   try {
     if (image) {
+      // The container's environment: the cache's variables, the token's path, then the env input
+      // (which wins), in an env file: the docker CLI itself runs in the runner's environment.
+      const userNames = new Set(inputs.env.map(([key]) => key));
+      const vars: Array<[string, string]> = [
+        ...(inputs.modelCache ? modelCacheEnv(inputs.modelCache.mode).filter(([key]) => !userNames.has(key)) : []),
+        ...(inputs.hfToken ? [['HF_TOKEN_PATH', CONTAINER_HF_TOKEN_PATH] as [string, string]] : []),
+        // vLLM reads it when no --api-key is given (vllm/envs.py); the client sends it as a Bearer token.
+        ...(inputs.apiKey ? [['VLLM_API_KEY', inputs.apiKey] as [string, string]] : []),
+        ...inputs.env,
+      ];
+      const envFile = await writePrivateFile(secrets, 'server.env', envFileText(vars));
+      const tokenFile = inputs.hfToken ? await writePrivateFile(secrets, 'hf-token', inputs.hfToken) : undefined;
       const args = await serverArgs(inputs, image, report);
-      const argv = dockerRunArgs({ image, name, step, port: inputs.port, gpu, envNames: Object.keys(serverEnv), modelCache: inputs.modelCache, extraArgs: inputs.dockerArgs, args });
+      const argv = dockerRunArgs({ image, name, step, port: inputs.port, gpu, envFile, tokenFile, modelCache: inputs.modelCache, extraArgs: inputs.dockerArgs, args });
       logInfo(`docker ${argv.join(' ')}`);
-      server = await startContainer(argv, name, logFile, { ...process.env, ...serverEnv });
+      try {
+        server = await startContainer(argv, name, logFile, serverBaseEnv(process.env));
+      } finally {
+        // docker has read the env file; the token's bind mount holds its file open in the container.
+        await removePrivate(envFile);
+        await removePrivate(tokenFile);
+      }
     } else {
+      // A host process is the runner user's own command: `env` is its environment (PATH there picks
+      // the programs it runs, as in a shell) and the token is HF_TOKEN, both readable only by that user.
       logInfo(`Starting ${inputs.command!.join(' ')}`);
-      server = startProcess(inputs.command!, logFile, { ...serverBaseEnv(process.env), ...serverEnv });
+      server = startProcess(inputs.command!, logFile, { ...serverBaseEnv(process.env), ...Object.fromEntries(inputs.env), ...(inputs.hfToken ? { HF_TOKEN: inputs.hfToken } : {}), ...(inputs.apiKey ? { VLLM_API_KEY: inputs.apiKey } : {}) });
       saveSmokeState({ pgid: Number(server.id) });
     }
   } catch (error) {

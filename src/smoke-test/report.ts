@@ -4,6 +4,7 @@ import type { PreflightRow, Gpu } from '../rocm/preflight.js';
 import type { ProbeVerdict } from '../rocm/probe.js';
 import type { GpuSample } from '../rocm/sample.js';
 import type { LoadStats } from '../serve/load.js';
+import { codeBlock, codeSpan, plainText } from '../tool/markdown.js';
 
 export interface Diagnosis {
   phase: 'inputs' | 'preflight' | 'image' | 'probe' | 'start' | 'startup' | 'test';
@@ -39,8 +40,9 @@ export interface SmokeReport {
 
 const ICON: Record<string, string> = { pass: '✅', warn: '⚠️', fail: '❌', info: 'ℹ️' };
 
+/** Server and tool text in a table cell: shown as it is, never as markup. */
 function cell(text: string | undefined): string {
-  return (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return plainText(text ?? '');
 }
 
 function ms(value: number | undefined): string {
@@ -50,20 +52,21 @@ function ms(value: number | undefined): string {
 export function renderSummary(r: SmokeReport): string {
   const out: string[] = [];
   out.push(`### Smoke test: ${r.passed ? '✅ passed' : '❌ failed'}`, '');
-  out.push(`${r.image ? `Image \`${r.image}\`` : `Command \`${(r.command ?? []).join(' ')}\``}, model \`${r.model}\`${r.gpu ? `, GPU ${r.gpu}` : ''}.`, '');
+  out.push(`${r.image ? `Image ${codeSpan(r.image)}` : `Command ${codeSpan((r.command ?? []).join(' '))}`}, model ${codeSpan(r.model)}${r.gpu ? `, GPU ${plainText(r.gpu)}` : ''}.`, '');
   if (r.serverArgs) out.push(`Server arguments: ${r.serverArgs}.`, '');
   if (r.failure) {
+    // The message and the log carry server output: text, never markup that could close its fence.
     const f = r.failure;
-    out.push(`**${f.title}** (${f.phase}): ${f.message}`, '');
-    if (f.signature) out.push(`- Signature: \`${f.signature.line.trim().slice(0, 300)}\``, `- Meaning: ${f.signature.meaning}`, `- Fix: ${f.signature.fix}`, '');
-    if (f.logTail.length) out.push('<details><summary>Last server log lines</summary>', '', '```', ...f.logTail.map((l) => l.slice(0, 500)), '```', '</details>', '');
+    out.push(`**${plainText(f.title)}** (${f.phase}): ${plainText(f.message)}`, '');
+    if (f.signature) out.push(`- Signature: ${codeSpan(f.signature.line.trim().slice(0, 300))}`, `- Meaning: ${f.signature.meaning}`, `- Fix: ${f.signature.fix}`, '');
+    if (f.logTail.length) out.push('<details><summary>Last server log lines</summary>', '', ...codeBlock(f.logTail.map((l) => l.slice(0, 500))), '</details>', '');
   }
   if (r.preflight.length) {
     out.push('#### Preflight', '', '| check | verdict | detail | fix |', '|---|---|---|---|');
     for (const row of r.preflight) out.push(`| ${cell(row.check)} | ${ICON[row.verdict]} ${row.verdict} | ${cell(row.detail)} | ${cell(row.fix)} |`);
     out.push('');
   }
-  if (r.probe) out.push(`In-image probe: ${r.probe.ok ? '✅' : '❌'} ${r.probe.verdict}: ${r.probe.detail}`, '');
+  if (r.probe) out.push(`In-image probe: ${r.probe.ok ? '✅' : '❌'} ${r.probe.verdict}: ${plainText(r.probe.detail)}`, '');
   const rows: Array<[string, string]> = [];
   if (r.startupSeconds !== undefined) rows.push(['Startup (start → /health 200)', `${r.startupSeconds.toFixed(1)} s`]);
   if (r.ttftMs !== undefined) rows.push(['Time to first token (one streamed request)', ms(r.ttftMs)]);
@@ -76,9 +79,9 @@ export function renderSummary(r: SmokeReport): string {
     rows.push(['Latency (E2EL) p50 / p99', `${ms(l.e2elMs.median)} / ${ms(l.e2elMs.p99)}`]);
   }
   if (r.metrics) rows.push(['/metrics', `${r.metrics.series} vllm:* samples${Object.entries(r.metrics.key).map(([k, v]) => `, ${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join('')}`]);
-  if (rows.length) out.push('#### Timings', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${cell(v)} |`), '');
-  if (r.completion) out.push('#### Sample answer', '', `Completion (greedy, ${ms(r.completion.ms)}): \`${cell(r.completion.text.trim().slice(0, 500))}\``, '');
-  if (r.chat) out.push(`Chat (greedy, ${ms(r.chat.ms)}): \`${cell(r.chat.text.trim().slice(0, 500))}\``, '');
+  if (rows.length) out.push('#### Timings', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '');
+  if (r.completion) out.push('#### Sample answer', '', `Completion (greedy, ${ms(r.completion.ms)}): ${codeSpan(r.completion.text.trim().slice(0, 500))}`, '');
+  if (r.chat) out.push(`Chat (greedy, ${ms(r.chat.ms)}): ${codeSpan(r.chat.text.trim().slice(0, 500))}`, '');
   const gpuRows = gpuFigures(r);
   if (gpuRows.length) out.push('#### GPU', '', '| GPU | | before | after |', '|---|---|---|---|', ...gpuRows, '');
   return out.join('\n');

@@ -15,6 +15,7 @@ import { fixture } from '../support/fixtures.js';
 import { nixFlakeFixture } from '../support/nix.js';
 import { REGISTRY, requireRegistry, requireTools, sh } from '../support/tools.js';
 import { BUSYBOX } from '../support/workspace.js';
+import { stepLabel } from '../../src/serve/docker-run.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'index.js');
 const root = mkdtempSync(join(tmpdir(), 'h-cli-'));
@@ -187,6 +188,24 @@ describe('stages, with local directories for the Actions services', () => {
     assert.ok(Number(run.outputs['ttft-ms']) > 0);
     const labels = sh('docker', ['ps', '--all', '--filter', 'label=vllm-rocm-action.step', '--format', '{{.Label "vllm-rocm-action.step"}}']).split('\n');
     assert.deepEqual(labels.filter((l) => l.startsWith(`${runId}.`)), [], 'no container of this run outlives its post phase');
+  });
+
+  test('smoke-test inside an Actions step: each command-line run has its own container label, so its post leaves the step\'s other containers alone', async () => {
+    const image = fakeVllmImage();
+    // The step's own identity, shared by every command line run inside it.
+    const step = { GITHUB_RUN_ID: `h-cli-step-${process.pid}`, GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'smoke', GITHUB_ACTION: '__run_2', RUNNER_NAME: 'runner-1' };
+    const shared = stepLabel(step);
+    // Another run in the same step (or the step itself) has a container under the step's label.
+    const other = sh('docker', ['run', '--detach', '--label', `vllm-rocm-action.step=${shared}`, image, 'vllm', 'serve', 'm', '--port', String(await freePort())]).trim();
+    try {
+      const run = ok(await cli(['smoke-test', '--image', image, '--gpu', 'none', '--requests', '0', '--port', String(await freePort())], { env: step }));
+      assert.equal(run.outputs.passed, 'true');
+      assert.equal(sh('docker', ['inspect', '--format', '{{.State.Running}}', other]).trim(), 'true', "the other run's container is still running");
+      const labels = sh('docker', ['ps', '--all', '--filter', 'label=vllm-rocm-action.step', '--format', '{{.Label "vllm-rocm-action.step"}}']).split('\n');
+      assert.deepEqual(labels.filter((l) => l.startsWith(`${step.GITHUB_RUN_ID}.`)), [shared], "only the other run's container is left");
+    } finally {
+      sh('docker', ['rm', '--force', other]);
+    }
   });
 
   test('setup-nix then build-nix on the oci flake: the Nix binary cache kept locally, the token masked', async () => {

@@ -6,10 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newRunnerJob, runStep, runStepWithPost, type StepResult } from '../support/action-runner.js';
+import { newRunnerJob, REPO_ROOT, runStep, runStepWithPost, type StepResult } from '../support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
 import { fakeVllmBinary, fakeVllmImage, freePort, labelledContainers } from '../support/fake-vllm.js';
 import { fakeTools, rocmRoot } from '../support/rocm-tree.js';
@@ -68,7 +69,29 @@ function report(main: StepResult) {
     completion?: { text: string };
     preflight: Array<{ check: string; verdict: string }>;
     logFile?: string;
+    probe?: { ok: boolean; detail: string };
   };
+}
+
+/** The fake server behind test/support/image-reader.c, which logs what the container was given (and is the probe's python3). */
+function readerImage(): string {
+  const ctx = mkdtempSync(join(root, 'reader-ctx-'));
+  sh('gcc', ['-static', '-O2', '-o', join(ctx, 'reader'), join(REPO_ROOT, 'test', 'support', 'image-reader.c')]);
+  copyFileSync(fakeVllmBinary(), join(ctx, 'fake-vllm'));
+  const hash = createHash('sha256').update(readFileSync(join(ctx, 'reader'))).update(readFileSync(join(ctx, 'fake-vllm'))).digest('hex').slice(0, 12);
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY fake-vllm /usr/bin/fake-vllm\nCOPY reader /usr/bin/reader\nCOPY reader /usr/bin/python3\nENTRYPOINT ["/usr/bin/reader"]\n');
+  const tag = `vllm-rocm-action-test/image-reader:${hash}`;
+  sh('docker', ['build', '--quiet', '--tag', tag, ctx]);
+  return tag;
+}
+
+/** Every file under dir (recursively) whose bytes hold `text`. */
+function filesHolding(dir: string, text: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((file) => readFileSync(file).includes(text));
 }
 
 before(() => {
@@ -111,12 +134,12 @@ describe('a healthy server', () => {
     assert.match(main.summary, /Smoke test: ✅ passed/);
     assert.match(main.summary, /Output tokens\/s/);
     assert.match(main.summary, /Completion \(greedy/);
-    // The token reached the server as HF_TOKEN, and nowhere else.
+    // The token reached the server as a read-only file (HF_TOKEN_PATH), and nowhere else.
     assert.ok(main.masks.includes('hf_testtokenvalue0123456789'));
     assert.ok(!main.stdout.split('\n').some((l) => !l.startsWith('::add-mask::') && l.includes('hf_testtokenvalue0123456789')));
     assert.ok(!main.summary.includes('hf_testtokenvalue0123456789'));
-    assert.match(readFileSync(report(main).logFile!, 'utf8'), /hf token: present \(27 characters\)/);
-    assert.match(main.stdout, /--env HF_TOKEN(\s|$)/);
+    assert.doesNotMatch(readFileSync(report(main).logFile!, 'utf8'), /hf token: present/, 'no HF_TOKEN variable');
+    assert.match(main.stdout, /--volume \S+\/hf-token:\/run\/secrets\/hf-token:ro --env-file /);
     assert.ok(services.artifacts().some((a) => a.name.startsWith('smoke-test-logs-')), 'the log is uploaded');
   });
 
@@ -341,6 +364,116 @@ describe('guards before anything runs', () => {
     assert.match(none.errors.join('\n'), /Input 'image': set exactly one of 'image' .* and 'command'/);
     const port = await runStep('smoke-test', job().job, { inputs: { image, port: '0' } });
     assert.match(port.errors.join('\n'), /Input 'port': must be an integer from 1 to 65535/);
+  });
+});
+
+describe('what the image under test is given, and what it is not', () => {
+  let reader: string;
+  before(() => {
+    reader = readerImage();
+  });
+
+  test('env with DOCKER_HOST and PATH reaches the container only: the docker CLI still runs the runner\'s docker on the runner\'s daemon', async () => {
+    const { main } = await smoke({ image: reader, requests: '0', env: 'DOCKER_HOST=unix:///nonexistent.sock\nPATH=/nonexistent\nREADER_SHOW=DOCKER_HOST,PATH' });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    const log = readFileSync(report(main).logFile!, 'utf8');
+    assert.match(log, /^reader: DOCKER_HOST=unix:\/\/\/nonexistent\.sock$/m);
+    assert.match(log, /^reader: PATH=\/nonexistent$/m);
+    assert.doesNotMatch(main.stdout, /DOCKER_HOST|nonexistent/, 'values are in the env file, never on the logged command line');
+  });
+
+  test('env values with a line break are refused naming env (docker env files have no quoting)', async () => {
+    const { main, label } = await smoke({ image: reader, env: 'A=one\rtwo' });
+    assert.equal(main.exitCode, 1);
+    assert.match(main.errors.join('\n'), /Input 'env': the value of A holds a line break or NUL/);
+    assert.deepEqual(labelledContainers(label), []);
+  });
+
+  test('hf-token: a read-only file the server reads (HF_TOKEN_PATH), not in docker inspect, not in the probe, masked in the log, report and summary', async () => {
+    const token = 'hf_fileTokenValue0123456789abc';
+    const { job: j, label } = job();
+    const port = String(await freePort());
+    const running = runStep('smoke-test', j, {
+      inputs: { image: reader, port, gpu: 'none', probe: 'true', requests: '0', 'hf-token': token, env: `FAKE_VLLM_START_DELAY_MS=2500\nFAKE_VLLM_ANSWER= Paris, said ${token}\nREADER_SHOW=HF_TOKEN` },
+    });
+    // While main waits for /health: the server container as anyone on the daemon sees it.
+    let inspected: { Config: { Env: string[] }; Mounts: Array<{ Destination: string; RW: boolean; Source: string }> } | undefined;
+    for (let i = 0; i < 100 && !inspected; i++) {
+      // The probe's container (--rm) may be gone between the listing and its inspection.
+      const server = labelledContainers(label)
+        .map((id) => { try { return JSON.parse(sh('docker', ['inspect', id]))[0]; } catch { return undefined; } })
+        .find((c) => c && !c.Name.endsWith('-probe') && c.State.Running);
+      if (server) inspected = server;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    const main = await running;
+    const post = await runStep('smoke-test', j, { phase: 'post', state: main.state });
+    assert.equal(post.exitCode, 0);
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.ok(inspected, 'the server container was seen running');
+    // (FAKE_VLLM_ANSWER quotes it on purpose, so the answer carries it into the report.)
+    assert.ok(!JSON.stringify(inspected.Config.Env.filter((e) => !e.startsWith('FAKE_VLLM_ANSWER='))).includes(token), 'the token is not in Config.Env');
+    assert.ok(inspected.Config.Env.includes('HF_TOKEN_PATH=/run/secrets/hf-token'));
+    assert.ok(!inspected.Config.Env.some((e) => e.startsWith('HF_TOKEN=')));
+    const mount = inspected.Mounts.find((m) => m.Destination === '/run/secrets/hf-token');
+    assert.equal(mount?.RW, false, 'mounted read-only');
+    // The server read it a second after start, when the host copy was already gone; it cannot write it.
+    const log = readFileSync(report(main).logFile!, 'utf8');
+    assert.match(log, /^reader: token file \/run\/secrets\/hf-token: \*\*\*$/m, 'read, and masked in the log');
+    assert.match(log, /^reader: token file write: Read-only file system$/m);
+    assert.match(log, /^reader: HF_TOKEN=\(unset\)$/m);
+    // The probe ran in the same image without it.
+    const probe = report(main).probe!;
+    assert.equal(probe.ok, true);
+    assert.match(probe.detail, /variables:.* READER_SHOW/);
+    assert.doesNotMatch(probe.detail, /HF_TOKEN/);
+    // Nothing the step leaves or uploads holds it: the log, the report (the answer quoted it), the summary.
+    assert.match(report(main).completion!.text, /said \*\*\*/);
+    assert.ok(!main.summary.includes(token));
+    assert.deepEqual(filesHolding(j.temp, token), [], 'no file under RUNNER_TEMP holds the token');
+    assert.deepEqual(labelledContainers(label), []);
+  });
+
+  test('docker-args cannot take over the container name or the cleanup label: refused naming docker-args, nothing started', async () => {
+    const hijack = `h-smoke-hijack-${process.pid}`;
+    for (const args of [`--name ${hijack} --label vllm-rocm-action.step=other`, '--shm-size 1g -itd']) {
+      const { main, label } = await smoke({ image: reader, 'docker-args': args });
+      assert.equal(main.exitCode, 1, main.stdout.slice(-2000));
+      assert.match(main.errors.join('\n'), /Input 'docker-args': must not set '(--name|-itd)'/);
+      assert.deepEqual(labelledContainers(label), []);
+    }
+    assert.equal(sh('docker', ['ps', '--all', '--quiet', '--filter', `name=${hijack}`]).trim(), '');
+  });
+
+  test('a log line with a code fence cannot close the summary\'s log block', async () => {
+    const { main } = await smoke({ image: reader }, { FAKE_VLLM_CRASH: 'RuntimeError: No HIP GPUs are available\\n```\\n</details>\\n## Forged heading [x](https://example.invalid)' });
+    failedWith(main, /No HIP GPUs are available/);
+    const lines = main.summary.split('\n');
+    const open = lines.indexOf('<details><summary>Last server log lines</summary>') + 2;
+    const fence = lines[open]!;
+    assert.match(fence, /^````+$/, 'a fence longer than the ``` in the log');
+    const close = lines.indexOf(fence, open + 1);
+    assert.ok(lines.slice(open + 1, close).includes('## Forged heading [x](https://example.invalid)'), 'the forged lines are inside the block');
+    assert.equal(lines[close + 1], '</details>');
+  });
+
+  test('model-cache is read-only by default (used offline); model-cache-mode: rw lets the image write', async () => {
+    const cache = join(root, `model-cache-${process.pid}`);
+    mkdirSync(join(cache, 'hub'), { recursive: true });
+    const show = 'READER_SHOW=HF_HOME,HF_HUB_CACHE,HF_HUB_OFFLINE';
+    const ro = await smoke({ image: reader, requests: '0', 'model-cache': cache, env: `${show}\nREADER_WRITE_DIR=/run/vllm-rocm-action/hf-cache/hub` });
+    assert.equal(ro.main.exitCode, 0, ro.main.stdout.slice(-3000));
+    const roLog = readFileSync(report(ro.main).logFile!, 'utf8');
+    assert.match(roLog, /^reader: cache write: Read-only file system$/m);
+    assert.match(roLog, /^reader: HF_HUB_CACHE=\/run\/vllm-rocm-action\/hf-cache\/hub$/m);
+    assert.match(roLog, /^reader: HF_HUB_OFFLINE=1$/m);
+    assert.deepEqual(readdirSync(join(cache, 'hub')), [], 'nothing planted in the shared cache');
+    const rw = await smoke({ image: reader, requests: '0', 'model-cache': cache, 'model-cache-mode': 'rw', env: `${show}\nREADER_WRITE_DIR=/root/.cache/huggingface/hub` });
+    assert.equal(rw.main.exitCode, 0, rw.main.stdout.slice(-3000));
+    const rwLog = readFileSync(report(rw.main).logFile!, 'utf8');
+    assert.match(rwLog, /^reader: cache write: written$/m);
+    assert.match(rwLog, /^reader: HF_HOME=\/root\/\.cache\/huggingface$/m);
+    assert.deepEqual(readdirSync(join(cache, 'hub')), ['planted-by-image']);
   });
 });
 

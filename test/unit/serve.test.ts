@@ -4,7 +4,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { shellWords } from '../../src/serve/shell-words.js';
-import { dockerRunArgs, stepLabel } from '../../src/serve/docker-run.js';
+import { dockerRunArgs, modelCacheEnv, reservedDockerArg, stepLabel } from '../../src/serve/docker-run.js';
+import { envFileProblem, envFileText } from '../../src/serve/env-file.js';
 import { percentile, runLoad, summarize } from '../../src/serve/load.js';
 import { engineDeathIn, errorMessage } from '../../src/serve/openai.js';
 import { defaultServerArgs, parseEntrypoint } from '../../src/serve/server-args.js';
@@ -28,19 +29,43 @@ describe('shellWords', () => {
 });
 
 describe('docker run argv', () => {
-  test('gpu amd: devices, numeric groups, ipc and seccomp; env by name only; args after the image', () => {
-    const argv = dockerRunArgs({ image: 'vllm:rocm', name: 'n1', step: 's1', port: 8123, gpu: { devices: ['/dev/kfd', '/dev/dri'], groupIds: [44, 992] }, envNames: ['HF_TOKEN', 'VLLM_LOGGING_LEVEL'], modelCache: '/srv/hf', extraArgs: ['--shm-size', '16g'], args: ['vllm', 'serve', 'm'] });
+  test('gpu amd: devices, numeric groups, ipc and seccomp; env in a file, the token a read-only file; args after the image', () => {
+    const argv = dockerRunArgs({ image: 'vllm:rocm', name: 'n1', step: 's1', port: 8123, gpu: { devices: ['/dev/kfd', '/dev/dri'], groupIds: [44, 992] }, envFile: '/tmp/s/server.env', tokenFile: '/tmp/s/hf-token', modelCache: { path: '/srv/hf', mode: 'rw' }, extraArgs: ['--shm-size', '16g'], args: ['vllm', 'serve', 'm'] });
     assert.deepEqual(argv.slice(0, 8), ['run', '--detach', '--name', 'n1', '--label', 'vllm-rocm-action.step=s1', '--publish', '127.0.0.1:8123:8123']);
     const joined = argv.join(' ');
     assert.match(joined, /--device \/dev\/kfd --device \/dev\/dri --group-add 44 --group-add 992 --ipc=host --security-opt seccomp=unconfined/);
-    assert.match(joined, /--env HF_TOKEN --env VLLM_LOGGING_LEVEL/);
-    assert.match(joined, /--volume \/srv\/hf:\/root\/.cache\/huggingface/);
+    assert.match(joined, /--volume \/srv\/hf:\/root\/.cache\/huggingface /);
+    assert.match(joined, /--volume \/tmp\/s\/hf-token:\/run\/secrets\/hf-token:ro --env-file \/tmp\/s\/server.env /);
+    assert.doesNotMatch(joined, /--env /);
     assert.doesNotMatch(joined, /SYS_PTRACE/);
     assert.deepEqual(argv.slice(-6), ['--shm-size', '16g', 'vllm:rocm', 'vllm', 'serve', 'm']);
   });
+  test('model-cache read-only (the default): mounted :ro beside HF_HOME, its hub/ used offline', () => {
+    const argv = dockerRunArgs({ image: 'i', name: 'n', step: 's', port: 1, modelCache: { path: '/srv/hf', mode: 'ro' }, extraArgs: [], args: [] });
+    assert.match(argv.join(' '), /--volume \/srv\/hf:\/run\/vllm-rocm-action\/hf-cache:ro/);
+    assert.deepEqual(modelCacheEnv('ro'), [['HF_HUB_CACHE', '/run/vllm-rocm-action/hf-cache/hub'], ['HF_HUB_OFFLINE', '1']]);
+    assert.deepEqual(modelCacheEnv('rw'), [['HF_HOME', '/root/.cache/huggingface']]);
+  });
   test('gpu none: no device flags', () => {
-    const argv = dockerRunArgs({ image: 'i', name: 'n', step: 's', port: 1, envNames: [], extraArgs: [], args: [] });
+    const argv = dockerRunArgs({ image: 'i', name: 'n', step: 's', port: 1, extraArgs: [], args: [] });
     assert.doesNotMatch(argv.join(' '), /--device|--group-add|--ipc/);
+  });
+  test('docker-args that would take over the name, the cleanup label, --detach or --rm are found, shorthand clusters too', () => {
+    for (const args of [['--name', 'x'], ['--name=x'], ['--label', 'y'], ['--label=y'], ['-l', 'y'], ['-ly'], ['--label-file', 'f'], ['--rm'], ['--rm=false'], ['--detach=false'], ['-d'], ['-itd'], ['--cap-add', 'SYS_PTRACE', '-l', 'a=b']]) {
+      assert.ok(reservedDockerArg(args), args.join(' '));
+    }
+    for (const args of [['--cap-add', 'SYS_PTRACE', '--shm-size', '16g'], ['-it'], ['-edebug=1'], ['-vd:/d'], ['-p8000:8000'], ['--env', 'A=--name'], ['--', '--name']]) {
+      assert.equal(reservedDockerArg(args), undefined, args.join(' '));
+    }
+  });
+  test('env files: one VAR=value a line, values verbatim; line breaks and NUL refused (docker has no quoting)', () => {
+    assert.equal(envFileText([['A', 'x y "z"'], ['B', '']]), 'A=x y "z"\nB=\n');
+    assert.match(envFileProblem('A', 'x\ny') ?? '', /line break/);
+    assert.match(envFileProblem('A', 'x\ry') ?? '', /line break/);
+    assert.match(envFileProblem('A', 'x\0y') ?? '', /NUL/);
+    assert.match(envFileProblem('A B', 'x') ?? '', /not a variable name/);
+    assert.match(envFileProblem('A', 'x'.repeat(70_000)) ?? '', /64 KiB/);
+    assert.throws(() => envFileText([['A', 'x\ny']]), /line break/);
   });
   test('the step label tells runners, jobs, steps and attempts apart', () => {
     const base = { GITHUB_RUN_ID: '7', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'smoke', GITHUB_ACTION: 'gpu', RUNNER_NAME: 'box 1' };
@@ -118,6 +143,15 @@ describe('inputs', () => {
     assert.throws(() => inputs({ image: 'x', env: 'VLLM_API_KEY=abc' }), /Input 'env': must not set VLLM_API_KEY: use the api-key input/);
     assert.throws(() => inputs({ image: 'x', 'max-failed-requests': '-1' }), /Input 'max-failed-requests': must be an integer from 0 to 100000/);
     assert.throws(() => inputs({ image: 'x', 'docker-args': '--rm; id' }), /Input 'docker-args'.*shell operator/);
+    assert.throws(() => inputs({ image: 'x', env: 'HF_TOKEN_PATH=/etc/shadow' }), /Input 'env': must not set HF_TOKEN_PATH/);
+    assert.throws(() => inputs({ image: 'x', env: 'A=one\rtwo' }), /Input 'env': the value of A holds a line break/);
+    assert.throws(() => inputs({ image: 'x', 'docker-args': '--shm-size 16g --name x --label y' }), /Input 'docker-args': must not set '--name'/);
+    assert.throws(() => inputs({ image: 'x', 'docker-args': '-itd' }), /Input 'docker-args': must not set '-itd'/);
+    assert.throws(() => inputs({ image: 'x', 'model-cache': '/c', 'model-cache-mode': 'rwx' }), /Input 'model-cache-mode': must be one of ro, rw/);
+  });
+  test('model-cache is read-only unless model-cache-mode: rw', () => {
+    assert.deepEqual(inputs({ image: 'x', 'model-cache': 'hf' }).modelCache, { path: '/work/hf', mode: 'ro' });
+    assert.deepEqual(inputs({ image: 'x', 'model-cache': '/srv/hf', 'model-cache-mode': 'rw' }).modelCache, { path: '/srv/hf', mode: 'rw' });
   });
   test('command is split like a shell, never run through one', () => {
     assert.deepEqual(inputs({ command: `vllm-server --model 'Qwen/Qwen2.5-0.5B-Instruct' --port 8001` }).command, ['vllm-server', '--model', 'Qwen/Qwen2.5-0.5B-Instruct', '--port', '8001']);
