@@ -114,7 +114,7 @@ describe('publish with no username/password: the Docker config', () => {
     assert.ok(main.masks.includes(USER.password));
     assert.match(main.stdout, /from docker-credential-standin \(credHelpers\[/);
     assert.match(main.outputs.signature!, new RegExp(`^${authed.host}/team/from-helper:sha256-${digest.slice(7)}\\.sig@sha256:`));
-    sh('cosign', ['verify', '--key', join(keys, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry', `${authed.host}/team/from-helper@${digest}`], { env: { ...process.env, DOCKER_CONFIG: config, PATH: `${helper.dir}:${process.env.PATH}` } });
+    sh('cosign', ['verify', '--key', join(keys, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry', `${authed.host}/team/from-helper@${digest}`], { env: { ...process.env, DOCKER_CONFIG: dockerConfig({ auths: { [authed.host]: { auth: basic(USER) } } }) } });
     assert.deepEqual(await authed.tags('team/from-helper'), ['signed', `sha256-${digest.slice(7)}.sig`].sort());
   });
 
