@@ -36,7 +36,7 @@ export async function pullByDigest(image: string): Promise<void> {
     const dockerConfig = login.credentials ? await writeDockerConfig(dir, host, login.credentials, (secret) => core.setSecret(secret)) : undefined;
     await core.group(`Pulling ${image}`, () => dockerPull(image, { dockerConfig, timeoutMs: PULL_TIMEOUT_MS }));
   } catch (error) {
-    if (login.missing && !login.credentials) throw new Error(`${(error as Error).message} (no credentials were given: ${login.missing})`);
+    if (login.missing && !login.credentials) throw new Error(`${(error as Error).message} (no credentials were given: ${login.missing})`, { cause: error });
     throw error;
   } finally {
     await rm(dir, { recursive: true, force: true });
