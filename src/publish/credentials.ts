@@ -3,7 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registerSecret } from '../action/secrets.js';
-import { DOCKER_HUB } from '../registry/reference.js';
+import type { Credentials } from '../registry/client.js';
+import { writeDockerConfig } from '../registry/docker-config.js';
 import type { PublishInputs } from './inputs.js';
 
 export interface CredentialsDir {
@@ -13,17 +14,12 @@ export interface CredentialsDir {
   keyFile?: string;
 }
 
-export async function writeCredentialsDir(temp: string, inputs: PublishInputs): Promise<CredentialsDir> {
+/** `credentials` are the inputs' or the existing login's (registryLogin), for inputs.registry. */
+export async function writeCredentialsDir(temp: string, inputs: PublishInputs, credentials: Credentials | undefined): Promise<CredentialsDir> {
   const dir = join(temp, 'credentials');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const out: CredentialsDir = { dir };
-  if (inputs.credentials) {
-    const auth = Buffer.from(`${inputs.credentials.username}:${inputs.credentials.password}`).toString('base64');
-    registerSecret(auth);
-    const key = inputs.registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : inputs.registry;
-    await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [key]: { auth } } }), { mode: 0o600 });
-    out.dockerConfig = dir;
-  }
+  if (credentials) out.dockerConfig = await writeDockerConfig(dir, inputs.registry, credentials, registerSecret);
   if (inputs.cosignKey) {
     out.keyFile = join(dir, 'cosign.key');
     await writeFile(out.keyFile, inputs.cosignKey.endsWith('\n') ? inputs.cosignKey : `${inputs.cosignKey}\n`, { mode: 0o600 });

@@ -8,6 +8,7 @@ import { actionIO, type StageIO } from '../action/io.js';
 import type { InputSource } from '../action/inputs.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { registerSecret } from '../action/secrets.js';
+import { registryLogin, type RegistryLogin } from '../action/registry-login.js';
 import { StageFailure } from '../action/stage.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { headManifest } from '../registry/api.js';
@@ -51,9 +52,12 @@ function maskSecrets(get: InputSource): void {
   }
 }
 
-function clientFor(host: string, inputs: PublishInputs): RegistryClient {
+function clientFor(host: string, inputs: PublishInputs, login: RegistryLogin): RegistryClient {
   const options: ClientOptions = { onRetry: (message) => core.warning(message) };
-  if (inputs.credentials && sameRegistry(host, inputs.registry)) options.credentials = inputs.credentials;
+  if (sameRegistry(host, inputs.registry)) {
+    options.credentials = login.credentials;
+    options.missingCredentials = login.missing;
+  }
   return new RegistryClient(host, options);
 }
 
@@ -72,11 +76,13 @@ async function preflight(inputs: PublishInputs): Promise<void> {
 
 async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promise<void> {
   await preflight(inputs);
-  const target = clientFor(inputs.image.host, inputs);
+  // The inputs' credentials, else the login already in the Docker config (docker/login-action).
+  const login = await registryLogin(inputs.registry, inputs.credentials);
+  const target = clientFor(inputs.image.host, inputs, login);
   const name = `${inputs.image.host}/${inputs.image.path}`;
 
   // Every blob is verified against its digest here, before any byte is sent to the target.
-  const sourceClient = inputs.source.kind === 'registry' ? (sameRegistry(inputs.source.repository.host, inputs.image.host) ? target : clientFor(inputs.source.repository.host, inputs)) : undefined;
+  const sourceClient = inputs.source.kind === 'registry' ? (sameRegistry(inputs.source.repository.host, inputs.image.host) ? target : clientFor(inputs.source.repository.host, inputs, login)) : undefined;
   const loaded = await core.group('Reading the source image', () =>
     loadSource(inputs.source, {
       staging: join(temp, 'blobs'),
@@ -96,7 +102,7 @@ async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promis
   let attestationUrl: string | undefined;
   const beforeTags = async (pushedDigest: string) => {
     if (inputs.sign !== 'none') {
-      signature = await sign(inputs, temp, `${name}@${pushedDigest}`, target);
+      signature = await sign(inputs, login, temp, `${name}@${pushedDigest}`, target);
       logInfo(`signature: ${signature}`);
       io.setOutput('signature', signature);
     }
@@ -127,8 +133,8 @@ async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promis
   });
 }
 
-async function sign(inputs: PublishInputs, temp: string, ref: string, target: RegistryClient): Promise<string> {
-  const credentials = await writeCredentialsDir(temp, inputs);
+async function sign(inputs: PublishInputs, login: RegistryLogin, temp: string, ref: string, target: RegistryClient): Promise<string> {
+  const credentials = await writeCredentialsDir(temp, inputs, login.credentials);
   try {
     const signatureRef = await cosignSign({
       ref,

@@ -24,7 +24,15 @@ export class RegistryOriginError extends RegistryError {}
 export interface Credentials {
   username: string;
   password: string;
+  /**
+   * An OAuth2 refresh token (a Docker config's `identitytoken`): exchanged at the token realm with
+   * grant_type=refresh_token instead of sending username and password.
+   */
+  identityToken?: string;
 }
+
+/** client_id for OAuth2 token requests (distribution's default is registry-client; the spec asks only for a meaningful name). */
+const OAUTH_CLIENT_ID = 'vllm-rocm-action';
 
 export interface RetryPolicy {
   attempts: number;
@@ -113,6 +121,8 @@ export interface ClientOptions {
   onRetry?: (message: string) => void;
   /** Request timeout without any socket activity. */
   idleTimeoutMs?: number;
+  /** Why no credentials were given (where they were looked for, how to log in): said when the registry asks for them. */
+  missingCredentials?: string;
 }
 
 export class RegistryClient {
@@ -194,7 +204,16 @@ export class RegistryClient {
   }
 
   private refusal(): string {
-    return this.options.credentials ? `the credentials of ${this.options.credentials.username} were refused` : 'no credentials were given';
+    const c = this.options.credentials;
+    if (c?.identityToken) return `the identity token${c.username ? ` of ${c.username}` : ''} was refused`;
+    if (c) return `the credentials of ${c.username} were refused`;
+    return `no credentials were given${this.options.missingCredentials ? ` (${this.options.missingCredentials})` : ''}`;
+  }
+
+  /** Username and password for Basic auth (none for an identity token alone, which only a token realm takes). */
+  private basicCredentials(): Credentials | undefined {
+    const c = this.options.credentials;
+    return c && !(c.identityToken && !c.password) ? c : undefined;
   }
 
   /** Checks that the registry answers and accepts the credentials for these scopes. */
@@ -242,8 +261,9 @@ export class RegistryClient {
       const token = this.tokens.get(scopeKey(scopes)) ?? (await this.fetchToken(c, scopes));
       return { authorization: `Bearer ${token}` };
     }
-    if (this.basic && this.options.credentials) {
-      const { username, password } = this.options.credentials;
+    const basic = this.basicCredentials();
+    if (this.basic && basic) {
+      const { username, password } = basic;
       return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
     }
     return {};
@@ -254,7 +274,7 @@ export class RegistryClient {
     const challenge = parseChallenge(header(response, 'www-authenticate'));
     if (!challenge) return false;
     if (challenge.scheme === 'basic') {
-      if (!this.options.credentials || this.basic) return false;
+      if (!this.basicCredentials() || this.basic) return false;
       this.basic = true;
       this.challenge = challenge;
       return true;
@@ -284,6 +304,7 @@ export class RegistryClient {
       throw new RegistryError(`registry ${this.host}: its Bearer challenge's realm is not an absolute URL`);
     }
     this.guard(() => checkTransport(url, base, `the token realm ${canonicalOrigin(url)}`));
+    if (this.options.credentials?.identityToken) return this.fetchOAuthToken(url, challenge, scopes, this.options.credentials.identityToken);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     for (const scope of scopes.length ? scopes : challenge.params.scope ? [challenge.params.scope] : []) url.searchParams.append('scope', scope);
     const headers: Record<string, string> = {};
@@ -304,6 +325,40 @@ export class RegistryClient {
       token = undefined;
     }
     if (!token) throw new RegistryError(`registry ${this.host}: the token service ${url.origin} returned no token`);
+    this.tokens.set(scopeKey(scopes), token);
+    return token;
+  }
+
+  /**
+   * An access token for an identity token (OAuth2 refresh token), as docker does it: POST the realm
+   * a form with grant_type=refresh_token, refresh_token, service, scope (space-separated) and
+   * client_id; the answer's access_token (distribution internal/client/auth/session.go,
+   * fetchTokenWithOAuth; docs/content/spec/auth/oauth.md). No fallback to GET with the token.
+   */
+  private async fetchOAuthToken(url: URL, challenge: Challenge, scopes: string[], refreshToken: string): Promise<string> {
+    const form = new URLSearchParams();
+    form.set('scope', (scopes.length ? scopes : challenge.params.scope ? [challenge.params.scope] : []).join(' '));
+    form.set('service', challenge.params.service ?? '');
+    form.set('client_id', OAUTH_CLIENT_ID);
+    form.set('grant_type', 'refresh_token');
+    form.set('refresh_token', refreshToken);
+    const body = Buffer.from(form.toString());
+    const response = await this.retrying(
+      { method: 'POST', url: url.toString(), scopes: [], expect: [200], follow: false, credentialOrigin: url, body, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      this.options.retry ?? DEFAULT_RETRY,
+      async () => ({}),
+    );
+    if (response.status === 400 || response.status === 401 || response.status === 403) {
+      throw new RegistryAuthError(`registry ${this.host}: the token service ${url.origin} answered ${response.status} to the identity token: ${this.refusal()}`);
+    }
+    if (response.status !== 200) throw new RegistryError(`registry ${this.host}: the token service ${url.origin} answered ${response.status} to the identity token${errorDetail(response)}`);
+    let token: string | undefined;
+    try {
+      token = (JSON.parse(response.body.toString('utf8')) as { access_token?: string }).access_token;
+    } catch {
+      token = undefined;
+    }
+    if (!token || typeof token !== 'string') throw new RegistryError(`registry ${this.host}: the token service ${url.origin} returned no access_token`);
     this.tokens.set(scopeKey(scopes), token);
     return token;
   }

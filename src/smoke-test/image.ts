@@ -1,9 +1,10 @@
-// The image to test: a reference already in the local engine, or an OCI/docker archive loaded first.
-// Nothing is pulled: the smoke test runs what was built.
+// The image to test: a reference already in the local engine, an OCI/docker archive loaded first,
+// or a reference by digest pulled first (pull.ts).
 import { stat } from 'node:fs/promises';
 import { InputError } from '../action/inputs.js';
 import { diskRow, type PreflightRow } from '../rocm/preflight.js';
 import { runTimed } from '../tool/timed.js';
+import { pullByDigest } from './pull.js';
 
 const LOAD_TIMEOUT_MS = 30 * 60_000;
 
@@ -43,9 +44,7 @@ export async function prepareImage(image: string, isPath: boolean, onDisk: (row:
     return { ref, disk, loaded: true };
   }
   const inspect = await runTimed('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 30_000 });
-  if (inspect.exitCode !== 0) {
-    throw new InputError('image', `'${image}' is not in the local engine (nothing is pulled: build with output: docker, or pass the image-archive path)`);
-  }
+  if (inspect.exitCode !== 0) await pullByDigest(image);
   const disk = await diskRow(root, 2 * 1024 ** 3, 'the container and its logs');
   onDisk(disk);
   return { ref: image, disk, loaded: false };

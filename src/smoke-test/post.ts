@@ -4,15 +4,18 @@
 import * as core from '@actions/core';
 import { logInfo } from '../action/log.js';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { LABEL_KEY, stepLabel } from '../serve/docker-run.js';
 import { removeLabelledContainers } from '../serve/server.js';
 import { killGroup } from '../tool/timed.js';
 import { uploadLogs } from './logs.js';
+import { pullCredentialsDir } from './pull.js';
 import { savedSmokeState } from './state.js';
 
 export async function post(): Promise<void> {
   const state = savedSmokeState();
+  await rm(pullCredentialsDir(), { recursive: true, force: true });
   const removed = await removeLabelledContainers(`${LABEL_KEY}=${stepLabel(process.env)}`);
   if (removed.length > 0) logInfo(`Removed ${removed.length} container(s) this step left running: ${removed.map((id) => id.slice(0, 12)).join(', ')}`);
   if (state.pgid && killGroup(state.pgid, 'SIGTERM')) {

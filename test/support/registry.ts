@@ -30,6 +30,10 @@ export interface TestRegistry {
   get(path: string): Promise<{ status: number; json: unknown }>;
   /** The token service's requests (query strings), when the registry uses token auth. */
   tokenRequests: string[];
+  /** The token service's OAuth2 POSTs (their forms), when the registry uses token auth. */
+  tokenPosts: URLSearchParams[];
+  /** A refresh token the token service issued to the user (a Docker config's identitytoken), when the registry uses token auth. */
+  refreshToken?: string;
   /** Tags of a repository ([] when it has none or does not exist). */
   tags(repository: string): Promise<string[]>;
 }
@@ -59,9 +63,13 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
 
 /**
  * A token service as Docker Hub and ghcr.io run one: Basic credentials in, a JWT (RS256, x5c
- * header) granting the requested repository scopes out; the registry trusts its certificate.
+ * header) granting the requested repository scopes out; the registry trusts its certificate. It
+ * also takes the OAuth2 POST of distribution's docs/content/spec/auth/oauth.md: a form with
+ * grant_type (password, or refresh_token with a refresh token it issued), service, client_id and a
+ * space-separated scope, answered {access_token, scope, expires_in[, refresh_token]}; an unknown
+ * grant or token is 400 {"error":"invalid_grant"} (RFC 6749 §5.2).
  */
-async function startTokenService(dir: string, user: { name: string; password: string }, service: string): Promise<{ realm: string; certFile: string; requests: string[]; server: Server }> {
+async function startTokenService(dir: string, user: { name: string; password: string }, service: string): Promise<{ realm: string; certFile: string; requests: string[]; posts: URLSearchParams[]; refreshToken: string; server: Server }> {
   const keyFile = join(dir, 'token.key');
   const certFile = join(dir, 'token.pem');
   sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=publish test token issuer', '-keyout', keyFile, '-out', certFile]);
@@ -69,27 +77,50 @@ async function startTokenService(dir: string, user: { name: string; password: st
   const x5c = new X509Certificate(readFileSync(certFile)).raw.toString('base64');
   const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const requests: string[] = [];
+  const posts: URLSearchParams[] = [];
+  const refreshToken = `rt-${randomUUID()}`;
   const expected = `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`;
   const server = createHttpServer((req, res) => {
     const url = new URL(req.url!, 'http://token');
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', (): void => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        posts.push(form);
+        const refused = (error: string): void => void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+        if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return refused('invalid_request');
+        if (form.get('service') !== service || !form.get('client_id')) return refused('invalid_request');
+        const grant = form.get('grant_type');
+        const granted = grant === 'refresh_token' ? form.get('refresh_token') === refreshToken : grant === 'password' && form.get('username') === user.name && form.get('password') === user.password;
+        if (!granted) return refused(grant === 'refresh_token' || grant === 'password' ? 'invalid_grant' : 'unsupported_grant_type');
+        const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+        const answer: Record<string, unknown> = { access_token: issue(scopes), scope: scopes.join(' '), expires_in: 300 };
+        if (grant === 'password' && form.get('access_type') === 'offline') answer.refresh_token = refreshToken;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      });
+      return;
+    }
     requests.push(url.search);
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
       return;
     }
-    const access = url.searchParams.getAll('scope').flatMap((scope) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: issue(url.searchParams.getAll('scope')), expires_in: 300 }));
+  });
+  const issue = (scopes: string[]): string => {
+    const access = scopes.flatMap((scope) => {
       const [type, name, actions] = scope.split(':');
       return type === 'repository' && name && actions ? [{ type, name, actions: actions.split(',') }] : [];
     });
     const now = Math.floor(Date.now() / 1000);
     const claims = { iss: 'publish-test-issuer', sub: user.name, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access };
     const unsigned = `${b64({ alg: 'RS256', typ: 'JWT', x5c: [x5c] })}.${b64(claims)}`;
-    const token = `${unsigned}.${sign('sha256', Buffer.from(unsigned), key).toString('base64url')}`;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
-  });
+    return `${unsigned}.${sign('sha256', Buffer.from(unsigned), key).toString('base64url')}`;
+  };
   const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
   server.unref();
-  return { realm: `http://127.0.0.1:${port}/token`, certFile, requests, server };
+  return { realm: `http://127.0.0.1:${port}/token`, certFile, requests, posts, refreshToken, server };
 }
 
 export async function startTestRegistry(opts: { user?: { name: string; password: string }; tls?: boolean; token?: boolean } = {}): Promise<TestRegistry> {
@@ -144,6 +175,8 @@ export async function startTestRegistry(opts: { user?: { name: string; password:
     caFile,
     authHeader,
     tokenRequests: tokenService?.requests ?? [],
+    tokenPosts: tokenService?.posts ?? [],
+    refreshToken: tokenService?.refreshToken,
     fetch: request,
     async start() {
       const log = openSync(join(dir, 'registry.log'), 'a');
