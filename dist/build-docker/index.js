@@ -42033,6 +42033,211 @@ function stage_setFailed(error) {
     process.exitCode = 1;
 }
 
+;// CONCATENATED MODULE: ./lib/src/runner/workflow-commands.js
+// Workflow commands as the Actions runner reads them off a step's output, the masking it applies
+// after `::add-mask::`, and how to print untrusted text so that none of its lines is a command.
+//
+// Modelled on actions/runner:
+// - src/Runner.Common/ActionCommand.cs: TryParseV2 (`::name k=v,k=v::data`, after TrimStart) and
+//   TryParse (legacy `##[name k=v;k=v]data`, found ANYWHERE in a line), with their unescaping;
+// - src/Runner.Worker/ActionCommandManager.cs: V2 first, then legacy; command names compared
+//   case-insensitively; `stop-commands` pauses every command (add-mask and annotations included)
+//   until the token comes back as a command;
+// - src/Runner.Worker/Handlers/NodeScriptActionHandler.cs + OutputManager.cs: stdout AND stderr
+//   lines both go through one ActionCommandManager per step (Handler.cs creates it per handler);
+// - src/Runner.Sdk/ProcessInvoker.cs: lines come from StreamReader.ReadLine, which ends a line at
+//   \n, \r or \r\n.
+/** The commands a runner registers (ActionCommandManager.cs: its extensions, and stop-commands). */
+const RUNNER_COMMANDS = [
+    'add-mask', 'add-matcher', 'add-path', 'debug', 'echo', 'endgroup', 'error', 'group', 'notice',
+    'remove-matcher', 'save-state', 'set-env', 'set-output', 'stop-commands', 'warning',
+];
+/** A step's output as the runner splits it into lines (StreamReader.ReadLine). */
+function runnerLines(text) {
+    return text.split(/\r\n|\r|\n/);
+}
+// ActionCommand.cs's mappings, applied in its order.
+const workflow_commands_unescape = (pairs) => (value) => pairs.reduce((s, [from, to]) => s.split(from).join(to), value);
+const unescapeLegacy = workflow_commands_unescape([['%3B', ';'], ['%0D', '\r'], ['%0A', '\n'], ['%5D', ']'], ['%25', '%']]);
+const unescapeData = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%25', '%']]);
+const unescapeProperty = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%3A', ':'], ['%2C', ','], ['%25', '%']]);
+/** .NET's char.IsWhiteSpace, which String.TrimStart() trims (not JavaScript's set: \u0085 is in, \uFEFF is out). */
+const DOTNET_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+const DOTNET_TRIM_START = new RegExp(`^[${DOTNET_SPACE}]+`);
+function caseless(names) {
+    return new Set([...names].map((n) => n.toLowerCase()));
+}
+const DEFAULT_REGISTERED = caseless(RUNNER_COMMANDS);
+/** `k=v` pairs: split on the first '='; .NET's Split(count 2, RemoveEmptyEntries) drops a pair with an empty side. */
+function properties(pairs, unescapeValue) {
+    const out = {};
+    for (const pair of pairs) {
+        const eq = pair.indexOf('=');
+        if (eq < 0)
+            continue;
+        const key = pair.slice(0, eq);
+        const value = pair.slice(eq + 1).replace(/^=+/, '');
+        if (key && value)
+            out[key.toLowerCase()] = unescapeValue(value);
+    }
+    return out;
+}
+function named(cmdInfo, registered) {
+    const space = cmdInfo.indexOf(' ');
+    const name = space < 0 ? cmdInfo : cmdInfo.slice(0, space);
+    if (!registered.has(name.toLowerCase()))
+        return undefined;
+    return { name, rest: space > 0 ? cmdInfo.slice(space + 1) : undefined };
+}
+/** ActionCommand.TryParseV2: `::name k=v,k=v::data` once leading whitespace is trimmed. */
+function parseCommandV2(line, registered = DEFAULT_REGISTERED) {
+    const message = line.replace(DOTNET_TRIM_START, '');
+    if (!message.startsWith('::'))
+        return undefined;
+    const end = message.indexOf('::', 2);
+    if (end < 0)
+        return undefined;
+    const info = named(message.slice(2, end), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.replace(DOTNET_TRIM_START, '').replace(new RegExp(`[${DOTNET_SPACE}]+$`), '').split(',').filter(Boolean), unescapeProperty);
+    return { name: info.name, properties: props, message: unescapeData(message.slice(end + 2)) };
+}
+/** ActionCommand.TryParse: the first `##[` anywhere in the line, `name k=v;k=v` up to `]`, then data. */
+function parseCommandLegacy(line, registered = DEFAULT_REGISTERED) {
+    const prefix = line.indexOf('##[');
+    if (prefix < 0)
+        return undefined;
+    const rb = line.indexOf(']', prefix);
+    if (rb < 0)
+        return undefined;
+    const info = named(line.slice(prefix + 3, rb), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.split(';').filter(Boolean), unescapeLegacy);
+    return { name: info.name, properties: props, message: unescapeLegacy(line.slice(rb + 1)) };
+}
+/** One line as the runner parses it (V2 first, then legacy), or undefined for a plain line. */
+function parseWorkflowCommand(line, registered = DEFAULT_REGISTERED) {
+    return parseCommandV2(line, registered) ?? parseCommandLegacy(line, registered);
+}
+/**
+ * One step's command processing (ActionCommandManager.TryProcessCommand), shared by its stdout and
+ * stderr: `read` gives the command the runner would act on, or undefined for a line it prints.
+ * While stopped, only `::<token>::` (either form) is a command, and it resumes processing.
+ */
+class CommandReader {
+    registered = new Set(DEFAULT_REGISTERED);
+    stopToken;
+    read(line) {
+        if (!line)
+            return undefined;
+        const command = parseWorkflowCommand(line, this.registered);
+        if (!command)
+            return undefined;
+        const name = command.name.toLowerCase();
+        if (this.stopToken !== undefined) {
+            if (name !== this.stopToken)
+                return undefined;
+            this.registered.delete(this.stopToken);
+            this.stopToken = undefined;
+            return command;
+        }
+        if (name === 'stop-commands') {
+            const token = command.message.toLowerCase();
+            // ValidateStopToken: an empty token, a command's name or pause-logging fails the step.
+            if (!token || this.registered.has(token) || token === 'pause-logging')
+                throw new Error(`::stop-commands:: with an unsupported token '${command.message}'`);
+            this.stopToken = token;
+            this.registered.add(token);
+        }
+        return command;
+    }
+    get stopped() {
+        return this.stopToken !== undefined;
+    }
+}
+/** Characters .NET's culture-sensitive IndexOf/StartsWith may skip over (so never rely on inserting them). */
+const IGNORABLE = '\\p{Default_Ignorable_Code_Point}';
+const LEGACY_PREFIX = new RegExp(`#(${IGNORABLE}*)#(${IGNORABLE}*)\\[`, 'gu');
+const V2_START = new RegExp(`^([${DOTNET_SPACE}\\s${IGNORABLE}]*)(:${IGNORABLE}*:)`, 'u');
+/**
+ * One line of untrusted text that no runner reads as a command: a backslash after every `##[`
+ * (what the runner itself does to `##[start-action` in OutputManager.cs) and before a leading `::`.
+ * Visible ASCII only, so it holds whatever the runner's culture-sensitive matching skips.
+ */
+function neutraliseLine(line) {
+    return line.replace(LEGACY_PREFIX, '#$1#$2[\\').replace(V2_START, '$1\\$2');
+}
+/**
+ * Untrusted text (a build's log, a server's output) made safe to print: every line the runner
+ * would see (split at \n, \r and \r\n) is neutralised; the line breaks themselves are kept.
+ */
+function neutraliseCommands(text) {
+    return text.replace(/[^\r\n]+/g, neutraliseLine);
+}
+/**
+ * The text by which a secret is recognised: the whole value, and for a multi-line secret (a key,
+ * a netrc) each line long enough to be telling on its own (PEM armour lines are not).
+ */
+function secretPieces(secret) {
+    const lines = secret.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----[A-Z ]+-----$/.test(l));
+    return [...new Set([secret, ...(lines.length > 1 || secret.includes('\n') ? lines : [])])];
+}
+/** Replaces every registered secret with ***, longest first so a secret's substring never shows its rest. */
+class Masker {
+    pieces = [];
+    add(secret) {
+        if (!secret)
+            return;
+        this.pieces = [...new Set([...this.pieces, ...secretPieces(secret)])].sort((a, b) => b.length - a.length);
+    }
+    mask(text) {
+        let out = text;
+        for (const piece of this.pieces)
+            out = out.split(piece).join('***');
+        return out;
+    }
+}
+/**
+ * What a step leaves for later: state and outputs set by `save-state`/`set-output` commands while
+ * it ran, then its GITHUB_STATE/GITHUB_OUTPUT files, which the runner processes after the step
+ * (FileCommandManager.cs) and so win for the names they set. Names are case-insensitive
+ * (ExecutionContext.IntraActionState is OrdinalIgnoreCase); the first spelling is kept.
+ */
+function stepValues(commands, command, file) {
+    const out = {};
+    const set = (name, value) => {
+        const existing = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase());
+        out[existing ?? name] = value;
+    };
+    for (const c of commands)
+        if (c.name.toLowerCase() === command && c.properties.name)
+            set(c.properties.name, c.message);
+    for (const [name, value] of Object.entries(file))
+        set(name, value);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/log.js
+// The one way stages print plain log lines. The runner reads every line of a step's stdout and
+// stderr for workflow commands (`::save-state …::`, legacy `##[set-output …]` anywhere in a line),
+// and a build log, a server's output or a message quoting either is untrusted text: `info`
+// neutralises each line (src/runner/workflow-commands.ts) so it stays text.
+//
+// Why not a `::stop-commands::<token>` window: while one is open the runner also ignores
+// `add-mask` (actions/runner, src/Runner.Worker/ActionCommandManager.cs), so a secret registered
+// meanwhile would print in clear, and stdout and stderr share the one paused state. Neutralising
+// each line keeps no state and leaves masking untouched. `core.warning`/`error`/`notice`/`debug`
+// are safe as they are: @actions/core escapes their text into one `::name::data` line, which the
+// runner parses as that command before it looks for `##[`.
+
+
+/** Prints text (any number of lines) as plain log output that no line of can act as a command. */
+function logInfo(text) {
+    info(neutraliseCommands(text));
+}
+
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./lib/src/action/io.js
@@ -42041,6 +42246,36 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 
 const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
+
+;// CONCATENATED MODULE: ./lib/src/action/post-state.js
+// Post reads what main saved, but the runner also takes state from a step's output
+// (`::save-state name=…::`, `##[save-state name=…]` anywhere in a line: actions/runner,
+// src/Runner.Worker/ActionCommandManager.cs SaveStateCommandExtension), and for a key main never
+// wrote through GITHUB_STATE that forged value reaches post. So post takes no path, key or process
+// from state on trust: it recomputes its directories from RUNNER_TEMP and the stage scope and
+// refuses (warns, does nothing) state that disagrees.
+
+/** Warns that post ignores the saved `what`, and gives nothing to act on. */
+function refuseState(what, why) {
+    warning(`Post: ignoring the saved ${what}: ${why}. Main did not write it (a build's output can set state), so post leaves it alone.`);
+    return undefined;
+}
+/** The state's JSON object, or undefined (refused) when it is not one. */
+function stateObject(what, text) {
+    try {
+        const value = JSON.parse(text);
+        if (value && typeof value === 'object' && !Array.isArray(value))
+            return value;
+    }
+    catch {
+        // refused below
+    }
+    return refuseState(what, 'it is not a JSON object');
+}
+/** An Actions cache key under `prefix`: the characters the stages' own keys use, bounded. */
+function isCacheKey(value, pattern) {
+    return typeof value === 'string' && value.length <= 512 && pattern.test(value);
+}
 
 ;// CONCATENATED MODULE: ./lib/src/action/scope.js
 // A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
@@ -42095,6 +42330,7 @@ async function writeTableSummary(heading, rows) {
 // the cache save and writes the table, so the user sees where the whole job's time went.
 
 
+
 // Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
 const STATE_KEY = 'job-time';
 function seconds(since) {
@@ -42118,8 +42354,28 @@ async function writeJobTimeSummary(saveSeconds, saveName = 'save the cache (post
     const text = scopedState(STATE_KEY);
     if (!text)
         return;
-    const phases = [...JSON.parse(text), [saveName, saveSeconds]];
+    const saved = savedPhases(text);
+    if (!saved)
+        return;
+    const phases = [...saved, [saveName, saveSeconds]];
     await writeTableSummary('Job time by phase', phaseRows(phases));
+}
+/** The stages' own phase names are plain words; anything that could shape the summary's Markdown is refused. */
+const PHASE_NAME = /^[\p{L}\p{N} ,.:/…-]+(?: \([\p{L}\p{N} ,.:/…-]+\))?$/u;
+/** Main's phases, checked: state can be forged by a build's output (src/action/post-state.ts). */
+function savedPhases(text) {
+    const refuse = () => refuseState('job time', 'it is not a list of phases with their seconds');
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        return refuse();
+    }
+    if (!Array.isArray(value) || value.length > 32)
+        return refuse();
+    const phase = (p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && p[0].length <= 80 && PHASE_NAME.test(p[0]) && Number.isFinite(p[1]) && p[1] >= 0;
+    return value.every(phase) ? value : refuse();
 }
 
 ;// CONCATENATED MODULE: external "node:os"
@@ -42158,7 +42414,8 @@ function cacheFromArgs(cache) {
         case 'registry':
             return [`type=registry,${csvField('ref', cache.ref)}`];
         case 'local':
-            return [`type=local,${csvField('src', cache.from)}`];
+            // Nothing restored (a cold build): BuildKit would only warn that it cannot lock a missing index.json.
+            return cache.from === undefined ? [] : [`type=local,${csvField('src', cache.from)}`];
     }
 }
 /**
@@ -44013,6 +44270,117 @@ async function readOciArchive(path, platform) {
     });
 }
 
+;// CONCATENATED MODULE: ./lib/src/registry/ref-tags.js
+// Tags from the Git ref, as docker/metadata-action's semver and sha types make them:
+// refs/tags/v1.2.3 → 1.2.3, 1.2, 1, latest; a prerelease (v1.3.0-rc.1) → only 1.3.0-rc.1;
+// 0.x gets no bare major tag (0 would float across breaking changes); any other ref → sha-<short>.
+//
+// The flavor (prefix, suffix) follows metadata-action's src/meta.ts (setValue, generateTags) with
+// one difference: metadata-action adds them to `latest` only with `onlatest=true`
+// (src/flavor.ts), this suite always does. A GPU matrix publishes one image per gfx target from one
+// ref; a bare `latest` from every leg would be a race that the last leg to finish wins, naming
+// some other variant's image. So tag-suffix: -gfx942 gives latest-gfx942.
+const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/;
+const DEFAULT_FLAVOR = { prefix: '', suffix: '', shaLength: 7 };
+/** The tags before the flavor: the version tags first, so the first one is the version. */
+function plainTags(ref, sha, shaLength) {
+    const tagName = ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
+    if (tagName !== undefined) {
+        const m = SEMVER.exec(tagName);
+        if (m) {
+            const [, major, minor, patch, prerelease] = m;
+            const version = `${major}.${minor}.${patch}${prerelease ? `-${prerelease}` : ''}`;
+            if (prerelease)
+                return [version];
+            const tags = [version, `${major}.${minor}`];
+            if (major !== '0')
+                tags.push(major);
+            tags.push('latest');
+            return tags;
+        }
+    }
+    if (!/^[0-9a-f]{7,64}$/.test(sha))
+        throw new Error(`GITHUB_SHA '${sha}' is not a commit id`);
+    return [`sha-${sha.slice(0, shaLength)}`];
+}
+function tagsFromRef(ref, sha, flavor = DEFAULT_FLAVOR) {
+    return plainTags(ref, sha, flavor.shaLength).map((tag) => `${flavor.prefix}${tag}${flavor.suffix}`);
+}
+/**
+ * The image's version as tag-from-ref derives it, without a flavor: 1.2.3 for refs/tags/v1.2.3,
+ * sha-<7> for any other ref. The build stages label images before any tag exists, so a variant's
+ * suffix is not part of it (metadata-action's version label is its first tag, flavor included).
+ */
+function versionFromRef(ref, sha) {
+    return plainTags(ref, sha, DEFAULT_FLAVOR.shaLength)[0];
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/oci-metadata.js
+// The OCI labels and annotations generated from the repository, the commit, the ref and the
+// image's creation time, as docker/metadata-action's getOCIAnnotationsWithCustoms makes them
+// (docker/metadata-action src/meta.ts): title, url, source, version, created, revision, sorted by
+// key, with the user's KEY=VALUE lines overriding. Where this suite differs, and why:
+//   - created is the build's SOURCE_DATE_EPOCH, not the time of the run (metadata-action's `date`):
+//     a wall-clock label would give every build its own digest;
+//   - description and licenses are not generated: metadata-action asks the GitHub API for them, and
+//     a build makes no network call of its own (set them through labels / annotations);
+//   - version has no tag-prefix/tag-suffix: see versionFromRef;
+//   - a value the environment does not give (a local run) is left out rather than written empty.
+
+function commitContextFromEnv(env) {
+    return { serverUrl: env.GITHUB_SERVER_URL, repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA, ref: env.GITHUB_REF };
+}
+// owner/name as GitHub allows them; a name of dots only would make the URL climb a level.
+const REPOSITORY = /^(?!\.+\/)[A-Za-z0-9_.-]+\/(?!\.+$)[A-Za-z0-9_.-]+$/;
+const COMMIT = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+/** https://github.com/<owner>/<name>, or undefined when the environment does not name a repository plainly. */
+function repositoryUrl(context) {
+    if (!context.repository || !REPOSITORY.test(context.repository))
+        return undefined;
+    let server;
+    try {
+        server = new URL(context.serverUrl || 'https://github.com');
+    }
+    catch {
+        return undefined;
+    }
+    if ((server.protocol !== 'https:' && server.protocol !== 'http:') || server.username || server.password || server.search || server.hash)
+        return undefined;
+    return `${server.origin}${server.pathname.replace(/\/+$/, '')}/${context.repository}`;
+}
+/** The generated pairs, sorted by key; `created` is the image's creation time (SOURCE_DATE_EPOCH). */
+function generatedOciMetadata(context, created) {
+    const pairs = {};
+    const url = repositoryUrl(context);
+    if (url) {
+        pairs['org.opencontainers.image.title'] = context.repository.split('/')[1];
+        pairs['org.opencontainers.image.url'] = url;
+        pairs['org.opencontainers.image.source'] = url;
+    }
+    if (context.sha && COMMIT.test(context.sha))
+        pairs['org.opencontainers.image.revision'] = context.sha;
+    if (context.ref && context.sha) {
+        try {
+            pairs['org.opencontainers.image.version'] = versionFromRef(context.ref, context.sha);
+        }
+        catch {
+            // No semver tag and no commit id: no version.
+        }
+    }
+    if (created && !Number.isNaN(created.getTime()))
+        pairs['org.opencontainers.image.created'] = created.toISOString();
+    return Object.entries(pairs)
+        .filter((pair) => pair[1] !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+/** The generated pairs with the user's lines over them (same key: the user's value, in the generated place). */
+function withOverrides(generated, overrides) {
+    const merged = new Map(generated);
+    for (const [key, value] of overrides)
+        merged.set(key, value);
+    return [...merged];
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-docker/epoch.js
 // Which SOURCE_DATE_EPOCH a build uses, and where it came from (the summary shows both).
 //
@@ -44057,6 +44425,25 @@ function describeEpoch(epoch) {
     return `${epoch.value} (${date}; ${epoch.source})`;
 }
 
+;// CONCATENATED MODULE: ./lib/src/action/secrets.js
+// The secrets this process has masked, so that text the runner never prints (artifacts, reports,
+// files a stage writes) can be scrubbed the same way the runner masks the log. Every stage masks
+// through registerSecret rather than core.setSecret, so nothing masked is missed.
+
+
+const registered = new Masker();
+/** core.setSecret (the runner masks it in the log from now on), remembered for scrubSecrets. */
+function registerSecret(value) {
+    if (!value)
+        return;
+    core_setSecret(value);
+    registered.add(value);
+}
+/** The text with every registered secret (and each telling line of a multi-line one) replaced by ***. */
+function scrubSecrets(text) {
+    return registered.mask(text);
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-docker/secrets.js
 // Secrets of a build: `secrets`/`secret-envs`/`secret-files` go to BuildKit's --secret (values in
 // the buildx process's environment, never in argv), and build args whose names look like secrets
@@ -44074,7 +44461,7 @@ function maskSecrets(inputs) {
     const mask = (value) => {
         for (const line of value.split(/\r?\n/))
             if (line.trim().length >= MIN_MASKED_LENGTH)
-                core_setSecret(line.trim());
+                registerSecret(line.trim());
     };
     for (const secret of inputs.secrets) {
         if ('value' in secret)
@@ -44118,6 +44505,8 @@ function redactCommand(args) {
 ;// CONCATENATED MODULE: ./lib/src/build-docker/build.js
 // One `docker buildx build` from typed inputs to a described image. No GitHub calls here
 // beyond logging, so verify-reproducibility can run it twice.
+
+
 
 
 
@@ -44180,6 +44569,16 @@ function checkDockerfile(inputs, outline) {
         warning(`build-args: ${name} looks like a secret. Build args are kept in the image's history and build metadata, where anyone who pulls the image reads them. Pass it as \`secrets: ${name}=…\` and read it in a \`RUN --mount=type=secret,id=${name}\` step instead.`);
     }
 }
+/**
+ * The `labels` input over the generated OCI labels. Both come from the inputs, the commit and the
+ * build's SOURCE_DATE_EPOCH only, so verify-reproducibility's rebuild (this same function) labels
+ * its image alike and one commit still gives one digest.
+ */
+function imageLabels(inputs, sourceDateEpoch, env = process.env) {
+    if (!inputs.ociLabels)
+        return inputs.labels;
+    return withOverrides(generatedOciMetadata(commitContextFromEnv(env), new Date(sourceDateEpoch * 1000)), inputs.labels);
+}
 async function buildImage(inputs, plan) {
     // The archive is written beside its final name and renamed only after a good build.
     const finalArchive = plan.output.type === 'oci' ? plan.output.dest : undefined;
@@ -44198,7 +44597,7 @@ async function buildImage(inputs, plan) {
         target: inputs.target,
         platform: inputs.platform,
         tags: inputs.tags,
-        labels: inputs.labels,
+        labels: imageLabels(inputs, plan.sourceDateEpoch),
         annotations: inputs.annotations,
         cache: plan.cache,
         output,
@@ -44217,9 +44616,9 @@ async function buildImage(inputs, plan) {
         rewriteTimestamp: plan.rewriteTimestamp,
         compression: inputs.compression,
     });
-    info(`docker ${redactCommand(args)}`);
+    logInfo(`docker ${redactCommand(args)}`);
     const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
-    const run = await runBuildx(args, plan.metadataFile, env, (line) => info(line));
+    const run = await runBuildx(args, plan.metadataFile, env, (line) => logInfo(line));
     try {
         if (run.exitCode !== 0 || !run.metadata)
             throw buildFailure(run.exitCode, run.progress);
@@ -44283,7 +44682,7 @@ function reportCacheErrors(progress) {
             warning(`The image was built, but the build cache was not saved (${step.name}: ${step.error}). The next build will not find it: check the cache's registry login or service.`);
         }
         else if (/not found/i.test(step.error ?? '')) {
-            info(`No build cache to import yet (${step.name}: ${step.error}).`);
+            logInfo(`No build cache to import yet (${step.name}: ${step.error}).`);
         }
         else {
             warning(`The build cache could not be read, so the image was built without it (${step.name}: ${step.error}).`);
@@ -44321,10 +44720,200 @@ async function engineImageSize(digest, tags) {
     return result.exitCode === 0 && Number.isFinite(size) ? size : 0;
 }
 
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./lib/src/action/cache-archive.js
+// Restored cache entries are hostile bytes until proven otherwise: whoever can write one entry in
+// a scope this job reads chose every member name and type. This module writes a cache archive
+// itself (never `tar -P`) into a fresh empty directory, taking only regular files and directories
+// named under the one expected path, and checks the result, or a copied local entry, with lstat.
+
+
+
+
+
+
+/** An archive or directory that is not a plain tree of files and directories under the expected path. */
+class CacheEntryRefused extends Error {
+}
+const CACHE_LIMITS = {
+    /** Members (files and directories). A Nix binary cache or a BuildKit cache holds thousands. */
+    members: 200_000,
+    /** Bytes of one member name, and of one of its components (PATH_MAX, NAME_MAX). */
+    nameBytes: 4096,
+    componentBytes: 255,
+    /** Bytes written in all: the Actions cache keeps 10 GiB per repository, compressed. */
+    totalBytes: 16 * 1024 ** 3,
+};
+// Pax keys GNU tar --posix writes for a plain file (tar(5), "pax Interchange Format"); any other
+// (GNU.sparse.*, linkpath, SCHILY.xattr.*) describes something this restore does not create.
+const PLAIN_PAX_KEYS = new Set(['path', 'size', 'mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname']);
+const SAFE_COMPONENT = /^[A-Za-z0-9._+=@:!,~%-]+$/;
+/** A member name as safe log text: no workflow-command characters, bounded length. */
+function shownName(name) {
+    const safe = name.replace(/[^A-Za-z0-9._/+=@-]/g, '?');
+    return safe.length > 120 ? `${safe.slice(0, 120)}…` : safe;
+}
+/**
+ * The path below `prefix` that member `name` stands for ('' for the prefix itself), or a refusal.
+ * `prefix` is how @actions/cache names the restore directory in its archives: relative to the
+ * workspace (src: @actions/cache lib/internal/cacheUtils.js resolvePaths), e.g. `../../_temp/x`.
+ */
+function memberPath(name, prefix, limits = CACHE_LIMITS) {
+    const trimmed = name.replace(/\/+$/, '');
+    const shown = shownName(name);
+    if (Buffer.byteLength(name) > limits.nameBytes)
+        throw new CacheEntryRefused(`a member name of ${Buffer.byteLength(name)} bytes (at most ${limits.nameBytes})`);
+    if (trimmed === prefix)
+        return '';
+    if (!trimmed.startsWith(`${prefix}/`))
+        throw new CacheEntryRefused(`member ${shown} is outside the cache directory (${shownName(prefix)})`);
+    const parts = trimmed.slice(prefix.length + 1).split('/');
+    for (const part of parts) {
+        if (part === '' || part === '.' || part === '..')
+            throw new CacheEntryRefused(`member ${shown} has an empty, '.' or '..' component`);
+        // What the suite's own caches hold (Nix: <hash>.narinfo, nar/…, realisations/sha256:…!out.doi;
+        // BuildKit: an OCI layout), and nothing that could read as a workflow command in a message.
+        if (!SAFE_COMPONENT.test(part))
+            throw new CacheEntryRefused(`member ${shown} has a character outside [A-Za-z0-9._+=@:!,~%-]`);
+        if (Buffer.byteLength(part) > limits.componentBytes)
+            throw new CacheEntryRefused(`member ${shown} has a component over ${limits.componentBytes} bytes`);
+    }
+    return parts.join('/');
+}
+function checkEntry(entry) {
+    if (entry.type !== 'file' && entry.type !== 'directory') {
+        throw new CacheEntryRefused(`member ${shownName(entry.name)} is a ${entry.type}: only regular files and directories are restored`);
+    }
+    const extra = Object.keys(entry.pax).find((key) => !PLAIN_PAX_KEYS.has(key));
+    if (extra)
+        throw new CacheEntryRefused(`member ${shownName(entry.name)} carries the pax record ${shownName(extra)}`);
+}
+/** Decompresses by magic number: @actions/cache writes zstd (--long=30) or gzip, nothing else. */
+async function decompressor(archive) {
+    const handle = await (0,promises_namespaceObject.open)(archive, 'r');
+    const magic = Buffer.alloc(4);
+    try {
+        await handle.read(magic, 0, 4, 0);
+    }
+    finally {
+        await handle.close();
+    }
+    // Without --long (CompressionMethod.ZstdWithoutLong, all this version writes): the decoder's default 128 MiB window limit holds.
+    if (magic.readUInt32LE(0) === 0xfd2fb528)
+        return (0,external_node_zlib_.createZstdDecompress)();
+    if (magic[0] === 0x1f && magic[1] === 0x8b)
+        return (0,external_node_zlib_.createGunzip)();
+    throw new CacheEntryRefused('the archive is neither zstd nor gzip');
+}
+/**
+ * Writes the members of `archive` (an @actions/cache archive) named under `prefix` into `into`,
+ * which must be a fresh empty directory. Files are created with O_EXCL|O_NOFOLLOW, modes reduced
+ * to 0644/0755, owners not restored. Throws CacheEntryRefused on the first member that is not
+ * a plain file or directory under `prefix`; the caller removes `into`.
+ */
+async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS) {
+    let members = 0;
+    let bytes = 0;
+    let openFd;
+    const visit = (entry) => {
+        if (++members > limits.members)
+            throw new CacheEntryRefused(`more than ${limits.members} members`);
+        checkEntry(entry);
+        const rel = memberPath(entry.name, prefix, limits);
+        const target = rel === '' ? into : (0,external_node_path_namespaceObject.join)(into, rel);
+        if (entry.type === 'directory') {
+            if (rel !== '')
+                (0,external_node_fs_namespaceObject.mkdirSync)(target, { recursive: true, mode: 0o755 });
+            return undefined;
+        }
+        if (rel === '')
+            throw new CacheEntryRefused('the cache directory itself is a file in the archive');
+        bytes += entry.size;
+        if (bytes > limits.totalBytes)
+            throw new CacheEntryRefused(`more than ${limits.totalBytes} bytes of files`);
+        (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.join)(target, '..'), { recursive: true, mode: 0o755 });
+        try {
+            openFd = (0,external_node_fs_namespaceObject.openSync)(target, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, entry.mode & 0o111 ? 0o755 : 0o644);
+        }
+        catch (error) {
+            if (error.code === 'EEXIST')
+                throw new CacheEntryRefused(`member ${shownName(entry.name)} appears twice`);
+            throw error;
+        }
+        const fd = openFd;
+        return {
+            data(chunk) {
+                for (let off = 0; off < chunk.length;)
+                    off += (0,external_node_fs_namespaceObject.writeSync)(fd, chunk, off);
+            },
+            end() {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+                openFd = undefined;
+            },
+        };
+    };
+    const parser = new TarParser(visit);
+    try {
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(archive, { highWaterMark: 1 << 20 }), await decompressor(archive), async (source) => {
+                for await (const chunk of source) {
+                    parser.push(chunk);
+                    if (parser.ended)
+                        break; // what follows the end-of-archive blocks is never read (a zstd bomb of padding)
+                }
+            });
+        }
+        catch (error) {
+            if (!parser.ended)
+                throw error; // stopping there aborts the rest of the pipeline
+        }
+        await parser.finish();
+    }
+    catch (error) {
+        if (error instanceof TarFormatError)
+            throw new CacheEntryRefused(`not a readable tar archive: ${error.message}`);
+        throw error;
+    }
+    finally {
+        if (openFd !== undefined)
+            (0,external_node_fs_namespaceObject.closeSync)(openFd);
+    }
+    return { members, bytes };
+}
+/**
+ * Walks `root` with lstat: only directories and regular files with one link and no set-id or
+ * sticky bit, at most CACHE_LIMITS.members of them. Anything else (a symlink, hard link, device,
+ * fifo, socket) is refused.
+ */
+function checkPlainTree(root) {
+    let count = 0;
+    const stack = [''];
+    while (stack.length > 0) {
+        const rel = stack.pop();
+        for (const name of (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, rel))) {
+            const path = rel ? `${rel}/${name}` : name;
+            if (++count > CACHE_LIMITS.members)
+                throw new CacheEntryRefused(`more than ${CACHE_LIMITS.members} files and directories`);
+            const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(root, path));
+            if (st.mode & 0o7000)
+                throw new CacheEntryRefused(`${shownName(path)} has a set-id or sticky bit`);
+            if (st.isDirectory())
+                stack.push(path);
+            else if (!st.isFile())
+                throw new CacheEntryRefused(`${shownName(path)} is not a regular file or directory`);
+            else if (st.nlink !== 1)
+                throw new CacheEntryRefused(`${shownName(path)} is a hard link`);
+        }
+    }
+    return count;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/local-services.js
 // Directories standing in for the Actions cache and artifact services when a stage runs outside
 // Actions (the command line sets VLLM_ROCM_ACTION_LOCAL_SERVICES for its child only, when the job
 // has no services); a workflow run never has it set, so it keeps the real services.
+
 
 
 
@@ -44353,8 +44942,21 @@ async function restoreLocalDirectory(root, dir, key, restoreKeys) {
     }
     if (!found)
         return undefined;
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-    await copy((0,external_node_path_namespaceObject.join)(base, entryName(found)), dir);
+    // Checked as a restored Actions cache entry is (src/action/cache-archive.ts): the copy may never
+    // bring a link, device or fifo into a directory the build then writes through.
+    const entry = (0,external_node_path_namespaceObject.join)(base, entryName(found));
+    checkPlainTree(entry);
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(dir), { recursive: true });
+    const fresh = await (0,promises_namespaceObject.mkdtemp)(`${dir}.restoring-`);
+    try {
+        await copy(entry, fresh);
+        checkPlainTree(fresh);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rename)(fresh, dir);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
+    }
     return found;
 }
 /** As actions/cache: an entry is never replaced (false when the key exists). Written aside, then renamed in. */
@@ -101057,6 +101659,17 @@ function saveCacheV2(paths_1, key_1, options_1) {
 //# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./lib/src/action/cache.js
 // The Actions cache behind two calls that never fail a step: caching is an optimisation.
+//
+// @actions/cache restores with `tar -xf ARCHIVE -P -C $GITHUB_WORKSPACE` (pinned version; see
+// node_modules/@actions/cache/lib/internal/tar.js getTarArgs): `-P` lets an entry's absolute names,
+// `..` and symlinked parents write anywhere this user can, before any signature is checked. So it
+// keeps only the transport: for the call, a stub `tar` (and `gtar`, which it prefers on macOS) is
+// first on PATH, found there by its io.which, and moves the downloaded archive aside unextracted;
+// extractCacheArchive then writes the plain files under the expected path into a fresh directory.
+
+
+
+
 
 
 
@@ -101064,7 +101677,8 @@ function saveCacheV2(paths_1, key_1, options_1) {
 async function restoreDirectory(dir, key, restoreKeys) {
     const local = localServicesRoot();
     if (local)
-        return restoreLocalDirectory(local, dir, key, restoreKeys).catch((error) => {
+        return restoreLocalDirectory(local, dir, key, restoreKeys).catch(async (error) => {
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
             warning(`Cache restore from ${local} failed (building without it): ${errorMessage(error)}`);
             return undefined;
         });
@@ -101072,12 +101686,87 @@ async function restoreDirectory(dir, key, restoreKeys) {
         warning('The Actions cache service is not available to this job; building without a restored cache.');
         return undefined;
     }
+    if (process.platform === 'win32') {
+        warning('Restoring the Actions cache is not supported on Windows runners; building without it.');
+        return undefined;
+    }
+    const hold = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action-cache-'));
     try {
-        return await restoreCache([dir], key, restoreKeys);
+        const archive = (0,external_node_path_namespaceObject.join)(hold, 'archive');
+        const matched = await withTarStub(hold, archive, () => restoreCache([dir], key, restoreKeys));
+        if (!matched)
+            return undefined;
+        await extractInto(dir, archive);
+        return matched;
     }
     catch (error) {
-        warning(`Cache restore failed (building without it): ${errorMessage(error)}`);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        const refused = error instanceof CacheEntryRefused;
+        warning(`${refused ? 'Cache entry refused' : 'Cache restore failed'} (building without it): ${errorMessage(error)}`);
         return undefined;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(hold, { recursive: true, force: true });
+    }
+}
+/**
+ * The stub's whole job: @actions/cache's extract argv is `-xf ARCHIVE -P -C DIR` then compression
+ * options (`--use-compress-program unzstd --long=30`, `-z`; on macOS `--delay-directory-restore`);
+ * the archive is moved to `held` and nothing is extracted. Its debug listing (`-tf`) prints nothing
+ * (member names are hostile text). Any other call fails, and so does the restore.
+ */
+function tarStubScript(held) {
+    const quoted = `'${held.replace(/'/g, `'\\''`)}'`;
+    return `#!/bin/sh
+# vllm-rocm-action: stands in for tar while @actions/cache restores (src/action/cache.ts).
+if [ "$1" = "-tf" ]; then exit 0; fi
+if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${quoted}; fi
+echo "vllm-rocm-action: unexpected tar call from @actions/cache (its argv changed?): $1" >&2
+exit 2
+`;
+}
+/** Runs `fn` with a stub tar first on PATH. PATH is process-wide: nothing else runs tar meanwhile. */
+async function withTarStub(hold, held, fn) {
+    const bin = (0,external_node_path_namespaceObject.join)(hold, 'bin');
+    await (0,promises_namespaceObject.mkdir)(bin, { mode: 0o700 });
+    for (const name of ['tar', 'gtar']) {
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(bin, name), tarStubScript(held), { mode: 0o700 });
+        await (0,promises_namespaceObject.chmod)((0,external_node_path_namespaceObject.join)(bin, name), 0o700);
+    }
+    const path = process.env.PATH;
+    process.env.PATH = path ? `${bin}${external_node_path_namespaceObject.delimiter}${path}` : bin;
+    try {
+        return await fn();
+    }
+    finally {
+        if (path === undefined)
+            delete process.env.PATH;
+        else
+            process.env.PATH = path;
+    }
+}
+/** How @actions/cache names `dir` in an archive: relative to the workspace, with `/`. */
+function archivePrefix(dir) {
+    return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir).split(external_node_path_namespaceObject.sep).join('/') || '.';
+}
+async function extractInto(dir, archive) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(dir), { recursive: true });
+    const fresh = await (0,promises_namespaceObject.mkdtemp)(`${dir}.restoring-`);
+    try {
+        // A restore that did not reach the stub (another tar was used) has already extracted with -P.
+        await extractCacheArchive(archive, archivePrefix(dir), fresh).catch((error) => {
+            if (error.code === 'ENOENT' && error.path === archive) {
+                throw new Error('@actions/cache did not hand over its archive (did its tar call change? see the pinned version in package.json)');
+            }
+            throw error;
+        });
+        checkPlainTree(fresh);
+        await (0,promises_namespaceObject.chmod)(fresh, 0o755);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rename)(fresh, dir);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
     }
 }
 async function saveDirectory(dir, key) {
@@ -101153,6 +101842,8 @@ async function hashContext(dir) {
 
 
 
+
+
 const local_cache_STATE_KEY = 'local-cache';
 function localCacheDirs() {
     const base = stageTempDir('build-docker');
@@ -101177,30 +101868,46 @@ async function restoreLocalCache(inputs) {
     await (0,promises_namespaceObject.rm)(newDir, { recursive: true, force: true });
     const { key, restoreKeys } = await localCacheKey(inputs);
     const restoredKey = await restoreDirectory(dir, key, restoreKeys);
-    info(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
+    logInfo(restoredKey ? `Restored BuildKit cache ${restoredKey}` : `No BuildKit cache for ${key} yet`);
     const state = { dir, newDir, key, restoredKey };
     saveState(local_cache_STATE_KEY, JSON.stringify(state));
     return state;
 }
+/** The stage's own keys (cacheKeyPrefix, localCacheKey). */
+const KEY_PATTERN = /^vllm-rocm-action-buildkit-[A-Za-z0-9._-]+-[0-9a-f]{16}-[0-9a-f]{16}$/;
+/** Main's state, checked: the directories are recomputed, never taken from state (src/action/post-state.ts). */
 function savedLocalCacheState() {
     const text = getState(local_cache_STATE_KEY);
-    return text ? JSON.parse(text) : undefined;
+    if (!text)
+        return undefined;
+    const what = 'BuildKit cache state';
+    const state = stateObject(what, text);
+    if (!state)
+        return undefined;
+    const { dir, newDir } = localCacheDirs();
+    if (state.dir !== dir || state.newDir !== newDir)
+        return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+    if (!isCacheKey(state.key, KEY_PATTERN))
+        return refuseState(what, 'its key is not a BuildKit cache key of this action');
+    if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string')
+        return refuseState(what, 'its restored key is not a string');
+    return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
 }
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */
 async function saveLocalCache(state) {
     try {
         if (state.restoredKey === state.key) {
-            info(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
+            logInfo(`BuildKit cache ${state.key} was restored exactly; not saving it again.`);
             return;
         }
         if (!(await disk_exists(state.newDir))) {
-            info('No new BuildKit cache was written (the build did not finish); nothing to save.');
+            logInfo('No new BuildKit cache was written (the build did not finish); nothing to save.');
             return;
         }
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rename)(state.newDir, state.dir);
         if (await saveDirectory(state.dir, state.key))
-            info(`Saved BuildKit cache ${state.key}`);
+            logInfo(`Saved BuildKit cache ${state.key}`);
     }
     finally {
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
@@ -101210,6 +101917,7 @@ async function saveLocalCache(state) {
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/cache-backend.js
 // Turns the `cache` input into what buildx is given, restoring the local cache when needed.
+
 
 
 
@@ -101249,8 +101957,8 @@ async function resolveCache(inputs, buildx) {
             // at 20 GB) would only be thrown away in post.
             const exact = state.restoredKey === state.key;
             if (exact)
-                info('The BuildKit cache was restored under its exact key: importing it, not exporting it again.');
-            return { backend: { type: 'local', from: state.dir, to: exact ? undefined : state.newDir, mode: inputs.cacheMode }, effective: 'local' };
+                logInfo('The BuildKit cache was restored under its exact key: importing it, not exporting it again.');
+            return { backend: { type: 'local', from: state.restoredKey ? state.dir : undefined, to: exact ? undefined : state.newDir, mode: inputs.cacheMode }, effective: 'local' };
         }
     }
 }
@@ -101332,6 +102040,7 @@ function parseBuildDockerInputs(get, workspace) {
         platform,
         tags,
         labels: keyValuePairs(get, 'labels'),
+        ociLabels: inputs_boolean(get, 'oci-labels', true),
         annotations: matching(get, 'annotations', ANNOTATION, 'KEY=VALUE, optionally after a type such as manifest: or index:'),
         cache,
         cacheRef,
@@ -101392,13 +102101,47 @@ function parseSecrets(get, workspace) {
     return [...secrets.values()];
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/markdown.js
+// Untrusted text (server logs, model output, file names, tool output) in markdown stays text: CommonMark
+// (spec 0.31, "Code spans", "Fenced code blocks", "Backslash escapes") closes a code span at a
+// backtick run of the opening length and a fence at a run at least as long, so each is opened with
+// one backtick more than the content's longest run; outside code, markup characters are escaped.
+function longestBacktickRun(text) {
+    let longest = 0;
+    for (const m of text.matchAll(/`+/g))
+        longest = Math.max(longest, m[0].length);
+    return longest;
+}
+/** One line of text as a code span that its content cannot close (in a table cell: pipes escaped, as GFM needs). */
+function codeSpan(text, inTable = false) {
+    const line = text.replace(/\r?\n|\r/g, ' ');
+    const flat = inTable ? line.replace(/\|/g, '\\|') : line;
+    if (flat === '')
+        return '';
+    const fence = '`'.repeat(longestBacktickRun(flat) + 1);
+    // A span that starts or ends with a backtick (or a space) needs a space inside each end: one is stripped.
+    const pad = /^[` ]|[` ]$/.test(flat) ? ' ' : '';
+    return `${fence}${pad}${flat}${pad}${fence}`;
+}
+/** Lines as a fenced code block that no line can close. */
+function codeBlock(lines, info = '') {
+    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines.join('\n')) + 1));
+    return [`${fence}${info}`, ...lines, fence];
+}
+/** Text to show as it is in one line of markdown: no markup, links, images or HTML. */
+function plainText(text) {
+    // Mid-line, only these start markup: code, emphasis, links and images, HTML, entities, table cells.
+    return text.replace(/\r?\n|\r/g, ' ').replace(/[\\`*_[\]<>!|&~]/g, '\\$&');
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-docker/summary.js
 // The job summary rows: what was built.
 
 
+
 function summaryRows(inputs, image, cache, epoch, restoreSeconds) {
     const rows = [
-        ['Dockerfile', `\`${inputs.file}\`${inputs.target ? ` (target \`${inputs.target}\`)` : ''}`],
+        ['Dockerfile', `${codeSpan(inputs.file)}${inputs.target ? ` (target ${codeSpan(inputs.target)})` : ''}`],
         ['Platform', inputs.platform],
         ['Digest', `\`${image.digest}\``],
         ['Config digest', `\`${image.configDigest}\``],
@@ -101407,7 +102150,7 @@ function summaryRows(inputs, image, cache, epoch, restoreSeconds) {
         ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
         ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
         ['Compression', inputs.compression],
-        ['Output', image.archive ? `OCI archive \`${image.archive}\`` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
+        ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
     ];
     if (inputs.tags.length > 0 && inputs.output !== 'registry')
         rows.push(['Tags', inputs.tags.join(', ')]);
@@ -101432,7 +102175,7 @@ async function main(io = actionIO) {
     const inputs = parseBuildDockerInputs(io.get, workspaceDir());
     maskSecrets(inputs);
     const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
-    info(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
+    logInfo(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
     const restoreStarted = process.hrtime.bigint();
     const cache = await resolveCache(inputs, buildx);
     const actionsRestore = seconds(restoreStarted);
@@ -101459,7 +102202,7 @@ async function main(io = actionIO) {
     io.setOutput('cached-steps', `${cached}/${total}`);
     io.setOutput('source-date-epoch', String(epoch.value));
     io.setOutput('metadata', JSON.stringify(image.metadata));
-    info(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${cached}/${total} steps cached`);
+    logInfo(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${cached}/${total} steps cached`);
     await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds));
     const { phases } = image;
     const inBuildx = phases.cacheImport + phases.steps + phases.imageExport + phases.cacheExport;

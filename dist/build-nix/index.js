@@ -41815,7 +41815,7 @@ function notice(message, properties = {}) {
  * Writes info to log with console.log.
  * @param message info message
  */
-function core_info(message) {
+function info(message) {
     process.stdout.write(message + external_os_.EOL);
 }
 /**
@@ -42033,6 +42033,211 @@ function stage_setFailed(error) {
     process.exitCode = 1;
 }
 
+;// CONCATENATED MODULE: ./lib/src/runner/workflow-commands.js
+// Workflow commands as the Actions runner reads them off a step's output, the masking it applies
+// after `::add-mask::`, and how to print untrusted text so that none of its lines is a command.
+//
+// Modelled on actions/runner:
+// - src/Runner.Common/ActionCommand.cs: TryParseV2 (`::name k=v,k=v::data`, after TrimStart) and
+//   TryParse (legacy `##[name k=v;k=v]data`, found ANYWHERE in a line), with their unescaping;
+// - src/Runner.Worker/ActionCommandManager.cs: V2 first, then legacy; command names compared
+//   case-insensitively; `stop-commands` pauses every command (add-mask and annotations included)
+//   until the token comes back as a command;
+// - src/Runner.Worker/Handlers/NodeScriptActionHandler.cs + OutputManager.cs: stdout AND stderr
+//   lines both go through one ActionCommandManager per step (Handler.cs creates it per handler);
+// - src/Runner.Sdk/ProcessInvoker.cs: lines come from StreamReader.ReadLine, which ends a line at
+//   \n, \r or \r\n.
+/** The commands a runner registers (ActionCommandManager.cs: its extensions, and stop-commands). */
+const RUNNER_COMMANDS = [
+    'add-mask', 'add-matcher', 'add-path', 'debug', 'echo', 'endgroup', 'error', 'group', 'notice',
+    'remove-matcher', 'save-state', 'set-env', 'set-output', 'stop-commands', 'warning',
+];
+/** A step's output as the runner splits it into lines (StreamReader.ReadLine). */
+function runnerLines(text) {
+    return text.split(/\r\n|\r|\n/);
+}
+// ActionCommand.cs's mappings, applied in its order.
+const workflow_commands_unescape = (pairs) => (value) => pairs.reduce((s, [from, to]) => s.split(from).join(to), value);
+const unescapeLegacy = workflow_commands_unescape([['%3B', ';'], ['%0D', '\r'], ['%0A', '\n'], ['%5D', ']'], ['%25', '%']]);
+const unescapeData = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%25', '%']]);
+const unescapeProperty = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%3A', ':'], ['%2C', ','], ['%25', '%']]);
+/** .NET's char.IsWhiteSpace, which String.TrimStart() trims (not JavaScript's set: \u0085 is in, \uFEFF is out). */
+const DOTNET_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+const DOTNET_TRIM_START = new RegExp(`^[${DOTNET_SPACE}]+`);
+function caseless(names) {
+    return new Set([...names].map((n) => n.toLowerCase()));
+}
+const DEFAULT_REGISTERED = caseless(RUNNER_COMMANDS);
+/** `k=v` pairs: split on the first '='; .NET's Split(count 2, RemoveEmptyEntries) drops a pair with an empty side. */
+function properties(pairs, unescapeValue) {
+    const out = {};
+    for (const pair of pairs) {
+        const eq = pair.indexOf('=');
+        if (eq < 0)
+            continue;
+        const key = pair.slice(0, eq);
+        const value = pair.slice(eq + 1).replace(/^=+/, '');
+        if (key && value)
+            out[key.toLowerCase()] = unescapeValue(value);
+    }
+    return out;
+}
+function named(cmdInfo, registered) {
+    const space = cmdInfo.indexOf(' ');
+    const name = space < 0 ? cmdInfo : cmdInfo.slice(0, space);
+    if (!registered.has(name.toLowerCase()))
+        return undefined;
+    return { name, rest: space > 0 ? cmdInfo.slice(space + 1) : undefined };
+}
+/** ActionCommand.TryParseV2: `::name k=v,k=v::data` once leading whitespace is trimmed. */
+function parseCommandV2(line, registered = DEFAULT_REGISTERED) {
+    const message = line.replace(DOTNET_TRIM_START, '');
+    if (!message.startsWith('::'))
+        return undefined;
+    const end = message.indexOf('::', 2);
+    if (end < 0)
+        return undefined;
+    const info = named(message.slice(2, end), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.replace(DOTNET_TRIM_START, '').replace(new RegExp(`[${DOTNET_SPACE}]+$`), '').split(',').filter(Boolean), unescapeProperty);
+    return { name: info.name, properties: props, message: unescapeData(message.slice(end + 2)) };
+}
+/** ActionCommand.TryParse: the first `##[` anywhere in the line, `name k=v;k=v` up to `]`, then data. */
+function parseCommandLegacy(line, registered = DEFAULT_REGISTERED) {
+    const prefix = line.indexOf('##[');
+    if (prefix < 0)
+        return undefined;
+    const rb = line.indexOf(']', prefix);
+    if (rb < 0)
+        return undefined;
+    const info = named(line.slice(prefix + 3, rb), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.split(';').filter(Boolean), unescapeLegacy);
+    return { name: info.name, properties: props, message: unescapeLegacy(line.slice(rb + 1)) };
+}
+/** One line as the runner parses it (V2 first, then legacy), or undefined for a plain line. */
+function parseWorkflowCommand(line, registered = DEFAULT_REGISTERED) {
+    return parseCommandV2(line, registered) ?? parseCommandLegacy(line, registered);
+}
+/**
+ * One step's command processing (ActionCommandManager.TryProcessCommand), shared by its stdout and
+ * stderr: `read` gives the command the runner would act on, or undefined for a line it prints.
+ * While stopped, only `::<token>::` (either form) is a command, and it resumes processing.
+ */
+class CommandReader {
+    registered = new Set(DEFAULT_REGISTERED);
+    stopToken;
+    read(line) {
+        if (!line)
+            return undefined;
+        const command = parseWorkflowCommand(line, this.registered);
+        if (!command)
+            return undefined;
+        const name = command.name.toLowerCase();
+        if (this.stopToken !== undefined) {
+            if (name !== this.stopToken)
+                return undefined;
+            this.registered.delete(this.stopToken);
+            this.stopToken = undefined;
+            return command;
+        }
+        if (name === 'stop-commands') {
+            const token = command.message.toLowerCase();
+            // ValidateStopToken: an empty token, a command's name or pause-logging fails the step.
+            if (!token || this.registered.has(token) || token === 'pause-logging')
+                throw new Error(`::stop-commands:: with an unsupported token '${command.message}'`);
+            this.stopToken = token;
+            this.registered.add(token);
+        }
+        return command;
+    }
+    get stopped() {
+        return this.stopToken !== undefined;
+    }
+}
+/** Characters .NET's culture-sensitive IndexOf/StartsWith may skip over (so never rely on inserting them). */
+const IGNORABLE = '\\p{Default_Ignorable_Code_Point}';
+const LEGACY_PREFIX = new RegExp(`#(${IGNORABLE}*)#(${IGNORABLE}*)\\[`, 'gu');
+const V2_START = new RegExp(`^([${DOTNET_SPACE}\\s${IGNORABLE}]*)(:${IGNORABLE}*:)`, 'u');
+/**
+ * One line of untrusted text that no runner reads as a command: a backslash after every `##[`
+ * (what the runner itself does to `##[start-action` in OutputManager.cs) and before a leading `::`.
+ * Visible ASCII only, so it holds whatever the runner's culture-sensitive matching skips.
+ */
+function neutraliseLine(line) {
+    return line.replace(LEGACY_PREFIX, '#$1#$2[\\').replace(V2_START, '$1\\$2');
+}
+/**
+ * Untrusted text (a build's log, a server's output) made safe to print: every line the runner
+ * would see (split at \n, \r and \r\n) is neutralised; the line breaks themselves are kept.
+ */
+function neutraliseCommands(text) {
+    return text.replace(/[^\r\n]+/g, neutraliseLine);
+}
+/**
+ * The text by which a secret is recognised: the whole value, and for a multi-line secret (a key,
+ * a netrc) each line long enough to be telling on its own (PEM armour lines are not).
+ */
+function secretPieces(secret) {
+    const lines = secret.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----[A-Z ]+-----$/.test(l));
+    return [...new Set([secret, ...(lines.length > 1 || secret.includes('\n') ? lines : [])])];
+}
+/** Replaces every registered secret with ***, longest first so a secret's substring never shows its rest. */
+class Masker {
+    pieces = [];
+    add(secret) {
+        if (!secret)
+            return;
+        this.pieces = [...new Set([...this.pieces, ...secretPieces(secret)])].sort((a, b) => b.length - a.length);
+    }
+    mask(text) {
+        let out = text;
+        for (const piece of this.pieces)
+            out = out.split(piece).join('***');
+        return out;
+    }
+}
+/**
+ * What a step leaves for later: state and outputs set by `save-state`/`set-output` commands while
+ * it ran, then its GITHUB_STATE/GITHUB_OUTPUT files, which the runner processes after the step
+ * (FileCommandManager.cs) and so win for the names they set. Names are case-insensitive
+ * (ExecutionContext.IntraActionState is OrdinalIgnoreCase); the first spelling is kept.
+ */
+function stepValues(commands, command, file) {
+    const out = {};
+    const set = (name, value) => {
+        const existing = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase());
+        out[existing ?? name] = value;
+    };
+    for (const c of commands)
+        if (c.name.toLowerCase() === command && c.properties.name)
+            set(c.properties.name, c.message);
+    for (const [name, value] of Object.entries(file))
+        set(name, value);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/log.js
+// The one way stages print plain log lines. The runner reads every line of a step's stdout and
+// stderr for workflow commands (`::save-state …::`, legacy `##[set-output …]` anywhere in a line),
+// and a build log, a server's output or a message quoting either is untrusted text: `info`
+// neutralises each line (src/runner/workflow-commands.ts) so it stays text.
+//
+// Why not a `::stop-commands::<token>` window: while one is open the runner also ignores
+// `add-mask` (actions/runner, src/Runner.Worker/ActionCommandManager.cs), so a secret registered
+// meanwhile would print in clear, and stdout and stderr share the one paused state. Neutralising
+// each line keeps no state and leaves masking untouched. `core.warning`/`error`/`notice`/`debug`
+// are safe as they are: @actions/core escapes their text into one `::name::data` line, which the
+// runner parses as that command before it looks for `##[`.
+
+
+/** Prints text (any number of lines) as plain log output that no line of can act as a command. */
+function logInfo(text) {
+    info(neutraliseCommands(text));
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -42043,6 +42248,36 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 
 const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
+
+;// CONCATENATED MODULE: ./lib/src/action/post-state.js
+// Post reads what main saved, but the runner also takes state from a step's output
+// (`::save-state name=…::`, `##[save-state name=…]` anywhere in a line: actions/runner,
+// src/Runner.Worker/ActionCommandManager.cs SaveStateCommandExtension), and for a key main never
+// wrote through GITHUB_STATE that forged value reaches post. So post takes no path, key or process
+// from state on trust: it recomputes its directories from RUNNER_TEMP and the stage scope and
+// refuses (warns, does nothing) state that disagrees.
+
+/** Warns that post ignores the saved `what`, and gives nothing to act on. */
+function refuseState(what, why) {
+    warning(`Post: ignoring the saved ${what}: ${why}. Main did not write it (a build's output can set state), so post leaves it alone.`);
+    return undefined;
+}
+/** The state's JSON object, or undefined (refused) when it is not one. */
+function stateObject(what, text) {
+    try {
+        const value = JSON.parse(text);
+        if (value && typeof value === 'object' && !Array.isArray(value))
+            return value;
+    }
+    catch {
+        // refused below
+    }
+    return refuseState(what, 'it is not a JSON object');
+}
+/** An Actions cache key under `prefix`: the characters the stages' own keys use, bounded. */
+function isCacheKey(value, pattern) {
+    return typeof value === 'string' && value.length <= 512 && pattern.test(value);
+}
 
 ;// CONCATENATED MODULE: ./lib/src/action/scope.js
 // A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
@@ -42097,6 +42332,7 @@ async function writeTableSummary(heading, rows) {
 // the cache save and writes the table, so the user sees where the whole job's time went.
 
 
+
 // Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
 const STATE_KEY = 'job-time';
 function seconds(since) {
@@ -42120,8 +42356,28 @@ async function writeJobTimeSummary(saveSeconds, saveName = 'save the cache (post
     const text = scopedState(STATE_KEY);
     if (!text)
         return;
-    const phases = [...JSON.parse(text), [saveName, saveSeconds]];
+    const saved = savedPhases(text);
+    if (!saved)
+        return;
+    const phases = [...saved, [saveName, saveSeconds]];
     await writeTableSummary('Job time by phase', phaseRows(phases));
+}
+/** The stages' own phase names are plain words; anything that could shape the summary's Markdown is refused. */
+const PHASE_NAME = /^[\p{L}\p{N} ,.:/…-]+(?: \([\p{L}\p{N} ,.:/…-]+\))?$/u;
+/** Main's phases, checked: state can be forged by a build's output (src/action/post-state.ts). */
+function savedPhases(text) {
+    const refuse = () => refuseState('job time', 'it is not a list of phases with their seconds');
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        return refuse();
+    }
+    if (!Array.isArray(value) || value.length > 32)
+        return refuse();
+    const phase = (p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && p[0].length <= 80 && PHASE_NAME.test(p[0]) && Number.isFinite(p[1]) && p[1] >= 0;
+    return value.every(phase) ? value : refuse();
 }
 
 ;// CONCATENATED MODULE: external "node:os"
@@ -42137,6 +42393,25 @@ function stageTempDir(stage) {
 }
 function workspaceDir() {
     return process.env.GITHUB_WORKSPACE || process.cwd();
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/secrets.js
+// The secrets this process has masked, so that text the runner never prints (artifacts, reports,
+// files a stage writes) can be scrubbed the same way the runner masks the log. Every stage masks
+// through registerSecret rather than core.setSecret, so nothing masked is missed.
+
+
+const registered = new Masker();
+/** core.setSecret (the runner masks it in the log from now on), remembered for scrubSecrets. */
+function registerSecret(value) {
+    if (!value)
+        return;
+    core_setSecret(value);
+    registered.add(value);
+}
+/** The text with every registered secret (and each telling line of a multi-line one) replaced by ***. */
+function scrubSecrets(text) {
+    return registered.mask(text);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/tool/capture.js
@@ -97765,7 +98040,7 @@ class UploadProgress {
         const uploadSpeed = (transferredBytes /
             (1024 * 1024) /
             (elapsedTime / 1000)).toFixed(1);
-        core_info(`Sent ${transferredBytes} of ${this.contentLength} (${percentage}%), ${uploadSpeed} MBs/sec`);
+        info(`Sent ${transferredBytes} of ${this.contentLength} (${percentage}%), ${uploadSpeed} MBs/sec`);
         if (this.isDone()) {
             this.displayedComplete = true;
         }
@@ -98046,7 +98321,7 @@ class DownloadProgress {
         const downloadSpeed = (transferredBytes /
             (1024 * 1024) /
             (elapsedTime / 1000)).toFixed(1);
-        core_info(`Received ${transferredBytes} of ${this.contentLength} (${percentage}%), ${downloadSpeed} MBs/sec`);
+        info(`Received ${transferredBytes} of ${this.contentLength} (${percentage}%), ${downloadSpeed} MBs/sec`);
         if (this.isDone()) {
             this.displayedComplete = true;
         }
@@ -98677,12 +98952,12 @@ function saveCache(cacheId, archivePath, signedUploadURL, options) {
             // Commit Cache
             core_debug('Commiting cache');
             const cacheSize = getArchiveFileSizeInBytes(archivePath);
-            core_info(`Cache Size: ~${Math.round(cacheSize / (1024 * 1024))} MB (${cacheSize} B)`);
+            info(`Cache Size: ~${Math.round(cacheSize / (1024 * 1024))} MB (${cacheSize} B)`);
             const commitCacheResponse = yield commitCache(httpClient, cacheId, cacheSize);
             if (!isSuccessStatusCode(commitCacheResponse.statusCode)) {
                 throw new Error(`Cache service responded with ${commitCacheResponse.statusCode} during commit cache.`);
             }
-            core_info('Cache saved successfully');
+            info('Cache saved successfully');
         }
     });
 }
@@ -99475,7 +99750,7 @@ class CacheServiceClient {
                     throw new Error(`Failed to make request after ${this.maxAttempts} attempts: ${errorMessage}`);
                 }
                 const retryTimeMilliseconds = this.getExponentialRetryTimeMilliseconds(attempt);
-                core_info(`Attempt ${attempt + 1} of ${this.maxAttempts} failed with error: ${errorMessage}. Retrying request in ${retryTimeMilliseconds} ms...`);
+                info(`Attempt ${attempt + 1} of ${this.maxAttempts} failed with error: ${errorMessage}. Retrying request in ${retryTimeMilliseconds} ms...`);
                 yield this.sleep(retryTimeMilliseconds);
                 attempt++;
             }
@@ -99921,7 +100196,7 @@ function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         checkPaths(paths);
         const cacheMode = getCacheMode();
         if (!isCacheReadable(cacheMode)) {
-            core_info(`Cache restore skipped: the effective cache-mode '${cacheMode}' does not permit reads.`);
+            info(`Cache restore skipped: the effective cache-mode '${cacheMode}' does not permit reads.`);
             core_debug(`Skipped restore for paths [${paths.join(', ')}] with primary key '${primaryKey}'.`);
             return undefined;
         }
@@ -99986,7 +100261,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
                 return undefined;
             }
             if (options === null || options === void 0 ? void 0 : options.lookupOnly) {
-                core_info('Lookup only - skipping download');
+                info('Lookup only - skipping download');
                 return cacheEntry.cacheKey;
             }
             archivePath = external_path_namespaceObject.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
@@ -99997,9 +100272,9 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
                 yield listTar(archivePath, compressionMethod);
             }
             const archiveFileSize = getArchiveFileSizeInBytes(archivePath);
-            core_info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
+            info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
             yield extractTar(archivePath, compressionMethod);
-            core_info('Cache restored successfully');
+            info('Cache restored successfully');
             return cacheEntry.cacheKey;
         }
         catch (error) {
@@ -100088,13 +100363,13 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
             }
             const isRestoreKeyMatch = request.key !== response.matchedKey;
             if (isRestoreKeyMatch) {
-                core_info(`Cache hit for restore-key: ${response.matchedKey}`);
+                info(`Cache hit for restore-key: ${response.matchedKey}`);
             }
             else {
-                core_info(`Cache hit for: ${response.matchedKey}`);
+                info(`Cache hit for: ${response.matchedKey}`);
             }
             if (options === null || options === void 0 ? void 0 : options.lookupOnly) {
-                core_info('Lookup only - skipping download');
+                info('Lookup only - skipping download');
                 return response.matchedKey;
             }
             archivePath = external_path_namespaceObject.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
@@ -100102,12 +100377,12 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
             core_debug(`Starting download of archive to: ${archivePath}`);
             yield downloadCache(response.signedDownloadUrl, archivePath, options);
             const archiveFileSize = getArchiveFileSizeInBytes(archivePath);
-            core_info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
+            info(`Cache Size: ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B)`);
             if (isDebug()) {
                 yield listTar(archivePath, compressionMethod);
             }
             yield extractTar(archivePath, compressionMethod);
-            core_info('Cache restored successfully');
+            info('Cache restored successfully');
             return response.matchedKey;
         }
         catch (error) {
@@ -100160,7 +100435,7 @@ function cache_saveCache(paths_1, key_1, options_1) {
         checkKey(key);
         const cacheMode = getCacheMode();
         if (!isCacheWritable(cacheMode)) {
-            core_info(`Cache save skipped: the effective cache-mode '${cacheMode}' does not permit writes.`);
+            info(`Cache save skipped: the effective cache-mode '${cacheMode}' does not permit writes.`);
             core_debug(`Skipped save for paths [${paths.join(', ')}] with key '${key}'.`);
             return -1;
         }
@@ -100242,7 +100517,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
                 throw error;
             }
             else if (typedError.name === ReserveCacheError.name) {
-                core_info(`Failed to save: ${typedError.message}`);
+                info(`Failed to save: ${typedError.message}`);
             }
             else {
                 // Log server errors (5xx) as errors, all other errors as warnings.
@@ -100360,7 +100635,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
                 throw error;
             }
             else if (typedError.name === ReserveCacheError.name) {
-                core_info(`Failed to save: ${typedError.message}`);
+                info(`Failed to save: ${typedError.message}`);
             }
             else if (typedError.name === FinalizeCacheError.name) {
                 warning(typedError.message);
@@ -100393,6 +100668,193 @@ function saveCacheV2(paths_1, key_1, options_1) {
     });
 }
 //# sourceMappingURL=cache.js.map
+;// CONCATENATED MODULE: ./lib/src/action/cache-archive.js
+// Restored cache entries are hostile bytes until proven otherwise: whoever can write one entry in
+// a scope this job reads chose every member name and type. This module writes a cache archive
+// itself (never `tar -P`) into a fresh empty directory, taking only regular files and directories
+// named under the one expected path, and checks the result, or a copied local entry, with lstat.
+
+
+
+
+
+
+/** An archive or directory that is not a plain tree of files and directories under the expected path. */
+class CacheEntryRefused extends Error {
+}
+const CACHE_LIMITS = {
+    /** Members (files and directories). A Nix binary cache or a BuildKit cache holds thousands. */
+    members: 200_000,
+    /** Bytes of one member name, and of one of its components (PATH_MAX, NAME_MAX). */
+    nameBytes: 4096,
+    componentBytes: 255,
+    /** Bytes written in all: the Actions cache keeps 10 GiB per repository, compressed. */
+    totalBytes: 16 * 1024 ** 3,
+};
+// Pax keys GNU tar --posix writes for a plain file (tar(5), "pax Interchange Format"); any other
+// (GNU.sparse.*, linkpath, SCHILY.xattr.*) describes something this restore does not create.
+const PLAIN_PAX_KEYS = new Set(['path', 'size', 'mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname']);
+const SAFE_COMPONENT = /^[A-Za-z0-9._+=@:!,~%-]+$/;
+/** A member name as safe log text: no workflow-command characters, bounded length. */
+function shownName(name) {
+    const safe = name.replace(/[^A-Za-z0-9._/+=@-]/g, '?');
+    return safe.length > 120 ? `${safe.slice(0, 120)}…` : safe;
+}
+/**
+ * The path below `prefix` that member `name` stands for ('' for the prefix itself), or a refusal.
+ * `prefix` is how @actions/cache names the restore directory in its archives: relative to the
+ * workspace (src: @actions/cache lib/internal/cacheUtils.js resolvePaths), e.g. `../../_temp/x`.
+ */
+function memberPath(name, prefix, limits = CACHE_LIMITS) {
+    const trimmed = name.replace(/\/+$/, '');
+    const shown = shownName(name);
+    if (Buffer.byteLength(name) > limits.nameBytes)
+        throw new CacheEntryRefused(`a member name of ${Buffer.byteLength(name)} bytes (at most ${limits.nameBytes})`);
+    if (trimmed === prefix)
+        return '';
+    if (!trimmed.startsWith(`${prefix}/`))
+        throw new CacheEntryRefused(`member ${shown} is outside the cache directory (${shownName(prefix)})`);
+    const parts = trimmed.slice(prefix.length + 1).split('/');
+    for (const part of parts) {
+        if (part === '' || part === '.' || part === '..')
+            throw new CacheEntryRefused(`member ${shown} has an empty, '.' or '..' component`);
+        // What the suite's own caches hold (Nix: <hash>.narinfo, nar/…, realisations/sha256:…!out.doi;
+        // BuildKit: an OCI layout), and nothing that could read as a workflow command in a message.
+        if (!SAFE_COMPONENT.test(part))
+            throw new CacheEntryRefused(`member ${shown} has a character outside [A-Za-z0-9._+=@:!,~%-]`);
+        if (Buffer.byteLength(part) > limits.componentBytes)
+            throw new CacheEntryRefused(`member ${shown} has a component over ${limits.componentBytes} bytes`);
+    }
+    return parts.join('/');
+}
+function checkEntry(entry) {
+    if (entry.type !== 'file' && entry.type !== 'directory') {
+        throw new CacheEntryRefused(`member ${shownName(entry.name)} is a ${entry.type}: only regular files and directories are restored`);
+    }
+    const extra = Object.keys(entry.pax).find((key) => !PLAIN_PAX_KEYS.has(key));
+    if (extra)
+        throw new CacheEntryRefused(`member ${shownName(entry.name)} carries the pax record ${shownName(extra)}`);
+}
+/** Decompresses by magic number: @actions/cache writes zstd (--long=30) or gzip, nothing else. */
+async function decompressor(archive) {
+    const handle = await (0,promises_namespaceObject.open)(archive, 'r');
+    const magic = Buffer.alloc(4);
+    try {
+        await handle.read(magic, 0, 4, 0);
+    }
+    finally {
+        await handle.close();
+    }
+    // Without --long (CompressionMethod.ZstdWithoutLong, all this version writes): the decoder's default 128 MiB window limit holds.
+    if (magic.readUInt32LE(0) === 0xfd2fb528)
+        return (0,external_node_zlib_.createZstdDecompress)();
+    if (magic[0] === 0x1f && magic[1] === 0x8b)
+        return (0,external_node_zlib_.createGunzip)();
+    throw new CacheEntryRefused('the archive is neither zstd nor gzip');
+}
+/**
+ * Writes the members of `archive` (an @actions/cache archive) named under `prefix` into `into`,
+ * which must be a fresh empty directory. Files are created with O_EXCL|O_NOFOLLOW, modes reduced
+ * to 0644/0755, owners not restored. Throws CacheEntryRefused on the first member that is not
+ * a plain file or directory under `prefix`; the caller removes `into`.
+ */
+async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS) {
+    let members = 0;
+    let bytes = 0;
+    let openFd;
+    const visit = (entry) => {
+        if (++members > limits.members)
+            throw new CacheEntryRefused(`more than ${limits.members} members`);
+        checkEntry(entry);
+        const rel = memberPath(entry.name, prefix, limits);
+        const target = rel === '' ? into : (0,external_node_path_namespaceObject.join)(into, rel);
+        if (entry.type === 'directory') {
+            if (rel !== '')
+                (0,external_node_fs_namespaceObject.mkdirSync)(target, { recursive: true, mode: 0o755 });
+            return undefined;
+        }
+        if (rel === '')
+            throw new CacheEntryRefused('the cache directory itself is a file in the archive');
+        bytes += entry.size;
+        if (bytes > limits.totalBytes)
+            throw new CacheEntryRefused(`more than ${limits.totalBytes} bytes of files`);
+        (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.join)(target, '..'), { recursive: true, mode: 0o755 });
+        try {
+            openFd = (0,external_node_fs_namespaceObject.openSync)(target, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, entry.mode & 0o111 ? 0o755 : 0o644);
+        }
+        catch (error) {
+            if (error.code === 'EEXIST')
+                throw new CacheEntryRefused(`member ${shownName(entry.name)} appears twice`);
+            throw error;
+        }
+        const fd = openFd;
+        return {
+            data(chunk) {
+                for (let off = 0; off < chunk.length;)
+                    off += (0,external_node_fs_namespaceObject.writeSync)(fd, chunk, off);
+            },
+            end() {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+                openFd = undefined;
+            },
+        };
+    };
+    const parser = new TarParser(visit);
+    try {
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(archive, { highWaterMark: 1 << 20 }), await decompressor(archive), async (source) => {
+                for await (const chunk of source) {
+                    parser.push(chunk);
+                    if (parser.ended)
+                        break; // what follows the end-of-archive blocks is never read (a zstd bomb of padding)
+                }
+            });
+        }
+        catch (error) {
+            if (!parser.ended)
+                throw error; // stopping there aborts the rest of the pipeline
+        }
+        await parser.finish();
+    }
+    catch (error) {
+        if (error instanceof TarFormatError)
+            throw new CacheEntryRefused(`not a readable tar archive: ${error.message}`);
+        throw error;
+    }
+    finally {
+        if (openFd !== undefined)
+            (0,external_node_fs_namespaceObject.closeSync)(openFd);
+    }
+    return { members, bytes };
+}
+/**
+ * Walks `root` with lstat: only directories and regular files with one link and no set-id or
+ * sticky bit, at most CACHE_LIMITS.members of them. Anything else (a symlink, hard link, device,
+ * fifo, socket) is refused.
+ */
+function checkPlainTree(root) {
+    let count = 0;
+    const stack = [''];
+    while (stack.length > 0) {
+        const rel = stack.pop();
+        for (const name of (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, rel))) {
+            const path = rel ? `${rel}/${name}` : name;
+            if (++count > CACHE_LIMITS.members)
+                throw new CacheEntryRefused(`more than ${CACHE_LIMITS.members} files and directories`);
+            const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(root, path));
+            if (st.mode & 0o7000)
+                throw new CacheEntryRefused(`${shownName(path)} has a set-id or sticky bit`);
+            if (st.isDirectory())
+                stack.push(path);
+            else if (!st.isFile())
+                throw new CacheEntryRefused(`${shownName(path)} is not a regular file or directory`);
+            else if (st.nlink !== 1)
+                throw new CacheEntryRefused(`${shownName(path)} is a hard link`);
+        }
+    }
+    return count;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/tool/disk.js
 // File-system questions the stages ask.
 
@@ -100423,6 +100885,7 @@ async function isFile(path) {
 
 
 
+
 const LOCAL_SERVICES_ENV = 'VLLM_ROCM_ACTION_LOCAL_SERVICES';
 /** The root directory of the local stand-ins, or undefined when the real services are in use. */
 function localServicesRoot() {
@@ -100447,8 +100910,21 @@ async function restoreLocalDirectory(root, dir, key, restoreKeys) {
     }
     if (!found)
         return undefined;
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-    await copy((0,external_node_path_namespaceObject.join)(base, entryName(found)), dir);
+    // Checked as a restored Actions cache entry is (src/action/cache-archive.ts): the copy may never
+    // bring a link, device or fifo into a directory the build then writes through.
+    const entry = (0,external_node_path_namespaceObject.join)(base, entryName(found));
+    checkPlainTree(entry);
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(dir), { recursive: true });
+    const fresh = await (0,promises_namespaceObject.mkdtemp)(`${dir}.restoring-`);
+    try {
+        await copy(entry, fresh);
+        checkPlainTree(fresh);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rename)(fresh, dir);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
+    }
     return found;
 }
 /** As actions/cache: an entry is never replaced (false when the key exists). Written aside, then renamed in. */
@@ -100488,6 +100964,17 @@ async function fetchLocalArtifact(root, name, dir) {
 
 ;// CONCATENATED MODULE: ./lib/src/action/cache.js
 // The Actions cache behind two calls that never fail a step: caching is an optimisation.
+//
+// @actions/cache restores with `tar -xf ARCHIVE -P -C $GITHUB_WORKSPACE` (pinned version; see
+// node_modules/@actions/cache/lib/internal/tar.js getTarArgs): `-P` lets an entry's absolute names,
+// `..` and symlinked parents write anywhere this user can, before any signature is checked. So it
+// keeps only the transport: for the call, a stub `tar` (and `gtar`, which it prefers on macOS) is
+// first on PATH, found there by its io.which, and moves the downloaded archive aside unextracted;
+// extractCacheArchive then writes the plain files under the expected path into a fresh directory.
+
+
+
+
 
 
 
@@ -100495,7 +100982,8 @@ async function fetchLocalArtifact(root, name, dir) {
 async function restoreDirectory(dir, key, restoreKeys) {
     const local = localServicesRoot();
     if (local)
-        return restoreLocalDirectory(local, dir, key, restoreKeys).catch((error) => {
+        return restoreLocalDirectory(local, dir, key, restoreKeys).catch(async (error) => {
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
             warning(`Cache restore from ${local} failed (building without it): ${errorMessage(error)}`);
             return undefined;
         });
@@ -100503,12 +100991,87 @@ async function restoreDirectory(dir, key, restoreKeys) {
         warning('The Actions cache service is not available to this job; building without a restored cache.');
         return undefined;
     }
+    if (process.platform === 'win32') {
+        warning('Restoring the Actions cache is not supported on Windows runners; building without it.');
+        return undefined;
+    }
+    const hold = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action-cache-'));
     try {
-        return await restoreCache([dir], key, restoreKeys);
+        const archive = (0,external_node_path_namespaceObject.join)(hold, 'archive');
+        const matched = await withTarStub(hold, archive, () => restoreCache([dir], key, restoreKeys));
+        if (!matched)
+            return undefined;
+        await extractInto(dir, archive);
+        return matched;
     }
     catch (error) {
-        warning(`Cache restore failed (building without it): ${errorMessage(error)}`);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        const refused = error instanceof CacheEntryRefused;
+        warning(`${refused ? 'Cache entry refused' : 'Cache restore failed'} (building without it): ${errorMessage(error)}`);
         return undefined;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(hold, { recursive: true, force: true });
+    }
+}
+/**
+ * The stub's whole job: @actions/cache's extract argv is `-xf ARCHIVE -P -C DIR` then compression
+ * options (`--use-compress-program unzstd --long=30`, `-z`; on macOS `--delay-directory-restore`);
+ * the archive is moved to `held` and nothing is extracted. Its debug listing (`-tf`) prints nothing
+ * (member names are hostile text). Any other call fails, and so does the restore.
+ */
+function tarStubScript(held) {
+    const quoted = `'${held.replace(/'/g, `'\\''`)}'`;
+    return `#!/bin/sh
+# vllm-rocm-action: stands in for tar while @actions/cache restores (src/action/cache.ts).
+if [ "$1" = "-tf" ]; then exit 0; fi
+if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${quoted}; fi
+echo "vllm-rocm-action: unexpected tar call from @actions/cache (its argv changed?): $1" >&2
+exit 2
+`;
+}
+/** Runs `fn` with a stub tar first on PATH. PATH is process-wide: nothing else runs tar meanwhile. */
+async function withTarStub(hold, held, fn) {
+    const bin = (0,external_node_path_namespaceObject.join)(hold, 'bin');
+    await (0,promises_namespaceObject.mkdir)(bin, { mode: 0o700 });
+    for (const name of ['tar', 'gtar']) {
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(bin, name), tarStubScript(held), { mode: 0o700 });
+        await (0,promises_namespaceObject.chmod)((0,external_node_path_namespaceObject.join)(bin, name), 0o700);
+    }
+    const path = process.env.PATH;
+    process.env.PATH = path ? `${bin}${external_node_path_namespaceObject.delimiter}${path}` : bin;
+    try {
+        return await fn();
+    }
+    finally {
+        if (path === undefined)
+            delete process.env.PATH;
+        else
+            process.env.PATH = path;
+    }
+}
+/** How @actions/cache names `dir` in an archive: relative to the workspace, with `/`. */
+function archivePrefix(dir) {
+    return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir).split(external_node_path_namespaceObject.sep).join('/') || '.';
+}
+async function extractInto(dir, archive) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(dir), { recursive: true });
+    const fresh = await (0,promises_namespaceObject.mkdtemp)(`${dir}.restoring-`);
+    try {
+        // A restore that did not reach the stub (another tar was used) has already extracted with -P.
+        await extractCacheArchive(archive, archivePrefix(dir), fresh).catch((error) => {
+            if (error.code === 'ENOENT' && error.path === archive) {
+                throw new Error('@actions/cache did not hand over its archive (did its tar call change? see the pinned version in package.json)');
+            }
+            throw error;
+        });
+        checkPlainTree(fresh);
+        await (0,promises_namespaceObject.chmod)(fresh, 0o755);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rename)(fresh, dir);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
     }
 }
 async function saveDirectory(dir, key) {
@@ -100619,6 +101182,7 @@ async function readNarInfo(dir, path) {
 
 
 
+
 /** Keep each entry well under the 10 GB repository quota, so a few keys fit side by side. */
 const MAX_CACHE_BYTES = 4 * 1024 ** 3;
 function cacheDirs() {
@@ -100646,13 +101210,13 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
     const { dir, newDir } = cacheDirs();
     await (0,promises_namespaceObject.rm)(newDir, { recursive: true, force: true });
     if (trust.mode === 'off') {
-        core_info('Not restoring the Nix binary cache: this job pushes, and without signing-key or trusted-public-keys nothing restored could be verified.');
+        logInfo('Not restoring the Nix binary cache: this job pushes, and without signing-key or trusted-public-keys nothing restored could be verified.');
         return { imported: [] };
     }
     // A prefix match is an entry another flake, lock or derivation wrote: only signatures make it usable.
     const restoredKey = await restoreDirectory(dir, key, trust.mode === 'signed' ? restoreKeys : []);
     if (!restoredKey) {
-        core_info(`No Nix binary cache for ${key} yet.`);
+        logInfo(`No Nix binary cache for ${key} yet.`);
         return { imported: [] };
     }
     let missing;
@@ -100661,14 +101225,14 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
     }
     catch (error) {
         if (error instanceof IncompleteCacheError) {
-            core_info(`The restored Nix binary cache ${restoredKey} does not hold the closure of ${outPath} (${error.message}); building without it.`);
+            logInfo(`The restored Nix binary cache ${restoredKey} does not hold the closure of ${outPath} (${error.message}); building without it.`);
             return { restoredKey, imported: [] };
         }
         warning(`The restored Nix binary cache ${restoredKey} is not usable (${errorMessage(error)}); building without it.`);
         return { restoredKey, imported: [] };
     }
     if (missing.length === 0) {
-        core_info(`Restored Nix binary cache ${restoredKey}; this store already has all of ${outPath}.`);
+        logInfo(`Restored Nix binary cache ${restoredKey}; this store already has all of ${outPath}.`);
         return { restoredKey, imported: [] };
     }
     const checkSigs = trust.mode === 'signed';
@@ -100682,7 +101246,7 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
         return { restoredKey, imported: [] };
     }
     if (checkSigs)
-        core_info(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}).`);
+        logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}).`);
     else
         warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
     return { restoredKey, imported: missing };
@@ -100691,9 +101255,9 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
 async function saveNixCache(nix, state, substituters) {
     try {
         if (!state.outPath)
-            return core_info('The build did not finish; no Nix cache to save.');
+            return logInfo('The build did not finish; no Nix cache to save.');
         if (state.restoredKey === state.key && state.pathsBuilt === 0) {
-            return core_info(`Nix binary cache ${state.key} was restored exactly and nothing new was built; not saving.`);
+            return logInfo(`Nix binary cache ${state.key} was restored exactly and nothing new was built; not saving.`);
         }
         const closure = (await nix.pathInfo([state.outPath], { recursive: true })).map((p) => p.path);
         let toSave = closure;
@@ -100702,7 +101266,7 @@ async function saveNixCache(nix, state, substituters) {
             toSave = toSave.filter((p) => !served.has(p));
         }
         if (toSave.length === 0)
-            return core_info('The configured substituters already serve the whole closure; nothing to cache.');
+            return logInfo('The configured substituters already serve the whole closure; nothing to cache.');
         await (0,promises_namespaceObject.rm)(state.newDir, { recursive: true, force: true });
         await nix.copyTo(`file://${state.newDir}?compression=zstd`, toSave);
         const size = await directorySize(state.newDir);
@@ -100712,7 +101276,7 @@ async function saveNixCache(nix, state, substituters) {
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rename)(state.newDir, state.dir);
         if (await saveDirectory(state.dir, state.key))
-            core_info(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
+            logInfo(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
     }
     finally {
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
@@ -100747,6 +101311,8 @@ function isSecretKey(text) {
 
 
 
+
+
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i;
 function decoded(text) {
     try {
@@ -100769,7 +101335,7 @@ function pushToSecrets(pushTo) {
 /** Masks push-to's credentials with the runner; call before anything could print the input. */
 function maskPushTo(pushTo) {
     for (const secret of pushTo ? pushToSecrets(pushTo) : [])
-        core_setSecret(secret);
+        registerSecret(secret);
 }
 /** `text` with the secrets and any URL userinfo replaced by ***. */
 function redactLine(text, secrets) {
@@ -100805,7 +101371,7 @@ async function push(nix, pushTo, outPath, tempDir) {
             await (0,promises_namespaceObject.chmod)(netrc, 0o600);
             options.push('--option', 'netrc-file', netrc);
         }
-        await nix.copyTo(target.url, [outPath], (line) => core_info(redactLine(line, secrets)), options);
+        await nix.copyTo(target.url, [outPath], (line) => logInfo(redactLine(line, secrets)), options);
         return where;
     }
     catch (error) {
@@ -101015,17 +101581,74 @@ async function configuredSubstituters(nix) {
 ;// CONCATENATED MODULE: ./lib/src/build-nix/state.js
 // What build-nix's post phase needs from main.
 
+
+
 const CACHE = 'nix-cache';
 function saveCacheState(state) {
     saveState(CACHE, JSON.stringify(state));
 }
+/** The stage's own keys (nixCacheKey). */
+const KEY_PATTERN = /^vllm-rocm-action-nix-[A-Za-z0-9._-]+$/;
+const state_STORE_PATH = /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+$/;
+/** Main's state, checked: the directories are recomputed, never taken from state (src/action/post-state.ts). */
 function savedCacheState() {
     const text = getState(CACHE);
-    return text ? JSON.parse(text) : undefined;
+    if (!text)
+        return undefined;
+    const what = 'Nix binary cache state';
+    const state = stateObject(what, text);
+    if (!state)
+        return undefined;
+    const { dir, newDir } = cacheDirs();
+    if (state.dir !== dir || state.newDir !== newDir)
+        return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+    if (!isCacheKey(state.key, KEY_PATTERN))
+        return refuseState(what, 'its key is not a Nix cache key of this action');
+    if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string')
+        return refuseState(what, 'its restored key is not a string');
+    if (state.outPath !== undefined && !(typeof state.outPath === 'string' && state_STORE_PATH.test(state.outPath)))
+        return refuseState(what, 'its output is not a store path');
+    if (!Number.isSafeInteger(state.pathsBuilt) || state.pathsBuilt < 0)
+        return refuseState(what, 'its count of built paths is not a count');
+    return { dir, newDir, key: state.key, restoredKey: state.restoredKey, outPath: state.outPath, pathsBuilt: state.pathsBuilt };
+}
+
+;// CONCATENATED MODULE: ./lib/src/tool/markdown.js
+// Untrusted text (server logs, model output, file names, tool output) in markdown stays text: CommonMark
+// (spec 0.31, "Code spans", "Fenced code blocks", "Backslash escapes") closes a code span at a
+// backtick run of the opening length and a fence at a run at least as long, so each is opened with
+// one backtick more than the content's longest run; outside code, markup characters are escaped.
+function longestBacktickRun(text) {
+    let longest = 0;
+    for (const m of text.matchAll(/`+/g))
+        longest = Math.max(longest, m[0].length);
+    return longest;
+}
+/** One line of text as a code span that its content cannot close (in a table cell: pipes escaped, as GFM needs). */
+function codeSpan(text, inTable = false) {
+    const line = text.replace(/\r?\n|\r/g, ' ');
+    const flat = inTable ? line.replace(/\|/g, '\\|') : line;
+    if (flat === '')
+        return '';
+    const fence = '`'.repeat(longestBacktickRun(flat) + 1);
+    // A span that starts or ends with a backtick (or a space) needs a space inside each end: one is stripped.
+    const pad = /^[` ]|[` ]$/.test(flat) ? ' ' : '';
+    return `${fence}${pad}${flat}${pad}${fence}`;
+}
+/** Lines as a fenced code block that no line can close. */
+function codeBlock(lines, info = '') {
+    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines.join('\n')) + 1));
+    return [`${fence}${info}`, ...lines, fence];
+}
+/** Text to show as it is in one line of markdown: no markup, links, images or HTML. */
+function plainText(text) {
+    // Mid-line, only these start markup: code, emphasis, links and images, HTML, entities, table cells.
+    return text.replace(/\r?\n|\r/g, ' ').replace(/[\\`*_[\]<>!|&~]/g, '\\$&');
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/summary.js
 // The job summary for build-nix.
+
 
 const TRUST = {
     signed: 'signatures checked: only paths signed by signing-key or trusted-public-keys are imported',
@@ -101035,14 +101658,14 @@ const TRUST = {
 async function writeSummary(s) {
     const o = s.outputs;
     const rows = [
-        ['Flake', `\`${s.inputs.flake}#packages.${s.inputs.system}.${s.inputs.attr}\``],
-        ['Store path', `\`${o['store-path']}\``],
-        ['Image', `${s.imageKind}, \`${o['image-archive']}\``],
+        ['Flake', codeSpan(`${s.inputs.flake}#packages.${s.inputs.system}.${s.inputs.attr}`)],
+        ['Store path', codeSpan(o['store-path'] ?? '')],
+        ['Image', `${s.imageKind}, ${codeSpan(o['image-archive'] ?? '')}`],
         ['Digest', `\`${o.digest}\``],
         ['Size', `${formatBytes(Number(o['size-bytes']))} (${o['size-bytes']} bytes)`],
         ['Build time', `${o['build-seconds']} s (restoring the cache before it: ${o['restore-seconds']} s; the whole job by phase: the post step's table)`],
         ['Paths built / substituted', `${o['paths-built']} / ${o['paths-substituted']}`],
-        ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (\`${s.cacheKey}\`)` : 'none'],
+        ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (${codeSpan(s.cacheKey)})` : 'none'],
     ];
     if (s.cacheKey)
         rows.push(['Cache trust', TRUST[s.cacheTrust]]);
@@ -101069,15 +101692,17 @@ async function writeSummary(s) {
 
 
 
+
+
 async function main(io = actionIO) {
     const mainStarted = process.hrtime.bigint();
     // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
     maskPushTo(io.get('push-to'));
     const inputs = parseBuildNixInputs(io.get, workspaceDir());
     if (inputs.signingKey)
-        core_setSecret(inputs.signingKey);
+        registerSecret(inputs.signingKey);
     const nix = await requireNix();
-    core_info(`Nix ${nix.version.raw} at ${nix.nix}`);
+    logInfo(`Nix ${nix.version.raw} at ${nix.nix}`);
     const installable = await resolveInstallable(nix, inputs);
     // (Not named outPath: toJSON would print an attrset with an outPath as that string.)
     const evaluated = await nix.evalJson(installable, 'd: { drv = d.drvPath; out = d.outPath; }');
@@ -101098,9 +101723,9 @@ async function main(io = actionIO) {
     // Restoring: the Actions cache download and the signature-checked import into the store.
     const restoreSeconds = seconds(restoreStarted);
     const plan = await nix.dryRun(installable, inputs.extraArgs);
-    core_info(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
+    logInfo(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
     const started = process.hrtime.bigint();
-    const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => core_info(line));
+    const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => logInfo(line));
     const buildSeconds = seconds(started);
     state.outPath = outPath;
     state.pathsBuilt = plan.toBuild.length;
@@ -101135,7 +101760,7 @@ async function main(io = actionIO) {
     };
     for (const [name, value] of Object.entries(outputs))
         io.setOutput(name, value);
-    core_info(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
+    logInfo(`Built ${outPath} (${image.kind}, ${image.digest}) in ${buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${plan.toBuild.length} built, ${pathsSubstituted} substituted.`);
     await writeSummary({ inputs, outputs, imageKind: image.kind, cacheKey: inputs.cache === 'gha' ? key : undefined, cacheHit, cacheTrust: trust.mode, pushed });
     saveMainPhases([
         ['evaluate the flake', evaluateSeconds],

@@ -8587,7 +8587,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2689);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7097);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -8596,7 +8596,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2689:
+/***/ 7097:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8607,6 +8607,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:os"
@@ -8637,10 +8639,469 @@ async function isFile(path) {
     return stat(path).then((s) => s.isFile(), () => false);
 }
 
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:zlib"
+const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+;// CONCATENATED MODULE: ./lib/src/oci/bounds.js
+// What a hostile image archive or description can make a reader hold, and the error every image
+// reader throws. Real images stay far below each limit (an OCI archive holds a few dozen members,
+// a manifest or config a few hundred KiB, a pax header a few hundred bytes); a file that crosses
+// one is refused with a clear error instead of being read into memory.
+/** An unreadable, corrupt, inconsistent or over-limit image: an error, never a verdict. */
+class bounds_ImageArchiveError extends (/* unused pure expression or super */ null && (Error)) {
+}
+const bounds_LIMITS = {
+    /** A tar pax or GNU long-name header body (and all of them before one entry, and the global ones). */
+    tarMetadataBytes: 1 << 20,
+    /** Members of an image archive (not of a layer: layers are streamed, never listed). */
+    archiveMembers: 100_000,
+    /** One JSON document of an image: index.json, manifest.json, an index, a manifest, a config. */
+    documentBytes: 16 << 20,
+    /** All JSON documents of one image held at once. */
+    documentsBytes: 64 << 20,
+    /** An image description (`describe` output), as JSON (after gunzip). */
+    descriptionBytes: 64 << 20,
+    /**
+     * Arrays and objects, and values, in a description: what JSON.parse turns into heap objects and
+     * pointers (64 MiB of `[],` would be 22 M arrays). A real one has ~2 and ~12 per file.
+     */
+    descriptionContainers: 2_000_000,
+    descriptionValues: 8_000_000,
+};
+function bounds_mib(bytes) {
+    return `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
+}
+
+;// CONCATENATED MODULE: ./lib/src/oci/tar.js
+// A small streaming tar reader (ustar, pax and GNU long names): entry bodies are handed to the
+// caller chunk by chunk, so multi-GB archives are read with constant memory. The only bodies it
+// collects itself, pax and long-name headers, are capped (LIMITS.tarMetadataBytes).
+
+
+class tar_TarFormatError extends (/* unused pure expression or super */ null && (ImageArchiveError)) {
+}
+const BLOCK = 512;
+class tar_TarParser {
+    visitor;
+    header = Buffer.alloc(BLOCK);
+    headerFill = 0;
+    remaining = 0; // body bytes left in the current entry
+    padding = 0; // zero bytes after the body
+    sink;
+    meta; // body of a pax/longname header being collected
+    metaType = '';
+    pendingPax = {};
+    globalPax = {};
+    longName;
+    longLink;
+    zeroBlocks = 0;
+    /** Metadata bytes collected for the next entry, and for the global headers. */
+    pendingMetaBytes = 0;
+    globalMetaBytes = 0;
+    ends = [];
+    ended = false;
+    /** `after`: a parser whose global pax headers carry over (tar-index starts one per header it seeks to). */
+    constructor(visitor, after) {
+        this.visitor = visitor;
+        if (after) {
+            this.globalPax = after.globalPax;
+            this.globalMetaBytes = after.globalMetaBytes;
+        }
+    }
+    push(chunk) {
+        let offset = 0;
+        while (offset < chunk.length && !this.ended) {
+            if (this.remaining > 0) {
+                const n = Math.min(this.remaining, chunk.length - offset);
+                const piece = chunk.subarray(offset, offset + n);
+                if (this.meta)
+                    this.meta.push(Buffer.from(piece));
+                else
+                    this.sink?.data(piece);
+                this.remaining -= n;
+                offset += n;
+                if (this.remaining === 0)
+                    this.finishBody();
+                continue;
+            }
+            if (this.padding > 0) {
+                const n = Math.min(this.padding, chunk.length - offset);
+                this.padding -= n;
+                offset += n;
+                continue;
+            }
+            const n = Math.min(BLOCK - this.headerFill, chunk.length - offset);
+            chunk.copy(this.header, this.headerFill, offset, offset + n);
+            this.headerFill += n;
+            offset += n;
+            if (this.headerFill === BLOCK) {
+                this.headerFill = 0;
+                this.readHeader();
+            }
+        }
+    }
+    /** Waits for the sinks' end() calls; throws if the archive stopped mid-entry. */
+    async finish() {
+        if (this.remaining > 0 || this.headerFill > 0 || (this.padding > 0 && !this.ended)) {
+            throw new tar_TarFormatError('archive is truncated (it ends inside an entry)');
+        }
+        await Promise.all(this.ends);
+    }
+    finishBody() {
+        this.padding = (BLOCK - (this.sizeOfLast % BLOCK)) % BLOCK;
+        if (this.meta) {
+            const body = Buffer.concat(this.meta);
+            this.meta = undefined;
+            if (this.metaType === 'x')
+                Object.assign(this.pendingPax, parsePax(body));
+            else if (this.metaType === 'g')
+                Object.assign(this.globalPax, parsePax(body));
+            else if (this.metaType === 'L')
+                this.longName = cString(body);
+            else if (this.metaType === 'K')
+                this.longLink = cString(body);
+            return;
+        }
+        if (this.sink)
+            this.ends.push(this.sink.end());
+        this.sink = undefined;
+    }
+    sizeOfLast = 0;
+    readHeader() {
+        const h = this.header;
+        if (h.every((b) => b === 0)) {
+            if (++this.zeroBlocks >= 2)
+                this.ended = true;
+            return;
+        }
+        this.zeroBlocks = 0;
+        if (!checksumOk(h))
+            throw new tar_TarFormatError('bad tar header checksum (corrupt or not a tar archive)');
+        const typeflag = String.fromCharCode(h[156] || 0x30);
+        const size = readNumber(h, 124, 12);
+        this.sizeOfLast = size;
+        this.remaining = size;
+        if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+            this.countMetadata(typeflag, size);
+            this.meta = [];
+            this.metaType = typeflag;
+            if (size === 0)
+                this.finishBody();
+            return;
+        }
+        const pax = { ...this.globalPax, ...this.pendingPax };
+        this.pendingPax = {};
+        this.pendingMetaBytes = 0;
+        const prefix = h.subarray(257, 262).toString('latin1') === 'ustar' ? cString(h.subarray(345, 500)) : '';
+        let name = this.longName ?? pax.path ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
+        const linkname = this.longLink ?? pax.linkpath ?? cString(h.subarray(157, 257));
+        this.longName = undefined;
+        this.longLink = undefined;
+        if (name.startsWith('./'))
+            name = name.slice(2);
+        const entrySize = pax.size !== undefined ? Number(pax.size) : size;
+        if (!Number.isSafeInteger(entrySize) || entrySize < 0)
+            throw new tar_TarFormatError(`${name}: bad size ${JSON.stringify(pax.size)} in its pax header`);
+        if (entrySize !== size) {
+            this.remaining = entrySize;
+            this.sizeOfLast = entrySize;
+        }
+        const entry = {
+            name,
+            type: entryType(typeflag),
+            size: entrySize,
+            mode: readNumber(h, 100, 8),
+            uid: pax.uid !== undefined ? Number(pax.uid) : readNumber(h, 108, 8),
+            gid: pax.gid !== undefined ? Number(pax.gid) : readNumber(h, 116, 8),
+            mtime: pax.mtime !== undefined ? Number(pax.mtime) : readNumber(h, 136, 12),
+            linkname,
+            pax,
+        };
+        this.sink = this.visitor(entry);
+        if (this.remaining === 0)
+            this.finishBody();
+    }
+    /** Refuses a pax/long-name body (or a run of them) larger than any real one, before collecting it. */
+    countMetadata(typeflag, size) {
+        const limit = LIMITS.tarMetadataBytes;
+        const what = typeflag === 'x' || typeflag === 'g' ? 'pax' : 'GNU long-name';
+        if (typeflag === 'g')
+            this.globalMetaBytes += size;
+        else
+            this.pendingMetaBytes += size;
+        const total = typeflag === 'g' ? this.globalMetaBytes : this.pendingMetaBytes;
+        if (size > limit || total > limit) {
+            throw new tar_TarFormatError(`a ${what} header of ${size} bytes${total > size ? ` (${total} with the ones before it)` : ''}: tar metadata is limited to ${mib(limit)}`);
+        }
+    }
+}
+/** Reads a tar file (or any byte stream) through the visitor. */
+async function walkTar(source, visitor) {
+    const parser = new tar_TarParser(visitor);
+    const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
+    for await (const chunk of stream) {
+        parser.push(chunk);
+        if (parser.ended)
+            break;
+    }
+    await parser.finish();
+}
+function entryType(flag) {
+    switch (flag) {
+        case '0':
+        case '\0':
+        case '7':
+            return 'file';
+        case '5':
+            return 'directory';
+        case '2':
+            return 'symlink';
+        case '1':
+            return 'hardlink';
+        case '3':
+            return 'char';
+        case '4':
+            return 'block';
+        case '6':
+            return 'fifo';
+        default:
+            return 'other';
+    }
+}
+function cString(buf) {
+    const nul = buf.indexOf(0);
+    return buf.subarray(0, nul === -1 ? buf.length : nul).toString('utf8');
+}
+function readNumber(h, offset, length) {
+    if (h[offset] & 0x80) {
+        // GNU base-256 for values that do not fit in octal.
+        let value = 0;
+        for (let i = offset + 1; i < offset + length; i++)
+            value = value * 256 + h[i];
+        return value;
+    }
+    const text = cString(h.subarray(offset, offset + length)).trim();
+    return text === '' ? 0 : parseInt(text, 8);
+}
+function checksumOk(h) {
+    const stored = readNumber(h, 148, 8);
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++)
+        sum += i >= 148 && i < 156 ? 0x20 : h[i];
+    return sum === stored;
+}
+function parsePax(body) {
+    const out = {};
+    let pos = 0;
+    while (pos < body.length) {
+        const space = body.indexOf(0x20, pos);
+        if (space === -1)
+            break;
+        const len = Number(body.subarray(pos, space).toString('latin1'));
+        if (!Number.isFinite(len) || len <= 0)
+            break;
+        const record = body.subarray(space + 1, pos + len - 1).toString('utf8');
+        const eq = record.indexOf('=');
+        if (eq > 0)
+            out[record.slice(0, eq)] = record.slice(eq + 1);
+        pos += len;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/cache-archive.js
+// Restored cache entries are hostile bytes until proven otherwise: whoever can write one entry in
+// a scope this job reads chose every member name and type. This module writes a cache archive
+// itself (never `tar -P`) into a fresh empty directory, taking only regular files and directories
+// named under the one expected path, and checks the result, or a copied local entry, with lstat.
+
+
+
+
+
+
+/** An archive or directory that is not a plain tree of files and directories under the expected path. */
+class CacheEntryRefused extends (/* unused pure expression or super */ null && (Error)) {
+}
+const CACHE_LIMITS = {
+    /** Members (files and directories). A Nix binary cache or a BuildKit cache holds thousands. */
+    members: 200_000,
+    /** Bytes of one member name, and of one of its components (PATH_MAX, NAME_MAX). */
+    nameBytes: 4096,
+    componentBytes: 255,
+    /** Bytes written in all: the Actions cache keeps 10 GiB per repository, compressed. */
+    totalBytes: 16 * 1024 ** 3,
+};
+// Pax keys GNU tar --posix writes for a plain file (tar(5), "pax Interchange Format"); any other
+// (GNU.sparse.*, linkpath, SCHILY.xattr.*) describes something this restore does not create.
+const PLAIN_PAX_KEYS = new Set(['path', 'size', 'mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname']);
+const SAFE_COMPONENT = /^[A-Za-z0-9._+=@:!,~%-]+$/;
+/** A member name as safe log text: no workflow-command characters, bounded length. */
+function shownName(name) {
+    const safe = name.replace(/[^A-Za-z0-9._/+=@-]/g, '?');
+    return safe.length > 120 ? `${safe.slice(0, 120)}…` : safe;
+}
+/**
+ * The path below `prefix` that member `name` stands for ('' for the prefix itself), or a refusal.
+ * `prefix` is how @actions/cache names the restore directory in its archives: relative to the
+ * workspace (src: @actions/cache lib/internal/cacheUtils.js resolvePaths), e.g. `../../_temp/x`.
+ */
+function memberPath(name, prefix, limits = CACHE_LIMITS) {
+    const trimmed = name.replace(/\/+$/, '');
+    const shown = shownName(name);
+    if (Buffer.byteLength(name) > limits.nameBytes)
+        throw new CacheEntryRefused(`a member name of ${Buffer.byteLength(name)} bytes (at most ${limits.nameBytes})`);
+    if (trimmed === prefix)
+        return '';
+    if (!trimmed.startsWith(`${prefix}/`))
+        throw new CacheEntryRefused(`member ${shown} is outside the cache directory (${shownName(prefix)})`);
+    const parts = trimmed.slice(prefix.length + 1).split('/');
+    for (const part of parts) {
+        if (part === '' || part === '.' || part === '..')
+            throw new CacheEntryRefused(`member ${shown} has an empty, '.' or '..' component`);
+        // What the suite's own caches hold (Nix: <hash>.narinfo, nar/…, realisations/sha256:…!out.doi;
+        // BuildKit: an OCI layout), and nothing that could read as a workflow command in a message.
+        if (!SAFE_COMPONENT.test(part))
+            throw new CacheEntryRefused(`member ${shown} has a character outside [A-Za-z0-9._+=@:!,~%-]`);
+        if (Buffer.byteLength(part) > limits.componentBytes)
+            throw new CacheEntryRefused(`member ${shown} has a component over ${limits.componentBytes} bytes`);
+    }
+    return parts.join('/');
+}
+function checkEntry(entry) {
+    if (entry.type !== 'file' && entry.type !== 'directory') {
+        throw new CacheEntryRefused(`member ${shownName(entry.name)} is a ${entry.type}: only regular files and directories are restored`);
+    }
+    const extra = Object.keys(entry.pax).find((key) => !PLAIN_PAX_KEYS.has(key));
+    if (extra)
+        throw new CacheEntryRefused(`member ${shownName(entry.name)} carries the pax record ${shownName(extra)}`);
+}
+/** Decompresses by magic number: @actions/cache writes zstd (--long=30) or gzip, nothing else. */
+async function decompressor(archive) {
+    const handle = await open(archive, 'r');
+    const magic = Buffer.alloc(4);
+    try {
+        await handle.read(magic, 0, 4, 0);
+    }
+    finally {
+        await handle.close();
+    }
+    // Without --long (CompressionMethod.ZstdWithoutLong, all this version writes): the decoder's default 128 MiB window limit holds.
+    if (magic.readUInt32LE(0) === 0xfd2fb528)
+        return createZstdDecompress();
+    if (magic[0] === 0x1f && magic[1] === 0x8b)
+        return createGunzip();
+    throw new CacheEntryRefused('the archive is neither zstd nor gzip');
+}
+/**
+ * Writes the members of `archive` (an @actions/cache archive) named under `prefix` into `into`,
+ * which must be a fresh empty directory. Files are created with O_EXCL|O_NOFOLLOW, modes reduced
+ * to 0644/0755, owners not restored. Throws CacheEntryRefused on the first member that is not
+ * a plain file or directory under `prefix`; the caller removes `into`.
+ */
+async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS) {
+    let members = 0;
+    let bytes = 0;
+    let openFd;
+    const visit = (entry) => {
+        if (++members > limits.members)
+            throw new CacheEntryRefused(`more than ${limits.members} members`);
+        checkEntry(entry);
+        const rel = memberPath(entry.name, prefix, limits);
+        const target = rel === '' ? into : join(into, rel);
+        if (entry.type === 'directory') {
+            if (rel !== '')
+                mkdirSync(target, { recursive: true, mode: 0o755 });
+            return undefined;
+        }
+        if (rel === '')
+            throw new CacheEntryRefused('the cache directory itself is a file in the archive');
+        bytes += entry.size;
+        if (bytes > limits.totalBytes)
+            throw new CacheEntryRefused(`more than ${limits.totalBytes} bytes of files`);
+        mkdirSync(join(target, '..'), { recursive: true, mode: 0o755 });
+        try {
+            openFd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, entry.mode & 0o111 ? 0o755 : 0o644);
+        }
+        catch (error) {
+            if (error.code === 'EEXIST')
+                throw new CacheEntryRefused(`member ${shownName(entry.name)} appears twice`);
+            throw error;
+        }
+        const fd = openFd;
+        return {
+            data(chunk) {
+                for (let off = 0; off < chunk.length;)
+                    off += writeSync(fd, chunk, off);
+            },
+            end() {
+                closeSync(fd);
+                openFd = undefined;
+            },
+        };
+    };
+    const parser = new TarParser(visit);
+    try {
+        try {
+            await pipeline(createReadStream(archive, { highWaterMark: 1 << 20 }), await decompressor(archive), async (source) => {
+                for await (const chunk of source) {
+                    parser.push(chunk);
+                    if (parser.ended)
+                        break; // what follows the end-of-archive blocks is never read (a zstd bomb of padding)
+                }
+            });
+        }
+        catch (error) {
+            if (!parser.ended)
+                throw error; // stopping there aborts the rest of the pipeline
+        }
+        await parser.finish();
+    }
+    catch (error) {
+        if (error instanceof TarFormatError)
+            throw new CacheEntryRefused(`not a readable tar archive: ${error.message}`);
+        throw error;
+    }
+    finally {
+        if (openFd !== undefined)
+            closeSync(openFd);
+    }
+    return { members, bytes };
+}
+/**
+ * Walks `root` with lstat: only directories and regular files with one link and no set-id or
+ * sticky bit, at most CACHE_LIMITS.members of them. Anything else (a symlink, hard link, device,
+ * fifo, socket) is refused.
+ */
+function cache_archive_checkPlainTree(root) {
+    let count = 0;
+    const stack = [''];
+    while (stack.length > 0) {
+        const rel = stack.pop();
+        for (const name of readdirSync(join(root, rel))) {
+            const path = rel ? `${rel}/${name}` : name;
+            if (++count > CACHE_LIMITS.members)
+                throw new CacheEntryRefused(`more than ${CACHE_LIMITS.members} files and directories`);
+            const st = lstatSync(join(root, path));
+            if (st.mode & 0o7000)
+                throw new CacheEntryRefused(`${shownName(path)} has a set-id or sticky bit`);
+            if (st.isDirectory())
+                stack.push(path);
+            else if (!st.isFile())
+                throw new CacheEntryRefused(`${shownName(path)} is not a regular file or directory`);
+            else if (st.nlink !== 1)
+                throw new CacheEntryRefused(`${shownName(path)} is a hard link`);
+        }
+    }
+    return count;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/local-services.js
 // Directories standing in for the Actions cache and artifact services when a stage runs outside
 // Actions (the command line sets VLLM_ROCM_ACTION_LOCAL_SERVICES for its child only, when the job
 // has no services); a workflow run never has it set, so it keeps the real services.
+
 
 
 
@@ -8669,8 +9130,21 @@ async function restoreLocalDirectory(root, dir, key, restoreKeys) {
     }
     if (!found)
         return undefined;
-    await rm(dir, { recursive: true, force: true });
-    await copy(join(base, entryName(found)), dir);
+    // Checked as a restored Actions cache entry is (src/action/cache-archive.ts): the copy may never
+    // bring a link, device or fifo into a directory the build then writes through.
+    const entry = join(base, entryName(found));
+    checkPlainTree(entry);
+    await mkdir(dirname(dir), { recursive: true });
+    const fresh = await mkdtemp(`${dir}.restoring-`);
+    try {
+        await copy(entry, fresh);
+        checkPlainTree(fresh);
+        await rm(dir, { recursive: true, force: true });
+        await rename(fresh, dir);
+    }
+    finally {
+        await rm(fresh, { recursive: true, force: true });
+    }
     return found;
 }
 /** As actions/cache: an entry is never replaced (false when the key exists). Written aside, then renamed in. */
@@ -8789,8 +9263,11 @@ function parseArgv(argv) {
             value = arg.slice(eq + 1);
         else if (i + 1 < argv.length)
             value = argv[++i];
-        else
-            throw new UsageError(`--${name} needs a value (--${name} VALUE or --${name}=VALUE)`);
+        else {
+            // A mistyped flag at the end (--hlep) is more likely than a missing value.
+            const flag = closestName(name, [...CLI_FLAGS]);
+            throw new UsageError(flag && flag !== name ? `unknown option --${name} (did you mean --${flag}?)` : `--${name} needs a value (--${name} VALUE or --${name}=VALUE)`);
+        }
         if (name === 'workspace')
             parsed.workspace = value;
         else
@@ -8885,8 +9362,6 @@ function actionHelp(command, meta, withOutputs) {
     return lines.join('\n');
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 ;// CONCATENATED MODULE: ./lib/src/runner/file-commands.js
@@ -8918,10 +9393,197 @@ function parseKeyValueFile(text) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./lib/src/runner/workflow-commands.js
+// Workflow commands as the Actions runner reads them off a step's output, the masking it applies
+// after `::add-mask::`, and how to print untrusted text so that none of its lines is a command.
+//
+// Modelled on actions/runner:
+// - src/Runner.Common/ActionCommand.cs: TryParseV2 (`::name k=v,k=v::data`, after TrimStart) and
+//   TryParse (legacy `##[name k=v;k=v]data`, found ANYWHERE in a line), with their unescaping;
+// - src/Runner.Worker/ActionCommandManager.cs: V2 first, then legacy; command names compared
+//   case-insensitively; `stop-commands` pauses every command (add-mask and annotations included)
+//   until the token comes back as a command;
+// - src/Runner.Worker/Handlers/NodeScriptActionHandler.cs + OutputManager.cs: stdout AND stderr
+//   lines both go through one ActionCommandManager per step (Handler.cs creates it per handler);
+// - src/Runner.Sdk/ProcessInvoker.cs: lines come from StreamReader.ReadLine, which ends a line at
+//   \n, \r or \r\n.
+/** The commands a runner registers (ActionCommandManager.cs: its extensions, and stop-commands). */
+const RUNNER_COMMANDS = [
+    'add-mask', 'add-matcher', 'add-path', 'debug', 'echo', 'endgroup', 'error', 'group', 'notice',
+    'remove-matcher', 'save-state', 'set-env', 'set-output', 'stop-commands', 'warning',
+];
+/** A step's output as the runner splits it into lines (StreamReader.ReadLine). */
+function runnerLines(text) {
+    return text.split(/\r\n|\r|\n/);
+}
+// ActionCommand.cs's mappings, applied in its order.
+const workflow_commands_unescape = (pairs) => (value) => pairs.reduce((s, [from, to]) => s.split(from).join(to), value);
+const unescapeLegacy = workflow_commands_unescape([['%3B', ';'], ['%0D', '\r'], ['%0A', '\n'], ['%5D', ']'], ['%25', '%']]);
+const unescapeData = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%25', '%']]);
+const unescapeProperty = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%3A', ':'], ['%2C', ','], ['%25', '%']]);
+/** .NET's char.IsWhiteSpace, which String.TrimStart() trims (not JavaScript's set: \u0085 is in, \uFEFF is out). */
+const DOTNET_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+const DOTNET_TRIM_START = new RegExp(`^[${DOTNET_SPACE}]+`);
+function caseless(names) {
+    return new Set([...names].map((n) => n.toLowerCase()));
+}
+const DEFAULT_REGISTERED = caseless(RUNNER_COMMANDS);
+/** `k=v` pairs: split on the first '='; .NET's Split(count 2, RemoveEmptyEntries) drops a pair with an empty side. */
+function properties(pairs, unescapeValue) {
+    const out = {};
+    for (const pair of pairs) {
+        const eq = pair.indexOf('=');
+        if (eq < 0)
+            continue;
+        const key = pair.slice(0, eq);
+        const value = pair.slice(eq + 1).replace(/^=+/, '');
+        if (key && value)
+            out[key.toLowerCase()] = unescapeValue(value);
+    }
+    return out;
+}
+function named(cmdInfo, registered) {
+    const space = cmdInfo.indexOf(' ');
+    const name = space < 0 ? cmdInfo : cmdInfo.slice(0, space);
+    if (!registered.has(name.toLowerCase()))
+        return undefined;
+    return { name, rest: space > 0 ? cmdInfo.slice(space + 1) : undefined };
+}
+/** ActionCommand.TryParseV2: `::name k=v,k=v::data` once leading whitespace is trimmed. */
+function parseCommandV2(line, registered = DEFAULT_REGISTERED) {
+    const message = line.replace(DOTNET_TRIM_START, '');
+    if (!message.startsWith('::'))
+        return undefined;
+    const end = message.indexOf('::', 2);
+    if (end < 0)
+        return undefined;
+    const info = named(message.slice(2, end), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.replace(DOTNET_TRIM_START, '').replace(new RegExp(`[${DOTNET_SPACE}]+$`), '').split(',').filter(Boolean), unescapeProperty);
+    return { name: info.name, properties: props, message: unescapeData(message.slice(end + 2)) };
+}
+/** ActionCommand.TryParse: the first `##[` anywhere in the line, `name k=v;k=v` up to `]`, then data. */
+function parseCommandLegacy(line, registered = DEFAULT_REGISTERED) {
+    const prefix = line.indexOf('##[');
+    if (prefix < 0)
+        return undefined;
+    const rb = line.indexOf(']', prefix);
+    if (rb < 0)
+        return undefined;
+    const info = named(line.slice(prefix + 3, rb), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.split(';').filter(Boolean), unescapeLegacy);
+    return { name: info.name, properties: props, message: unescapeLegacy(line.slice(rb + 1)) };
+}
+/** One line as the runner parses it (V2 first, then legacy), or undefined for a plain line. */
+function parseWorkflowCommand(line, registered = DEFAULT_REGISTERED) {
+    return parseCommandV2(line, registered) ?? parseCommandLegacy(line, registered);
+}
+/**
+ * One step's command processing (ActionCommandManager.TryProcessCommand), shared by its stdout and
+ * stderr: `read` gives the command the runner would act on, or undefined for a line it prints.
+ * While stopped, only `::<token>::` (either form) is a command, and it resumes processing.
+ */
+class CommandReader {
+    registered = new Set(DEFAULT_REGISTERED);
+    stopToken;
+    read(line) {
+        if (!line)
+            return undefined;
+        const command = parseWorkflowCommand(line, this.registered);
+        if (!command)
+            return undefined;
+        const name = command.name.toLowerCase();
+        if (this.stopToken !== undefined) {
+            if (name !== this.stopToken)
+                return undefined;
+            this.registered.delete(this.stopToken);
+            this.stopToken = undefined;
+            return command;
+        }
+        if (name === 'stop-commands') {
+            const token = command.message.toLowerCase();
+            // ValidateStopToken: an empty token, a command's name or pause-logging fails the step.
+            if (!token || this.registered.has(token) || token === 'pause-logging')
+                throw new Error(`::stop-commands:: with an unsupported token '${command.message}'`);
+            this.stopToken = token;
+            this.registered.add(token);
+        }
+        return command;
+    }
+    get stopped() {
+        return this.stopToken !== undefined;
+    }
+}
+/** Characters .NET's culture-sensitive IndexOf/StartsWith may skip over (so never rely on inserting them). */
+const IGNORABLE = '\\p{Default_Ignorable_Code_Point}';
+const LEGACY_PREFIX = new RegExp(`#(${IGNORABLE}*)#(${IGNORABLE}*)\\[`, 'gu');
+const V2_START = new RegExp(`^([${DOTNET_SPACE}\\s${IGNORABLE}]*)(:${IGNORABLE}*:)`, 'u');
+/**
+ * One line of untrusted text that no runner reads as a command: a backslash after every `##[`
+ * (what the runner itself does to `##[start-action` in OutputManager.cs) and before a leading `::`.
+ * Visible ASCII only, so it holds whatever the runner's culture-sensitive matching skips.
+ */
+function neutraliseLine(line) {
+    return line.replace(LEGACY_PREFIX, '#$1#$2[\\').replace(V2_START, '$1\\$2');
+}
+/**
+ * Untrusted text (a build's log, a server's output) made safe to print: every line the runner
+ * would see (split at \n, \r and \r\n) is neutralised; the line breaks themselves are kept.
+ */
+function neutraliseCommands(text) {
+    return text.replace(/[^\r\n]+/g, neutraliseLine);
+}
+/**
+ * The text by which a secret is recognised: the whole value, and for a multi-line secret (a key,
+ * a netrc) each line long enough to be telling on its own (PEM armour lines are not).
+ */
+function secretPieces(secret) {
+    const lines = secret.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----[A-Z ]+-----$/.test(l));
+    return [...new Set([secret, ...(lines.length > 1 || secret.includes('\n') ? lines : [])])];
+}
+/** Replaces every registered secret with ***, longest first so a secret's substring never shows its rest. */
+class Masker {
+    pieces = [];
+    add(secret) {
+        if (!secret)
+            return;
+        this.pieces = [...new Set([...this.pieces, ...secretPieces(secret)])].sort((a, b) => b.length - a.length);
+    }
+    mask(text) {
+        let out = text;
+        for (const piece of this.pieces)
+            out = out.split(piece).join('***');
+        return out;
+    }
+}
+/**
+ * What a step leaves for later: state and outputs set by `save-state`/`set-output` commands while
+ * it ran, then its GITHUB_STATE/GITHUB_OUTPUT files, which the runner processes after the step
+ * (FileCommandManager.cs) and so win for the names they set. Names are case-insensitive
+ * (ExecutionContext.IntraActionState is OrdinalIgnoreCase); the first spelling is kept.
+ */
+function stepValues(commands, command, file) {
+    const out = {};
+    const set = (name, value) => {
+        const existing = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase());
+        out[existing ?? name] = value;
+    };
+    for (const c of commands)
+        if (c.name.toLowerCase() === command && c.properties.name)
+            set(c.properties.name, c.message);
+    for (const [name, value] of Object.entries(file))
+        set(name, value);
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/cli/local-runner.js
 // A local stand-in for the Actions runner: runs an action's main and post scripts with node the
 // way the runner does (INPUT_* and STATE_* variables, file commands in a temporary directory,
 // GITHUB_ENV and GITHUB_PATH carried to later phases) and streams the log through a LogRenderer.
+
 
 
 
@@ -8964,6 +9626,7 @@ async function runPhase(job, actionDir, meta, phase, inputs, state = {}) {
         ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])),
         ...files,
     };
+    job.log.startStep();
     const exitCode = await new Promise((resolvePromise, reject) => {
         const child = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, [entry], { env, cwd: job.workspace, stdio: ['ignore', 'pipe', 'pipe'] });
         const show = (line) => {
@@ -8981,56 +9644,11 @@ async function runPhase(job, actionDir, meta, phase, inputs, state = {}) {
     job.pathAdditions.unshift(...written.GITHUB_PATH.split('\n').filter(Boolean).reverse());
     return {
         exitCode,
-        outputs: parseKeyValueFile(written.GITHUB_OUTPUT),
-        state: parseKeyValueFile(written.GITHUB_STATE),
+        // As the runner: commands while the step ran, then the files (src/runner/workflow-commands.ts stepValues).
+        outputs: stepValues(job.log.commands, 'set-output', parseKeyValueFile(written.GITHUB_OUTPUT)),
+        state: stepValues(job.log.commands, 'save-state', parseKeyValueFile(written.GITHUB_STATE)),
         summary: written.GITHUB_STEP_SUMMARY,
     };
-}
-
-;// CONCATENATED MODULE: ./lib/src/runner/workflow-commands.js
-// Workflow commands (`::name key=value,…::message`) as a step prints them on stdout, and the
-// masking the runner applies after `::add-mask::`.
-function unescapeData(value) {
-    return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
-}
-function unescapeProperty(value) {
-    return unescapeData(value).replace(/%3A/g, ':').replace(/%2C/g, ',');
-}
-/** One stdout line as a workflow command, or undefined for a plain line. */
-function parseWorkflowCommand(line) {
-    const m = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
-    if (!m)
-        return undefined;
-    const properties = {};
-    for (const pair of (m[2] ?? '').split(',')) {
-        const eq = pair.indexOf('=');
-        if (eq > 0)
-            properties[pair.slice(0, eq).trim()] = unescapeProperty(pair.slice(eq + 1));
-    }
-    return { name: m[1], properties, message: unescapeData(m[3]) };
-}
-/**
- * The text by which a secret is recognised: the whole value, and for a multi-line secret (a key,
- * a netrc) each line long enough to be telling on its own (PEM armour lines are not).
- */
-function secretPieces(secret) {
-    const lines = secret.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----[A-Z ]+-----$/.test(l));
-    return [...new Set([secret, ...(lines.length > 1 || secret.includes('\n') ? lines : [])])];
-}
-/** Replaces every registered secret with ***, longest first so a secret's substring never shows its rest. */
-class Masker {
-    pieces = [];
-    add(secret) {
-        if (!secret)
-            return;
-        this.pieces = [...new Set([...this.pieces, ...secretPieces(secret)])].sort((a, b) => b.length - a.length);
-    }
-    mask(text) {
-        let out = text;
-        for (const piece of this.pieces)
-            out = out.split(piece).join('***');
-        return out;
-    }
 }
 
 ;// CONCATENATED MODULE: ./lib/src/cli/render.js
@@ -9043,15 +9661,31 @@ class LogRenderer {
     masker = new Masker();
     /** The ::error:: messages so far (masked), for the closing line. */
     errors = [];
+    /** This step's commands, in order (save-state and set-output count as the runner counts them). */
+    commands = [];
+    // One per step, for stdout and stderr alike, as the runner's ActionCommandManager.
+    reader = new CommandReader();
     constructor(options) {
         this.options = options;
     }
+    /** A new step: commands paused by stop-commands in the last one do not stay paused. */
+    startStep() {
+        this.reader = new CommandReader();
+        this.commands = [];
+    }
     stdoutLine(line) {
-        const command = parseWorkflowCommand(line);
+        const command = this.reader.read(line);
         if (!command)
             return this.masker.mask(line);
-        const { name, properties, message } = command;
+        this.commands.push(command);
+        const { properties, message } = command;
+        const name = command.name.toLowerCase();
         switch (name) {
+            case 'stop-commands':
+                // The runner masks a token longer than 6 characters (ActionCommandManager.cs).
+                if (message.length > 6)
+                    this.masker.add(message);
+                return this.masker.mask(line);
             case 'add-mask':
                 this.masker.add(message);
                 return undefined;
@@ -9075,6 +9709,9 @@ class LogRenderer {
     }
     /** stderr, masked; a stack trace's frames only with --debug. */
     stderrLine(line) {
+        // The runner reads stderr for commands too (NodeScriptActionHandler.cs).
+        if (this.reader.stopped || /::|##\[/.test(line))
+            return this.stdoutLine(line);
         if (!this.options.debug && /^\s+at \S/.test(line))
             return undefined;
         return this.masker.mask(line);
@@ -9099,11 +9736,18 @@ function splitRow(line) {
 }
 /** Terminal columns: an emoji (✅, ❌, ⚠️) takes two, a variation selector none. */
 const width = (s) => [...s].reduce((n, c) => n + (c === '\uFE0F' ? 0 : /\p{Extended_Pictographic}/u.test(c) ? 2 : 1), 0);
+/** The cells of each `<tr>` of an HTML table (`<th>` and `<td>` alike), as inline text. */
+function htmlTableRows(html) {
+    return [...html.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/gi)].map((row) => [...row[1].matchAll(/<t([hd])[^>]*>([\s\S]*?)<\/t\1>/gi)].map((cell) => inline(cell[2].trim(), ', ')));
+}
 function renderTable(lines) {
     let rows = lines.map(splitRow).filter((r) => !r.every((c) => /^:?-+:?$/.test(c)));
     // The stages' key/value tables have an empty header row.
     if (rows[0]?.every((c) => c === ''))
         rows = rows.slice(1);
+    return alignRows(rows);
+}
+function alignRows(rows) {
     const columns = Math.max(0, ...rows.map((r) => r.length));
     const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => width(r[i] ?? ''))));
     return rows.map((r) => `  ${widths.map((w, i) => (r[i] ?? '') + ' '.repeat(w - width(r[i] ?? ''))).join('   ').trimEnd()}`);
@@ -9123,6 +9767,14 @@ function renderSummary(markdown) {
                 out.push('  (a chart: shown in the job summary on GitHub)');
             else
                 out.push(...body.map((b) => `    ${b}`));
+            continue;
+        }
+        // An HTML table (core.summary.addTable writes it on one line): its rows as the Markdown ones.
+        if (/^\s*<table[\s>]/i.test(line)) {
+            let html = line;
+            for (; !/<\/table>/i.test(html) && i + 1 < lines.length;)
+                html += `\n${lines[++i]}`;
+            out.push(...alignRows(htmlTableRows(html)));
             continue;
         }
         if (/^\s*\|/.test(line)) {
@@ -9155,6 +9807,7 @@ function renderSummary(markdown) {
 // `vllm-rocm-action <stage|pipeline> --<input> <value> …`: a stage's (or the root action's) own
 // bundle run on this machine as the runner runs it, with a terminal's view of its log, summary
 // and outputs. Exit status: 0, 1 when the stage failed, 2 for a usage error.
+
 
 
 
@@ -9204,14 +9857,15 @@ function jobEnv(command, workspace, temp, debug) {
     const tag = git(workspace, ['describe', '--exact-match', '--tags', 'HEAD']);
     const ref = env.GITHUB_REF ?? (tag ? `refs/tags/${tag}` : git(workspace, ['symbolic-ref', '-q', 'HEAD']));
     return {
-        // A step's identity (smoke-test labels its containers with it): unique per run, so two runs
-        // on one machine never clean up each other's containers.
         GITHUB_RUN_ID: String(Date.now()),
         GITHUB_RUN_ATTEMPT: '1',
         GITHUB_JOB: 'cli',
-        GITHUB_ACTION: command,
         RUNNER_NAME: (0,external_node_os_namespaceObject.hostname)(),
         ...env,
+        // This run's step identity (smoke-test labels its containers with it, and post removes what
+        // carries it): its own, even inside an Actions step whose GITHUB_ACTION every run would share,
+        // so two runs never clean up each other's containers.
+        GITHUB_ACTION: `${command}-cli-${process.pid}-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`,
         ...(sha ? { GITHUB_SHA: sha } : {}),
         ...(ref ? { GITHUB_REF: ref } : {}),
         GITHUB_WORKSPACE: workspace,

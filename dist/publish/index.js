@@ -32011,6 +32011,211 @@ function setFailed(error) {
     process.exitCode = 1;
 }
 
+;// CONCATENATED MODULE: ./lib/src/runner/workflow-commands.js
+// Workflow commands as the Actions runner reads them off a step's output, the masking it applies
+// after `::add-mask::`, and how to print untrusted text so that none of its lines is a command.
+//
+// Modelled on actions/runner:
+// - src/Runner.Common/ActionCommand.cs: TryParseV2 (`::name k=v,k=v::data`, after TrimStart) and
+//   TryParse (legacy `##[name k=v;k=v]data`, found ANYWHERE in a line), with their unescaping;
+// - src/Runner.Worker/ActionCommandManager.cs: V2 first, then legacy; command names compared
+//   case-insensitively; `stop-commands` pauses every command (add-mask and annotations included)
+//   until the token comes back as a command;
+// - src/Runner.Worker/Handlers/NodeScriptActionHandler.cs + OutputManager.cs: stdout AND stderr
+//   lines both go through one ActionCommandManager per step (Handler.cs creates it per handler);
+// - src/Runner.Sdk/ProcessInvoker.cs: lines come from StreamReader.ReadLine, which ends a line at
+//   \n, \r or \r\n.
+/** The commands a runner registers (ActionCommandManager.cs: its extensions, and stop-commands). */
+const RUNNER_COMMANDS = [
+    'add-mask', 'add-matcher', 'add-path', 'debug', 'echo', 'endgroup', 'error', 'group', 'notice',
+    'remove-matcher', 'save-state', 'set-env', 'set-output', 'stop-commands', 'warning',
+];
+/** A step's output as the runner splits it into lines (StreamReader.ReadLine). */
+function runnerLines(text) {
+    return text.split(/\r\n|\r|\n/);
+}
+// ActionCommand.cs's mappings, applied in its order.
+const workflow_commands_unescape = (pairs) => (value) => pairs.reduce((s, [from, to]) => s.split(from).join(to), value);
+const unescapeLegacy = workflow_commands_unescape([['%3B', ';'], ['%0D', '\r'], ['%0A', '\n'], ['%5D', ']'], ['%25', '%']]);
+const unescapeData = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%25', '%']]);
+const unescapeProperty = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%3A', ':'], ['%2C', ','], ['%25', '%']]);
+/** .NET's char.IsWhiteSpace, which String.TrimStart() trims (not JavaScript's set: \u0085 is in, \uFEFF is out). */
+const DOTNET_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+const DOTNET_TRIM_START = new RegExp(`^[${DOTNET_SPACE}]+`);
+function caseless(names) {
+    return new Set([...names].map((n) => n.toLowerCase()));
+}
+const DEFAULT_REGISTERED = caseless(RUNNER_COMMANDS);
+/** `k=v` pairs: split on the first '='; .NET's Split(count 2, RemoveEmptyEntries) drops a pair with an empty side. */
+function properties(pairs, unescapeValue) {
+    const out = {};
+    for (const pair of pairs) {
+        const eq = pair.indexOf('=');
+        if (eq < 0)
+            continue;
+        const key = pair.slice(0, eq);
+        const value = pair.slice(eq + 1).replace(/^=+/, '');
+        if (key && value)
+            out[key.toLowerCase()] = unescapeValue(value);
+    }
+    return out;
+}
+function named(cmdInfo, registered) {
+    const space = cmdInfo.indexOf(' ');
+    const name = space < 0 ? cmdInfo : cmdInfo.slice(0, space);
+    if (!registered.has(name.toLowerCase()))
+        return undefined;
+    return { name, rest: space > 0 ? cmdInfo.slice(space + 1) : undefined };
+}
+/** ActionCommand.TryParseV2: `::name k=v,k=v::data` once leading whitespace is trimmed. */
+function parseCommandV2(line, registered = DEFAULT_REGISTERED) {
+    const message = line.replace(DOTNET_TRIM_START, '');
+    if (!message.startsWith('::'))
+        return undefined;
+    const end = message.indexOf('::', 2);
+    if (end < 0)
+        return undefined;
+    const info = named(message.slice(2, end), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.replace(DOTNET_TRIM_START, '').replace(new RegExp(`[${DOTNET_SPACE}]+$`), '').split(',').filter(Boolean), unescapeProperty);
+    return { name: info.name, properties: props, message: unescapeData(message.slice(end + 2)) };
+}
+/** ActionCommand.TryParse: the first `##[` anywhere in the line, `name k=v;k=v` up to `]`, then data. */
+function parseCommandLegacy(line, registered = DEFAULT_REGISTERED) {
+    const prefix = line.indexOf('##[');
+    if (prefix < 0)
+        return undefined;
+    const rb = line.indexOf(']', prefix);
+    if (rb < 0)
+        return undefined;
+    const info = named(line.slice(prefix + 3, rb), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.split(';').filter(Boolean), unescapeLegacy);
+    return { name: info.name, properties: props, message: unescapeLegacy(line.slice(rb + 1)) };
+}
+/** One line as the runner parses it (V2 first, then legacy), or undefined for a plain line. */
+function parseWorkflowCommand(line, registered = DEFAULT_REGISTERED) {
+    return parseCommandV2(line, registered) ?? parseCommandLegacy(line, registered);
+}
+/**
+ * One step's command processing (ActionCommandManager.TryProcessCommand), shared by its stdout and
+ * stderr: `read` gives the command the runner would act on, or undefined for a line it prints.
+ * While stopped, only `::<token>::` (either form) is a command, and it resumes processing.
+ */
+class CommandReader {
+    registered = new Set(DEFAULT_REGISTERED);
+    stopToken;
+    read(line) {
+        if (!line)
+            return undefined;
+        const command = parseWorkflowCommand(line, this.registered);
+        if (!command)
+            return undefined;
+        const name = command.name.toLowerCase();
+        if (this.stopToken !== undefined) {
+            if (name !== this.stopToken)
+                return undefined;
+            this.registered.delete(this.stopToken);
+            this.stopToken = undefined;
+            return command;
+        }
+        if (name === 'stop-commands') {
+            const token = command.message.toLowerCase();
+            // ValidateStopToken: an empty token, a command's name or pause-logging fails the step.
+            if (!token || this.registered.has(token) || token === 'pause-logging')
+                throw new Error(`::stop-commands:: with an unsupported token '${command.message}'`);
+            this.stopToken = token;
+            this.registered.add(token);
+        }
+        return command;
+    }
+    get stopped() {
+        return this.stopToken !== undefined;
+    }
+}
+/** Characters .NET's culture-sensitive IndexOf/StartsWith may skip over (so never rely on inserting them). */
+const IGNORABLE = '\\p{Default_Ignorable_Code_Point}';
+const LEGACY_PREFIX = new RegExp(`#(${IGNORABLE}*)#(${IGNORABLE}*)\\[`, 'gu');
+const V2_START = new RegExp(`^([${DOTNET_SPACE}\\s${IGNORABLE}]*)(:${IGNORABLE}*:)`, 'u');
+/**
+ * One line of untrusted text that no runner reads as a command: a backslash after every `##[`
+ * (what the runner itself does to `##[start-action` in OutputManager.cs) and before a leading `::`.
+ * Visible ASCII only, so it holds whatever the runner's culture-sensitive matching skips.
+ */
+function neutraliseLine(line) {
+    return line.replace(LEGACY_PREFIX, '#$1#$2[\\').replace(V2_START, '$1\\$2');
+}
+/**
+ * Untrusted text (a build's log, a server's output) made safe to print: every line the runner
+ * would see (split at \n, \r and \r\n) is neutralised; the line breaks themselves are kept.
+ */
+function neutraliseCommands(text) {
+    return text.replace(/[^\r\n]+/g, neutraliseLine);
+}
+/**
+ * The text by which a secret is recognised: the whole value, and for a multi-line secret (a key,
+ * a netrc) each line long enough to be telling on its own (PEM armour lines are not).
+ */
+function secretPieces(secret) {
+    const lines = secret.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----[A-Z ]+-----$/.test(l));
+    return [...new Set([secret, ...(lines.length > 1 || secret.includes('\n') ? lines : [])])];
+}
+/** Replaces every registered secret with ***, longest first so a secret's substring never shows its rest. */
+class Masker {
+    pieces = [];
+    add(secret) {
+        if (!secret)
+            return;
+        this.pieces = [...new Set([...this.pieces, ...secretPieces(secret)])].sort((a, b) => b.length - a.length);
+    }
+    mask(text) {
+        let out = text;
+        for (const piece of this.pieces)
+            out = out.split(piece).join('***');
+        return out;
+    }
+}
+/**
+ * What a step leaves for later: state and outputs set by `save-state`/`set-output` commands while
+ * it ran, then its GITHUB_STATE/GITHUB_OUTPUT files, which the runner processes after the step
+ * (FileCommandManager.cs) and so win for the names they set. Names are case-insensitive
+ * (ExecutionContext.IntraActionState is OrdinalIgnoreCase); the first spelling is kept.
+ */
+function stepValues(commands, command, file) {
+    const out = {};
+    const set = (name, value) => {
+        const existing = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase());
+        out[existing ?? name] = value;
+    };
+    for (const c of commands)
+        if (c.name.toLowerCase() === command && c.properties.name)
+            set(c.properties.name, c.message);
+    for (const [name, value] of Object.entries(file))
+        set(name, value);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/log.js
+// The one way stages print plain log lines. The runner reads every line of a step's stdout and
+// stderr for workflow commands (`::save-state …::`, legacy `##[set-output …]` anywhere in a line),
+// and a build log, a server's output or a message quoting either is untrusted text: `info`
+// neutralises each line (src/runner/workflow-commands.ts) so it stays text.
+//
+// Why not a `::stop-commands::<token>` window: while one is open the runner also ignores
+// `add-mask` (actions/runner, src/Runner.Worker/ActionCommandManager.cs), so a secret registered
+// meanwhile would print in clear, and stdout and stderr share the one paused state. Neutralising
+// each line keeps no state and leaves masking untouched. `core.warning`/`error`/`notice`/`debug`
+// are safe as they are: @actions/core escapes their text into one `::name::data` line, which the
+// runner parses as that command before it looks for `##[`.
+
+
+/** Prints text (any number of lines) as plain log output that no line of can act as a command. */
+function logInfo(text) {
+    core/* info */.pq(neutraliseCommands(text));
+}
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
@@ -32063,6 +32268,279 @@ function stageTempDir(stage) {
 }
 function workspaceDir() {
     return process.env.GITHUB_WORKSPACE || process.cwd();
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/secrets.js
+// The secrets this process has masked, so that text the runner never prints (artifacts, reports,
+// files a stage writes) can be scrubbed the same way the runner masks the log. Every stage masks
+// through registerSecret rather than core.setSecret, so nothing masked is missed.
+
+
+const registered = new Masker();
+/** core.setSecret (the runner masks it in the log from now on), remembered for scrubSecrets. */
+function registerSecret(value) {
+    if (!value)
+        return;
+    core/* setSecret */.Pq(value);
+    registered.add(value);
+}
+/** The text with every registered secret (and each telling line of a multi-line one) replaced by ***. */
+function scrubSecrets(text) {
+    return registered.mask(text);
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./lib/src/registry/docker-config.js
+// Registry credentials from a login that already exists (docker login, docker/login-action and
+// its ECR/GAR helpers): the Docker config file, its `auths`, `credHelpers` and `credsStore`, read
+// the way the docker CLI reads them, and the private config this suite hands to docker and cosign.
+// Every secret found is passed to onSecret (the caller masks it) before anything else is done.
+
+
+
+
+class DockerConfigError extends Error {
+}
+/** The key docker keeps Docker Hub's credentials under (docker/cli cli/config/configfile/file.go, getAuthConfigKey). */
+const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
+/** docker-credential-helpers credentials/error.go, errCredentialsNotFoundMessage: a helper's answer on a miss (stdout, exit 1). */
+const HELPER_NOT_FOUND = 'credentials not found in native keychain';
+/** A helper's username meaning "Secret is an identity token" (docker/cli cli/config/credentials/native_store.go, tokenUsername). */
+const TOKEN_USERNAME = '<token>';
+const HELPER_TIMEOUT_MS = 30_000;
+const HELPER_OUTPUT_LIMIT = 1 << 20;
+/**
+ * The config key for a registry host, as docker/cli's getAuthConfigKey makes it: Docker Hub's
+ * legacy index URL for docker.io and index.docker.io, hostname[:port] for every other registry.
+ */
+function authConfigKey(host) {
+    const lower = host.toLowerCase();
+    return lower === 'docker.io' || lower === 'index.docker.io' ? DOCKER_HUB_AUTH_KEY : lower;
+}
+/** A legacy key with a scheme and path, reduced to hostname[:port] (docker/cli cli/config/credentials/file_store.go, ConvertToHostname). */
+function convertToHostname(key) {
+    let rest = key;
+    const scheme = rest.indexOf('://');
+    if (scheme !== -1)
+        rest = rest.slice(scheme + 3);
+    return rest.split('/')[0];
+}
+/** DOCKER_CONFIG/config.json, else ~/.docker/config.json (docker/cli cli/config/config.go, Dir). */
+function dockerConfigFile(env = process.env) {
+    return (0,external_node_path_.join)(env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker'), 'config.json');
+}
+const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+function howToLogIn(host) {
+    return `log in before this step (docker/login-action with registry: ${host}, or docker login ${host}), or give username and password`;
+}
+/** The credentials docker would use for a registry host, from the Docker config (none when there is no config). */
+async function lookupCredentials(host, opts) {
+    const file = dockerConfigFile(opts.env);
+    const key = authConfigKey(host);
+    let text;
+    try {
+        text = await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return { source: `no Docker config at ${file}`, missing: `there is no Docker config at ${file}: ${howToLogIn(host)}` };
+        throw new DockerConfigError(`the Docker config ${file} cannot be read: ${error.code ?? error.message}`);
+    }
+    let config;
+    try {
+        config = JSON.parse(text);
+    }
+    catch {
+        // Not the parser's message: it quotes the text, which holds secrets.
+        throw new DockerConfigError(`the Docker config ${file} is not valid JSON`);
+    }
+    if (!config || typeof config !== 'object' || Array.isArray(config))
+        throw new DockerConfigError(`the Docker config ${file} is not a JSON object`);
+    // credHelpers for this key, else credsStore (docker/cli configfile/file.go, getConfiguredCredentialStore).
+    const helpers = isRecord(config.credHelpers) ? config.credHelpers : {};
+    const helper = Object.hasOwn(helpers, key) ? helpers[key] : config.credsStore;
+    if (typeof helper === 'string' && helper !== '') {
+        const which = Object.hasOwn(helpers, key) ? `credHelpers["${key}"]` : 'credsStore';
+        if (!HELPER_NAME.test(helper))
+            throw new DockerConfigError(`${which} in ${file} names '${helper}', which is not a credential helper name (letters, digits, '.', '_', '-')`);
+        return fromHelper(helper, key, host, `docker-credential-${helper} (${which} in ${file})`, opts);
+    }
+    const auths = isRecord(config.auths) ? config.auths : {};
+    // The exact key, else a legacy key with a scheme or path (docker/cli credentials/file_store.go, fileStore.Get).
+    const found = Object.hasOwn(auths, key) ? key : Object.keys(auths).find((k) => convertToHostname(k) === key);
+    if (found === undefined)
+        return { source: `${file} (no entry for ${key})`, missing: `the Docker config ${file} has no entry for ${key}: ${howToLogIn(host)}` };
+    const credentials = fromAuthEntry(auths[found], `auths["${found}"] in ${file}`, opts.onSecret);
+    if (!credentials)
+        return { source: `auths["${found}"] in ${file} (empty)`, missing: `auths["${found}"] in ${file} holds no credentials: ${howToLogIn(host)}` };
+    return { credentials, source: `auths["${found}"] in ${file}` };
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** An auths entry: base64 `auth` (user:password), or `username`/`password`, and/or `identitytoken` (docker/cli configfile/file.go, LoadFromReader and decodeAuth). */
+function fromAuthEntry(entry, where, onSecret) {
+    if (!isRecord(entry))
+        throw new DockerConfigError(`${where} is not an object`);
+    const e = entry;
+    for (const field of ['auth', 'username', 'password', 'identitytoken']) {
+        if (e[field] !== undefined && typeof e[field] !== 'string')
+            throw new DockerConfigError(`${where}: ${field} is not a string`);
+    }
+    const auth = e.auth ?? '';
+    const token = e.identitytoken ?? '';
+    let username = e.username ?? '';
+    let password = e.password ?? '';
+    for (const secret of [auth, password, token])
+        if (secret)
+            onSecret(secret);
+    if (auth) {
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(auth))
+            throw new DockerConfigError(`${where}: auth is not base64`);
+        const decoded = Buffer.from(auth, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon <= 0)
+            throw new DockerConfigError(`${where}: auth is not base64 of user:password`);
+        username = decoded.slice(0, colon);
+        // docker trims NULs from the password (decodeAuth).
+        password = decoded.slice(colon + 1).replace(/^\0+|\0+$/g, '');
+        if (password)
+            onSecret(password);
+    }
+    if (token)
+        return { username, password, identityToken: token };
+    if (!username && !password)
+        return undefined;
+    return { username, password };
+}
+/**
+ * `docker-credential-<name> get` with the key on stdin; {ServerURL, Username, Secret} on stdout, or
+ * HELPER_NOT_FOUND on stdout with exit 1 on a miss (docker-credential-helpers client/client.go, Get).
+ * Its output is never logged: an error names the helper and its exit status only.
+ */
+async function fromHelper(helper, key, host, source, opts) {
+    const program = `docker-credential-${helper}`;
+    const timeoutMs = opts.helperTimeoutMs ?? HELPER_TIMEOUT_MS;
+    const result = await runHelper(program, key, timeoutMs, opts.env ?? process.env);
+    if (result.error)
+        throw new DockerConfigError(`${source}: ${result.error}`);
+    if (result.timedOut)
+        throw new DockerConfigError(`${program} get did not answer within ${timeoutMs / 1000} s for ${key} (${source}): it was stopped`);
+    if (result.exitCode !== 0) {
+        if (result.stdout.trim() === HELPER_NOT_FOUND) {
+            return { source, missing: `${program} has no credentials for ${key} (${source}): ${howToLogIn(host)}` };
+        }
+        throw new DockerConfigError(`${program} get failed for ${key} (exit ${result.exitCode}; its output is not shown, it may hold secrets)`);
+    }
+    let answer;
+    try {
+        answer = JSON.parse(result.stdout);
+    }
+    catch {
+        throw new DockerConfigError(`${program} get answered with something that is not the credentials JSON for ${key} (its output is not shown)`);
+    }
+    if (!isRecord(answer) || typeof answer.Secret !== 'string' || (answer.Username !== undefined && typeof answer.Username !== 'string')) {
+        throw new DockerConfigError(`${program} get answered JSON without a string Secret for ${key} (its output is not shown)`);
+    }
+    const secret = answer.Secret;
+    if (secret)
+        opts.onSecret(secret);
+    const username = answer.Username ?? '';
+    if (!secret)
+        return { source, missing: `${program} gave an empty secret for ${key} (${source}): ${howToLogIn(host)}` };
+    const credentials = username === TOKEN_USERNAME ? { username: '', password: '', identityToken: secret } : { username, password: secret };
+    return { credentials, source };
+}
+function runHelper(program, key, timeoutMs, env) {
+    return new Promise((resolve) => {
+        // Its own process group, so a timeout stops whatever it started too; stderr is dropped, unread.
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, ['get'], { env, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+        const chunks = [];
+        let size = 0;
+        let done = false;
+        const finish = (result) => {
+            if (done)
+                return;
+            done = true;
+            clearTimeout(timer);
+            resolve(result);
+        };
+        const stop = () => {
+            try {
+                process.kill(-child.pid, 'SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL');
+            }
+        };
+        const timer = setTimeout(() => {
+            stop();
+            finish({ exitCode: null, stdout: '', timedOut: true });
+        }, timeoutMs);
+        child.on('error', (error) => {
+            finish({ exitCode: null, stdout: '', timedOut: false, error: error.code === 'ENOENT' ? `${program} is not on PATH` : `${program} could not be run (${error.code ?? 'error'})` });
+        });
+        child.stdout.on('data', (chunk) => {
+            size += chunk.length;
+            if (size > HELPER_OUTPUT_LIMIT) {
+                stop();
+                finish({ exitCode: null, stdout: '', timedOut: false, error: `${program} get wrote more than ${HELPER_OUTPUT_LIMIT} bytes: stopped` });
+            }
+            else
+                chunks.push(chunk);
+        });
+        child.on('close', (code) => finish({ exitCode: code, stdout: Buffer.concat(chunks).toString('utf8'), timedOut: false }));
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(key);
+    });
+}
+/**
+ * A private Docker config (0600 config.json in a 0700 directory) holding one registry's
+ * credentials, in the form docker and cosign read: base64 `auth`, or `identitytoken` (both
+ * exchange it at the token endpoint). Returns the directory, for DOCKER_CONFIG.
+ */
+async function writeDockerConfig(dir, host, credentials, onSecret) {
+    await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+    let entry;
+    if (credentials.identityToken) {
+        entry = { identitytoken: credentials.identityToken };
+        if (credentials.username)
+            entry.username = credentials.username;
+    }
+    else {
+        entry = { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') };
+        onSecret(entry.auth);
+    }
+    await (0,promises_.writeFile)((0,external_node_path_.join)(dir, 'config.json'), JSON.stringify({ auths: { [authConfigKey(host)]: entry } }), { mode: 0o600 });
+    return dir;
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/registry-login.js
+
+
+
+
+async function registryLogin(host, given) {
+    if (given)
+        return { credentials: given };
+    let found;
+    try {
+        found = await lookupCredentials(host, { onSecret: registerSecret });
+    }
+    catch (error) {
+        if (error instanceof DockerConfigError)
+            throw new StageFailure('Registry login unreadable', `credentials for ${host}: ${error.message}`);
+        throw error;
+    }
+    if (found.credentials) {
+        const who = found.credentials.identityToken ? 'an identity token' : `user ${found.credentials.username}`;
+        logInfo(`Credentials for ${host}: ${who}, from ${found.source}`);
+    }
+    else {
+        logInfo(`No credentials for ${host}: ${found.source}`);
+    }
+    return { credentials: found.credentials, missing: found.missing };
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -32147,10 +32625,66 @@ function sameRegistry(a, b) {
     return apiHost(a.toLowerCase()) === apiHost(b.toLowerCase());
 }
 
+;// CONCATENATED MODULE: ./lib/src/registry/origin.js
+// Where a registry client may send a request, and with which credentials. Docker's client binds
+// credentials to the origin whose 401 it recorded: distribution's challenge manager keys challenges
+// by scheme://host:port/v2/ (distribution/distribution internal/client/auth/challenge/addr.go,
+// canonicalAddr; authchallenge.go, simpleManager), docker/cli records them from the /v2/ ping of the
+// registry's own endpoint (internal/registry/auth.go, PingV2Registry), and its authorizer adds
+// Authorization only to requests whose origin has a recorded challenge (internal/client/auth/
+// session.go, endpointAuthorizer.ModifyRequest). A Location or redirect to another origin therefore
+// goes without credentials, and that origin's 401 is never taken as the registry's challenge.
+
+class OriginError extends Error {
+}
+const DEFAULT_PORTS = { 'http:': '80', 'https:': '443' };
+/** scheme://host:port, lower-cased, with the default port spelled out (distribution's canonicalAddr). */
+function canonicalOrigin(url) {
+    return `${url.protocol}//${url.hostname.toLowerCase()}:${url.port || DEFAULT_PORTS[url.protocol] || ''}`;
+}
+function sameOrigin(a, b) {
+    return canonicalOrigin(a) === canonicalOrigin(b);
+}
+/**
+ * Throws unless a request to `target` is allowed for a registry at `base`: HTTPS anywhere; plain
+ * HTTP only to a loopback host, and only when the registry itself speaks plain HTTP (so an https
+ * registry can never hand the client down to http, loopback included). `what` names the request.
+ */
+function checkTransport(target, base, what) {
+    // Userinfo would become an Authorization header of the registry's choosing (node's http, like Go's, sends it).
+    if (target.username || target.password)
+        throw new OriginError(`${what} carries a user name or password in its URL: refusing`);
+    if (target.protocol === 'https:')
+        return;
+    if (target.protocol !== 'http:')
+        throw new OriginError(`${what} names ${target.protocol}// (only https: and, for a loopback registry, http: are followed)`);
+    if (base.protocol === 'https:')
+        throw new OriginError(`${what} leads from https to plain http (${canonicalOrigin(target)}): refusing the downgrade`);
+    if (!isLoopback(target.host))
+        throw new OriginError(`${what} leads to plain http on ${canonicalOrigin(target)}, which is not a loopback host: refusing`);
+}
+/** A Location (or realm) resolved against the URL of the response that named it, as RFC 9110 §10.2.2 says. */
+function resolveLocation(location, from) {
+    try {
+        return new URL(location, from);
+    }
+    catch {
+        throw new OriginError(`${canonicalOrigin(from)} answered with a Location that is not a URL`);
+    }
+}
+/** Redirect statuses a blob GET follows (GHCR, Docker Hub and ECR answer 307 to a CDN; S3-backed registries 302). */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** docker's distribution client stops after 10 redirects (docker/cli vendor/github.com/docker/distribution/registry/client/repository.go, checkHTTPRedirect). */
+const MAX_REDIRECTS = 10;
+
 ;// CONCATENATED MODULE: ./lib/src/registry/client.js
 // A small client of the OCI distribution API: token (Bearer) and Basic auth, retries with backoff
 // on 429, 5xx and dropped connections, TLS everywhere except loopback registries that do not
 // speak it. Request bodies are factories so that a retry or an auth round trip can send them again.
+// Credentials and tokens go only to the registry's own origin and to the token realm its own 401
+// named; GET and HEAD follow redirects, without Authorization on any hop to another origin (see
+// origin.ts for the upstream rules this follows).
+
 
 
 
@@ -32162,6 +32696,11 @@ class RegistryAuthError extends RegistryError {
 /** The registry stayed unreachable, or kept answering 429/5xx, through every retry. */
 class RegistryUnavailableError extends RegistryError {
 }
+/** A request the client refuses: a downgrade to plain HTTP, a foreign origin's challenge, too many redirects. */
+class RegistryOriginError extends RegistryError {
+}
+/** client_id for OAuth2 token requests (distribution's default is registry-client; the spec asks only for a meaningful name). */
+const OAUTH_CLIENT_ID = 'vllm-rocm-action';
 const DEFAULT_RETRY = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 15000 };
 /** Parses a WWW-Authenticate header: `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
 function parseChallenge(header) {
@@ -32215,7 +32754,7 @@ class RegistryClient {
         if (!isLoopback(this.host))
             return (this.base = tls);
         try {
-            await this.raw({ method: 'GET', url: new URL('/v2/', tls).toString(), scopes: [], expect: [] }, {});
+            await this.raw(new URL('/v2/', tls), { method: 'GET', url: '/v2/', scopes: [], expect: [] }, {});
             return (this.base = tls);
         }
         catch (error) {
@@ -32232,6 +32771,10 @@ class RegistryClient {
         const policy = { ...(this.options.retry ?? DEFAULT_RETRY), ...(opts.attempts ? { attempts: opts.attempts } : {}) };
         for (let authRounds = 0;; authRounds++) {
             const response = await this.retrying(opts, policy, () => this.authHeader(opts.scopes));
+            const base = await this.baseUrl();
+            if (response.status === 401 && !sameOrigin(response.url, base)) {
+                throw new RegistryOriginError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} was answered 401 by ${canonicalOrigin(response.url)}, which is not the registry (${canonicalOrigin(base)}): its challenge is not followed and no credentials go there`);
+            }
             if (response.status === 401 && authRounds < 2 && (await this.authenticate(response, opts.scopes)))
                 continue;
             if (response.status === 401 || response.status === 403) {
@@ -32249,7 +32792,7 @@ class RegistryClient {
             const last = attempt + 1 >= policy.attempts;
             let response;
             try {
-                response = await this.raw(opts, await auth());
+                response = await this.exchange(opts, auth);
             }
             catch (error) {
                 if (error instanceof RegistryError)
@@ -32271,11 +32814,52 @@ class RegistryClient {
         }
     }
     refusal() {
-        return this.options.credentials ? `the credentials of ${this.options.credentials.username} were refused` : 'no credentials were given';
+        const c = this.options.credentials;
+        if (c?.identityToken)
+            return `the identity token${c.username ? ` of ${c.username}` : ''} was refused`;
+        if (c)
+            return `the credentials of ${c.username} were refused`;
+        return `no credentials were given${this.options.missingCredentials ? ` (${this.options.missingCredentials})` : ''}`;
+    }
+    /** Username and password for Basic auth (none for an identity token alone, which only a token realm takes). */
+    basicCredentials() {
+        const c = this.options.credentials;
+        return c && !(c.identityToken && !c.password) ? c : undefined;
     }
     /** Checks that the registry answers and accepts the credentials for these scopes. */
     async ping(scopes) {
         await this.send({ method: 'GET', url: '/v2/', scopes, expect: [200] });
+    }
+    /**
+     * One attempt: the request and, for GET and HEAD, its redirects (at most MAX_REDIRECTS). Every
+     * URL is checked against the registry's transport first; the auth headers go only to the origin
+     * they are for, so a hop to a CDN or a foreign upload Location gets none.
+     */
+    async exchange(opts, auth) {
+        const base = await this.baseUrl();
+        const credentialOrigin = opts.credentialOrigin ?? base;
+        const follow = opts.follow ?? (opts.method === 'GET' || opts.method === 'HEAD');
+        let url = this.guard(() => resolveLocation(opts.url, base));
+        for (let hops = 0;; hops++) {
+            this.guard(() => checkTransport(url, base, `${opts.method} ${url.protocol}//${url.host}${url.pathname}`));
+            const response = await this.raw(url, opts, sameOrigin(url, credentialOrigin) ? await auth() : {});
+            const location = header(response, 'location');
+            if (!follow || !REDIRECT_STATUSES.has(response.status) || !location)
+                return response;
+            if (hops >= MAX_REDIRECTS)
+                throw new RegistryOriginError(`registry ${this.host}: ${opts.method} ${this.describe(opts.url)} was redirected more than ${MAX_REDIRECTS} times`);
+            url = this.guard(() => resolveLocation(location, url));
+        }
+    }
+    guard(check) {
+        try {
+            return check();
+        }
+        catch (error) {
+            if (error instanceof OriginError)
+                throw new RegistryOriginError(`registry ${this.host}: ${error.message}`);
+            throw error;
+        }
     }
     describe(url) {
         // Upload locations carry opaque state in their query: keep the log to the path.
@@ -32287,8 +32871,9 @@ class RegistryClient {
             const token = this.tokens.get(scopeKey(scopes)) ?? (await this.fetchToken(c, scopes));
             return { authorization: `Bearer ${token}` };
         }
-        if (this.basic && this.options.credentials) {
-            const { username, password } = this.options.credentials;
+        const basic = this.basicCredentials();
+        if (this.basic && basic) {
+            const { username, password } = basic;
             return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
         }
         return {};
@@ -32299,7 +32884,7 @@ class RegistryClient {
         if (!challenge)
             return false;
         if (challenge.scheme === 'basic') {
-            if (!this.options.credentials || this.basic)
+            if (!this.basicCredentials() || this.basic)
                 return false;
             this.basic = true;
             this.challenge = challenge;
@@ -32315,13 +32900,24 @@ class RegistryClient {
         return true;
     }
     async fetchToken(challenge, scopes) {
+        const base = await this.baseUrl();
         const realm = challenge.params.realm;
         if (!realm)
             throw new RegistryError(`registry ${this.host}: its Bearer challenge names no realm`);
-        const url = new URL(realm);
-        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
-            throw new RegistryError(`registry ${this.host}: refusing to send credentials to the token service ${url.origin} without TLS`);
+        // The realm may be another origin (auth.docker.io, ghcr.io/token): the challenge came from the
+        // registry's own origin (send() refuses any other), so the credentials follow it, over TLS
+        // unless both the registry and the realm are plain-HTTP loopback (distribution's tokenHandler
+        // takes the realm as an absolute URL: internal/client/auth/session.go, fetchToken).
+        let url;
+        try {
+            url = new URL(realm);
         }
+        catch {
+            throw new RegistryError(`registry ${this.host}: its Bearer challenge's realm is not an absolute URL`);
+        }
+        this.guard(() => checkTransport(url, base, `the token realm ${canonicalOrigin(url)}`));
+        if (this.options.credentials?.identityToken)
+            return this.fetchOAuthToken(url, challenge, scopes, this.options.credentials.identityToken);
         if (challenge.params.service)
             url.searchParams.set('service', challenge.params.service);
         for (const scope of scopes.length ? scopes : challenge.params.scope ? [challenge.params.scope] : [])
@@ -32331,7 +32927,7 @@ class RegistryClient {
             const { username, password } = this.options.credentials;
             headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
         }
-        const response = await this.retrying({ method: 'GET', url: url.toString(), scopes: [], expect: [200] }, this.options.retry ?? DEFAULT_RETRY, async () => headers);
+        const response = await this.retrying({ method: 'GET', url: url.toString(), scopes: [], expect: [200], follow: false, credentialOrigin: url }, this.options.retry ?? DEFAULT_RETRY, async () => headers);
         if (response.status === 401 || response.status === 403) {
             throw new RegistryAuthError(`registry ${this.host}: the token service ${url.origin} answered ${response.status}: ${this.refusal()}`);
         }
@@ -32350,9 +32946,40 @@ class RegistryClient {
         this.tokens.set(scopeKey(scopes), token);
         return token;
     }
-    /** One HTTP exchange, no retries. */
-    async raw(opts, auth) {
-        const url = /^https?:\/\//.test(opts.url) ? new URL(opts.url) : new URL(opts.url, await this.baseUrl());
+    /**
+     * An access token for an identity token (OAuth2 refresh token), as docker does it: POST the realm
+     * a form with grant_type=refresh_token, refresh_token, service, scope (space-separated) and
+     * client_id; the answer's access_token (distribution internal/client/auth/session.go,
+     * fetchTokenWithOAuth; docs/content/spec/auth/oauth.md). No fallback to GET with the token.
+     */
+    async fetchOAuthToken(url, challenge, scopes, refreshToken) {
+        const form = new URLSearchParams();
+        form.set('scope', (scopes.length ? scopes : challenge.params.scope ? [challenge.params.scope] : []).join(' '));
+        form.set('service', challenge.params.service ?? '');
+        form.set('client_id', OAUTH_CLIENT_ID);
+        form.set('grant_type', 'refresh_token');
+        form.set('refresh_token', refreshToken);
+        const body = Buffer.from(form.toString());
+        const response = await this.retrying({ method: 'POST', url: url.toString(), scopes: [], expect: [200], follow: false, credentialOrigin: url, body, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, this.options.retry ?? DEFAULT_RETRY, async () => ({}));
+        if (response.status === 400 || response.status === 401 || response.status === 403) {
+            throw new RegistryAuthError(`registry ${this.host}: the token service ${url.origin} answered ${response.status} to the identity token: ${this.refusal()}`);
+        }
+        if (response.status !== 200)
+            throw new RegistryError(`registry ${this.host}: the token service ${url.origin} answered ${response.status} to the identity token${errorDetail(response)}`);
+        let token;
+        try {
+            token = JSON.parse(response.body.toString('utf8')).access_token;
+        }
+        catch {
+            token = undefined;
+        }
+        if (!token || typeof token !== 'string')
+            throw new RegistryError(`registry ${this.host}: the token service ${url.origin} returned no access_token`);
+        this.tokens.set(scopeKey(scopes), token);
+        return token;
+    }
+    /** One HTTP exchange, no retries, no redirects. */
+    async raw(url, opts, auth) {
         const body = opts.body;
         const headers = { 'user-agent': 'vllm-rocm-action', ...opts.headers, ...auth };
         if (body !== undefined)
@@ -32363,7 +32990,7 @@ class RegistryClient {
         return new Promise((resolve, reject) => {
             const req = send(url, { method: opts.method, headers }, (res) => {
                 if (opts.consume && res.statusCode === 200) {
-                    opts.consume(res).then(() => resolve({ status: 200, headers: res.headers, body: Buffer.alloc(0) }), reject);
+                    opts.consume(res).then(() => resolve({ status: 200, headers: res.headers, body: Buffer.alloc(0), url }), reject);
                     return;
                 }
                 const chunks = [];
@@ -32376,7 +33003,7 @@ class RegistryClient {
                     else
                         chunks.push(chunk);
                 });
-                res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url }));
                 res.on('error', reject);
             });
             req.setTimeout(this.options.idleTimeoutMs ?? 120_000, () => req.destroy(Object.assign(new Error('connection idle too long'), { code: 'ETIMEDOUT' })));
@@ -32457,6 +33084,7 @@ function platformString(p) {
 
 
 
+
 const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerManifestList];
 const pullScope = (repo) => `repository:${repo.path}:pull`;
 const pushScope = (repo) => `repository:${repo.path}:pull,push`;
@@ -32494,13 +33122,14 @@ async function mountBlob(client, repo, from, digest) {
     return response.status === 201;
 }
 async function cancelUpload(client, repo, response) {
-    const location = response.headers.location;
-    if (typeof location !== 'string')
+    const location = header(response, 'location');
+    if (!location)
         return;
-    await client.send({ method: 'DELETE', url: await absolute(client, location), scopes: [pushScope(repo)], expect: [204, 404, 405, 200] }).catch(() => undefined);
+    await client.send({ method: 'DELETE', url: absolute(location, response), scopes: [pushScope(repo)], expect: [204, 404, 405, 200] }).catch(() => undefined);
 }
-async function absolute(client, location) {
-    return new URL(location, await client.baseUrl()).toString();
+/** A Location, resolved against the URL that answered with it (the client decides whether credentials may go there). */
+function absolute(location, from) {
+    return resolveLocation(location, from.url).toString();
 }
 /**
  * Uploads a blob from a local file: POST opens a session, PATCH streams the bytes, PUT ?digest=
@@ -32512,13 +33141,13 @@ async function uploadBlob(client, repo, blob, onRetry) {
     const scopes = [pushScope(repo)];
     for (let session = 1;; session++) {
         const opened = await client.send({ method: 'POST', url: v2(repo, 'blobs/uploads/'), scopes, expect: [202] });
-        let location = header(opened, 'location');
+        const location = header(opened, 'location');
         if (!location)
             throw new RegistryError(`registry ${client.host}: the upload of ${blob.digest} got no Location`);
         try {
             const patched = await client.send({
                 method: 'PATCH',
-                url: await absolute(client, location),
+                url: absolute(location, opened),
                 headers: { 'content-type': 'application/octet-stream' },
                 body: () => (0,external_node_fs_.createReadStream)(blob.file, { highWaterMark: 1 << 20 }),
                 bodyLength: blob.size,
@@ -32526,14 +33155,14 @@ async function uploadBlob(client, repo, blob, onRetry) {
                 expect: [202],
                 attempts: 1,
             });
-            location = header(patched, 'location') ?? location;
-            const done = new URL(await absolute(client, location));
+            const next = header(patched, 'location');
+            const done = new URL(next ? absolute(next, patched) : absolute(location, opened));
             done.searchParams.set('digest', blob.digest);
             await client.send({ method: 'PUT', url: done.toString(), scopes, expect: [201], attempts: 1 });
             return;
         }
         catch (error) {
-            if (error instanceof RegistryAuthError || !(error instanceof RegistryError) || session >= 4)
+            if (error instanceof RegistryAuthError || error instanceof RegistryOriginError || !(error instanceof RegistryError) || session >= 4)
                 throw error;
             onRetry?.(`${error.message}; uploading ${blob.digest} again in a new session`);
         }
@@ -32729,8 +33358,6 @@ function describeDockerScan(scan) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./lib/src/oci/tar.js
@@ -33885,17 +34512,13 @@ async function attestImage(name, digest, transparencyLog, token) {
 
 
 
-async function writeCredentialsDir(temp, inputs) {
+/** `credentials` are the inputs' or the existing login's (registryLogin), for inputs.registry. */
+async function writeCredentialsDir(temp, inputs, credentials) {
     const dir = (0,external_node_path_.join)(temp, 'credentials');
     await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
     const out = { dir };
-    if (inputs.credentials) {
-        const auth = Buffer.from(`${inputs.credentials.username}:${inputs.credentials.password}`).toString('base64');
-        core/* setSecret */.Pq(auth);
-        const key = inputs.registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : inputs.registry;
-        await (0,promises_.writeFile)((0,external_node_path_.join)(dir, 'config.json'), JSON.stringify({ auths: { [key]: { auth } } }), { mode: 0o600 });
-        out.dockerConfig = dir;
-    }
+    if (credentials)
+        out.dockerConfig = await writeDockerConfig(dir, inputs.registry, credentials, registerSecret);
     if (inputs.cosignKey) {
         out.keyFile = (0,external_node_path_.join)(dir, 'cosign.key');
         await (0,promises_.writeFile)(out.keyFile, inputs.cosignKey.endsWith('\n') ? inputs.cosignKey : `${inputs.cosignKey}\n`, { mode: 0o600 });
@@ -33903,12 +34526,20 @@ async function writeCredentialsDir(temp, inputs) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./lib/src/publish/tags.js
+;// CONCATENATED MODULE: ./lib/src/registry/ref-tags.js
 // Tags from the Git ref, as docker/metadata-action's semver and sha types make them:
 // refs/tags/v1.2.3 → 1.2.3, 1.2, 1, latest; a prerelease (v1.3.0-rc.1) → only 1.3.0-rc.1;
-// 0.x gets no bare major tag (0 would float across breaking changes); any other ref → sha-<7>.
+// 0.x gets no bare major tag (0 would float across breaking changes); any other ref → sha-<short>.
+//
+// The flavor (prefix, suffix) follows metadata-action's src/meta.ts (setValue, generateTags) with
+// one difference: metadata-action adds them to `latest` only with `onlatest=true`
+// (src/flavor.ts), this suite always does. A GPU matrix publishes one image per gfx target from one
+// ref; a bare `latest` from every leg would be a race that the last leg to finish wins, naming
+// some other variant's image. So tag-suffix: -gfx942 gives latest-gfx942.
 const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/;
-function tagsFromRef(ref, sha) {
+const DEFAULT_FLAVOR = { prefix: '', suffix: '', shaLength: 7 };
+/** The tags before the flavor: the version tags first, so the first one is the version. */
+function plainTags(ref, sha, shaLength) {
     const tagName = ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
     if (tagName !== undefined) {
         const m = SEMVER.exec(tagName);
@@ -33926,7 +34557,112 @@ function tagsFromRef(ref, sha) {
     }
     if (!/^[0-9a-f]{7,64}$/.test(sha))
         throw new Error(`GITHUB_SHA '${sha}' is not a commit id`);
-    return [`sha-${sha.slice(0, 7)}`];
+    return [`sha-${sha.slice(0, shaLength)}`];
+}
+function tagsFromRef(ref, sha, flavor = DEFAULT_FLAVOR) {
+    return plainTags(ref, sha, flavor.shaLength).map((tag) => `${flavor.prefix}${tag}${flavor.suffix}`);
+}
+/**
+ * The image's version as tag-from-ref derives it, without a flavor: 1.2.3 for refs/tags/v1.2.3,
+ * sha-<7> for any other ref. The build stages label images before any tag exists, so a variant's
+ * suffix is not part of it (metadata-action's version label is its first tag, flavor included).
+ */
+function versionFromRef(ref, sha) {
+    return plainTags(ref, sha, DEFAULT_FLAVOR.shaLength)[0];
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/oci-metadata.js
+// The OCI labels and annotations generated from the repository, the commit, the ref and the
+// image's creation time, as docker/metadata-action's getOCIAnnotationsWithCustoms makes them
+// (docker/metadata-action src/meta.ts): title, url, source, version, created, revision, sorted by
+// key, with the user's KEY=VALUE lines overriding. Where this suite differs, and why:
+//   - created is the build's SOURCE_DATE_EPOCH, not the time of the run (metadata-action's `date`):
+//     a wall-clock label would give every build its own digest;
+//   - description and licenses are not generated: metadata-action asks the GitHub API for them, and
+//     a build makes no network call of its own (set them through labels / annotations);
+//   - version has no tag-prefix/tag-suffix: see versionFromRef;
+//   - a value the environment does not give (a local run) is left out rather than written empty.
+
+function commitContextFromEnv(env) {
+    return { serverUrl: env.GITHUB_SERVER_URL, repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA, ref: env.GITHUB_REF };
+}
+// owner/name as GitHub allows them; a name of dots only would make the URL climb a level.
+const REPOSITORY = /^(?!\.+\/)[A-Za-z0-9_.-]+\/(?!\.+$)[A-Za-z0-9_.-]+$/;
+const COMMIT = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+/** https://github.com/<owner>/<name>, or undefined when the environment does not name a repository plainly. */
+function repositoryUrl(context) {
+    if (!context.repository || !REPOSITORY.test(context.repository))
+        return undefined;
+    let server;
+    try {
+        server = new URL(context.serverUrl || 'https://github.com');
+    }
+    catch {
+        return undefined;
+    }
+    if ((server.protocol !== 'https:' && server.protocol !== 'http:') || server.username || server.password || server.search || server.hash)
+        return undefined;
+    return `${server.origin}${server.pathname.replace(/\/+$/, '')}/${context.repository}`;
+}
+/** The generated pairs, sorted by key; `created` is the image's creation time (SOURCE_DATE_EPOCH). */
+function generatedOciMetadata(context, created) {
+    const pairs = {};
+    const url = repositoryUrl(context);
+    if (url) {
+        pairs['org.opencontainers.image.title'] = context.repository.split('/')[1];
+        pairs['org.opencontainers.image.url'] = url;
+        pairs['org.opencontainers.image.source'] = url;
+    }
+    if (context.sha && COMMIT.test(context.sha))
+        pairs['org.opencontainers.image.revision'] = context.sha;
+    if (context.ref && context.sha) {
+        try {
+            pairs['org.opencontainers.image.version'] = versionFromRef(context.ref, context.sha);
+        }
+        catch {
+            // No semver tag and no commit id: no version.
+        }
+    }
+    if (created && !Number.isNaN(created.getTime()))
+        pairs['org.opencontainers.image.created'] = created.toISOString();
+    return Object.entries(pairs)
+        .filter((pair) => pair[1] !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+/** The generated pairs with the user's lines over them (same key: the user's value, in the generated place). */
+function withOverrides(generated, overrides) {
+    const merged = new Map(generated);
+    for (const [key, value] of overrides)
+        merged.set(key, value);
+    return [...merged];
+}
+
+;// CONCATENATED MODULE: ./lib/src/publish/oci-annotations.js
+// publish's generated manifest annotations (oci-annotations: true): the keys the build stages
+// label the config with (src/action/oci-metadata.ts), `created` taken from the image itself so the
+// annotation says what the labels say. The `annotations` input overrides them.
+
+
+
+
+/** The config's `created` of a single-image manifest whose config is staged here; else undefined. */
+async function imageCreated(image) {
+    const manifest = JSON.parse(topManifest(image).bytes.toString('utf8'));
+    const blob = image.blobs.find((b) => b.digest === manifest.config?.digest);
+    if (!blob?.file || blob.size > MAX_DOCUMENT)
+        return undefined;
+    // The blob was verified against its digest when the source was read.
+    const config = JSON.parse((await (0,promises_.readFile)(blob.file)).toString('utf8'));
+    if (typeof config.created !== 'string')
+        return undefined;
+    const created = new Date(config.created);
+    return Number.isNaN(created.getTime()) ? undefined : created;
+}
+/** The annotations publish adds: the generated ones under the `annotations` input, or that input alone. */
+async function manifestAnnotations(inputs, image, env = process.env) {
+    if (!inputs.ociAnnotations)
+        return inputs.annotations;
+    return withOverrides(generatedOciMetadata(commitContextFromEnv(env), await imageCreated(image)), inputs.annotations);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/publish/inputs.js
@@ -33965,12 +34701,28 @@ function parsePublishInputs(get, context) {
         if (!isValidTag(tag))
             throw new InputError('tags', `'${tag}' is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters; not starting with '.' or '-')`);
     }
+    const flavor = parseTagFlavor(get);
     if (inputs_boolean(get, 'tag-from-ref', false)) {
+        let fromRef;
         try {
-            tags.push(...tagsFromRef(context.ref, context.sha));
+            fromRef = tagsFromRef(context.ref, context.sha, flavor);
         }
         catch (error) {
             throw new InputError('tag-from-ref', error.message);
+        }
+        // The ref is the pusher's text: its tags are checked as strictly as the tags input, before
+        // anything is read, signed or pushed.
+        for (const tag of fromRef) {
+            if (!isValidTag(tag))
+                throw new InputError('tag-from-ref', `${context.ref}${flavor.prefix || flavor.suffix ? ' with tag-prefix/tag-suffix' : ''} gives '${tag}', which is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters; not starting with '.' or '-')`);
+        }
+        tags.push(...fromRef);
+    }
+    else {
+        // tag-sha-length has a default ('7'), so only the flavor's own text is refused here.
+        for (const name of ['tag-prefix', 'tag-suffix']) {
+            if (optionalString(get, name) !== undefined)
+                throw new InputError(name, "applies to tag-from-ref's tags: set tag-from-ref: true, or put the whole tag in tags");
         }
     }
     const annotations = keyValuePairs(get, 'annotations');
@@ -34006,6 +34758,7 @@ function parsePublishInputs(get, context) {
         image,
         tags: [...new Set(tags)],
         annotations,
+        ociAnnotations: inputs_boolean(get, 'oci-annotations', false),
         registry,
         credentials: username !== undefined ? { username, password } : undefined,
         sign,
@@ -34016,17 +34769,73 @@ function parsePublishInputs(get, context) {
         githubToken: get('github-token').trim(),
     };
 }
+// A prefix is the start of a tag (not '.' or '-'); a suffix may start with either ('-gfx942').
+const TAG_PREFIX = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const TAG_SUFFIX = /^[A-Za-z0-9_.-]+$/;
+function parseTagFlavor(get) {
+    const prefix = optionalString(get, 'tag-prefix') ?? '';
+    const suffix = optionalString(get, 'tag-suffix') ?? '';
+    if (prefix && !TAG_PREFIX.test(prefix))
+        throw new InputError('tag-prefix', `'${prefix}' cannot start a tag (letters, digits, '_', '.', '-'; not starting with '.' or '-')`);
+    if (suffix && !TAG_SUFFIX.test(suffix))
+        throw new InputError('tag-suffix', `'${suffix}' cannot end a tag (letters, digits, '_', '.', '-')`);
+    const shaLength = nonNegativeInteger(get, 'tag-sha-length') ?? 7;
+    // git abbreviates to at least 4 hex digits; a SHA-256 commit id has 64.
+    if (shaLength < 4 || shaLength > 64)
+        throw new InputError('tag-sha-length', `must be 4 to 64 (the sha-<short> tag's hex digits; default 7), got ${shaLength}`);
+    return { prefix, suffix, shaLength };
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/post-state.js
+// Post reads what main saved, but the runner also takes state from a step's output
+// (`::save-state name=…::`, `##[save-state name=…]` anywhere in a line: actions/runner,
+// src/Runner.Worker/ActionCommandManager.cs SaveStateCommandExtension), and for a key main never
+// wrote through GITHUB_STATE that forged value reaches post. So post takes no path, key or process
+// from state on trust: it recomputes its directories from RUNNER_TEMP and the stage scope and
+// refuses (warns, does nothing) state that disagrees.
+
+/** Warns that post ignores the saved `what`, and gives nothing to act on. */
+function refuseState(what, why) {
+    core/* warning */.$e(`Post: ignoring the saved ${what}: ${why}. Main did not write it (a build's output can set state), so post leaves it alone.`);
+    return undefined;
+}
+/** The state's JSON object, or undefined (refused) when it is not one. */
+function stateObject(what, text) {
+    try {
+        const value = JSON.parse(text);
+        if (value && typeof value === 'object' && !Array.isArray(value))
+            return value;
+    }
+    catch {
+        // refused below
+    }
+    return refuseState(what, 'it is not a JSON object');
+}
+/** An Actions cache key under `prefix`: the characters the stages' own keys use, bounded. */
+function isCacheKey(value, pattern) {
+    return typeof value === 'string' && value.length <= 512 && pattern.test(value);
+}
 
 ;// CONCATENATED MODULE: ./lib/src/publish/state.js
 // What publish's post phase needs from main: the run's temp directory (credentials, key, staged
 // blobs), to remove it even when main was killed before its own cleanup.
 
+
+
+
 const TEMP_DIR = 'temp-dir';
 function saveTempDir(dir) {
     saveScopedState(TEMP_DIR, dir);
 }
+/** Main's run directory, only if it is one main makes (`run-<pid>-<ms>` right under the stage's temp dir). */
 function savedTempDir() {
-    return scopedState(TEMP_DIR) || undefined;
+    const dir = scopedState(TEMP_DIR);
+    if (!dir)
+        return undefined;
+    const base = stageTempDir('publish');
+    if ((0,external_node_path_.dirname)(dir) !== base || !/^run-\d+-\d+$/.test((0,external_node_path_.basename)(dir)))
+        return refuseState('publish temp directory', `${dir} is not a run directory under ${base}`);
+    return dir;
 }
 
 ;// CONCATENATED MODULE: ./lib/src/action/summary.js
@@ -34049,17 +34858,51 @@ async function writeTableSummary(heading, rows) {
     await core/* summary */.z.addHeading(heading, 3).addRaw(markdownTable(rows), true).write();
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/markdown.js
+// Untrusted text (server logs, model output, file names, tool output) in markdown stays text: CommonMark
+// (spec 0.31, "Code spans", "Fenced code blocks", "Backslash escapes") closes a code span at a
+// backtick run of the opening length and a fence at a run at least as long, so each is opened with
+// one backtick more than the content's longest run; outside code, markup characters are escaped.
+function longestBacktickRun(text) {
+    let longest = 0;
+    for (const m of text.matchAll(/`+/g))
+        longest = Math.max(longest, m[0].length);
+    return longest;
+}
+/** One line of text as a code span that its content cannot close (in a table cell: pipes escaped, as GFM needs). */
+function codeSpan(text, inTable = false) {
+    const line = text.replace(/\r?\n|\r/g, ' ');
+    const flat = inTable ? line.replace(/\|/g, '\\|') : line;
+    if (flat === '')
+        return '';
+    const fence = '`'.repeat(longestBacktickRun(flat) + 1);
+    // A span that starts or ends with a backtick (or a space) needs a space inside each end: one is stripped.
+    const pad = /^[` ]|[` ]$/.test(flat) ? ' ' : '';
+    return `${fence}${pad}${flat}${pad}${fence}`;
+}
+/** Lines as a fenced code block that no line can close. */
+function codeBlock(lines, info = '') {
+    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines.join('\n')) + 1));
+    return [`${fence}${info}`, ...lines, fence];
+}
+/** Text to show as it is in one line of markdown: no markup, links, images or HTML. */
+function plainText(text) {
+    // Mid-line, only these start markup: code, emphasis, links and images, HTML, entities, table cells.
+    return text.replace(/\r?\n|\r/g, ' ').replace(/[\\`*_[\]<>!|&~]/g, '\\$&');
+}
+
 ;// CONCATENATED MODULE: ./lib/src/publish/summary.js
 // publish's job summary: refs, digest, size, signature, attestation.
 
+
 function publishSummaryRows(s) {
     const rows = [
-        ['refs', s.refs.map((r) => `\`${r}\``).join('<br>')],
+        ['refs', s.refs.map((r) => codeSpan(r)).join('<br>')],
         ['digest', `\`${s.digest}\``],
     ];
     if (s.sourceDigest !== s.digest)
         rows.push(['source digest', `\`${s.sourceDigest}\` (annotations added)`]);
-    rows.push(['source', s.kind], ['size', formatBytes(s.sizeBytes)], ['blobs', `${s.uploaded} uploaded, ${s.mounted} mounted, ${s.existing} already there`], ['signature', s.signature ? `\`${s.signature}\`` : 'not signed'], ['attestation', s.attestationUrl ?? 'none']);
+    rows.push(['source', s.kind], ['size', formatBytes(s.sizeBytes)], ['blobs', `${s.uploaded} uploaded, ${s.mounted} mounted, ${s.existing} already there`], ['signature', s.signature ? codeSpan(s.signature) : 'not signed'], ['attestation', s.attestationUrl ?? 'none']);
     return rows;
 }
 async function writePublishSummary(s) {
@@ -34069,6 +34912,10 @@ async function writePublishSummary(s) {
 ;// CONCATENATED MODULE: ./lib/src/publish/main.js
 // publish, main phase: mask secrets → inputs → source loaded and every blob verified → push
 // (blobs, manifest by digest, read back, tags) → sign → attest → outputs + summary.
+
+
+
+
 
 
 
@@ -34110,16 +34957,18 @@ function maskSecrets(get) {
         const value = get(name);
         if (!value)
             continue;
-        core/* setSecret */.Pq(value);
+        registerSecret(value);
         for (const line of value.split(/\r?\n/))
             if (line.trim().length >= 4)
-                core/* setSecret */.Pq(line.trim());
+                registerSecret(line.trim());
     }
 }
-function clientFor(host, inputs) {
+function clientFor(host, inputs, login) {
     const options = { onRetry: (message) => core/* warning */.$e(message) };
-    if (inputs.credentials && sameRegistry(host, inputs.registry))
-        options.credentials = inputs.credentials;
+    if (sameRegistry(host, inputs.registry)) {
+        options.credentials = login.credentials;
+        options.missingCredentials = login.missing;
+    }
     return new RegistryClient(host, options);
 }
 /** What signing and attesting need, checked before anything is read or pushed. */
@@ -34137,19 +34986,21 @@ async function preflight(inputs) {
 }
 async function publish(inputs, temp, io) {
     await preflight(inputs);
-    const target = clientFor(inputs.image.host, inputs);
+    // The inputs' credentials, else the login already in the Docker config (docker/login-action).
+    const login = await registryLogin(inputs.registry, inputs.credentials);
+    const target = clientFor(inputs.image.host, inputs, login);
     const name = `${inputs.image.host}/${inputs.image.path}`;
     // Every blob is verified against its digest here, before any byte is sent to the target.
-    const sourceClient = inputs.source.kind === 'registry' ? (sameRegistry(inputs.source.repository.host, inputs.image.host) ? target : clientFor(inputs.source.repository.host, inputs)) : undefined;
+    const sourceClient = inputs.source.kind === 'registry' ? (sameRegistry(inputs.source.repository.host, inputs.image.host) ? target : clientFor(inputs.source.repository.host, inputs, login)) : undefined;
     const loaded = await core/* group */.Os('Reading the source image', () => loadSource(inputs.source, {
         staging: (0,external_node_path_.join)(temp, 'blobs'),
         sourceClient,
         sameRegistry: inputs.source.kind === 'registry' && sameRegistry(inputs.source.repository.host, inputs.image.host),
     }));
     const sourceDigest = topManifest(loaded).digest;
-    const image = annotate(loaded, inputs.annotations);
+    const image = annotate(loaded, await manifestAnnotations(inputs, loaded));
     const digest = topManifest(image).digest;
-    core/* info */.pq(`${loaded.label} (${loaded.kind}): ${sourceDigest}, ${loaded.blobs.length} blobs, ${imageSize(loaded)} bytes`);
+    logInfo(`${loaded.label} (${loaded.kind}): ${sourceDigest}, ${loaded.blobs.length} blobs, ${imageSize(loaded)} bytes`);
     if (digest !== sourceDigest)
         core/* notice */.lm(`The annotations make a new manifest: ${name}@${digest} (the source is ${sourceDigest})`);
     // Signature and attestation are made for the digest before any tag moves: a tag never names an
@@ -34158,17 +35009,17 @@ async function publish(inputs, temp, io) {
     let attestationUrl;
     const beforeTags = async (pushedDigest) => {
         if (inputs.sign !== 'none') {
-            signature = await sign(inputs, temp, `${name}@${pushedDigest}`, target);
-            core/* info */.pq(`signature: ${signature}`);
+            signature = await sign(inputs, login, temp, `${name}@${pushedDigest}`, target);
+            logInfo(`signature: ${signature}`);
             io.setOutput('signature', signature);
         }
         if (inputs.attest) {
             attestationUrl = await attestImage(name, pushedDigest, inputs.transparencyLog, inputs.githubToken);
-            core/* info */.pq(`attestation: ${attestationUrl}`);
+            logInfo(`attestation: ${attestationUrl}`);
             io.setOutput('attestation-url', attestationUrl);
         }
     };
-    const pushed = await core/* group */.Os(`Pushing to ${name}`, () => pushImage(target, inputs.image, image, inputs.tags, { info: (m) => core/* info */.pq(m), retry: (m) => core/* warning */.$e(m) }, beforeTags));
+    const pushed = await core/* group */.Os(`Pushing to ${name}`, () => pushImage(target, inputs.image, image, inputs.tags, { info: (m) => logInfo(m), retry: (m) => core/* warning */.$e(m) }, beforeTags));
     io.setOutput('digest', pushed.digest);
     io.setOutput('refs', pushed.refs.join('\n'));
     await writePublishSummary({
@@ -34185,8 +35036,8 @@ async function publish(inputs, temp, io) {
         attestationUrl,
     });
 }
-async function sign(inputs, temp, ref, target) {
-    const credentials = await writeCredentialsDir(temp, inputs);
+async function sign(inputs, login, temp, ref, target) {
+    const credentials = await writeCredentialsDir(temp, inputs, login.credentials);
     try {
         const signatureRef = await cosignSign({
             ref,
@@ -34222,7 +35073,7 @@ async function post() {
     const present = await (0,promises_.stat)(dir).then(() => true, () => false);
     await (0,promises_.rm)(dir, { recursive: true, force: true });
     if (present)
-        core/* info */.pq(`Removed ${dir}`);
+        logInfo(`Removed ${dir}`);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/publish/index.js

@@ -31680,6 +31680,211 @@ function stage_setFailed(error) {
     process.exitCode = 1;
 }
 
+;// CONCATENATED MODULE: ./lib/src/runner/workflow-commands.js
+// Workflow commands as the Actions runner reads them off a step's output, the masking it applies
+// after `::add-mask::`, and how to print untrusted text so that none of its lines is a command.
+//
+// Modelled on actions/runner:
+// - src/Runner.Common/ActionCommand.cs: TryParseV2 (`::name k=v,k=v::data`, after TrimStart) and
+//   TryParse (legacy `##[name k=v;k=v]data`, found ANYWHERE in a line), with their unescaping;
+// - src/Runner.Worker/ActionCommandManager.cs: V2 first, then legacy; command names compared
+//   case-insensitively; `stop-commands` pauses every command (add-mask and annotations included)
+//   until the token comes back as a command;
+// - src/Runner.Worker/Handlers/NodeScriptActionHandler.cs + OutputManager.cs: stdout AND stderr
+//   lines both go through one ActionCommandManager per step (Handler.cs creates it per handler);
+// - src/Runner.Sdk/ProcessInvoker.cs: lines come from StreamReader.ReadLine, which ends a line at
+//   \n, \r or \r\n.
+/** The commands a runner registers (ActionCommandManager.cs: its extensions, and stop-commands). */
+const RUNNER_COMMANDS = [
+    'add-mask', 'add-matcher', 'add-path', 'debug', 'echo', 'endgroup', 'error', 'group', 'notice',
+    'remove-matcher', 'save-state', 'set-env', 'set-output', 'stop-commands', 'warning',
+];
+/** A step's output as the runner splits it into lines (StreamReader.ReadLine). */
+function runnerLines(text) {
+    return text.split(/\r\n|\r|\n/);
+}
+// ActionCommand.cs's mappings, applied in its order.
+const workflow_commands_unescape = (pairs) => (value) => pairs.reduce((s, [from, to]) => s.split(from).join(to), value);
+const unescapeLegacy = workflow_commands_unescape([['%3B', ';'], ['%0D', '\r'], ['%0A', '\n'], ['%5D', ']'], ['%25', '%']]);
+const unescapeData = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%25', '%']]);
+const unescapeProperty = workflow_commands_unescape([['%0D', '\r'], ['%0A', '\n'], ['%3A', ':'], ['%2C', ','], ['%25', '%']]);
+/** .NET's char.IsWhiteSpace, which String.TrimStart() trims (not JavaScript's set: \u0085 is in, \uFEFF is out). */
+const DOTNET_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+const DOTNET_TRIM_START = new RegExp(`^[${DOTNET_SPACE}]+`);
+function caseless(names) {
+    return new Set([...names].map((n) => n.toLowerCase()));
+}
+const DEFAULT_REGISTERED = caseless(RUNNER_COMMANDS);
+/** `k=v` pairs: split on the first '='; .NET's Split(count 2, RemoveEmptyEntries) drops a pair with an empty side. */
+function properties(pairs, unescapeValue) {
+    const out = {};
+    for (const pair of pairs) {
+        const eq = pair.indexOf('=');
+        if (eq < 0)
+            continue;
+        const key = pair.slice(0, eq);
+        const value = pair.slice(eq + 1).replace(/^=+/, '');
+        if (key && value)
+            out[key.toLowerCase()] = unescapeValue(value);
+    }
+    return out;
+}
+function named(cmdInfo, registered) {
+    const space = cmdInfo.indexOf(' ');
+    const name = space < 0 ? cmdInfo : cmdInfo.slice(0, space);
+    if (!registered.has(name.toLowerCase()))
+        return undefined;
+    return { name, rest: space > 0 ? cmdInfo.slice(space + 1) : undefined };
+}
+/** ActionCommand.TryParseV2: `::name k=v,k=v::data` once leading whitespace is trimmed. */
+function parseCommandV2(line, registered = DEFAULT_REGISTERED) {
+    const message = line.replace(DOTNET_TRIM_START, '');
+    if (!message.startsWith('::'))
+        return undefined;
+    const end = message.indexOf('::', 2);
+    if (end < 0)
+        return undefined;
+    const info = named(message.slice(2, end), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.replace(DOTNET_TRIM_START, '').replace(new RegExp(`[${DOTNET_SPACE}]+$`), '').split(',').filter(Boolean), unescapeProperty);
+    return { name: info.name, properties: props, message: unescapeData(message.slice(end + 2)) };
+}
+/** ActionCommand.TryParse: the first `##[` anywhere in the line, `name k=v;k=v` up to `]`, then data. */
+function parseCommandLegacy(line, registered = DEFAULT_REGISTERED) {
+    const prefix = line.indexOf('##[');
+    if (prefix < 0)
+        return undefined;
+    const rb = line.indexOf(']', prefix);
+    if (rb < 0)
+        return undefined;
+    const info = named(line.slice(prefix + 3, rb), registered);
+    if (!info)
+        return undefined;
+    const props = info.rest === undefined ? {} : properties(info.rest.split(';').filter(Boolean), unescapeLegacy);
+    return { name: info.name, properties: props, message: unescapeLegacy(line.slice(rb + 1)) };
+}
+/** One line as the runner parses it (V2 first, then legacy), or undefined for a plain line. */
+function parseWorkflowCommand(line, registered = DEFAULT_REGISTERED) {
+    return parseCommandV2(line, registered) ?? parseCommandLegacy(line, registered);
+}
+/**
+ * One step's command processing (ActionCommandManager.TryProcessCommand), shared by its stdout and
+ * stderr: `read` gives the command the runner would act on, or undefined for a line it prints.
+ * While stopped, only `::<token>::` (either form) is a command, and it resumes processing.
+ */
+class CommandReader {
+    registered = new Set(DEFAULT_REGISTERED);
+    stopToken;
+    read(line) {
+        if (!line)
+            return undefined;
+        const command = parseWorkflowCommand(line, this.registered);
+        if (!command)
+            return undefined;
+        const name = command.name.toLowerCase();
+        if (this.stopToken !== undefined) {
+            if (name !== this.stopToken)
+                return undefined;
+            this.registered.delete(this.stopToken);
+            this.stopToken = undefined;
+            return command;
+        }
+        if (name === 'stop-commands') {
+            const token = command.message.toLowerCase();
+            // ValidateStopToken: an empty token, a command's name or pause-logging fails the step.
+            if (!token || this.registered.has(token) || token === 'pause-logging')
+                throw new Error(`::stop-commands:: with an unsupported token '${command.message}'`);
+            this.stopToken = token;
+            this.registered.add(token);
+        }
+        return command;
+    }
+    get stopped() {
+        return this.stopToken !== undefined;
+    }
+}
+/** Characters .NET's culture-sensitive IndexOf/StartsWith may skip over (so never rely on inserting them). */
+const IGNORABLE = '\\p{Default_Ignorable_Code_Point}';
+const LEGACY_PREFIX = new RegExp(`#(${IGNORABLE}*)#(${IGNORABLE}*)\\[`, 'gu');
+const V2_START = new RegExp(`^([${DOTNET_SPACE}\\s${IGNORABLE}]*)(:${IGNORABLE}*:)`, 'u');
+/**
+ * One line of untrusted text that no runner reads as a command: a backslash after every `##[`
+ * (what the runner itself does to `##[start-action` in OutputManager.cs) and before a leading `::`.
+ * Visible ASCII only, so it holds whatever the runner's culture-sensitive matching skips.
+ */
+function neutraliseLine(line) {
+    return line.replace(LEGACY_PREFIX, '#$1#$2[\\').replace(V2_START, '$1\\$2');
+}
+/**
+ * Untrusted text (a build's log, a server's output) made safe to print: every line the runner
+ * would see (split at \n, \r and \r\n) is neutralised; the line breaks themselves are kept.
+ */
+function neutraliseCommands(text) {
+    return text.replace(/[^\r\n]+/g, neutraliseLine);
+}
+/**
+ * The text by which a secret is recognised: the whole value, and for a multi-line secret (a key,
+ * a netrc) each line long enough to be telling on its own (PEM armour lines are not).
+ */
+function secretPieces(secret) {
+    const lines = secret.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----[A-Z ]+-----$/.test(l));
+    return [...new Set([secret, ...(lines.length > 1 || secret.includes('\n') ? lines : [])])];
+}
+/** Replaces every registered secret with ***, longest first so a secret's substring never shows its rest. */
+class Masker {
+    pieces = [];
+    add(secret) {
+        if (!secret)
+            return;
+        this.pieces = [...new Set([...this.pieces, ...secretPieces(secret)])].sort((a, b) => b.length - a.length);
+    }
+    mask(text) {
+        let out = text;
+        for (const piece of this.pieces)
+            out = out.split(piece).join('***');
+        return out;
+    }
+}
+/**
+ * What a step leaves for later: state and outputs set by `save-state`/`set-output` commands while
+ * it ran, then its GITHUB_STATE/GITHUB_OUTPUT files, which the runner processes after the step
+ * (FileCommandManager.cs) and so win for the names they set. Names are case-insensitive
+ * (ExecutionContext.IntraActionState is OrdinalIgnoreCase); the first spelling is kept.
+ */
+function stepValues(commands, command, file) {
+    const out = {};
+    const set = (name, value) => {
+        const existing = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase());
+        out[existing ?? name] = value;
+    };
+    for (const c of commands)
+        if (c.name.toLowerCase() === command && c.properties.name)
+            set(c.properties.name, c.message);
+    for (const [name, value] of Object.entries(file))
+        set(name, value);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/log.js
+// The one way stages print plain log lines. The runner reads every line of a step's stdout and
+// stderr for workflow commands (`::save-state …::`, legacy `##[set-output …]` anywhere in a line),
+// and a build log, a server's output or a message quoting either is untrusted text: `info`
+// neutralises each line (src/runner/workflow-commands.ts) so it stays text.
+//
+// Why not a `::stop-commands::<token>` window: while one is open the runner also ignores
+// `add-mask` (actions/runner, src/Runner.Worker/ActionCommandManager.cs), so a secret registered
+// meanwhile would print in clear, and stdout and stderr share the one paused state. Neutralising
+// each line keeps no state and leaves masking untouched. `core.warning`/`error`/`notice`/`debug`
+// are safe as they are: @actions/core escapes their text into one `::name::data` line, which the
+// runner parses as that command before it looks for `##[`.
+
+
+/** Prints text (any number of lines) as plain log output that no line of can act as a command. */
+function logInfo(text) {
+    info(neutraliseCommands(text));
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:os"
@@ -31732,6 +31937,25 @@ function stageTempDir(stage) {
 }
 function workspaceDir() {
     return process.env.GITHUB_WORKSPACE || process.cwd();
+}
+
+;// CONCATENATED MODULE: ./lib/src/action/secrets.js
+// The secrets this process has masked, so that text the runner never prints (artifacts, reports,
+// files a stage writes) can be scrubbed the same way the runner masks the log. Every stage masks
+// through registerSecret rather than core.setSecret, so nothing masked is missed.
+
+
+const registered = new Masker();
+/** core.setSecret (the runner masks it in the log from now on), remembered for scrubSecrets. */
+function registerSecret(value) {
+    if (!value)
+        return;
+    core_setSecret(value);
+    registered.add(value);
+}
+/** The text with every registered secret (and each telling line of a multi-line one) replaced by ***. */
+function scrubSecrets(text) {
+    return registered.mask(text);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/nix/conf.js
@@ -31836,7 +32060,7 @@ function installerEnv(env = process.env) {
 const INSTALLER_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM'];
 async function installNix(version, override) {
     const url = installerUrl(version, override);
-    info(`Installing Nix ${version} from ${url}`);
+    logInfo(`Installing Nix ${version} from ${url}`);
     const response = await fetch(url);
     if (!response.ok)
         throw new Error(`downloading the Nix installer from ${url} failed: HTTP ${response.status}`);
@@ -31849,7 +32073,7 @@ async function installNix(version, override) {
         await (0,promises_namespaceObject.writeFile)(conf, installerConf());
         const args = await installerArgs(conf);
         const result = await getExecOutput('sh', [script, ...args], { ignoreReturnCode: true, silent: true, env: installerEnv() });
-        info(result.stdout);
+        logInfo(result.stdout);
         if (result.exitCode !== 0) {
             throw new Error(`the Nix installer exited ${result.exitCode}:\n${(result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n')}`);
         }
@@ -32039,15 +32263,54 @@ function isHttpsUrl(text) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/src/action/post-state.js
+// Post reads what main saved, but the runner also takes state from a step's output
+// (`::save-state name=…::`, `##[save-state name=…]` anywhere in a line: actions/runner,
+// src/Runner.Worker/ActionCommandManager.cs SaveStateCommandExtension), and for a key main never
+// wrote through GITHUB_STATE that forged value reaches post. So post takes no path, key or process
+// from state on trust: it recomputes its directories from RUNNER_TEMP and the stage scope and
+// refuses (warns, does nothing) state that disagrees.
+
+/** Warns that post ignores the saved `what`, and gives nothing to act on. */
+function refuseState(what, why) {
+    warning(`Post: ignoring the saved ${what}: ${why}. Main did not write it (a build's output can set state), so post leaves it alone.`);
+    return undefined;
+}
+/** The state's JSON object, or undefined (refused) when it is not one. */
+function stateObject(what, text) {
+    try {
+        const value = JSON.parse(text);
+        if (value && typeof value === 'object' && !Array.isArray(value))
+            return value;
+    }
+    catch {
+        // refused below
+    }
+    return refuseState(what, 'it is not a JSON object');
+}
+/** An Actions cache key under `prefix`: the characters the stages' own keys use, bounded. */
+function isCacheKey(value, pattern) {
+    return typeof value === 'string' && value.length <= 512 && pattern.test(value);
+}
+
 ;// CONCATENATED MODULE: ./lib/src/setup-nix/state.js
 // What setup-nix's post phase needs from main: the directory holding tokens, to remove it.
+
+
 
 const CONF_DIR = 'conf-dir';
 function saveConfDir(dir) {
     saveState(CONF_DIR, dir);
 }
+/** Main's drop-in directory, only if it is the one main makes (the stage's temp dir). */
 function savedConfDir() {
-    return getState(CONF_DIR) || undefined;
+    const dir = getState(CONF_DIR);
+    if (!dir)
+        return undefined;
+    const expected = stageTempDir('setup-nix');
+    if (dir !== expected)
+        return refuseState('nix.conf directory', `${dir} is not ${expected}`);
+    return dir;
 }
 
 ;// CONCATENATED MODULE: ./lib/src/setup-nix/main.js
@@ -32068,16 +32331,18 @@ function savedConfDir() {
 
 
 
+
+
 async function main(io = actionIO) {
     const inputs = parseSetupNixInputs(io.get);
     // Mask secrets before anything could print them.
     if (inputs.githubToken)
-        core_setSecret(inputs.githubToken);
+        registerSecret(inputs.githubToken);
     if (inputs.netrc)
         maskNetrc(inputs.netrc);
     let nix = await locateNix();
     if (nix) {
-        info(`Found Nix ${nix.version.raw} at ${nix.nix} (${nix.foundBy}${nix.daemon ? ', daemon' : ''}); not installing.`);
+        logInfo(`Found Nix ${nix.version.raw} at ${nix.nix} (${nix.foundBy}${nix.daemon ? ', daemon' : ''}); not installing.`);
         if (inputs.nixVersion && nix.version.raw !== inputs.nixVersion) {
             notice(`nix-version ${inputs.nixVersion} was asked for, but Nix ${nix.version.raw} is already installed and is used as it is.`);
         }
@@ -32136,9 +32401,9 @@ function serverHost() {
     return new URL(process.env.GITHUB_SERVER_URL || 'https://github.com').host;
 }
 function maskNetrc(netrc) {
-    core_setSecret(netrc);
+    registerSecret(netrc);
     for (const match of netrc.matchAll(/\bpassword\s+(\S+)/g))
-        core_setSecret(match[1]);
+        registerSecret(match[1]);
 }
 async function writeSecret(path, text) {
     await (0,promises_namespaceObject.writeFile)(path, text, { mode: 0o600 });
@@ -32172,7 +32437,7 @@ async function post() {
     if (!dir)
         return;
     await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-    info(`Removed ${dir}`);
+    logInfo(`Removed ${dir}`);
 }
 
 ;// CONCATENATED MODULE: ./lib/src/setup-nix/index.js
