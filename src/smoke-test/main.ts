@@ -134,7 +134,7 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, secret
     const probe = await runProbe({ image, name, step, gpu, expectedGfx: inputs.expectedGfx, env: inputs.env, secrets, dockerArgs: inputs.dockerArgs });
     report.probe = probe;
     if (!probe.ok && !(probe.verdict === 'no-python' && !image)) {
-      throw new SmokeFailure({ phase: 'probe', title: 'In-image GPU probe failed', message: `${probe.verdict}: ${probe.detail}`, signature: signatureOf([probe.detail]), logTail: [] });
+      throw new SmokeFailure({ phase: 'probe', title: 'In-image GPU probe failed', message: `${probe.verdict}: ${probe.detail}`, signature: signatureOf([probe.detail], report), logTail: [] });
     }
     if (!probe.ok) core.warning(`GPU probe skipped: ${probe.detail}`);
   }
@@ -173,7 +173,7 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, secret
       saveSmokeState({ pgid: Number(server.id) });
     }
   } catch (error) {
-    throw new SmokeFailure({ phase: 'start', title: 'The server did not start', message: (error as Error).message, signature: signatureOf([(error as Error).message]), logTail: [] });
+    throw new SmokeFailure({ phase: 'start', title: 'The server did not start', message: (error as Error).message, signature: signatureOf([(error as Error).message], report), logTail: [] });
   }
   started(server);
 
@@ -181,7 +181,7 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, secret
   const failure = new Promise<string>((resolve) => {
     server.log.onLine((line) => {
       if (signatureHit) return;
-      signatureHit = signatureOf([line]);
+      signatureHit = signatureOf([line], report);
       if (signatureHit) resolve(signatureHit.title);
     });
   });
@@ -190,7 +190,7 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, secret
   if (outcome.kind !== 'ready') {
     // Give the log a moment to show why, when the server died without a known signature yet.
     if (!signatureHit && outcome.kind !== 'timeout') await Promise.race([server.exited, new Promise((r) => setTimeout(r, 1000))]);
-    signatureHit ??= signatureOf(server.log.lastLines(200));
+    signatureHit ??= signatureOf(server.log.lastLines(200), report);
     const message =
       outcome.kind === 'timeout'
         ? `the server did not become ready in ${inputs.startupTimeoutSeconds} s (/health never answered 200)`
@@ -210,14 +210,15 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, secret
     const died = (error as Error).name === 'EngineDiedError' || server.hasExited();
     // The client can hear of the death before the log follower has the lines that say why.
     if (died && !signatureHit) await Promise.race([failure, server.exited, new Promise((r) => setTimeout(r, 2000))]);
-    signatureHit ??= signatureOf(server.log.lastLines(200));
+    signatureHit ??= signatureOf(server.log.lastLines(200), report);
     throw new SmokeFailure({ phase: 'test', title: died ? 'The engine died during the test' : 'Smoke test check failed', message: (error as Error).message, signature: signatureHit });
   }
   return server;
 }
 
-function signatureOf(lines: string[]): Diagnosis['signature'] {
-  const hit = findSignature(lines);
+/** The catalogue's diagnosis; with the image's entrypoint and args, an argparse error's fix names both. */
+function signatureOf(lines: string[], report: Pick<SmokeReport, 'entrypoint' | 'args'>): Diagnosis['signature'] {
+  const hit = findSignature(lines, { entrypoint: report.entrypoint, args: report.args });
   if (!hit) return undefined;
   const { id, title, meaning, fix } = hit.signature;
   return { id, title, meaning, fix, line: hit.line };

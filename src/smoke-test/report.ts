@@ -24,7 +24,12 @@ export interface SmokeReport {
   gpus: Gpu[];
   probe?: ProbeVerdict;
   /** How the container's arguments were chosen (src/serve/server-args.ts), for an image. */
+  /** How the server's arguments were chosen, as one line of text (the args in backticks, then why). */
   serverArgs?: string;
+  serverArgsReason?: string;
+  /** The image's ENTRYPOINT ([] when none) and the arguments the container was given. */
+  entrypoint?: string[];
+  args?: string[];
   startupSeconds?: number;
   models?: string[];
   completion?: { text: string; ms: number };
@@ -53,7 +58,8 @@ export function renderSummary(r: SmokeReport): string {
   const out: string[] = [];
   out.push(`### Smoke test: ${r.passed ? '✅ passed' : '❌ failed'}`, '');
   out.push(`${r.image ? `Image ${codeSpan(r.image)}` : `Command ${codeSpan((r.command ?? []).join(' '))}`}, model ${codeSpan(r.model)}${r.gpu ? `, GPU ${plainText(r.gpu)}` : ''}.`, '');
-  if (r.serverArgs) out.push(`Server arguments: ${r.serverArgs}.`, '');
+  // The args come from the image's config or the workflow: shown as a code span, the reason as text.
+  if (r.args) out.push(`Server arguments: ${codeSpan(r.args.join(' '))}${r.serverArgsReason ? ` (${plainText(r.serverArgsReason)})` : ''}.`, '');
   if (r.failure) {
     // The message and the log carry server output: text, never markup that could close its fence.
     const f = r.failure;

@@ -196,7 +196,7 @@ describe('stages, with local directories for the Actions services', () => {
     const step = { GITHUB_RUN_ID: `h-cli-step-${process.pid}`, GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'smoke', GITHUB_ACTION: '__run_2', RUNNER_NAME: 'runner-1' };
     const shared = stepLabel(step);
     // Another run in the same step (or the step itself) has a container under the step's label.
-    const other = sh('docker', ['run', '--detach', '--label', `vllm-rocm-action.step=${shared}`, image, 'vllm', 'serve', 'm', '--port', String(await freePort())]).trim();
+    const other = sh('docker', ['run', '--detach', '--label', `vllm-rocm-action.step=${shared}`, image, 'm', '--port', String(await freePort())]).trim();
     try {
       const run = ok(await cli(['smoke-test', '--image', image, '--gpu', 'none', '--requests', '0', '--port', String(await freePort())], { env: step }));
       assert.equal(run.outputs.passed, 'true');

@@ -166,7 +166,8 @@ test('builder: both, every stage on, on the bundled example: digests, verdicts, 
     assert.equal(b.reproducible, true, b.builder);
     assert.equal(b.smokePassed, true, b.builder);
     assert.equal(b.layers, 1, b.builder);
-    assert.ok(b.buildSeconds! > 0 && b.coldSeconds! > 0 && b.startupSeconds! > 0 && b.tokensPerSecond! > 0, JSON.stringify(b));
+    // A build whose every path is already in the store (an earlier test built the same flake) takes no measurable time.
+    assert.ok((b.buildSeconds! > 0 || /^hit \(0 built/.test(b.cache ?? '')) && b.coldSeconds! > 0 && b.startupSeconds! > 0 && b.tokensPerSecond! > 0, JSON.stringify(b));
     assert.ok(b.uncompressedBytes! > b.compressedBytes! - 2048, JSON.stringify(b));
     assert.match(b.cache!, /^(hit|partial|miss) \(/);
   }

@@ -79,7 +79,7 @@ function readerImage(): string {
   sh('gcc', ['-static', '-O2', '-o', join(ctx, 'reader'), join(REPO_ROOT, 'test', 'support', 'image-reader.c')]);
   copyFileSync(fakeVllmBinary(), join(ctx, 'fake-vllm'));
   const hash = createHash('sha256').update(readFileSync(join(ctx, 'reader'))).update(readFileSync(join(ctx, 'fake-vllm'))).digest('hex').slice(0, 12);
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY fake-vllm /usr/bin/fake-vllm\nCOPY reader /usr/bin/reader\nCOPY reader /usr/bin/python3\nENTRYPOINT ["/usr/bin/reader"]\n');
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY fake-vllm /usr/bin/fake-vllm\nCOPY reader /usr/bin/reader\nCOPY reader /usr/bin/python3\nENTRYPOINT ["/usr/bin/reader", "serve"]\n');
   const tag = `vllm-rocm-action-test/image-reader:${hash}`;
   sh('docker', ['build', '--quiet', '--tag', tag, ctx]);
   return tag;
@@ -182,9 +182,12 @@ describe("the server's default arguments come from the image's entrypoint", () =
     const port = String(await freePort());
     const { main, mainSeconds } = await smoke({ image, port, args: `vllm serve m --host 0.0.0.0 --port ${port}`, 'startup-timeout-seconds': '120' });
     const error = failedWith(main, /Server failed/);
-    assert.match(error, /the container exited with code 2/);
+    // Whichever comes first: the argparse line in the log, or the container's exit.
+    assert.match(error, /the container exited with code 2|the log shows "vLLM refused its command line"/);
     assert.match(error, /vllm: error: unrecognized arguments: serve m/);
     assert.equal(report(main).serverArgs, 'from the `args` input');
+    // The diagnosis names this image's ENTRYPOINT and the args it was given.
+    assert.match(error, /The image's ENTRYPOINT is \["vllm","serve"\] and args were \["vllm","serve","m",.*the ENTRYPOINT already runs `vllm serve`, so args must not repeat it/);
     assert.ok(mainSeconds < 20, `${mainSeconds} s`);
   });
 });
@@ -198,7 +201,9 @@ describe('api key', () => {
     assert.ok(!main.stdout.split('\n').some((l) => !l.startsWith('::add-mask::') && l.includes(key)));
     assert.ok(!main.summary.includes(key));
     assert.match(readFileSync(report(main).logFile!, 'utf8'), /^env VLLM_API_KEY$/m);
-    assert.match(main.stdout, /--env VLLM_API_KEY(\s|$)/);
+    // Through the private env file, never on docker's command line.
+    assert.match(main.stdout, /^docker run .*--env-file \S+/m);
+    assert.doesNotMatch(main.stdout, /VLLM_API_KEY=/);
   });
 
   test('a server started with --api-key and no api-key input: 401, and the failure says to set api-key', async () => {
@@ -334,7 +339,9 @@ describe('cleanup in post', () => {
   test('a host server left by main is ended through its saved process group', async () => {
     const { job: j } = job();
     const port = await freePort();
-    const child = spawn(fakeVllmBinary(), ['serve', 'm', '--port', String(port)], { detached: true, stdio: 'ignore' });
+    // As main starts it: in its own group, with this step's identity in its environment.
+    const identity = { GITHUB_RUN_ID: j.env.GITHUB_RUN_ID!, GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'build', GITHUB_ACTION: 'step', RUNNER_NAME: 'test-runner' };
+    const child = spawn(fakeVllmBinary(), ['serve', 'm', '--port', String(port)], { detached: true, stdio: 'ignore', env: { ...process.env, ...identity } });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const state = { 'vllm-rocm-action-post': 'true', 'smoke-test': JSON.stringify({ pgid: child.pid, port }) };
     const post = await runStep('smoke-test', j, { phase: 'post', state });
@@ -342,6 +349,24 @@ describe('cleanup in post', () => {
     assert.match(post.stdout, new RegExp(`Ended the server's process group ${child.pid}`));
     await exited;
     assert.deepEqual(post.warnings, [], 'the port is free again');
+  });
+
+  test("a saved process group that is not this step's server (forged state) is refused, never signalled", async () => {
+    const { job: j } = job();
+    const port = await freePort();
+    // Another step's (or anyone's) process: no identity of this step in its environment.
+    const other = spawn(fakeVllmBinary(), ['serve', 'm', '--port', String(port)], { detached: true, stdio: 'ignore' });
+    try {
+      const state = { 'vllm-rocm-action-post': 'true', 'smoke-test': JSON.stringify({ pgid: other.pid, port }) };
+      const post = await runStep('smoke-test', j, { phase: 'post', state });
+      assert.equal(post.exitCode, 0);
+      assert.ok(post.warnings.some((w) => w.includes(`process group ${other.pid} is not a server this step started`)), post.warnings.join('\n'));
+      assert.doesNotMatch(post.stdout, /Ended the server's process group/);
+      assert.equal(other.exitCode, null, 'still running');
+      assert.equal(other.signalCode, null);
+    } finally {
+      process.kill(-other.pid!, 'SIGKILL');
+    }
   });
 });
 
