@@ -34,6 +34,9 @@ class SmokeFailure extends Error {
   }
 }
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+export const OUTPUTS = ['passed', 'startup-seconds', 'ttft-ms', 'tokens-per-second', 'p50-latency-ms', 'p99-latency-ms', 'gpu', 'report'] as const;
+
 export async function main(io: StageIO = actionIO): Promise<void> {
   const token = io.get('hf-token');
   if (token) registerSecret(token);

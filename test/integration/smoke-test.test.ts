@@ -148,7 +148,7 @@ describe('a healthy server', () => {
     sh('docker', ['save', '--output', archive, image]);
     const { main } = await smoke({ image: archive, requests: '0' });
     assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
-    assert.equal(main.outputs['tokens-per-second'], undefined);
+    assert.equal(main.outputs['tokens-per-second'], '');
     assert.match(main.warnings.join('\n'), /artifact service is not available/);
   });
 
@@ -353,7 +353,7 @@ describe('guards before anything runs', () => {
     assert.equal(refused.exitCode, 1);
     assert.match(refused.errors.join('\n'), /Refusing to run on a runner that is not GitHub-hosted \(RUNNER_ENVIRONMENT=self-hosted\): the pull_request event's pull request comes from the fork mallory\/vllm/);
     assert.deepEqual(labelledContainers(label), []);
-    assert.equal(refused.outputs.passed, undefined, 'nothing ran');
+    assert.equal(refused.outputs.passed, '', 'nothing ran');
     const allowed = await runStepWithPost('smoke-test', j, { inputs: { image, gpu: 'none', requests: '0', port: String(await freePort()), 'allow-fork-pull-requests': 'true' }, env: { GITHUB_EVENT_NAME: 'pull_request' } });
     assert.equal(allowed.main.exitCode, 0, allowed.main.stdout.slice(-2000));
   });
