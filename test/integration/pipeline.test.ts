@@ -91,7 +91,7 @@ test("a fork's pull request on a self-hosted runner is refused before any stage:
       "Refusing to run on a runner that is not GitHub-hosted (RUNNER_ENVIRONMENT unset): the pull_request event's pull request comes from the fork mallory/Hello-World. Code from forks must not run on self-hosted runners; set allow-fork-pull-requests: true only if this runner is disposable.",
     ]);
     assert.doesNotMatch(main.stdout, /▶|builder: auto/, 'no stage started, the flake was not evaluated');
-    assert.equal(main.state['pipeline-started'], undefined);
+    assert.equal(main.state['pipeline-started'], '', 'claimed, never set');
     assert.deepEqual(valuesSet(main.outputs), {}, 'nothing built');
     assert.ok(!existsSync(stages), `no stage wrote under ${stages}`);
     assert.equal(post.exitCode, 0);
