@@ -445,8 +445,9 @@ describe('what the image under test is given, and what it is not', () => {
     const pidFile = join(root, `main-${label}.pid`);
     const logFile = join(j.temp, 'vllm-rocm-action', 'smoke-test', 'server.log');
     // The runner's node process itself (exec keeps the pid), so the kill is main's, not a wrapper's.
+    const inputs = { image: reader, port, gpu: 'none', requests: '0', 'hf-token': token, 'api-key': apiKey, 'startup-timeout-seconds': '120', probe: 'false', env: 'FAKE_VLLM_START_DELAY_MS=60000\nREADER_SHOW=VLLM_API_KEY' };
     const running = runStep('smoke-test', j, {
-      inputs: { image: reader, port, gpu: 'none', requests: '0', 'hf-token': token, 'api-key': apiKey, 'startup-timeout-seconds': '120', probe: 'false', env: 'FAKE_VLLM_START_DELAY_MS=60000\nREADER_SHOW=VLLM_API_KEY' },
+      inputs,
       wrap: ['/bin/bash', '-c', 'echo $$ > "$0"; exec "$@"', pidFile],
     });
     for (let i = 0; i < 300 && !(existsSync(logFile) && readFileSync(logFile, 'utf8').includes(token) && readFileSync(logFile, 'utf8').includes(apiKey)); i++) await new Promise((r) => setTimeout(r, 100));
@@ -454,7 +455,8 @@ describe('what the image under test is given, and what it is not', () => {
     process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
     const main = await running;
     assert.notEqual(main.exitCode, 0);
-    const post = await runStep('smoke-test', j, { phase: 'post', state: main.state });
+    // The runner gives post the step's inputs too (actions/runner, ActionRunner.cs).
+    const post = await runStep('smoke-test', j, { phase: 'post', state: main.state, inputs });
     assert.equal(post.exitCode, 0, post.stdout.slice(-2000));
     assert.deepEqual(labelledContainers(label), []);
     assert.deepEqual(post.leakedSecrets, []);

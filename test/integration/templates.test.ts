@@ -451,7 +451,7 @@ describe('ops/docker-compose.yml', () => {
     assert.deepEqual(vllm.ports.map((p: { host_ip?: string; published: string; target: number }) => [p.host_ip, p.published, p.target]), [['127.0.0.1', '8000', 8000]]);
     assert.equal(published(TEMPLATE, { VLLM_BIND: '0.0.0.0' }).json.services.vllm.ports[0].host_ip, '0.0.0.0');
     assert.deepEqual(json.secrets.vllm_api_key.environment, 'VLLM_API_KEY');
-    assert.deepEqual(vllm.secrets, [{ source: 'vllm_api_key', target: '/run/secrets/vllm_api_key' }]);
+    assert.deepEqual(vllm.secrets, [{ source: 'vllm_api_key', target: '/run/secrets/vllm_api_key' }, { source: 'hf_token', target: '/run/secrets/hf_token' }]);
     assert.equal(vllm.environment.VLLM_API_KEY_FILE, '/run/secrets/vllm_api_key');
     assert.equal(vllm.environment.VLLM_API_KEY, undefined);
     assert.doesNotMatch(text, /sk-compose-test/, 'the key is not in the container config');
