@@ -1,11 +1,12 @@
 // A stage's wall-clock time split by phase, for the summary: main records its phases, post adds
 // the cache save and writes the table, so the user sees where the whole job's time went.
+import { scopedPostStateKey } from './claims.js';
 import { refuseState } from './post-state.js';
 import { saveScopedState, scopedState } from './scope.js';
 import { writeTableSummary } from './summary.js';
 
 // Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
-const STATE_KEY = 'job-time';
+const STATE_KEY = scopedPostStateKey('job-time');
 
 /** Phases in order: [what, seconds]. */
 export type Phases = Array<[string, number]>;

@@ -1,6 +1,7 @@
 // Runs a stage's main or post phase, the way the runner calls the same entry file twice.
 // Main fails loudly; post only warns, so cleanup or a cache save never fails a green job.
 import * as core from '@actions/core';
+import { claimStateAndOutputs } from './claims.js';
 import { InputError } from './inputs.js';
 
 const POST_MARKER = 'vllm-rocm-action-post';
@@ -8,6 +9,8 @@ const POST_MARKER = 'vllm-rocm-action-post';
 export interface Stage {
   main(): Promise<void>;
   post?(): Promise<void>;
+  /** The outputs its action.yml declares: claimed (empty) before main runs (src/action/claims.ts). */
+  outputs?: readonly string[];
 }
 
 export function isPostPhase(): boolean {
@@ -25,6 +28,7 @@ export async function runStage(stage: Stage): Promise<void> {
     return;
   }
   core.saveState(POST_MARKER, 'true');
+  claimStateAndOutputs(stage.outputs ?? []);
   await stage.main();
 }
 

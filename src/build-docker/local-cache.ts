@@ -2,6 +2,7 @@
 // Main restores it (exact key, then the newest entry of the same platform and Dockerfile,
 // then of the same platform); buildx writes a fresh directory; post swaps it in and saves it.
 import * as core from '@actions/core';
+import { postStateKey } from '../action/claims.js';
 import { logInfo } from '../action/log.js';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { hashContext, hashFile } from './context-hash.js';
 import type { BuildDockerInputs } from './inputs.js';
 import { createHash } from 'node:crypto';
 
-const STATE_KEY = 'local-cache';
+const STATE_KEY = postStateKey('local-cache');
 
 export interface LocalCacheState {
   /** Path restored into and saved from: its string is part of the Actions cache version, so it never varies. */

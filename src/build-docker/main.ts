@@ -11,6 +11,9 @@ import { maskSecrets } from './secrets.js';
 import { writeTableSummary } from '../action/summary.js';
 import { summaryRows } from './summary.js';
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+export const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata'] as const;
+
 export async function main(io: StageIO = actionIO): Promise<void> {
   const started = process.hrtime.bigint();
   const inputs = parseBuildDockerInputs(io.get, workspaceDir());

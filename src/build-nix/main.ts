@@ -18,6 +18,9 @@ import { maskPushTo, push } from './push.js';
 import { saveCacheState } from './state.js';
 import { writeSummary } from './summary.js';
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+export const OUTPUTS = ['store-path', 'drv-path', 'nar-hash', 'image-archive', 'digest', 'size-bytes', 'build-seconds', 'restore-seconds', 'paths-built', 'paths-substituted'] as const;
+
 export async function main(io: StageIO = actionIO): Promise<void> {
   const mainStarted = process.hrtime.bigint();
   // Secrets are masked before the inputs are even parsed (a parse error quotes the input).

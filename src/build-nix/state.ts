@@ -1,9 +1,10 @@
 // What build-nix's post phase needs from main.
 import * as core from '@actions/core';
+import { postStateKey } from '../action/claims.js';
 import { isCacheKey, refuseState, stateObject } from '../action/post-state.js';
 import { cacheDirs, type NixCacheState } from './binary-cache.js';
 
-const CACHE = 'nix-cache';
+const CACHE = postStateKey('nix-cache');
 
 export function saveCacheState(state: NixCacheState): void {
   core.saveState(CACHE, JSON.stringify(state));

@@ -1,4 +1,4 @@
 import { runStage, setFailed } from '../action/stage.js';
-import { main, post } from './pipeline.js';
+import { main, OUTPUTS, post } from './pipeline.js';
 
-runStage({ main, post }).catch(setFailed);
+runStage({ main, post, outputs: OUTPUTS }).catch(setFailed);

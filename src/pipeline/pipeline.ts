@@ -12,6 +12,7 @@ import { actionInputs, boolean, InputError, type InputSource } from '../action/i
 import { refuseState } from '../action/post-state.js';
 import type { StageIO } from '../action/io.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
+import { postStateKey, RUN_SCOPES } from '../action/claims.js';
 import { inScope } from '../action/scope.js';
 import { errorMessage } from '../action/stage.js';
 import * as buildDocker from '../build-docker/main.js';
@@ -47,7 +48,10 @@ interface Run {
   outputs: Partial<Record<StageName, Record<string, string>>>;
 }
 
-const STARTED_STATE = 'pipeline-started';
+const STARTED_STATE = postStateKey('pipeline-started');
+
+/** The outputs the root action.yml declares, claimed before main runs (src/action/claims.ts). */
+export const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata', 'nix-version', 'nix-path', 'store-path', 'drv-path', 'nar-hash', 'paths-built', 'paths-substituted', 'reproducible', 'smoke-test-passed', 'ttft-ms', 'tokens-per-second', 'refs', 'nix-digest', 'docker-digest', 'comparison'] as const;
 
 export async function main(get: InputSource = actionInputs): Promise<void> {
   const inputs = parsePipelineInputs(get);
@@ -215,7 +219,7 @@ export function startedStages(text: string): Started[] {
   }
   if (!Array.isArray(value) || value.length > 4 * STAGES.length) return refuse();
   const known = (s: unknown): s is Started =>
-    !!s && typeof s === 'object' && (STAGES as readonly string[]).includes((s as Started).stage) && ['', 'docker', 'nix'].includes((s as Started).scope);
+    !!s && typeof s === 'object' && (STAGES as readonly string[]).includes((s as Started).stage) && ['', ...RUN_SCOPES].includes((s as Started).scope);
   if (!value.every(known)) return refuse();
   return value.map(({ stage, scope }: Started) => ({ stage, scope }));
 }

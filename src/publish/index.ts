@@ -1,5 +1,5 @@
 import { runStage, setFailed } from '../action/stage.js';
-import { main } from './main.js';
+import { main, OUTPUTS } from './main.js';
 import { post } from './post.js';
 
-runStage({ main, post }).catch(setFailed);
+runStage({ main, post, outputs: OUTPUTS }).catch(setFailed);

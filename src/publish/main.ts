@@ -24,6 +24,9 @@ import { parsePublishInputs, SECRET_INPUTS, type PublishInputs } from './inputs.
 import { saveTempDir } from './state.js';
 import { writePublishSummary } from './summary.js';
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+export const OUTPUTS = ['digest', 'refs', 'signature', 'attestation-url'] as const;
+
 export async function main(io: StageIO = actionIO): Promise<void> {
   maskSecrets(io.get);
   const inputs = parsePublishInputs(io.get, {

@@ -1,11 +1,12 @@
 // What publish's post phase needs from main: the run's temp directory (credentials, key, staged
 // blobs), to remove it even when main was killed before its own cleanup.
 import { basename, dirname } from 'node:path';
+import { scopedPostStateKey } from '../action/claims.js';
 import { stageTempDir } from '../action/paths.js';
 import { refuseState } from '../action/post-state.js';
 import { saveScopedState, scopedState } from '../action/scope.js';
 
-const TEMP_DIR = 'temp-dir';
+const TEMP_DIR = scopedPostStateKey('temp-dir');
 
 export function saveTempDir(dir: string): void {
   saveScopedState(TEMP_DIR, dir);

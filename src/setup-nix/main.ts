@@ -18,6 +18,9 @@ import { capture } from '../tool/capture.js';
 import { parseSetupNixInputs } from './inputs.js';
 import { saveConfDir } from './state.js';
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+export const OUTPUTS = ['nix-version', 'nix-path'] as const;
+
 export async function main(io: StageIO = actionIO): Promise<void> {
   const inputs = parseSetupNixInputs(io.get);
   // Mask secrets before anything could print them.

@@ -1,9 +1,10 @@
 // What setup-nix's post phase needs from main: the directory holding tokens, to remove it.
 import * as core from '@actions/core';
+import { postStateKey } from '../action/claims.js';
 import { stageTempDir } from '../action/paths.js';
 import { refuseState } from '../action/post-state.js';
 
-const CONF_DIR = 'conf-dir';
+const CONF_DIR = postStateKey('conf-dir');
 
 export function saveConfDir(dir: string): void {
   core.saveState(CONF_DIR, dir);

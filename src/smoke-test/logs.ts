@@ -2,8 +2,10 @@
 // act, some GHES): a warning naming the local path, never a failure.
 import * as core from '@actions/core';
 import { logInfo } from '../action/log.js';
+import { readFile, writeFile } from 'node:fs/promises';
 import { artifactsAvailable, uploadFiles } from '../action/artifact.js';
 import { scoped } from '../action/scope.js';
+import { scrubSecrets } from '../action/secrets.js';
 import { errorMessage } from '../action/stage.js';
 import { stepLabel } from '../serve/docker-run.js';
 
@@ -25,4 +27,12 @@ export async function uploadLogs(files: string[]): Promise<boolean> {
     core.warning(`The server log could not be uploaded (${errorMessage(error)}); it is at ${files[0]}.`);
     return false;
   }
+}
+
+/** Replaces every registered secret in the file (a server log, the report) before it is uploaded. */
+export async function scrubFile(path: string): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const scrubbed = scrubSecrets(text);
+  if (scrubbed !== text) await writeFile(path, scrubbed);
 }

@@ -3,7 +3,7 @@
 import * as core from '@actions/core';
 import { logInfo } from '../action/log.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { refuseForkCode } from '../action/fork-guard.js';
 import { actionIO, type StageIO } from '../action/io.js';
@@ -20,7 +20,7 @@ import { startContainer, startProcess, type ServerHandle } from '../serve/server
 import { runChecks } from './checks.js';
 import { prepareImage } from './image.js';
 import { parseSmokeTestInputs, type SmokeTestInputs } from './inputs.js';
-import { uploadLogs } from './logs.js';
+import { scrubFile, uploadLogs } from './logs.js';
 import { runProbe } from './probe.js';
 import { serverArgs } from './server-args.js';
 import { serverBaseEnv } from './server-env.js';
@@ -33,6 +33,9 @@ class SmokeFailure extends Error {
     super(diagnosis.message);
   }
 }
+
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+export const OUTPUTS = ['passed', 'startup-seconds', 'ttft-ms', 'tokens-per-second', 'p50-latency-ms', 'p99-latency-ms', 'gpu', 'report'] as const;
 
 export async function main(io: StageIO = actionIO): Promise<void> {
   const token = io.get('hf-token');
@@ -94,13 +97,6 @@ export async function main(io: StageIO = actionIO): Promise<void> {
 }
 
 /** The server log with every registered secret masked, before it is uploaded. */
-async function scrubFile(path: string): Promise<void> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) return;
-  const scrubbed = scrubSecrets(text);
-  if (scrubbed !== text) await writeFile(path, scrubbed);
-}
-
 async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, secrets: string, logFile: string, started: (s: ServerHandle) => void): Promise<ServerHandle> {
   // Preflight: every check before anything starts.
   let groupIds: number[] = [];

@@ -2,6 +2,7 @@
 // main that crashed before saving anything still gets its container removed.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scopedPostStateKey } from '../action/claims.js';
 import { stageTempDir } from '../action/paths.js';
 import { refuseState, stateObject } from '../action/post-state.js';
 import { saveScopedState, scoped, scopedState } from '../action/scope.js';
@@ -14,7 +15,7 @@ export interface SmokeState {
   logsUploaded?: boolean;
 }
 
-const KEY = 'smoke-test';
+const KEY = scopedPostStateKey('smoke-test');
 // Per scope: a second run in the same step starts from nothing.
 const current = new Map<string, SmokeState>();
 

@@ -1,4 +1,4 @@
 import { runStage, setFailed } from '../action/stage.js';
-import { main } from './main.js';
+import { main, OUTPUTS } from './main.js';
 
-runStage({ main }).catch(setFailed);
+runStage({ main, outputs: OUTPUTS }).catch(setFailed);

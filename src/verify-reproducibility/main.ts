@@ -14,6 +14,9 @@ import { rebuildDocker } from './rebuild-docker.js';
 import { maskSecrets } from '../build-docker/secrets.js';
 import { rebuildNix } from './rebuild-nix.js';
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+export const OUTPUTS = ['reproducible', 'digest-a', 'digest-b', 'differences', 'report', 'report-markdown', 'rebuild-seconds'] as const;
+
 export async function main(io: StageIO = actionIO): Promise<void> {
   const inputs = parseVerifyInputs(io.get, workspaceDir());
   if (inputs.builder === 'docker') maskSecrets(inputs.docker);

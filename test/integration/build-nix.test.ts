@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { newRunnerJob, node24, REPO_ROOT, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
+import { newRunnerJob, node24, REPO_ROOT, runStep, runStepWithPost, type RunnerJob, type StepResult, valuesSet } from '../support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
 import { deleteClosure, generateKeyPair, nixFlakeFixture, THIS_MACHINE, trixieHost, WITHOUT_HOST_NIX, type NixHost } from '../support/nix.js';
 import type { StepOptions } from '../support/action-runner.js';
@@ -442,6 +442,29 @@ describe('an Actions cache entry that writes outside its directory (issue 18)', 
   });
 });
 
+describe('a Nix evaluation and builder that forge runner commands (issue 18)', () => {
+  test('save-state (build-nix\'s nix-cache naming a victim, the pipeline\'s pipeline-started) and set-output, both forms, from builtins.trace and the builder\'s stdout and stderr: the runner sees none, post leaves the victim alone, the outputs are the build\'s', async () => {
+    const job = flakeJob('forging');
+    const victim = mkdtempSync(join(root, 'victim-'));
+    mkdirSync(`${victim}-new`);
+    writeFileSync(join(victim, 'keep'), 'mine');
+    writeFileSync(join(job.workspace, 'victim'), victim); // read by the flake: a fresh derivation each run, so the builder runs
+    const { main, post } = await runStepWithPost('build-nix', job, { inputs: { cache: 'none' } });
+    ok(main);
+    assert.equal(post.exitCode, 0, post.stdout.slice(-2000));
+    assert.match(`${main.stdout}${main.stderr}`, /##\[\\save-state name=nix-cache\]\{"dir":/, 'the builder ran and its forged lines are shown, neutralised');
+    // (The evaluation's trace is not shown at all; the runner saw none of it either, below.)
+    const forged = [...main.commands, ...post.commands].filter((c) => ['save-state', 'set-output'].includes(c.name.toLowerCase()));
+    assert.deepEqual(forged, [], 'the runner read a forged command');
+    assert.ok(existsSync(join(victim, 'keep')) && existsSync(`${victim}-new`), 'post removed the victim directory');
+    assert.equal(main.state['nix-cache'], '', 'claimed by main, never set (cache: none)');
+    assert.equal(main.state['pipeline-started'], undefined);
+    assert.match(main.outputs.digest!, /^sha256:[0-9a-f]{64}$/);
+    assert.notEqual(main.outputs.digest, `sha256:${createHash('sha256').update('forged').digest('hex')}`);
+    assert.match(main.outputs['store-path']!, /^\/nix\/store\/[0-9a-z]{32}-docker-image-vllm-container\.tar\.gz$/);
+  });
+});
+
 describe('bad input: clear error, exit 1', () => {
   async function fails(fixtureName: string | undefined, inputs: Record<string, string>, pattern: RegExp): Promise<StepResult> {
     const job = fixtureName ? flakeJob(fixtureName) : freshJob();
@@ -449,7 +472,7 @@ describe('bad input: clear error, exit 1', () => {
     assert.equal(result.exitCode, 1, result.stdout.slice(-3000));
     assert.equal(result.errors.length, 1, result.errors.join(' | '));
     assert.match(result.errors[0]!, pattern);
-    assert.deepEqual(result.outputs, {});
+    assert.deepEqual(valuesSet(result.outputs), {});
     assert.deepEqual(result.leakedSecrets, []);
     return result;
   }

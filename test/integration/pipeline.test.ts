@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Comparison } from '../../src/pipeline/comparison.js';
-import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult } from '../support/action-runner.js';
+import { newRunnerJob, runStep, runStepWithPost, type RunnerJob, type StepResult, valuesSet } from '../support/action-runner.js';
 import { labelledContainers, layExample } from '../support/fake-vllm.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
 import { nixFlakeFixture, WITHOUT_HOST_NIX } from '../support/nix.js';
@@ -91,8 +91,8 @@ test("a fork's pull request on a self-hosted runner is refused before any stage:
       "Refusing to run on a runner that is not GitHub-hosted (RUNNER_ENVIRONMENT unset): the pull_request event's pull request comes from the fork mallory/Hello-World. Code from forks must not run on self-hosted runners; set allow-fork-pull-requests: true only if this runner is disposable.",
     ]);
     assert.doesNotMatch(main.stdout, /▶|builder: auto/, 'no stage started, the flake was not evaluated');
-    assert.equal(main.state['pipeline-started'], undefined);
-    assert.deepEqual(main.outputs, {}, 'nothing built');
+    assert.equal(main.state['pipeline-started'], '', 'claimed, never set');
+    assert.deepEqual(valuesSet(main.outputs), {}, 'nothing built');
     assert.ok(!existsSync(stages), `no stage wrote under ${stages}`);
     assert.equal(post.exitCode, 0);
     assert.deepEqual(post.warnings, []);
@@ -193,7 +193,7 @@ test('a failing smoke test stops publish: no tag in the registry, and post clean
   assert.match(main.errors.join('\n'), /planted by the pipeline test/);
   assert.equal(main.outputs['smoke-test-passed'], 'false');
   assert.match(main.outputs.digest!, /^sha256:/, 'the build outputs are still set');
-  assert.equal(main.outputs.refs, undefined);
+  assert.equal(main.outputs.refs, '');
   assert.doesNotMatch(main.stdout, /▶ publish/);
   assert.equal(await servedDigest(repo, 'v1'), undefined);
   cleanedUp(job, post);
@@ -229,7 +229,7 @@ test('builder: both, a failing Nix build: nothing later runs, post cleans up and
   assert.equal(main.exitCode, 1);
   assert.match(main.errors.join('\n'), /Nix build failed|exited/);
   assert.match(main.outputs['docker-digest'] ?? '', /^sha256:/, 'the Docker build had finished');
-  assert.equal(main.outputs.comparison, undefined);
+  assert.equal(main.outputs.comparison, '');
   assert.doesNotMatch(main.stdout, /▶ (verify-reproducibility|smoke-test|publish)/);
   cleanedUp(job, post);
 });

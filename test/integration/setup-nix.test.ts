@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newRunnerJob, runStep, type RunnerJob } from '../support/action-runner.js';
+import { newRunnerJob, runStep, type RunnerJob, valuesSet } from '../support/action-runner.js';
 import { fixture } from '../support/fixtures.js';
 import { requireTools } from '../support/tools.js';
 import { trixieHost, WITHOUT_HOST_NIX } from '../support/nix.js';
@@ -100,7 +100,7 @@ describe('bad input: clear error, exit 1, nothing left behind', () => {
       assert.equal(result.exitCode, 1, result.stdout);
       assert.equal(result.errors.length, 1);
       assert.match(result.errors[0]!, pattern);
-      assert.deepEqual(result.outputs, {});
+      assert.deepEqual(valuesSet(result.outputs), {});
       assert.equal(j.exportedEnv.NIX_USER_CONF_FILES, undefined);
       assert.ok(!existsSync(join(j.temp, 'vllm-rocm-action', 'setup-nix')), 'no drop-in left behind');
       assert.deepEqual(result.leakedSecrets, []);

@@ -5,12 +5,13 @@
 // diagnosis, the timing, and that no container of its step outlives it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newRunnerJob, REPO_ROOT, runStep, runStepWithPost, type StepResult } from '../support/action-runner.js';
+import { promisify } from 'node:util';
+import { newRunnerJob, node24, REPO_ROOT, runStep, runStepWithPost, type StepResult } from '../support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../support/actions-services.js';
 import { fakeVllmBinary, fakeVllmImage, freePort, labelledContainers } from '../support/fake-vllm.js';
 import { fakeTools, rocmRoot } from '../support/rocm-tree.js';
@@ -148,7 +149,7 @@ describe('a healthy server', () => {
     sh('docker', ['save', '--output', archive, image]);
     const { main } = await smoke({ image: archive, requests: '0' });
     assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
-    assert.equal(main.outputs['tokens-per-second'], undefined);
+    assert.equal(main.outputs['tokens-per-second'], '');
     assert.match(main.warnings.join('\n'), /artifact service is not available/);
   });
 
@@ -378,7 +379,7 @@ describe('guards before anything runs', () => {
     assert.equal(refused.exitCode, 1);
     assert.match(refused.errors.join('\n'), /Refusing to run on a runner that is not GitHub-hosted \(RUNNER_ENVIRONMENT=self-hosted\): the pull_request event's pull request comes from the fork mallory\/vllm/);
     assert.deepEqual(labelledContainers(label), []);
-    assert.equal(refused.outputs.passed, undefined, 'nothing ran');
+    assert.equal(refused.outputs.passed, '', 'nothing ran');
     const allowed = await runStepWithPost('smoke-test', j, { inputs: { image, gpu: 'none', requests: '0', port: String(await freePort()), 'allow-fork-pull-requests': 'true' }, env: { GITHUB_EVENT_NAME: 'pull_request' } });
     assert.equal(allowed.main.exitCode, 0, allowed.main.stdout.slice(-2000));
   });
@@ -457,6 +458,47 @@ describe('what the image under test is given, and what it is not', () => {
     assert.ok(!main.summary.includes(token));
     assert.deepEqual(filesHolding(j.temp, token), [], 'no file under RUNNER_TEMP holds the token');
     assert.deepEqual(labelledContainers(label), []);
+  });
+
+  test('main killed hard (SIGKILL) once the server logged the token: post masks hf-token and api-key again, uploads the log scrubbed, removes the secrets directory', async (t) => {
+    const own = await startActionsServices();
+    t.after(() => own.stop());
+    const token = 'hf_killedMainToken0123456789abc';
+    const apiKey = 'sk-killed-main-key-0123456789';
+    const { job: j, label } = job(own.jobEnv('run-killed', 'job-1'));
+    const port = String(await freePort());
+    const pidFile = join(root, `main-${label}.pid`);
+    const logFile = join(j.temp, 'vllm-rocm-action', 'smoke-test', 'server.log');
+    // The runner's node process itself (exec keeps the pid), so the kill is main's, not a wrapper's.
+    const inputs = { image: reader, port, gpu: 'none', requests: '0', 'hf-token': token, 'api-key': apiKey, 'startup-timeout-seconds': '120', probe: 'false', env: 'FAKE_VLLM_START_DELAY_MS=60000\nREADER_SHOW=VLLM_API_KEY' };
+    const running = runStep('smoke-test', j, {
+      inputs,
+      wrap: ['/bin/bash', '-c', 'echo $$ > "$0"; exec "$@"', pidFile],
+    });
+    for (let i = 0; i < 300 && !(existsSync(logFile) && readFileSync(logFile, 'utf8').includes(token) && readFileSync(logFile, 'utf8').includes(apiKey)); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(readFileSync(logFile, 'utf8').includes(token), 'the server logged the token (main had not scrubbed it yet)');
+    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+    const main = await running;
+    assert.notEqual(main.exitCode, 0);
+    // The runner gives post the step's inputs too (actions/runner, ActionRunner.cs).
+    const post = await runStep('smoke-test', j, { phase: 'post', state: main.state, inputs });
+    assert.equal(post.exitCode, 0, post.stdout.slice(-2000));
+    assert.deepEqual(labelledContainers(label), []);
+    assert.deepEqual(post.leakedSecrets, []);
+    assert.ok([token, apiKey].every((secret) => post.masks.includes(secret)), 'post masks both again');
+    const stage = join(j.temp, 'vllm-rocm-action', 'smoke-test');
+    assert.deepEqual(readdirSync(stage).filter((n) => n.startsWith('secrets-')), [], 'the env/token directory main left is gone');
+    // The uploaded artifact, downloaded as a later job would (the real @actions/artifact client).
+    const name = own.artifacts().find((a) => a.name.startsWith('smoke-test-logs-'))?.name;
+    assert.ok(name, `post uploaded the log: ${post.stdout.slice(-1500)}`);
+    const into = mkdtempSync(join(root, 'downloaded-'));
+    const download = "const { DefaultArtifactClient } = await import('@actions/artifact'); const c = new DefaultArtifactClient(); const a = (await c.getArtifact(process.argv[1])).artifact; await c.downloadArtifact(a.id, { path: process.argv[2] });";
+    await promisify(execFile)(node24(), ['--input-type=module', '-e', download, name, into], { cwd: REPO_ROOT, env: { ...process.env, ...j.env, RUNNER_TEMP: j.temp, GITHUB_WORKSPACE: j.workspace } });
+    const uploaded = readFileSync(join(into, 'server.log'), 'utf8');
+    assert.match(uploaded, /^reader: token file \/run\/secrets\/hf-token: \*\*\*$/m, 'the token line, scrubbed');
+    assert.match(uploaded, /^reader: VLLM_API_KEY=\*\*\*$/m, 'the key line, scrubbed');
+    assert.ok(!uploaded.includes(token) && !uploaded.includes(apiKey));
+    assert.deepEqual(filesHolding(j.temp, token), [], 'no file under RUNNER_TEMP holds the token');
   });
 
   test('docker-args cannot take over the container name or the cleanup label: refused naming docker-args, nothing started', async () => {

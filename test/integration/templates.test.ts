@@ -410,7 +410,7 @@ describe('ops/Dockerfile.vllm', () => {
 
 describe('ops/docker-compose.yml', () => {
   // As on a host where the shell sets neither: then neither reaches the container.
-  const unset = ['HIP_VISIBLE_DEVICES', 'HF_TOKEN', 'VIDEO_GID', 'RENDER_GID'];
+  const unset = ['HIP_VISIBLE_DEVICES', 'HF_TOKEN', 'HF_TOKEN_FILE', 'VIDEO_GID', 'RENDER_GID'];
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !unset.includes(name))), VIDEO_GID: '44', RENDER_GID: '992' };
   const config = (dir: string, extra: NodeJS.ProcessEnv = env) => attempt('docker-compose', ['-f', 'ops/docker-compose.yml', 'config', '--format', 'json'], { cwd: dir, env: extra });
 
@@ -451,13 +451,35 @@ describe('ops/docker-compose.yml', () => {
     assert.deepEqual(vllm.ports.map((p: { host_ip?: string; published: string; target: number }) => [p.host_ip, p.published, p.target]), [['127.0.0.1', '8000', 8000]]);
     assert.equal(published(TEMPLATE, { VLLM_BIND: '0.0.0.0' }).json.services.vllm.ports[0].host_ip, '0.0.0.0');
     assert.deepEqual(json.secrets.vllm_api_key.environment, 'VLLM_API_KEY');
-    assert.deepEqual(vllm.secrets, [{ source: 'vllm_api_key', target: '/run/secrets/vllm_api_key' }]);
+    assert.deepEqual(vllm.secrets, [{ source: 'vllm_api_key', target: '/run/secrets/vllm_api_key' }, { source: 'hf_token', target: '/run/secrets/hf_token' }]);
     assert.equal(vllm.environment.VLLM_API_KEY_FILE, '/run/secrets/vllm_api_key');
     assert.equal(vllm.environment.VLLM_API_KEY, undefined);
     assert.doesNotMatch(text, /sk-compose-test/, 'the key is not in the container config');
     // A copy that publishes on every interface is seen.
     const everywhere = published(templateCopy({ file: 'ops/docker-compose.yml', from: '"${VLLM_BIND:-127.0.0.1}:${VLLM_PORT:-8000}:8000"', to: '"${VLLM_PORT:-8000}:8000"' }));
     assert.notEqual(everywhere.json.services.vllm.ports[0].host_ip, '127.0.0.1');
+  });
+
+  test('the Hugging Face token is a secret file (HF_TOKEN_PATH), never an environment variable; optional: without HF_TOKEN_FILE it is /dev/null', () => {
+    const token = 'hf_composeTestToken0123456789';
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'hf-token-')), 'token');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+    const withToken = (extra: Record<string, string>) => {
+      const r = config(TEMPLATE, { ...env, VLLM_API_KEY: 'sk-compose-test', HF_TOKEN: token, ...extra });
+      assert.equal(r.ok, true, r.output);
+      return { json: JSON.parse(r.output), text: r.output };
+    };
+    const { json, text } = withToken({ HF_TOKEN_FILE: tokenFile });
+    const vllm = json.services.vllm;
+    assert.equal(vllm.environment.HF_TOKEN_PATH, '/run/secrets/hf_token');
+    assert.equal(vllm.environment.HF_TOKEN, undefined, 'a token in the shell is not passed on as a variable');
+    assert.ok(vllm.secrets.some((s: { source: string; target: string }) => s.source === 'hf_token' && s.target === '/run/secrets/hf_token'));
+    assert.equal(json.secrets.hf_token.file, tokenFile);
+    assert.doesNotMatch(text, new RegExp(token), 'the token is not in the container config');
+    // Unset: not required (an `environment:` secret would stop `up`), an empty file instead.
+    const none = withToken({});
+    assert.equal(none.json.secrets.hf_token.file, '/dev/null');
+    assert.equal(none.json.secrets.hf_token.environment, undefined);
   });
 
   test('a broken compose file is refused by Compose', () => {

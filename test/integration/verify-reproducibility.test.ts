@@ -255,7 +255,7 @@ describe('bad input: clear error, exit 1, no verdict', () => {
     assert.equal(result.exitCode, 1, result.stdout.slice(-2000));
     assert.equal(result.errors.length, 1, result.errors.join(' | '));
     assert.match(result.errors[0]!, pattern);
-    assert.equal(result.outputs.reproducible, undefined, 'no verdict claimed');
+    assert.equal(result.outputs.reproducible, '', 'no verdict claimed');
   }
   const good = () => buildArchive(ctx, join(root, `good-${Date.now()}.tar`));
 

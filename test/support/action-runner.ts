@@ -188,6 +188,11 @@ export async function runStep(
   };
 }
 
+/** The values a step actually set: main claims every declared output and state key, empty, before it runs (src/action/claims.ts). */
+export function valuesSet(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''));
+}
+
 /** Main, then post with main's state, as the runner does for a node action with a post script. */
 export async function runStepWithPost(
   stage: string,
