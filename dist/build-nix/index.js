@@ -41903,6 +41903,43 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./lib/src/action/claims.js
+// Main claims, before anything else runs, every state key post reads and every output the
+// stage's action.yml declares: each is written empty through the file commands (GITHUB_STATE,
+// GITHUB_OUTPUT). The runner applies those files after the step, over whatever `save-state` or
+// `set-output` commands the step's output carried (actions/runner, src/Runner.Worker/
+// ActionRunner.cs: ProcessFiles in the finally after the handler ran; FileCommandManager.cs:
+// SaveStateFileCommand and SetOutputFileCommand set the same values the commands do). So a
+// command forged by a build's log can neither reach post nor define an output the stage left
+// unset, even when main dies before writing its own value.
+
+/** The scopes the pipeline runs a stage in (src/action/scope.ts), besides none. */
+const RUN_SCOPES = ['docker', 'nix'];
+const stateKeys = new Set();
+/** A state key post reads: registered when its module loads, claimed by runStage's main. */
+function postStateKey(name) {
+    stateKeys.add(name);
+    return name;
+}
+/** A scoped state key (src/action/scope.ts): claimed as itself and in every run scope. */
+function scopedPostStateKey(name) {
+    postStateKey(name);
+    for (const scope of RUN_SCOPES)
+        stateKeys.add(`${name}-${scope}`);
+    return name;
+}
+/** The state keys registered so far (for tests). */
+function claimedStateKeys() {
+    return [...stateKeys];
+}
+/** Writes every registered state key and every declared output, empty, through the file commands. */
+function claimStateAndOutputs(outputs) {
+    for (const key of stateKeys)
+        saveState(key, '');
+    for (const name of outputs)
+        setOutput(name, '');
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/inputs.js
 // Input parsing shared by every stage. Parsers take an InputSource so the typed-input
 // builders stay pure and unit-testable; the action layer passes core.getInput.
@@ -41982,6 +42019,7 @@ function nonNegativeInteger(get, name) {
 // Main fails loudly; post only warns, so cleanup or a cache save never fails a green job.
 
 
+
 const POST_MARKER = 'vllm-rocm-action-post';
 function isPostPhase() {
     return getState(POST_MARKER) === 'true';
@@ -41999,6 +42037,7 @@ async function runStage(stage) {
         return;
     }
     saveState(POST_MARKER, 'true');
+    claimStateAndOutputs(stage.outputs ?? []);
     await stage.main();
 }
 function errorMessage(error) {
@@ -42333,8 +42372,9 @@ async function writeTableSummary(heading, rows) {
 
 
 
+
 // Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
-const STATE_KEY = 'job-time';
+const STATE_KEY = scopedPostStateKey('job-time');
 function seconds(since) {
     return Number(process.hrtime.bigint() - since) / 1e9;
 }
@@ -101583,7 +101623,8 @@ async function configuredSubstituters(nix) {
 
 
 
-const CACHE = 'nix-cache';
+
+const CACHE = postStateKey('nix-cache');
 function saveCacheState(state) {
     saveState(CACHE, JSON.stringify(state));
 }
@@ -101694,6 +101735,8 @@ async function writeSummary(s) {
 
 
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+const OUTPUTS = ['store-path', 'drv-path', 'nar-hash', 'image-archive', 'digest', 'size-bytes', 'build-seconds', 'restore-seconds', 'paths-built', 'paths-substituted'];
 async function main(io = actionIO) {
     const mainStarted = process.hrtime.bigint();
     // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
@@ -101809,5 +101852,5 @@ async function post() {
 
 
 
-runStage({ main: main, post: post }).catch(stage_setFailed);
+runStage({ main: main, post: post, outputs: OUTPUTS }).catch(stage_setFailed);
 

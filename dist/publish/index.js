@@ -31881,6 +31881,43 @@ var __webpack_exports__ = {};
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 8 modules
 var core = __nccwpck_require__(6058);
+;// CONCATENATED MODULE: ./lib/src/action/claims.js
+// Main claims, before anything else runs, every state key post reads and every output the
+// stage's action.yml declares: each is written empty through the file commands (GITHUB_STATE,
+// GITHUB_OUTPUT). The runner applies those files after the step, over whatever `save-state` or
+// `set-output` commands the step's output carried (actions/runner, src/Runner.Worker/
+// ActionRunner.cs: ProcessFiles in the finally after the handler ran; FileCommandManager.cs:
+// SaveStateFileCommand and SetOutputFileCommand set the same values the commands do). So a
+// command forged by a build's log can neither reach post nor define an output the stage left
+// unset, even when main dies before writing its own value.
+
+/** The scopes the pipeline runs a stage in (src/action/scope.ts), besides none. */
+const RUN_SCOPES = ['docker', 'nix'];
+const stateKeys = new Set();
+/** A state key post reads: registered when its module loads, claimed by runStage's main. */
+function postStateKey(name) {
+    stateKeys.add(name);
+    return name;
+}
+/** A scoped state key (src/action/scope.ts): claimed as itself and in every run scope. */
+function scopedPostStateKey(name) {
+    postStateKey(name);
+    for (const scope of RUN_SCOPES)
+        stateKeys.add(`${name}-${scope}`);
+    return name;
+}
+/** The state keys registered so far (for tests). */
+function claimedStateKeys() {
+    return [...stateKeys];
+}
+/** Writes every registered state key and every declared output, empty, through the file commands. */
+function claimStateAndOutputs(outputs) {
+    for (const key of stateKeys)
+        core/* saveState */.LZ(key, '');
+    for (const name of outputs)
+        core/* setOutput */.uH(name, '');
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/inputs.js
 // Input parsing shared by every stage. Parsers take an InputSource so the typed-input
 // builders stay pure and unit-testable; the action layer passes core.getInput.
@@ -31960,6 +31997,7 @@ function nonNegativeInteger(get, name) {
 // Main fails loudly; post only warns, so cleanup or a cache save never fails a green job.
 
 
+
 const POST_MARKER = 'vllm-rocm-action-post';
 function isPostPhase() {
     return core/* getState */.Gu(POST_MARKER) === 'true';
@@ -31977,6 +32015,7 @@ async function runStage(stage) {
         return;
     }
     core/* saveState */.LZ(POST_MARKER, 'true');
+    claimStateAndOutputs(stage.outputs ?? []);
     await stage.main();
 }
 function errorMessage(error) {
@@ -34823,7 +34862,8 @@ function isCacheKey(value, pattern) {
 
 
 
-const TEMP_DIR = 'temp-dir';
+
+const TEMP_DIR = scopedPostStateKey('temp-dir');
 function saveTempDir(dir) {
     saveScopedState(TEMP_DIR, dir);
 }
@@ -34934,6 +34974,8 @@ async function writePublishSummary(s) {
 
 
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+const OUTPUTS = ['digest', 'refs', 'signature', 'attestation-url'];
 async function main(io = actionIO) {
     maskSecrets(io.get);
     const inputs = parsePublishInputs(io.get, {
@@ -35080,5 +35122,5 @@ async function post() {
 
 
 
-runStage({ main: main, post: post }).catch(setFailed);
+runStage({ main: main, post: post, outputs: OUTPUTS }).catch(setFailed);
 

@@ -31550,6 +31550,43 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./lib/src/action/claims.js
+// Main claims, before anything else runs, every state key post reads and every output the
+// stage's action.yml declares: each is written empty through the file commands (GITHUB_STATE,
+// GITHUB_OUTPUT). The runner applies those files after the step, over whatever `save-state` or
+// `set-output` commands the step's output carried (actions/runner, src/Runner.Worker/
+// ActionRunner.cs: ProcessFiles in the finally after the handler ran; FileCommandManager.cs:
+// SaveStateFileCommand and SetOutputFileCommand set the same values the commands do). So a
+// command forged by a build's log can neither reach post nor define an output the stage left
+// unset, even when main dies before writing its own value.
+
+/** The scopes the pipeline runs a stage in (src/action/scope.ts), besides none. */
+const RUN_SCOPES = (/* unused pure expression or super */ null && (['docker', 'nix']));
+const stateKeys = new Set();
+/** A state key post reads: registered when its module loads, claimed by runStage's main. */
+function postStateKey(name) {
+    stateKeys.add(name);
+    return name;
+}
+/** A scoped state key (src/action/scope.ts): claimed as itself and in every run scope. */
+function scopedPostStateKey(name) {
+    postStateKey(name);
+    for (const scope of RUN_SCOPES)
+        stateKeys.add(`${name}-${scope}`);
+    return name;
+}
+/** The state keys registered so far (for tests). */
+function claimedStateKeys() {
+    return [...stateKeys];
+}
+/** Writes every registered state key and every declared output, empty, through the file commands. */
+function claimStateAndOutputs(outputs) {
+    for (const key of stateKeys)
+        saveState(key, '');
+    for (const name of outputs)
+        setOutput(name, '');
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/inputs.js
 // Input parsing shared by every stage. Parsers take an InputSource so the typed-input
 // builders stay pure and unit-testable; the action layer passes core.getInput.
@@ -31629,6 +31666,7 @@ function nonNegativeInteger(get, name) {
 // Main fails loudly; post only warns, so cleanup or a cache save never fails a green job.
 
 
+
 const POST_MARKER = 'vllm-rocm-action-post';
 function isPostPhase() {
     return getState(POST_MARKER) === 'true';
@@ -31646,6 +31684,7 @@ async function runStage(stage) {
         return;
     }
     saveState(POST_MARKER, 'true');
+    claimStateAndOutputs(stage.outputs ?? []);
     await stage.main();
 }
 function errorMessage(error) {
@@ -32298,7 +32337,8 @@ function isCacheKey(value, pattern) {
 
 
 
-const CONF_DIR = 'conf-dir';
+
+const CONF_DIR = postStateKey('conf-dir');
 function saveConfDir(dir) {
     saveState(CONF_DIR, dir);
 }
@@ -32333,6 +32373,8 @@ function savedConfDir() {
 
 
 
+/** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
+const OUTPUTS = ['nix-version', 'nix-path'];
 async function main(io = actionIO) {
     const inputs = parseSetupNixInputs(io.get);
     // Mask secrets before anything could print them.
@@ -32444,5 +32486,5 @@ async function post() {
 
 
 
-runStage({ main: main, post: post }).catch(stage_setFailed);
+runStage({ main: main, post: post, outputs: OUTPUTS }).catch(stage_setFailed);
 

@@ -155,7 +155,8 @@ async function run(argv: string[], say: (line: string) => void): Promise<number>
       if (post.exitCode !== 0) say(`warning: ${action.command}'s post phase exited ${post.exitCode}`);
     }
     if (main.summary.trim()) say(`\n${log.masker.mask(renderSummary(main.summary))}`);
-    const outputs = Object.entries(main.outputs);
+    // A stage claims every output empty first (src/action/claims.ts): only those it set are shown.
+    const outputs = Object.entries(main.outputs).filter(([, value]) => value !== '');
     for (const [name, value] of outputs) process.stdout.write(`${log.masker.mask(formatOutput(name, value))}\n`);
     const exported = Object.keys(job.exportedEnv);
     if (exported.length || job.pathAdditions.length) {
