@@ -74,6 +74,7 @@ function interest(path: string): { cap: number; parse: (body: Buffer, path: stri
 }
 
 function field(value: string): string {
+  // eslint-disable-next-line no-control-regex
   const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   return clean.length > CONTENT_LIMITS.fieldChars ? clean.slice(0, CONTENT_LIMITS.fieldChars) : clean;
 }

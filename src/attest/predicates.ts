@@ -34,6 +34,7 @@ function text(value: unknown, what: string, optional = false): string | undefine
   if (value === undefined && optional) return undefined;
   if (typeof value !== 'string') throw new ReportError(`${what} is not a string`);
   // Control characters are dropped: the predicate is data for people and policies, never a terminal's input.
+  // eslint-disable-next-line no-control-regex
   const clean = value.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
   return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT - 1)}…` : clean;
 }
