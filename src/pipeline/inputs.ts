@@ -25,7 +25,7 @@ export const RENAMED: Partial<Record<StageName, Record<string, string>>> = {
 export const SET_BY_PIPELINE: Partial<Record<StageName, readonly string[]>> = {
   'verify-reproducibility': ['builder', 'mode', 'archive-a', 'archive-b', 'artifact-name', 'compare-with'],
   'smoke-test': ['image', 'command'],
-  publish: ['source'],
+  publish: ['source', 'reproducibility-report', 'smoke-test-report'],
 };
 
 export interface PipelineInputs {

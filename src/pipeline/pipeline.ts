@@ -106,7 +106,10 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
     }
     if (inputs.publish) {
       const run = runs.find((r) => r.builder === inputs.publishFrom) ?? runs[0]!;
-      await runStage('publish', run, (io) => publish.main({ ...io, get: stageInputs(get, 'publish', { source: archive(run) }) }));
+      // verify's and smoke-test's verdicts on this image go with it, wherever publish attests.
+      const reports = { 'reproducibility-report': run.outputs['verify-reproducibility']?.report ?? '', 'smoke-test-report': run.outputs['smoke-test']?.report ?? '' };
+      const attests = boolean(get, 'evidence', true) && (get('sign').trim() !== '' && get('sign').trim() !== 'none' || boolean(get, 'attest', false));
+      await runStage('publish', run, (io) => publish.main({ ...io, get: stageInputs(get, 'publish', { source: archive(run), ...(attests ? reports : {}) }) }));
     }
   } finally {
     await report(inputs, runs, setupOutputs).catch((error: unknown) => core.warning(`The pipeline's outputs are incomplete: ${errorMessage(error)}`));
