@@ -8,7 +8,7 @@
 // Not exercised up to the signature by this repository's tests: @actions/attest speaks to fixed
 // public hosts (GitHub's OIDC issuer, Fulcio, Rekor, the attestations API) that no loopback
 // stand-in can answer for; the referrer push is tested against the loopback registry.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stageTempDir } from '../action/paths.js';
 import { StageFailure } from '../action/stage.js';
@@ -73,6 +73,7 @@ export async function attestPredicate(a: PredicateAttestation): Promise<string> 
 
 /** The bundle as a referrer of the digest: its manifest's reference. */
 export async function pushBundle(a: Pick<PredicateAttestation, 'digest' | 'subject' | 'type' | 'registry' | 'repository'>, bundle: Buffer): Promise<string> {
+  await mkdir(stageTempDir('publish'), { recursive: true, mode: 0o700 });
   const temp = await mkdtemp(join(stageTempDir('publish'), 'referrer-'));
   try {
     const pushed = await pushReferrer(a.registry, a.repository, { mediaType: a.subject.mediaType, digest: a.digest, size: a.subject.size }, {
