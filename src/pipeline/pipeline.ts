@@ -32,7 +32,7 @@ import { isFile } from '../tool/disk.js';
 import * as verify from '../verify-reproducibility/main.js';
 import { dockerCacheState, nixCacheState, renderComparison, type BuildFigures, type Comparison } from './comparison.js';
 import { imageFigures } from './image-figures.js';
-import { asRootInputError, parsePipelineInputs, STAGES, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
+import { asRootInputError, parsePipelineInputs, publishFixedInputs, STAGES, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
 
 /** One stage run: its scope (the image it ran on, with builder: both) is what post needs. */
 interface Started {
@@ -106,10 +106,8 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
     }
     if (inputs.publish) {
       const run = runs.find((r) => r.builder === inputs.publishFrom) ?? runs[0]!;
-      // verify's and smoke-test's verdicts on this image go with it, wherever publish attests.
-      const reports = { 'reproducibility-report': run.outputs['verify-reproducibility']?.report ?? '', 'smoke-test-report': run.outputs['smoke-test']?.report ?? '' };
-      const attests = boolean(get, 'evidence', true) && (get('sign').trim() !== '' && get('sign').trim() !== 'none' || boolean(get, 'attest', false));
-      await runStage('publish', run, (io) => publish.main({ ...io, get: stageInputs(get, 'publish', { source: archive(run), ...(attests ? reports : {}) }) }));
+      const fixed = publishFixedInputs(get, archive(run), { verify: run.outputs['verify-reproducibility']?.report, smokeTest: run.outputs['smoke-test']?.report });
+      await runStage('publish', run, (io) => publish.main({ ...io, get: stageInputs(get, 'publish', fixed) }));
     }
   } finally {
     await report(inputs, runs, setupOutputs).catch((error: unknown) => core.warning(`The pipeline's outputs are incomplete: ${errorMessage(error)}`));

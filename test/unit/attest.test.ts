@@ -12,6 +12,7 @@ import { CONTENT_LIMITS, nixNameVersion, parseDpkgStatus, readImageContents } fr
 import { openedImageSources } from '../../src/attest/image-source.js';
 import { cycloneDx, purlOf } from '../../src/attest/cyclonedx.js';
 import { withImage } from '../../src/oci/image.js';
+import { cosignAttestArgs } from '../../src/registry/cosign.js';
 import { compareImages } from '../../src/reproducibility/compare.js';
 import type { SmokeReport } from '../../src/smoke-test/report.js';
 import { baseFiles, makeImage, requireTools, scratch, type FileSpec } from '../fixtures/reproducibility/make-image.js';
@@ -231,4 +232,12 @@ describe('SBOM', () => {
     assert.deepEqual(parseDpkgStatus('Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n', 'var/lib/dpkg/status.d/tzdata').map((p) => p.name), ['tzdata']);
     assert.equal(purlOf({ ecosystem: 'pypi', name: 'Foo.Bar_baz', version: '1!2.0', path: 'x' }), 'pkg:pypi/foo-bar-baz@1%212.0');
   });
+});
+
+test('cosign attest: key or keyless, the type and the predicate file, by digest', () => {
+  const ref = `ghcr.io/acme/vllm@${DIGEST}`;
+  const base = { ref, transparencyLog: true, http: false, predicateFile: '/t/p.json', type: PREDICATE_TYPES.smokeTest };
+  assert.deepEqual(cosignAttestArgs({ ...base, keyFile: '/t/cosign.key' }), ['attest', '--yes', '--type', PREDICATE_TYPES.smokeTest, '--predicate', '/t/p.json', '--key', '/t/cosign.key', ref]);
+  // Keyless: cosign takes the job's OIDC token itself, as cosign sign does.
+  assert.deepEqual(cosignAttestArgs({ ...base, transparencyLog: false, http: true }), ['attest', '--yes', '--type', PREDICATE_TYPES.smokeTest, '--predicate', '/t/p.json', '--tlog-upload=false', '--allow-http-registry', ref]);
 });
