@@ -25,7 +25,7 @@ export const RENAMED: Partial<Record<StageName, Record<string, string>>> = {
 export const SET_BY_PIPELINE: Partial<Record<StageName, readonly string[]>> = {
   'verify-reproducibility': ['builder', 'mode', 'archive-a', 'archive-b', 'artifact-name', 'compare-with'],
   'smoke-test': ['image', 'command'],
-  publish: ['source'],
+  publish: ['source', 'reproducibility-report', 'smoke-test-report'],
 };
 
 export interface PipelineInputs {
@@ -69,4 +69,15 @@ export function asRootInputError(stage: StageName, error: InputError): InputErro
  */
 export function stageInputs(get: InputSource, stage: StageName, fixed: Record<string, string> = {}): InputSource {
   return (name) => fixed[name] ?? (SET_BY_PIPELINE[stage]?.includes(name) ? '' : get(rootInputName(stage, name)));
+}
+
+/**
+ * publish's inputs set from what ran before: the image, and verify's and smoke-test's reports
+ * wherever publish attests (signs or attests, with evidence on), so the verdicts go with the image.
+ */
+export function publishFixedInputs(get: InputSource, source: string, reports: { verify?: string; smokeTest?: string }): Record<string, string> {
+  const sign = get('sign').trim();
+  const attests = boolean(get, 'evidence', true) && ((sign !== '' && sign !== 'none') || boolean(get, 'attest', false));
+  if (!attests) return { source };
+  return { source, 'reproducibility-report': reports.verify ?? '', 'smoke-test-report': reports.smokeTest ?? '' };
 }

@@ -33,7 +33,7 @@ import { isFile } from '../tool/disk.js';
 import * as verify from '../verify-reproducibility/main.js';
 import { dockerCacheState, nixCacheState, renderComparison, type BuildFigures, type Comparison } from './comparison.js';
 import { imageFigures } from './image-figures.js';
-import { asRootInputError, parsePipelineInputs, STAGES, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
+import { asRootInputError, parsePipelineInputs, publishFixedInputs, STAGES, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
 
 /** One stage run: its scope (the image it ran on, with builder: both) is what post needs. */
 interface Started {
@@ -110,7 +110,8 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
     }
     if (inputs.publish) {
       const run = runs.find((r) => r.builder === inputs.publishFrom) ?? runs[0]!;
-      await runStage('publish', run, (io) => publish.main({ ...io, get: stageInputs(get, 'publish', { source: archive(run) }) }));
+      const fixed = publishFixedInputs(get, archive(run), { verify: run.outputs['verify-reproducibility']?.report, smokeTest: run.outputs['smoke-test']?.report });
+      await runStage('publish', run, (io) => publish.main({ ...io, get: stageInputs(get, 'publish', fixed) }));
     }
   } finally {
     await report(inputs, runs, setupOutputs).catch((error: unknown) => core.warning(`The pipeline's outputs are incomplete: ${errorMessage(error)}`));

@@ -24,6 +24,11 @@ export interface PublishInputs {
   transparencyLog: boolean;
   attest: boolean;
   githubToken: string;
+  /** Attest the SBOM and the given reports to the digest, wherever the image is signed or attested. */
+  evidence: boolean;
+  /** verify-reproducibility's and smoke-test's JSON reports (absolute paths), untrusted until checked. */
+  reproducibilityReport?: string;
+  smokeTestReport?: string;
 }
 
 export interface RefContext {
@@ -104,6 +109,19 @@ export function parsePublishInputs(get: InputSource, context: RefContext): Publi
   if (sign !== 'cosign-key' && cosignKey) throw new InputError('cosign-key', `is only used with sign: cosign-key (sign is ${sign})`);
   if (cosignKey && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(cosignKey)) throw new InputError('cosign-key', 'is not a PEM private key (cosign generate-key-pair writes one)');
 
+  const attest = boolean(get, 'attest', false);
+  const evidence = boolean(get, 'evidence', true);
+  const report = (name: string): string | undefined => {
+    const path = optionalString(get, name);
+    if (path === undefined) return undefined;
+    if (!evidence || (sign === 'none' && !attest)) {
+      throw new InputError(name, `is attested only with evidence: true and sign or attest on (sign is ${sign}, attest is ${attest}, evidence is ${evidence})`);
+    }
+    return isAbsolute(path) ? path : resolve(context.workspace, path);
+  };
+  const reproducibilityReport = report('reproducibility-report');
+  const smokeTestReport = report('smoke-test-report');
+
   return {
     source,
     image,
@@ -116,8 +134,11 @@ export function parsePublishInputs(get: InputSource, context: RefContext): Publi
     cosignKey,
     cosignPassword: get('cosign-password') || undefined,
     transparencyLog: boolean(get, 'transparency-log', true),
-    attest: boolean(get, 'attest', false),
+    attest,
     githubToken: get('github-token').trim(),
+    evidence,
+    reproducibilityReport,
+    smokeTestReport,
   };
 }
 

@@ -11,13 +11,14 @@ import { registerSecret } from '../action/secrets.js';
 import { registryLogin, type RegistryLogin } from '../action/registry-login.js';
 import { StageFailure } from '../action/stage.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
-import { headManifest } from '../registry/api.js';
-import { cosignSign } from '../registry/cosign.js';
+import { downloadBlob, headManifest } from '../registry/api.js';
+import { cosignAttest, cosignSign } from '../registry/cosign.js';
 import { capture } from '../tool/capture.js';
 import { pushImage } from '../registry/push.js';
 import { sameRegistry } from '../registry/reference.js';
 import { annotate, imageSize, loadSource, topManifest } from '../registry/source.js';
-import { attestImage } from './attest.js';
+import { attestImage, attestPredicate } from './attest.js';
+import { gatherEvidence, writePredicate, type Evidence } from './evidence.js';
 import { writeCredentialsDir } from './credentials.js';
 import { manifestAnnotations } from './oci-annotations.js';
 import { parsePublishInputs, SECRET_INPUTS, type PublishInputs } from './inputs.js';
@@ -99,21 +100,52 @@ async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promis
   logInfo(`${loaded.label} (${loaded.kind}): ${sourceDigest}, ${loaded.blobs.length} blobs, ${imageSize(loaded)} bytes`);
   if (digest !== sourceDigest) core.notice(`The annotations make a new manifest: ${name}@${digest} (the source is ${sourceDigest})`);
 
-  // Signature and attestation are made for the digest before any tag moves: a tag never names an
+  // The evidence is read and checked before anything is pushed: a bad report fails the step with
+  // nothing in the registry.
+  const evidence: Evidence[] = inputs.evidence && (inputs.sign !== 'none' || inputs.attest)
+    ? await core.group('Reading the evidence (SBOM, reports)', () =>
+        gatherEvidence({
+          source: inputs.source,
+          loaded,
+          sourceDigest,
+          name,
+          digest,
+          reproducibilityReport: inputs.reproducibilityReport,
+          smokeTestReport: inputs.smokeTestReport,
+          fetchBlob: (d, file) => {
+            if (inputs.source.kind !== 'registry' || !sourceClient) throw new StageFailure('SBOM failed', `blob ${d.digest} is not on this runner`);
+            return downloadBlob(sourceClient, inputs.source.repository, d, file);
+          },
+          temp,
+          tool: { name: 'vllm-rocm-action', version: process.env.GITHUB_ACTION_REF || 'local' },
+        }),
+      )
+    : [];
+  for (const e of evidence) logInfo(`evidence: ${e.label} (${e.type})`);
+
+  // Signature and attestations are made for the digest before any tag moves: a tag never names an
   // image whose signing failed.
   let signature: string | undefined;
   let attestationUrl: string | undefined;
+  const attestations: string[] = [];
   const beforeTags = async (pushedDigest: string) => {
     if (inputs.sign !== 'none') {
       signature = await sign(inputs, login, temp, `${name}@${pushedDigest}`, target);
       logInfo(`signature: ${signature}`);
       io.setOutput('signature', signature);
+      if (evidence.length) attestations.push(...(await cosignEvidence(inputs, login, temp, `${name}@${pushedDigest}`, target, evidence)));
     }
     if (inputs.attest) {
       attestationUrl = await attestImage(name, pushedDigest, inputs.transparencyLog, inputs.githubToken);
       logInfo(`attestation: ${attestationUrl}`);
       io.setOutput('attestation-url', attestationUrl);
+      for (const e of evidence) {
+        const where = await attestPredicate({ name, digest: pushedDigest, type: e.type, predicate: e.predicate, transparencyLog: inputs.transparencyLog, token: inputs.githubToken, registry: target, repository: inputs.image, subject: { mediaType: topManifest(image).mediaType, size: topManifest(image).bytes.length } });
+        logInfo(`attestation (${e.type}): ${where}`);
+        attestations.push(`${e.type} ${where}`);
+      }
     }
+    if (attestations.length) io.setOutput('attestations', attestations.join('\n'));
   };
   const pushed = await core.group(`Pushing to ${name}`, () =>
     pushImage(target, inputs.image, image, inputs.tags, { info: (m) => logInfo(m), retry: (m) => core.warning(m) }, beforeTags),
@@ -133,7 +165,38 @@ async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promis
     existing: pushed.existing,
     signature,
     attestationUrl,
+    evidence: evidence.map((e) => e.label),
   });
+}
+
+/** Each piece of evidence attested with cosign (the signing key or keyless); returns "type reference" lines. */
+async function cosignEvidence(inputs: PublishInputs, login: RegistryLogin, temp: string, ref: string, target: RegistryClient, evidence: Evidence[]): Promise<string[]> {
+  const credentials = await writeCredentialsDir(temp, inputs, login.credentials);
+  const predicates = join(temp, 'predicates');
+  await mkdir(predicates, { recursive: true, mode: 0o700 });
+  const lines: string[] = [];
+  try {
+    for (const [i, e] of evidence.entries()) {
+      const predicateFile = await writePredicate(predicates, i, e);
+      const where = await cosignAttest({
+        ref,
+        keyFile: credentials.keyFile,
+        password: inputs.cosignPassword,
+        transparencyLog: inputs.transparencyLog,
+        http: (await target.scheme()) === 'http',
+        dockerConfig: credentials.dockerConfig,
+        predicateFile,
+        type: e.type,
+      });
+      logInfo(`cosign attestation (${e.type}): ${where}`);
+      lines.push(`${e.type} ${where}`);
+    }
+    return lines;
+  } catch (error) {
+    throw new StageFailure('Attestation failed', `${(error as Error).message} (${ref} is pushed by digest; no tag was pushed)`);
+  } finally {
+    await rm(credentials.dir, { recursive: true, force: true });
+  }
 }
 
 async function sign(inputs: PublishInputs, login: RegistryLogin, temp: string, ref: string, target: RegistryClient): Promise<string> {

@@ -14,6 +14,8 @@ export interface PublishSummary {
   existing: number;
   signature?: string;
   attestationUrl?: string;
+  /** What was attested beside the signature or provenance (labels). */
+  evidence?: string[];
 }
 
 export function publishSummaryRows(s: PublishSummary): Array<[string, string]> {
@@ -29,6 +31,7 @@ export function publishSummaryRows(s: PublishSummary): Array<[string, string]> {
     ['signature', s.signature ? codeSpan(s.signature) : 'not signed'],
     ['attestation', s.attestationUrl ?? 'none'],
   );
+  if (s.evidence?.length) rows.push(['evidence', s.evidence.join('<br>')]);
   return rows;
 }
 

@@ -46,3 +46,31 @@ export async function cosignSign(opts: CosignOptions): Promise<string> {
 function tail(text: string): string {
   return text.trim().split('\n').slice(-5).join(' ');
 }
+
+export interface AttestOptions extends CosignOptions {
+  /** The predicate's JSON file and its type URI (cosign wraps it in an in-toto statement). */
+  predicateFile: string;
+  type: string;
+}
+
+export function cosignAttestArgs(opts: AttestOptions): string[] {
+  const args = ['attest', '--yes', '--type', opts.type, '--predicate', opts.predicateFile];
+  if (opts.keyFile) args.push('--key', opts.keyFile);
+  if (!opts.transparencyLog) args.push('--tlog-upload=false');
+  if (opts.http) args.push('--allow-http-registry');
+  args.push(opts.ref);
+  return args;
+}
+
+/**
+ * Attests a pushed digest with cosign (a DSSE-signed in-toto statement, stored beside the image:
+ * the `sha256-<hex>.att` tag where the registry has no referrers API) and returns where it is.
+ */
+export async function cosignAttest(opts: AttestOptions): Promise<string> {
+  if (!/@sha256:[0-9a-f]{64}$/.test(opts.ref)) throw new CosignError(`cosign attests digests only, not ${opts.ref}`);
+  const attested = await capture('cosign', cosignAttestArgs(opts), { env: env(opts) });
+  if (attested.exitCode !== 0) throw new CosignError(`cosign attest --type ${opts.type} ${opts.ref} failed (exit ${attested.exitCode}): ${tail(attested.stderr)}`);
+  const found = await capture('cosign', ['triangulate', '--type', 'attestation', ...(opts.http ? ['--allow-http-registry'] : []), opts.ref], { env: env(opts) });
+  if (found.exitCode !== 0) throw new CosignError(`cosign triangulate ${opts.ref} failed (exit ${found.exitCode}): ${tail(found.stderr)}`);
+  return found.stdout.trim();
+}

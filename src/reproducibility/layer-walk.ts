@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import { ImageArchiveError } from '../oci/bounds.js';
-import { TarParser, type EntrySink, type TarEntry } from '../oci/tar.js';
+import { TarParser, type EntrySink, type TarEntry, type TarVisitor } from '../oci/tar.js';
 import { algorithmOf } from '../oci/image.js';
 import { FileProbe, tidy } from './probes.js';
 import type { FileSummary } from './types.js';
@@ -48,6 +48,23 @@ function decompressor(kind: 'gzip' | 'zstd'): zlib.Gunzip | zlib.ZstdDecompress 
  * return a promise to slow the walk down (backpressure).
  */
 export async function walkLayer(raw: AsyncIterable<Buffer>, options: WalkOptions, emit: Emit): Promise<WalkResult> {
+  const ready: FileSummary[] = [];
+  const flush = async (): Promise<void> => {
+    for (const s of ready.splice(0)) {
+      const wait = emit(s);
+      if (wait) await wait;
+    }
+  };
+  const result = await walkLayerEntries(raw, options, (entry) => summarize(entry, options.detectArtifacts, (s) => ready.push(s)), flush);
+  await flush();
+  return result;
+}
+
+/**
+ * The layer's tar entries through `visitor` (its bodies streamed to the sinks it returns), the
+ * uncompressed stream checked against the diff_id. `afterChunk` runs between chunks (backpressure).
+ */
+export async function walkLayerEntries(raw: AsyncIterable<Buffer>, options: Omit<WalkOptions, 'detectArtifacts'>, visitor: TarVisitor, afterChunk?: () => Promise<void>): Promise<WalkResult> {
   const iterator = raw[Symbol.asyncIterator]();
   const first = await iterator.next();
   const compression = sniff(first.done ? undefined : first.value);
@@ -87,11 +104,10 @@ export async function walkLayer(raw: AsyncIterable<Buffer>, options: WalkOptions
 
   // The diff_id needs its own hash only when the blob is compressed (otherwise the blob check covers it).
   const diffHash = compression === 'none' ? undefined : createHash(algorithmOf(options.diffId));
-  const ready: FileSummary[] = [];
   let entries = 0;
   const parser = new TarParser((entry) => {
     entries++;
-    return summarize(entry, options.detectArtifacts, (s) => ready.push(s));
+    return visitor(entry);
   });
   let bytes = 0;
   try {
@@ -100,13 +116,7 @@ export async function walkLayer(raw: AsyncIterable<Buffer>, options: WalkOptions
       diffHash?.update(chunk);
       if (parser.ended) continue; // trailing zeros after the end blocks still count for the diff_id
       parser.push(chunk);
-      if (ready.length > 0) {
-        const batch = ready.splice(0);
-        for (const s of batch) {
-          const wait = emit(s);
-          if (wait) await wait;
-        }
-      }
+      if (afterChunk) await afterChunk();
     }
     await feeding;
     await parser.finish();
@@ -117,10 +127,6 @@ export async function walkLayer(raw: AsyncIterable<Buffer>, options: WalkOptions
     await iterator.return?.();
     if (error instanceof ImageArchiveError) throw error;
     throw new ImageArchiveError(`${options.label}: layer ${options.digest} cannot be read: ${(error as Error).message}`);
-  }
-  for (const s of ready.splice(0)) {
-    const wait = emit(s);
-    if (wait) await wait;
   }
   if (diffHash) {
     const actual = `${algorithmOf(options.diffId)}:${diffHash.digest('hex')}`;

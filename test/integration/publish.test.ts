@@ -12,6 +12,10 @@ import { nixFlakeFixture } from '../support/nix.js';
 import { layDockerFixture } from '../support/workspace.js';
 import { freePort, startTestRegistry, type TestRegistry } from '../support/registry.js';
 import { requireTools, sh } from '../support/tools.js';
+import { PREDICATE_BASE, PREDICATE_TYPES } from '../../src/attest/predicates.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { pushBundle } from '../../src/publish/attest.js';
+import { compareImages } from '../../src/reproducibility/compare.js';
 
 const root = mkdtempSync(join(tmpdir(), 'h-publish-test-'));
 const work = join(root, 'images');
@@ -493,7 +497,8 @@ describe('cosign', () => {
       sh('cosign', ['verify', '--key', pub, '--insecure-ignore-tlog', '--allow-http-registry', `${authed.host}/team/signed@${digest}`], { env: { ...process.env, DOCKER_CONFIG: config } });
     assert.match(verify(join(keys, 'cosign.pub')), /"docker-manifest-digest":"sha256:/);
     assert.throws(() => verify(join(other, 'cosign.pub')), 'another key must not verify');
-    assert.deepEqual(await authed.tags('team/signed'), ['release', `sha256-${digest.slice(7)}.sig`].sort());
+    // The SBOM is attested beside the signature by default (evidence: true).
+    assert.deepEqual(await authed.tags('team/signed'), ['release', `sha256-${digest.slice(7)}.att`, `sha256-${digest.slice(7)}.sig`].sort());
   });
 
   test('signing fails (wrong key password): no tag is pushed', async () => {
@@ -528,6 +533,174 @@ describe('attest', () => {
     failed(main, /@actions\/attest: .*(ID Token|ECONNREFUSED)/i);
     assert.ok(main.masks.includes('ghs_attesttoken000000000000000000'));
     assert.deepEqual(await plain.tags('acme/attest-fails'), []);
+  });
+});
+
+describe('evidence: SBOM, reproducibility and smoke test attested to the digest (issue 21)', () => {
+  const TYPES = [PREDICATE_TYPES.reproducibility, PREDICATE_TYPES.smokeTest, PREDICATE_TYPES.sbom];
+  const smokeReport = {
+    passed: true,
+    image: 'the image',
+    model: 'tiny/model',
+    gpu: 'gfx942 MI300X',
+    preflight: [],
+    gpus: [{ node: 1, gfx: 'gfx942', name: 'MI300X', memoryBytes: 1 << 30 }],
+    startupSeconds: 12.5,
+    models: ['tiny/model'],
+    completion: { text: 'Paris', ms: 10 },
+    chat: { text: 'Paris', ms: 11 },
+    load: { requests: 8, concurrency: 2, completed: 8, failed: 0, durationS: 1, requestThroughput: 8, outputThroughput: 512, totalTokenThroughput: 600, totalOutputTokens: 512, ttftMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, tpotMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, itlMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, e2elMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, errors: [] },
+  };
+
+  async function reports(dir: string): Promise<{ repro: string; smoke: string }> {
+    // verify-reproducibility's report, by the engine itself: the image against itself.
+    const repro = join(dir, 'reproducibility-report.json');
+    writeFileSync(repro, `${JSON.stringify(await compareImages(small.archive, small.archive), null, 2)}\n`);
+    const smoke = join(dir, 'smoke-test-report.json');
+    writeFileSync(smoke, JSON.stringify(smokeReport));
+    return { repro, smoke };
+  }
+
+  const verifyAttestation = (pub: string, ref: string, type: string) =>
+    sh('cosign', ['verify-attestation', '--key', pub, '--type', type, '--insecure-ignore-tlog', '--allow-http-registry', ref]);
+
+  async function attManifest(repo: string, digest: string): Promise<{ layers: Array<{ digest: string; size: number; mediaType: string; annotations: Record<string, string> }> } & Record<string, unknown>> {
+    return (await served(plain, repo, `sha256-${digest.slice(7)}.att`)).json as never;
+  }
+
+  async function blob(repo: string, digest: string): Promise<Buffer> {
+    const response = await plain.fetch(`/v2/${repo}/blobs/${digest}`);
+    assert.equal(response.status, 200);
+    return Buffer.from(await response.arrayBuffer());
+  }
+
+  test('sign: cosign-key alone: all three attested before the tags; cosign verify-attestation accepts each type; a tampered one fails', async () => {
+    const keys = mkdtempSync(join(root, 'evidence-keys-'));
+    sh('cosign', ['generate-key-pair'], { cwd: keys, env: { ...process.env, COSIGN_PASSWORD: 'pw-evidence' } });
+    const j = job();
+    const { repro } = await reports(j.workspace); // smoke-test-report by a path relative to the workspace
+    const repo = 'acme/evidence';
+    const { main } = await publish(j, {
+      source: small.archive,
+      image: `${plain.host}/${repo}`,
+      tags: 'release',
+      sign: 'cosign-key',
+      'cosign-key': readFileSync(join(keys, 'cosign.key'), 'utf8'),
+      'cosign-password': 'pw-evidence',
+      'transparency-log': 'false',
+      'reproducibility-report': repro,
+      'smoke-test-report': 'smoke-test-report.json',
+    });
+    ok(main);
+    const digest = main.outputs.digest!;
+    const ref = `${plain.host}/${repo}@${digest}`;
+    assert.deepEqual(main.outputs.attestations!.split('\n').map((l) => l.split(' ')[0]), TYPES);
+    for (const line of main.outputs.attestations!.split('\n')) assert.ok(line.endsWith(` ${plain.host}/${repo}:sha256-${digest.slice(7)}.att`), line);
+    assert.match(main.summary, /reproducibility: reproducible/);
+    assert.match(main.summary, /SBOM: \d+ packages/);
+    // Beside the image: the signature and cosign's fallback tag for attestations (no referrers API in registry 2.8).
+    assert.deepEqual(await plain.tags(repo), ['release', `sha256-${digest.slice(7)}.att`, `sha256-${digest.slice(7)}.sig`].sort());
+
+    const pub = join(keys, 'cosign.pub');
+    for (const type of TYPES) {
+      const out = verifyAttestation(pub, ref, type);
+      const envelopes = out.trim().split('\n').map((l) => JSON.parse(l) as { payload: string });
+      const statements = envelopes.map((e) => JSON.parse(Buffer.from(e.payload, 'base64').toString('utf8')) as { predicateType: string; subject: Array<{ digest: { sha256: string } }>; predicate: Record<string, unknown> });
+      const mine = statements.filter((st) => st.predicateType === type);
+      assert.equal(mine.length, 1, `${type}: ${out.slice(0, 500)}`);
+      assert.equal(mine[0]!.subject[0]!.digest.sha256, digest.slice(7));
+      if (type === PREDICATE_TYPES.reproducibility) assert.equal(mine[0]!.predicate.verdict, 'reproducible');
+      if (type === PREDICATE_TYPES.smokeTest) assert.equal((mine[0]!.predicate.load as { outputTokensPerSecond: number }).outputTokensPerSecond, 512);
+      if (type === PREDICATE_TYPES.sbom) assert.equal(mine[0]!.predicate.bomFormat, 'CycloneDX');
+    }
+    assert.throws(() => verifyAttestation(pub, ref, `${PREDICATE_BASE}/nothing/v1`), 'a type never attested must not verify');
+
+    // The .att manifest: one DSSE envelope per predicate, each naming its type, all about the digest.
+    const att = await attManifest(repo, digest);
+    assert.deepEqual(att.layers.map((l) => l.annotations.predicateType), TYPES);
+
+    // Tampered: the reproducibility verdict rewritten in its envelope, the signature kept.
+    const layer = att.layers[0]!;
+    const envelope = JSON.parse((await blob(repo, layer.digest)).toString('utf8')) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { verdict: string } };
+    statement.predicate.verdict = 'not-reproducible';
+    envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    const forged = Buffer.from(JSON.stringify(envelope));
+    const forgedDigest = sha256(forged);
+    const upload = await fetch(`http://${plain.host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+    const location = new URL(upload.headers.get('location')!, `http://${plain.host}`);
+    location.searchParams.set('digest', forgedDigest);
+    assert.equal((await fetch(location, { method: 'PUT', body: forged, headers: { 'content-type': 'application/octet-stream' } })).status, 201);
+    const tampered = { ...att, layers: [{ ...layer, digest: forgedDigest, size: forged.length }, ...att.layers.slice(1)] };
+    const put = await fetch(`http://${plain.host}/v2/${repo}/manifests/sha256-${digest.slice(7)}.att`, { method: 'PUT', body: JSON.stringify(tampered), headers: { 'content-type': String(att.mediaType) } });
+    assert.equal(put.status, 201);
+    assert.throws(() => verifyAttestation(pub, ref, PREDICATE_TYPES.reproducibility), 'a tampered predicate must not verify');
+    assert.ok(verifyAttestation(pub, ref, PREDICATE_TYPES.sbom), 'the untouched ones still verify');
+  });
+
+  test('evidence: false: the signature only', async () => {
+    const keys = mkdtempSync(join(root, 'evidence-off-keys-'));
+    sh('cosign', ['generate-key-pair'], { cwd: keys, env: { ...process.env, COSIGN_PASSWORD: 'pw-evidence-off' } });
+    const { main } = await publish(job(), { source: small.archive, image: `${plain.host}/acme/evidence-off`, sign: 'cosign-key', 'cosign-key': readFileSync(join(keys, 'cosign.key'), 'utf8'), 'cosign-password': 'pw-evidence-off', 'transparency-log': 'false', evidence: 'false' });
+    ok(main);
+    assert.equal(main.outputs.attestations, undefined);
+    assert.deepEqual(await plain.tags('acme/evidence-off'), [`sha256-${small.digest.slice(7)}.sig`]);
+  });
+
+  test('hostile report files: refused before anything is pushed', async () => {
+    const keys = mkdtempSync(join(root, 'evidence-bad-keys-'));
+    sh('cosign', ['generate-key-pair'], { cwd: keys, env: { ...process.env, COSIGN_PASSWORD: 'pw-hostile-reports' } });
+    const dir = mkdtempSync(join(root, 'bad-reports-'));
+    const other = buildOciArchive('evidence-other', 'another image\n');
+    const aboutOther = join(dir, 'other.json');
+    writeFileSync(aboutOther, JSON.stringify(await compareImages(other.archive, other.archive)));
+    const notJson = join(dir, 'not.json');
+    writeFileSync(notJson, '{"passed": tru');
+    const huge = join(dir, 'huge.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, (32 << 20) + 1);
+    const forged = join(dir, 'forged.json');
+    writeFileSync(forged, JSON.stringify({ ...smokeReport, gpus: [{ gfx: 'gfx942', memoryBytes: 'lots' }] }));
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ['a verdict about another image', { 'reproducibility-report': aboutOther }, /reproducibility-report is about sha256:[0-9a-f]{64}, not the published image/],
+      ['not JSON', { 'smoke-test-report': notJson }, /smoke-test-report: .*not\.json is not JSON/],
+      ['over 32 MiB', { 'smoke-test-report': huge }, /smoke-test-report: .*huge\.json is 33554433 bytes; a report is at most 33554432 bytes/],
+      ['a field of the wrong type', { 'smoke-test-report': forged }, /smoke-test-report: report\.gpus\[0\]\.memoryBytes is not a count/],
+      ['a missing file', { 'smoke-test-report': join(dir, 'nope.json') }, /smoke-test-report: .*nope\.json cannot be read \(ENOENT\)/],
+    ];
+    for (const [i, [what, extra, message]] of cases.entries()) {
+      const repo = `acme/evidence-bad-${i}`;
+      const { main } = await publish(job(), { source: small.archive, image: `${plain.host}/${repo}`, tags: 'release', sign: 'cosign-key', 'cosign-key': readFileSync(join(keys, 'cosign.key'), 'utf8'), 'cosign-password': 'pw-hostile-reports', 'transparency-log': 'false', ...extra });
+      failed(main, message);
+      assert.deepEqual(await plain.tags(repo), [], what);
+    }
+    const { main } = await publish(job(), { source: small.archive, image: `${plain.host}/acme/evidence-unsigned`, 'smoke-test-report': notJson });
+    failed(main, /Input 'smoke-test-report': is attested only with evidence: true and sign or attest on/);
+  });
+
+  test('@actions/attest\'s bundles as OCI referrers: the fallback tag lists them, each pointing at the digest', async () => {
+    // Up to the Sigstore call the attest test above covers; from the bundle on, the registry part is real.
+    const { main } = await publish(job(), { source: small.archive, image: `${plain.host}/acme/referred` });
+    ok(main);
+    const digest = main.outputs.digest!;
+    const response = await plain.fetch(`/v2/acme/referred/manifests/${digest}`, { accept: 'application/vnd.oci.image.manifest.v1+json' });
+    const subject = { mediaType: response.headers.get('content-type')!, size: Buffer.from(await response.arrayBuffer()).length };
+    const client = new RegistryClient(plain.host);
+    const repository = { host: plain.host, path: 'acme/referred' };
+    const refs: string[] = [];
+    for (const type of TYPES.slice(0, 2)) {
+      refs.push(await pushBundle({ digest, type, registry: client, repository, subject }, Buffer.from(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', type }))));
+    }
+    assert.ok(refs.every((r) => r.startsWith(`${plain.host}/acme/referred@sha256:`)), refs.join('\n'));
+    const index = (await served(plain, 'acme/referred', `sha256-${digest.slice(7)}`)).json as { mediaType: string; manifests: Array<{ digest: string; artifactType: string; annotations: Record<string, string> }> };
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(index.manifests.map((m) => m.annotations['dev.sigstore.bundle.predicateType']), TYPES.slice(0, 2));
+    assert.deepEqual(index.manifests.map((m) => `${plain.host}/acme/referred@${m.digest}`), refs);
+    for (const m of index.manifests) {
+      assert.equal(m.artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+      const referrer = (await served(plain, 'acme/referred', m.digest)).json as { subject: { digest: string }; layers: Array<{ digest: string }> };
+      assert.equal(referrer.subject.digest, digest);
+    }
   });
 });
 

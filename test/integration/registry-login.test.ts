@@ -115,7 +115,9 @@ describe('publish with no username/password: the Docker config', () => {
     assert.match(main.stdout, /from docker-credential-standin \(credHelpers\[/);
     assert.match(main.outputs.signature!, new RegExp(`^${authed.host}/team/from-helper:sha256-${digest.slice(7)}\\.sig@sha256:`));
     sh('cosign', ['verify', '--key', join(keys, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry', `${authed.host}/team/from-helper@${digest}`], { env: { ...process.env, DOCKER_CONFIG: dockerConfig({ auths: { [authed.host]: { auth: basic(USER) } } }) } });
-    assert.deepEqual(await authed.tags('team/from-helper'), ['signed', `sha256-${digest.slice(7)}.sig`].sort());
+    // The SBOM (evidence: true by default) is attested with the same credentials.
+    sh('cosign', ['verify-attestation', '--key', join(keys, 'cosign.pub'), '--type', 'https://cyclonedx.org/bom', '--insecure-ignore-tlog', '--allow-http-registry', `${authed.host}/team/from-helper@${digest}`], { env: { ...process.env, DOCKER_CONFIG: dockerConfig({ auths: { [authed.host]: { auth: basic(USER) } } }) } });
+    assert.deepEqual(await authed.tags('team/from-helper'), ['signed', `sha256-${digest.slice(7)}.att`, `sha256-${digest.slice(7)}.sig`].sort());
   });
 
   test('auths with an identitytoken: exchanged at the token realm with grant_type=refresh_token (POST), never sent as a password', async () => {

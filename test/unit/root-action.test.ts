@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { InputError } from '../../src/action/inputs.js';
-import { asRootInputError, OWN_INPUTS, parsePipelineInputs, RENAMED, stageInputs } from '../../src/pipeline/inputs.js';
+import { asRootInputError, OWN_INPUTS, parsePipelineInputs, publishFixedInputs, RENAMED, stageInputs } from '../../src/pipeline/inputs.js';
 import { REPO_ROOT } from '../support/action-runner.js';
 import { actionInputsOf, expectedRootInputs } from '../support/root-action.js';
 
@@ -82,4 +82,19 @@ test('pipeline inputs: defaults, and clear errors naming the input', () => {
   assert.equal(bad({ builder: 'bazel' }).message, "Input 'builder': must be one of docker, nix, both, auto (got 'bazel')");
   assert.equal(bad({ 'publish-from': 'both' }).message, "Input 'publish-from': must be one of nix, docker (got 'both')");
   assert.equal(bad({ output: 'docker', publish: 'true' }).message, "Input 'output': must be oci when publish is on (it reads the image archive; got 'docker')");
+});
+
+test("publish gets verify's and smoke-test's reports wherever it signs or attests, with evidence on", () => {
+  const root = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+  const reports = { verify: '/t/reproducibility-report.json', smokeTest: '/t/smoke-test-report.json' };
+  const withReports = { source: '/t/image.tar', 'reproducibility-report': reports.verify, 'smoke-test-report': reports.smokeTest };
+  assert.deepEqual(publishFixedInputs(root({ sign: 'cosign-key' }), '/t/image.tar', reports), withReports);
+  assert.deepEqual(publishFixedInputs(root({ attest: 'true' }), '/t/image.tar', reports), withReports);
+  assert.deepEqual(publishFixedInputs(root({ sign: 'cosign-key', evidence: 'false' }), '/t/image.tar', reports), { source: '/t/image.tar' });
+  assert.deepEqual(publishFixedInputs(root({}), '/t/image.tar', reports), { source: '/t/image.tar' });
+  // A stage that did not run leaves its report empty: publish then attests the SBOM only.
+  assert.deepEqual(publishFixedInputs(root({ sign: 'cosign-keyless' }), '/t/image.tar', {}), { source: '/t/image.tar', 'reproducibility-report': '', 'smoke-test-report': '' });
+  // What the pipeline sets wins over the root's inputs of the same name (they are not root inputs).
+  const get = stageInputs(root({ sign: 'cosign-key', 'smoke-test-report': '/elsewhere.json' }), 'publish', publishFixedInputs(root({ sign: 'cosign-key' }), '/t/image.tar', {}));
+  assert.equal(get('smoke-test-report'), '');
 });
