@@ -160,6 +160,9 @@ export interface SmokeTestPredicate {
   image?: string;
   command?: string[];
   serverArgs?: string;
+  /** The image's ENTRYPOINT ([] when none) and the arguments the server was given. */
+  entrypoint?: string[];
+  args?: string[];
   model: string;
   startupSeconds?: number;
   ttftMs?: number;
@@ -218,6 +221,8 @@ export function smokeTestPredicate(report: unknown): SmokeTestPredicate {
     ...optional('image', text(r.image, 'report.image', true)),
     ...optional('command', r.command === undefined ? undefined : list(r.command, 'report.command', 64)),
     ...optional('serverArgs', text(r.serverArgs, 'report.serverArgs', true)),
+    ...optional('entrypoint', r.entrypoint === undefined ? undefined : list(r.entrypoint, 'report.entrypoint', 64)),
+    ...optional('args', r.args === undefined ? undefined : list(r.args, 'report.args', 256)),
     model: text(r.model, 'report.model'),
     ...optional('startupSeconds', figure(r.startupSeconds, 'report.startupSeconds', true)),
     ...optional('ttftMs', figure(r.ttftMs, 'report.ttftMs', true)),

@@ -96,6 +96,8 @@ export const SMOKE_TEST_SCHEMA: Schema = {
     image: text(),
     command: { type: 'array', maxItems: 64, items: text() },
     serverArgs: text(),
+    entrypoint: { type: 'array', maxItems: 64, items: text() },
+    args: { type: 'array', maxItems: 256, items: text() },
     model: text(),
     startupSeconds: figure,
     ttftMs: figure,

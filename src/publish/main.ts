@@ -26,7 +26,7 @@ import { saveTempDir } from './state.js';
 import { writePublishSummary } from './summary.js';
 
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
-export const OUTPUTS = ['digest', 'refs', 'signature', 'attestation-url'] as const;
+export const OUTPUTS = ['digest', 'refs', 'signature', 'attestation-url', 'attestations'] as const;
 
 export async function main(io: StageIO = actionIO): Promise<void> {
   maskSecrets(io.get);

@@ -117,6 +117,8 @@ describe('smoke-test predicate', () => {
     gpus: [{ node: 1, gfx: 'gfx942', name: 'AMD Instinct MI300X', memoryBytes: 206158430208 }],
     probe: { ok: true, verdict: 'ok', detail: 'gfx942 MI300X: matmul agrees', arch: 'gfx942' },
     serverArgs: 'the image\'s entrypoint (vllm serve) with --model',
+    entrypoint: ['vllm', 'serve'],
+    args: ['Qwen/Qwen2.5-0.5B-Instruct', '--host', '0.0.0.0', '--port', '8000'],
     startupSeconds: 41.25,
     models: ['Qwen/Qwen2.5-0.5B-Instruct'],
     completion: { text: 'Paris', ms: 30 },
@@ -131,6 +133,7 @@ describe('smoke-test predicate', () => {
     assert.deepEqual(p.gpu.gpus, [{ gfx: 'gfx942', name: 'AMD Instinct MI300X', memoryBytes: 206158430208 }]);
     assert.equal(p.load!.outputTokensPerSecond, 640.123);
     assert.deepEqual(p.load!.e2elMs, dist(300));
+    assert.deepEqual([p.entrypoint, p.args], [['vllm', 'serve'], ['Qwen/Qwen2.5-0.5B-Instruct', '--host', '0.0.0.0', '--port', '8000']]);
     assert.deepEqual(p.checks, [{ name: 'models', verdict: 'pass' }, { name: 'completion', verdict: 'pass' }, { name: 'chat', verdict: 'pass' }]);
     assert.deepEqual(schemaErrors(docsSchema('smoke-test-v1'), p), []);
   });
