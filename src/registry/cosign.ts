@@ -46,3 +46,61 @@ export async function cosignSign(opts: CosignOptions): Promise<string> {
 function tail(text: string): string {
   return text.trim().split('\n').slice(-5).join(' ');
 }
+
+/** The smoke-test predicate's type (docs/attestations.md); cosign's --type takes the URI itself. */
+export const SMOKE_TEST_PREDICATE_TYPE = 'https://github.com/vllm-rocm-action/predicates/smoke-test/v1';
+
+export interface VerifyAttestationOptions {
+  ref: string;
+  predicateType: string;
+  /** A public key file; or, keyless, the certificate's identity and OIDC issuer. */
+  keyFile?: string;
+  identity?: { identity: string; issuer: string };
+  /** false: accept an attestation that was never uploaded to Rekor (cosign attest --tlog-upload=false). */
+  transparencyLog: boolean;
+  http: boolean;
+}
+
+/** Output larger than this is not a list of attestations of one image. */
+const MAX_VERIFY_OUTPUT = 16 << 20;
+
+export function cosignVerifyAttestationArgs(opts: VerifyAttestationOptions): string[] {
+  const args = ['verify-attestation', '--type', opts.predicateType];
+  if (opts.keyFile) args.push('--key', opts.keyFile);
+  else if (opts.identity) args.push('--certificate-identity', opts.identity.identity, '--certificate-oidc-issuer', opts.identity.issuer);
+  else throw new CosignError('verifying an attestation needs a public key or a keyless identity');
+  if (!opts.transparencyLog) args.push('--insecure-ignore-tlog=true');
+  if (opts.http) args.push('--allow-http-registry');
+  args.push(opts.ref);
+  return args;
+}
+
+/**
+ * The predicates of `ref`'s attestations of `predicateType` that cosign verified. cosign prints each
+ * verified attestation as one DSSE envelope per line on stdout, its in-toto statement in `payload`
+ * (base64) (sigstore/cosign cmd/cosign/cli/verify/verify_attestation.go); a statement of another
+ * type, or one that is not JSON, is left out.
+ */
+export async function cosignVerifyAttestation(opts: VerifyAttestationOptions): Promise<unknown[]> {
+  const verified = await capture('cosign', cosignVerifyAttestationArgs(opts));
+  if (verified.exitCode !== 0) throw new CosignError(`cosign verify-attestation --type ${opts.predicateType} ${opts.ref} failed (exit ${verified.exitCode}): ${tail(verified.stderr)}`);
+  if (verified.stdout.length > MAX_VERIFY_OUTPUT) throw new CosignError(`cosign verify-attestation printed more than ${MAX_VERIFY_OUTPUT} bytes for ${opts.ref}`);
+  return predicatesOf(verified.stdout, opts.predicateType);
+}
+
+/** The predicates of the given type in cosign's output (one envelope a line). */
+export function predicatesOf(stdout: string, predicateType: string): unknown[] {
+  const out: unknown[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.trim().startsWith('{')) continue;
+    try {
+      const envelope = JSON.parse(line) as { payload?: unknown };
+      if (typeof envelope.payload !== 'string') continue;
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicateType?: unknown; predicate?: unknown };
+      if (statement.predicateType === predicateType && statement.predicate !== undefined) out.push(statement.predicate);
+    } catch {
+      continue;
+    }
+  }
+  return out;
+}

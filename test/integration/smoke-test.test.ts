@@ -63,7 +63,7 @@ function report(main: StepResult) {
   return JSON.parse(readFileSync(main.outputs.report!, 'utf8')) as {
     passed: boolean;
     failure?: { phase: string; message: string; signature?: { id: string }; logTail: string[] };
-    load?: { completed: number; failed: number; tpotMs: { median: number }; ttftMs: { median: number } };
+    load?: { settings: { concurrency: number[] }; rows: Array<{ concurrency: number; completed: number; failed: number; totalInputTokens: number; tpotMs: { median: number }; ttftMs: { median: number } }> };
     serverArgs?: string;
     metrics?: { series: number };
     completion?: { text: string };
@@ -128,7 +128,7 @@ describe('a healthy server', () => {
     assert.equal(out.gpu, '');
     const r = report(main);
     assert.equal(r.passed, true);
-    assert.equal(r.load!.completed, 16);
+    assert.equal(r.load!.rows[0]!.completed, 16);
     assert.ok(r.metrics!.series >= 5, 'vllm:* series scraped');
     assert.match(r.completion!.text, /Paris/);
     assert.match(main.summary, /Smoke test: ✅ passed/);
@@ -153,12 +153,13 @@ describe('a healthy server', () => {
   });
 
   test('slow streaming: TTFT and TPOT measured as vllm bench serve defines them', async () => {
-    const { main } = await smoke({ image, 'max-tokens': '8', requests: '8', concurrency: '4' }, { FAKE_VLLM_TTFT_MS: '200', FAKE_VLLM_TOKEN_DELAY_MS: '50' });
+    const { main } = await smoke({ image, 'max-tokens': '8', 'output-len': '8', requests: '8', concurrency: '4' }, { FAKE_VLLM_TTFT_MS: '200', FAKE_VLLM_TOKEN_DELAY_MS: '50' });
     assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
     const ttft = Number(main.outputs['ttft-ms']);
     assert.ok(ttft >= 195 && ttft < 700, `ttft ${ttft}`);
     const r = report(main);
-    assert.ok(r.load!.tpotMs.median >= 45 && r.load!.tpotMs.median < 120, `tpot ${r.load!.tpotMs.median}`);
+    const tpot = r.load!.rows[0]!.tpotMs.median;
+    assert.ok(tpot >= 45 && tpot < 120, `tpot ${tpot}`);
     assert.ok(Number(main.outputs['p50-latency-ms']) >= 200 + 7 * 50 - 10);
   });
 });
@@ -270,12 +271,12 @@ describe('failures are diagnosed, never waited out', () => {
     // Every 5th generation request is refused with 400: requests 5, 10 and 15 of 3 + 16.
     const strict = await smoke({ image }, { FAKE_VLLM_REJECT_EVERY: '5' });
     const error = failedWith(strict.main, /Smoke test check failed/);
-    assert.match(error, /3 of 16 requests of the throughput run failed: POST \/v1\/completions answered 400: This model's maximum context length is 32768 tokens.* \(max-failed-requests: 0\)/);
+    assert.match(error, /3 of 16 requests of the throughput run at concurrency 4 failed: POST \/v1\/completions answered 400: This model's maximum context length is 32768 tokens.* \(max-failed-requests: 0\)/);
     const tolerant = await smoke({ image, 'max-failed-requests': '3' }, { FAKE_VLLM_REJECT_EVERY: '5' });
     assert.equal(tolerant.main.exitCode, 0, tolerant.main.stdout.slice(-3000));
-    assert.match(tolerant.main.warnings.join('\n'), /3 of 16 requests of the throughput run failed.*within max-failed-requests: 3/);
-    assert.equal(report(tolerant.main).load!.failed, 3);
-    assert.match(tolerant.main.summary, /13\/16 requests \(3 failed: /);
+    assert.match(tolerant.main.warnings.join('\n'), /3 of 16 requests of the throughput run at concurrency 4 failed.*within max-failed-requests: 3/);
+    assert.equal(report(tolerant.main).load!.rows[0]!.failed, 3);
+    assert.match(tolerant.main.summary, /\| 4 \| 13\/16 \| 3: POST \/v1\/completions answered 400/);
   });
 
   test('a wrong answer fails the expect check and shows the answer', async () => {
