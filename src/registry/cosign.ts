@@ -47,8 +47,8 @@ function tail(text: string): string {
   return text.trim().split('\n').slice(-5).join(' ');
 }
 
-/** The smoke-test predicate's type (docs/attestations.md); cosign's --type takes the URI itself. */
-export const SMOKE_TEST_PREDICATE_TYPE = 'https://github.com/vllm-rocm-action/predicates/smoke-test/v1';
+/** The smoke-test predicate's type, as publish attests it (src/attest/predicates.ts PREDICATE_TYPES); cosign's --type takes the URI itself. */
+export const SMOKE_TEST_PREDICATE_TYPE = 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates/smoke-test/v1';
 
 export interface VerifyAttestationOptions {
   ref: string;

@@ -87,26 +87,44 @@ function settings(value: unknown, where: string): LoadSettings {
   return { inputLen: integer(s.inputLen, 'inputLen'), outputLen: integer(s.outputLen, 'outputLen'), seed: integer(s.seed, 'seed'), requestRate: rate, concurrency: s.concurrency.map((c, i) => integer(c, `concurrency[${i}]`)) };
 }
 
+const NONE: Distribution = { mean: 0, median: 0, p90: 0, p99: 0, max: 0 };
+
+/**
+ * One concurrency row. The report's names, or the smoke-test predicate's where it renames them
+ * (outputTokensPerSecond, requestsPerSecond); a figure a predicate leaves out (ITL, token totals)
+ * reads 0, which the gate never compares (no per cent of 0).
+ */
 function row(value: unknown, where: string): LoadStats {
   const r = object(value, where);
-  const n = (name: string): number => finite(r[name], `${where}.${name}`);
+  const n = (name: string, alias?: string): number => (r[name] === undefined && alias !== undefined && r[alias] !== undefined ? finite(r[alias], `${where}.${alias}`) : finite(r[name], `${where}.${name}`));
+  const optional = (name: string): number => (r[name] === undefined ? 0 : n(name));
   return {
     requests: n('requests'),
     concurrency: n('concurrency'),
     completed: n('completed'),
     failed: n('failed'),
     durationS: n('durationS'),
-    requestThroughput: n('requestThroughput'),
-    outputThroughput: n('outputThroughput'),
-    totalTokenThroughput: n('totalTokenThroughput'),
-    totalInputTokens: n('totalInputTokens'),
-    totalOutputTokens: n('totalOutputTokens'),
+    requestThroughput: n('requestThroughput', 'requestsPerSecond'),
+    outputThroughput: n('outputThroughput', 'outputTokensPerSecond'),
+    totalTokenThroughput: optional('totalTokenThroughput'),
+    totalInputTokens: optional('totalInputTokens'),
+    totalOutputTokens: optional('totalOutputTokens'),
     ttftMs: distribution(r.ttftMs, `${where}.ttftMs`),
     tpotMs: distribution(r.tpotMs, `${where}.tpotMs`),
-    itlMs: distribution(r.itlMs, `${where}.itlMs`),
+    itlMs: r.itlMs === undefined ? NONE : distribution(r.itlMs, `${where}.itlMs`),
     e2elMs: distribution(r.e2elMs, `${where}.e2elMs`),
     errors: [],
   };
+}
+
+/** The GPU target: the report's gfx, or the first GPU of a predicate's gpu.gpus. */
+function gfxOf(report: Json): string {
+  if (report.gfx !== undefined) return text(report.gfx, 'gfx', 32);
+  if (typeof report.gpu === 'object' && report.gpu !== null) {
+    const gpus = (report.gpu as Json).gpus;
+    if (Array.isArray(gpus) && gpus.length > 0) return text(object(gpus[0], 'gpu.gpus[0]').gfx, 'gpu.gpus[0].gfx', 32);
+  }
+  return '';
 }
 
 /**
@@ -117,13 +135,13 @@ export function baselineFrom(value: unknown, source: string): BaselineFigures {
   const where = `the baseline ${source}:`;
   try {
     const report = object(value, 'the document');
-    if (report.passed === false) throw new BaselineError('it is the report of a failed smoke test');
+    if (report.passed === false || report.verdict === 'failed') throw new BaselineError('it is the record of a failed smoke test');
     const load = object(report.load, 'load');
     if (!Array.isArray(load.rows) || load.rows.length === 0 || load.rows.length > MAX_ROWS) throw new BaselineError(`load.rows is not a list of 1 to ${MAX_ROWS} rows (a report from before input-len/concurrency sweeps has none)`);
     return {
       source,
       model: text(report.model, 'model'),
-      gfx: report.gfx === undefined ? '' : text(report.gfx, 'gfx', 32),
+      gfx: gfxOf(report),
       settings: settings(load.settings, 'load.settings'),
       rows: load.rows.map((r, i) => row(r, `load.rows[${i}]`)),
     };

@@ -253,7 +253,7 @@ describe('the load as vllm bench serve, and the performance gate', () => {
     const pushed = sh('docker', ['push', `${repo}:v1`]);
     const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed)![1]!;
     const ref = `${repo}@${digest}`;
-    sh('cosign', ['attest', '--yes', '--key', join(keys, 'cosign.key'), '--type', 'https://github.com/vllm-rocm-action/predicates/smoke-test/v1', '--predicate', baselineFile, '--tlog-upload=false', '--allow-http-registry', ref], { env: { ...process.env, COSIGN_PASSWORD: '' } });
+    sh('cosign', ['attest', '--yes', '--key', join(keys, 'cosign.key'), '--type', 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates/smoke-test/v1', '--predicate', baselineFile, '--tlog-upload=false', '--allow-http-registry', ref], { env: { ...process.env, COSIGN_PASSWORD: '' } });
     const { main } = await smoke({ image, ...load, concurrency: '1,3', baseline: ref, 'baseline-key': pub, 'baseline-transparency-log': 'false' }, { FAKE_VLLM_TTFT_MS: '300', FAKE_VLLM_TOKEN_DELAY_MS: '60' });
     assert.match(failedWith(main, /^Performance gate failed$/), /output throughput at concurrency 1 is [\d.]+% lower than the baseline/);
     assert.match(main.summary, new RegExp(`Baseline \`${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\``));
@@ -262,7 +262,7 @@ describe('the load as vllm bench serve, and the performance gate', () => {
     sh('cosign', ['generate-key-pair'], { cwd: other, env: { ...process.env, COSIGN_PASSWORD: '' } });
     const wrong = await smoke({ image, ...load, baseline: ref, 'baseline-key': readFileSync(join(other, 'cosign.pub'), 'utf8'), 'baseline-transparency-log': 'false' });
     assert.equal(wrong.main.exitCode, 1);
-    assert.match(wrong.main.errors.join('\n'), /the smoke-test attestation of .* could not be verified: cosign verify-attestation --type https:\/\/github\.com\/vllm-rocm-action\/predicates\/smoke-test\/v1 .* failed/);
+    assert.match(wrong.main.errors.join('\n'), /the smoke-test attestation of .* could not be verified: cosign verify-attestation --type https:\/\/github\.com\/vllm-rocm-action\/vllm-rocm-action\/predicates\/smoke-test\/v1 .* failed/);
   });
 });
 

@@ -161,9 +161,19 @@ describe('the baseline is untrusted input', () => {
     assert.equal(figures.gfx, 'gfx1151');
   });
 
+  test("a smoke-test predicate's names are read too: gfx from gpu.gpus, outputTokensPerSecond, requestsPerSecond; figures it leaves out read 0", () => {
+    const { outputThroughput, requestThroughput, itlMs, totalInputTokens, totalOutputTokens, totalTokenThroughput, ...rest } = row(4);
+    void [itlMs, totalInputTokens, totalOutputTokens, totalTokenThroughput];
+    const predicate = { verdict: 'passed', model: 'm', gpu: { gpus: [{ gfx: 'gfx942', memoryBytes: 1 }] }, load: { settings: SETTINGS, rows: [{ ...rest, outputTokensPerSecond: outputThroughput, requestsPerSecond: requestThroughput }] } };
+    const figures = baselineFrom(predicate, 'ghcr.io/o/v@sha256:' + 'a'.repeat(64));
+    assert.equal(figures.gfx, 'gfx942');
+    assert.deepEqual([figures.rows[0]!.outputThroughput, figures.rows[0]!.requestThroughput, figures.rows[0]!.itlMs.median], [1000, 8, 0]);
+    assert.throws(() => baselineFrom({ ...predicate, verdict: 'failed' }, 'p'), /record of a failed smoke test/);
+  });
+
   const hostile: Array<[string, unknown, RegExp]> = [
     ['not an object', [1, 2], /the document is not an object/],
-    ['a failed run', { ...good, passed: false }, /report of a failed smoke test/],
+    ['a failed run', { ...good, passed: false }, /record of a failed smoke test/],
     ['no rows (a report from before sweeps)', { ...good, load: { settings: SETTINGS, rows: [] } }, /load\.rows is not a list of 1 to 64 rows/],
     ['a figure as a string', { ...good, load: { settings: SETTINGS, rows: [{ ...row(1), outputThroughput: '1000' }] } }, /load\.rows\[0\]\.outputThroughput is not a finite number/],
     ['a negative figure', { ...good, load: { settings: SETTINGS, rows: [{ ...row(1), ttftMs: { ...row(1).ttftMs, p99: -1 } }] } }, /load\.rows\[0\]\.ttftMs\.p99 is not a finite number/],
@@ -191,7 +201,7 @@ describe('the baseline is untrusted input', () => {
 
   test("an attestation's predicates: cosign's envelopes, one a line; other types and garbage left out", () => {
     const envelope = (predicateType: string, predicate: unknown) => JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType, subject: [], predicate })).toString('base64'), signatures: [] });
-    const type = 'https://github.com/vllm-rocm-action/predicates/smoke-test/v1';
+    const type = 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates/smoke-test/v1';
     const out = [envelope('https://slsa.dev/provenance/v1', { no: 1 }), 'not json {', envelope(type, good), '{"payload": 5}'].join('\n');
     assert.deepEqual(predicatesOf(out, type), [good]);
   });
