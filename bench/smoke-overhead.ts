@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { waitForReady } from '../src/serve/health.js';
-import { runLoad } from '../src/serve/load.js';
+import { runLoad, type LoadPlan } from '../src/serve/load.js';
 import { OpenAIClient } from '../src/serve/openai.js';
 import { startProcess, type ServerHandle } from '../src/serve/server.js';
 import { stepLabel } from '../src/serve/docker-run.js';
@@ -86,13 +86,18 @@ async function teardown(image: string): Promise<number[]> {
   return delays;
 }
 
+/** `count` requests of the fixed prompt, all at once, `concurrency` at a time. */
+function fixedPlan(count: number, concurrency: number): LoadPlan {
+  return { requests: Array.from({ length: count }, () => ({ prompt: 'The capital of France is', promptLen: 5, outputLen: 32 })), arrivals: [], concurrency };
+}
+
 async function loadCeiling(): Promise<{ ceiling: number; tokens: number; cpuMs: number; reference: number }> {
   const fast = await freePort();
   const s = await server({}, fast);
   await waitForReady({ url: `http://127.0.0.1:${fast}/health`, timeoutMs: 10_000, exited: s.exited });
   const client = new OpenAIClient(`http://127.0.0.1:${fast}`, 'Qwen/Qwen2.5-0.5B-Instruct');
   const cpu = process.cpuUsage();
-  const load = await runLoad(LOAD_REQUESTS, 4, () => client.stream('The capital of France is', 32, true));
+  const load = await runLoad(fixedPlan(LOAD_REQUESTS, 4), () => client.stream('The capital of France is', 32, true));
   const used = process.cpuUsage(cpu);
   await s.stop();
   if (load.failed) throw new Error(`${load.failed} requests failed: ${load.errors.join('; ')}`);
@@ -100,7 +105,7 @@ async function loadCeiling(): Promise<{ ceiling: number; tokens: number; cpuMs: 
   const paced = await freePort();
   const r = await server({ FAKE_VLLM_TOKEN_DELAY_MS: '4' }, paced);
   await waitForReady({ url: `http://127.0.0.1:${paced}/health`, timeoutMs: 10_000, exited: r.exited });
-  const reference = await runLoad(16, 4, () => new OpenAIClient(`http://127.0.0.1:${paced}`, 'Qwen/Qwen2.5-0.5B-Instruct').stream('The capital of France is', 32, true));
+  const reference = await runLoad(fixedPlan(16, 4), () => new OpenAIClient(`http://127.0.0.1:${paced}`, 'Qwen/Qwen2.5-0.5B-Instruct').stream('The capital of France is', 32, true));
   await r.stop();
   return { ceiling: load.requestThroughput, tokens: load.outputThroughput, cpuMs: (used.user + used.system) / 1000 / LOAD_REQUESTS, reference: reference.requestThroughput };
 }

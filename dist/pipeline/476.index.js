@@ -26272,10 +26272,11 @@ module.exports = {version: packageJson.version}
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
+  attest: () => (/* reexport */ attest),
   attestProvenance: () => (/* reexport */ attestProvenance)
 });
 
-// UNUSED EXPORTS: attest, buildSLSAProvenancePredicate, createStorageRecord
+// UNUSED EXPORTS: buildSLSAProvenancePredicate, createStorageRecord
 
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
 var lib_github = __webpack_require__(61351);

@@ -42527,10 +42527,11 @@ module.exports = {version: packageJson.version}
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
+  attest: () => (/* reexport */ attest),
   attestProvenance: () => (/* reexport */ attestProvenance)
 });
 
-// UNUSED EXPORTS: attest, buildSLSAProvenancePredicate, createStorageRecord
+// UNUSED EXPORTS: buildSLSAProvenancePredicate, createStorageRecord
 
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __webpack_require__(9896);

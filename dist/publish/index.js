@@ -33248,7 +33248,7 @@ class ToolMissingError extends Error {
 function processEnv() {
     return Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== undefined));
 }
-async function capture(command, args, opts = {}) {
+async function capture_capture(command, args, opts = {}) {
     try {
         const result = await publish_exec/* getExecOutput */.H(command, args, {
             ignoreReturnCode: true,
@@ -33295,16 +33295,95 @@ function cosignSignArgs(opts) {
 async function cosignSign(opts) {
     if (!/@sha256:[0-9a-f]{64}$/.test(opts.ref))
         throw new CosignError(`cosign signs digests only, not ${opts.ref}`);
-    const signed = await capture('cosign', cosignSignArgs(opts), { env: env(opts) });
+    const signed = await capture_capture('cosign', cosignSignArgs(opts), { env: env(opts) });
     if (signed.exitCode !== 0)
         throw new CosignError(`cosign sign ${opts.ref} failed (exit ${signed.exitCode}): ${tail(signed.stderr)}`);
-    const found = await capture('cosign', ['triangulate', '--type', 'signature', ...(opts.http ? ['--allow-http-registry'] : []), opts.ref], { env: env(opts) });
+    const found = await capture_capture('cosign', ['triangulate', '--type', 'signature', ...(opts.http ? ['--allow-http-registry'] : []), opts.ref], { env: env(opts) });
     if (found.exitCode !== 0)
         throw new CosignError(`cosign triangulate ${opts.ref} failed (exit ${found.exitCode}): ${tail(found.stderr)}`);
     return found.stdout.trim();
 }
 function tail(text) {
     return text.trim().split('\n').slice(-5).join(' ');
+}
+function cosignAttestArgs(opts) {
+    const args = ['attest', '--yes', '--type', opts.type, '--predicate', opts.predicateFile];
+    if (opts.keyFile)
+        args.push('--key', opts.keyFile);
+    if (!opts.transparencyLog)
+        args.push('--tlog-upload=false');
+    if (opts.http)
+        args.push('--allow-http-registry');
+    args.push(opts.ref);
+    return args;
+}
+/** The smoke-test predicate's type, as publish attests it (src/attest/predicates.ts PREDICATE_TYPES); cosign's --type takes the URI itself. */
+const SMOKE_TEST_PREDICATE_TYPE = 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates/smoke-test/v1';
+/** Output larger than this is not a list of attestations of one image. */
+const MAX_VERIFY_OUTPUT = (/* unused pure expression or super */ null && (16 << 20));
+function cosignVerifyAttestationArgs(opts) {
+    const args = ['verify-attestation', '--type', opts.predicateType];
+    if (opts.keyFile)
+        args.push('--key', opts.keyFile);
+    else if (opts.identity)
+        args.push('--certificate-identity', opts.identity.identity, '--certificate-oidc-issuer', opts.identity.issuer);
+    else
+        throw new CosignError('verifying an attestation needs a public key or a keyless identity');
+    if (!opts.transparencyLog)
+        args.push('--insecure-ignore-tlog=true');
+    if (opts.http)
+        args.push('--allow-http-registry');
+    args.push(opts.ref);
+    return args;
+}
+/**
+ * Attests a pushed digest with cosign (a DSSE-signed in-toto statement, stored beside the image:
+ * the `sha256-<hex>.att` tag where the registry has no referrers API) and returns where it is.
+ */
+async function cosignAttest(opts) {
+    if (!/@sha256:[0-9a-f]{64}$/.test(opts.ref))
+        throw new CosignError(`cosign attests digests only, not ${opts.ref}`);
+    const attested = await capture_capture('cosign', cosignAttestArgs(opts), { env: env(opts) });
+    if (attested.exitCode !== 0)
+        throw new CosignError(`cosign attest --type ${opts.type} ${opts.ref} failed (exit ${attested.exitCode}): ${tail(attested.stderr)}`);
+    const found = await capture_capture('cosign', ['triangulate', '--type', 'attestation', ...(opts.http ? ['--allow-http-registry'] : []), opts.ref], { env: env(opts) });
+    if (found.exitCode !== 0)
+        throw new CosignError(`cosign triangulate ${opts.ref} failed (exit ${found.exitCode}): ${tail(found.stderr)}`);
+    return found.stdout.trim();
+}
+/**
+ * The predicates of `ref`'s attestations of `predicateType` that cosign verified. cosign prints each
+ * verified attestation as one DSSE envelope per line on stdout, its in-toto statement in `payload`
+ * (base64) (sigstore/cosign cmd/cosign/cli/verify/verify_attestation.go); a statement of another
+ * type, or one that is not JSON, is left out.
+ */
+async function cosignVerifyAttestation(opts) {
+    const verified = await capture('cosign', cosignVerifyAttestationArgs(opts));
+    if (verified.exitCode !== 0)
+        throw new CosignError(`cosign verify-attestation --type ${opts.predicateType} ${opts.ref} failed (exit ${verified.exitCode}): ${tail(verified.stderr)}`);
+    if (verified.stdout.length > MAX_VERIFY_OUTPUT)
+        throw new CosignError(`cosign verify-attestation printed more than ${MAX_VERIFY_OUTPUT} bytes for ${opts.ref}`);
+    return predicatesOf(verified.stdout, opts.predicateType);
+}
+/** The predicates of the given type in cosign's output (one envelope a line). */
+function predicatesOf(stdout, predicateType) {
+    const out = [];
+    for (const line of stdout.split('\n')) {
+        if (!line.trim().startsWith('{'))
+            continue;
+        try {
+            const envelope = JSON.parse(line);
+            if (typeof envelope.payload !== 'string')
+                continue;
+            const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+            if (statement.predicateType === predicateType && statement.predicate !== undefined)
+                out.push(statement.predicate);
+        }
+        catch {
+            continue;
+        }
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./lib/src/oci/bounds.js
@@ -33315,7 +33394,7 @@ function tail(text) {
 /** An unreadable, corrupt, inconsistent or over-limit image: an error, never a verdict. */
 class bounds_ImageArchiveError extends Error {
 }
-const bounds_LIMITS = {
+const LIMITS = {
     /** A tar pax or GNU long-name header body (and all of them before one entry, and the global ones). */
     tarMetadataBytes: 1 << 20,
     /** Members of an image archive (not of a layer: layers are streamed, never listed). */
@@ -33333,7 +33412,7 @@ const bounds_LIMITS = {
     descriptionContainers: 2_000_000,
     descriptionValues: 8_000_000,
 };
-function bounds_mib(bytes) {
+function mib(bytes) {
     return `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
 }
 
@@ -33405,10 +33484,10 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 // collects itself, pax and long-name headers, are capped (LIMITS.tarMetadataBytes).
 
 
-class tar_TarFormatError extends bounds_ImageArchiveError {
+class TarFormatError extends bounds_ImageArchiveError {
 }
 const BLOCK = 512;
-class tar_TarParser {
+class TarParser {
     visitor;
     header = Buffer.alloc(BLOCK);
     headerFill = 0;
@@ -33470,7 +33549,7 @@ class tar_TarParser {
     /** Waits for the sinks' end() calls; throws if the archive stopped mid-entry. */
     async finish() {
         if (this.remaining > 0 || this.headerFill > 0 || (this.padding > 0 && !this.ended)) {
-            throw new tar_TarFormatError('archive is truncated (it ends inside an entry)');
+            throw new TarFormatError('archive is truncated (it ends inside an entry)');
         }
         await Promise.all(this.ends);
     }
@@ -33503,7 +33582,7 @@ class tar_TarParser {
         }
         this.zeroBlocks = 0;
         if (!checksumOk(h))
-            throw new tar_TarFormatError('bad tar header checksum (corrupt or not a tar archive)');
+            throw new TarFormatError('bad tar header checksum (corrupt or not a tar archive)');
         const typeflag = String.fromCharCode(h[156] || 0x30);
         const size = readNumber(h, 124, 12);
         this.sizeOfLast = size;
@@ -33528,7 +33607,7 @@ class tar_TarParser {
             name = name.slice(2);
         const entrySize = pax.size !== undefined ? Number(pax.size) : size;
         if (!Number.isSafeInteger(entrySize) || entrySize < 0)
-            throw new tar_TarFormatError(`${name}: bad size ${JSON.stringify(pax.size)} in its pax header`);
+            throw new TarFormatError(`${name}: bad size ${JSON.stringify(pax.size)} in its pax header`);
         if (entrySize !== size) {
             this.remaining = entrySize;
             this.sizeOfLast = entrySize;
@@ -33550,7 +33629,7 @@ class tar_TarParser {
     }
     /** Refuses a pax/long-name body (or a run of them) larger than any real one, before collecting it. */
     countMetadata(typeflag, size) {
-        const limit = bounds_LIMITS.tarMetadataBytes;
+        const limit = LIMITS.tarMetadataBytes;
         const what = typeflag === 'x' || typeflag === 'g' ? 'pax' : 'GNU long-name';
         if (typeflag === 'g')
             this.globalMetaBytes += size;
@@ -33558,13 +33637,13 @@ class tar_TarParser {
             this.pendingMetaBytes += size;
         const total = typeflag === 'g' ? this.globalMetaBytes : this.pendingMetaBytes;
         if (size > limit || total > limit) {
-            throw new tar_TarFormatError(`a ${what} header of ${size} bytes${total > size ? ` (${total} with the ones before it)` : ''}: tar metadata is limited to ${bounds_mib(limit)}`);
+            throw new TarFormatError(`a ${what} header of ${size} bytes${total > size ? ` (${total} with the ones before it)` : ''}: tar metadata is limited to ${mib(limit)}`);
         }
     }
 }
 /** Reads a tar file (or any byte stream) through the visitor. */
 async function walkTar(source, visitor) {
-    const parser = new tar_TarParser(visitor);
+    const parser = new TarParser(visitor);
     const stream = typeof source === 'string' ? (0,external_node_fs_.createReadStream)(source, { highWaterMark: 1 << 20 }) : source;
     for await (const chunk of stream) {
         parser.push(chunk);
@@ -33658,7 +33737,7 @@ function headerSize(h) {
  * Lists the members of the tar file open as `handle` (later members with the same name win, as
  * when extracting). Throws TarFormatError when a header is corrupt or the file ends inside a member.
  */
-async function tar_index_indexTar(handle, fileSize) {
+async function indexTar(handle, fileSize) {
     const members = new Map();
     let found;
     const visitor = (entry) => {
@@ -33697,7 +33776,7 @@ async function tar_index_indexTar(handle, fileSize) {
                 throw new TarFormatError(`archive is truncated (${entry.name} needs ${entry.size} bytes, ${Math.max(0, fileSize - offset)} remain)`);
             }
             if (++entries > LIMITS.archiveMembers)
-                throw tar_index_tooManyMembers();
+                throw tooManyMembers();
             members.set(entry.name, { name: entry.name, type: entry.type, offset, size: entry.size, linkname: entry.linkname });
             pos = offset + padded(entry.size);
             parser = new TarParser(visitor, parser);
@@ -33712,19 +33791,19 @@ async function tar_index_indexTar(handle, fileSize) {
     }
     return { members, bytesRead };
 }
-function tar_index_tooManyMembers() {
-    return new tar_TarFormatError(`more than ${bounds_LIMITS.archiveMembers} members: an image archive holds a few dozen (a layer's files are inside its layer blobs)`);
+function tooManyMembers() {
+    return new TarFormatError(`more than ${LIMITS.archiveMembers} members: an image archive holds a few dozen (a layer's files are inside its layer blobs)`);
 }
 /** Follows symlinks/hardlinks between members (docker save links layer.tar files to shared blobs). */
-function tar_index_resolveMember(members, name) {
+function resolveMember(members, name) {
     let member = members.get(name);
     for (let hops = 0; member && (member.type === 'symlink' || member.type === 'hardlink') && hops < 16; hops++) {
-        const target = member.type === 'hardlink' ? member.linkname : tar_index_joinRelative(member.name, member.linkname);
+        const target = member.type === 'hardlink' ? member.linkname : joinRelative(member.name, member.linkname);
         member = members.get(target.replace(/^\.\//, ''));
     }
     return member && member.type === 'file' ? member : undefined;
 }
-function tar_index_joinRelative(from, link) {
+function joinRelative(from, link) {
     if (link.startsWith('/'))
         return link.slice(1);
     const parts = from.split('/').slice(0, -1);
@@ -33754,7 +33833,7 @@ function tar_index_joinRelative(from, link) {
 
 
 
-const CHUNK = (/* unused pure expression or super */ null && (1 << 20));
+const CHUNK = 1 << 20;
 async function isGzip(path) {
     const handle = await (0,promises_.open)(path, 'r');
     try {
@@ -33768,32 +33847,32 @@ async function isGzip(path) {
 /** A whole member is read into memory only when it is a document-sized one. */
 function checkWholeRead(label, name, size) {
     if (size > LIMITS.documentBytes) {
-        throw new ImageArchiveError(`${label}: ${name} is ${size} bytes, more than the ${mib(LIMITS.documentBytes)} a manifest, config or index may have`);
+        throw new bounds_ImageArchiveError(`${label}: ${name} is ${size} bytes, more than the ${mib(LIMITS.documentBytes)} a manifest, config or index may have`);
     }
 }
 async function openContainer(path, pool) {
-    const info = await stat(path).catch(() => undefined);
+    const info = await (0,promises_.stat)(path).catch(() => undefined);
     if (!info)
-        throw new ImageArchiveError(`${path} does not exist`);
+        throw new bounds_ImageArchiveError(`${path} does not exist`);
     if (info.isDirectory())
         return new DirContainer(path, pool);
     if (!info.isFile())
-        throw new ImageArchiveError(`${path} is neither a file nor a directory`);
+        throw new bounds_ImageArchiveError(`${path} is neither a file nor a directory`);
     if (info.size === 0)
-        throw new ImageArchiveError(`${path} is empty: not an image archive`);
+        throw new bounds_ImageArchiveError(`${path} is empty: not an image archive`);
     if (await isGzip(path)) {
         const container = new GzipTarContainer(path);
         await container.scan();
         return container;
     }
-    const handle = await open(path, 'r');
+    const handle = await (0,promises_.open)(path, 'r');
     try {
         const { members, bytesRead } = await indexTar(handle, info.size);
         return new TarContainer(path, handle, members, bytesRead, pool);
     }
     catch (error) {
         await handle.close();
-        throw new ImageArchiveError(`${path} is not a readable image archive: ${error.message}`);
+        throw new bounds_ImageArchiveError(`${path} is not a readable image archive: ${error.message}`);
     }
 }
 class DirContainer {
@@ -33812,14 +33891,14 @@ class DirContainer {
      */
     async real(name) {
         if (name.startsWith('/') || name.split('/').some((part) => part === '..'))
-            throw new ImageArchiveError(`${this.label}: refusing member name ${name}`);
-        this.root ??= realpath(this.label);
+            throw new bounds_ImageArchiveError(`${this.label}: refusing member name ${name}`);
+        this.root ??= (0,promises_.realpath)(this.label);
         const root = await this.root;
-        const real = await realpath(join(root, name)).catch(() => undefined);
+        const real = await (0,promises_.realpath)((0,external_node_path_.join)(root, name)).catch(() => undefined);
         if (real === undefined)
             return undefined;
-        if (!real.startsWith(root + sep))
-            throw new ImageArchiveError(`${this.label}: ${name} leads outside the layout directory (to ${real}); refusing to read it`);
+        if (!real.startsWith(root + external_node_path_.sep))
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} leads outside the layout directory (to ${real}); refusing to read it`);
         return real;
     }
     /** The member as a regular file inside the layout (a device or FIFO would never end). */
@@ -33827,15 +33906,15 @@ class DirContainer {
         const path = await this.real(name);
         if (path === undefined)
             return undefined;
-        const info = await stat(path);
+        const info = await (0,promises_.stat)(path);
         if (!info.isFile())
-            throw new ImageArchiveError(`${this.label}: ${name} is not a regular file`);
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is not a regular file`);
         return { path, size: info.size };
     }
     async need(name) {
         const file = await this.file(name);
         if (!file)
-            throw new ImageArchiveError(`${this.label} lacks ${name}`);
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
         return file;
     }
     async size(name) {
@@ -33844,15 +33923,15 @@ class DirContainer {
     async read(name) {
         const { path, size } = await this.need(name);
         checkWholeRead(this.label, name, size);
-        const bytes = await readFile(path).catch((error) => {
-            throw new ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
+        const bytes = await (0,promises_.readFile)(path).catch((error) => {
+            throw new bounds_ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
         });
         this.bytesRead += bytes.length;
         return bytes;
     }
     async *stream(name) {
         const { path } = await this.need(name);
-        for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
+        for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: CHUNK })) {
             this.bytesRead += chunk.length;
             yield chunk;
         }
@@ -33884,7 +33963,7 @@ class TarContainer {
     member(name) {
         const member = resolveMember(this.members, name);
         if (!member)
-            throw new ImageArchiveError(`${this.label} lacks ${name}`);
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
         return member;
     }
     async size(name) {
@@ -33897,14 +33976,14 @@ class TarContainer {
         const { bytesRead } = await this.handle.read(buffer, 0, member.size, member.offset);
         this.bytesRead += bytesRead;
         if (bytesRead !== member.size)
-            throw new ImageArchiveError(`${this.label}: ${name} is truncated`);
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is truncated`);
         return buffer;
     }
     async *stream(name) {
         const member = this.member(name);
         if (member.size === 0)
             return;
-        const stream = createReadStream(this.label, { start: member.offset, end: member.offset + member.size - 1, highWaterMark: CHUNK });
+        const stream = (0,external_node_fs_.createReadStream)(this.label, { start: member.offset, end: member.offset + member.size - 1, highWaterMark: CHUNK });
         let seen = 0;
         for await (const chunk of stream) {
             seen += chunk.length;
@@ -33912,13 +33991,13 @@ class TarContainer {
             yield chunk;
         }
         if (seen !== member.size)
-            throw new ImageArchiveError(`${this.label}: ${name} is truncated (${seen} of ${member.size} bytes)`);
+            throw new bounds_ImageArchiveError(`${this.label}: ${name} is truncated (${seen} of ${member.size} bytes)`);
     }
     async digestMany(requests) {
         return Promise.all(requests.map(async ({ name, algorithm }) => {
             const member = this.member(name);
             const digest = await this.pool.digestRange(this.label, member.offset, member.size, algorithm).catch((error) => {
-                throw new ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
+                throw new bounds_ImageArchiveError(`${this.label}: cannot read ${name}: ${error.message}`);
             });
             this.bytesRead += member.size;
             return digest;
@@ -33929,8 +34008,8 @@ class TarContainer {
     }
 }
 // The first pass keeps the small JSON members (the documents the model reads next), within a budget.
-const KEEP_LIMIT = (/* unused pure expression or super */ null && (1 << 20));
-const KEEP_TOTAL = (/* unused pure expression or super */ null && (32 << 20));
+const KEEP_LIMIT = 1 << 20;
+const KEEP_TOTAL = 32 << 20;
 /** A gzip'ed tar: no random access, so members are found by decompressing from the start. */
 class GzipTarContainer {
     label;
@@ -33979,7 +34058,7 @@ class GzipTarContainer {
     async read(name) {
         const member = this.resolve(name);
         if (!member)
-            throw new ImageArchiveError(`${this.label} lacks ${name}`);
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
         const kept = this.kept.get(member.name);
         if (kept)
             return kept;
@@ -33992,7 +34071,7 @@ class GzipTarContainer {
     async *stream(name) {
         const member = this.resolve(name);
         if (!member)
-            throw new ImageArchiveError(`${this.label} lacks ${name}`);
+            throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
         let pieces = [];
         let done = false;
         yield* this.passYield((entry) => {
@@ -34010,7 +34089,7 @@ class GzipTarContainer {
         requests.forEach(({ name, algorithm }, i) => {
             const member = this.resolve(name);
             if (!member)
-                throw new ImageArchiveError(`${this.label} lacks ${name}`);
+                throw new bounds_ImageArchiveError(`${this.label} lacks ${name}`);
             wanted.set(member.name, [...(wanted.get(member.name) ?? []), { i, algorithm }]);
         });
         const results = new Array(requests.length);
@@ -34020,7 +34099,7 @@ class GzipTarContainer {
             const asks = wanted.get(entry.name);
             if (!asks || entry.type !== 'file')
                 return undefined;
-            const hashes = asks.map((a) => createHash(a.algorithm));
+            const hashes = asks.map((a) => (0,external_node_crypto_.createHash)(a.algorithm));
             return {
                 data: (chunk) => hashes.forEach((h) => h.update(chunk)),
                 end: () => asks.forEach((a, k) => (results[a.i] = `${a.algorithm}:${hashes[k].digest('hex')}`)),
@@ -34035,8 +34114,8 @@ class GzipTarContainer {
     }
     /** One sequential pass; after each decompressed chunk, `drain` hands out what to yield and whether to stop. */
     async *passYield(visitor, drain) {
-        const file = createReadStream(this.label, { highWaterMark: CHUNK });
-        const gunzip = createGunzip({ chunkSize: CHUNK });
+        const file = (0,external_node_fs_.createReadStream)(this.label, { highWaterMark: CHUNK });
+        const gunzip = (0,external_node_zlib_.createGunzip)({ chunkSize: CHUNK });
         file.on('data', (chunk) => (this.bytesRead += chunk.length));
         file.on('error', (error) => gunzip.destroy(error));
         file.pipe(gunzip);
@@ -34059,7 +34138,7 @@ class GzipTarContainer {
                 await parser.finish();
         }
         catch (error) {
-            throw new ImageArchiveError(`${this.label} is not a readable image archive: ${error.message}`);
+            throw new bounds_ImageArchiveError(`${this.label} is not a readable image archive: ${error.message}`);
         }
         finally {
             file.unpipe(gunzip);
@@ -34120,8 +34199,8 @@ async function stageArchiveStream(stream, label, dir, guard = DEFAULT_SPACE_GUAR
     try {
         await walkTar(stream, (entry) => {
             // The shared reader's member cap: each member costs a file here and an entry in `members`.
-            if (++entries > bounds_LIMITS.archiveMembers)
-                throw tar_index_tooManyMembers();
+            if (++entries > LIMITS.archiveMembers)
+                throw tooManyMembers();
             if (entry.type !== 'file')
                 return undefined;
             const partial = (0,external_node_path_.join)(dir, `partial-${sequence++}`);
@@ -34517,13 +34596,83 @@ async function pushImage(client, target, image, tags, log, beforeTags) {
     return { digest: top.digest, refs, uploaded, mounted, existing };
 }
 
+;// CONCATENATED MODULE: ./lib/src/registry/referrers.js
+// Attaches an artifact (a Sigstore bundle) to an image digest as an OCI referrer: a manifest whose
+// `subject` is the image, as the distribution spec's "Pushing Manifests with Subject" describes
+// (opencontainers/distribution-spec spec.md). A registry that indexes referrers answers the PUT
+// with an OCI-Subject header; one that does not (Docker's registry 2.8) gets the spec's fallback,
+// the "Referrers Tag Schema": an index tagged sha256-<hex> listing the referrers, updated here.
+// The bundle's layout follows cosign's specs/BUNDLE_SPEC.md (sigstore/cosign), as actions/attest's
+// push-to-registry writes it.
+
+
+
+
+
+
+const EMPTY_CONFIG = { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 };
+const SIGSTORE_BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+const sha256 = (bytes) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+async function ensureBlob(client, repo, bytes, temp) {
+    const digest = sha256(bytes);
+    if (await hasBlob(client, repo, digest))
+        return digest;
+    const file = (0,external_node_path_.join)(temp, digest.replace(':', '-'));
+    await (0,promises_.writeFile)(file, bytes, { mode: 0o600 });
+    await uploadBlob(client, repo, { digest, size: bytes.length, file });
+    return digest;
+}
+async function pushReferrer(client, repo, subject, artifact, temp) {
+    await ensureBlob(client, repo, Buffer.from('{}'), temp);
+    const layerDigest = await ensureBlob(client, repo, artifact.bytes, temp);
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        artifactType: artifact.artifactType,
+        config: EMPTY_CONFIG,
+        layers: [{ mediaType: artifact.mediaType, digest: layerDigest, size: artifact.bytes.length }],
+        subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+        annotations: artifact.annotations,
+    }));
+    const digest = sha256(manifest);
+    const scopes = [pushScope(repo)];
+    const put = await client.send({ method: 'PUT', url: `/v2/${repo.path}/manifests/${digest}`, headers: { 'content-type': MEDIA_TYPES.ociManifest }, body: manifest, scopes, expect: [201] });
+    if (header(put, 'oci-subject') === subject.digest)
+        return { digest };
+    // No referrers API: the fallback tag's index gets this manifest's descriptor (kept once).
+    const fallbackTag = `${subject.digest.replace(':', '-')}`;
+    const listed = await client.send({ method: 'GET', url: `/v2/${repo.path}/manifests/${fallbackTag}`, headers: { accept: MEDIA_TYPES.ociIndex }, scopes, expect: [200, 404] });
+    let index = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
+    if (listed.status === 200) {
+        const existing = (await getManifest(client, repo, fallbackTag, scopes)).bytes;
+        const parsed = JSON.parse(existing.toString('utf8'));
+        if (parsed.mediaType !== MEDIA_TYPES.ociIndex || !Array.isArray(parsed.manifests)) {
+            throw new RegistryError(`${repo.host}/${repo.path}:${fallbackTag} exists but is not a referrers index; not overwritten`);
+        }
+        index = parsed;
+    }
+    if (!index.manifests.some((m) => m.digest === digest)) {
+        index.manifests.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: manifest.length, artifactType: artifact.artifactType, annotations: artifact.annotations });
+    }
+    await client.send({ method: 'PUT', url: `/v2/${repo.path}/manifests/${fallbackTag}`, headers: { 'content-type': MEDIA_TYPES.ociIndex }, body: Buffer.from(JSON.stringify(index)), scopes, expect: [201] });
+    return { digest, fallbackTag };
+}
+
 ;// CONCATENATED MODULE: ./lib/src/publish/attest.js
-// Build provenance for the pushed digest with @actions/attest, as actions/attest-build-provenance
-// makes it: the subject is the image name (no tag) and its sha256. With transparency-log false the
-// attestation is signed by GitHub's own Sigstore instance instead of the public-good one (Rekor).
-// Needs `id-token: write` and `attestations: write` (main checks the OIDC token is there first).
-// Not exercised by this repository's tests: @actions/attest speaks to fixed public hosts (GitHub's
-// OIDC issuer, Fulcio, Rekor, the attestations API) that no loopback stand-in can answer for.
+// Attestations with @actions/attest. Build provenance for the pushed digest, as
+// actions/attest-build-provenance makes it (the subject is the image name, no tag, and its
+// sha256), and the suite's evidence under its own predicate types, each Sigstore bundle then
+// pushed to the registry as an OCI referrer of the digest (src/registry/referrers.ts), as
+// actions/attest's push-to-registry does. With transparency-log false the attestation is signed by
+// GitHub's own Sigstore instance instead of the public-good one (Rekor). Needs `id-token: write`
+// and `attestations: write` (main checks the OIDC token is there first).
+// Not exercised up to the signature by this repository's tests: @actions/attest speaks to fixed
+// public hosts (GitHub's OIDC issuer, Fulcio, Rekor, the attestations API) that no loopback
+// stand-in can answer for; the referrer push is tested against the loopback registry.
+
+
+
+
 
 async function attestImage(name, digest, transparencyLog, token) {
     if (!token)
@@ -34536,12 +34685,2250 @@ async function attestImage(name, digest, transparencyLog, token) {
             token,
             sigstore: transparencyLog ? 'public-good' : 'github',
         });
-        const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
-        return attestation.attestationID ? `${server}/${process.env.GITHUB_REPOSITORY}/attestations/${attestation.attestationID}` : (attestation.tlogID ?? '');
+        return attestationUrl(attestation);
     }
     catch (error) {
         throw new StageFailure('Attestation failed', `@actions/attest: ${error.message}`);
     }
+}
+function attestationUrl(attestation) {
+    const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+    return attestation.attestationID ? `${server}/${process.env.GITHUB_REPOSITORY}/attestations/${attestation.attestationID}` : (attestation.tlogID ?? '');
+}
+/** One of the suite's predicates attested with @actions/attest and pushed as a referrer; returns where. */
+async function attestPredicate(a) {
+    let bundle;
+    let url;
+    try {
+        const { attest } = await __nccwpck_require__.e(/* import() */ 179).then(__nccwpck_require__.bind(__nccwpck_require__, 9179));
+        const attestation = await attest({
+            subjects: [{ name: a.name, digest: { sha256: a.digest.replace(/^sha256:/, '') } }],
+            predicateType: a.type,
+            predicate: a.predicate,
+            token: a.token,
+            sigstore: a.transparencyLog ? 'public-good' : 'github',
+        });
+        bundle = attestation.bundle;
+        url = attestationUrl(attestation);
+    }
+    catch (error) {
+        throw new StageFailure('Attestation failed', `@actions/attest (${a.type}): ${error.message}`);
+    }
+    return `${url} ${await pushBundle(a, Buffer.from(JSON.stringify(bundle)))}`;
+}
+/** The bundle as a referrer of the digest: its manifest's reference. */
+async function pushBundle(a, bundle) {
+    await (0,promises_.mkdir)(stageTempDir('publish'), { recursive: true, mode: 0o700 });
+    const temp = await (0,promises_.mkdtemp)((0,external_node_path_.join)(stageTempDir('publish'), 'referrer-'));
+    try {
+        const pushed = await pushReferrer(a.registry, a.repository, { mediaType: a.subject.mediaType, digest: a.digest, size: a.subject.size }, {
+            artifactType: SIGSTORE_BUNDLE,
+            mediaType: SIGSTORE_BUNDLE,
+            bytes: bundle,
+            annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': a.type },
+        }, temp);
+        return `${a.repository.host}/${a.repository.path}@${pushed.digest}`;
+    }
+    catch (error) {
+        throw new StageFailure('Attestation failed', `the ${a.type} attestation could not be pushed as a referrer of ${a.digest}: ${error.message}`);
+    }
+    finally {
+        await (0,promises_.rm)(temp, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/attest/cyclonedx.js
+// The SBOM as a CycloneDX 1.5 JSON document (https://cyclonedx.org/docs/1.5/json/, the
+// bom-1.5.schema.json of CycloneDX/specification), written by hand: the few fields an image's
+// package list needs. Package URLs follow the purl spec (github.com/package-url/purl-spec,
+// PURL-TYPES.rst: deb, pypi; nix is not yet a registered type there and is used as proposed).
+// Nothing here depends on the clock: the same image gives the same document.
+
+/** purl's percent-encoding of a name, version or qualifier value. */
+function enc(text) {
+    return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function purlOf(pkg, os) {
+    switch (pkg.ecosystem) {
+        case 'deb': {
+            const qualifiers = [pkg.arch ? `arch=${enc(pkg.arch)}` : '', os?.version ? `distro=${enc(`${os.id}-${os.version}`)}` : ''].filter(Boolean).join('&');
+            return `pkg:deb/${enc((os?.id ?? 'debian').toLowerCase())}/${enc(pkg.name)}@${enc(pkg.version)}${qualifiers ? `?${qualifiers}` : ''}`;
+        }
+        case 'pypi':
+            // PEP 503 normalisation, as the purl spec asks for pypi names.
+            return `pkg:pypi/${enc(pkg.name.toLowerCase().replace(/[-_.]+/g, '-'))}@${enc(pkg.version)}`;
+        case 'nix':
+            return `pkg:nix/${enc(pkg.name)}${pkg.version ? `@${enc(pkg.version)}` : ''}${pkg.hash ? `?outpath=${enc(pkg.path)}` : ''}`;
+    }
+}
+/** A urn:uuid derived from the image digest (RFC 4122 layout, version 5 style bits), so the document is deterministic. */
+function serialNumber(digest) {
+    const h = (0,external_node_crypto_.createHash)('sha256').update(`vllm-rocm-action sbom ${digest}`).digest();
+    h[6] = (h[6] & 0x0f) | 0x50;
+    h[8] = (h[8] & 0x3f) | 0x80;
+    const hex = h.subarray(0, 16).toString('hex');
+    return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+function cycloneDx(image, contents, tool) {
+    const properties = [];
+    const add = (name, value) => value && properties.push({ name: `vllm-rocm-action:${name}`, value });
+    add('vllm:version', contents.vllm?.version);
+    add('torch:version', contents.torch?.version);
+    add('torch:hip', contents.torch?.hip);
+    add('rocm:targets', contents.rocmTargets?.join(';'));
+    for (const note of contents.truncated)
+        add('incomplete', note);
+    const repository = image.name.split('/').pop();
+    const components = [];
+    if (contents.os) {
+        components.push({ type: 'operating-system', 'bom-ref': `os:${contents.os.id}`, name: contents.os.id, ...(contents.os.version ? { version: contents.os.version } : {}) });
+    }
+    const refs = new Set();
+    for (const pkg of contents.packages) {
+        const purl = purlOf(pkg, contents.os);
+        // bom-refs are unique in a document; the same package found twice keeps one entry per path.
+        let ref = purl;
+        for (let n = 2; refs.has(ref); n++)
+            ref = `${purl}#${n}`;
+        refs.add(ref);
+        const props = [{ name: 'vllm-rocm-action:path', value: pkg.path.startsWith('/') ? pkg.path : `/${pkg.path}` }];
+        if (pkg.ecosystem === 'pypi' && pkg.name.toLowerCase() === 'torch' && contents.torch?.hip)
+            props.push({ name: 'vllm-rocm-action:torch:hip', value: contents.torch.hip });
+        components.push({ type: 'library', 'bom-ref': ref, name: pkg.name, ...(pkg.version ? { version: pkg.version } : {}), purl, properties: props });
+    }
+    return {
+        bomFormat: 'CycloneDX',
+        specVersion: '1.5',
+        serialNumber: serialNumber(image.digest),
+        version: 1,
+        metadata: {
+            tools: { components: [{ type: 'application', name: tool.name, version: tool.version }] },
+            component: {
+                type: 'container',
+                'bom-ref': `${image.name}@${image.digest}`,
+                name: image.name,
+                version: image.digest,
+                // purl's oci type: the digest is the version, the repository a qualifier.
+                purl: `pkg:oci/${enc(repository)}@${enc(image.digest)}?repository_url=${enc(image.name)}`,
+            },
+            properties,
+        },
+        components,
+    };
+}
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./lib/src/oci/hash-pool.js
+// Digests of file byte ranges, computed in worker threads: verifying the blobs that need no
+// comparison (equal layers, compression-only layers) runs on every core while the main thread
+// walks the layers that differ. Each worker reads with one reused buffer (no per-chunk
+// allocation) and hashes with node:crypto (OpenSSL).
+
+
+// Run as a CommonJS script (eval: true), so that it survives bundling into one file.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const buffer = Buffer.allocUnsafe(4 << 20);
+parentPort.on('message', (job) => {
+  let fd;
+  try {
+    fd = openSync(job.path, 'r');
+    const hash = createHash(job.algorithm);
+    let position = job.start;
+    let left = job.length;
+    while (left > 0) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, left), position);
+      if (n === 0) throw new Error('the file ends ' + left + ' bytes early');
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      position += n;
+      left -= n;
+    }
+    parentPort.postMessage({ id: job.id, digest: job.algorithm + ':' + hash.digest('hex') });
+  } catch (error) {
+    parentPort.postMessage({ id: job.id, error: String((error && error.message) || error) });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+});
+`;
+class HashPool {
+    size;
+    workers = [];
+    idle = [];
+    queue = [];
+    running = new Map();
+    nextId = 1;
+    closed = false;
+    constructor(size = Math.max(1, Math.min(4, (0,external_node_os_namespaceObject.availableParallelism)()))) {
+        this.size = size;
+    }
+    /** `algorithm:hex` of bytes [start, start+length) of the file. */
+    digestRange(path, start, length, algorithm = 'sha256') {
+        if (this.closed)
+            return Promise.reject(new Error('the hash pool is closed'));
+        return new Promise((resolve, reject) => {
+            this.queue.push({ id: this.nextId++, path, start, length, algorithm, resolve, reject });
+            this.dispatch();
+        });
+    }
+    async close() {
+        this.closed = true;
+        for (const job of this.queue.splice(0))
+            job.reject(new Error('the hash pool was closed'));
+        await Promise.all(this.workers.map((w) => w.terminate()));
+        this.workers.length = 0;
+        this.idle.length = 0;
+    }
+    dispatch() {
+        while (this.queue.length > 0) {
+            let worker = this.idle.pop();
+            if (!worker && this.workers.length < this.size)
+                worker = this.spawn();
+            if (!worker)
+                return;
+            const job = this.queue.shift();
+            this.running.set(job.id, job);
+            worker.jobId = job.id;
+            worker.postMessage({ id: job.id, path: job.path, start: job.start, length: job.length, algorithm: job.algorithm });
+        }
+    }
+    spawn() {
+        // Not unref'd: a caller awaiting a digest must keep the process alive. close() ends them.
+        const worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true });
+        worker.on('message', (reply) => {
+            const job = this.running.get(reply.id);
+            this.running.delete(reply.id);
+            this.idle.push(worker);
+            if (job) {
+                if (reply.error !== undefined)
+                    job.reject(new Error(reply.error));
+                else
+                    job.resolve(reply.digest);
+            }
+            this.dispatch();
+        });
+        worker.on('error', (error) => {
+            const id = worker.jobId;
+            const job = id === undefined ? undefined : this.running.get(id);
+            if (job) {
+                this.running.delete(job.id);
+                job.reject(error);
+            }
+            const at = this.workers.indexOf(worker);
+            if (at !== -1)
+                this.workers.splice(at, 1);
+            this.dispatch();
+        });
+        this.workers.push(worker);
+        return worker;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/oci/image.js
+// An image as every stage reads it, from an OCI archive, an OCI layout directory or a
+// docker-archive (plain or gzip'ed): the top descriptor, the index (if any), each platform's
+// manifest and config as their exact bytes, and the attestations. Every blob read is checked
+// against its digest; the documents held at once are capped (LIMITS.documentsBytes), and layers
+// are only ever streamed (layerBytes) or hashed (verifyLayers).
+
+
+
+
+
+
+
+const image_DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+function digestOf(bytes, algorithm = 'sha256') {
+    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
+}
+function algorithmOf(digest) {
+    return digest.slice(0, digest.indexOf(':'));
+}
+function checkDigest(label, digest) {
+    if (typeof digest !== 'string' || !image_DIGEST.test(digest))
+        throw new bounds_ImageArchiveError(`${label}: ${JSON.stringify(digest)} is not a valid digest`);
+    return digest;
+}
+function parseJson(label, what, bytes) {
+    try {
+        return JSON.parse(bytes.toString('utf8'));
+    }
+    catch (error) {
+        throw new bounds_ImageArchiveError(`${label}: ${what} is not valid JSON (${error.message})`);
+    }
+}
+async function openImage(input, pool) {
+    const container = await openContainer(input, pool);
+    try {
+        if ((await container.size('index.json')) !== undefined)
+            return await openOci(input, container);
+        if ((await container.size('manifest.json')) !== undefined)
+            return await openDocker(input, container);
+        throw new bounds_ImageArchiveError(container.kind === 'directory'
+            ? `${input} is a directory without index.json: not an OCI image layout`
+            : `${input} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
+    }
+    catch (error) {
+        await container.close();
+        throw error;
+    }
+}
+function blobName(digest) {
+    return `blobs/${digest.replace(':', '/')}`;
+}
+/** Counts the documents an image holds at once: an index naming one big blob a thousand times is refused. */
+class DocumentBudget {
+    label;
+    used = 0;
+    constructor(label) {
+        this.label = label;
+    }
+    take(what, size) {
+        this.used += size;
+        if (this.used > LIMITS.documentsBytes) {
+            throw new bounds_ImageArchiveError(`${this.label}: its manifests, configs and indexes come to more than ${mib(LIMITS.documentsBytes)} (at ${what})`);
+        }
+    }
+}
+/** Reads a small blob and checks its size and digest. */
+async function readBlob(container, label, d, budget) {
+    const digest = checkDigest(label, d.digest);
+    const name = blobName(digest);
+    const size = await container.size(name);
+    if (size === undefined)
+        throw new bounds_ImageArchiveError(`${label} lacks blob ${digest}`);
+    if (typeof d.size === 'number' && size !== d.size)
+        throw new bounds_ImageArchiveError(`${label}: blob ${digest} is ${size} bytes, its descriptor says ${d.size}`);
+    budget.take(`blob ${digest}`, size);
+    const bytes = await container.read(name);
+    const actual = digestOf(bytes, algorithmOf(digest));
+    if (actual !== digest)
+        throw new bounds_ImageArchiveError(`${label}: blob ${digest} has digest ${actual} (corrupt archive)`);
+    return bytes;
+}
+async function openOci(input, container) {
+    const kind = container.kind === 'directory' ? 'oci-layout' : 'oci-archive';
+    const budget = new DocumentBudget(input);
+    const indexJsonBytes = await container.read('index.json');
+    budget.take('index.json', indexJsonBytes.length);
+    const indexJson = parseJson(input, 'index.json', indexJsonBytes);
+    if (!Array.isArray(indexJson.manifests) || indexJson.manifests.length === 0)
+        throw new bounds_ImageArchiveError(`${input}: index.json lists no manifests`);
+    const images = [];
+    const attestations = [];
+    let top;
+    let index;
+    const loadManifest = async (d) => {
+        const manifestBytes = await readBlob(container, input, d, budget);
+        const manifest = parseJson(input, `manifest ${d.digest}`, manifestBytes);
+        if (Array.isArray(manifest.manifests)) {
+            await loadIndexEntries(parseJson(input, `index ${d.digest}`, manifestBytes), 1);
+            return;
+        }
+        if (!manifest.config || !Array.isArray(manifest.layers))
+            throw new bounds_ImageArchiveError(`${input}: ${d.digest} is not an image manifest`);
+        const configBytes = await readBlob(container, input, manifest.config, budget);
+        const config = parseJson(input, `config ${manifest.config.digest}`, configBytes);
+        const rootfs = config.rootfs;
+        const diffIds = Array.isArray(rootfs?.diff_ids) ? rootfs.diff_ids : [];
+        if (diffIds.length !== manifest.layers.length) {
+            throw new bounds_ImageArchiveError(`${input}: manifest ${d.digest} has ${manifest.layers.length} layers, its config lists ${diffIds.length} diff_ids`);
+        }
+        manifest.layers.forEach((l) => checkDigest(input, l.digest));
+        images.push({
+            platform: platformString(d.platform) || configPlatform(config),
+            descriptor: d,
+            manifestBytes,
+            manifest,
+            configBytes,
+            config,
+            diffIds: diffIds.map((id) => checkDigest(input, id)),
+        });
+    };
+    const loadAttestation = async (d) => {
+        const bytes = await readBlob(container, input, d, budget);
+        const manifest = parseJson(input, `attestation ${d.digest}`, bytes);
+        const predicateTypes = [...new Set((manifest.layers ?? []).map((l) => l.annotations?.['in-toto.io/predicate-type']).filter((t) => !!t))];
+        attestations.push({ digest: d.digest, refersTo: d.annotations?.['vnd.docker.reference.digest'], predicateTypes });
+    };
+    const loadIndexEntries = async (doc, depth) => {
+        if (depth > 3)
+            throw new bounds_ImageArchiveError(`${input}: indexes nested too deep`);
+        for (const d of doc.manifests ?? []) {
+            if (isAttestation(d))
+                await loadAttestation(d);
+            else if (isIndex(d.mediaType)) {
+                const bytes = await readBlob(container, input, d, budget);
+                await loadIndexEntries(parseJson(input, `index ${d.digest}`, bytes), depth + 1);
+            }
+            else
+                await loadManifest(d);
+        }
+    };
+    if (indexJson.manifests.length === 1) {
+        const d = indexJson.manifests[0];
+        checkDigest(input, d.digest);
+        if (isIndex(d.mediaType)) {
+            const bytes = await readBlob(container, input, d, budget);
+            const json = parseJson(input, `index ${d.digest}`, bytes);
+            top = { digest: d.digest, mediaType: d.mediaType, size: bytes.length };
+            index = { bytes, json };
+            await loadIndexEntries(json, 1);
+        }
+        else {
+            top = { digest: d.digest, mediaType: d.mediaType, size: d.size };
+            await loadManifest(d);
+        }
+    }
+    else {
+        // Several images side by side in index.json: index.json itself plays the index.
+        top = { digest: digestOf(indexJsonBytes), mediaType: indexJson.mediaType ?? MEDIA_TYPES.ociIndex, size: indexJsonBytes.length };
+        index = { bytes: indexJsonBytes, json: indexJson };
+        await loadIndexEntries(indexJson, 1);
+    }
+    if (images.length === 0)
+        throw new bounds_ImageArchiveError(`${input}: the index names no image manifest`);
+    return {
+        model: { input, kind, top, index, images, attestations },
+        container,
+        layerMember: (layer) => blobName(checkDigest(input, layer.digest)),
+        close: () => container.close(),
+    };
+}
+async function openDocker(input, container) {
+    const manifestJson = await container.read('manifest.json');
+    const budget = new DocumentBudget(input);
+    budget.take('manifest.json', manifestJson.length);
+    const entries = parseJson(input, 'manifest.json', manifestJson);
+    const entry = Array.isArray(entries) ? entries[0] : undefined;
+    if (!entry || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers))
+        throw new bounds_ImageArchiveError(`${input}: manifest.json lists no image`);
+    if ((await container.size(entry.Config)) === undefined)
+        throw new bounds_ImageArchiveError(`${input} lacks its config ${entry.Config}`);
+    const configBytes = await container.read(entry.Config);
+    budget.take(entry.Config, configBytes.length);
+    const config = parseJson(input, `config ${entry.Config}`, configBytes);
+    const rootfs = config.rootfs;
+    const diffIds = (Array.isArray(rootfs?.diff_ids) ? rootfs.diff_ids : []).map((id) => checkDigest(input, id));
+    // The layers' digests are the config's diff_ids (uncompressed layers); they are checked when read.
+    const members = new Map();
+    const memberOf = new Map();
+    for (const [i, name] of entry.Layers.entries()) {
+        const size = await container.size(name);
+        if (size === undefined)
+            throw new bounds_ImageArchiveError(`${input} lacks layer ${name}`);
+        members.set(name, { size, digest: diffIds[i] });
+        if (diffIds[i])
+            memberOf.set(diffIds[i], name);
+    }
+    const scan = { label: input, small: new Map([['manifest.json', manifestJson], [entry.Config, configBytes]]), members };
+    const docker = describeDockerScan(scan);
+    const descriptor = { mediaType: docker.manifest.mediaType, digest: docker.manifestDigest, size: docker.manifestBytes.length };
+    const image = {
+        platform: configPlatform(config),
+        descriptor,
+        manifestBytes: docker.manifestBytes,
+        manifest: docker.manifest,
+        configBytes,
+        config,
+        diffIds,
+    };
+    return {
+        model: { input, kind: 'docker-archive', top: { digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size }, images: [image], attestations: [] },
+        container,
+        layerMember: (layer) => {
+            const name = memberOf.get(layer.digest);
+            if (!name)
+                throw new bounds_ImageArchiveError(`${input}: no layer member for ${layer.digest}`);
+            return name;
+        },
+        close: () => container.close(),
+    };
+}
+function configPlatform(config) {
+    const os = typeof config.os === 'string' ? config.os : '';
+    const architecture = typeof config.architecture === 'string' ? config.architecture : '';
+    const variant = typeof config.variant === 'string' ? config.variant : undefined;
+    return platformString({ os, architecture, variant });
+}
+/** The members holding the layers, each checked to have the size its descriptor gives. */
+async function checkLayerSizes(image, layers) {
+    const input = image.model.input;
+    return Promise.all(layers.map(async (layer) => {
+        const name = image.layerMember(layer);
+        const size = await image.container.size(name);
+        if (size === undefined)
+            throw new ImageArchiveError(`${input} lacks layer ${layer.digest}`);
+        if (size !== layer.size)
+            throw new ImageArchiveError(`${input}: layer ${layer.digest} is ${size} bytes, the manifest says ${layer.size}`);
+        return name;
+    }));
+}
+/** Checks layer blobs' digests (and sizes) without keeping their bytes. */
+async function verifyLayers(image, layers) {
+    const names = await checkLayerSizes(image, layers);
+    const digests = await image.container.digestMany(names.map((name, i) => ({ name, algorithm: algorithmOf(layers[i].digest) })));
+    digests.forEach((actual, i) => {
+        const layer = layers[i];
+        if (actual !== layer.digest)
+            throw new ImageArchiveError(`${image.model.input}: layer ${layer.digest} has digest ${actual} (corrupt archive)`);
+    });
+}
+/** Opens an image for the length of `use` (a hash pool of its own; everything closed after). */
+async function withImage(input, use, hashWorkers) {
+    const pool = new HashPool(hashWorkers);
+    try {
+        const image = await openImage(input, pool);
+        try {
+            return await use(image);
+        }
+        finally {
+            await image.close();
+        }
+    }
+    finally {
+        await pool.close();
+    }
+}
+/** A layer blob's bytes; the size and digest are checked as the last chunk goes by (an error is thrown then). */
+async function* layerBytes(image, layer) {
+    const input = image.model.input;
+    const name = image.layerMember(layer);
+    const size = await image.container.size(name);
+    if (size === undefined)
+        throw new bounds_ImageArchiveError(`${input} lacks layer ${layer.digest}`);
+    if (size !== layer.size)
+        throw new bounds_ImageArchiveError(`${input}: layer ${layer.digest} is ${size} bytes, the manifest says ${layer.size}`);
+    const algorithm = algorithmOf(layer.digest);
+    const hash = (0,external_node_crypto_.createHash)(algorithm);
+    let seen = 0;
+    for await (const chunk of image.container.stream(name)) {
+        hash.update(chunk);
+        seen += chunk.length;
+        yield chunk;
+    }
+    const actual = `${algorithm}:${hash.digest('hex')}`;
+    if (seen !== size)
+        throw new bounds_ImageArchiveError(`${input}: layer ${layer.digest} is truncated (${seen} of ${size} bytes)`);
+    if (actual !== layer.digest)
+        throw new bounds_ImageArchiveError(`${input}: layer ${layer.digest} has digest ${actual} (corrupt archive)`);
+}
+
+;// CONCATENATED MODULE: ./lib/src/reproducibility/elf.js
+// ELF files read as they stream past, in bounded memory: the build ID from the PT_NOTE program
+// headers, `__DATE__`/`__TIME__`-shaped C strings in the read-only segments, the section table
+// (captured as it passes: its offset is in the ELF header) and a digest per block, so that two
+// builds of a library can be told apart by what differs: the build ID, an embedded build time, or
+// named sections. No readelf: the headers are parsed here.
+
+/** Bytes of the file kept until the ELF and program headers are parsed. */
+const ELF_HEAD = (/* unused pure expression or super */ null && (64 << 10));
+const MAX_BLOCKS = 1024;
+const MIN_BLOCK = 4096;
+/** The section header table and the bytes just before it (where linkers put .shstrtab). */
+const SHSTRTAB_WINDOW = (/* unused pure expression or super */ null && (64 << 10));
+const MAX_SECTION_TABLE = (/* unused pure expression or super */ null && (1 << 20));
+/** Date/time strings kept per file (a library may hold many; a few dozen bytes each). */
+const MAX_TIMES = 1024;
+/** How far a C string around a date/time may reach on each side. */
+const STRING_REACH = 64;
+const CARRY = 2 * STRING_REACH + 16;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((m) => Buffer.from(`${m} `, 'latin1'));
+function reader(elf, little, is64) {
+    const u16 = (at) => (little ? elf.readUInt16LE(at) : elf.readUInt16BE(at));
+    const u32 = (at) => (little ? elf.readUInt32LE(at) : elf.readUInt32BE(at));
+    const word = (at) => (is64 ? Number(little ? elf.readBigUInt64LE(at) : elf.readBigUInt64BE(at)) : u32(at));
+    return { u16, u32, word };
+}
+/** Finds the GNU build-id note (NT_GNU_BUILD_ID) through the PT_NOTE program headers in the first bytes of an ELF file. */
+function findBuildId(elf) {
+    return parseHeader(elf)?.buildId;
+}
+function parseHeader(elf) {
+    if (elf.length < 52 || elf.readUInt32BE(0) !== 0x7f454c46)
+        return undefined;
+    const is64 = elf[4] === 2;
+    const little = elf[5] !== 2;
+    if (is64 && elf.length < 64)
+        return undefined;
+    const { u16, u32, word } = reader(elf, little, is64);
+    const phoff = word(is64 ? 0x20 : 0x1c);
+    const phentsize = u16(is64 ? 0x36 : 0x2a);
+    const phnum = u16(is64 ? 0x38 : 0x2c);
+    const header = {
+        is64,
+        little,
+        readOnly: [],
+        shoff: word(is64 ? 0x28 : 0x20),
+        shentsize: u16(is64 ? 0x3a : 0x2e),
+        shnum: u16(is64 ? 0x3c : 0x30),
+        shstrndx: u16(is64 ? 0x3e : 0x32),
+    };
+    if (phentsize < (is64 ? 56 : 32))
+        return header;
+    for (let i = 0; i < phnum; i++) {
+        const ph = phoff + i * phentsize;
+        if (ph + phentsize > elf.length)
+            break;
+        const type = u32(ph);
+        const offset = word(ph + (is64 ? 0x08 : 0x04));
+        const filesz = word(ph + (is64 ? 0x20 : 0x10));
+        const flags = u32(ph + (is64 ? 0x04 : 0x18));
+        if (type === 1 && (flags & 2) === 0 && filesz > 0)
+            header.readOnly.push([offset, offset + filesz]);
+        if (type !== 4 || header.buildId)
+            continue; // PT_NOTE
+        let at = offset;
+        const end = Math.min(offset + filesz, elf.length);
+        while (at + 12 <= end) {
+            const namesz = u32(at);
+            const descsz = u32(at + 4);
+            const noteType = u32(at + 8);
+            const nameAt = at + 12;
+            const descAt = nameAt + Math.ceil(namesz / 4) * 4;
+            if (noteType === 3 && namesz === 4 && elf.toString('latin1', nameAt, nameAt + 3) === 'GNU' && descAt + descsz <= elf.length) {
+                header.buildId = { offset: descAt, length: descsz };
+                break;
+            }
+            at = descAt + Math.ceil(descsz / 4) * 4;
+        }
+    }
+    header.readOnly.sort((x, y) => x[0] - y[0]);
+    return header;
+}
+const isDigit = (c) => c !== undefined && c >= 0x30 && c <= 0x39;
+const isPrintable = (c) => c >= 0x20 && c <= 0x7e;
+/** Receives an ELF file's bytes in order; `finish` returns what the comparison needs. */
+class elf_ElfProbe {
+    size;
+    head = [];
+    headLength = 0;
+    header;
+    offset = 0;
+    blockSize;
+    block;
+    blockFill = 0;
+    blockDigests = [];
+    window;
+    windowStart = 0;
+    carry;
+    carryStart = 0;
+    times = new Map();
+    buildIdHex;
+    constructor(size) {
+        this.size = size;
+        let block = MIN_BLOCK;
+        while (block * MAX_BLOCKS < size)
+            block *= 2;
+        this.blockSize = block;
+    }
+    data(chunk) {
+        if (this.head) {
+            this.head.push(Buffer.from(chunk));
+            this.headLength += chunk.length;
+            if (this.headLength < Math.min(ELF_HEAD, this.size))
+                return;
+            this.startBody();
+            return;
+        }
+        this.body(chunk);
+    }
+    startBody() {
+        const head = Buffer.concat(this.head);
+        this.head = undefined;
+        this.header = parseHeader(head);
+        const h = this.header;
+        if (h?.buildId)
+            this.buildIdHex = head.subarray(h.buildId.offset, h.buildId.offset + h.buildId.length).toString('hex');
+        if (h && h.shnum > 0 && h.shentsize > 0 && h.shnum * h.shentsize <= MAX_SECTION_TABLE && h.shoff + h.shnum * h.shentsize <= this.size) {
+            this.windowStart = Math.max(0, h.shoff - SHSTRTAB_WINDOW);
+            this.window = Buffer.alloc(h.shoff + h.shnum * h.shentsize - this.windowStart);
+        }
+        this.body(head);
+    }
+    body(chunk) {
+        const start = this.offset;
+        this.offset += chunk.length;
+        const h = this.header;
+        if (this.window) {
+            const from = Math.max(start, this.windowStart);
+            const to = Math.min(this.offset, this.windowStart + this.window.length);
+            if (from < to)
+                chunk.copy(this.window, from - this.windowStart, from - start, to - start);
+        }
+        if (h)
+            for (const [s, e] of h.readOnly)
+                this.scan(chunk, start, s, e);
+        let bytes = chunk;
+        const id = h?.buildId;
+        if (id && id.offset < this.offset && id.offset + id.length > start) {
+            bytes = Buffer.from(chunk);
+            bytes.fill(0, Math.max(0, id.offset - start), Math.min(chunk.length, id.offset + id.length - start));
+        }
+        this.hashBlocks(bytes);
+    }
+    hashBlocks(bytes) {
+        let at = 0;
+        while (at < bytes.length) {
+            this.block ??= createHash('sha256');
+            const n = Math.min(bytes.length - at, this.blockSize - this.blockFill);
+            this.block.update(bytes.subarray(at, at + n));
+            this.blockFill += n;
+            at += n;
+            if (this.blockFill === this.blockSize)
+                this.closeBlock();
+        }
+    }
+    closeBlock() {
+        if (!this.block)
+            return;
+        this.blockDigests.push(this.block.digest().subarray(0, 8));
+        this.block = undefined;
+        this.blockFill = 0;
+    }
+    /** Looks for date/time C strings in the part of `chunk` (at file offset `start`) inside [s, e). */
+    scan(chunk, start, s, e) {
+        const from = Math.max(start, s);
+        const to = Math.min(start + chunk.length, e);
+        if (from >= to || this.times.size >= MAX_TIMES)
+            return;
+        let buf = chunk.subarray(from - start, to - start);
+        let base = from;
+        if (this.carry && this.carryStart + this.carry.length === from) {
+            buf = Buffer.concat([this.carry, buf]);
+            base = this.carryStart;
+        }
+        // A segment's first byte may start a string (.rodata often opens a page-aligned segment).
+        const opensAtStart = base === s;
+        const found = (at) => {
+            const string = elf_cString(buf, at, opensAtStart);
+            if (string && !this.times.has(base + string.start) && this.times.size < MAX_TIMES)
+                this.times.set(base + string.start, string.text);
+        };
+        for (let i = buf.indexOf(0x3a, 2); i !== -1 && i + 6 <= buf.length; i = buf.indexOf(0x3a, i + 1)) {
+            if (isDigit(buf[i - 2]) && isDigit(buf[i - 1]) && isDigit(buf[i + 1]) && isDigit(buf[i + 2]) && buf[i + 3] === 0x3a && isDigit(buf[i + 4]) && isDigit(buf[i + 5]))
+                found(i - 2);
+        }
+        for (const month of MONTHS) {
+            for (let i = buf.indexOf(month); i !== -1 && i + 11 <= buf.length; i = buf.indexOf(month, i + 1)) {
+                const day = buf[i + 4];
+                if ((day === 0x20 || isDigit(day)) && isDigit(buf[i + 5]) && buf[i + 6] === 0x20 && isDigit(buf[i + 7]) && isDigit(buf[i + 8]) && isDigit(buf[i + 9]) && isDigit(buf[i + 10]))
+                    found(i);
+            }
+        }
+        // Strings cut at the chunk's end are found again with the next chunk.
+        const keep = Math.min(CARRY, buf.length);
+        this.carry = Buffer.from(buf.subarray(buf.length - keep));
+        this.carryStart = base + buf.length - keep;
+    }
+    finish() {
+        if (this.head)
+            this.startBody();
+        this.closeBlock();
+        const h = this.header;
+        if (!h)
+            return undefined;
+        const digests = Buffer.concat(this.blockDigests);
+        const summary = {
+            buildId: '',
+            maskedSha256: createHash('sha256').update(digests).digest('hex'),
+            blockSize: this.blockSize,
+            blocks: digests.toString('hex'),
+        };
+        if (this.buildIdHex)
+            summary.buildId = this.buildIdHex;
+        const sections = this.sections(h);
+        if (sections)
+            summary.sections = sections;
+        if (this.times.size > 0) {
+            const inData = (offset) => !sections || sections.some(([name, o, n]) => name.startsWith('.rodata') && offset >= o && offset < o + n);
+            const times = [...this.times.entries()].filter(([offset]) => inData(offset)).sort((x, y) => x[0] - y[0]);
+            if (times.length > 0)
+                summary.times = times;
+        }
+        return summary;
+    }
+    sections(h) {
+        const w = this.window;
+        if (!w || this.offset < this.windowStart + w.length)
+            return undefined;
+        const table = h.shoff - this.windowStart;
+        const { u32, word } = reader(w, h.little, h.is64);
+        if (h.shentsize < (h.is64 ? 64 : 40))
+            return undefined;
+        const entry = (i) => {
+            const at = table + i * h.shentsize;
+            return { name: u32(at), type: u32(at + 4), offset: word(at + (h.is64 ? 0x18 : 0x10)), size: word(at + (h.is64 ? 0x20 : 0x14)) };
+        };
+        let names;
+        if (h.shstrndx < h.shnum) {
+            const s = entry(h.shstrndx);
+            if (s.offset >= this.windowStart && s.offset + s.size <= h.shoff)
+                names = w.subarray(s.offset - this.windowStart, s.offset - this.windowStart + s.size);
+        }
+        const out = [];
+        for (let i = 1; i < h.shnum; i++) {
+            const s = entry(i);
+            if (s.type === 0 || s.type === 8 || s.size === 0)
+                continue; // SHT_NULL, SHT_NOBITS
+            let name = `[${i}]`;
+            if (names && s.name < names.length) {
+                const end = names.indexOf(0, s.name);
+                name = names.toString('latin1', s.name, end === -1 ? names.length : end) || name;
+            }
+            out.push([name, s.offset, s.size]);
+        }
+        return out;
+    }
+}
+/** The printable C string (NUL on both sides, or the buffer's start when `open`) around `at`. */
+function elf_cString(buf, at, open) {
+    let start = at;
+    while (start > 0 && at - start < STRING_REACH && buf[start - 1] !== 0) {
+        if (!isPrintable(buf[start - 1]))
+            return undefined;
+        start--;
+    }
+    if (start > 0 ? buf[start - 1] !== 0 : !open)
+        return undefined;
+    let end = at;
+    while (end < buf.length && end - at < STRING_REACH + 11 && buf[end] !== 0) {
+        if (!isPrintable(buf[end]))
+            return undefined;
+        end++;
+    }
+    if (end >= buf.length || buf[end] !== 0)
+        return undefined;
+    return { start, text: buf.toString('latin1', start, end) };
+}
+const elf_short = (id) => (id ? (id.length > 16 ? `${id.slice(0, 16)}…` : id) : '(none)');
+/** What differs between two ELF files whose bytes differ: build time, build ID, or sections. */
+function compareElf(a, b) {
+    const parts = [];
+    const idDiffers = a.buildId !== b.buildId;
+    if (idDiffers)
+        parts.push(`build ID ${elf_short(a.buildId)} → ${elf_short(b.buildId)} (.note.gnu.build-id)`);
+    const timesA = new Map(a.times ?? []);
+    const timesB = new Map(b.times ?? []);
+    const changedTimes = [];
+    for (const offset of new Set([...timesA.keys(), ...timesB.keys()])) {
+        const x = timesA.get(offset);
+        const y = timesB.get(offset);
+        if (x !== y)
+            changedTimes.push([x ?? '', y ?? '']);
+    }
+    changedTimes.sort();
+    if (changedTimes.length > 0) {
+        const shown = changedTimes.slice(0, 3).map(([x, y]) => `"${x}" → "${y}"`).join(', ');
+        parts.push(`__DATE__/__TIME__ strings in .rodata: ${shown}${changedTimes.length > 3 ? ` and ${changedTimes.length - 3} more` : ''}`);
+    }
+    const sections = differingSections(a, b);
+    if (sections.length > 0)
+        parts.push(`sections that differ (to ${a.blockSize ?? MIN_BLOCK}-byte blocks): ${sections.slice(0, 8).join(', ')}${sections.length > 8 ? ` and ${sections.length - 8} more` : ''}`);
+    const detail = parts.join('; ');
+    if (changedTimes.length > 0) {
+        return { kind: 'elf-build-time', field: 'content (ELF: build time in .rodata)', a: changedTimes[0][0], b: changedTimes[0][1], detail };
+    }
+    if (idDiffers && a.maskedSha256 === b.maskedSha256)
+        return { kind: 'elf-build-id', field: 'content (ELF build ID)', a: a.buildId, b: b.buildId, detail };
+    return { kind: 'elf-sections', field: 'content (ELF sections)', a: a.buildId || null, b: b.buildId || null, detail: detail || 'the bytes differ outside named sections (headers or padding)' };
+}
+/** Sections added, removed, resized or overlapping a block whose digest differs (build ID masked). */
+function differingSections(a, b) {
+    if (!a.sections || !b.sections)
+        return [];
+    const sameBlocks = a.blockSize === b.blockSize && a.blocks !== undefined && b.blocks !== undefined;
+    const blockDiffers = (offset, size) => {
+        if (!sameBlocks)
+            return true;
+        const bs = a.blockSize;
+        for (let i = Math.floor(offset / bs); i * bs < offset + size; i++) {
+            const x = a.blocks.slice(i * 16, i * 16 + 16);
+            const y = b.blocks.slice(i * 16, i * 16 + 16);
+            if (x !== y)
+                return true;
+        }
+        return false;
+    };
+    const inB = new Map(b.sections.map((s) => [s[0], s]));
+    const out = [];
+    for (const [name, offset, size] of a.sections) {
+        const other = inB.get(name);
+        inB.delete(name);
+        if (!other)
+            out.push(`${name} (only in A)`);
+        else if (other[2] !== size)
+            out.push(`${name} (${size} → ${other[2]} bytes)`);
+        else if (other[1] !== offset)
+            out.push(`${name} (moved)`);
+        else if (blockDiffers(offset, size))
+            out.push(name);
+    }
+    for (const name of inB.keys())
+        out.push(`${name} (only in B)`);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./lib/src/reproducibility/manifests.js
+// Manifests that hash other files — a wheel's installed `*.dist-info/RECORD`, dpkg's
+// `var/lib/dpkg/info/*.md5sums` — differ whenever a file they list differs. Their lines are kept
+// (path → recorded hash) so that the report can call such a manifest a consequence of the files
+// it lists, and point at them, instead of one more cause.
+
+/** Larger manifests are compared as plain files. */
+const MANIFEST_LIMIT = (/* unused pure expression or super */ null && (8 << 20));
+const MAX_LISTED = 1000;
+function manifests_manifestFormat(path) {
+    if (/\.dist-info\/RECORD$/.test(path))
+        return 'record';
+    if (/(^|\/)var\/lib\/dpkg\/info\/[^/]+\.md5sums$/.test(path))
+        return 'md5sums';
+    return undefined;
+}
+class manifests_ManifestProbe {
+    path;
+    format;
+    chunks = [];
+    length = 0;
+    constructor(path, format) {
+        this.path = path;
+        this.format = format;
+    }
+    data(chunk) {
+        this.length += chunk.length;
+        if (this.length <= MANIFEST_LIMIT)
+            this.chunks.push(Buffer.from(chunk));
+    }
+    finish() {
+        if (this.length > MANIFEST_LIMIT)
+            return undefined;
+        return parseManifest(this.path, this.format, Buffer.concat(this.chunks).toString('utf8'));
+    }
+}
+/** RECORD paths are relative to the directory holding the .dist-info; md5sums paths to the root. */
+function parseManifest(path, format, text) {
+    const root = format === 'record' ? posix.dirname(posix.dirname(path)) : '';
+    const entries = [];
+    for (const line of text.split('\n')) {
+        if (line.trim() === '')
+            continue;
+        let listed;
+        let hash;
+        if (format === 'record') {
+            const fields = csvFields(line.replace(/\r$/, ''));
+            listed = fields[0] ?? '';
+            hash = fields[1] ?? '';
+        }
+        else {
+            const m = /^([0-9a-f]+)\s+\*?(.+)$/.exec(line);
+            if (!m)
+                continue;
+            hash = m[1];
+            listed = m[2];
+        }
+        entries.push([posix.normalize(posix.join(root, listed)).replace(/^(\.\/|\/)+/, ''), hash]);
+    }
+    return { format, entries };
+}
+/** A CSV line's fields (RECORD quotes paths that hold commas). */
+function csvFields(line) {
+    const fields = [];
+    let at = 0;
+    while (at <= line.length) {
+        if (line[at] === '"') {
+            let value = '';
+            let i = at + 1;
+            for (; i < line.length; i++) {
+                if (line[i] === '"' && line[i + 1] === '"') {
+                    value += '"';
+                    i++;
+                }
+                else if (line[i] === '"')
+                    break;
+                else
+                    value += line[i];
+            }
+            fields.push(value);
+            at = line.indexOf(',', i) === -1 ? line.length + 1 : line.indexOf(',', i) + 1;
+        }
+        else {
+            const comma = line.indexOf(',', at);
+            fields.push(line.slice(at, comma === -1 ? line.length : comma));
+            at = comma === -1 ? line.length + 1 : comma + 1;
+        }
+    }
+    return fields;
+}
+/**
+ * The image paths whose recorded hash differs (or that one side lists only), for the collector to
+ * check against the files that differ; the difference stays "content" until then.
+ */
+function compareManifests(a, b, shaA, shaB) {
+    const inA = new Map(a.entries);
+    const inB = new Map(b.entries);
+    const listed = [];
+    for (const [path, hash] of a.entries)
+        if (inB.get(path) !== hash && listed.length < MAX_LISTED)
+            listed.push(path);
+    for (const [path] of b.entries)
+        if (!inA.has(path) && listed.length < MAX_LISTED)
+            listed.push(path);
+    const name = a.format === 'record' ? 'RECORD' : 'md5sums';
+    return {
+        kind: 'content',
+        field: 'content sha256',
+        a: shaA,
+        b: shaB,
+        detail: `${name}: ${listed.length} listed file${listed.length === 1 ? '' : 's'} with another recorded hash`,
+        listed,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/src/reproducibility/probes.js
+// Per-file probes run while a layer streams past: the file's first bytes (and name) pick at most
+// one probe — ELF, .pyc, zip, gzip, or a hash manifest — which reads only what its cause needs
+// and adds its findings to the file's summary. Memory per file is bounded by each probe.
+
+
+
+
+const MAGIC = 4;
+/** Buffers the first bytes, then hands everything to the probe they select (if any). */
+class probes_FileProbe {
+    path;
+    size;
+    head = [];
+    headLength = 0;
+    probe;
+    decided = false;
+    constructor(path, size) {
+        this.path = path;
+        this.size = size;
+    }
+    data(chunk) {
+        if (this.decided) {
+            this.probe?.data(chunk);
+            return;
+        }
+        if (this.head.length === 0 && chunk.length >= MAGIC) {
+            this.decide(chunk.subarray(0, MAGIC));
+            this.probe?.data(chunk);
+            return;
+        }
+        this.head.push(Buffer.from(chunk));
+        this.headLength += chunk.length;
+        if (this.headLength >= MAGIC)
+            this.flush();
+    }
+    finish(summary) {
+        if (!this.decided)
+            this.flush();
+        this.probe?.finish(summary);
+    }
+    /** Decides on the bytes buffered so far and hands them over. */
+    flush() {
+        const head = Buffer.concat(this.head);
+        this.head = [];
+        this.decide(head.subarray(0, MAGIC));
+        if (head.length > 0)
+            this.probe?.data(head);
+    }
+    decide(magic) {
+        this.decided = true;
+        const format = manifestFormat(this.path);
+        if (format) {
+            const probe = new ManifestProbe(this.path, format);
+            this.probe = { data: (c) => probe.data(c), finish: (s) => void (s.manifest = probe.finish()) };
+        }
+        else if (magic.length >= 4 && magic.readUInt32BE(0) === 0x7f454c46) {
+            const probe = new ElfProbe(this.size);
+            this.probe = { data: (c) => probe.data(c), finish: (s) => void (s.elf = probe.finish()) };
+        }
+        else if (this.path.endsWith('.pyc')) {
+            this.probe = new PycProbe();
+        }
+        else if (magic.length >= 4 && magic[0] === 0x50 && magic[1] === 0x4b && ((magic[2] === 3 && magic[3] === 4) || (magic[2] === 5 && magic[3] === 6))) {
+            const probe = new ZipProbe();
+            this.probe = { data: (c) => probe.data(c), finish: (s) => void (s.zip = probe.finish()) };
+        }
+        else if (magic.length >= 3 && magic[0] === 0x1f && magic[1] === 0x8b && magic[2] === 8) {
+            this.probe = new GzipProbe();
+        }
+    }
+}
+/** Cleans up optional fields a probe left undefined (descriptions carry no undefined keys). */
+function probes_tidy(summary) {
+    for (const key of ['elf', 'zip', 'manifest', 'gz', 'pyc'])
+        if (summary[key] === undefined)
+            delete summary[key];
+}
+/**
+ * A header whose varying fields are the cause (a .pyc's source mtime, a gzip member's mtime and
+ * name): buffered until `parse` can read it (at most `limit` bytes), then everything but those
+ * fields is hashed, so equal masked digests mean "only the header differs".
+ */
+class HeaderProbe {
+    limit;
+    head = Buffer.alloc(0);
+    masked;
+    header;
+    constructor(limit) {
+        this.limit = limit;
+    }
+    data(chunk) {
+        if (!this.head) {
+            this.masked?.update(chunk);
+            return;
+        }
+        this.head = Buffer.concat([this.head, chunk]);
+        const parsed = this.parse(this.head);
+        if (parsed === 'more' && this.head.length < this.limit)
+            return;
+        this.head = undefined;
+        if (parsed === 'more' || parsed === 'none')
+            return;
+        this.header = parsed.header;
+        this.masked = (0,external_node_crypto_.createHash)('sha256');
+        for (const bytes of parsed.kept)
+            this.masked.update(bytes);
+    }
+    finish(summary) {
+        if (this.header !== undefined && this.masked)
+            this.record(summary, this.header, this.masked.digest('hex'));
+    }
+}
+/** PEP 552 header: magic, flags (0 = timestamp-based), source mtime (8..12), source size. */
+class PycProbe extends HeaderProbe {
+    constructor() {
+        super(16);
+    }
+    parse(bytes) {
+        if (bytes.length < 16)
+            return 'more';
+        if (bytes.readUInt32LE(4) !== 0)
+            return 'none';
+        return { header: bytes.readUInt32LE(8), kept: [bytes.subarray(0, 8), bytes.subarray(12)] };
+    }
+    record(summary, mtime, maskedSha256) {
+        summary.pyc = { mtime, maskedSha256 };
+    }
+}
+const GZIP_HEADER_LIMIT = 4096;
+/** A gzip member's header (mtime, name, OS) and the digest of everything after it. */
+class GzipProbe extends HeaderProbe {
+    constructor() {
+        super(GZIP_HEADER_LIMIT);
+    }
+    parse(bytes) {
+        const parsed = parseGzipHeader(bytes);
+        return parsed === 'more' ? 'more' : { header: parsed.header, kept: [bytes.subarray(parsed.end)] };
+    }
+    record(summary, header, maskedSha256) {
+        summary.gz = { ...header, maskedSha256 };
+    }
+}
+function parseGzipHeader(b) {
+    if (b.length < 10)
+        return 'more';
+    const flags = b[3];
+    let at = 10;
+    if (flags & 4) {
+        if (b.length < at + 2)
+            return 'more';
+        at += 2 + b.readUInt16LE(at);
+    }
+    let name = '';
+    if (flags & 8) {
+        const end = b.indexOf(0, at);
+        if (end === -1)
+            return 'more';
+        name = b.toString('latin1', at, end);
+        at = end + 1;
+    }
+    if (flags & 16) {
+        const end = b.indexOf(0, at);
+        if (end === -1)
+            return 'more';
+        at = end + 1;
+    }
+    if (flags & 2)
+        at += 2;
+    if (b.length < at)
+        return 'more';
+    return { header: { mtime: b.readUInt32LE(4), name, os: b[9] }, end: at };
+}
+
+;// CONCATENATED MODULE: ./lib/src/reproducibility/layer-walk.js
+// Walks one layer blob entry by entry, streaming: decompresses (gzip or zstd, sniffed from the
+// bytes), checks the uncompressed stream against the diff_id, and turns each tar entry into a
+// FileSummary (content sha256, and what the file's probe finds: see probes.ts).
+
+
+
+
+
+
+
+const PAX_COMPARED = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'mtime']);
+function sniff(first) {
+    if (first && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b)
+        return 'gzip';
+    if (first && first.length >= 4 && first.readUInt32LE(0) === 0xfd2fb528)
+        return 'zstd';
+    return 'none';
+}
+function decompressor(kind) {
+    if (kind === 'gzip')
+        return external_node_zlib_.createGunzip({ chunkSize: 1 << 20 });
+    if (typeof external_node_zlib_.createZstdDecompress !== 'function')
+        throw new bounds_ImageArchiveError('zstd layers need Node 22.15 or later');
+    return external_node_zlib_.createZstdDecompress({ chunkSize: 1 << 20 });
+}
+/**
+ * Streams `raw` (the compressed blob, already digest-checked by its producer) through the
+ * decompressor and the tar parser, calling `emit` for each entry in archive order. `emit` may
+ * return a promise to slow the walk down (backpressure).
+ */
+async function walkLayer(raw, options, emit) {
+    const ready = [];
+    const flush = async () => {
+        for (const s of ready.splice(0)) {
+            const wait = emit(s);
+            if (wait)
+                await wait;
+        }
+    };
+    const result = await walkLayerEntries(raw, options, (entry) => summarize(entry, options.detectArtifacts, (s) => ready.push(s)), flush);
+    await flush();
+    return result;
+}
+/**
+ * The layer's tar entries through `visitor` (its bodies streamed to the sinks it returns), the
+ * uncompressed stream checked against the diff_id. `afterChunk` runs between chunks (backpressure).
+ */
+async function walkLayerEntries(raw, options, visitor, afterChunk) {
+    const iterator = raw[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    const compression = sniff(first.done ? undefined : first.value);
+    if (compression === 'none' && options.digest !== options.diffId) {
+        throw new bounds_ImageArchiveError(`${options.label}: layer ${options.digest} is stored uncompressed but its diff_id is ${options.diffId}`);
+    }
+    const rest = async function* () {
+        if (!first.done)
+            yield first.value;
+        for (;;) {
+            const next = await iterator.next();
+            if (next.done)
+                return;
+            yield next.value;
+        }
+    };
+    let tarChunks;
+    let feeding = Promise.resolve();
+    let decoder;
+    const abort = new AbortController();
+    if (compression === 'none') {
+        tarChunks = rest();
+    }
+    else {
+        const d = decompressor(compression);
+        decoder = d;
+        feeding = (async () => {
+            try {
+                for await (const chunk of rest()) {
+                    if (!d.write(chunk))
+                        await (0,external_node_events_.once)(d, 'drain', { signal: abort.signal });
+                }
+                d.end();
+            }
+            catch (error) {
+                d.destroy(error);
+            }
+        })();
+        tarChunks = d;
+    }
+    // The diff_id needs its own hash only when the blob is compressed (otherwise the blob check covers it).
+    const diffHash = compression === 'none' ? undefined : (0,external_node_crypto_.createHash)(algorithmOf(options.diffId));
+    let entries = 0;
+    const parser = new TarParser((entry) => {
+        entries++;
+        return visitor(entry);
+    });
+    let bytes = 0;
+    try {
+        for await (const chunk of tarChunks) {
+            bytes += chunk.length;
+            diffHash?.update(chunk);
+            if (parser.ended)
+                continue; // trailing zeros after the end blocks still count for the diff_id
+            parser.push(chunk);
+            if (afterChunk)
+                await afterChunk();
+        }
+        await feeding;
+        await parser.finish();
+    }
+    catch (error) {
+        abort.abort();
+        decoder?.destroy();
+        await feeding;
+        await iterator.return?.();
+        if (error instanceof bounds_ImageArchiveError)
+            throw error;
+        throw new bounds_ImageArchiveError(`${options.label}: layer ${options.digest} cannot be read: ${error.message}`);
+    }
+    if (diffHash) {
+        const actual = `${algorithmOf(options.diffId)}:${diffHash.digest('hex')}`;
+        if (actual !== options.diffId) {
+            throw new bounds_ImageArchiveError(`${options.label}: layer ${options.digest} uncompresses to ${actual}, the config's diff_id is ${options.diffId}`);
+        }
+    }
+    return { bytes, entries, compression };
+}
+function paxExtras(pax) {
+    const keys = Object.keys(pax).filter((k) => !PAX_COMPARED.has(k)).sort();
+    if (keys.length === 0)
+        return undefined;
+    return keys.map((k) => `${k}=${pax[k]}`).join('\n');
+}
+function summarize(entry, detect, done) {
+    const summary = {
+        // "bin/" and "bin" are the same directory whichever tool wrote the layer.
+        path: entry.name.replace(/\/+$/, '') || '.',
+        type: entry.type,
+        mode: entry.mode & 0o7777,
+        uid: entry.uid,
+        gid: entry.gid,
+        size: entry.type === 'file' ? entry.size : 0,
+        mtime: entry.mtime,
+        linkname: entry.type === 'symlink' || entry.type === 'hardlink' ? entry.linkname : '',
+    };
+    const pax = paxExtras(entry.pax);
+    if (pax !== undefined)
+        summary.pax = pax;
+    if (entry.type !== 'file') {
+        // Bodies of non-files (rare: a hardlink with data) are skipped.
+        done(summary);
+        return undefined;
+    }
+    const hash = createHash('sha256');
+    const probe = detect ? new FileProbe(summary.path, entry.size) : undefined;
+    return {
+        data(chunk) {
+            hash.update(chunk);
+            probe?.data(chunk);
+        },
+        end() {
+            summary.sha256 = hash.digest('hex');
+            probe?.finish(summary);
+            tidy(summary);
+            done(summary);
+        },
+    };
+}
+
+
+;// CONCATENATED MODULE: ./lib/src/attest/image-contents.js
+// What an image holds, for its SBOM: the Debian packages (dpkg status), the Python distributions
+// (dist-info METADATA, egg-info PKG-INFO), the Nix store paths, and the vLLM and torch versions
+// with their ROCm build (torch/version.py's hip, the +rocm local version, PYTORCH_ROCM_ARCH).
+// Layers are streamed in order through the shared bounded reader and the final filesystem is what
+// counts (whiteouts honoured). Only the few files above are read, each up to a cap, and parsed at
+// once; what is kept is capped too, so a hostile image cannot make this hold more than a few MiB.
+
+
+const CONTENT_LIMITS = {
+    packages: 50_000,
+    dpkgStatusBytes: 32 << 20,
+    metadataBytes: 64 << 10,
+    smallFileBytes: 64 << 10,
+    fieldChars: 256,
+};
+const NIX_STORE = /^nix\/store\/([0-9a-df-np-sv-z]{32})-([^/]+)$/;
+const DIST_INFO = /(^|\/)([^/]+)\.(dist-info\/METADATA|egg-info\/PKG-INFO)$/;
+/** What reading a file yields, or undefined for a file not looked at. */
+function interest(path) {
+    if (path === 'var/lib/dpkg/status' || /^var\/lib\/dpkg\/status\.d\/[^/]+$/.test(path))
+        return { cap: CONTENT_LIMITS.dpkgStatusBytes, parse: (b, p) => ({ kind: 'dpkg', packages: parseDpkgStatus(b.toString('utf8'), p) }) };
+    if (DIST_INFO.test(path))
+        return { cap: CONTENT_LIMITS.metadataBytes, parse: parsePythonMetadata };
+    if (path === 'etc/os-release' || path === 'usr/lib/os-release')
+        return { cap: CONTENT_LIMITS.smallFileBytes, parse: parseOsRelease };
+    if (/(^|\/)site-packages\/torch\/version\.py$/.test(path))
+        return { cap: CONTENT_LIMITS.smallFileBytes, parse: parseTorchVersion };
+    if (/(^|\/)site-packages\/vllm\/_version\.py$/.test(path))
+        return { cap: CONTENT_LIMITS.smallFileBytes, parse: parseVllmVersion };
+    return undefined;
+}
+function field(value) {
+    // eslint-disable-next-line no-control-regex
+    const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+    return clean.length > CONTENT_LIMITS.fieldChars ? clean.slice(0, CONTENT_LIMITS.fieldChars) : clean;
+}
+/** dpkg's status file: RFC 822-style stanzas; only packages whose Status ends in "installed" count. */
+function parseDpkgStatus(text, path) {
+    const out = [];
+    for (const stanza of text.split(/\n\s*\n/)) {
+        const fields = {};
+        for (const line of stanza.split('\n')) {
+            const m = /^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$/.exec(line);
+            if (m)
+                fields[m[1].toLowerCase()] = m[2];
+        }
+        if (!fields.package || !fields.version)
+            continue;
+        // A stanza without Status is a distroless status.d entry: installed by construction.
+        if (fields.status !== undefined && !/\sinstalled$/.test(fields.status.trim()))
+            continue;
+        out.push({ ecosystem: 'deb', name: field(fields.package), version: field(fields.version), path, ...(fields.architecture ? { arch: field(fields.architecture) } : {}) });
+        if (out.length >= CONTENT_LIMITS.packages)
+            break;
+    }
+    return out;
+}
+/** Core metadata (PEP 566): Name and Version headers, before the first blank line. */
+function parsePythonMetadata(body, path) {
+    const head = body.toString('utf8').split(/\r?\n\r?\n/)[0] ?? '';
+    const name = /^Name:\s*(.+)$/m.exec(head)?.[1];
+    const version = /^Version:\s*(.+)$/m.exec(head)?.[1];
+    if (!name || !version)
+        return undefined;
+    return { kind: 'python', pkg: { ecosystem: 'pypi', name: field(name), version: field(version), path: path.replace(/\/(METADATA|PKG-INFO)$/, '') } };
+}
+function parseOsRelease(body) {
+    const text = body.toString('utf8');
+    const value = (key) => /^(?:"|')?(.*?)(?:"|')?$/.exec((new RegExp(`^${key}=(.*)$`, 'm').exec(text)?.[1] ?? '').trim())?.[1];
+    const id = value('ID');
+    if (!id)
+        return undefined;
+    const version = value('VERSION_ID');
+    return { kind: 'os', id: field(id), ...(version ? { version: field(version) } : {}) };
+}
+/** torch/version.py as torch's setup writes it: `__version__ = '2.5.1+rocm6.2'`, `hip: Optional[str] = '6.2.41133-…'`. */
+function parseTorchVersion(body) {
+    const text = body.toString('utf8');
+    const version = /^__version__(?:\s*:[^=\n]*)?\s*=\s*['"]([^'"\n]+)['"]/m.exec(text)?.[1];
+    if (!version)
+        return undefined;
+    const hip = /^hip(?:\s*:[^=\n]*)?\s*=\s*['"]([^'"\n]+)['"]/m.exec(text)?.[1];
+    return { kind: 'torch', version: field(version), ...(hip ? { hip: field(hip) } : {}) };
+}
+/** vllm/_version.py as setuptools-scm writes it: `__version__ = version = '0.6.3+rocm624'`. */
+function parseVllmVersion(body) {
+    const version = /^(?:__version__|version)(?:\s*:[^=\n]*)?\s*=\s*(?:\w+\s*=\s*)?['"]([^'"\n]+)['"]/m.exec(body.toString('utf8'))?.[1];
+    return version ? { kind: 'vllm', version: field(version) } : undefined;
+}
+/** Nix's parseDrvName: the version starts at the first '-' followed by a digit. */
+function nixNameVersion(name) {
+    const m = /^(.*?)-(\d.*)$/.exec(name);
+    return m ? { name: m[1], version: m[2] } : { name, version: '' };
+}
+function normal(name) {
+    return name.replace(/^\.\//, '').replace(/^\/+/, '').replace(/\/+$/, '');
+}
+async function readImageContents(image) {
+    // Path → what it holds, in the final filesystem; a later layer's file or whiteout replaces it.
+    const found = new Map();
+    const truncated = [];
+    let tracked = 0;
+    const remove = (prefix, exact) => {
+        for (const key of [...found.keys()])
+            if (key === exact || key.startsWith(prefix))
+                found.delete(key);
+    };
+    const keep = (path, item) => {
+        found.delete(path);
+        if (!item)
+            return;
+        if (tracked >= CONTENT_LIMITS.packages) {
+            const note = `more than ${CONTENT_LIMITS.packages} packages; the rest are not listed`;
+            if (!truncated.includes(note))
+                truncated.push(note);
+            return;
+        }
+        tracked += item.kind === 'dpkg' ? item.packages.length : 1;
+        found.set(path, item);
+    };
+    for (const [i, layer] of image.layers.entries()) {
+        const opaque = [];
+        const visitor = (entry) => {
+            const path = normal(entry.name);
+            const base = path.slice(path.lastIndexOf('/') + 1);
+            const dir = path.slice(0, path.length - base.length);
+            if (base === '.wh..wh..opq') {
+                opaque.push(dir);
+                return undefined;
+            }
+            if (base.startsWith('.wh.')) {
+                const target = dir + base.slice(4);
+                remove(`${target}/`, target);
+                return undefined;
+            }
+            const store = NIX_STORE.exec(path);
+            if (store) {
+                const { name, version } = nixNameVersion(store[2]);
+                keep(path, { kind: 'nix', pkg: { ecosystem: 'nix', name: field(name), version: field(version), hash: store[1], path: `/${path}` } });
+                return undefined;
+            }
+            if (entry.type !== 'file') {
+                if (found.has(path))
+                    found.delete(path);
+                return undefined;
+            }
+            const wanted = interest(path);
+            if (!wanted)
+                return undefined;
+            if (entry.size > wanted.cap && wanted.cap !== CONTENT_LIMITS.metadataBytes) {
+                truncated.push(`${path} is ${entry.size} bytes, over the ${wanted.cap}-byte cap: not read`);
+                found.delete(path);
+                return undefined;
+            }
+            // METADATA: the headers come first, so the first bytes are enough.
+            const chunks = [];
+            let held = 0;
+            return {
+                data(chunk) {
+                    if (held >= wanted.cap)
+                        return;
+                    const part = chunk.subarray(0, wanted.cap - held);
+                    chunks.push(part);
+                    held += part.length;
+                },
+                end() {
+                    keep(path, wanted.parse(Buffer.concat(chunks), path));
+                },
+            };
+        };
+        // Opaque directories hide the lower layers' entries only: applied before this layer's own.
+        const lowerOpaque = async () => {
+            for (const dir of opaque.splice(0))
+                for (const key of [...found.keys()])
+                    if (key.startsWith(dir) && !seenThisLayer.has(key))
+                        found.delete(key);
+        };
+        const seenThisLayer = new Set();
+        const track = (entry) => {
+            seenThisLayer.add(normal(entry.name));
+            return visitor(entry);
+        };
+        try {
+            await walkLayerEntries(layer.bytes(), { label: `${image.label} layer ${i}`, diffId: layer.diffId, digest: layer.digest }, track, lowerOpaque);
+            await lowerOpaque();
+        }
+        catch (error) {
+            if (error instanceof bounds_ImageArchiveError)
+                throw error;
+            throw new bounds_ImageArchiveError(`${image.label}: layer ${layer.digest} cannot be read for the SBOM: ${error.message}`);
+        }
+    }
+    const contents = { packages: [], truncated };
+    for (const item of found.values()) {
+        if (item.kind === 'dpkg')
+            contents.packages.push(...item.packages);
+        else if (item.kind === 'python' || item.kind === 'nix')
+            contents.packages.push(item.pkg);
+        else if (item.kind === 'os')
+            contents.os = { id: item.id, ...(item.version ? { version: item.version } : {}) };
+    }
+    for (const [path, item] of found) {
+        if (item.kind === 'torch')
+            contents.torch = { version: item.version, ...(item.hip ? { hip: item.hip } : {}), path: `/${path}` };
+        if (item.kind === 'vllm')
+            contents.vllm = { version: item.version, path: `/${path}` };
+    }
+    // dist-info is the fallback for a vllm without _version.py and a torch without version.py.
+    const dist = (name) => contents.packages.find((p) => p.ecosystem === 'pypi' && p.name.toLowerCase() === name);
+    if (!contents.vllm && dist('vllm'))
+        contents.vllm = { version: dist('vllm').version, path: `/${dist('vllm').path}` };
+    if (!contents.torch && dist('torch'))
+        contents.torch = { version: dist('torch').version, path: `/${dist('torch').path}` };
+    const env = image.config.config?.Env;
+    const arch = Array.isArray(env) ? env.find((e) => typeof e === 'string' && e.startsWith('PYTORCH_ROCM_ARCH=')) : undefined;
+    if (arch)
+        contents.rocmTargets = arch.slice('PYTORCH_ROCM_ARCH='.length).split(/[;,\s]+/).filter((t) => /^gfx[0-9a-f]+[a-z0-9:+-]*$/i.test(t)).slice(0, 64);
+    contents.packages.sort((a, b) => a.ecosystem.localeCompare(b.ecosystem) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version) || a.path.localeCompare(b.path));
+    return contents;
+}
+
+;// CONCATENATED MODULE: ./lib/src/attest/image-source.js
+// The images an SBOM is read from: each platform image's config and layers, streamed. From an
+// archive or layout on disk through the shared bounded reader (src/oci/image.ts); from the blobs
+// publish has staged and verified (an engine or registry source), re-hashed as they are read.
+
+
+
+
+
+
+/** Every platform image of an opened archive or layout (attestation manifests are not images). */
+function openedImageSources(image) {
+    return image.model.images.map((platform) => ({
+        label: `${image.model.input} (${platform.platform})`,
+        config: platform.config,
+        layers: platform.manifest.layers.map((layer, i) => {
+            const diffId = platform.diffIds[i];
+            if (!diffId)
+                throw new bounds_ImageArchiveError(`${image.model.input}: layer ${i} has no diff_id in the config`);
+            return { digest: layer.digest, diffId, bytes: () => layerBytes(image, layer) };
+        }),
+    }));
+}
+async function* verifiedFile(file, d, label) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let seen = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 })) {
+        hash.update(chunk);
+        seen += chunk.length;
+        yield chunk;
+    }
+    const actual = `sha256:${hash.digest('hex')}`;
+    if (seen !== d.size || actual !== d.digest)
+        throw new bounds_ImageArchiveError(`${label}: blob ${d.digest} now reads as ${actual} (${seen} bytes): changed since it was verified`);
+}
+/** Every image manifest of a staged image (children of an index, attestation manifests left out). */
+async function stagedImageSources(image) {
+    const skip = new Set();
+    for (const m of image.manifests) {
+        const doc = JSON.parse(m.bytes.toString('utf8'));
+        if (!isIndex(m.mediaType) && !Array.isArray(doc.manifests))
+            continue;
+        skip.add(m.digest);
+        for (const child of doc.manifests ?? [])
+            if (child.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest')
+                skip.add(child.digest);
+    }
+    const sources = [];
+    for (const m of image.manifests) {
+        if (skip.has(m.digest))
+            continue;
+        const doc = JSON.parse(m.bytes.toString('utf8'));
+        if (doc.config.size > LIMITS.documentBytes)
+            throw new bounds_ImageArchiveError(`${image.label}: config ${doc.config.digest} is ${doc.config.size} bytes`);
+        const configFile = await image.blobFile(doc.config);
+        if ((await (0,promises_.stat)(configFile)).size !== doc.config.size)
+            throw new bounds_ImageArchiveError(`${image.label}: config ${doc.config.digest} changed since it was verified`);
+        const configBytes = await (0,promises_.readFile)(configFile);
+        if (`sha256:${(0,external_node_crypto_.createHash)('sha256').update(configBytes).digest('hex')}` !== doc.config.digest)
+            throw new bounds_ImageArchiveError(`${image.label}: config ${doc.config.digest} changed since it was verified`);
+        const config = JSON.parse(configBytes.toString('utf8'));
+        const diffIds = Array.isArray(config.rootfs?.diff_ids) ? config.rootfs.diff_ids : [];
+        sources.push({
+            label: `${image.label} (${m.digest})`,
+            config: config,
+            layers: doc.layers.map((layer, i) => {
+                const diffId = diffIds[i];
+                if (typeof diffId !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(diffId))
+                    throw new bounds_ImageArchiveError(`${image.label}: layer ${i} has no valid diff_id in the config`);
+                return {
+                    digest: layer.digest,
+                    diffId,
+                    bytes: async function* () {
+                        yield* verifiedFile(await image.blobFile(layer), layer, image.label);
+                    },
+                };
+            }),
+        });
+    }
+    return sources;
+}
+
+;// CONCATENATED MODULE: ./lib/src/attest/json-schema.js
+// The JSON Schema keywords the suite's predicate schemas use (draft 2020-12 meanings), checked
+// without a dependency: type, const, enum, required, properties, additionalProperties, items,
+// minItems/maxItems, minLength/maxLength, pattern, minimum/maximum, $ref to "#/$defs/…", anyOf.
+// A keyword outside this list is refused, so a schema cannot silently check less than it says.
+const KNOWN = new Set([
+    '$schema', '$id', '$ref', '$defs', 'title', 'description', 'type', 'const', 'enum', 'required', 'properties',
+    'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'anyOf',
+]);
+function typeOf(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'array';
+    if (typeof value === 'number')
+        return Number.isInteger(value) ? 'integer' : 'number';
+    return typeof value;
+}
+function typeMatches(value, type) {
+    const actual = typeOf(value);
+    return actual === type || (type === 'number' && actual === 'integer');
+}
+/** Every way `value` breaks `schema`, as "path: reason" lines (empty: valid). At most `limit` are listed. */
+function schemaErrors(schema, value, limit = 20) {
+    const errors = [];
+    const root = schema;
+    const check = (s, v, path, out = errors) => {
+        if (out.length >= limit)
+            return;
+        for (const key of Object.keys(s))
+            if (!KNOWN.has(key))
+                throw new Error(`schema keyword '${key}' at ${path} is not supported`);
+        if (typeof s.$ref === 'string') {
+            const name = /^#\/\$defs\/([A-Za-z0-9_-]+)$/.exec(s.$ref)?.[1];
+            const target = name ? root.$defs?.[name] : undefined;
+            if (!target)
+                throw new Error(`schema $ref '${s.$ref}' at ${path} does not resolve`);
+            check(target, v, path, out);
+        }
+        if (s.type !== undefined) {
+            const types = Array.isArray(s.type) ? s.type : [s.type];
+            if (!types.some((t) => typeMatches(v, t))) {
+                out.push(`${path}: is ${typeOf(v)}, expected ${types.join(' or ')}`);
+                return;
+            }
+        }
+        if ('const' in s && JSON.stringify(v) !== JSON.stringify(s.const))
+            out.push(`${path}: must be ${JSON.stringify(s.const)}`);
+        if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(v)))
+            out.push(`${path}: must be one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+        if (Array.isArray(s.anyOf)) {
+            const fits = s.anyOf.some((option) => {
+                const found = [];
+                check(option, v, path, found);
+                return found.length === 0;
+            });
+            if (!fits)
+                out.push(`${path}: matches none of the allowed shapes`);
+        }
+        if (typeof v === 'string') {
+            if (typeof s.maxLength === 'number' && [...v].length > s.maxLength)
+                out.push(`${path}: longer than ${s.maxLength} characters`);
+            if (typeof s.minLength === 'number' && [...v].length < s.minLength)
+                out.push(`${path}: shorter than ${s.minLength} characters`);
+            if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(v))
+                out.push(`${path}: does not match ${s.pattern}`);
+        }
+        if (typeof v === 'number') {
+            if (typeof s.minimum === 'number' && v < s.minimum)
+                out.push(`${path}: below ${s.minimum}`);
+            if (typeof s.maximum === 'number' && v > s.maximum)
+                out.push(`${path}: above ${s.maximum}`);
+        }
+        if (Array.isArray(v)) {
+            if (typeof s.maxItems === 'number' && v.length > s.maxItems)
+                out.push(`${path}: more than ${s.maxItems} items`);
+            if (typeof s.minItems === 'number' && v.length < s.minItems)
+                out.push(`${path}: fewer than ${s.minItems} items`);
+            if (s.items && typeof s.items === 'object')
+                v.forEach((item, i) => check(s.items, item, `${path}[${i}]`, out));
+        }
+        if (typeOf(v) === 'object') {
+            const object = v;
+            for (const key of s.required ?? [])
+                if (!(key in object))
+                    out.push(`${path}: lacks '${key}'`);
+            const properties = s.properties ?? {};
+            for (const [key, item] of Object.entries(object)) {
+                if (properties[key])
+                    check(properties[key], item, `${path}.${key}`, out);
+                else if (s.additionalProperties === false)
+                    out.push(`${path}: '${key}' is not allowed`);
+                else if (s.additionalProperties && typeof s.additionalProperties === 'object')
+                    check(s.additionalProperties, item, `${path}.${key}`, out);
+            }
+        }
+    };
+    check(schema, value, '$');
+    return errors.slice(0, limit);
+}
+
+;// CONCATENATED MODULE: ./lib/src/attest/schemas.js
+const schemas_text = (maxLength = 500) => ({ type: 'string', maxLength });
+const count = { type: 'integer', minimum: 0 };
+const figure = { type: 'number', minimum: 0 };
+const digest = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' };
+const REPRODUCIBILITY_SCHEMA = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates/reproducibility/v1',
+    title: 'vllm-rocm-action reproducibility predicate, v1',
+    description: 'Whether two independent builds of an image gave the same digest, how that was found, and why not.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['verdict', 'reproducible', 'contentReproducible', 'method', 'digests', 'counts', 'causes', 'causesOmitted', 'report'],
+    properties: {
+        verdict: { enum: ['reproducible', 'not-reproducible'] },
+        reproducible: { type: 'boolean', description: 'Both builds have the same top digest.' },
+        contentReproducible: { type: 'boolean', description: 'Every platform image is equal once attestations (and layer compression, if ignored) are set aside.' },
+        method: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'a', 'b'],
+            properties: {
+                kind: { enum: ['two-builds', 'two-runners'], description: 'two-builds: two builds compared on one runner; two-runners: two jobs\' image descriptions compared.' },
+                builder: { enum: ['docker', 'nix'] },
+                a: { $ref: '#/$defs/side' },
+                b: { $ref: '#/$defs/side' },
+            },
+        },
+        digests: { type: 'object', additionalProperties: false, required: ['a', 'b'], properties: { a: digest, b: digest } },
+        counts: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['differences', 'filesCompared', 'filesDiffering'],
+            properties: { differences: count, filesCompared: count, filesDiffering: count },
+        },
+        causes: {
+            type: 'array',
+            maxItems: 20,
+            description: 'One entry per cause, in the report\'s order: rarest first, consequences last.',
+            items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['kind', 'count', 'cause', 'fix', 'fixLabel', 'examples'],
+                properties: { kind: schemas_text(64), count, cause: schemas_text(), fix: schemas_text(), fixLabel: schemas_text(), examples: { type: 'array', maxItems: 3, items: schemas_text() } },
+            },
+        },
+        causesOmitted: count,
+        report: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['schema', 'sha256'],
+            properties: { schema: { const: 'vllm-rocm-action/reproducibility-report/v1' }, sha256: digest },
+        },
+    },
+    $defs: {
+        side: { type: 'object', additionalProperties: false, required: ['input', 'kind'], properties: { input: schemas_text(), kind: schemas_text(100) } },
+    },
+};
+const percentiles = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['mean', 'median', 'p90', 'p99', 'max'],
+    properties: { mean: figure, median: figure, p90: figure, p99: figure, max: figure },
+};
+const SMOKE_TEST_SCHEMA = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates/smoke-test/v1',
+    title: 'vllm-rocm-action smoke-test predicate, v1',
+    description: 'The image served a model on a GPU: the GPU seen, how the server was started, its answers and its figures under load (vLLM bench serve\'s metric definitions).',
+    type: 'object',
+    additionalProperties: false,
+    required: ['verdict', 'gpu', 'model', 'checks'],
+    properties: {
+        verdict: { enum: ['passed', 'failed'] },
+        gpu: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['gpus'],
+            properties: {
+                gpus: {
+                    type: 'array',
+                    maxItems: 64,
+                    items: { type: 'object', additionalProperties: false, required: ['gfx', 'memoryBytes'], properties: { gfx: schemas_text(64), name: schemas_text(), memoryBytes: count } },
+                },
+                rocmVersion: schemas_text(100),
+                driverVersion: schemas_text(100),
+            },
+        },
+        image: schemas_text(),
+        command: { type: 'array', maxItems: 64, items: schemas_text() },
+        serverArgs: schemas_text(),
+        entrypoint: { type: 'array', maxItems: 64, items: schemas_text() },
+        args: { type: 'array', maxItems: 256, items: schemas_text() },
+        model: schemas_text(),
+        startupSeconds: figure,
+        ttftMs: figure,
+        gfx: schemas_text(64),
+        load: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['settings', 'rows'],
+            properties: {
+                settings: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['inputLen', 'outputLen', 'seed', 'requestRate', 'concurrency'],
+                    properties: {
+                        inputLen: count,
+                        outputLen: count,
+                        seed: count,
+                        requestRate: { anyOf: [figure, { const: 'inf' }] },
+                        concurrency: { type: 'array', maxItems: 64, items: count },
+                    },
+                },
+                rows: {
+                    type: 'array',
+                    maxItems: 64,
+                    items: {
+                        type: 'object',
+                        additionalProperties: false,
+                        required: ['requests', 'completed', 'failed', 'concurrency', 'durationS', 'outputTokensPerSecond', 'requestsPerSecond', 'totalInputTokens', 'totalOutputTokens', 'ttftMs', 'tpotMs', 'itlMs', 'e2elMs'],
+                        properties: {
+                            requests: count,
+                            completed: count,
+                            failed: count,
+                            concurrency: count,
+                            durationS: figure,
+                            outputTokensPerSecond: figure,
+                            requestsPerSecond: figure,
+                            totalInputTokens: count,
+                            totalOutputTokens: count,
+                            ttftMs: percentiles,
+                            tpotMs: percentiles,
+                            itlMs: percentiles,
+                            e2elMs: percentiles,
+                        },
+                    },
+                },
+            },
+        },
+        checks: {
+            type: 'array',
+            maxItems: 16,
+            items: { type: 'object', additionalProperties: false, required: ['name', 'verdict'], properties: { name: schemas_text(64), verdict: { enum: ['pass', 'fail', 'not-run'] } } },
+        },
+        probe: { type: 'object', additionalProperties: false, required: ['ok', 'verdict', 'detail'], properties: { ok: { type: 'boolean' }, verdict: schemas_text(100), detail: schemas_text() } },
+        failure: { type: 'object', additionalProperties: false, required: ['phase', 'title'], properties: { phase: schemas_text(32), title: schemas_text() } },
+    },
+};
+
+;// CONCATENATED MODULE: ./lib/src/attest/predicates.js
+// The suite's own in-toto predicates, built from its stages' JSON reports: what was checked about
+// an image digest, in a versioned shape (docs/attestations.md, docs/predicates/*.schema.json).
+// A report may come from a file another job wrote, so it is read as untrusted JSON: every field is
+// type-checked, every string and list capped, and the result is checked against the schema.
+
+
+/** Predicate type URIs: the version is part of the URI; a breaking change makes a v2. */
+const PREDICATE_BASE = 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates';
+const PREDICATE_TYPES = {
+    reproducibility: `${PREDICATE_BASE}/reproducibility/v1`,
+    smokeTest: `${PREDICATE_BASE}/smoke-test/v1`,
+    /** CycloneDX's own URI for a CycloneDX document as an in-toto predicate (in-toto attestation spec). */
+    sbom: 'https://cyclonedx.org/bom',
+};
+/** Causes listed in a reproducibility predicate (all are counted). */
+const MAX_CAUSES = 20;
+const MAX_EXAMPLES = 3;
+const MAX_TEXT = 500;
+class ReportError extends Error {
+}
+function object(value, what) {
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        throw new ReportError(`${what} is not a JSON object`);
+    return value;
+}
+function predicates_text(value, what, optional = false) {
+    if (value === undefined && optional)
+        return undefined;
+    if (typeof value !== 'string')
+        throw new ReportError(`${what} is not a string`);
+    // Control characters are dropped: the predicate is data for people and policies, never a terminal's input.
+    // eslint-disable-next-line no-control-regex
+    const clean = value.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+    return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT - 1)}…` : clean;
+}
+function predicates_count(value, what) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+        throw new ReportError(`${what} is not a count`);
+    return value;
+}
+function predicates_figure(value, what, optional = false) {
+    if (value === undefined && optional)
+        return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+        throw new ReportError(`${what} is not a non-negative number`);
+    return Math.round(value * 1000) / 1000;
+}
+function flag(value, what) {
+    if (typeof value !== 'boolean')
+        throw new ReportError(`${what} is not true or false`);
+    return value;
+}
+const predicates_DIGEST = /^sha256:[0-9a-f]{64}$/;
+function predicates_digest(value, what) {
+    if (typeof value !== 'string' || !predicates_DIGEST.test(value))
+        throw new ReportError(`${what} is not a sha256 digest`);
+    return value;
+}
+function predicates_checked(predicate, schema, what) {
+    const errors = schemaErrors(schema, predicate);
+    if (errors.length)
+        throw new ReportError(`the ${what} predicate does not fit its schema: ${errors.slice(0, 3).join('; ')}`);
+    return predicate;
+}
+/** The reproducibility predicate from verify-reproducibility's report (src/reproducibility/types.ts ComparisonReport). */
+function reproducibilityPredicate(report, reportSha256, context = {}) {
+    const r = object(report, 'the reproducibility report');
+    if (r.schema !== 'vllm-rocm-action/reproducibility-report/v1')
+        throw new ReportError(`the reproducibility report's schema is ${JSON.stringify(r.schema)}, expected "vllm-rocm-action/reproducibility-report/v1"`);
+    const side = (value, name) => {
+        const s = object(value, `report.${name}`);
+        return { input: predicates_text(s.input, `report.${name}.input`), kind: predicates_text(s.kind, `report.${name}.kind`) };
+    };
+    const a = side(r.a, 'a');
+    const b = side(r.b, 'b');
+    const counts = object(r.counts, 'report.counts');
+    if (!Array.isArray(r.causes))
+        throw new ReportError('report.causes is not a list');
+    const causes = r.causes.slice(0, MAX_CAUSES).map((value, i) => {
+        const c = object(value, `report.causes[${i}]`);
+        if (!Array.isArray(c.examples))
+            throw new ReportError(`report.causes[${i}].examples is not a list`);
+        return {
+            kind: predicates_text(c.kind, `report.causes[${i}].kind`),
+            count: predicates_count(c.count, `report.causes[${i}].count`),
+            cause: predicates_text(c.cause, `report.causes[${i}].cause`),
+            fix: predicates_text(c.fix, `report.causes[${i}].fix`),
+            fixLabel: predicates_text(c.fixLabel, `report.causes[${i}].fixLabel`),
+            examples: c.examples.slice(0, MAX_EXAMPLES).map((e, j) => predicates_text(e, `report.causes[${i}].examples[${j}]`)),
+        };
+    });
+    const reproducible = flag(r.reproducible, 'report.reproducible');
+    const digestA = predicates_digest(r.digestA, 'report.digestA');
+    const digestB = predicates_digest(r.digestB, 'report.digestB');
+    if (reproducible !== (digestA === digestB))
+        throw new ReportError(`report.reproducible is ${reproducible} but the digests are ${digestA === digestB ? 'equal' : 'different'}`);
+    const description = / \(description\)$/;
+    const predicate = {
+        verdict: reproducible ? 'reproducible' : 'not-reproducible',
+        reproducible,
+        contentReproducible: flag(r.contentReproducible, 'report.contentReproducible'),
+        method: {
+            kind: description.test(a.kind) && description.test(b.kind) ? 'two-runners' : 'two-builds',
+            ...(context.builder ? { builder: context.builder } : {}),
+            a,
+            b,
+        },
+        digests: { a: digestA, b: digestB },
+        counts: {
+            differences: predicates_count(counts.total, 'report.counts.total'),
+            filesCompared: predicates_count(counts.filesCompared, 'report.counts.filesCompared'),
+            filesDiffering: predicates_count(counts.filesDiffering, 'report.counts.filesDiffering'),
+        },
+        causes,
+        causesOmitted: r.causes.length - causes.length,
+        report: { schema: r.schema, sha256: predicates_digest(reportSha256, 'the report digest') },
+    };
+    return predicates_checked(predicate, REPRODUCIBILITY_SCHEMA, 'reproducibility');
+}
+function predicates_percentiles(value, what) {
+    const d = object(value, what);
+    return { mean: predicates_figure(d.mean, `${what}.mean`), median: predicates_figure(d.median, `${what}.median`), p90: predicates_figure(d.p90, `${what}.p90`), p99: predicates_figure(d.p99, `${what}.p99`), max: predicates_figure(d.max, `${what}.max`) };
+}
+/** A version from the preflight's row of that name, where the preflight has one. */
+function preflightVersion(rows, pattern) {
+    for (const row of rows) {
+        const r = object(row, 'a preflight row');
+        if (typeof r.check === 'string' && pattern.test(r.check) && typeof r.detail === 'string')
+            return predicates_text(r.detail, 'a preflight row\'s detail');
+    }
+    return undefined;
+}
+/** The smoke-test predicate from smoke-test's report (src/smoke-test/report.ts SmokeReport). */
+function smokeTestPredicate(report) {
+    const r = object(report, 'the smoke-test report');
+    const passed = flag(r.passed, 'report.passed');
+    if (!Array.isArray(r.gpus))
+        throw new ReportError('report.gpus is not a list');
+    const preflight = Array.isArray(r.preflight) ? r.preflight.slice(0, 200) : [];
+    const gpus = r.gpus.slice(0, 64).map((value, i) => {
+        const g = object(value, `report.gpus[${i}]`);
+        const name = predicates_text(g.name, `report.gpus[${i}].name`, true);
+        return { gfx: predicates_text(g.gfx, `report.gpus[${i}].gfx`), ...(name ? { name } : {}), memoryBytes: predicates_count(g.memoryBytes, `report.gpus[${i}].memoryBytes`) };
+    });
+    const failure = r.failure === undefined ? undefined : object(r.failure, 'report.failure');
+    const testFailed = failure?.phase === 'test';
+    const check = (name, done) => ({ name, verdict: done ? 'pass' : testFailed ? 'fail' : 'not-run' });
+    const predicate = {
+        verdict: passed ? 'passed' : 'failed',
+        gpu: {
+            gpus,
+            ...optional('rocmVersion', predicates_text(r.rocmVersion, 'report.rocmVersion', true) ?? preflightVersion(preflight, /^ROCm( version)?$/i)),
+            ...optional('driverVersion', predicates_text(r.driverVersion, 'report.driverVersion', true) ?? preflightVersion(preflight, /^(amdgpu )?driver( version)?$/i)),
+        },
+        ...optional('image', predicates_text(r.image, 'report.image', true)),
+        ...optional('command', r.command === undefined ? undefined : predicates_list(r.command, 'report.command', 64)),
+        ...optional('serverArgs', predicates_text(r.serverArgs, 'report.serverArgs', true)),
+        ...optional('entrypoint', r.entrypoint === undefined ? undefined : predicates_list(r.entrypoint, 'report.entrypoint', 64)),
+        ...optional('args', r.args === undefined ? undefined : predicates_list(r.args, 'report.args', 256)),
+        model: predicates_text(r.model, 'report.model'),
+        ...optional('startupSeconds', predicates_figure(r.startupSeconds, 'report.startupSeconds', true)),
+        ...optional('ttftMs', predicates_figure(r.ttftMs, 'report.ttftMs', true)),
+        checks: [check('models', Array.isArray(r.models)), check('completion', r.completion !== undefined), check('chat', r.chat !== undefined)],
+    };
+    const gfx = predicates_text(r.gfx, 'report.gfx', true);
+    if (gfx)
+        predicate.gfx = gfx;
+    if (r.load !== undefined) {
+        const l = object(r.load, 'report.load');
+        const st = object(l.settings, 'report.load.settings');
+        if (!Array.isArray(st.concurrency) || st.concurrency.length > 64)
+            throw new ReportError('report.load.settings.concurrency is not a list of at most 64 values');
+        if (!Array.isArray(l.rows) || l.rows.length > 64)
+            throw new ReportError('report.load.rows is not a list of at most 64 rows');
+        predicate.load = {
+            settings: {
+                inputLen: predicates_count(st.inputLen, 'report.load.settings.inputLen'),
+                outputLen: predicates_count(st.outputLen, 'report.load.settings.outputLen'),
+                seed: predicates_count(st.seed, 'report.load.settings.seed'),
+                requestRate: st.requestRate === 'inf' ? 'inf' : predicates_figure(st.requestRate, 'report.load.settings.requestRate'),
+                concurrency: st.concurrency.map((c, i) => predicates_count(c, `report.load.settings.concurrency[${i}]`)),
+            },
+            rows: l.rows.map((value, i) => {
+                const row = object(value, `report.load.rows[${i}]`);
+                const at = (name) => `report.load.rows[${i}].${name}`;
+                return {
+                    requests: predicates_count(row.requests, at('requests')),
+                    completed: predicates_count(row.completed, at('completed')),
+                    failed: predicates_count(row.failed, at('failed')),
+                    concurrency: predicates_count(row.concurrency, at('concurrency')),
+                    durationS: predicates_figure(row.durationS, at('durationS')),
+                    outputTokensPerSecond: predicates_figure(row.outputThroughput, at('outputThroughput')),
+                    requestsPerSecond: predicates_figure(row.requestThroughput, at('requestThroughput')),
+                    totalInputTokens: predicates_count(row.totalInputTokens, at('totalInputTokens')),
+                    totalOutputTokens: predicates_count(row.totalOutputTokens, at('totalOutputTokens')),
+                    ttftMs: predicates_percentiles(row.ttftMs, at('ttftMs')),
+                    tpotMs: predicates_percentiles(row.tpotMs, at('tpotMs')),
+                    itlMs: predicates_percentiles(row.itlMs, at('itlMs')),
+                    e2elMs: predicates_percentiles(row.e2elMs, at('e2elMs')),
+                };
+            }),
+        };
+    }
+    if (r.probe !== undefined) {
+        const p = object(r.probe, 'report.probe');
+        predicate.probe = { ok: flag(p.ok, 'report.probe.ok'), verdict: predicates_text(p.verdict, 'report.probe.verdict'), detail: predicates_text(p.detail, 'report.probe.detail') };
+    }
+    if (failure)
+        predicate.failure = { phase: predicates_text(failure.phase, 'report.failure.phase'), title: predicates_text(failure.title, 'report.failure.title') };
+    return predicates_checked(predicate, SMOKE_TEST_SCHEMA, 'smoke-test');
+}
+function predicates_list(value, what, max) {
+    if (!Array.isArray(value))
+        throw new ReportError(`${what} is not a list`);
+    if (value.length > max)
+        throw new ReportError(`${what} has ${value.length} items, at most ${max} are taken`);
+    return value.map((v, i) => predicates_text(v, `${what}[${i}]`));
+}
+function optional(key, value) {
+    return (value === undefined ? {} : { [key]: value });
+}
+
+;// CONCATENATED MODULE: ./lib/src/publish/evidence.js
+// The evidence publish attests to the digest beside its signature: the SBOM read from the image
+// itself, and the reproducibility and smoke-test verdicts from their stages' reports. A report from
+// a file is untrusted: size-capped, parsed, type-checked field by field and schema-checked
+// (src/attest/predicates.ts); a reproducibility report must be about the image being published.
+
+
+
+
+
+
+
+
+
+/** A report file larger than this is refused (a real reproducibility report is a few MiB at most). */
+const MAX_REPORT_BYTES = 32 << 20;
+/** Reads a report file: at most MAX_REPORT_BYTES, JSON, and the digest of its exact bytes. */
+async function readReportFile(path, input) {
+    let handle;
+    try {
+        handle = await (0,promises_.open)(path, 'r');
+    }
+    catch (error) {
+        throw new StageFailure('Report unreadable', `${input}: ${path} cannot be read (${error.code ?? error.message})`);
+    }
+    try {
+        const info = await handle.stat();
+        if (!info.isFile())
+            throw new StageFailure('Report refused', `${input}: ${path} is not a regular file`);
+        if (info.size > MAX_REPORT_BYTES)
+            throw new StageFailure('Report refused', `${input}: ${path} is ${info.size} bytes; a report is at most ${MAX_REPORT_BYTES} bytes`);
+        const bytes = Buffer.alloc(info.size);
+        const { bytesRead } = await handle.read(bytes, 0, info.size, 0);
+        let json;
+        try {
+            json = JSON.parse(bytes.subarray(0, bytesRead).toString('utf8'));
+        }
+        catch (error) {
+            throw new StageFailure('Report refused', `${input}: ${path} is not JSON (${error.message})`);
+        }
+        return { json, sha256: `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes.subarray(0, bytesRead)).digest('hex')}` };
+    }
+    finally {
+        await handle.close();
+    }
+}
+async function gatherEvidence(req) {
+    const out = [];
+    if (req.reproducibilityReport) {
+        const { json, sha256 } = await readReportFile(req.reproducibilityReport, 'reproducibility-report');
+        const predicate = asPredicate('reproducibility-report', () => reproducibilityPredicate(json, sha256));
+        const about = [predicate.digests.a, predicate.digests.b];
+        if (!about.includes(req.sourceDigest) && !about.includes(req.digest)) {
+            throw new StageFailure('Report refused', `reproducibility-report is about ${[...new Set(about)].join(' and ')}, not the published image ${req.sourceDigest}: a verdict is attested only to the image it was reached on`);
+        }
+        out.push({ label: `reproducibility: ${predicate.verdict}`, type: PREDICATE_TYPES.reproducibility, predicate });
+    }
+    if (req.smokeTestReport) {
+        const { json } = await readReportFile(req.smokeTestReport, 'smoke-test-report');
+        const predicate = asPredicate('smoke-test-report', () => smokeTestPredicate(json));
+        out.push({ label: `smoke test: ${predicate.verdict}`, type: PREDICATE_TYPES.smokeTest, predicate });
+    }
+    const contents = await imageContents(req);
+    out.push({ label: `SBOM: ${contents.packages.length} packages (CycloneDX 1.5)`, type: PREDICATE_TYPES.sbom, predicate: cycloneDx({ name: req.name, digest: req.digest }, contents, req.tool) });
+    return out;
+}
+function asPredicate(input, build) {
+    try {
+        return build();
+    }
+    catch (error) {
+        if (error instanceof ReportError)
+            throw new StageFailure('Report refused', `${input}: ${error.message}`);
+        throw error;
+    }
+}
+/** An archive or layout is read through the shared reader; an engine or registry image from publish's verified blobs. */
+async function imageContents(req) {
+    if (req.source.kind === 'path')
+        return withImage(req.source.path, async (image) => mergeContents(await readAll(openedImageSources(image))));
+    const fetched = (0,external_node_path_.join)(req.temp, 'sbom-blobs');
+    const byDigest = new Map(req.loaded.blobs.map((b) => [b.digest, b]));
+    const sources = await stagedImageSources({
+        label: req.loaded.label,
+        manifests: req.loaded.manifests,
+        blobFile: async (d) => {
+            const blob = byDigest.get(d.digest);
+            if (blob?.file)
+                return blob.file;
+            await (0,promises_.mkdir)(fetched, { recursive: true, mode: 0o700 });
+            const file = (0,external_node_path_.join)(fetched, d.digest.replace(':', '-'));
+            await req.fetchBlob(d, file);
+            return file;
+        },
+    });
+    return mergeContents(await readAll(sources));
+}
+async function readAll(sources) {
+    const all = [];
+    for (const source of sources)
+        all.push(await readImageContents(source));
+    return all;
+}
+function mergeContents(all) {
+    const [first, ...rest] = all;
+    if (!first)
+        return { packages: [], truncated: [] };
+    for (const other of rest) {
+        first.packages.push(...other.packages);
+        first.truncated.push(...other.truncated);
+    }
+    return first;
+}
+/** The predicate as the JSON file cosign reads, 0600 in the run's private directory. */
+async function writePredicate(dir, index, evidence) {
+    const file = (0,external_node_path_.join)(dir, `predicate-${index}.json`);
+    await (0,promises_.writeFile)(file, JSON.stringify(evidence.predicate), { mode: 0o600 });
+    return file;
 }
 
 ;// CONCATENATED MODULE: ./lib/src/publish/credentials.js
@@ -34792,6 +37179,19 @@ function parsePublishInputs(get, context) {
         throw new InputError('cosign-key', `is only used with sign: cosign-key (sign is ${sign})`);
     if (cosignKey && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(cosignKey))
         throw new InputError('cosign-key', 'is not a PEM private key (cosign generate-key-pair writes one)');
+    const attest = inputs_boolean(get, 'attest', false);
+    const evidence = inputs_boolean(get, 'evidence', true);
+    const report = (name) => {
+        const path = optionalString(get, name);
+        if (path === undefined)
+            return undefined;
+        if (!evidence || (sign === 'none' && !attest)) {
+            throw new InputError(name, `is attested only with evidence: true and sign or attest on (sign is ${sign}, attest is ${attest}, evidence is ${evidence})`);
+        }
+        return (0,external_node_path_.isAbsolute)(path) ? path : (0,external_node_path_.resolve)(context.workspace, path);
+    };
+    const reproducibilityReport = report('reproducibility-report');
+    const smokeTestReport = report('smoke-test-report');
     return {
         source,
         image,
@@ -34804,8 +37204,11 @@ function parsePublishInputs(get, context) {
         cosignKey,
         cosignPassword: get('cosign-password') || undefined,
         transparencyLog: inputs_boolean(get, 'transparency-log', true),
-        attest: inputs_boolean(get, 'attest', false),
+        attest,
         githubToken: get('github-token').trim(),
+        evidence,
+        reproducibilityReport,
+        smokeTestReport,
     };
 }
 // A prefix is the start of a tag (not '.' or '-'); a suffix may start with either ('-gfx942').
@@ -34943,6 +37346,8 @@ function publishSummaryRows(s) {
     if (s.sourceDigest !== s.digest)
         rows.push(['source digest', `\`${s.sourceDigest}\` (annotations added)`]);
     rows.push(['source', s.kind], ['size', formatBytes(s.sizeBytes)], ['blobs', `${s.uploaded} uploaded, ${s.mounted} mounted, ${s.existing} already there`], ['signature', s.signature ? codeSpan(s.signature) : 'not signed'], ['attestation', s.attestationUrl ?? 'none']);
+    if (s.evidence?.length)
+        rows.push(['evidence', s.evidence.join('<br>')]);
     return rows;
 }
 async function writePublishSummary(s) {
@@ -34974,8 +37379,9 @@ async function writePublishSummary(s) {
 
 
 
+
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
-const OUTPUTS = ['digest', 'refs', 'signature', 'attestation-url'];
+const OUTPUTS = ['digest', 'refs', 'signature', 'attestation-url', 'attestations'];
 async function main(io = actionIO) {
     maskSecrets(io.get);
     const inputs = parsePublishInputs(io.get, {
@@ -35021,7 +37427,7 @@ async function preflight(inputs) {
         throw new StageFailure('No OIDC token', `${needs.join(' and ')} ${needs.length > 1 ? 'need' : 'needs'} the job's OIDC token: give the job \`permissions: id-token: write\`${inputs.attest ? ' and `attestations: write`' : ''}`);
     }
     if (inputs.sign !== 'none') {
-        const version = await capture('cosign', ['version']).catch((error) => ({ exitCode: 127, stdout: '', stderr: error.message }));
+        const version = await capture_capture('cosign', ['version']).catch((error) => ({ exitCode: 127, stdout: '', stderr: error.message }));
         if (version.exitCode !== 0)
             throw new StageFailure('cosign missing', `sign: ${inputs.sign} needs cosign on PATH (e.g. sigstore/cosign-installer before this step): ${version.stderr.trim().split('\n').pop()}`);
     }
@@ -35045,21 +37451,53 @@ async function publish(inputs, temp, io) {
     logInfo(`${loaded.label} (${loaded.kind}): ${sourceDigest}, ${loaded.blobs.length} blobs, ${imageSize(loaded)} bytes`);
     if (digest !== sourceDigest)
         core/* notice */.lm(`The annotations make a new manifest: ${name}@${digest} (the source is ${sourceDigest})`);
-    // Signature and attestation are made for the digest before any tag moves: a tag never names an
+    // The evidence is read and checked before anything is pushed: a bad report fails the step with
+    // nothing in the registry.
+    const evidence = inputs.evidence && (inputs.sign !== 'none' || inputs.attest)
+        ? await core/* group */.Os('Reading the evidence (SBOM, reports)', () => gatherEvidence({
+            source: inputs.source,
+            loaded,
+            sourceDigest,
+            name,
+            digest,
+            reproducibilityReport: inputs.reproducibilityReport,
+            smokeTestReport: inputs.smokeTestReport,
+            fetchBlob: (d, file) => {
+                if (inputs.source.kind !== 'registry' || !sourceClient)
+                    throw new StageFailure('SBOM failed', `blob ${d.digest} is not on this runner`);
+                return downloadBlob(sourceClient, inputs.source.repository, d, file);
+            },
+            temp,
+            tool: { name: 'vllm-rocm-action', version: process.env.GITHUB_ACTION_REF || 'local' },
+        }))
+        : [];
+    for (const e of evidence)
+        logInfo(`evidence: ${e.label} (${e.type})`);
+    // Signature and attestations are made for the digest before any tag moves: a tag never names an
     // image whose signing failed.
     let signature;
     let attestationUrl;
+    const attestations = [];
     const beforeTags = async (pushedDigest) => {
         if (inputs.sign !== 'none') {
             signature = await sign(inputs, login, temp, `${name}@${pushedDigest}`, target);
             logInfo(`signature: ${signature}`);
             io.setOutput('signature', signature);
+            if (evidence.length)
+                attestations.push(...(await cosignEvidence(inputs, login, temp, `${name}@${pushedDigest}`, target, evidence)));
         }
         if (inputs.attest) {
             attestationUrl = await attestImage(name, pushedDigest, inputs.transparencyLog, inputs.githubToken);
             logInfo(`attestation: ${attestationUrl}`);
             io.setOutput('attestation-url', attestationUrl);
+            for (const e of evidence) {
+                const where = await attestPredicate({ name, digest: pushedDigest, type: e.type, predicate: e.predicate, transparencyLog: inputs.transparencyLog, token: inputs.githubToken, registry: target, repository: inputs.image, subject: { mediaType: topManifest(image).mediaType, size: topManifest(image).bytes.length } });
+                logInfo(`attestation (${e.type}): ${where}`);
+                attestations.push(`${e.type} ${where}`);
+            }
         }
+        if (attestations.length)
+            io.setOutput('attestations', attestations.join('\n'));
     };
     const pushed = await core/* group */.Os(`Pushing to ${name}`, () => pushImage(target, inputs.image, image, inputs.tags, { info: (m) => logInfo(m), retry: (m) => core/* warning */.$e(m) }, beforeTags));
     io.setOutput('digest', pushed.digest);
@@ -35076,7 +37514,39 @@ async function publish(inputs, temp, io) {
         existing: pushed.existing,
         signature,
         attestationUrl,
+        evidence: evidence.map((e) => e.label),
     });
+}
+/** Each piece of evidence attested with cosign (the signing key or keyless); returns "type reference" lines. */
+async function cosignEvidence(inputs, login, temp, ref, target, evidence) {
+    const credentials = await writeCredentialsDir(temp, inputs, login.credentials);
+    const predicates = (0,external_node_path_.join)(temp, 'predicates');
+    await (0,promises_.mkdir)(predicates, { recursive: true, mode: 0o700 });
+    const lines = [];
+    try {
+        for (const [i, e] of evidence.entries()) {
+            const predicateFile = await writePredicate(predicates, i, e);
+            const where = await cosignAttest({
+                ref,
+                keyFile: credentials.keyFile,
+                password: inputs.cosignPassword,
+                transparencyLog: inputs.transparencyLog,
+                http: (await target.scheme()) === 'http',
+                dockerConfig: credentials.dockerConfig,
+                predicateFile,
+                type: e.type,
+            });
+            logInfo(`cosign attestation (${e.type}): ${where}`);
+            lines.push(`${e.type} ${where}`);
+        }
+        return lines;
+    }
+    catch (error) {
+        throw new StageFailure('Attestation failed', `${error.message} (${ref} is pushed by digest; no tag was pushed)`);
+    }
+    finally {
+        await (0,promises_.rm)(credentials.dir, { recursive: true, force: true });
+    }
 }
 async function sign(inputs, login, temp, ref, target) {
     const credentials = await writeCredentialsDir(temp, inputs, login.credentials);

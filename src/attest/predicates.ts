@@ -150,6 +150,22 @@ export interface Percentiles {
   max: number;
 }
 
+export interface LoadRow {
+  requests: number;
+  completed: number;
+  failed: number;
+  concurrency: number;
+  durationS: number;
+  outputTokensPerSecond: number;
+  requestsPerSecond: number;
+  totalInputTokens: number;
+  totalOutputTokens: number;
+  ttftMs: Percentiles;
+  tpotMs: Percentiles;
+  itlMs: Percentiles;
+  e2elMs: Percentiles;
+}
+
 export interface SmokeTestPredicate {
   verdict: 'passed' | 'failed';
   gpu: {
@@ -166,17 +182,12 @@ export interface SmokeTestPredicate {
   model: string;
   startupSeconds?: number;
   ttftMs?: number;
+  /** The GPU target the figures were measured on. */
+  gfx?: string;
+  /** The load as vllm bench serve runs it: its settings, then one row per concurrency of the sweep. */
   load?: {
-    requests: number;
-    completed: number;
-    failed: number;
-    concurrency: number;
-    durationS: number;
-    outputTokensPerSecond: number;
-    requestsPerSecond: number;
-    ttftMs: Percentiles;
-    tpotMs: Percentiles;
-    e2elMs: Percentiles;
+    settings: { inputLen: number; outputLen: number; seed: number; requestRate: number | 'inf'; concurrency: number[] };
+    rows: LoadRow[];
   };
   checks: Array<{ name: string; verdict: 'pass' | 'fail' | 'not-run' }>;
   probe?: { ok: boolean; verdict: string; detail: string };
@@ -228,19 +239,40 @@ export function smokeTestPredicate(report: unknown): SmokeTestPredicate {
     ...optional('ttftMs', figure(r.ttftMs, 'report.ttftMs', true)),
     checks: [check('models', Array.isArray(r.models)), check('completion', r.completion !== undefined), check('chat', r.chat !== undefined)],
   };
+  const gfx = text(r.gfx, 'report.gfx', true);
+  if (gfx) predicate.gfx = gfx;
   if (r.load !== undefined) {
     const l = object(r.load, 'report.load');
+    const st = object(l.settings, 'report.load.settings');
+    if (!Array.isArray(st.concurrency) || st.concurrency.length > 64) throw new ReportError('report.load.settings.concurrency is not a list of at most 64 values');
+    if (!Array.isArray(l.rows) || l.rows.length > 64) throw new ReportError('report.load.rows is not a list of at most 64 rows');
     predicate.load = {
-      requests: count(l.requests, 'report.load.requests'),
-      completed: count(l.completed, 'report.load.completed'),
-      failed: count(l.failed, 'report.load.failed'),
-      concurrency: count(l.concurrency, 'report.load.concurrency'),
-      durationS: figure(l.durationS, 'report.load.durationS'),
-      outputTokensPerSecond: figure(l.outputThroughput, 'report.load.outputThroughput'),
-      requestsPerSecond: figure(l.requestThroughput, 'report.load.requestThroughput'),
-      ttftMs: percentiles(l.ttftMs, 'report.load.ttftMs'),
-      tpotMs: percentiles(l.tpotMs, 'report.load.tpotMs'),
-      e2elMs: percentiles(l.e2elMs, 'report.load.e2elMs'),
+      settings: {
+        inputLen: count(st.inputLen, 'report.load.settings.inputLen'),
+        outputLen: count(st.outputLen, 'report.load.settings.outputLen'),
+        seed: count(st.seed, 'report.load.settings.seed'),
+        requestRate: st.requestRate === 'inf' ? 'inf' : figure(st.requestRate, 'report.load.settings.requestRate'),
+        concurrency: st.concurrency.map((c, i) => count(c, `report.load.settings.concurrency[${i}]`)),
+      },
+      rows: l.rows.map((value, i) => {
+        const row = object(value, `report.load.rows[${i}]`);
+        const at = (name: string): string => `report.load.rows[${i}].${name}`;
+        return {
+          requests: count(row.requests, at('requests')),
+          completed: count(row.completed, at('completed')),
+          failed: count(row.failed, at('failed')),
+          concurrency: count(row.concurrency, at('concurrency')),
+          durationS: figure(row.durationS, at('durationS')),
+          outputTokensPerSecond: figure(row.outputThroughput, at('outputThroughput')),
+          requestsPerSecond: figure(row.requestThroughput, at('requestThroughput')),
+          totalInputTokens: count(row.totalInputTokens, at('totalInputTokens')),
+          totalOutputTokens: count(row.totalOutputTokens, at('totalOutputTokens')),
+          ttftMs: percentiles(row.ttftMs, at('ttftMs')),
+          tpotMs: percentiles(row.tpotMs, at('tpotMs')),
+          itlMs: percentiles(row.itlMs, at('itlMs')),
+          e2elMs: percentiles(row.e2elMs, at('e2elMs')),
+        };
+      }),
     };
   }
   if (r.probe !== undefined) {

@@ -62,6 +62,34 @@ export function cosignAttestArgs(opts: AttestOptions): string[] {
   return args;
 }
 
+/** The smoke-test predicate's type, as publish attests it (src/attest/predicates.ts PREDICATE_TYPES); cosign's --type takes the URI itself. */
+export const SMOKE_TEST_PREDICATE_TYPE = 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates/smoke-test/v1';
+
+export interface VerifyAttestationOptions {
+  ref: string;
+  predicateType: string;
+  /** A public key file; or, keyless, the certificate's identity and OIDC issuer. */
+  keyFile?: string;
+  identity?: { identity: string; issuer: string };
+  /** false: accept an attestation that was never uploaded to Rekor (cosign attest --tlog-upload=false). */
+  transparencyLog: boolean;
+  http: boolean;
+}
+
+/** Output larger than this is not a list of attestations of one image. */
+const MAX_VERIFY_OUTPUT = 16 << 20;
+
+export function cosignVerifyAttestationArgs(opts: VerifyAttestationOptions): string[] {
+  const args = ['verify-attestation', '--type', opts.predicateType];
+  if (opts.keyFile) args.push('--key', opts.keyFile);
+  else if (opts.identity) args.push('--certificate-identity', opts.identity.identity, '--certificate-oidc-issuer', opts.identity.issuer);
+  else throw new CosignError('verifying an attestation needs a public key or a keyless identity');
+  if (!opts.transparencyLog) args.push('--insecure-ignore-tlog=true');
+  if (opts.http) args.push('--allow-http-registry');
+  args.push(opts.ref);
+  return args;
+}
+
 /**
  * Attests a pushed digest with cosign (a DSSE-signed in-toto statement, stored beside the image:
  * the `sha256-<hex>.att` tag where the registry has no referrers API) and returns where it is.
@@ -73,4 +101,34 @@ export async function cosignAttest(opts: AttestOptions): Promise<string> {
   const found = await capture('cosign', ['triangulate', '--type', 'attestation', ...(opts.http ? ['--allow-http-registry'] : []), opts.ref], { env: env(opts) });
   if (found.exitCode !== 0) throw new CosignError(`cosign triangulate ${opts.ref} failed (exit ${found.exitCode}): ${tail(found.stderr)}`);
   return found.stdout.trim();
+}
+
+/**
+ * The predicates of `ref`'s attestations of `predicateType` that cosign verified. cosign prints each
+ * verified attestation as one DSSE envelope per line on stdout, its in-toto statement in `payload`
+ * (base64) (sigstore/cosign cmd/cosign/cli/verify/verify_attestation.go); a statement of another
+ * type, or one that is not JSON, is left out.
+ */
+export async function cosignVerifyAttestation(opts: VerifyAttestationOptions): Promise<unknown[]> {
+  const verified = await capture('cosign', cosignVerifyAttestationArgs(opts));
+  if (verified.exitCode !== 0) throw new CosignError(`cosign verify-attestation --type ${opts.predicateType} ${opts.ref} failed (exit ${verified.exitCode}): ${tail(verified.stderr)}`);
+  if (verified.stdout.length > MAX_VERIFY_OUTPUT) throw new CosignError(`cosign verify-attestation printed more than ${MAX_VERIFY_OUTPUT} bytes for ${opts.ref}`);
+  return predicatesOf(verified.stdout, opts.predicateType);
+}
+
+/** The predicates of the given type in cosign's output (one envelope a line). */
+export function predicatesOf(stdout: string, predicateType: string): unknown[] {
+  const out: unknown[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.trim().startsWith('{')) continue;
+    try {
+      const envelope = JSON.parse(line) as { payload?: unknown };
+      if (typeof envelope.payload !== 'string') continue;
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicateType?: unknown; predicate?: unknown };
+      if (statement.predicateType === predicateType && statement.predicate !== undefined) out.push(statement.predicate);
+    } catch {
+      continue;
+    }
+  }
+  return out;
 }

@@ -2,7 +2,10 @@
 // definitions of `vllm bench serve` (vllm/benchmarks/serve.py calculate_metrics):
 // TTFT per request; TPOT = (latency − TTFT) / (output tokens − 1) for requests with more than one
 // token; ITL = every gap between chunks; E2EL = latency; output throughput = Σ output tokens / wall
-// time; request throughput = completed / wall time. Percentiles interpolate linearly (numpy's default).
+// time; request throughput = completed / wall time; total input tokens count what the server
+// reports (usage.prompt_tokens), else the prompt's planned length (vLLM's prompt_len).
+// Percentiles interpolate linearly (numpy's default).
+import type { SampleRequest } from './dataset.js';
 import type { StreamTiming } from './openai.js';
 
 export interface Distribution {
@@ -22,6 +25,7 @@ export interface LoadStats {
   requestThroughput: number;
   outputThroughput: number;
   totalTokenThroughput: number;
+  totalInputTokens: number;
   totalOutputTokens: number;
   ttftMs: Distribution;
   tpotMs: Distribution;
@@ -64,6 +68,7 @@ export function summarize(timings: readonly StreamTiming[], durationMs: number, 
     requestThroughput: done.length / durationS,
     outputThroughput: totalOutput / durationS,
     totalTokenThroughput: (totalInput + totalOutput) / durationS,
+    totalInputTokens: totalInput,
     totalOutputTokens: totalOutput,
     ttftMs: distribution(done.map((t) => t.ttftMs)),
     tpotMs: distribution(done.filter((t) => t.outputTokens > 1).map((t) => (t.latencyMs - t.ttftMs) / (t.outputTokens - 1))),
@@ -73,23 +78,35 @@ export function summarize(timings: readonly StreamTiming[], durationMs: number, 
   };
 }
 
+/** One run of the sweep: these requests, sent at these times (s from the start), `concurrency` at most in flight. */
+export interface LoadPlan {
+  requests: readonly SampleRequest[];
+  arrivals: readonly number[];
+  concurrency: number;
+}
+
 /**
- * Runs `requests` calls of send, at most `concurrency` in flight. One that returns !ok (a non-200,
- * an error event, a timeout) is counted and the run goes on, as `vllm bench serve` counts failed
- * requests (vllm/benchmarks/serve.py benchmark, vllm/benchmarks/lib/endpoint_request_func.py); the
- * caller decides how many it tolerates. A send that throws (the engine died) ends the run: the
- * remaining requests would only repeat it.
+ * Sends each request at its arrival time, or once one of `concurrency` slots is free if later: the
+ * semaphore of `vllm bench serve --max-concurrency` over get_request's schedule
+ * (vllm/benchmarks/serve.py benchmark, limited_request_func). One that returns !ok (a non-200, an
+ * error event, a timeout) is counted and the run goes on, as vllm bench serve counts failed
+ * requests (vllm/benchmarks/lib/endpoint_request_func.py); the caller decides how many it
+ * tolerates. A send that throws (the engine died) ends the run: the rest would only repeat it.
  */
-export async function runLoad(requests: number, concurrency: number, send: (i: number) => Promise<StreamTiming>): Promise<LoadStats> {
+export async function runLoad(plan: LoadPlan, send: (request: SampleRequest, i: number) => Promise<StreamTiming>): Promise<LoadStats> {
+  const { requests, arrivals, concurrency } = plan;
   const timings: StreamTiming[] = [];
   let next = 0;
   const started = performance.now();
   const worker = async (): Promise<void> => {
-    while (next < requests) {
+    while (next < requests.length) {
       const i = next++;
-      timings.push(await send(i));
+      const wait = started + (arrivals[i] ?? 0) * 1000 - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const timing = await send(requests[i]!, i);
+      timings.push({ ...timing, promptTokens: timing.promptTokens || requests[i]!.promptLen });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
   return summarize(timings, performance.now() - started, concurrency);
 }

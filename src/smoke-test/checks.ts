@@ -1,7 +1,9 @@
 // The checks against a ready server: model list, greedy completion and chat matching `expect`, one
-// streamed request for TTFT, the throughput run, and the vllm:* metrics.
+// streamed request for TTFT, the throughput run (one per concurrency value: vllm bench serve's
+// random prompts, ignore_eos, max_tokens = output-len, Poisson arrivals), and the vllm:* metrics.
 import * as core from '@actions/core';
 import { keyMetrics, vllmSamples } from '../serve/metrics.js';
+import { arrivalTimes, randomRequests } from '../serve/dataset.js';
 import { runLoad } from '../serve/load.js';
 import { EngineDiedError, OpenAIClient } from '../serve/openai.js';
 import type { ServerHandle } from '../serve/server.js';
@@ -33,11 +35,18 @@ export async function runChecks(inputs: SmokeTestInputs, report: SmokeReport, ba
   report.ttftMs = streamed.ttftMs;
 
   if (inputs.requests > 0) {
-    const load = await guard(runLoad(inputs.requests, inputs.concurrency, () => client.stream(inputs.prompt, inputs.maxTokens, true)));
-    report.load = load;
-    const failures = `${load.failed} of ${load.requests} requests of the throughput run failed: ${load.errors.join('; ')}`;
-    if (load.failed > inputs.maxFailedRequests) throw new Error(`${failures} (max-failed-requests: ${inputs.maxFailedRequests})`);
-    if (load.failed > 0) core.warning(`${failures} (within max-failed-requests: ${inputs.maxFailedRequests})`);
+    const settings = inputs.load;
+    // The same prompts and arrival times for every concurrency value: the rows differ in that only.
+    const requests = randomRequests(inputs.requests, settings.inputLen, settings.outputLen, settings.seed);
+    const arrivals = arrivalTimes(inputs.requests, settings.requestRate === 'inf' ? Infinity : settings.requestRate, settings.seed);
+    report.load = { settings, rows: [] };
+    for (const concurrency of settings.concurrency) {
+      const load = await guard(runLoad({ requests, arrivals, concurrency }, (r) => client.stream(r.prompt, r.outputLen, true)));
+      report.load.rows.push(load);
+      const failures = `${load.failed} of ${load.requests} requests of the throughput run at concurrency ${concurrency} failed: ${load.errors.join('; ')}`;
+      if (load.failed > inputs.maxFailedRequests) throw new Error(`${failures} (max-failed-requests: ${inputs.maxFailedRequests})`);
+      if (load.failed > 0) core.warning(`${failures} (within max-failed-requests: ${inputs.maxFailedRequests})`);
+    }
   }
 
   try {

@@ -17,7 +17,10 @@ import { CONTAINER_HF_TOKEN_PATH, dockerRunArgs, modelCacheEnv, stepLabel } from
 import { envFileText, privateDir, removePrivate, writePrivateFile } from '../serve/env-file.js';
 import { waitForReady } from '../serve/health.js';
 import { startContainer, startProcess, type ServerHandle } from '../serve/server.js';
+import { BaselineError, cosignAttestationReader, loadBaseline } from './baseline.js';
+import { benchmarkEntries } from './benchmark-json.js';
 import { runChecks } from './checks.js';
+import { evaluateGate } from './gate.js';
 import { prepareImage } from './image.js';
 import { parseSmokeTestInputs, type SmokeTestInputs } from './inputs.js';
 import { scrubFile, uploadLogs } from './logs.js';
@@ -35,7 +38,7 @@ class SmokeFailure extends Error {
 }
 
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
-export const OUTPUTS = ['passed', 'startup-seconds', 'ttft-ms', 'tokens-per-second', 'p50-latency-ms', 'p99-latency-ms', 'gpu', 'report'] as const;
+export const OUTPUTS = ['passed', 'startup-seconds', 'ttft-ms', 'tokens-per-second', 'p50-latency-ms', 'p99-latency-ms', 'benchmark-bigger-is-better', 'benchmark-smaller-is-better', 'gpu', 'report'] as const;
 
 export async function main(io: StageIO = actionIO): Promise<void> {
   const token = io.get('hf-token');
@@ -50,7 +53,15 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const logFile = join(work, 'server.log');
   const reportFile = join(work, 'smoke-test-report.json');
   saveSmokeState({ port: inputs.port, logFile });
-  const report: SmokeReport = { passed: false, image: inputs.image, command: inputs.command, model: inputs.servedModelName ?? inputs.model, gpu: '', preflight: [], gpus: [] };
+  const report: SmokeReport = { passed: false, image: inputs.image, command: inputs.command, model: inputs.servedModelName ?? inputs.model, gpu: '', gfx: '', preflight: [], gpus: [] };
+  // The baseline first: one that cannot be read or verified fails the step before anything starts.
+  let baseline;
+  try {
+    baseline = await loadBaseline(inputs.gate, cosignAttestationReader(inputs.gate, work));
+  } catch (error) {
+    if (error instanceof BaselineError) throw new StageFailure('The performance baseline cannot be used', error.message);
+    throw error;
+  }
   // The env file and the token file: private to this step, gone once docker has read them.
   const secrets = await privateDir(work, 'secrets-');
 
@@ -70,6 +81,14 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     // Main ended it: post must not signal a process group ID the system may hand out again.
     if (server?.kind === 'process') saveSmokeState({ pgid: undefined });
   }
+  if (!failure && report.load && (baseline || inputs.gate.minTokensPerSecond !== undefined || inputs.gate.maxTtftMs !== undefined || inputs.gate.maxP99LatencyMs !== undefined)) {
+    report.gate = evaluateGate({ model: report.model, gfx: report.gfx, settings: report.load.settings, rows: report.load.rows }, inputs.gate, baseline);
+    if (report.gate.baseline && !report.gate.baseline.applies) core.notice(`The baseline ${report.gate.baseline.source} does not apply: ${report.gate.baseline.reason}. Only the absolute limits were checked.`, { title: 'Performance baseline not comparable' });
+    if (report.gate.failures.length > 0) {
+      report.passed = false;
+      failure = new SmokeFailure({ phase: 'gate', title: 'Performance gate failed', message: report.gate.failures.join('; '), logTail: [] });
+    }
+  }
   if (failure) report.failure = { ...failure.diagnosis, logTail: failure.diagnosis.logTail ?? server?.log.lastLines(30) ?? [] };
   if (server) report.logFile = logFile;
 
@@ -80,10 +99,18 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   io.setOutput('report', reportFile);
   if (report.startupSeconds !== undefined) io.setOutput('startup-seconds', report.startupSeconds.toFixed(1));
   if (report.ttftMs !== undefined) io.setOutput('ttft-ms', report.ttftMs.toFixed(1));
-  if (report.load) {
-    io.setOutput('tokens-per-second', report.load.outputThroughput.toFixed(1));
-    io.setOutput('p50-latency-ms', report.load.e2elMs.median.toFixed(1));
-    io.setOutput('p99-latency-ms', report.load.e2elMs.p99.toFixed(1));
+  const firstRow = report.load?.rows[0];
+  if (report.load && firstRow) {
+    io.setOutput('tokens-per-second', firstRow.outputThroughput.toFixed(1));
+    io.setOutput('p50-latency-ms', firstRow.e2elMs.median.toFixed(1));
+    io.setOutput('p99-latency-ms', firstRow.e2elMs.p99.toFixed(1));
+    const entries = benchmarkEntries(report.load.rows, { model: report.model, gpu: report.gpu, settings: report.load.settings });
+    const bigger = join(work, 'benchmark-bigger-is-better.json');
+    const smaller = join(work, 'benchmark-smaller-is-better.json');
+    await writeFile(bigger, `${JSON.stringify(entries.bigger, null, 2)}\n`);
+    await writeFile(smaller, `${JSON.stringify(entries.smaller, null, 2)}\n`);
+    io.setOutput('benchmark-bigger-is-better', bigger);
+    io.setOutput('benchmark-smaller-is-better', smaller);
   }
   await core.summary.addRaw(scrubSecrets(renderSummary(report)), true).write();
   if (server) saveSmokeState({ logsUploaded: await uploadLogs([logFile, reportFile]) });
@@ -93,7 +120,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     const details = [d.signature ? `${d.signature.title}: ${d.signature.meaning}\nFix: ${d.signature.fix}` : '', d.logTail.length ? `Last server log lines:\n${d.logTail.join('\n')}` : ''].filter(Boolean).join('\n');
     throw new StageFailure(d.title, d.message, details);
   }
-  logInfo(`Smoke test passed: ready in ${report.startupSeconds?.toFixed(1)} s, TTFT ${report.ttftMs?.toFixed(1)} ms, ${report.load?.outputThroughput.toFixed(1) ?? '-'} output tokens/s.`);
+  logInfo(`Smoke test passed: ready in ${report.startupSeconds?.toFixed(1)} s, TTFT ${report.ttftMs?.toFixed(1)} ms, ${report.load?.rows.map((r) => `${r.outputThroughput.toFixed(1)} output tokens/s at concurrency ${r.concurrency}`).join(', ') ?? 'no throughput run'}.`);
 }
 
 /** The server log with every registered secret masked, before it is uploaded. */
@@ -107,7 +134,10 @@ async function startAndTest(inputs: SmokeTestInputs, report: SmokeReport, secret
     report.gpus = pre.gpus;
     groupIds = pre.groupIds;
     const first = inputs.expectedGfx ? pre.gpus.find((g) => g.gfx === inputs.expectedGfx) ?? pre.gpus[0] : pre.gpus[0];
-    if (first) report.gpu = `${first.gfx}${first.name ? ` ${first.name}` : ''}`;
+    if (first) {
+      report.gpu = `${first.gfx}${first.name ? ` ${first.name}` : ''}`;
+      report.gfx = first.gfx;
+    }
     for (const row of pre.rows.filter((r) => r.verdict === 'warn')) core.warning(`${row.check}: ${row.detail}${row.fix ? ` — ${row.fix}` : ''}`, { title: 'Smoke test preflight' });
   }
   let image: string | undefined;

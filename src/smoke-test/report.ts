@@ -5,9 +5,11 @@ import type { ProbeVerdict } from '../rocm/probe.js';
 import type { GpuSample } from '../rocm/sample.js';
 import type { LoadStats } from '../serve/load.js';
 import { codeBlock, codeSpan, plainText } from '../tool/markdown.js';
+import type { GateResult } from './gate.js';
+import type { LoadSettings } from './inputs.js';
 
 export interface Diagnosis {
-  phase: 'inputs' | 'preflight' | 'image' | 'probe' | 'start' | 'startup' | 'test';
+  phase: 'inputs' | 'preflight' | 'image' | 'probe' | 'start' | 'startup' | 'test' | 'gate';
   title: string;
   message: string;
   signature?: { id: string; title: string; meaning: string; fix: string; line: string };
@@ -20,6 +22,8 @@ export interface SmokeReport {
   command?: string[];
   model: string;
   gpu: string;
+  /** The GPU target the figures were measured on (the preflight's, or expected-gfx); '' for gpu: none. */
+  gfx: string;
   preflight: PreflightRow[];
   gpus: Gpu[];
   probe?: ProbeVerdict;
@@ -35,7 +39,10 @@ export interface SmokeReport {
   completion?: { text: string; ms: number };
   chat?: { text: string; ms: number };
   ttftMs?: number;
-  load?: LoadStats;
+  /** The throughput run: its settings, and one row per concurrency value, in the input's order. */
+  load?: { settings: LoadSettings; rows: LoadStats[] };
+  /** The performance gate: each figure against the limits and the baseline. */
+  gate?: GateResult;
   metrics?: { series: number; key: Record<string, number> };
   gpuBefore?: GpuSample;
   gpuAfter?: GpuSample;
@@ -76,16 +83,10 @@ export function renderSummary(r: SmokeReport): string {
   const rows: Array<[string, string]> = [];
   if (r.startupSeconds !== undefined) rows.push(['Startup (start → /health 200)', `${r.startupSeconds.toFixed(1)} s`]);
   if (r.ttftMs !== undefined) rows.push(['Time to first token (one streamed request)', ms(r.ttftMs)]);
-  if (r.load) {
-    const l = r.load;
-    rows.push(['Load', `${l.completed}/${l.requests} requests${l.failed ? ` (${l.failed} failed: ${l.errors.slice(0, 3).join('; ')})` : ''}, concurrency ${l.concurrency}, ${l.durationS.toFixed(2)} s`]);
-    rows.push(['Output tokens/s', l.outputThroughput.toFixed(1)], ['Requests/s', l.requestThroughput.toFixed(2)]);
-    rows.push(['TTFT p50 / p99', `${ms(l.ttftMs.median)} / ${ms(l.ttftMs.p99)}`]);
-    rows.push(['TPOT p50 / p99', `${ms(l.tpotMs.median)} / ${ms(l.tpotMs.p99)}`]);
-    rows.push(['Latency (E2EL) p50 / p99', `${ms(l.e2elMs.median)} / ${ms(l.e2elMs.p99)}`]);
-  }
   if (r.metrics) rows.push(['/metrics', `${r.metrics.series} vllm:* samples${Object.entries(r.metrics.key).map(([k, v]) => `, ${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join('')}`]);
   if (rows.length) out.push('#### Timings', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '');
+  if (r.load) out.push(...loadTable(r.load));
+  if (r.gate) out.push(...gateTable(r.gate));
   if (r.completion) out.push('#### Sample answer', '', `Completion (greedy, ${ms(r.completion.ms)}): ${codeSpan(r.completion.text.trim().slice(0, 500))}`, '');
   if (r.chat) out.push(`Chat (greedy, ${ms(r.chat.ms)}): ${codeSpan(r.chat.text.trim().slice(0, 500))}`, '');
   const gpuRows = gpuFigures(r);
@@ -106,4 +107,38 @@ function gpuFigures(r: SmokeReport): string[] {
     rows.push(`| ${index} | power | ${fmt(b?.powerW, 'W')} | ${fmt(a?.powerW, 'W')} |`);
   }
   return rows;
+}
+
+function loadTable(load: NonNullable<SmokeReport['load']>): string[] {
+  const s = load.settings;
+  const out = [
+    '#### Throughput run (as vllm bench serve)',
+    '',
+    `Random prompts of ${s.inputLen} tokens (seed ${s.seed}), ${s.outputLen} output tokens each (ignore_eos), request rate ${s.requestRate === 'inf' ? 'inf (all at once)' : `${s.requestRate}/s (Poisson)`}.`,
+    '',
+    '| concurrency | requests | failed | output tokens/s | requests/s | input tokens/request | TTFT p50 / p99 | TPOT p50 / p99 | ITL p50 / p99 | E2EL p50 / p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const l of load.rows) {
+    out.push(
+      `| ${l.concurrency} | ${l.completed}/${l.requests} | ${l.failed ? `${l.failed}: ${plainText(l.errors.slice(0, 3).join('; '))}` : '0'} | ${l.outputThroughput.toFixed(1)} | ${l.requestThroughput.toFixed(2)} | ${l.completed ? (l.totalInputTokens / l.completed).toFixed(0) : '-'} | ${ms(l.ttftMs.median)} / ${ms(l.ttftMs.p99)} | ${ms(l.tpotMs.median)} / ${ms(l.tpotMs.p99)} | ${ms(l.itlMs.median)} / ${ms(l.itlMs.p99)} | ${ms(l.e2elMs.median)} / ${ms(l.e2elMs.p99)} |`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+function gateTable(gate: GateResult): string[] {
+  const out = [`#### Performance gate: ${gate.failures.length ? '❌ failed' : '✅ passed'}`, ''];
+  const b = gate.baseline;
+  if (b) out.push(b.applies ? `Baseline ${codeSpan(b.source)}; a figure worse by more than ${b.maxRegressionPercent}% fails.` : `ℹ️ The baseline ${codeSpan(b.source)} does not apply: ${plainText(b.reason ?? '')}. Only the absolute limits were checked.`, '');
+  out.push('| concurrency | figure | value | baseline | change | limit | verdict |', '|---|---|---|---|---|---|---|');
+  for (const row of gate.rows) {
+    const value = `${row.value.toFixed(row.unit === 'requests/s' ? 2 : 1)} ${row.unit}`;
+    const base = row.baseline === undefined ? '' : `${row.baseline.toFixed(row.unit === 'requests/s' ? 2 : 1)} ${row.unit}`;
+    const change = row.changePercent === undefined ? '' : `${row.changePercent >= 0 ? '+' : ''}${row.changePercent.toFixed(1)}%`;
+    out.push(`| ${row.concurrency} | ${row.figure} | ${value} | ${base} | ${change} | ${row.limit ?? ''} | ${ICON[row.verdict]} ${row.verdict} |`);
+  }
+  out.push('');
+  return out;
 }

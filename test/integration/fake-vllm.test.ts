@@ -142,7 +142,7 @@ test('an in-band error event fails the stream (never a truncated success); a loa
   try {
     await rejecting.ready();
     const client = new OpenAIClient(rejecting.url, 'm');
-    const load = await runLoad(9, 3, () => client.stream('hi', 4, true));
+    const load = await runLoad({ requests: Array.from({ length: 9 }, () => ({ prompt: 'hi', promptLen: 1, outputLen: 4 })), arrivals: [], concurrency: 3 }, () => client.stream('hi', 4, true));
     assert.equal(load.completed, 6);
     assert.equal(load.failed, 3);
     assert.deepEqual(load.errors, ["POST /v1/completions answered 400: This model's maximum context length is 32768 tokens. However, you requested 33000 tokens (32968 in the messages, 32 in the completion). Please reduce the length of the messages or completion."]);

@@ -64,7 +64,7 @@ function report(main: StepResult) {
   return JSON.parse(readFileSync(main.outputs.report!, 'utf8')) as {
     passed: boolean;
     failure?: { phase: string; message: string; signature?: { id: string }; logTail: string[] };
-    load?: { completed: number; failed: number; tpotMs: { median: number }; ttftMs: { median: number } };
+    load?: { settings: { concurrency: number[] }; rows: Array<{ concurrency: number; completed: number; failed: number; totalInputTokens: number; tpotMs: { median: number }; ttftMs: { median: number } }> };
     serverArgs?: string;
     metrics?: { series: number };
     completion?: { text: string };
@@ -129,11 +129,11 @@ describe('a healthy server', () => {
     assert.equal(out.gpu, '');
     const r = report(main);
     assert.equal(r.passed, true);
-    assert.equal(r.load!.completed, 16);
+    assert.equal(r.load!.rows[0]!.completed, 16);
     assert.ok(r.metrics!.series >= 5, 'vllm:* series scraped');
     assert.match(r.completion!.text, /Paris/);
     assert.match(main.summary, /Smoke test: ✅ passed/);
-    assert.match(main.summary, /Output tokens\/s/);
+    assert.match(main.summary, /\| concurrency \| requests \| failed \| output tokens\/s \|/);
     assert.match(main.summary, /Completion \(greedy/);
     // The token reached the server as a read-only file (HF_TOKEN_PATH), and nowhere else.
     assert.ok(main.masks.includes('hf_testtokenvalue0123456789'));
@@ -154,13 +154,116 @@ describe('a healthy server', () => {
   });
 
   test('slow streaming: TTFT and TPOT measured as vllm bench serve defines them', async () => {
-    const { main } = await smoke({ image, 'max-tokens': '8', requests: '8', concurrency: '4' }, { FAKE_VLLM_TTFT_MS: '200', FAKE_VLLM_TOKEN_DELAY_MS: '50' });
+    const { main } = await smoke({ image, 'max-tokens': '8', 'output-len': '8', requests: '8', concurrency: '4' }, { FAKE_VLLM_TTFT_MS: '200', FAKE_VLLM_TOKEN_DELAY_MS: '50' });
     assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
     const ttft = Number(main.outputs['ttft-ms']);
     assert.ok(ttft >= 195 && ttft < 700, `ttft ${ttft}`);
     const r = report(main);
-    assert.ok(r.load!.tpotMs.median >= 45 && r.load!.tpotMs.median < 120, `tpot ${r.load!.tpotMs.median}`);
+    const tpot = r.load!.rows[0]!.tpotMs.median;
+    assert.ok(tpot >= 45 && tpot < 120, `tpot ${tpot}`);
     assert.ok(Number(main.outputs['p50-latency-ms']) >= 200 + 7 * 50 - 10);
+  });
+});
+
+describe('the load as vllm bench serve, and the performance gate', () => {
+  // Timings dominated by the stand-in's delays (100 ms to the first token, 20 ms between tokens),
+  // so two runs on this shared machine agree within max-regression-percent 25.
+  const paced = { FAKE_VLLM_TTFT_MS: '100', FAKE_VLLM_TOKEN_DELAY_MS: '20' };
+  const load = { 'input-len': '48', 'output-len': '12', requests: '6', 'max-regression-percent': '25' };
+  let baselineFile: string;
+
+  /** The gate's rows and notices of a run. */
+  const notices = (main: StepResult) => main.commands.filter((c) => c.name === 'notice').map((c) => c.message);
+
+  before(async () => {
+    const { main } = await smoke({ image, ...load, concurrency: '1,3' }, paced);
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    baselineFile = main.outputs.report!;
+  });
+
+  test('a concurrency sweep: one row per value in the report, the summary and the benchmark JSON; the server counts input-len prompt tokens', () => {
+    const r = JSON.parse(readFileSync(baselineFile, 'utf8')) as { gfx: string; load: { settings: Record<string, unknown>; rows: Array<{ concurrency: number; completed: number; totalInputTokens: number; totalOutputTokens: number }> } };
+    assert.deepEqual(r.load.settings, { inputLen: 48, outputLen: 12, seed: 0, requestRate: 'inf', concurrency: [1, 3] });
+    assert.deepEqual(r.load.rows.map((row) => [row.concurrency, row.completed, row.totalInputTokens, row.totalOutputTokens]), [
+      [1, 6, 6 * 48, 6 * 12],
+      [3, 6, 6 * 48, 6 * 12],
+    ]);
+    assert.equal(r.gfx, '');
+    const dir = join(baselineFile, '..');
+    const bigger = JSON.parse(readFileSync(join(dir, 'benchmark-bigger-is-better.json'), 'utf8')) as Array<{ name: string; unit: string; value: number }>;
+    const smaller = JSON.parse(readFileSync(join(dir, 'benchmark-smaller-is-better.json'), 'utf8')) as Array<{ name: string; unit: string; value: number }>;
+    assert.deepEqual(bigger.map((e) => e.name), ['concurrency 1: output throughput', 'concurrency 1: request throughput', 'concurrency 3: output throughput', 'concurrency 3: request throughput']);
+    const itl = smaller.find((e) => e.name === 'concurrency 3: ITL p50')!;
+    assert.ok(itl.value >= 19 && itl.value < 60 && itl.unit === 'ms', `ITL ${itl.value}`);
+  });
+
+  test('the same load against the baseline report of a previous run: passes, each figure shown with its change', async () => {
+    const { main } = await smoke({ image, ...load, concurrency: '3,1', baseline: baselineFile }, paced);
+    assert.equal(main.exitCode, 0, main.stdout.slice(-4000));
+    assert.match(main.summary, /#### Performance gate: ✅ passed/);
+    assert.match(main.summary, /\| 3 \| output throughput \| [\d.]+ tokens\/s \| [\d.]+ tokens\/s \| [+-][\d.]+% \| {2}\| ✅ pass \|/);
+    assert.match(main.summary, /\| concurrency \| requests \| failed \| output tokens\/s/);
+    assert.ok(main.outputs['benchmark-bigger-is-better'] && main.outputs['benchmark-smaller-is-better']);
+  });
+
+  test('a slowed stand-in against the same baseline: the gate fails, naming each figure, its change and both values', async () => {
+    const { main } = await smoke({ image, ...load, concurrency: '1,3', baseline: baselineFile }, { FAKE_VLLM_TTFT_MS: '300', FAKE_VLLM_TOKEN_DELAY_MS: '60' });
+    const error = failedWith(main, /^Performance gate failed$/);
+    assert.match(error, /output throughput at concurrency 1 is [\d.]+% lower than the baseline \([\d.]+ against [\d.]+ tokens\/s; max-regression-percent 25\)/);
+    assert.match(error, /TTFT p99 at concurrency 3 is [\d.]+% higher than the baseline/);
+    assert.match(error, /ITL p50 at concurrency 3 is [\d.]+% higher/);
+    assert.match(main.summary, /#### Performance gate: ❌ failed/);
+    const r = JSON.parse(readFileSync(main.outputs.report!, 'utf8')) as { passed: boolean; failure: { phase: string }; gate: { failures: string[] } };
+    assert.deepEqual([r.passed, r.failure.phase], [false, 'gate']);
+    assert.ok(r.gate.failures.length >= 8);
+  });
+
+  test('a baseline from another GPU, or other load settings: not comparable, a notice, and the step passes even slowed', async () => {
+    const other = JSON.parse(readFileSync(baselineFile, 'utf8')) as Record<string, unknown>;
+    const otherGpu = join(root, 'baseline-gfx942.json');
+    writeFileSync(otherGpu, JSON.stringify({ ...other, gfx: 'gfx942', gpu: 'gfx942 AMD Instinct MI300X' }));
+    const { main } = await smoke({ image, ...load, concurrency: '1,3', baseline: otherGpu }, { FAKE_VLLM_TOKEN_DELAY_MS: '60' });
+    assert.equal(main.exitCode, 0, main.stdout.slice(-3000));
+    assert.match(notices(main).join('\n'), /does not apply: the baseline was measured with GPU gfx942 \(this run: none\)/);
+    assert.match(main.summary, /ℹ️ The baseline .* does not apply/);
+    const longer = await smoke({ image, ...load, 'input-len': '64', concurrency: '1,3', baseline: baselineFile }, { FAKE_VLLM_TOKEN_DELAY_MS: '60' });
+    assert.equal(longer.main.exitCode, 0, longer.main.stdout.slice(-3000));
+    assert.match(notices(longer.main).join('\n'), /input-len 48 \(this run: 64\)/);
+  });
+
+  test('absolute limits fail the step naming the figure and the input; a baseline that is not a report fails before anything starts', async () => {
+    const { main } = await smoke({ image, ...load, concurrency: '2', 'min-tokens-per-second': '100000', 'max-p99-latency-ms': '50' }, paced);
+    const error = failedWith(main, /^Performance gate failed$/);
+    assert.match(error, /output throughput [\d.]+ tokens\/s at concurrency 2 is below min-tokens-per-second 100000/);
+    assert.match(error, /E2EL p99 [\d.]+ ms at concurrency 2 is above max-p99-latency-ms 50/);
+    const forged = join(root, 'forged-baseline.json');
+    writeFileSync(forged, JSON.stringify({ passed: true, model: 'm', load: { settings: { inputLen: 48, outputLen: 12, seed: 0, requestRate: 'inf', concurrency: [2] }, rows: [{ concurrency: 2, outputThroughput: 'NaN' }] } }));
+    const refused = await smoke({ image, ...load, baseline: forged });
+    assert.equal(refused.main.exitCode, 1);
+    assert.match(refused.main.errors.join('\n'), /the baseline .*forged-baseline\.json: load\.rows\[0\]\.requests is not a finite number/);
+    assert.equal(refused.main.outputs.report, undefined, 'nothing started, no report');
+  });
+
+  test('an image baseline: its smoke-test attestation, attested with cosign and a key, is read from the registry and verified', async () => {
+    requireTools('cosign');
+    const keys = mkdtempSync(join(root, 'cosign-'));
+    sh('cosign', ['generate-key-pair'], { cwd: keys, env: { ...process.env, COSIGN_PASSWORD: '' } });
+    const pub = readFileSync(join(keys, 'cosign.pub'), 'utf8');
+    const repo = `127.0.0.1:5000/h-gate-baseline-${process.pid}-${Date.now()}`;
+    sh('docker', ['tag', image, `${repo}:v1`]);
+    const pushed = sh('docker', ['push', `${repo}:v1`]);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed)![1]!;
+    const ref = `${repo}@${digest}`;
+    sh('cosign', ['attest', '--yes', '--key', join(keys, 'cosign.key'), '--type', 'https://github.com/vllm-rocm-action/vllm-rocm-action/predicates/smoke-test/v1', '--predicate', baselineFile, '--tlog-upload=false', '--allow-http-registry', ref], { env: { ...process.env, COSIGN_PASSWORD: '' } });
+    const { main } = await smoke({ image, ...load, concurrency: '1,3', baseline: ref, 'baseline-key': pub, 'baseline-transparency-log': 'false' }, { FAKE_VLLM_TTFT_MS: '300', FAKE_VLLM_TOKEN_DELAY_MS: '60' });
+    assert.match(failedWith(main, /^Performance gate failed$/), /output throughput at concurrency 1 is [\d.]+% lower than the baseline/);
+    assert.match(main.summary, new RegExp(`Baseline \`${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\``));
+    // Another key does not verify it: the step fails before the server starts.
+    const other = mkdtempSync(join(root, 'cosign-other-'));
+    sh('cosign', ['generate-key-pair'], { cwd: other, env: { ...process.env, COSIGN_PASSWORD: '' } });
+    const wrong = await smoke({ image, ...load, baseline: ref, 'baseline-key': readFileSync(join(other, 'cosign.pub'), 'utf8'), 'baseline-transparency-log': 'false' });
+    assert.equal(wrong.main.exitCode, 1);
+    assert.match(wrong.main.errors.join('\n'), /the smoke-test attestation of .* could not be verified: cosign verify-attestation --type https:\/\/github\.com\/vllm-rocm-action\/vllm-rocm-action\/predicates\/smoke-test\/v1 .* failed/);
   });
 });
 
@@ -276,12 +379,12 @@ describe('failures are diagnosed, never waited out', () => {
     // Every 5th generation request is refused with 400: requests 5, 10 and 15 of 3 + 16.
     const strict = await smoke({ image }, { FAKE_VLLM_REJECT_EVERY: '5' });
     const error = failedWith(strict.main, /Smoke test check failed/);
-    assert.match(error, /3 of 16 requests of the throughput run failed: POST \/v1\/completions answered 400: This model's maximum context length is 32768 tokens.* \(max-failed-requests: 0\)/);
+    assert.match(error, /3 of 16 requests of the throughput run at concurrency 4 failed: POST \/v1\/completions answered 400: This model's maximum context length is 32768 tokens.* \(max-failed-requests: 0\)/);
     const tolerant = await smoke({ image, 'max-failed-requests': '3' }, { FAKE_VLLM_REJECT_EVERY: '5' });
     assert.equal(tolerant.main.exitCode, 0, tolerant.main.stdout.slice(-3000));
-    assert.match(tolerant.main.warnings.join('\n'), /3 of 16 requests of the throughput run failed.*within max-failed-requests: 3/);
-    assert.equal(report(tolerant.main).load!.failed, 3);
-    assert.match(tolerant.main.summary, /13\/16 requests \(3 failed: /);
+    assert.match(tolerant.main.warnings.join('\n'), /3 of 16 requests of the throughput run at concurrency 4 failed.*within max-failed-requests: 3/);
+    assert.equal(report(tolerant.main).load!.rows[0]!.failed, 3);
+    assert.match(tolerant.main.summary, /\| 4 \| 13\/16 \| 3: POST \/v1\/completions answered 400/);
   });
 
   test('a wrong answer fails the expect check and shows the answer', async () => {

@@ -3,6 +3,7 @@
 // schemas in docs/; hostile reports refused or capped; the SBOM read from real layers.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { baselineFrom } from '../../src/smoke-test/baseline.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { schemaErrors, type Schema } from '../../src/attest/json-schema.js';
@@ -124,15 +125,25 @@ describe('smoke-test predicate', () => {
     completion: { text: 'Paris', ms: 30 },
     chat: { text: 'Paris', ms: 31 },
     ttftMs: 12.5,
-    load: { requests: 32, concurrency: 4, completed: 32, failed: 0, durationS: 3.2, requestThroughput: 10, outputThroughput: 640.123456, totalTokenThroughput: 900, totalOutputTokens: 2048, ttftMs: dist(20), tpotMs: dist(5), itlMs: dist(5), e2elMs: dist(300), errors: [] },
+    gfx: 'gfx942',
+    load: {
+      settings: { inputLen: 1024, outputLen: 128, seed: 0, requestRate: 'inf', concurrency: [1, 4] },
+      rows: [1, 4].map((concurrency) => ({ requests: 32, concurrency, completed: 32, failed: 0, durationS: 3.2, requestThroughput: 10, outputThroughput: 640.123456 * concurrency, totalTokenThroughput: 900, totalInputTokens: 32768, totalOutputTokens: 4096, ttftMs: dist(20), tpotMs: dist(5), itlMs: dist(5), e2elMs: dist(300), errors: [] })),
+    },
   };
 
   test('a passed run: GPU, model, start-up, percentiles, tokens/s, requests and checks', () => {
     const p = smokeTestPredicate(JSON.parse(JSON.stringify(passed)));
     assert.equal(p.verdict, 'passed');
     assert.deepEqual(p.gpu.gpus, [{ gfx: 'gfx942', name: 'AMD Instinct MI300X', memoryBytes: 206158430208 }]);
-    assert.equal(p.load!.outputTokensPerSecond, 640.123);
-    assert.deepEqual(p.load!.e2elMs, dist(300));
+    assert.equal(p.gfx, 'gfx942');
+    assert.deepEqual(p.load!.settings, { inputLen: 1024, outputLen: 128, seed: 0, requestRate: 'inf', concurrency: [1, 4] });
+    assert.deepEqual(p.load!.rows.map((r) => [r.concurrency, r.outputTokensPerSecond, r.totalInputTokens]), [[1, 640.123, 32768], [4, 2560.494, 32768]]);
+    assert.deepEqual(p.load!.rows[0]!.e2elMs, dist(300));
+    // The performance gate reads a published smoke-test attestation as its baseline: the same figures, comparable.
+    const baseline = baselineFrom(p, 'an attestation');
+    assert.equal(baseline.gfx, 'gfx942');
+    assert.deepEqual(baseline.rows.map((r) => [r.concurrency, r.outputThroughput]), [[1, 640.123], [4, 2560.494]]);
     assert.deepEqual([p.entrypoint, p.args], [['vllm', 'serve'], ['Qwen/Qwen2.5-0.5B-Instruct', '--host', '0.0.0.0', '--port', '8000']]);
     assert.deepEqual(p.checks, [{ name: 'models', verdict: 'pass' }, { name: 'completion', verdict: 'pass' }, { name: 'chat', verdict: 'pass' }]);
     assert.deepEqual(schemaErrors(docsSchema('smoke-test-v1'), p), []);
@@ -152,7 +163,7 @@ describe('smoke-test predicate', () => {
       [{ ...passed, passed: 'yes' }, /report\.passed is not true or false/],
       [{ ...passed, gpus: {} }, /report\.gpus is not a list/],
       [{ ...passed, startupSeconds: -1 }, /startupSeconds is not a non-negative number/],
-      [{ ...passed, load: { ...passed.load, ttftMs: { mean: 'fast' } } }, /ttftMs\.mean/],
+      [{ ...passed, load: { ...passed.load, rows: [{ ...passed.load!.rows[0], ttftMs: { mean: 'fast' } }] } }, /rows\[0\]\.ttftMs\.mean/],
       [{ ...passed, command: Array.from({ length: 65 }, () => 'x') }, /command has 65 items/],
       [{ ...passed, gpus: [{ gfx: 'g'.repeat(65), memoryBytes: 1 }] }, /does not fit its schema/],
     ];

@@ -41,7 +41,7 @@ describe('code spans and fences that hold any text', () => {
 });
 
 describe('the smoke-test summary keeps server text inside its fences', () => {
-  const base: SmokeReport = { passed: false, model: 'm', gpu: '', preflight: [], gpus: [] };
+  const base: SmokeReport = { passed: false, model: 'm', gpu: '', gfx: '', preflight: [], gpus: [] };
   test('a log line with a fence and HTML stays inside the log block; the answer stays inside its span', () => {
     const md = renderSummary({
       ...base,

@@ -123,7 +123,7 @@ describe('inputs', () => {
     const parsed = inputs({ image: 'vllm:rocm', 'served-model-name': 'qwen' });
     assert.equal(parsed.args, undefined);
     assert.deepEqual(inputs({ image: 'x', args: 'm --port 1' }).args, ['m', '--port', '1']);
-    assert.deepEqual([parsed.port, parsed.gpu, parsed.probe, parsed.requests, parsed.concurrency, parsed.maxTokens, parsed.startupTimeoutSeconds, parsed.maxFailedRequests, parsed.apiKey], [8000, 'amd', true, 16, 4, 32, 900, 0, undefined]);
+    assert.deepEqual([parsed.port, parsed.gpu, parsed.probe, parsed.requests, parsed.load.concurrency, parsed.maxTokens, parsed.startupTimeoutSeconds, parsed.maxFailedRequests, parsed.apiKey], [8000, 'amd', true, 16, [4], 32, 900, 0, undefined]);
     assert.equal(inputs({ image: 'x', 'max-failed-requests': '3', 'api-key': 'k' }).maxFailedRequests, 3);
     assert.equal(inputs({ image: 'x', gpu: 'none' }).probe, false);
   });
@@ -211,9 +211,10 @@ describe("vLLM's error answers", () => {
 
 test('a load run counts failed requests and goes on; a thrown engine death ends it', async () => {
   const ok: StreamTiming = { ok: true, ttftMs: 1, latencyMs: 2, itlMs: [1], outputTokens: 2, promptTokens: 1, text: 'ab' };
-  const stats = await runLoad(10, 3, async (i) => (i % 4 === 0 ? { ...ok, ok: false, error: 'answered 400' } : ok));
+  const plan = (concurrency: number) => ({ requests: Array.from({ length: 10 }, () => ({ prompt: 'hi', promptLen: 1, outputLen: 2 })), arrivals: [], concurrency });
+  const stats = await runLoad(plan(3), async (_, i) => (i % 4 === 0 ? { ...ok, ok: false, error: 'answered 400' } : ok));
   assert.deepEqual([stats.requests, stats.completed, stats.failed, stats.errors], [10, 7, 3, ['answered 400']]);
-  await assert.rejects(runLoad(10, 1, async (i) => {
+  await assert.rejects(runLoad(plan(1), async (_, i) => {
     if (i === 2) throw new Error('the engine died');
     return ok;
   }), /the engine died/);
