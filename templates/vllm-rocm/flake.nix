@@ -15,7 +15,21 @@
         inherit system;
         config.rocmSupport = true;
       };
-      vllm = import ./nix/vllm.nix { inherit pkgs settings; };
+      # The commit the image is built from, for its OCI labels (revision, created): a clean git tree
+      # has self.rev and self.lastModifiedDate (YYYYMMDDHHMMSS, the commit's time); a dirty one has neither.
+      commit =
+        let
+          d = self.lastModifiedDate or null;
+          at = start: len: builtins.substring start len d;
+        in
+        if self ? rev && d != null then
+          {
+            revision = self.rev;
+            created = "${at 0 4}-${at 4 2}-${at 6 2}T${at 8 2}:${at 10 2}:${at 12 2}Z";
+          }
+        else
+          { };
+      vllm = import ./nix/vllm.nix { inherit pkgs settings commit; };
     in
     {
       # The names below are what the README, the pipeline (build-nix's default attribute) and the

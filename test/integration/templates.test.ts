@@ -110,7 +110,7 @@ describe('the flake', () => {
 // stand-in returns the arguments it was given, so what the template passes to nixpkgs (the GPU
 // targets to torch, vllm and the wrapper, the image's created time, the wheels' fetches) can be
 // read back. This checks the template's logic, not nixpkgs' (see the README).
-const stubbedVllmExpr = `{ dir, settingsJson, pyNames ? "[]" }:
+const stubbedVllmExpr = `{ dir, settingsJson, pyNames ? "[]", commitJson ? "{}" }:
   let
     lib = {
       subtractLists = a: builtins.filter (x: !(builtins.elem x a));
@@ -150,7 +150,7 @@ const stubbedVllmExpr = `{ dir, settingsJson, pyNames ? "[]" }:
       stdenv.cc.cc.lib = "/stub/libstdc++";
     } // builtins.listToAttrs (map (n: { name = n; value = "/stub/\${n}"; }) [ "coreutils" "bashInteractive" "cacert" "autoPatchelfHook" "numactl" "zlib" "libdrm" "elfutils" ]);
     settings = import (dir + "/nix/settings.nix") // builtins.fromJSON settingsJson;
-    vllm = import (dir + "/nix/vllm.nix") { inherit pkgs settings; };
+    vllm = import (dir + "/nix/vllm.nix") { inherit pkgs settings; commit = builtins.fromJSON commitJson; };
     server = vllm.vllm-server;
     set = server.passthru.pythonEnv.set;
   in {
@@ -165,13 +165,13 @@ const stubbedVllmExpr = `{ dir, settingsJson, pyNames ? "[]" }:
       wheelDependencies = map (d: d.pname) (builtins.filter (d: d ? pname && d.pname != "torch") set.vllm.dependencies);
       sources = map (w: (builtins.getAttr w.pname set).src.name) settings.wheels.packages;
     } else null;
-    image = { inherit (vllm.vllm-container) created; entrypoint = vllm.vllm-container.config.Entrypoint; passwd = builtins.elem "/stub/fakeNss" vllm.vllm-container.contents; };
+    image = { inherit (vllm.vllm-container) created; entrypoint = vllm.vllm-container.config.Entrypoint; passwd = builtins.elem "/stub/fakeNss" vllm.vllm-container.contents; labels = vllm.vllm-container.config.Labels; };
   }`;
 
 describe('nix/vllm.nix, with stand-ins for nixpkgs', () => {
   // The nixpkgs Python package names vllm.nix lists for the wheels' vLLM (its `with ps; [ ... ]`).
   const pyNames = /vllmDependencies =\s*ps: with ps; \[([^\]]*)\]/.exec(readFileSync(join(TEMPLATE, 'nix', 'vllm.nix'), 'utf8'))![1]!.split(/\s+/).filter(Boolean);
-  const evaluate = (settings: object = {}) => attempt('nix-instantiate', ['--eval', '--strict', '--json', '--argstr', 'dir', TEMPLATE, '--argstr', 'settingsJson', JSON.stringify(settings), '--argstr', 'pyNames', JSON.stringify(pyNames), '-E', stubbedVllmExpr]);
+  const evaluate = (settings: object = {}, commit: object = {}) => attempt('nix-instantiate', ['--eval', '--strict', '--json', '--argstr', 'dir', TEMPLATE, '--argstr', 'settingsJson', JSON.stringify(settings), '--argstr', 'pyNames', JSON.stringify(pyNames), '--argstr', 'commitJson', JSON.stringify(commit), '-E', stubbedVllmExpr]);
 
   test('one list of GPU targets reaches torch, vllm and the wrapper; the image has a fixed creation time', () => {
     const result = evaluate();
@@ -188,7 +188,41 @@ describe('nix/vllm.nix, with stand-ins for nixpkgs', () => {
     assert.equal(wiring.env.VLLM_BIN, '/stub/python3.13-env/bin/vllm', 'nixpkgs\' wrapped bin/vllm, not python -m');
     assert.match(wiring.env.VLLM_ROCM_LIBRARY_PATH, /^\/stub\/rocm\/clr\/lib:\/stub\/rocm\/rocm-runtime\/lib:/);
     assert.equal(wiring.scriptIsBinVllmServer, true, 'the wrapper runs bin/vllm-server, the Docker image\'s entrypoint');
-    assert.deepEqual(wiring.image, { created: '1970-01-01T00:00:01Z', entrypoint: ['/stub/vllm-server/bin/vllm-server'], passwd: true });
+    assert.deepEqual(wiring.image, {
+      created: '1970-01-01T00:00:01Z',
+      entrypoint: ['/stub/vllm-server/bin/vllm-server'],
+      passwd: true,
+      labels: { 'org.opencontainers.image.title': 'vllm-rocm', 'org.opencontainers.image.description': 'vLLM OpenAI server for ROCm (gfx1151, gfx1100, gfx942), nixpkgs' },
+    });
+  });
+
+  test("OCI labels from the flake's commit and settings.nix: revision, created (the commit's time), source, licenses", () => {
+    const image = { name: 'vllm-rocm', tag: 'latest', source: 'https://github.com/acme/vllm-rocm', licenses: 'Apache-2.0' };
+    const result = evaluate({ image }, { revision: '0123456789abcdef0123456789abcdef01234567', created: '2026-12-01T10:20:30Z' });
+    assert.equal(result.ok, true, result.output);
+    const { labels, created } = JSON.parse(result.output).image;
+    assert.equal(created, '1970-01-01T00:00:01Z', "the image's own creation time stays fixed");
+    assert.deepEqual(labels, {
+      'org.opencontainers.image.title': 'vllm-rocm',
+      'org.opencontainers.image.description': 'vLLM OpenAI server for ROCm (gfx1151, gfx1100, gfx942), nixpkgs',
+      'org.opencontainers.image.source': 'https://github.com/acme/vllm-rocm',
+      'org.opencontainers.image.licenses': 'Apache-2.0',
+      'org.opencontainers.image.revision': '0123456789abcdef0123456789abcdef01234567',
+      'org.opencontainers.image.created': '2026-12-01T10:20:30Z',
+    });
+  });
+
+  test("flake.nix turns the commit's lastModifiedDate into the created label, and a dirty tree gives none", () => {
+    // flake.nix's `commit`, evaluated with a stand-in `self` (a clean tree, then a dirty one).
+    const flake = readFileSync(join(TEMPLATE, 'flake.nix'), 'utf8');
+    const binding = /(\n      commit =\n[\s\S]*?\n          \{ \};\n)/.exec(flake);
+    assert.ok(binding, 'flake.nix binds commit');
+    const expr = (self: string) => `let self = ${self}; ${binding[1]!.trim()} in commit`;
+    const clean = attempt('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr('{ rev = "abc"; lastModifiedDate = "20261201102030"; }')]);
+    assert.equal(clean.ok, true, clean.output);
+    assert.deepEqual(JSON.parse(clean.output), { revision: 'abc', created: '2026-12-01T10:20:30Z' });
+    const dirty = attempt('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr('{ dirtyRev = "abc-dirty"; lastModifiedDate = "20261201102030"; }')]);
+    assert.deepEqual(JSON.parse(dirty.output), {});
   });
 
   test('the image has /etc/passwd (fakeNss), so import vllm can name its user; without it the check fails', () => {

@@ -61,6 +61,10 @@
   image = {
     name = "vllm-rocm";
     tag = "latest";
+    # The repository the image is built from: its org.opencontainers.image.source label, by which
+    # GHCR links the package to the repository (e.g. "https://github.com/acme/vllm-rocm"); null: none.
+    source = null;
+    licenses = null; # an SPDX expression, e.g. "Apache-2.0"
   };
 
   # The port vLLM listens on inside the container and in the NixOS service.

@@ -23,11 +23,17 @@
 #   writeShellApplication { name, text, runtimeInputs, runtimeEnv, passthru }; buildPythonPackage
 #   { format = "wheel", dependencies, dontCheckRuntimeDeps }; autoPatchelfHook
 #   (autoPatchelfIgnoreMissingDeps, addAutoPatchelfSearchPath)
-{ pkgs, settings }:
+{
+  pkgs,
+  settings,
+  # The flake's own commit, for the image's OCI labels: { revision, created } (flake.nix), or { }.
+  commit ? { },
+}:
 
 let
   inherit (pkgs) lib;
   rocm = pkgs.rocmPackages;
+  optionalLabel = name: value: if value == null || value == "" then { } else { ${name} = value; };
 
   # The declared targets, refused early when empty or when ROCm's libraries (rocBLAS, hipBLASLt,
   # MIOpen) ship no kernels for one of them: a typo would otherwise cost an hours-long build.
@@ -242,10 +248,18 @@ let
       ];
       ExposedPorts."${toString settings.port}/tcp" = { };
       Volumes."/models" = { };
-      Labels = {
-        "org.opencontainers.image.title" = "vllm-rocm";
-        "org.opencontainers.image.description" = "vLLM OpenAI server for ROCm (${lib.concatStringsSep ", " gpuTargets}), ${settings.source}";
-      };
+      # OCI labels as docker/metadata-action writes them (and build-docker's oci-labels). The
+      # revision and created come from the flake's own commit (flake.nix passes `commit`), so one
+      # commit gives one digest; a dirty tree or a flake without git info leaves them out.
+      Labels =
+        {
+          "org.opencontainers.image.title" = settings.image.name;
+          "org.opencontainers.image.description" = "vLLM OpenAI server for ROCm (${lib.concatStringsSep ", " gpuTargets}), ${settings.source}";
+        }
+        // optionalLabel "org.opencontainers.image.source" (settings.image.source or null)
+        // optionalLabel "org.opencontainers.image.licenses" (settings.image.licenses or null)
+        // optionalLabel "org.opencontainers.image.revision" (commit.revision or null)
+        // optionalLabel "org.opencontainers.image.created" (commit.created or null);
     };
   };
 
