@@ -549,7 +549,12 @@ describe('evidence: SBOM, reproducibility and smoke test attested to the digest 
     models: ['tiny/model'],
     completion: { text: 'Paris', ms: 10 },
     chat: { text: 'Paris', ms: 11 },
-    load: { requests: 8, concurrency: 2, completed: 8, failed: 0, durationS: 1, requestThroughput: 8, outputThroughput: 512, totalTokenThroughput: 600, totalOutputTokens: 512, ttftMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, tpotMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, itlMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, e2elMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, errors: [] },
+    gfx: 'gfx942',
+    // The shape smoke-test writes (src/smoke-test/report.ts): the load's settings, one row per concurrency.
+    load: {
+      settings: { inputLen: 1024, outputLen: 128, seed: 0, requestRate: 'inf', concurrency: [2] },
+      rows: [{ requests: 8, concurrency: 2, completed: 8, failed: 0, durationS: 1, requestThroughput: 8, outputThroughput: 512, totalTokenThroughput: 600, totalInputTokens: 8192, totalOutputTokens: 512, ttftMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, tpotMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, itlMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, e2elMs: { mean: 1, median: 1, p90: 2, p99: 3, max: 4 }, errors: [] }],
+    },
   };
 
   async function reports(dir: string): Promise<{ repro: string; smoke: string }> {
@@ -610,7 +615,7 @@ describe('evidence: SBOM, reproducibility and smoke test attested to the digest 
       assert.equal(mine.length, 1, `${type}: ${out.slice(0, 500)}`);
       assert.equal(mine[0]!.subject[0]!.digest.sha256, digest.slice(7));
       if (type === PREDICATE_TYPES.reproducibility) assert.equal(mine[0]!.predicate.verdict, 'reproducible');
-      if (type === PREDICATE_TYPES.smokeTest) assert.equal((mine[0]!.predicate.load as { outputTokensPerSecond: number }).outputTokensPerSecond, 512);
+      if (type === PREDICATE_TYPES.smokeTest) assert.equal((mine[0]!.predicate.load as { rows: Array<{ outputTokensPerSecond: number }> }).rows[0]!.outputTokensPerSecond, 512);
       if (type === PREDICATE_TYPES.sbom) assert.equal(mine[0]!.predicate.bomFormat, 'CycloneDX');
     }
     assert.throws(() => verifyAttestation(pub, ref, `${PREDICATE_BASE}/nothing/v1`), 'a type never attested must not verify');

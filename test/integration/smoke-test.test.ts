@@ -320,11 +320,13 @@ describe('api key', () => {
 
 describe('failures are diagnosed, never waited out', () => {
   const signatures: Array<[string, string, RegExp]> = [
-    ['kfd-permission', 'hipErrorNoDevice: Unable to open /dev/kfd read-write: Permission denied', /\/dev\/kfd permission denied/],
+    // CPython's own text (vLLM and PyTorch print none for /dev/kfd: ROCR opens it silently).
+    ['kfd-permission', "PermissionError: [Errno 13] Permission denied: '/dev/kfd'", /\/dev\/kfd permission denied/],
     ['no-hip-gpus', 'RuntimeError: No HIP GPUs are available', /No HIP GPUs are available/],
     ['no-kernel-for-gfx', 'RuntimeError: HIP error: invalid device function\\nHIP kernel errors might be asynchronously reported', /No GPU code for this gfx target/],
     ['no-kernel-for-gfx', 'rocBLAS error: hipErrorNoBinaryForGpu: Unable to find code object for all current devices!', /No GPU code for this gfx target/],
-    ['driver-too-old', 'HSA_STATUS_ERROR_INCOMPATIBLE_ARGUMENTS: Incompatible kernel and userspace', /driver too old/],
+    // ROCm/ROCR-Runtime core/runtime/amd_topology.cpp's text.
+    ['driver-too-old', 'HSA Error:  Incompatible kernel and userspace, AMD Radeon 8060S Graphics disabled. Upgrade amdgpu.', /driver too old/],
     ['gpu-out-of-memory', 'torch.OutOfMemoryError: HIP out of memory. Tried to allocate 1.50 GiB', /GPU out of memory/],
     ['free-memory-below-utilization', 'ValueError: Free memory on device (12.0/16.0 GiB) on startup is less than desired GPU memory utilization (0.9, 14.4 GiB)', /Free GPU memory below/],
   ];
@@ -340,6 +342,28 @@ describe('failures are diagnosed, never waited out', () => {
       assert.equal(r.failure!.signature!.id, id);
       assert.match(main.summary, /Smoke test: ❌ failed/);
       assert.match(main.summary, /- Fix: /);
+    });
+  }
+
+  // Each real failure as the stand-in prints it (FAKE_VLLM_FAIL: upstream's text, cited in
+  // templates/example/fake-vllm.c), through the stage: the catalogue's signature, diagnosed at once.
+  const realFailures: Array<[string, string]> = [
+    ['infer-device-type', 'device-type-unknown'],
+    ['tensile-library', 'no-tensile-for-gfx'],
+    ['memory-access-fault', 'gpu-memory-fault'],
+    ['kv-cache-too-small', 'kv-cache-too-small'],
+    ['hsa-out-of-resources', 'hsa-out-of-resources'],
+    ['hsa-exception', 'gpu-kernel-exception'],
+    ['amdsmi-missing', 'amdsmi-unavailable'],
+    ['amdsmi-init', 'amdsmi-unavailable'],
+    ['getpwuid', 'no-user-entry'],
+  ];
+  for (const [failure, id] of realFailures) {
+    test(`FAKE_VLLM_FAIL=${failure}: diagnosed as ${id}`, async () => {
+      const { main, mainSeconds } = await smoke({ image, 'startup-timeout-seconds': '120' }, { FAKE_VLLM_FAIL: failure });
+      failedWith(main, /Server failed/);
+      assert.equal(report(main).failure!.signature?.id, id, report(main).failure!.message);
+      assert.ok(mainSeconds < 20, `diagnosed in ${mainSeconds.toFixed(1)} s`);
     });
   }
 
