@@ -68,7 +68,7 @@ export interface CacheMountName {
 }
 
 /** Characters of a cache id or target: nothing that could add a mount option, a quote or a variable. */
-const MOUNT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\/-]{0,199}$/;
+const MOUNT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
 const MAX_CACHE_MOUNTS = 8;
 
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
