@@ -57,7 +57,19 @@ export interface BuildDockerInputs {
   shmSize?: string;
   ulimits: string[];
   secrets: SecretInput[];
+  /** `cache-mounts`: RUN cache mounts kept in the Actions cache (src/build-docker/cache-mounts.ts). */
+  cacheMounts: CacheMountName[];
 }
+
+/** A cache mount as `cache-mounts` names it: by its id, or by its target (BuildKit's id when none is given). */
+export interface CacheMountName {
+  by: 'id' | 'target';
+  value: string;
+}
+
+/** Characters of a cache id or target: nothing that could add a mount option, a quote or a variable. */
+const MOUNT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
+const MAX_CACHE_MOUNTS = 8;
 
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 // Values that go into buildx's comma-separated options (cache-from/-to) must not add options.
@@ -150,7 +162,28 @@ export function parseBuildDockerInputs(get: InputSource, workspace: string): Bui
     shmSize,
     ulimits: matching(get, 'ulimit', ULIMIT, 'TYPE=SOFT[:HARD] such as nofile=1024:1024'),
     secrets: parseSecrets(get, workspace),
+    cacheMounts: parseCacheMounts(get),
   };
+}
+
+/** `cache-mounts`: one `id=<id>` or `target=<absolute path>` per line, as the Dockerfile's RUN --mount writes them. */
+export function parseCacheMounts(get: InputSource): CacheMountName[] {
+  const names: CacheMountName[] = [];
+  for (const line of lines(get, 'cache-mounts')) {
+    const match = /^(id|target)\s*=\s*(.*)$/.exec(line);
+    const shown = line.length > 80 ? `${line.slice(0, 80)}…` : line;
+    if (!match) throw new InputError('cache-mounts', `each line must be id=<cache id> or target=<absolute path>, as in RUN --mount=type=cache,id=…,target=… (got '${shown}')`);
+    const by = match[1] as 'id' | 'target';
+    const value = match[2]!.replace(/\/+$/, '') || '/';
+    const bare = by === 'target' ? value.slice(1) : value;
+    if ((by === 'target' && !value.startsWith('/')) || !MOUNT_NAME.test(bare) || value.split('/').includes('..')) {
+      throw new InputError('cache-mounts', `${by}=${by === 'target' ? 'an absolute path' : 'a cache id'} of letters, digits, '_', '.', '-' and '/' (no '..', commas, quotes, spaces or $; at most 200), got '${shown}'`);
+    }
+    if (names.some((n) => n.by === by && n.value === value)) throw new InputError('cache-mounts', `names ${by}=${value} twice`);
+    names.push({ by, value });
+  }
+  if (names.length > MAX_CACHE_MOUNTS) throw new InputError('cache-mounts', `names ${names.length} mounts; at most ${MAX_CACHE_MOUNTS}`);
+  return names;
 }
 
 function matching(get: InputSource, name: string, pattern: RegExp, allowed: string): string[] {

@@ -6,6 +6,7 @@ import { saveMainPhases, seconds } from '../action/job-time.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { buildImage, preflight } from './build.js';
 import { resolveCache } from './cache-backend.js';
+import { restoreCacheMounts } from './cache-mounts.js';
 import { parseBuildDockerInputs } from './inputs.js';
 import { maskSecrets } from './secrets.js';
 import { writeTableSummary } from '../action/summary.js';
@@ -21,6 +22,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
   logInfo(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
   const restoreStarted = process.hrtime.bigint();
+  await restoreCacheMounts(inputs);
   const cache = await resolveCache(inputs, buildx);
   const actionsRestore = seconds(restoreStarted);
 
@@ -32,7 +34,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     rewriteTimestamp,
     metadataFile: join(dir, 'metadata.json'),
   });
-  // Restoring: the Actions cache download (cache: local) and BuildKit's cache import.
+  // Restoring: the Actions cache downloads (cache: local, cache-mounts) and BuildKit's cache import.
   const restoreSeconds = actionsRestore + image.phases.cacheImport;
 
   const { cached, total } = image.cacheHit;

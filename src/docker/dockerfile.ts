@@ -1,13 +1,31 @@
 // What the build stage needs to know of a Dockerfile before building: the names its ARG
 // instructions declare (to warn about build args nothing consumes) and its stage names (to
-// check `target`). A small reader, not a parser: instructions, line continuations and the
-// escape directive; heredoc bodies are skipped.
+// check `target`) and the cache mounts its RUN steps use (for `cache-mounts`). A small reader,
+// not a parser: instructions, line continuations and the escape directive; heredoc bodies are skipped.
 import { editDistance } from '../tool/edit-distance.js';
 
 export interface DockerfileOutline {
   args: Set<string>;
   /** Stage names (`FROM … AS name`), lower-cased as BuildKit compares them. */
   stages: string[];
+  /** `RUN --mount=type=cache,…` flags, in order. */
+  cacheMounts: CacheMountUse[];
+}
+
+/**
+ * One RUN cache mount. BuildKit keys the mount by `id`, which defaults to `target`
+ * (moby/buildkit frontend/dockerfile/instructions/commands_runmount.go); uid, gid and mode make
+ * the frontend create the mount from a scratch directory of that owner, so a helper build
+ * reaches the same mount only with the same three.
+ */
+export interface CacheMountUse {
+  id: string;
+  target: string;
+  uid?: string;
+  gid?: string;
+  mode?: string;
+  /** `from=`: the mount is keyed by that stage's result too. */
+  from?: string;
 }
 
 /** Build args BuildKit and the Dockerfile frontend consume without an ARG instruction. */
@@ -26,6 +44,7 @@ export function outlineDockerfile(text: string): DockerfileOutline {
   const escape = /^#\s*escape\s*=\s*`/im.test(text.split(/\r?\n/).slice(0, 5).join('\n')) ? '`' : '\\';
   const args = new Set<string>();
   const stages: string[] = [];
+  const cacheMounts: CacheMountUse[] = [];
   for (const instruction of instructions(text, escape)) {
     const [keyword, ...rest] = instruction.split(/\s+/);
     switch (keyword?.toUpperCase()) {
@@ -40,9 +59,32 @@ export function outlineDockerfile(text: string): DockerfileOutline {
         if (as >= 0 && rest[as + 1]) stages.push(rest[as + 1]!.toLowerCase());
         break;
       }
+      case 'RUN':
+        for (const word of rest) {
+          if (!word.startsWith('--')) break;
+          const mount = /^--mount=(.*)$/.exec(word)?.[1];
+          const use = mount === undefined ? undefined : cacheMountUse(mount);
+          if (use) cacheMounts.push(use);
+        }
+        break;
     }
   }
-  return { args, stages };
+  return { args, stages, cacheMounts };
+}
+
+/** A `--mount=` value (comma-separated key=value) when its type is cache; undefined otherwise. */
+function cacheMountUse(value: string): CacheMountUse | undefined {
+  const fields = new Map<string, string>();
+  for (const field of value.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
+    fields.set(key, eq < 0 ? '' : field.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
+  }
+  if (fields.get('type') !== 'cache') return undefined;
+  // BuildKit's names for the target (commands_runmount.go): target, dst, destination.
+  const target = fields.get('target') ?? fields.get('dst') ?? fields.get('destination');
+  if (!target) return undefined;
+  return { id: fields.get('id') || target, target, uid: fields.get('uid'), gid: fields.get('gid'), mode: fields.get('mode'), from: fields.get('from') };
 }
 
 /** Joined instruction lines: comments and blank lines dropped, continuations folded, heredoc bodies skipped. */
