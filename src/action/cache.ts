@@ -8,7 +8,7 @@
 // extractCacheArchive then writes the plain files under the expected path into a fresh directory.
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
-import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, sep } from 'node:path';
 import { CacheEntryRefused, checkPlainTree, extractCacheArchive } from './cache-archive.js';
@@ -53,23 +53,25 @@ export async function restoreDirectory(dir: string, key: string, restoreKeys: st
  * the archive is moved to `held` and nothing is extracted. Its debug listing (`-tf`) prints nothing
  * (member names are hostile text). Any other call fails, and so does the restore.
  */
-export function tarStubScript(held: string): string {
+export function tarStubScript(held: string, { unique = false } = {}): string {
   const quoted = `'${held.replace(/'/g, `'\\''`)}'`;
+  // For several restores at once (restoreEntries): each archive to a new file in the `held` directory.
+  const target = unique ? `"$(mktemp ${quoted}/archive.XXXXXXXX)"` : quoted;
   return `#!/bin/sh
 # vllm-rocm-action: stands in for tar while @actions/cache restores (src/action/cache.ts).
 if [ "$1" = "-tf" ]; then exit 0; fi
-if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${quoted}; fi
+if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${target}; fi
 echo "vllm-rocm-action: unexpected tar call from @actions/cache (its argv changed?): $1" >&2
 exit 2
 `;
 }
 
 /** Runs `fn` with a stub tar first on PATH. PATH is process-wide: nothing else runs tar meanwhile. */
-export async function withTarStub<T>(hold: string, held: string, fn: () => Promise<T>): Promise<T> {
+export async function withTarStub<T>(hold: string, held: string, fn: () => Promise<T>, { unique = false } = {}): Promise<T> {
   const bin = join(hold, 'bin');
   await mkdir(bin, { mode: 0o700 });
   for (const name of ['tar', 'gtar']) {
-    await writeFile(join(bin, name), tarStubScript(held), { mode: 0o700 });
+    await writeFile(join(bin, name), tarStubScript(held, { unique }), { mode: 0o700 });
     await chmod(join(bin, name), 0o700);
   }
   const path = process.env.PATH;
@@ -87,12 +89,12 @@ export function archivePrefix(dir: string): string {
   return relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir).split(sep).join('/') || '.';
 }
 
-async function extractInto(dir: string, archive: string): Promise<void> {
+async function extractInto(dir: string, archive: string, prefix = archivePrefix(dir)): Promise<void> {
   await mkdir(dirname(dir), { recursive: true });
   const fresh = await mkdtemp(`${dir}.restoring-`);
   try {
     // A restore that did not reach the stub (another tar was used) has already extracted with -P.
-    await extractCacheArchive(archive, archivePrefix(dir), fresh).catch((error: unknown) => {
+    await extractCacheArchive(archive, prefix, fresh).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === archive) {
         throw new Error('@actions/cache did not hand over its archive (did its tar call change? see the pinned version in package.json)');
       }
@@ -104,6 +106,61 @@ async function extractInto(dir: string, archive: string): Promise<void> {
     await rename(fresh, dir);
   } finally {
     await rm(fresh, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Several entries saved from the same `dir`, each by its exact key, downloaded `concurrency` at a
+ * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction.
+ * One stub for the whole batch (PATH is process-wide) moves each archive to a new file, so which
+ * directory came from which key is not known here: the caller tells them apart by content.
+ * Returns the directories, or the keys with no entry; throws when a restore fails or is refused.
+ */
+export async function restoreEntries(dir: string, keys: string[], concurrency: number): Promise<{ dirs: string[]; missing: string[] }> {
+  const targets = keys.map((_, i) => `${dir}-${i + 1}`);
+  const local = localServicesRoot();
+  const missing: string[] = [];
+  const found: string[] = [];
+  const pool = async <T>(items: T[], fn: (item: T, i: number) => Promise<void>): Promise<void> => {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  };
+  const hold = local ? undefined : await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'vllm-rocm-action-cache-'));
+  try {
+    if (local) {
+      await pool(keys, async (key, i) => {
+        if (await restoreLocalDirectory(local, targets[i]!, key, [])) found.push(targets[i]!);
+        else missing.push(key);
+      });
+      return { dirs: found.sort(), missing };
+    }
+    if (!cache.isFeatureAvailable()) throw new Error('the Actions cache service is not available to this job');
+    if (process.platform === 'win32') throw new Error('restoring the Actions cache is not supported on Windows runners');
+    const held = join(hold!, 'held');
+    await mkdir(held, { mode: 0o700 });
+    await withTarStub(hold!, held, () => pool(keys, async (key) => {
+      if (!(await cache.restoreCache([dir], key, []))) missing.push(key);
+    }), { unique: true });
+    if (missing.length > 0) return { dirs: [], missing };
+    const archives = (await readdir(held)).sort();
+    if (archives.length !== keys.length) throw new CacheEntryRefused(`${keys.length} entries restored but ${archives.length} archives handed over`);
+    const prefix = archivePrefix(dir);
+    await pool(archives, async (name, i) => {
+      await extractInto(targets[i]!, join(held, name), prefix);
+      found.push(targets[i]!);
+    });
+    return { dirs: found.sort(), missing };
+  } catch (error) {
+    await Promise.all(targets.map((t) => rm(t, { recursive: true, force: true })));
+    throw error;
+  } finally {
+    if (hold) await rm(hold, { recursive: true, force: true });
   }
 }
 

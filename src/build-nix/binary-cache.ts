@@ -1,23 +1,69 @@
 // `cache: gha`: the image's closure kept as ONE compressed file:// binary cache per key in the
-// Actions cache (never one entry per store path). Main restores it and imports what this store
-// lacks of the evaluated output's closure — signature-checked whenever a key is known (see
-// CacheTrust) — and post saves a new one only when something new was built, leaving out what the
-// configured substituters already serve.
+// Actions cache (never one entry per store path); over SHARD_BYTES it is split into shard entries
+// under the same key family, the key's own entry then holding only their manifest. Main restores
+// it (shards in parallel) and imports what this store lacks of the evaluated output's closure —
+// signature-checked whenever a key is known (see CacheTrust) — and post saves a new one only when
+// something new was built, leaving out what the configured substituters already serve.
 import * as core from '@actions/core';
 import { logInfo } from '../action/log.js';
 import { createHash } from 'node:crypto';
-import { readFile, rename, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { restoreDirectory, saveDirectory } from '../action/cache.js';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { restoreDirectory, restoreEntries, saveDirectory } from '../action/cache.js';
 import { stageTempDir } from '../action/paths.js';
 import { errorMessage } from '../action/stage.js';
 import { NixCli, NixCommandError } from '../nix/cli.js';
-import { IncompleteCacheError, missingClosure } from '../nix/narinfo.js';
-import { directorySize } from '../tool/disk.js';
+import {
+  MAX_MANIFEST_BYTES,
+  SHARD_MANIFEST_FILE,
+  SHARD_MANIFEST_FORMAT,
+  checkShard,
+  describeCacheFiles,
+  identifyShard,
+  listCacheFiles,
+  mergeShard,
+  parseShardManifest,
+  planShards,
+  shardKey,
+  type ShardManifest,
+} from '../nix/cache-shards.js';
+import { BinaryCacheError, IncompleteCacheError, missingClosure } from '../nix/narinfo.js';
+import { directorySize, exists } from '../tool/disk.js';
 import type { BuildNixInputs } from './inputs.js';
 
-/** Keep each entry well under the 10 GB repository quota, so a few keys fit side by side. */
-export const MAX_CACHE_BYTES = 4 * 1024 ** 3;
+/** A closure bigger than this compressed is saved as several entries, restored in parallel. */
+export const SHARD_BYTES = 2 * 1024 ** 3;
+/**
+ * Test and benchmark use only (not an input: the bound changes nothing a user sees but the number
+ * of entries): the shard bound in bytes, so a test's closure of a few MiB splits.
+ */
+export const SHARD_BYTES_ENV = 'VLLM_ROCM_ACTION_TEST_NIX_SHARD_BYTES';
+/** Shards downloaded at once. */
+const SHARD_CONCURRENCY = 4;
+/** The Actions cache's default quota per repository; beyond it the oldest entries are evicted. */
+const REPOSITORY_CACHE_QUOTA = 10 * 1000 ** 3;
+const KEY_FAMILY = 'vllm-rocm-action-nix-';
+/**
+ * Shards live under their own prefix: no restore key (a prefix of a manifest key) and no key
+ * prefix match of the Actions cache ever lands on a shard instead of a manifest.
+ */
+const SHARD_FAMILY = 'vllm-rocm-action-nixshard-';
+
+export function shardBytes(): number {
+  const text = process.env[SHARD_BYTES_ENV];
+  if (!text) return SHARD_BYTES;
+  const value = Number(text);
+  if (/^[1-9][0-9]*$/.test(text) && Number.isSafeInteger(value)) return value;
+  core.warning(`${SHARD_BYTES_ENV} is not a positive whole number of bytes; using ${SHARD_BYTES}.`);
+  return SHARD_BYTES;
+}
+
+/** The prefix of the shard keys of the manifest at `key`. */
+export function shardFamily(key: string): string {
+  return `${SHARD_FAMILY}${key.slice(KEY_FAMILY.length)}`;
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export interface NixCacheState {
   key: string;
@@ -28,9 +74,9 @@ export interface NixCacheState {
   pathsBuilt: number;
 }
 
-export function cacheDirs(): { dir: string; newDir: string } {
+export function cacheDirs(): { dir: string; newDir: string; shardDir: string } {
   const base = stageTempDir('build-nix');
-  return { dir: join(base, 'binary-cache'), newDir: join(base, 'binary-cache-new') };
+  return { dir: join(base, 'binary-cache'), newDir: join(base, 'binary-cache-new'), shardDir: join(base, 'binary-cache-shard') };
 }
 
 /** Known from evaluation alone: system, Nix version, flake.lock and the image's drvPath. */
@@ -80,6 +126,12 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
     logInfo(`No Nix binary cache for ${key} yet.`);
     return { imported: [] };
   }
+  if (await exists(join(dir, SHARD_MANIFEST_FILE))) {
+    if (!(await restoreShards(dir, restoredKey))) {
+      await rm(dir, { recursive: true, force: true });
+      return { imported: [] };
+    }
+  }
   let missing: string[];
   try {
     missing = await missingClosure(dir, outPath, (paths) => nix.invalidPaths(paths));
@@ -109,6 +161,55 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
   return { restoredKey, imported: missing };
 }
 
+/**
+ * The entry at `restoredKey` is a shard manifest: fetch its shards, check each against it and
+ * merge them into `dir`, the binary cache the import then reads. False (warned) when any shard is
+ * missing or does not match: the job builds without the cache, and its post saves the shards again.
+ */
+async function restoreShards(dir: string, restoredKey: string): Promise<boolean> {
+  const { shardDir } = cacheDirs();
+  const merged = `${dir}.merging`;
+  let dirs: string[] = [];
+  try {
+    const held = await listCacheFiles(dir);
+    if (held.length !== 1) throw new BinaryCacheError(`its entry holds ${held.length} files beside the shard manifest`);
+    const size = (await stat(join(dir, SHARD_MANIFEST_FILE))).size;
+    if (size > MAX_MANIFEST_BYTES) throw new BinaryCacheError(`its shard manifest is ${size} bytes`);
+    const family = escapeRegExp(shardFamily(restoredKey));
+    const manifest = parseShardManifest(await readFile(join(dir, SHARD_MANIFEST_FILE), 'utf8'), new RegExp(`^${family}-[0-9]+-of-[0-9]+-[0-9a-f]{16}$`));
+    const count = manifest.shards.length;
+    manifest.shards.forEach((shard, i) => {
+      if (!shard.key.startsWith(`${shardFamily(restoredKey)}-${i + 1}-of-${count}-`)) throw new BinaryCacheError(`its manifest lists ${shard.key} as shard ${i + 1} of ${count}`);
+    });
+    const restored = await restoreEntries(shardDir, manifest.shards.map((s) => s.key), SHARD_CONCURRENCY);
+    dirs = restored.dirs;
+    if (restored.missing.length > 0) {
+      core.warning(`The Nix binary cache ${restoredKey} lacks ${restored.missing.length} of its ${count} shards (${restored.missing.join(', ')}); building without it.`);
+      return false;
+    }
+    const seen = new Set<number>();
+    await rm(merged, { recursive: true, force: true });
+    await mkdir(merged, { recursive: true });
+    for (const shardPath of dirs) {
+      const index = identifyShard(manifest, await listCacheFiles(shardPath));
+      if (seen.has(index)) throw new BinaryCacheError(`shard ${index + 1} was restored twice`);
+      seen.add(index);
+      await checkShard(shardPath, manifest.shards[index]!);
+      await mergeShard(shardPath, manifest.shards[index]!, merged);
+    }
+    if (seen.size !== count) throw new BinaryCacheError(`${seen.size} of its ${count} shards were restored`);
+    await rm(dir, { recursive: true, force: true });
+    await rename(merged, dir);
+    logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest.`);
+    return true;
+  } catch (error) {
+    core.warning(`The restored Nix binary cache ${restoredKey} was refused (${errorMessage(error)}); building without it.`);
+    return false;
+  } finally {
+    await Promise.all([merged, ...dirs].map((d) => rm(d, { recursive: true, force: true })));
+  }
+}
+
 /** Post: one compressed binary cache of the closure, minus what the substituters serve. */
 export async function saveNixCache(nix: NixCli, state: NixCacheState, substituters: string[]): Promise<void> {
   try {
@@ -126,14 +227,48 @@ export async function saveNixCache(nix: NixCli, state: NixCacheState, substitute
     await rm(state.newDir, { recursive: true, force: true });
     await nix.copyTo(`file://${state.newDir}?compression=zstd`, toSave);
     const size = await directorySize(state.newDir);
-    if (size > MAX_CACHE_BYTES) {
-      return core.warning(`The Nix closure is ${(size / 1024 ** 3).toFixed(1)} GiB compressed, over the ${MAX_CACHE_BYTES / 1024 ** 3} GiB kept in the Actions cache; not saving it. Use push-to with a binary cache instead.`);
+    if (size > REPOSITORY_CACHE_QUOTA) {
+      core.warning(`The Nix closure is ${(size / 1024 ** 3).toFixed(1)} GiB compressed, over the Actions cache's default 10 GB per repository: saving it evicts older entries, and unless the repository's cache limit is raised, maybe its own shards. push-to with a binary cache keeps it instead.`);
     }
     await rm(state.dir, { recursive: true, force: true });
-    await rename(state.newDir, state.dir);
-    if (await saveDirectory(state.dir, state.key)) logInfo(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
+    const bound = shardBytes();
+    if (size <= bound) {
+      await rename(state.newDir, state.dir);
+      if (await saveDirectory(state.dir, state.key)) logInfo(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
+      return;
+    }
+    await saveShards(state, bound, `${toSave.length} store paths, ${size} bytes`);
   } finally {
     await rm(state.dir, { recursive: true, force: true });
     await rm(state.newDir, { recursive: true, force: true });
+    await rm(cacheDirs().shardDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Each shard is saved from the same directory (so restore extracts them all alike), then the
+ * manifest at the key itself, last: a job that finds the manifest finds its shards. A shard whose
+ * key exists already is the same bytes (the key names their digest), so a job that lacked one
+ * shard saves it again, and the set is whole once more.
+ */
+async function saveShards(state: NixCacheState, bound: number, what: string): Promise<void> {
+  const { shardDir } = cacheDirs();
+  const files = await describeCacheFiles(state.newDir);
+  const planned = planShards(files, bound);
+  const shards = planned.map((shardFiles, i) => ({ key: shardKey(shardFamily(state.key), i, planned.length, shardFiles), files: shardFiles }));
+  let saved = 0;
+  for (const shard of shards) {
+    await rm(shardDir, { recursive: true, force: true });
+    for (const file of shard.files) {
+      await mkdir(dirname(join(shardDir, file.path)), { recursive: true });
+      await rename(join(state.newDir, file.path), join(shardDir, file.path));
+    }
+    if (await saveDirectory(shardDir, shard.key)) saved += 1;
+  }
+  const manifest: ShardManifest = { format: SHARD_MANIFEST_FORMAT, shards };
+  await mkdir(state.dir, { recursive: true });
+  await writeFile(join(state.dir, SHARD_MANIFEST_FILE), `${JSON.stringify(manifest)}\n`);
+  if (await saveDirectory(state.dir, state.key)) {
+    logInfo(`Saved Nix binary cache ${state.key}: ${what}, in ${shards.length} shards of at most ${bound} bytes (${saved} new, the others already kept).`);
   }
 }

@@ -36,6 +36,12 @@ export interface ActionsServices {
   jobEnv(runId?: string, jobId?: string, scope?: { ref?: string; baseRef?: string }): Record<string, string>;
   /** Cache entries currently committed (key, version, size, and the ref whose run wrote it), for assertions. */
   cacheEntries(): Array<{ key: string; version: string; sizeBytes: number; ref: string }>;
+  /**
+   * Deletes the entries with this key, as GitHub's REST API does (DELETE
+   * /repos/{owner}/{repo}/actions/caches?key=…, every version and ref), or as eviction would.
+   * Returns how many went.
+   */
+  deleteCacheEntry(key: string): number;
   /** Artifacts finalized so far. */
   artifacts(): Array<{ id: number; name: string; size: number; runId: string; jobId: string }>;
   stop(): Promise<void>;
@@ -534,6 +540,11 @@ export async function startActionsServices(opts: { dataDir?: string; defaultBran
 
       cacheEntries() {
         return committed.map((e) => ({ key: e.key, version: e.version, sizeBytes: e.sizeBytes, ref: e.ref }));
+      },
+      deleteCacheEntry(key: string) {
+        const before = committed.length;
+        for (let i = committed.length - 1; i >= 0; i--) if (committed[i]!.key === key) committed.splice(i, 1);
+        return before - committed.length;
       },
 
       artifacts() {
