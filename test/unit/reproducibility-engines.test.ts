@@ -10,12 +10,12 @@ import { parseBuildkitVersion } from '../../src/docker/buildx.js';
 import { fixture } from '../support/fixtures.js';
 
 function load(name: string): ImageDescription {
-  return JSON.parse(readFileSync(fixture('reproducibility', 'engines', `${name}.description.json`), 'utf8')) as ImageDescription;
+  return JSON.parse(readFileSync(fixture('reproducibility', 'engines', name), 'utf8')) as ImageDescription;
 }
 
 describe('the engines that built each side', () => {
   test('the fixtures are what they claim: same diff_id, another compressed digest, each names its engine', () => {
-    const [a, b] = [load('docker26'), load('docker28')];
+    const [a, b] = [load('docker26.description.json'), load('docker28.description.json')];
     assert.equal(a.images[0]!.layers[0]!.diffId, b.images[0]!.layers[0]!.diffId);
     assert.notEqual(a.images[0]!.layers[0]!.digest, b.images[0]!.layers[0]!.digest);
     assert.deepEqual(a.engine, { buildx: '0.13.1+ds1', driver: 'docker', docker: '26.1.5+dfsg1' });
@@ -23,7 +23,7 @@ describe('the engines that built each side', () => {
   });
 
   test('compression only, engines differ: the cause names both engine versions and the fix is zstd or one pinned version', async () => {
-    const report = await compareDescriptions(load('docker26'), load('docker28'));
+    const report = await compareDescriptions(load('docker26.description.json'), load('docker28.description.json'));
     assert.equal(report.reproducible, false);
     assert.deepEqual(report.causes.map((c) => c.kind).filter((k) => k !== 'manifest-field' && k !== 'config-field'), ['compression']);
     const compression = report.causes.find((c) => c.kind === 'compression')!;
@@ -40,8 +40,8 @@ describe('the engines that built each side', () => {
   });
 
   test('without engines (an older description), or on the same engine, the cause stays the generic one', async () => {
-    const a = load('docker26');
-    const b = load('docker28');
+    const a = load('docker26.description.json');
+    const b = load('docker28.description.json');
     delete b.engine;
     const unknown = (await compareDescriptions(a, b)).causes.find((c) => c.kind === 'compression')!;
     assert.doesNotMatch(unknown.cause, /docker 2[68]/);
@@ -62,9 +62,9 @@ describe('the engines that built each side', () => {
       { docker: 'x'.repeat(65) },
     ];
     for (const engine of forged) {
-      const a = load('docker26');
+      const a = load('docker26.description.json');
       (a as { engine: unknown }).engine = engine;
-      await assert.rejects(compareDescriptions(a, load('docker28')), /its engine is not docker\/buildx\/buildkit\/driver version strings \(corrupt description\)/, JSON.stringify(engine));
+      await assert.rejects(compareDescriptions(a, load('docker28.description.json')), /its engine is not docker\/buildx\/buildkit\/driver version strings \(corrupt description\)/, JSON.stringify(engine));
     }
   });
 });
