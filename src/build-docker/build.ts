@@ -42,6 +42,8 @@ export interface BuiltImage {
   cacheHit: { cached: number; total: number };
   metadata: Record<string, unknown>;
   archive?: string;
+  /** The image's layer digests in order, where the output gives them (oci, registry). */
+  layers?: string[];
 }
 
 /** Checks what can be checked before building: the context, the Dockerfile, secrets and buildx. */
@@ -162,6 +164,7 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     let configDigest = stringField(metadata, 'containerimage.config.digest');
     let sizeBytes: number;
     let archive: string | undefined;
+    let layers: string[] | undefined;
     if (finalArchive && output.type === 'oci') {
       const summary = await readOciArchive(output.dest, inputs.platform);
       if (summary.topDigest !== digest) {
@@ -169,16 +172,19 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
       }
       configDigest = configDigest || summary.configDigest;
       sizeBytes = summary.sizeBytes;
+      layers = summary.manifest.layers.map((l) => l.digest);
       await rename(output.dest, finalArchive);
       archive = finalArchive;
     } else if (plan.output.type === 'registry') {
-      sizeBytes = await registryImageSize(`${inputs.tags[0]!.replace(/@.*$/, '')}@${digest}`, inputs.platform);
+      const pushed = await registryManifest(`${inputs.tags[0]!.replace(/@.*$/, '')}@${digest}`, inputs.platform);
+      sizeBytes = pushed.sizeBytes;
+      layers = pushed.manifest.layers.map((l) => l.digest);
     } else {
       sizeBytes = await engineImageSize(digest, inputs.tags);
     }
     const phases = run.progress.phases;
     const buildSeconds = Math.max(0, run.seconds - phases.cacheImport - phases.cacheExport);
-    return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive };
+    return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layers };
   } finally {
     if (finalArchive) await rm(`${finalArchive}.partial`, { force: true });
   }
@@ -225,8 +231,8 @@ function stringField(metadata: Record<string, unknown>, key: string): string {
   return value;
 }
 
-/** Size of a pushed image, from its manifest in the registry. */
-async function registryImageSize(ref: string, platform: string): Promise<number> {
+/** A pushed image's manifest and size, from the registry. */
+async function registryManifest(ref: string, platform: string): Promise<{ manifest: ImageManifest; sizeBytes: number }> {
   const raw = async (r: string): Promise<string> => {
     const result = await capture('docker', ['buildx', 'imagetools', 'inspect', '--raw', r]);
     if (result.exitCode !== 0) throw new StageFailure('Docker build failed', `cannot read the pushed manifest ${r}: ${result.stderr.trim()}`);
@@ -239,7 +245,7 @@ async function registryImageSize(ref: string, platform: string): Promise<number>
     text = await raw(`${ref.split('@')[0]}@${chosen.digest}`);
     parsed = JSON.parse(text);
   }
-  return Buffer.byteLength(text) + parsed.config.size + parsed.layers.reduce((n, l) => n + l.size, 0);
+  return { manifest: parsed, sizeBytes: Buffer.byteLength(text) + parsed.config.size + parsed.layers.reduce((n, l) => n + l.size, 0) };
 }
 
 /** For `output: docker` the engine holds the image; its own size figure is what is available. */

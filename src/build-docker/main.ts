@@ -11,6 +11,10 @@ import { parseBuildDockerInputs } from './inputs.js';
 import { maskSecrets } from './secrets.js';
 import { writeTableSummary } from '../action/summary.js';
 import { summaryRows } from './summary.js';
+import * as core from '@actions/core';
+import { checkBaseLayers, rewrittenWarning } from './base-layers.js';
+import { buildEngine } from '../docker/buildx.js';
+import { engineName } from '../reproducibility/engine.js';
 
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
 export const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata'] as const;
@@ -51,7 +55,12 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   io.setOutput('source-date-epoch', String(epoch.value));
   io.setOutput('metadata', JSON.stringify(image.metadata));
   logInfo(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${cached}/${total} steps cached`);
-  await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds));
+  const base = await checkBaseLayers(inputs, image.layers);
+  if (base?.rewritten) {
+    const engine = engineName(await buildEngine(buildx, driver, inputs.builder));
+    core.warning(rewrittenWarning(base.rewritten.base, base.rewritten.comparison, engine));
+  }
+  await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds, base?.row));
 
   const { phases } = image;
   const inBuildx = phases.cacheImport + phases.steps + phases.imageExport + phases.cacheExport;

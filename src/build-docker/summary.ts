@@ -5,7 +5,8 @@ import type { BuiltImage } from './build.js';
 import { describeEpoch, type SourceDateEpoch } from './epoch.js';
 import type { BuildDockerInputs } from './inputs.js';
 
-export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache: string, epoch: SourceDateEpoch, restoreSeconds: number): Array<[string, string]> {
+/** `baseLayers`: the base-layer check's row, where the build has a base (src/build-docker/base-layers.ts). */
+export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache: string, epoch: SourceDateEpoch, restoreSeconds: number, baseLayers?: string): Array<[string, string]> {
   const rows: Array<[string, string]> = [
     ['Dockerfile', `${codeSpan(inputs.file)}${inputs.target ? ` (target ${codeSpan(inputs.target)})` : ''}`],
     ['Platform', inputs.platform],
@@ -18,6 +19,7 @@ export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache:
     ['Compression', inputs.compression],
     ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
   ];
+  if (baseLayers) rows.push(['Base layers', baseLayers]);
   if (inputs.tags.length > 0 && inputs.output !== 'registry') rows.push(['Tags', inputs.tags.join(', ')]);
   return rows;
 }

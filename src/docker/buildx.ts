@@ -63,12 +63,46 @@ export function parseBuilderDriver(inspectOutput: string): string | undefined {
   return /^Driver:\s+(\S+)/m.exec(inspectOutput)?.[1];
 }
 
-export async function builderDriver(builder?: string): Promise<string> {
+/**
+ * The BuildKit version a builder reports (`BuildKit version: v0.23.2`), or undefined where it has
+ * none to give: the docker driver on a distribution's dockerd says `v0.0.0+unknown`, and there the
+ * Docker engine's version names the BuildKit it vendors.
+ */
+export function parseBuildkitVersion(inspectOutput: string): string | undefined {
+  const version = /^\s*BuildKit version:\s+(\S+)/m.exec(inspectOutput)?.[1];
+  return version && !/^v?0\.0\.0\b/.test(version) ? version : undefined;
+}
+
+async function inspectBuilder(builder?: string): Promise<string> {
   const result = await capture('docker', ['buildx', 'inspect', ...(builder ? [builder] : [])]);
   if (result.exitCode !== 0) {
     throw new DockerUnavailableError(`buildx builder ${builder ? `'${builder}' ` : ''}is not usable: ${result.stderr.trim()}`);
   }
-  const driver = parseBuilderDriver(result.stdout);
-  if (!driver) throw new DockerUnavailableError(`cannot read the builder driver from \`docker buildx inspect\`: ${result.stdout.trim()}`);
+  return result.stdout;
+}
+
+export async function builderDriver(builder?: string): Promise<string> {
+  const output = await inspectBuilder(builder);
+  const driver = parseBuilderDriver(output);
+  if (!driver) throw new DockerUnavailableError(`cannot read the builder driver from \`docker buildx inspect\`: ${output.trim()}`);
   return driver;
+}
+
+/** Which engine builds: recorded in image descriptions, so two runners' reports can name it. */
+export interface BuildEngine {
+  /** The Docker engine's version (`docker version`), absent where the daemon does not say. */
+  docker?: string;
+  buildx: string;
+  driver: string;
+  /** BuildKit's own version, where the builder reports one (docker-container builders do). */
+  buildkit?: string;
+}
+
+export async function buildEngine(buildx: Version, driver: string, builder?: string): Promise<BuildEngine> {
+  const engine: BuildEngine = { buildx: buildx.raw, driver };
+  const server = await capture('docker', ['version', '--format', '{{.Server.Version}}']);
+  if (server.exitCode === 0 && server.stdout.trim()) engine.docker = server.stdout.trim();
+  const buildkit = parseBuildkitVersion(await inspectBuilder(builder).catch(() => ''));
+  if (buildkit) engine.buildkit = buildkit;
+  return engine;
 }

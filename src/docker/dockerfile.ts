@@ -10,6 +10,10 @@ export interface DockerfileOutline {
   stages: string[];
   /** `RUN --mount=type=cache,…` flags, in order. */
   cacheMounts: CacheMountUse[];
+  /** Every FROM in order: its image (as written, `$ARG`s and all) and its stage name. */
+  froms: Array<{ image: string; name?: string }>;
+  /** ARGs before the first FROM (the only ones a FROM line can use), with their defaults. */
+  globalArgs: Map<string, string | undefined>;
 }
 
 /**
@@ -45,18 +49,25 @@ export function outlineDockerfile(text: string): DockerfileOutline {
   const args = new Set<string>();
   const stages: string[] = [];
   const cacheMounts: CacheMountUse[] = [];
+  const froms: DockerfileOutline['froms'] = [];
+  const globalArgs = new Map<string, string | undefined>();
   for (const instruction of instructions(text, escape)) {
     const [keyword, ...rest] = instruction.split(/\s+/);
     switch (keyword?.toUpperCase()) {
       case 'ARG':
         for (const word of rest) {
-          const name = /^([A-Za-z_][A-Za-z0-9_]*)(=|$)/.exec(word)?.[1];
-          if (name) args.add(name);
+          const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(word);
+          if (!match) continue;
+          args.add(match[1]!);
+          if (froms.length === 0) globalArgs.set(match[1]!, match[2]?.replace(/^(["'])(.*)\1$/, '$2'));
         }
         break;
       case 'FROM': {
-        const as = rest.findIndex((w) => w.toUpperCase() === 'AS');
-        if (as >= 0 && rest[as + 1]) stages.push(rest[as + 1]!.toLowerCase());
+        const words = rest.filter((w) => !w.startsWith('--'));
+        const as = words.findIndex((w) => w.toUpperCase() === 'AS');
+        const name = as >= 0 ? words[as + 1]?.toLowerCase() : undefined;
+        if (name) stages.push(name);
+        if (words[0]) froms.push({ image: words[0], ...(name ? { name } : {}) });
         break;
       }
       case 'RUN':
@@ -69,7 +80,7 @@ export function outlineDockerfile(text: string): DockerfileOutline {
         break;
     }
   }
-  return { args, stages, cacheMounts };
+  return { args, stages, cacheMounts, froms, globalArgs };
 }
 
 /** A `--mount=` value (comma-separated key=value) when its type is cache; undefined otherwise. */
@@ -85,6 +96,32 @@ function cacheMountUse(value: string): CacheMountUse | undefined {
   const target = fields.get('target') ?? fields.get('dst') ?? fields.get('destination');
   if (!target) return undefined;
   return { id: fields.get('id') || target, target, uid: fields.get('uid'), gid: fields.get('gid'), mode: fields.get('mode'), from: fields.get('from') };
+}
+
+/**
+ * The image the built stage (`target`, else the last) starts from, following `FROM <stage>` back
+ * to an image: `scratch`, a reference with its `$ARG`s filled in (build args over the global
+ * ARGs' defaults), or `unresolved` where an ARG has no value.
+ */
+export function baseImageOf(outline: DockerfileOutline, buildArgs: Array<[string, string]>, target?: string): { image: string } | { unresolved: string } | undefined {
+  const values = new Map(outline.globalArgs);
+  for (const [name, value] of buildArgs) if (values.has(name)) values.set(name, value);
+  let index = target ? outline.froms.findIndex((f) => f.name === target.toLowerCase()) : outline.froms.length - 1;
+  for (let hops = 0; index >= 0 && hops <= outline.froms.length; hops++) {
+    const written = outline.froms[index]!.image;
+    let missing: string | undefined;
+    const image = written.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_, braced: string | undefined, bare: string | undefined) => {
+      const value = values.get((braced ?? bare)!);
+      if (value === undefined) missing = braced ?? bare;
+      return value ?? '';
+    });
+    if (missing !== undefined || /\$\{/.test(image)) return { unresolved: written };
+    // A stage defined before this FROM is the base's base.
+    const stage = outline.froms.slice(0, index).findLastIndex((f) => f.name === image.toLowerCase());
+    if (stage < 0) return { image };
+    index = stage;
+  }
+  return undefined;
 }
 
 /** Joined instruction lines: comments and blank lines dropped, continuations folded, heredoc bodies skipped. */

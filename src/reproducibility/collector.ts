@@ -2,7 +2,7 @@
 // a few examples, rare causes before bulk ones (one fix removes 6,000 .pyc headers; three .so
 // files are three problems), consequences (a RECORD hashing changed files) last. Each cause keeps
 // its own share of listed entries, so a bulk cause can never push a rare one out of the report.
-import { causeOf, fixLabel, KIND_RANK } from './causes.js';
+import { causeOf, fixLabel, KIND_RANK, type CauseAndFix } from './causes.js';
 import type { CauseGroup, Difference, DifferenceCounts, DifferenceKind, FixLine } from './types.js';
 
 /** Entries listed per cause by default: 1000 in all, shared out, at least this many per cause. */
@@ -46,6 +46,8 @@ interface Group {
 export interface CollectorOptions {
   /** Entries kept per cause; undefined: the shared default budget. */
   perCause?: number;
+  /** Causes known better than causeOf's, by kind. */
+  causes?: Partial<Record<DifferenceKind, CauseAndFix>>;
 }
 
 export class Collector {
@@ -74,7 +76,7 @@ export class Collector {
 
   private record(d: NewDifference): void {
     const subject = d.path ?? d.field;
-    const { cause, fix } = causeOf(d.kind, subject);
+    const { cause, fix } = this.options.causes?.[d.kind] ?? causeOf(d.kind, subject);
     this.counts.total++;
     this.counts.byWhere[d.where] = (this.counts.byWhere[d.where] ?? 0) + 1;
     this.counts.byKind[d.kind] = (this.counts.byKind[d.kind] ?? 0) + 1;
@@ -105,7 +107,7 @@ export class Collector {
     const causes: CauseGroup[] = groups.map((g) => {
       const kept = g.list.slice(0, share);
       differences.push(...kept);
-      const { cause, fix } = causeOf(g.kind, g.count === 1 ? g.examples[0] : '');
+      const { cause, fix } = this.options.causes?.[g.kind] ?? causeOf(g.kind, g.count === 1 ? g.examples[0] : '');
       const group: CauseGroup = { kind: g.kind, count: g.count, cause, fix, fixLabel: fixLabel(g.kind), example: g.examples[0], examples: g.examples, listed: kept.length };
       if (g.kind === 'manifest-consequence') group.consequence = true;
       return group;

@@ -11,10 +11,12 @@ import { HashPool } from '../oci/hash-pool.js';
 import { layerBytes, openImage, verifyLayers, type ImageModel, type OpenedImage, type PlatformImage } from '../oci/image.js';
 import { diffConfig, diffDocument, jsonEqual } from './json-diff.js';
 import { walkLayer } from './layer-walk.js';
+import type { CauseAndFix } from './causes.js';
 import type {
   AttestationInfo,
   CompareOptions,
   ComparisonReport,
+  DifferenceKind,
   FileSummary,
   LayerRung,
   PlatformLadder,
@@ -54,8 +56,9 @@ function attestationKey(model: ImageModel, att: AttestationInfo, i: number): str
   return image ? image.platform : att.refersTo ?? `#${i}`;
 }
 
-export async function compareModels(A: ImageModel, B: ImageModel, backend: LayerBackend, options: CompareOptions = {}, started = performance.now()): Promise<ComparisonReport> {
-  const out = new Collector({ perCause: options.maxDifferences });
+/** `knownCauses`: what this comparison knows better than causeOf of a kind (the engines that built each side). */
+export async function compareModels(A: ImageModel, B: ImageModel, backend: LayerBackend, options: CompareOptions = {}, started = performance.now(), knownCauses: Partial<Record<DifferenceKind, CauseAndFix>> = {}): Promise<ComparisonReport> {
+  const out = new Collector({ perCause: options.maxDifferences, causes: knownCauses });
   const filter = (images: PlatformImage[], label: string): PlatformImage[] => {
     if (!options.platform) return images;
     const chosen = images.filter((m) => m.platform === options.platform);

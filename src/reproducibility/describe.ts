@@ -12,6 +12,7 @@ import { HashPool } from '../oci/hash-pool.js';
 import { algorithmOf, checkDigest, configPlatform, digestOf, layerBytes, openImage, parseJson, type ImageKind, type ImageModel, type IndexDoc, type ManifestDoc, type PlatformImage } from '../oci/image.js';
 import { walkLayer } from './layer-walk.js';
 import type { AttestationInfo, CompareOptions, ComparisonReport, FileSummary } from './types.js';
+import { ENGINE_FIELDS, engineCause, engineName, isEngineVersions, type EngineVersions } from './engine.js';
 
 export const DESCRIPTION_SCHEMA = 'vllm-rocm-action/image-description/v1';
 
@@ -49,6 +50,8 @@ export interface ImageDescription {
   schema: typeof DESCRIPTION_SCHEMA;
   input: string;
   kind: ImageKind;
+  /** The engine that built the image, where the describing job built it (verify's artifact mode). */
+  engine?: EngineVersions;
   top: ImageModel['top'];
   /** Exact index bytes, base64 (when the top descriptor is an index). */
   index?: string;
@@ -84,7 +87,7 @@ export function fromRecord(r: FileRecord): FileSummary {
 }
 
 /** Reads the whole image (every blob verified, every layer walked) into a description. */
-export async function describeImage(input: string, options: { detectArtifacts?: boolean; hashWorkers?: number } = {}): Promise<ImageDescription> {
+export async function describeImage(input: string, options: { detectArtifacts?: boolean; hashWorkers?: number; engine?: EngineVersions } = {}): Promise<ImageDescription> {
   const started = performance.now();
   const pool = new HashPool(options.hashWorkers);
   const opened = await openImage(input, pool).catch(async (error: unknown) => {
@@ -125,6 +128,7 @@ export async function describeImage(input: string, options: { detectArtifacts?: 
       schema: DESCRIPTION_SCHEMA,
       input,
       kind: model.kind,
+      ...(options.engine ? { engine: options.engine } : {}),
       top: model.top,
       index: model.index?.bytes.toString('base64'),
       attestations: model.attestations,
@@ -218,6 +222,7 @@ function modelOf(d: ImageDescription): { model: ImageModel; files: Map<PlatformI
     throw forged('it lacks its input, kind, top descriptor, images or attestations');
   }
   const topDigest = checkDigest(label, d.top.digest);
+  if (d.engine !== undefined && !isEngineVersions(d.engine)) throw forged(`its engine is not ${ENGINE_FIELDS.join('/')} version strings`);
 
   let index: ImageModel['index'];
   if (d.index !== undefined) {
@@ -290,11 +295,15 @@ function modelOf(d: ImageDescription): { model: ImageModel; files: Map<PlatformI
   return { model: { input: d.input, kind: d.kind, top, index, images, attestations }, files };
 }
 
-/** The comparison of two descriptions: the same differences compareImages reports for the images. */
+/**
+ * The comparison of two descriptions: the same differences compareImages reports for the images.
+ * Where both name their engines and those differ, compression-only layers are put down to them.
+ */
 export async function compareDescriptions(a: ImageDescription, b: ImageDescription, options: CompareOptions & { bytesRead?: number } = {}): Promise<ComparisonReport> {
   const started = performance.now();
   const ma = modelOf(a);
   const mb = modelOf(b);
+  const engines = engineCause(a.engine, b.engine);
   const backend: LayerBackend = {
     verify: async () => 0,
     async walk(side, image, layerIndex, emit) {
@@ -310,8 +319,10 @@ export async function compareDescriptions(a: ImageDescription, b: ImageDescripti
     bytesRead: () => options.bytesRead ?? 0,
     verifiesWalks: false,
   };
-  const report = await compareModels(ma.model, mb.model, backend, options, started);
+  const report = await compareModels(ma.model, mb.model, backend, options, started, engines ? { compression: engines } : {});
   report.a.kind = `${a.kind} (description)`;
   report.b.kind = `${b.kind} (description)`;
+  if (a.engine) report.a.engine = engineName(a.engine);
+  if (b.engine) report.b.engine = engineName(b.engine);
   return report;
 }

@@ -181,8 +181,9 @@ export function renderMarkdown(report: ComparisonReport, options: MarkdownOption
       }
       lines.push('');
     }
-    lines.push(`- A: ${code(report.digestA)} (${cell(report.a.kind)}, ${code(report.a.input, 100)})`);
-    lines.push(`- B: ${code(report.digestB)} (${cell(report.b.kind)}, ${code(report.b.input, 100)})`);
+    const built = (side: ComparisonReport['a']): string => (side.engine ? `, built by ${cell(side.engine, 200)}` : '');
+    lines.push(`- A: ${code(report.digestA)} (${cell(report.a.kind)}, ${code(report.a.input, 100)}${built(report.a)})`);
+    lines.push(`- B: ${code(report.digestB)} (${cell(report.b.kind)}, ${code(report.b.input, 100)}${built(report.b)})`);
     const where = Object.entries(counts.byWhere).map(([w, n]) => `${n} ${w}`).join(', ');
     const entries = entriesSentence(report);
     lines.push(`- ${counts.total} difference${counts.total === 1 ? '' : 's'} (${where})${entries ? `; ${cell(entries, 600)}` : ''}.`);

@@ -230,6 +230,8 @@ export interface FixLine {
 export interface ImageSide {
   input: string;
   kind: string;
+  /** The engine that built it, where its description records one ("docker 26.1.5, buildx 0.13.1 (docker driver)"). */
+  engine?: string;
 }
 
 export interface ComparisonReport {

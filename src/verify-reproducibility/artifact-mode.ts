@@ -11,6 +11,9 @@ import { imageFile } from '../oci/image-file.js';
 import { compareDescriptions, describeImage, readDescription, writeDescription, type ComparisonReport } from '../reproducibility/index.js';
 import type { VerifyInputs } from './inputs.js';
 import { buildDockerArchive } from './rebuild-docker.js';
+import { preflight } from '../build-docker/build.js';
+import { buildEngine, type BuildEngine } from '../docker/buildx.js';
+import { engineName } from '../reproducibility/engine.js';
 
 const DESCRIPTION_FILE = 'image-description.json';
 
@@ -22,8 +25,9 @@ export async function artifactMode(inputs: VerifyInputs, work: string): Promise<
     const db = await fetchDescription(b, join(work, 'compare-b'));
     return compareDescriptions(da.description, db.description, { bytesRead: da.bytes + db.bytes });
   }
-  const image = inputs.archiveA ?? (await buildOnce(inputs, work));
-  const mine = await describeImage(image);
+  const built = inputs.archiveA ? { image: inputs.archiveA } : await buildOnce(inputs, work);
+  // The engine is recorded only for an image built here: a given archive's engine is unknown.
+  const mine = await describeImage(built.image, { engine: built.engine });
   if (inputs.artifactName) {
     const file = join(work, 'upload', DESCRIPTION_FILE);
     await mkdir(dirname(file), { recursive: true });
@@ -52,10 +56,15 @@ async function fetchDescription(artifact: string, dest: string): ReturnType<type
   return readDescription(join(dir, name));
 }
 
-async function buildOnce(inputs: VerifyInputs, work: string): Promise<string> {
-  if (inputs.builder === 'docker') return buildDockerArchive(inputs.docker, work, 'image');
+async function buildOnce(inputs: VerifyInputs, work: string): Promise<{ image: string; engine?: BuildEngine }> {
+  if (inputs.builder === 'docker') {
+    const checked = await preflight(inputs.docker);
+    const engine = await buildEngine(checked.buildx, checked.driver, inputs.docker.builder);
+    logInfo(`Building with ${engineName(engine)}.`);
+    return { image: await buildDockerArchive(inputs.docker, work, 'image', false, checked), engine };
+  }
   const nix = await requireNix();
   const installable = await resolveInstallable(nix, inputs.nix);
   const { outPath } = await buildOrFail(nix, installable, inputs.nix.extraArgs, (line) => logInfo(line));
-  return (await imageFile(outPath, join(work, 'image.stream.tar'))).path;
+  return { image: (await imageFile(outPath, join(work, 'image.stream.tar'))).path };
 }

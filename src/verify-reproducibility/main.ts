@@ -26,7 +26,8 @@ export async function main(io: StageIO = actionIO): Promise<void> {
 
   const { report, rebuildSeconds } = await verdict(inputs, work);
   if (!report) return;
-  const { json, markdown } = await publishReport(report, work, inputs.reportName);
+  const note = rebuildSeconds === undefined ? undefined : rebuildNote(inputs.builder, rebuildSeconds);
+  const { json, markdown } = await publishReport(report, work, inputs.reportName, note);
   io.setOutput('reproducible', String(report.reproducible));
   io.setOutput('digest-a', report.digestA);
   io.setOutput('digest-b', report.digestB);
@@ -45,6 +46,17 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     if (inputs.failOnDifference) throw new StageFailure('Image is not reproducible', message, 'See the job summary and the report artifact for every difference and its likely fix.');
     core.warning(message);
   }
+}
+
+/**
+ * The summary's line on the second build: verify's dominant cost, kept cold on purpose, since a
+ * rebuild fed by the first build's cache would only prove the cache reproducible.
+ */
+export function rebuildNote(builder: VerifyInputs['builder'], rebuildSeconds: number): string {
+  const time = `${rebuildSeconds.toFixed(1)} s`;
+  return builder === 'docker'
+    ? `The rebuild (build B) is cold and independent by design: \`--no-cache\`, no cache imported or exported, nothing reused from build A's steps. It took ${time}, verify's dominant cost: run verify on a schedule or on release, on its own runner (docs/workflows.md).`
+    : `The rebuild is \`nix build --rebuild\` by design: the image's derivation is built again from its inputs, not substituted. It took ${time}, verify's dominant cost: run verify on a schedule or on release, on its own runner (docs/workflows.md).`;
 }
 
 /** The report (none: artifact mode only uploaded a description) and, in rebuild mode, the second build's time. */

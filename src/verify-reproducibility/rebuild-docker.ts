@@ -19,7 +19,11 @@ export async function buildDockerArchive(inputs: BuildDockerInputs, work: string
   return image.archive!;
 }
 
-/** Two builds on this runner, the second bypassing every cache, same SOURCE_DATE_EPOCH. */
+/**
+ * Two builds on this runner, same SOURCE_DATE_EPOCH. The second is cold and independent: no cache
+ * backend (no --cache-from, no --cache-to) and --no-cache, so BuildKit reuses none of the first
+ * build's steps (only the base image, an input, is shared).
+ */
 export async function rebuildDocker(inputs: BuildDockerInputs, work: string): Promise<{ a: string; b: string; rebuildSeconds: number }> {
   // Checked once: its warnings (unused or secret-like build args) are said once.
   const checked = await preflight(inputs);

@@ -8,10 +8,12 @@ import { uploadFiles } from '../action/artifact.js';
 import { errorMessage } from '../action/stage.js';
 import { renderMarkdown, type ComparisonReport } from '../reproducibility/index.js';
 
-export async function publishReport(report: ComparisonReport, work: string, reportName: string): Promise<{ json: string; markdown: string }> {
+/** `note`: one line of this stage's own text under the verdict (the rebuild's cost). */
+export async function publishReport(report: ComparisonReport, work: string, reportName: string, note?: string): Promise<{ json: string; markdown: string }> {
   const json = join(work, `${reportName}.json`);
   const markdown = join(work, `${reportName}.md`);
-  const text = renderMarkdown(report, { title: 'Reproducibility' });
+  const rendered = renderMarkdown(report, { title: 'Reproducibility' });
+  const text = note ? `${rendered.trimEnd()}\n\n${note}\n` : rendered;
   await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(markdown, text);
   await core.summary.addRaw(text, true).write();

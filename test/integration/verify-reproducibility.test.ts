@@ -51,6 +51,13 @@ describe('mode: rebuild', () => {
     assert.equal(result.outputs.differences, '0');
     assert.match(result.summary, /^## Reproducibility: ✅ reproducible/m);
     assert.ok(services.artifacts().some((a) => a.name === 'reproducibility-report'), 'the JSON report is uploaded as an artifact');
+    // The rebuild shares no cache with build A (issue 20): its argv, as the stage logs it.
+    const builds = result.stdout.split('\n').filter((l) => l.startsWith('docker buildx build '));
+    assert.equal(builds.length, 2, builds.join('\n'));
+    const rebuild = builds[1]!.split(' ');
+    assert.ok(rebuild.includes('--no-cache'), builds[1]);
+    for (const flag of ['--cache-from', '--cache-to']) assert.ok(!rebuild.includes(flag), `${flag} in the rebuild: ${builds[1]}`);
+    assert.match(result.summary, new RegExp(`^The rebuild \\(build B\\) is cold and independent by design: .*It took ${result.outputs['rebuild-seconds']!.replace('.', '\\.')} s, verify's dominant cost`, 'm'));
   });
 
   test('docker: random content written by a step fails the step and names the file', async () => {
