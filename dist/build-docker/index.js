@@ -42959,15 +42959,38 @@ async function runBuildx(args, metadataFile, env, log) {
 function parseBuilderDriver(inspectOutput) {
     return /^Driver:\s+(\S+)/m.exec(inspectOutput)?.[1];
 }
-async function builderDriver(builder) {
+/**
+ * The BuildKit version a builder reports (`BuildKit version: v0.23.2`), or undefined where it has
+ * none to give: the docker driver on a distribution's dockerd says `v0.0.0+unknown`, and there the
+ * Docker engine's version names the BuildKit it vendors.
+ */
+function parseBuildkitVersion(inspectOutput) {
+    const version = /^\s*BuildKit version:\s+(\S+)/m.exec(inspectOutput)?.[1];
+    return version && !/^v?0\.0\.0\b/.test(version) ? version : undefined;
+}
+async function inspectBuilder(builder) {
     const result = await capture('docker', ['buildx', 'inspect', ...(builder ? [builder] : [])]);
     if (result.exitCode !== 0) {
         throw new DockerUnavailableError(`buildx builder ${builder ? `'${builder}' ` : ''}is not usable: ${result.stderr.trim()}`);
     }
-    const driver = parseBuilderDriver(result.stdout);
+    return result.stdout;
+}
+async function builderDriver(builder) {
+    const output = await inspectBuilder(builder);
+    const driver = parseBuilderDriver(output);
     if (!driver)
-        throw new DockerUnavailableError(`cannot read the builder driver from \`docker buildx inspect\`: ${result.stdout.trim()}`);
+        throw new DockerUnavailableError(`cannot read the builder driver from \`docker buildx inspect\`: ${output.trim()}`);
     return driver;
+}
+async function buildEngine(buildx, driver, builder) {
+    const engine = { buildx: buildx.raw, driver };
+    const server = await capture('docker', ['version', '--format', '{{.Server.Version}}']);
+    if (server.exitCode === 0 && server.stdout.trim())
+        engine.docker = server.stdout.trim();
+    const buildkit = parseBuildkitVersion(await inspectBuilder(builder).catch(() => ''));
+    if (buildkit)
+        engine.buildkit = buildkit;
+    return engine;
 }
 
 ;// CONCATENATED MODULE: ./lib/src/tool/edit-distance.js
@@ -42987,8 +43010,8 @@ function editDistance(a, b) {
 ;// CONCATENATED MODULE: ./lib/src/docker/dockerfile.js
 // What the build stage needs to know of a Dockerfile before building: the names its ARG
 // instructions declare (to warn about build args nothing consumes) and its stage names (to
-// check `target`). A small reader, not a parser: instructions, line continuations and the
-// escape directive; heredoc bodies are skipped.
+// check `target`) and the cache mounts its RUN steps use (for `cache-mounts`). A small reader,
+// not a parser: instructions, line continuations and the escape directive; heredoc bodies are skipped.
 
 /** Build args BuildKit and the Dockerfile frontend consume without an ARG instruction. */
 const PREDEFINED_ARGS = new Set([
@@ -43004,25 +43027,91 @@ function outlineDockerfile(text) {
     const escape = /^#\s*escape\s*=\s*`/im.test(text.split(/\r?\n/).slice(0, 5).join('\n')) ? '`' : '\\';
     const args = new Set();
     const stages = [];
+    const cacheMounts = [];
+    const froms = [];
+    const globalArgs = new Map();
     for (const instruction of instructions(text, escape)) {
         const [keyword, ...rest] = instruction.split(/\s+/);
         switch (keyword?.toUpperCase()) {
             case 'ARG':
                 for (const word of rest) {
-                    const name = /^([A-Za-z_][A-Za-z0-9_]*)(=|$)/.exec(word)?.[1];
-                    if (name)
-                        args.add(name);
+                    const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(word);
+                    if (!match)
+                        continue;
+                    args.add(match[1]);
+                    if (froms.length === 0)
+                        globalArgs.set(match[1], match[2]?.replace(/^(["'])(.*)\1$/, '$2'));
                 }
                 break;
             case 'FROM': {
-                const as = rest.findIndex((w) => w.toUpperCase() === 'AS');
-                if (as >= 0 && rest[as + 1])
-                    stages.push(rest[as + 1].toLowerCase());
+                const words = rest.filter((w) => !w.startsWith('--'));
+                const as = words.findIndex((w) => w.toUpperCase() === 'AS');
+                const name = as >= 0 ? words[as + 1]?.toLowerCase() : undefined;
+                if (name)
+                    stages.push(name);
+                if (words[0])
+                    froms.push({ image: words[0], ...(name ? { name } : {}) });
                 break;
             }
+            case 'RUN':
+                for (const word of rest) {
+                    if (!word.startsWith('--'))
+                        break;
+                    const mount = /^--mount=(.*)$/.exec(word)?.[1];
+                    const use = mount === undefined ? undefined : cacheMountUse(mount);
+                    if (use)
+                        cacheMounts.push(use);
+                }
+                break;
         }
     }
-    return { args, stages };
+    return { args, stages, cacheMounts, froms, globalArgs };
+}
+/** A `--mount=` value (comma-separated key=value) when its type is cache; undefined otherwise. */
+function cacheMountUse(value) {
+    const fields = new Map();
+    for (const field of value.split(',')) {
+        const eq = field.indexOf('=');
+        const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
+        fields.set(key, eq < 0 ? '' : field.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
+    }
+    if (fields.get('type') !== 'cache')
+        return undefined;
+    // BuildKit's names for the target (commands_runmount.go): target, dst, destination.
+    const target = fields.get('target') ?? fields.get('dst') ?? fields.get('destination');
+    if (!target)
+        return undefined;
+    return { id: fields.get('id') || target, target, uid: fields.get('uid'), gid: fields.get('gid'), mode: fields.get('mode'), from: fields.get('from') };
+}
+/**
+ * The image the built stage (`target`, else the last) starts from, following `FROM <stage>` back
+ * to an image: `scratch`, a reference with its `$ARG`s filled in (build args over the global
+ * ARGs' defaults), or `unresolved` where an ARG has no value.
+ */
+function baseImageOf(outline, buildArgs, target) {
+    const values = new Map(outline.globalArgs);
+    for (const [name, value] of buildArgs)
+        if (values.has(name))
+            values.set(name, value);
+    let index = target ? outline.froms.findIndex((f) => f.name === target.toLowerCase()) : outline.froms.length - 1;
+    for (let hops = 0; index >= 0 && hops <= outline.froms.length; hops++) {
+        const written = outline.froms[index].image;
+        let missing;
+        const image = written.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_, braced, bare) => {
+            const value = values.get((braced ?? bare));
+            if (value === undefined)
+                missing = braced ?? bare;
+            return value ?? '';
+        });
+        if (missing !== undefined || /\$\{/.test(image))
+            return { unresolved: written };
+        // A stage defined before this FROM is the base's base.
+        const stage = outline.froms.slice(0, index).findLastIndex((f) => f.name === image.toLowerCase());
+        if (stage < 0)
+            return { image };
+        index = stage;
+    }
+    return undefined;
 }
 /** Joined instruction lines: comments and blank lines dropped, continuations folded, heredoc bodies skipped. */
 function* instructions(text, escape) {
@@ -44668,6 +44757,7 @@ async function buildImage(inputs, plan) {
         let configDigest = stringField(metadata, 'containerimage.config.digest');
         let sizeBytes;
         let archive;
+        let layers;
         if (finalArchive && output.type === 'oci') {
             const summary = await readOciArchive(output.dest, inputs.platform);
             if (summary.topDigest !== digest) {
@@ -44675,18 +44765,21 @@ async function buildImage(inputs, plan) {
             }
             configDigest = configDigest || summary.configDigest;
             sizeBytes = summary.sizeBytes;
+            layers = summary.manifest.layers.map((l) => l.digest);
             await (0,promises_namespaceObject.rename)(output.dest, finalArchive);
             archive = finalArchive;
         }
         else if (plan.output.type === 'registry') {
-            sizeBytes = await registryImageSize(`${inputs.tags[0].replace(/@.*$/, '')}@${digest}`, inputs.platform);
+            const pushed = await registryManifest(`${inputs.tags[0].replace(/@.*$/, '')}@${digest}`, inputs.platform);
+            sizeBytes = pushed.sizeBytes;
+            layers = pushed.manifest.layers.map((l) => l.digest);
         }
         else {
             sizeBytes = await engineImageSize(digest, inputs.tags);
         }
         const phases = run.progress.phases;
         const buildSeconds = Math.max(0, run.seconds - phases.cacheImport - phases.cacheExport);
-        return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive };
+        return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layers };
     }
     finally {
         if (finalArchive)
@@ -44735,8 +44828,8 @@ function stringField(metadata, key) {
         throw new StageFailure('Docker build failed', `buildx metadata has no ${key}`);
     return value;
 }
-/** Size of a pushed image, from its manifest in the registry. */
-async function registryImageSize(ref, platform) {
+/** A pushed image's manifest and size, from the registry. */
+async function registryManifest(ref, platform) {
     const raw = async (r) => {
         const result = await capture('docker', ['buildx', 'imagetools', 'inspect', '--raw', r]);
         if (result.exitCode !== 0)
@@ -44750,7 +44843,7 @@ async function registryImageSize(ref, platform) {
         text = await raw(`${ref.split('@')[0]}@${chosen.digest}`);
         parsed = JSON.parse(text);
     }
-    return Buffer.byteLength(text) + parsed.config.size + parsed.layers.reduce((n, l) => n + l.size, 0);
+    return { manifest: parsed, sizeBytes: Buffer.byteLength(text) + parsed.config.size + parsed.layers.reduce((n, l) => n + l.size, 0) };
 }
 /** For `output: docker` the engine holds the image; its own size figure is what is available. */
 async function engineImageSize(digest, tags) {
@@ -44774,7 +44867,7 @@ const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 
 
 /** An archive or directory that is not a plain tree of files and directories under the expected path. */
-class CacheEntryRefused extends Error {
+class cache_archive_CacheEntryRefused extends Error {
 }
 const CACHE_LIMITS = {
     /** Members (files and directories). A Nix binary cache or a BuildKit cache holds thousands. */
@@ -44803,31 +44896,31 @@ function memberPath(name, prefix, limits = CACHE_LIMITS) {
     const trimmed = name.replace(/\/+$/, '');
     const shown = shownName(name);
     if (Buffer.byteLength(name) > limits.nameBytes)
-        throw new CacheEntryRefused(`a member name of ${Buffer.byteLength(name)} bytes (at most ${limits.nameBytes})`);
+        throw new cache_archive_CacheEntryRefused(`a member name of ${Buffer.byteLength(name)} bytes (at most ${limits.nameBytes})`);
     if (trimmed === prefix)
         return '';
     if (!trimmed.startsWith(`${prefix}/`))
-        throw new CacheEntryRefused(`member ${shown} is outside the cache directory (${shownName(prefix)})`);
+        throw new cache_archive_CacheEntryRefused(`member ${shown} is outside the cache directory (${shownName(prefix)})`);
     const parts = trimmed.slice(prefix.length + 1).split('/');
     for (const part of parts) {
         if (part === '' || part === '.' || part === '..')
-            throw new CacheEntryRefused(`member ${shown} has an empty, '.' or '..' component`);
+            throw new cache_archive_CacheEntryRefused(`member ${shown} has an empty, '.' or '..' component`);
         // What the suite's own caches hold (Nix: <hash>.narinfo, nar/…, realisations/sha256:…!out.doi;
         // BuildKit: an OCI layout), and nothing that could read as a workflow command in a message.
         if (!SAFE_COMPONENT.test(part))
-            throw new CacheEntryRefused(`member ${shown} has a character outside [A-Za-z0-9._+=@:!,~%-]`);
+            throw new cache_archive_CacheEntryRefused(`member ${shown} has a character outside [A-Za-z0-9._+=@:!,~%-]`);
         if (Buffer.byteLength(part) > limits.componentBytes)
-            throw new CacheEntryRefused(`member ${shown} has a component over ${limits.componentBytes} bytes`);
+            throw new cache_archive_CacheEntryRefused(`member ${shown} has a component over ${limits.componentBytes} bytes`);
     }
     return parts.join('/');
 }
 function checkEntry(entry) {
     if (entry.type !== 'file' && entry.type !== 'directory') {
-        throw new CacheEntryRefused(`member ${shownName(entry.name)} is a ${entry.type}: only regular files and directories are restored`);
+        throw new cache_archive_CacheEntryRefused(`member ${shownName(entry.name)} is a ${entry.type}: only regular files and directories are restored`);
     }
     const extra = Object.keys(entry.pax).find((key) => !PLAIN_PAX_KEYS.has(key));
     if (extra)
-        throw new CacheEntryRefused(`member ${shownName(entry.name)} carries the pax record ${shownName(extra)}`);
+        throw new cache_archive_CacheEntryRefused(`member ${shownName(entry.name)} carries the pax record ${shownName(extra)}`);
 }
 /** Decompresses by magic number: @actions/cache writes zstd (--long=30) or gzip, nothing else. */
 async function decompressor(archive) {
@@ -44844,7 +44937,7 @@ async function decompressor(archive) {
         return (0,external_node_zlib_.createZstdDecompress)();
     if (magic[0] === 0x1f && magic[1] === 0x8b)
         return (0,external_node_zlib_.createGunzip)();
-    throw new CacheEntryRefused('the archive is neither zstd nor gzip');
+    throw new cache_archive_CacheEntryRefused('the archive is neither zstd nor gzip');
 }
 /**
  * Writes the members of `archive` (an @actions/cache archive) named under `prefix` into `into`,
@@ -44858,7 +44951,7 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
     let openFd;
     const visit = (entry) => {
         if (++members > limits.members)
-            throw new CacheEntryRefused(`more than ${limits.members} members`);
+            throw new cache_archive_CacheEntryRefused(`more than ${limits.members} members`);
         checkEntry(entry);
         const rel = memberPath(entry.name, prefix, limits);
         const target = rel === '' ? into : (0,external_node_path_namespaceObject.join)(into, rel);
@@ -44868,17 +44961,17 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
             return undefined;
         }
         if (rel === '')
-            throw new CacheEntryRefused('the cache directory itself is a file in the archive');
+            throw new cache_archive_CacheEntryRefused('the cache directory itself is a file in the archive');
         bytes += entry.size;
         if (bytes > limits.totalBytes)
-            throw new CacheEntryRefused(`more than ${limits.totalBytes} bytes of files`);
+            throw new cache_archive_CacheEntryRefused(`more than ${limits.totalBytes} bytes of files`);
         (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.join)(target, '..'), { recursive: true, mode: 0o755 });
         try {
             openFd = (0,external_node_fs_namespaceObject.openSync)(target, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, entry.mode & 0o111 ? 0o755 : 0o644);
         }
         catch (error) {
             if (error.code === 'EEXIST')
-                throw new CacheEntryRefused(`member ${shownName(entry.name)} appears twice`);
+                throw new cache_archive_CacheEntryRefused(`member ${shownName(entry.name)} appears twice`);
             throw error;
         }
         const fd = openFd;
@@ -44912,7 +45005,7 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
     }
     catch (error) {
         if (error instanceof TarFormatError)
-            throw new CacheEntryRefused(`not a readable tar archive: ${error.message}`);
+            throw new cache_archive_CacheEntryRefused(`not a readable tar archive: ${error.message}`);
         throw error;
     }
     finally {
@@ -44934,16 +45027,16 @@ function checkPlainTree(root) {
         for (const name of (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, rel))) {
             const path = rel ? `${rel}/${name}` : name;
             if (++count > CACHE_LIMITS.members)
-                throw new CacheEntryRefused(`more than ${CACHE_LIMITS.members} files and directories`);
+                throw new cache_archive_CacheEntryRefused(`more than ${CACHE_LIMITS.members} files and directories`);
             const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(root, path));
             if (st.mode & 0o7000)
-                throw new CacheEntryRefused(`${shownName(path)} has a set-id or sticky bit`);
+                throw new cache_archive_CacheEntryRefused(`${shownName(path)} has a set-id or sticky bit`);
             if (st.isDirectory())
                 stack.push(path);
             else if (!st.isFile())
-                throw new CacheEntryRefused(`${shownName(path)} is not a regular file or directory`);
+                throw new cache_archive_CacheEntryRefused(`${shownName(path)} is not a regular file or directory`);
             else if (st.nlink !== 1)
-                throw new CacheEntryRefused(`${shownName(path)} is a hard link`);
+                throw new cache_archive_CacheEntryRefused(`${shownName(path)} is a hard link`);
         }
     }
     return count;
@@ -44960,14 +45053,14 @@ function checkPlainTree(root) {
 
 const LOCAL_SERVICES_ENV = 'VLLM_ROCM_ACTION_LOCAL_SERVICES';
 /** The root directory of the local stand-ins, or undefined when the real services are in use. */
-function localServicesRoot() {
+function local_services_localServicesRoot() {
     return process.env[LOCAL_SERVICES_ENV] || undefined;
 }
 // Copy-on-write where the file system can (btrfs, xfs): a GB-sized BuildKit cache costs nothing.
 const copy = (from, to) => (0,promises_namespaceObject.cp)(from, to, { recursive: true, mode: external_node_fs_namespaceObject.constants.COPYFILE_FICLONE, verbatimSymlinks: true });
 const entryName = (key) => encodeURIComponent(key);
 /** As actions/cache: the exact key, else per restore key (a prefix) the newest entry. Returns the key restored. */
-async function restoreLocalDirectory(root, dir, key, restoreKeys) {
+async function local_services_restoreLocalDirectory(root, dir, key, restoreKeys) {
     const base = (0,external_node_path_namespaceObject.join)(root, 'cache');
     let found = (await disk_exists((0,external_node_path_namespaceObject.join)(base, entryName(key)))) ? key : undefined;
     if (!found) {
@@ -101715,9 +101808,9 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 
 async function restoreDirectory(dir, key, restoreKeys) {
-    const local = localServicesRoot();
+    const local = local_services_localServicesRoot();
     if (local)
-        return restoreLocalDirectory(local, dir, key, restoreKeys).catch(async (error) => {
+        return local_services_restoreLocalDirectory(local, dir, key, restoreKeys).catch(async (error) => {
             await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
             warning(`Cache restore from ${local} failed (building without it): ${errorMessage(error)}`);
             return undefined;
@@ -101741,7 +101834,7 @@ async function restoreDirectory(dir, key, restoreKeys) {
     }
     catch (error) {
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-        const refused = error instanceof CacheEntryRefused;
+        const refused = error instanceof cache_archive_CacheEntryRefused;
         warning(`${refused ? 'Cache entry refused' : 'Cache restore failed'} (building without it): ${errorMessage(error)}`);
         return undefined;
     }
@@ -101755,22 +101848,24 @@ async function restoreDirectory(dir, key, restoreKeys) {
  * the archive is moved to `held` and nothing is extracted. Its debug listing (`-tf`) prints nothing
  * (member names are hostile text). Any other call fails, and so does the restore.
  */
-function tarStubScript(held) {
+function tarStubScript(held, { unique = false } = {}) {
     const quoted = `'${held.replace(/'/g, `'\\''`)}'`;
+    // For several restores at once (restoreEntries): each archive to a new file in the `held` directory.
+    const target = unique ? `"$(mktemp ${quoted}/archive.XXXXXXXX)"` : quoted;
     return `#!/bin/sh
 # vllm-rocm-action: stands in for tar while @actions/cache restores (src/action/cache.ts).
 if [ "$1" = "-tf" ]; then exit 0; fi
-if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${quoted}; fi
+if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${target}; fi
 echo "vllm-rocm-action: unexpected tar call from @actions/cache (its argv changed?): $1" >&2
 exit 2
 `;
 }
 /** Runs `fn` with a stub tar first on PATH. PATH is process-wide: nothing else runs tar meanwhile. */
-async function withTarStub(hold, held, fn) {
+async function withTarStub(hold, held, fn, { unique = false } = {}) {
     const bin = (0,external_node_path_namespaceObject.join)(hold, 'bin');
     await (0,promises_namespaceObject.mkdir)(bin, { mode: 0o700 });
     for (const name of ['tar', 'gtar']) {
-        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(bin, name), tarStubScript(held), { mode: 0o700 });
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(bin, name), tarStubScript(held, { unique }), { mode: 0o700 });
         await (0,promises_namespaceObject.chmod)((0,external_node_path_namespaceObject.join)(bin, name), 0o700);
     }
     const path = process.env.PATH;
@@ -101789,12 +101884,12 @@ async function withTarStub(hold, held, fn) {
 function archivePrefix(dir) {
     return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir).split(external_node_path_namespaceObject.sep).join('/') || '.';
 }
-async function extractInto(dir, archive) {
+async function extractInto(dir, archive, prefix = archivePrefix(dir)) {
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(dir), { recursive: true });
     const fresh = await (0,promises_namespaceObject.mkdtemp)(`${dir}.restoring-`);
     try {
         // A restore that did not reach the stub (another tar was used) has already extracted with -P.
-        await extractCacheArchive(archive, archivePrefix(dir), fresh).catch((error) => {
+        await extractCacheArchive(archive, prefix, fresh).catch((error) => {
             if (error.code === 'ENOENT' && error.path === archive) {
                 throw new Error('@actions/cache did not hand over its archive (did its tar call change? see the pinned version in package.json)');
             }
@@ -101809,8 +101904,72 @@ async function extractInto(dir, archive) {
         await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
     }
 }
-async function saveDirectory(dir, key) {
+/**
+ * Several entries saved from the same `dir`, each by its exact key, downloaded `concurrency` at a
+ * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction.
+ * One stub for the whole batch (PATH is process-wide) moves each archive to a new file, so which
+ * directory came from which key is not known here: the caller tells them apart by content.
+ * Returns the directories, or the keys with no entry; throws when a restore fails or is refused.
+ */
+async function restoreEntries(dir, keys, concurrency) {
+    const targets = keys.map((_, i) => `${dir}-${i + 1}`);
     const local = localServicesRoot();
+    const missing = [];
+    const found = [];
+    const pool = async (items, fn) => {
+        let next = 0;
+        const worker = async () => {
+            while (next < items.length) {
+                const i = next++;
+                await fn(items[i], i);
+            }
+        };
+        await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+    };
+    const hold = local ? undefined : await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'vllm-rocm-action-cache-'));
+    try {
+        if (local) {
+            await pool(keys, async (key, i) => {
+                if (await restoreLocalDirectory(local, targets[i], key, []))
+                    found.push(targets[i]);
+                else
+                    missing.push(key);
+            });
+            return { dirs: found.sort(), missing };
+        }
+        if (!cache.isFeatureAvailable())
+            throw new Error('the Actions cache service is not available to this job');
+        if (process.platform === 'win32')
+            throw new Error('restoring the Actions cache is not supported on Windows runners');
+        const held = join(hold, 'held');
+        await mkdir(held, { mode: 0o700 });
+        await withTarStub(hold, held, () => pool(keys, async (key) => {
+            if (!(await cache.restoreCache([dir], key, [])))
+                missing.push(key);
+        }), { unique: true });
+        if (missing.length > 0)
+            return { dirs: [], missing };
+        const archives = (await readdir(held)).sort();
+        if (archives.length !== keys.length)
+            throw new CacheEntryRefused(`${keys.length} entries restored but ${archives.length} archives handed over`);
+        const prefix = archivePrefix(dir);
+        await pool(archives, async (name, i) => {
+            await extractInto(targets[i], join(held, name), prefix);
+            found.push(targets[i]);
+        });
+        return { dirs: found.sort(), missing };
+    }
+    catch (error) {
+        await Promise.all(targets.map((t) => rm(t, { recursive: true, force: true })));
+        throw error;
+    }
+    finally {
+        if (hold)
+            await rm(hold, { recursive: true, force: true });
+    }
+}
+async function saveDirectory(dir, key) {
+    const local = local_services_localServicesRoot();
     if (local)
         return saveLocalDirectory(local, dir, key).catch((error) => {
             warning(`Cache save to ${local} failed: ${errorMessage(error)}`);
@@ -101978,7 +102137,7 @@ function ghaScope(inputs) {
 async function resolveCache(inputs, buildx) {
     let type = inputs.cache;
     // Outside Actions buildx has no cache service to talk to: the local directory backend stands in.
-    if (type === 'gha' && localServicesRoot())
+    if (type === 'gha' && local_services_localServicesRoot())
         type = 'local';
     if (type === 'gha' && !atLeast(buildx, MIN_BUILDX_GHA_V2)) {
         warning(`cache: gha needs buildx ${MIN_BUILDX_GHA_V2} or newer for GitHub's cache service v2; this runner has ${buildx.raw}. Falling back to cache: local.`);
@@ -102004,6 +102163,345 @@ async function resolveCache(inputs, buildx) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/src/docker/cache-mount.js
+// Moves the contents of a BuildKit cache mount (RUN --mount=type=cache) in and out of the builder,
+// as reproducible-containers/buildkit-cache-dance does (src/inject-cache.ts, src/extract-cache.ts):
+// a helper build mounts the same cache and copies. That action runs its copy in a pulled busybox
+// image; here nothing is pulled: the helper image is FROM scratch plus the runner's own static
+// busybox, sent in the helper's build context. The helper's output is cacheonly (inject) or a
+// local directory (extract): the mount's content never becomes a layer of any image.
+
+
+
+
+
+
+/** Where the mount appears in the helper build. */
+const MOUNT_TARGET = '/vllm-rocm-action-mount';
+/** The RUN --mount option naming the same cache as the user's Dockerfile. */
+function mountOption(spec) {
+    const fields = ['type=cache', csvField('id', spec.id), `target=${MOUNT_TARGET}`, 'sharing=locked'];
+    for (const key of ['uid', 'gid', 'mode'])
+        if (spec[key] !== undefined)
+            fields.push(`${key}=${spec[key]}`);
+    return fields.join(',');
+}
+/** Dockerfile of the inject build: copies the `content` context into the mount, owned as the mount's creator. */
+function injectDockerfile(spec) {
+    const owner = `${spec.uid ?? '0'}:${spec.gid ?? '0'}`;
+    // Not cp -n: busybox then skips the whole tree, as the mount's top directory exists.
+    const script = `/busybox cp -a /content/. ${MOUNT_TARGET}/ && /busybox chown -R ${owner} ${MOUNT_TARGET}`;
+    return `FROM scratch
+COPY busybox stamp /
+RUN --mount=${mountOption(spec)} --mount=type=bind,from=content,target=/content ["/busybox", "sh", "-c", ${JSON.stringify(script)}]
+`;
+}
+/** Dockerfile of the extract build: its last stage holds a copy of the mount, for a local export. */
+function extractDockerfile(spec) {
+    const script = `/busybox mkdir /out && /busybox cp -a ${MOUNT_TARGET}/. /out/`;
+    return `FROM scratch AS copy
+COPY busybox stamp /
+RUN --mount=${mountOption(spec)} ["/busybox", "sh", "-c", ${JSON.stringify(script)}]
+FROM scratch
+COPY --from=copy /out/ /
+`;
+}
+/** A statically linked busybox on PATH: the helper image has no libc to load a dynamic one. */
+async function findStaticBusybox(path = process.env.PATH ?? '') {
+    for (const dir of path.split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'busybox');
+        try {
+            await (0,promises_namespaceObject.access)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            if (await isStaticElf(candidate))
+                return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+/** An ELF executable without a PT_INTERP program header (no dynamic loader). */
+async function isStaticElf(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const header = Buffer.alloc(64);
+        await handle.read(header, 0, 64, 0);
+        if (header.readUInt32BE(0) !== 0x7f454c46)
+            return false;
+        const is64 = header[4] === 2;
+        const le = header[5] === 1;
+        const u16 = (b, at) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
+        const u32 = (b, at) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
+        const phoff = is64 ? Number(le ? header.readBigUInt64LE(32) : header.readBigUInt64BE(32)) : u32(header, 28);
+        const phentsize = u16(header, is64 ? 54 : 42);
+        const phnum = u16(header, is64 ? 56 : 44);
+        if (phnum === 0 || phentsize < 4 || phnum > 4096)
+            return false;
+        const table = Buffer.alloc(phentsize * phnum);
+        await handle.read(table, 0, table.length, phoff);
+        for (let i = 0; i < phnum; i++)
+            if (u32(table, i * phentsize) === 3 /* PT_INTERP */)
+                return false;
+        return true;
+    }
+    finally {
+        await handle.close();
+    }
+}
+async function helperContext(dir, busybox, dockerfile) {
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true, mode: 0o700 });
+    await (0,promises_namespaceObject.copyFile)(busybox, (0,external_node_path_namespaceObject.join)(dir, 'busybox'));
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'Dockerfile'), dockerfile);
+    // A new stamp each time: the copy step is never a cache hit (a cached step copies nothing).
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'stamp'), (0,external_node_crypto_.randomBytes)(16).toString('hex'));
+}
+function helperArgs(dir, helper) {
+    return [
+        'buildx', 'build', '--progress', 'plain',
+        ...(helper.builder ? ['--builder', helper.builder] : []),
+        ...(helper.namespace !== undefined ? ['--build-arg', `BUILDKIT_CACHE_MOUNT_NS=${helper.namespace}`] : []),
+        '-f', (0,external_node_path_namespaceObject.join)(dir, 'Dockerfile'),
+    ];
+}
+async function runHelper(args, what) {
+    const result = await capture('docker', args);
+    if (result.exitCode !== 0) {
+        const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-6).join('\n');
+        throw new Error(`${what}: docker buildx build exited ${result.exitCode}: ${tail}`);
+    }
+}
+/** Copies `content` (a directory of plain files) into the cache mount. `work` is emptied and reused. */
+async function injectCacheMount(spec, content, work, busybox, helper = {}) {
+    await helperContext(work, busybox, injectDockerfile(spec));
+    try {
+        await runHelper([...helperArgs(work, helper), '--build-context', `content=${content}`, '--output', 'type=cacheonly', work], `filling cache mount ${spec.id}`);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
+    }
+}
+/** Copies the cache mount's content into `dest` (made anew). `work` is emptied and reused. */
+async function extractCacheMount(spec, dest, work, busybox, helper = {}) {
+    await helperContext(work, busybox, extractDockerfile(spec));
+    await (0,promises_namespaceObject.rm)(dest, { recursive: true, force: true });
+    try {
+        await runHelper([...helperArgs(work, helper), '--output', `type=local,${csvField('dest', dest)}`, work], `reading cache mount ${spec.id}`);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/tool/tree-digest.js
+// One digest of a directory tree of plain files: names, kinds, modes and contents, in a fixed order.
+
+
+
+
+async function treeDigest(root) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    const walk = async (rel) => {
+        const names = (await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(root, rel))).sort();
+        for (const name of names) {
+            const path = rel ? `${rel}/${name}` : name;
+            const st = await (0,promises_namespaceObject.lstat)((0,external_node_path_namespaceObject.join)(root, path));
+            hash.update(`${JSON.stringify(path)} ${st.isDirectory() ? 'd' : st.isFile() ? 'f' : 'o'} ${(st.mode & 0o7777).toString(8)} ${st.size}\n`);
+            if (st.isDirectory())
+                await walk(path);
+            else if (st.isFile())
+                for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)((0,external_node_path_namespaceObject.join)(root, path)))
+                    hash.update(chunk);
+        }
+    };
+    await walk('');
+    return hash.digest('hex');
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-docker/cache-mounts.js
+// `cache-mounts`: RUN --mount=type=cache contents (ccache, pip) kept in the Actions cache, as
+// reproducible-containers/buildkit-cache-dance keeps them. Main restores each named mount through
+// the confined restore (src/action/cache.ts) and copies it into the builder's cache mount (src/docker/cache-mount.ts);
+// post copies the mount out after the build and saves it when its content changed. A cache mount
+// is no layer: its content never reaches the image. The entry is a cache entry like the others:
+// plain files only, restored under the stage's own directory, never trusted as code of the runner.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const cache_mounts_STATE_KEY = postStateKey('cache-mounts');
+const BUSYBOX_NEEDED = 'cache-mounts needs a statically linked busybox on PATH to copy in and out of the builder without pulling an image (Debian and Ubuntu: sudo apt-get install -y busybox-static)';
+/** The Dockerfile's own mount for each name, so the helper build reaches the very same cache. */
+function resolveCacheMounts(names, outline, file) {
+    const variable = outline.cacheMounts.some((m) => m.id.includes('$') || m.target.includes('$'));
+    return names.map((name) => {
+        const use = outline.cacheMounts.find((m) => (name.by === 'id' ? m.id : m.target.replace(/\/+$/, '')) === name.value);
+        if (!use) {
+            const known = outline.cacheMounts.map((m) => `id=${m.id} (target=${m.target})`).join(', ');
+            if (!variable)
+                throw new InputError('cache-mounts', `${name.by}=${name.value}: no RUN --mount=type=cache in ${file} has that ${name.by} (${known ? `its cache mounts: ${known}` : 'it has no cache mounts'})`);
+            warning(`cache-mounts: ${name.by}=${name.value} matches no cache mount of ${file} as written; some of its mounts use build variables, which this action does not expand, so it keeps the cache id ${name.value}.`);
+            return { id: name.value };
+        }
+        if (use.from !== undefined)
+            throw new InputError('cache-mounts', `${name.by}=${name.value}: its mount in ${file} uses from=, which keys the cache by that stage's result too; only mounts without from= can be kept`);
+        if (!MOUNT_ID.test(use.id))
+            throw new InputError('cache-mounts', `${name.by}=${name.value}: its mount's id in ${file} ('${use.id}') has characters this action does not pass on (letters, digits, '_', '.', '-', '/')`);
+        for (const [key, pattern] of [['uid', NUMBER], ['gid', NUMBER], ['mode', MODE]]) {
+            const value = use[key];
+            if (value !== undefined && !pattern.test(value))
+                throw new InputError('cache-mounts', `${name.by}=${name.value}: its mount's ${key} in ${file} ('${value}') is not a number this action passes on`);
+        }
+        return { id: use.id, uid: use.uid, gid: use.gid, mode: use.mode };
+    });
+}
+const MOUNT_ID = /^\/?[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
+const NUMBER = /^\d{1,10}$/;
+const MODE = /^0?[0-7]{3,4}$/;
+const BUILDER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const cache_mounts_KEY_PATTERN = /^vllm-rocm-action-mount-[A-Za-z0-9._-]+-[0-9a-f]{16}-[0-9a-f]{16}-[0-9a-f]{16}$/;
+const MAX_MOUNTS = 8;
+function idHash(id) {
+    return (0,external_node_crypto_.createHash)('sha256').update(id).digest('hex').slice(0, 16);
+}
+/** Directories, from RUNNER_TEMP and the id alone: restored into and saved from (part of the cache version). */
+function mountDirs(id) {
+    const base = (0,external_node_path_namespaceObject.join)(stageTempDir('build-docker'), 'cache-mounts');
+    return { dir: (0,external_node_path_namespaceObject.join)(base, idHash(id)), work: (0,external_node_path_namespaceObject.join)(base, 'helper') };
+}
+function mountKeyPrefix(platform) {
+    return cacheKeyPrefix(platform).replace('-buildkit-', '-mount-');
+}
+/** Main: restores and injects every named mount before the build. Caching never fails the step. */
+async function restoreCacheMounts(inputs) {
+    if (inputs.cacheMounts.length === 0)
+        return;
+    const specs = resolveCacheMounts(inputs.cacheMounts, outlineDockerfile(await (0,promises_namespaceObject.readFile)(inputs.file, 'utf8')), inputs.file);
+    const busybox = await findStaticBusybox();
+    if (!busybox)
+        throw new Error(BUSYBOX_NEEDED);
+    const namespace = inputs.buildArgs.find(([key]) => key === 'BUILDKIT_CACHE_MOUNT_NS')?.[1];
+    const helper = { builder: inputs.builder, namespace };
+    // The build's own fingerprint (Dockerfile, context, args): an exact hit is this very build's mount.
+    const { key: buildKey } = await localCacheKey(inputs);
+    const fingerprint = buildKey.slice(cacheKeyPrefix(inputs.platform).length);
+    const dockerfile = fingerprint.split('-')[0];
+    const mounts = [];
+    for (const spec of specs) {
+        const prefix = `${mountKeyPrefix(inputs.platform)}${idHash(spec.id)}-`;
+        const key = `${prefix}${fingerprint}`;
+        const { dir, work } = mountDirs(spec.id);
+        const state = { ...spec, key };
+        try {
+            const restoredKey = await restoreDirectory(dir, key, [`${prefix}${dockerfile}-`, prefix]);
+            if (!restoredKey) {
+                logInfo(`Cache mount ${spec.id}: no saved content for ${key} yet`);
+            }
+            else {
+                state.restoredDigest = await treeDigest(dir);
+                await injectCacheMount(spec, dir, work, busybox, helper);
+                state.restoredKey = restoredKey;
+                logInfo(`Cache mount ${spec.id}: restored ${restoredKey} into the builder`);
+            }
+        }
+        catch (error) {
+            warning(`Cache mount ${spec.id} was not restored (building without it): ${errorMessage(error)}`);
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        }
+        mounts.push(state);
+    }
+    const saved = { mounts, ...(helper.builder ? { builder: helper.builder } : {}), ...(namespace !== undefined ? { namespace } : {}) };
+    saveState(cache_mounts_STATE_KEY, JSON.stringify(saved));
+}
+/** Main's state, checked: each value is matched against what main can write; directories are recomputed from the id. */
+function savedCacheMountsState() {
+    const text = getState(cache_mounts_STATE_KEY);
+    if (!text)
+        return undefined;
+    const what = 'cache-mounts state';
+    const state = stateObject(what, text);
+    if (!state)
+        return undefined;
+    if (state.builder !== undefined && !(typeof state.builder === 'string' && BUILDER.test(state.builder)))
+        return refuseState(what, 'its builder is not a builder name');
+    if (state.namespace !== undefined && !(typeof state.namespace === 'string' && (state.namespace === '' || MOUNT_ID.test(state.namespace))))
+        return refuseState(what, 'its cache namespace is not one');
+    if (!Array.isArray(state.mounts) || state.mounts.length > MAX_MOUNTS)
+        return refuseState(what, `its mounts are not a list of at most ${MAX_MOUNTS}`);
+    const mounts = [];
+    for (const raw of state.mounts) {
+        if (!raw || typeof raw !== 'object')
+            return refuseState(what, 'a mount is not an object');
+        const m = raw;
+        if (typeof m.id !== 'string' || !MOUNT_ID.test(m.id) || m.id.split('/').includes('..'))
+            return refuseState(what, 'a mount id is not one this action writes');
+        if (!isCacheKey(m.key, cache_mounts_KEY_PATTERN) || !m.key.includes(`-${idHash(m.id)}-`))
+            return refuseState(what, `the key of mount ${m.id} is not this action's key for it`);
+        for (const [key, pattern] of [['uid', NUMBER], ['gid', NUMBER], ['mode', MODE], ['restoredDigest', /^[0-9a-f]{64}$/]]) {
+            if (m[key] !== undefined && !(typeof m[key] === 'string' && pattern.test(m[key])))
+                return refuseState(what, `the ${key} of mount ${m.id} is not one this action writes`);
+        }
+        if (m.restoredKey !== undefined && !isCacheKey(m.restoredKey, cache_mounts_KEY_PATTERN))
+            return refuseState(what, `the restored key of mount ${m.id} is not this action's`);
+        mounts.push({ id: m.id, uid: m.uid, gid: m.gid, mode: m.mode, key: m.key, restoredKey: m.restoredKey, restoredDigest: m.restoredDigest });
+    }
+    return { mounts, builder: state.builder, namespace: state.namespace };
+}
+/** Post: copies each mount out of the builder and saves it when it changed. Only warns. */
+async function saveCacheMounts(state) {
+    const busybox = await findStaticBusybox();
+    if (!busybox) {
+        warning(`The cache mounts were not saved: ${BUSYBOX_NEEDED}.`);
+        return;
+    }
+    for (const mount of state.mounts) {
+        const { dir, work } = mountDirs(mount.id);
+        try {
+            await extractCacheMount(mount, dir, work, busybox, { builder: state.builder, namespace: state.namespace });
+            // The build wrote this content: only plain files and directories go into a cache entry.
+            if (checkPlainTree(dir) === 0) {
+                logInfo(`Cache mount ${mount.id} is empty; nothing to save.`);
+                continue;
+            }
+            if ((await treeDigest(dir)) === mount.restoredDigest) {
+                logInfo(`Cache mount ${mount.id} is unchanged since ${mount.restoredKey}; not saving it again.`);
+                continue;
+            }
+            if (mount.restoredKey === mount.key) {
+                logInfo(`Cache mount ${mount.id} changed, but ${mount.key} exists already (Actions cache keys cannot be overwritten); not saved.`);
+                continue;
+            }
+            if (await saveDirectory(dir, mount.key))
+                logInfo(`Saved cache mount ${mount.id} as ${mount.key}`);
+        }
+        catch (error) {
+            const refused = error instanceof cache_archive_CacheEntryRefused;
+            warning(`Cache mount ${mount.id} was not saved: ${refused ? 'it holds something other than plain files and directories: ' : ''}${errorMessage(error)}`);
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+            await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-docker/inputs.js
 // The build-docker stage's inputs, parsed once into a typed object. verify-reproducibility
 // reuses this parser for `builder: docker`, and the pipeline for the root action.
@@ -102015,6 +102513,9 @@ const CACHE_TYPES = ['gha', 'registry', 'local', 'none'];
 const OUTPUT_TYPES = ['oci', 'docker', 'registry'];
 const CACHE_MODES = ['min', 'max'];
 const COMPRESSIONS = ['gzip', 'zstd'];
+/** Characters of a cache id or target: nothing that could add a mount option, a quote or a variable. */
+const MOUNT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
+const MAX_CACHE_MOUNTS = 8;
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 // Values that go into buildx's comma-separated options (cache-from/-to) must not add options.
 const CACHE_REF = /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/;
@@ -102100,7 +102601,30 @@ function parseBuildDockerInputs(get, workspace) {
         shmSize,
         ulimits: matching(get, 'ulimit', ULIMIT, 'TYPE=SOFT[:HARD] such as nofile=1024:1024'),
         secrets: parseSecrets(get, workspace),
+        cacheMounts: parseCacheMounts(get),
     };
+}
+/** `cache-mounts`: one `id=<id>` or `target=<absolute path>` per line, as the Dockerfile's RUN --mount writes them. */
+function parseCacheMounts(get) {
+    const names = [];
+    for (const line of lines(get, 'cache-mounts')) {
+        const match = /^(id|target)\s*=\s*(.*)$/.exec(line);
+        const shown = line.length > 80 ? `${line.slice(0, 80)}…` : line;
+        if (!match)
+            throw new InputError('cache-mounts', `each line must be id=<cache id> or target=<absolute path>, as in RUN --mount=type=cache,id=…,target=… (got '${shown}')`);
+        const by = match[1];
+        const value = match[2].replace(/\/+$/, '') || '/';
+        const bare = by === 'target' ? value.slice(1) : value;
+        if ((by === 'target' && !value.startsWith('/')) || !MOUNT_NAME.test(bare) || value.split('/').includes('..')) {
+            throw new InputError('cache-mounts', `${by}=${by === 'target' ? 'an absolute path' : 'a cache id'} of letters, digits, '_', '.', '-' and '/' (no '..', commas, quotes, spaces or $; at most 200), got '${shown}'`);
+        }
+        if (names.some((n) => n.by === by && n.value === value))
+            throw new InputError('cache-mounts', `names ${by}=${value} twice`);
+        names.push({ by, value });
+    }
+    if (names.length > MAX_CACHE_MOUNTS)
+        throw new InputError('cache-mounts', `names ${names.length} mounts; at most ${MAX_CACHE_MOUNTS}`);
+    return names;
 }
 function matching(get, name, pattern, allowed) {
     const values = lines(get, name);
@@ -102180,7 +102704,8 @@ function plainText(text) {
 
 
 
-function summaryRows(inputs, image, cache, epoch, restoreSeconds) {
+/** `baseLayers`: the base-layer check's row, where the build has a base (src/build-docker/base-layers.ts). */
+function summaryRows(inputs, image, cache, epoch, restoreSeconds, baseLayers) {
     const rows = [
         ['Dockerfile', `${codeSpan(inputs.file)}${inputs.target ? ` (target ${codeSpan(inputs.target)})` : ''}`],
         ['Platform', inputs.platform],
@@ -102193,13 +102718,155 @@ function summaryRows(inputs, image, cache, epoch, restoreSeconds) {
         ['Compression', inputs.compression],
         ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
     ];
+    if (baseLayers)
+        rows.push(['Base layers', baseLayers]);
     if (inputs.tags.length > 0 && inputs.output !== 'registry')
         rows.push(['Tags', inputs.tags.join(', ')]);
     return rows;
 }
 
+;// CONCATENATED MODULE: ./lib/src/build-docker/base-layers.js
+// Did the build keep its base image's layers as they are? A base of many GB that comes out with
+// other blob digests is recompressed on every build and re-pushed whole (moby/buildkit#4805:
+// rewrite-timestamp rewrote base layers on BuildKit 0.13.1 for some bases). Digests only: one
+// manifest read from the registry, never a blob, so it costs the same for a 20 GB base.
+
+
+
+
+
+const base_layers_DIGEST = /^sha256:[0-9a-f]{64}$/;
+const MAX_MANIFEST = 4 << 20;
+/** Base layer i must be output layer i, same digest; with zstd, a non-zstd base layer is converted. */
+function compareBaseLayers(base, output, compression) {
+    const result = { kept: 0, recompressed: 0, rewritten: [] };
+    base.forEach((layer, index) => {
+        if (output[index] === layer.digest)
+            result.kept++;
+        else if (compression === 'zstd' && !/zstd/.test(layer.mediaType) && output[index] !== undefined)
+            result.recompressed++;
+        else
+            result.rewritten.push({ index, base: layer.digest, output: output[index] });
+    });
+    return result;
+}
+/**
+ * The base of the built stage, checked against the output's layer digests (`undefined` output:
+ * the engine holds the image, whose compressed digests it does not give). Only a base pinned by
+ * digest is checked: a tag read again now may name another image than the build pulled.
+ */
+async function checkBaseLayers(inputs, output) {
+    const base = baseImageOf(outlineDockerfile(await (0,promises_namespaceObject.readFile)(inputs.file, 'utf8')), inputs.buildArgs, inputs.target);
+    if (!base || ('image' in base && base.image.toLowerCase() === 'scratch'))
+        return undefined;
+    if ('unresolved' in base)
+        return { row: `not checked: ${codeSpan(`FROM ${base.unresolved}`)} uses an ARG with no value` };
+    if (!output)
+        return { row: `not checked for output: ${inputs.output} (the engine does not give its layers' compressed digests)` };
+    const at = base.image.lastIndexOf('@');
+    if (at < 0 || !base_layers_DIGEST.test(base.image.slice(at + 1)))
+        return { row: `not checked: ${codeSpan(base.image)} is not pinned by digest (FROM image@sha256:…)` };
+    const layers = await baseManifestLayers(base.image, inputs.platform);
+    if (typeof layers === 'string')
+        return { row: `not checked: ${layers}` };
+    const comparison = compareBaseLayers(layers, output, inputs.compression);
+    const name = codeSpan(base.image);
+    if (comparison.rewritten.length > 0) {
+        return { row: `⚠️ ${comparison.rewritten.length} of ${layers.length} layers of ${name} rewritten by the build (see the warning)`, rewritten: { base: base.image, comparison } };
+    }
+    if (comparison.recompressed > 0) {
+        return { row: `${comparison.kept} of ${layers.length} layers of ${name} kept; ${comparison.recompressed} recompressed to zstd by \`compression: zstd\` (so pushed anew)` };
+    }
+    return { row: `${layers.length} of ${layers.length} layers of ${name} kept as they are (same blob digests: not recompressed, not pushed again)` };
+}
+/** The base's layer descriptors, from its manifest in the registry (the platform's, from an index), or why not. */
+async function baseManifestLayers(ref, platform) {
+    const raw = async (r) => {
+        const result = await capture('docker', ['buildx', 'imagetools', 'inspect', '--raw', r]);
+        if (result.exitCode !== 0)
+            return `cannot read the manifest of ${codeSpan(r)} (${codeSpan(result.stderr.trim().split('\n').pop() ?? '')})`;
+        if (result.stdout.length > MAX_MANIFEST)
+            return `the manifest of ${codeSpan(r)} is over ${MAX_MANIFEST} bytes`;
+        try {
+            const parsed = JSON.parse(result.stdout);
+            if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+                return parsed;
+        }
+        catch {
+            // fall through: not JSON
+        }
+        return `the registry's answer for ${codeSpan(r)} is not a manifest`;
+    };
+    let manifest = await raw(ref);
+    if (typeof manifest === 'string')
+        return manifest;
+    if (isIndex(manifest.mediaType) || Array.isArray(manifest.manifests)) {
+        const entries = Array.isArray(manifest.manifests) ? manifest.manifests : [];
+        const chosen = entries.find((m) => m?.platform && [m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join('/') === platform)
+            ?? entries.find((m) => m?.platform && `${m.platform.os}/${m.platform.architecture}` === platform);
+        if (!chosen || typeof chosen.digest !== 'string' || !base_layers_DIGEST.test(chosen.digest))
+            return `${codeSpan(ref)} lists no image for ${platform}`;
+        manifest = await raw(`${ref.slice(0, ref.lastIndexOf('@'))}@${chosen.digest}`);
+        if (typeof manifest === 'string')
+            return manifest;
+    }
+    const layers = manifest.layers;
+    if (!Array.isArray(layers) || !layers.every((l) => typeof l?.digest === 'string' && base_layers_DIGEST.test(l.digest) && typeof l.mediaType === 'string')) {
+        return `the registry's answer for ${codeSpan(ref)} is not an image manifest`;
+    }
+    return layers;
+}
+/** The warning for rewritten base layers, naming the engine that rewrote them. */
+function rewrittenWarning(base, comparison, engine) {
+    const first = comparison.rewritten[0];
+    const total = comparison.kept + comparison.recompressed + comparison.rewritten.length;
+    return (`${comparison.rewritten.length} of ${total} base layers of ${base} came out with other digests (layer ${first.index + 1}: ${first.base} became ${first.output ?? 'nothing'}): ` +
+        `${engine} rewrote them, so the base is recompressed on every build and pushed again. ` +
+        'This is moby/buildkit#4805 (rewrite-timestamp rewriting base layers, BuildKit 0.13.1): use a newer Docker/buildx, or a docker-container builder with a newer BuildKit.');
+}
+
+;// CONCATENATED MODULE: ./lib/src/reproducibility/engine.js
+const ENGINE_FIELDS = (/* unused pure expression or super */ null && (['docker', 'buildx', 'buildkit', 'driver']));
+/** A version string as the tools print them ("26.1.5+dfsg1", "v0.29.1", "docker-container"); nothing else. */
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9.+~_-]{0,63}$/;
+/** An engine record from another job's artifact: only known fields, each a short version string. */
+function isEngineVersions(value) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return false;
+    const entries = Object.entries(value);
+    return entries.length > 0 && entries.every(([key, v]) => ENGINE_FIELDS.includes(key) && typeof v === 'string' && VERSION.test(v));
+}
+/** "docker 26.1.5, buildx 0.13.1 (docker driver)". */
+function engineName(engine) {
+    const parts = [];
+    if (engine.docker)
+        parts.push(`docker ${engine.docker}`);
+    if (engine.buildkit)
+        parts.push(`BuildKit ${engine.buildkit}`);
+    if (engine.buildx)
+        parts.push(`buildx ${engine.buildx}`);
+    return `${parts.join(', ')}${engine.driver ? ` (${engine.driver} driver)` : ''}`;
+}
+/** The cause of compression-only layers when both sides name their engines and those differ. */
+function engineCause(a, b) {
+    if (!a || !b)
+        return undefined;
+    const differ = ENGINE_FIELDS.some((field) => field !== 'driver' && a[field] !== b[field]);
+    if (!differ)
+        return undefined;
+    return {
+        cause: `compression only, from different engines: the uncompressed layer (diff_id) is identical, but A was built by ${engineName(a)} and B by ${engineName(b)}, and BuildKit's gzip output differs between versions`,
+        fix: 'build with compression: zstd (its layers were byte-identical across docker 26 and docker 28, bench/README.md), or pin one Docker/buildx version on every runner that must agree',
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-docker/main.js
 // build-docker, main phase: a cached, reproducible `docker buildx build` that reports what it built.
+
+
+
+
+
 
 
 
@@ -102220,6 +102887,7 @@ async function main(io = actionIO) {
     const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
     logInfo(`buildx ${buildx.raw} (${driver} driver); SOURCE_DATE_EPOCH=${epoch.value} (${epoch.source})`);
     const restoreStarted = process.hrtime.bigint();
+    await restoreCacheMounts(inputs);
     const cache = await resolveCache(inputs, buildx);
     const actionsRestore = seconds(restoreStarted);
     const dir = stageTempDir('build-docker');
@@ -102230,7 +102898,7 @@ async function main(io = actionIO) {
         rewriteTimestamp,
         metadataFile: (0,external_node_path_namespaceObject.join)(dir, 'metadata.json'),
     });
-    // Restoring: the Actions cache download (cache: local) and BuildKit's cache import.
+    // Restoring: the Actions cache downloads (cache: local, cache-mounts) and BuildKit's cache import.
     const restoreSeconds = actionsRestore + image.phases.cacheImport;
     const { cached, total } = image.cacheHit;
     io.setOutput('digest', image.digest);
@@ -102246,7 +102914,12 @@ async function main(io = actionIO) {
     io.setOutput('source-date-epoch', String(epoch.value));
     io.setOutput('metadata', JSON.stringify(image.metadata));
     logInfo(`Built ${image.digest} (${image.sizeBytes} bytes) in ${image.buildSeconds.toFixed(1)} s (restoring the cache: ${restoreSeconds.toFixed(1)} s); ${cached}/${total} steps cached`);
-    await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds));
+    const base = await checkBaseLayers(inputs, image.layers);
+    if (base?.rewritten) {
+        const engine = engineName(await buildEngine(buildx, driver, inputs.builder));
+        warning(rewrittenWarning(base.rewritten.base, base.rewritten.comparison, engine));
+    }
+    await writeTableSummary('Docker image built', summaryRows(inputs, image, cache.effective, epoch, restoreSeconds, base?.row));
     const { phases } = image;
     const inBuildx = phases.cacheImport + phases.steps + phases.imageExport + phases.cacheExport;
     saveMainPhases([
@@ -102260,12 +102933,16 @@ async function main(io = actionIO) {
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/post.js
-// build-docker, post phase: save the local BuildKit cache, clean up, and sum up the job's time.
+// build-docker, post phase: save the cache mounts and the local BuildKit cache, clean up, and sum up the job's time.
 // Never fails the job.
+
 
 
 async function post() {
     const started = process.hrtime.bigint();
+    const mounts = savedCacheMountsState();
+    if (mounts)
+        await saveCacheMounts(mounts);
     const state = savedLocalCacheState();
     if (state)
         await saveLocalCache(state);

@@ -101060,22 +101060,24 @@ async function restoreDirectory(dir, key, restoreKeys) {
  * the archive is moved to `held` and nothing is extracted. Its debug listing (`-tf`) prints nothing
  * (member names are hostile text). Any other call fails, and so does the restore.
  */
-function tarStubScript(held) {
+function tarStubScript(held, { unique = false } = {}) {
     const quoted = `'${held.replace(/'/g, `'\\''`)}'`;
+    // For several restores at once (restoreEntries): each archive to a new file in the `held` directory.
+    const target = unique ? `"$(mktemp ${quoted}/archive.XXXXXXXX)"` : quoted;
     return `#!/bin/sh
 # vllm-rocm-action: stands in for tar while @actions/cache restores (src/action/cache.ts).
 if [ "$1" = "-tf" ]; then exit 0; fi
-if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${quoted}; fi
+if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${target}; fi
 echo "vllm-rocm-action: unexpected tar call from @actions/cache (its argv changed?): $1" >&2
 exit 2
 `;
 }
 /** Runs `fn` with a stub tar first on PATH. PATH is process-wide: nothing else runs tar meanwhile. */
-async function withTarStub(hold, held, fn) {
+async function withTarStub(hold, held, fn, { unique = false } = {}) {
     const bin = (0,external_node_path_namespaceObject.join)(hold, 'bin');
     await (0,promises_namespaceObject.mkdir)(bin, { mode: 0o700 });
     for (const name of ['tar', 'gtar']) {
-        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(bin, name), tarStubScript(held), { mode: 0o700 });
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(bin, name), tarStubScript(held, { unique }), { mode: 0o700 });
         await (0,promises_namespaceObject.chmod)((0,external_node_path_namespaceObject.join)(bin, name), 0o700);
     }
     const path = process.env.PATH;
@@ -101094,12 +101096,12 @@ async function withTarStub(hold, held, fn) {
 function archivePrefix(dir) {
     return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir).split(external_node_path_namespaceObject.sep).join('/') || '.';
 }
-async function extractInto(dir, archive) {
+async function extractInto(dir, archive, prefix = archivePrefix(dir)) {
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(dir), { recursive: true });
     const fresh = await (0,promises_namespaceObject.mkdtemp)(`${dir}.restoring-`);
     try {
         // A restore that did not reach the stub (another tar was used) has already extracted with -P.
-        await extractCacheArchive(archive, archivePrefix(dir), fresh).catch((error) => {
+        await extractCacheArchive(archive, prefix, fresh).catch((error) => {
             if (error.code === 'ENOENT' && error.path === archive) {
                 throw new Error('@actions/cache did not hand over its archive (did its tar call change? see the pinned version in package.json)');
             }
@@ -101112,6 +101114,70 @@ async function extractInto(dir, archive) {
     }
     finally {
         await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
+    }
+}
+/**
+ * Several entries saved from the same `dir`, each by its exact key, downloaded `concurrency` at a
+ * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction.
+ * One stub for the whole batch (PATH is process-wide) moves each archive to a new file, so which
+ * directory came from which key is not known here: the caller tells them apart by content.
+ * Returns the directories, or the keys with no entry; throws when a restore fails or is refused.
+ */
+async function restoreEntries(dir, keys, concurrency) {
+    const targets = keys.map((_, i) => `${dir}-${i + 1}`);
+    const local = localServicesRoot();
+    const missing = [];
+    const found = [];
+    const pool = async (items, fn) => {
+        let next = 0;
+        const worker = async () => {
+            while (next < items.length) {
+                const i = next++;
+                await fn(items[i], i);
+            }
+        };
+        await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+    };
+    const hold = local ? undefined : await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action-cache-'));
+    try {
+        if (local) {
+            await pool(keys, async (key, i) => {
+                if (await restoreLocalDirectory(local, targets[i], key, []))
+                    found.push(targets[i]);
+                else
+                    missing.push(key);
+            });
+            return { dirs: found.sort(), missing };
+        }
+        if (!isFeatureAvailable())
+            throw new Error('the Actions cache service is not available to this job');
+        if (process.platform === 'win32')
+            throw new Error('restoring the Actions cache is not supported on Windows runners');
+        const held = (0,external_node_path_namespaceObject.join)(hold, 'held');
+        await (0,promises_namespaceObject.mkdir)(held, { mode: 0o700 });
+        await withTarStub(hold, held, () => pool(keys, async (key) => {
+            if (!(await restoreCache([dir], key, [])))
+                missing.push(key);
+        }), { unique: true });
+        if (missing.length > 0)
+            return { dirs: [], missing };
+        const archives = (await (0,promises_namespaceObject.readdir)(held)).sort();
+        if (archives.length !== keys.length)
+            throw new CacheEntryRefused(`${keys.length} entries restored but ${archives.length} archives handed over`);
+        const prefix = archivePrefix(dir);
+        await pool(archives, async (name, i) => {
+            await extractInto(targets[i], (0,external_node_path_namespaceObject.join)(held, name), prefix);
+            found.push(targets[i]);
+        });
+        return { dirs: found.sort(), missing };
+    }
+    catch (error) {
+        await Promise.all(targets.map((t) => (0,promises_namespaceObject.rm)(t, { recursive: true, force: true })));
+        throw error;
+    }
+    finally {
+        if (hold)
+            await (0,promises_namespaceObject.rm)(hold, { recursive: true, force: true });
     }
 }
 async function saveDirectory(dir, key) {
@@ -101206,12 +101272,176 @@ async function readNarInfo(dir, path) {
     return info;
 }
 
+;// CONCATENATED MODULE: ./lib/src/nix/cache-shards.js
+// A file:// binary cache split into shards, each kept as its own cache entry, and put back
+// together. The manifest listing the shards comes from a cache entry too: hostile until checked.
+// Every name in it must be one `nix copy --to file://` writes, every file is in exactly one shard,
+// and a restored shard must hold exactly its listed files, byte for byte (size and SHA-256).
+
+
+
+
+
+
+const SHARD_MANIFEST_FILE = 'nix-cache-shards.json';
+const SHARD_MANIFEST_FORMAT = 'vllm-rocm-action-nix-cache-shards/1';
+/** Enough for a closure of terabytes at the default bound; a bigger manifest is not one we wrote. */
+const MAX_SHARDS = 256;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+// What Nix's BinaryCacheStore writes under a file:// cache (src/libstore/binary-cache-store.cc:
+// nix-cache-info, <hashPart>.narinfo, nar/<fileHash>.nar<ext>, realisations/<id>.doi, log/<drv>):
+// nothing else is taken, and no name can climb out of the directory.
+const CACHE_FILE = /^(nix-cache-info|[0-9a-df-np-sv-z]{32}\.narinfo|nar\/[0-9a-df-np-sv-z]{52}\.nar(\.(zst|xz|bz2|br|gz|lz4))?|realisations\/sha256:[0-9a-f]{64}![A-Za-z0-9+._?=-]+\.doi|log\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]+\.drv)$/;
+function isCacheFileName(path) {
+    return CACHE_FILE.test(path) && !path.includes('..');
+}
+/**
+ * Files into shards of at most `maxBytes` each (a file bigger than that is a shard of its own):
+ * first-fit by decreasing size, ties by name, so the same cache always splits the same way.
+ */
+function planShards(files, maxBytes) {
+    if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0))
+        throw new RangeError(`a shard bound of ${maxBytes} bytes`);
+    const ordered = [...files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const bins = [];
+    for (const file of ordered) {
+        const bin = bins.find((b) => b.bytes + file.size <= maxBytes);
+        if (bin) {
+            bin.bytes += file.size;
+            bin.files.push(file);
+        }
+        else
+            bins.push({ bytes: file.size, files: [file] });
+    }
+    return bins.map((b) => b.files.sort((x, y) => (x.path < y.path ? -1 : 1)));
+}
+/** A shard's key: the family's, its place, and a digest of what it holds (two saves never mix). */
+function shardKey(family, index, count, files) {
+    const digest = (0,external_node_crypto_.createHash)('sha256');
+    for (const f of files)
+        digest.update(`${f.path}\0${f.size}\0${f.sha256}\n`);
+    return `${family}-${index + 1}-of-${count}-${digest.digest('hex').slice(0, 16)}`;
+}
+/** Parses and checks a manifest; `keyPattern` is what a shard key of this family looks like. */
+function parseShardManifest(text, keyPattern) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        throw new BinaryCacheError('its shard manifest is not JSON');
+    }
+    const obj = value;
+    if (!obj || typeof obj !== 'object' || obj.format !== SHARD_MANIFEST_FORMAT)
+        throw new BinaryCacheError(`its shard manifest is not ${SHARD_MANIFEST_FORMAT}`);
+    if (!Array.isArray(obj.shards) || obj.shards.length < 1 || obj.shards.length > MAX_SHARDS)
+        throw new BinaryCacheError(`its shard manifest lists no shards or more than ${MAX_SHARDS}`);
+    const keys = new Set();
+    const names = new Set();
+    const shards = obj.shards.map((raw, i) => {
+        const shard = raw;
+        if (!shard || typeof shard !== 'object' || typeof shard.key !== 'string' || shard.key.length > 512 || !keyPattern.test(shard.key)) {
+            throw new BinaryCacheError(`shard ${i + 1} of its manifest has no key of this cache`);
+        }
+        if (keys.has(shard.key))
+            throw new BinaryCacheError(`its manifest lists shard key ${shard.key} twice`);
+        keys.add(shard.key);
+        if (!Array.isArray(shard.files) || shard.files.length === 0)
+            throw new BinaryCacheError(`shard ${i + 1} of its manifest lists no files`);
+        const files = shard.files.map((f) => {
+            const file = f;
+            if (!file || typeof file !== 'object' || typeof file.path !== 'string' || !isCacheFileName(file.path)) {
+                throw new BinaryCacheError(`shard ${i + 1} of its manifest names a file that is not one of a Nix binary cache`);
+            }
+            if (!Number.isSafeInteger(file.size) || file.size < 0)
+                throw new BinaryCacheError(`its manifest gives ${file.path} no size`);
+            if (typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256))
+                throw new BinaryCacheError(`its manifest gives ${file.path} no SHA-256`);
+            if (names.has(file.path))
+                throw new BinaryCacheError(`its manifest lists ${file.path} in two places`);
+            names.add(file.path);
+            return { path: file.path, size: file.size, sha256: file.sha256 };
+        });
+        return { key: shard.key, files };
+    });
+    return { format: SHARD_MANIFEST_FORMAT, shards };
+}
+/**
+ * Which shard a restored directory is, from the names it holds: every shard is saved from the
+ * same path, so its archive alone does not say (src/action/cache.ts restoreEntries).
+ */
+function identifyShard(manifest, names) {
+    const held = [...names].sort().join('\n');
+    const index = manifest.shards.findIndex((s) => s.files.map((f) => f.path).sort().join('\n') === held);
+    if (index < 0)
+        throw new BinaryCacheError(`a restored shard holds files its manifest does not list together (${names.length} files)`);
+    return index;
+}
+/** Relative paths of the regular files under `dir`; anything else (a link, a fifo) is refused. */
+async function listCacheFiles(dir, under = '') {
+    const found = [];
+    for (const entry of await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(dir, under), { withFileTypes: true })) {
+        const rel = under ? `${under}/${entry.name}` : entry.name;
+        if (entry.isDirectory())
+            found.push(...(await listCacheFiles(dir, rel)));
+        else if (entry.isFile())
+            found.push(rel);
+        else
+            throw new BinaryCacheError(`${rel} is not a plain file`);
+    }
+    return found;
+}
+async function fileSha256(path) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(path), hash);
+    return hash.digest('hex');
+}
+/** The cache's files with sizes and hashes, for a manifest. */
+async function describeCacheFiles(dir) {
+    const files = [];
+    for (const path of (await listCacheFiles(dir)).sort()) {
+        if (!isCacheFileName(path))
+            throw new BinaryCacheError(`nix copy wrote ${path}, which this action does not know how to cache`);
+        files.push({ path, size: (await (0,promises_namespaceObject.lstat)((0,external_node_path_namespaceObject.join)(dir, path))).size, sha256: await fileSha256((0,external_node_path_namespaceObject.join)(dir, path)) });
+    }
+    return files;
+}
+/** A restored shard holds exactly its listed files, with their sizes and hashes. */
+async function checkShard(dir, shard) {
+    const held = new Set(await listCacheFiles(dir));
+    if (held.size !== shard.files.length || shard.files.some((f) => !held.has(f.path))) {
+        throw new BinaryCacheError(`shard ${shard.key} does not hold exactly the files its manifest lists`);
+    }
+    for (const file of shard.files) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, file.path);
+        if ((await (0,promises_namespaceObject.lstat)(path)).size !== file.size)
+            throw new BinaryCacheError(`shard ${shard.key}: ${file.path} is not the size its manifest gives`);
+        if ((await fileSha256(path)) !== file.sha256)
+            throw new BinaryCacheError(`shard ${shard.key}: ${file.path} does not match its manifest's SHA-256`);
+    }
+}
+/** Moves a checked shard's files into `into`; a file already there is a conflict, never replaced. */
+async function mergeShard(dir, shard, into) {
+    for (const file of shard.files) {
+        const to = (0,external_node_path_namespaceObject.join)(into, file.path);
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(to), { recursive: true });
+        // link() fails with EEXIST where rename() would silently replace.
+        await (0,promises_namespaceObject.link)((0,external_node_path_namespaceObject.join)(dir, file.path), to).catch((error) => {
+            if (error.code === 'EEXIST')
+                throw new BinaryCacheError(`two shards hold ${file.path}`);
+            throw error;
+        });
+        await (0,promises_namespaceObject.unlink)((0,external_node_path_namespaceObject.join)(dir, file.path));
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-nix/binary-cache.js
 // `cache: gha`: the image's closure kept as ONE compressed file:// binary cache per key in the
-// Actions cache (never one entry per store path). Main restores it and imports what this store
-// lacks of the evaluated output's closure — signature-checked whenever a key is known (see
-// CacheTrust) — and post saves a new one only when something new was built, leaving out what the
-// configured substituters already serve.
+// Actions cache (never one entry per store path); over SHARD_BYTES it is split into shard entries
+// under the same key family, the key's own entry then holding only their manifest. Main restores
+// it (shards in parallel) and imports what this store lacks of the evaluated output's closure —
+// signature-checked whenever a key is known (see CacheTrust) — and post saves a new one only when
+// something new was built, leaving out what the configured substituters already serve.
 
 
 
@@ -101223,11 +101453,42 @@ async function readNarInfo(dir, path) {
 
 
 
-/** Keep each entry well under the 10 GB repository quota, so a few keys fit side by side. */
-const MAX_CACHE_BYTES = 4 * 1024 ** 3;
+
+/** A closure bigger than this compressed is saved as several entries, restored in parallel. */
+const SHARD_BYTES = 2 * 1024 ** 3;
+/**
+ * Test and benchmark use only (not an input: the bound changes nothing a user sees but the number
+ * of entries): the shard bound in bytes, so a test's closure of a few MiB splits.
+ */
+const SHARD_BYTES_ENV = 'VLLM_ROCM_ACTION_TEST_NIX_SHARD_BYTES';
+/** Shards downloaded at once. */
+const SHARD_CONCURRENCY = 4;
+/** The Actions cache's default quota per repository; beyond it the oldest entries are evicted. */
+const REPOSITORY_CACHE_QUOTA = 10 * 1000 ** 3;
+const KEY_FAMILY = 'vllm-rocm-action-nix-';
+/**
+ * Shards live under their own prefix: no restore key (a prefix of a manifest key) and no key
+ * prefix match of the Actions cache ever lands on a shard instead of a manifest.
+ */
+const SHARD_FAMILY = 'vllm-rocm-action-nixshard-';
+function shardBytes() {
+    const text = process.env[SHARD_BYTES_ENV];
+    if (!text)
+        return SHARD_BYTES;
+    const value = Number(text);
+    if (/^[1-9][0-9]*$/.test(text) && Number.isSafeInteger(value))
+        return value;
+    warning(`${SHARD_BYTES_ENV} is not a positive whole number of bytes; using ${SHARD_BYTES}.`);
+    return SHARD_BYTES;
+}
+/** The prefix of the shard keys of the manifest at `key`. */
+function shardFamily(key) {
+    return `${SHARD_FAMILY}${key.slice(KEY_FAMILY.length)}`;
+}
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function cacheDirs() {
     const base = stageTempDir('build-nix');
-    return { dir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache'), newDir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache-new') };
+    return { dir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache'), newDir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache-new'), shardDir: (0,external_node_path_namespaceObject.join)(base, 'binary-cache-shard') };
 }
 /** Known from evaluation alone: system, Nix version, flake.lock and the image's drvPath. */
 async function nixCacheKey(inputs, nixVersion, drvPath, workspace) {
@@ -101258,6 +101519,12 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
     if (!restoredKey) {
         logInfo(`No Nix binary cache for ${key} yet.`);
         return { imported: [] };
+    }
+    if (await disk_exists((0,external_node_path_namespaceObject.join)(dir, SHARD_MANIFEST_FILE))) {
+        if (!(await restoreShards(dir, restoredKey))) {
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+            return { imported: [] };
+        }
     }
     let missing;
     try {
@@ -101291,6 +101558,61 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
         warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
     return { restoredKey, imported: missing };
 }
+/**
+ * The entry at `restoredKey` is a shard manifest: fetch its shards, check each against it and
+ * merge them into `dir`, the binary cache the import then reads. False (warned) when any shard is
+ * missing or does not match: the job builds without the cache, and its post saves the shards again.
+ */
+async function restoreShards(dir, restoredKey) {
+    const { shardDir } = cacheDirs();
+    const merged = `${dir}.merging`;
+    let dirs = [];
+    try {
+        const held = await listCacheFiles(dir);
+        if (held.length !== 1)
+            throw new BinaryCacheError(`its entry holds ${held.length} files beside the shard manifest`);
+        const size = (await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(dir, SHARD_MANIFEST_FILE))).size;
+        if (size > MAX_MANIFEST_BYTES)
+            throw new BinaryCacheError(`its shard manifest is ${size} bytes`);
+        const family = escapeRegExp(shardFamily(restoredKey));
+        const manifest = parseShardManifest(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, SHARD_MANIFEST_FILE), 'utf8'), new RegExp(`^${family}-[0-9]+-of-[0-9]+-[0-9a-f]{16}$`));
+        const count = manifest.shards.length;
+        manifest.shards.forEach((shard, i) => {
+            if (!shard.key.startsWith(`${shardFamily(restoredKey)}-${i + 1}-of-${count}-`))
+                throw new BinaryCacheError(`its manifest lists ${shard.key} as shard ${i + 1} of ${count}`);
+        });
+        const restored = await restoreEntries(shardDir, manifest.shards.map((s) => s.key), SHARD_CONCURRENCY);
+        dirs = restored.dirs;
+        if (restored.missing.length > 0) {
+            warning(`The Nix binary cache ${restoredKey} lacks ${restored.missing.length} of its ${count} shards (${restored.missing.join(', ')}); building without it.`);
+            return false;
+        }
+        const seen = new Set();
+        await (0,promises_namespaceObject.rm)(merged, { recursive: true, force: true });
+        await (0,promises_namespaceObject.mkdir)(merged, { recursive: true });
+        for (const shardPath of dirs) {
+            const index = identifyShard(manifest, await listCacheFiles(shardPath));
+            if (seen.has(index))
+                throw new BinaryCacheError(`shard ${index + 1} was restored twice`);
+            seen.add(index);
+            await checkShard(shardPath, manifest.shards[index]);
+            await mergeShard(shardPath, manifest.shards[index], merged);
+        }
+        if (seen.size !== count)
+            throw new BinaryCacheError(`${seen.size} of its ${count} shards were restored`);
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rename)(merged, dir);
+        logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest.`);
+        return true;
+    }
+    catch (error) {
+        warning(`The restored Nix binary cache ${restoredKey} was refused (${errorMessage(error)}); building without it.`);
+        return false;
+    }
+    finally {
+        await Promise.all([merged, ...dirs].map((d) => (0,promises_namespaceObject.rm)(d, { recursive: true, force: true })));
+    }
+}
 /** Post: one compressed binary cache of the closure, minus what the substituters serve. */
 async function saveNixCache(nix, state, substituters) {
     try {
@@ -101310,17 +101632,51 @@ async function saveNixCache(nix, state, substituters) {
         await (0,promises_namespaceObject.rm)(state.newDir, { recursive: true, force: true });
         await nix.copyTo(`file://${state.newDir}?compression=zstd`, toSave);
         const size = await directorySize(state.newDir);
-        if (size > MAX_CACHE_BYTES) {
-            return warning(`The Nix closure is ${(size / 1024 ** 3).toFixed(1)} GiB compressed, over the ${MAX_CACHE_BYTES / 1024 ** 3} GiB kept in the Actions cache; not saving it. Use push-to with a binary cache instead.`);
+        if (size > REPOSITORY_CACHE_QUOTA) {
+            warning(`The Nix closure is ${(size / 1024 ** 3).toFixed(1)} GiB compressed, over the Actions cache's default 10 GB per repository: saving it evicts older entries, and unless the repository's cache limit is raised, maybe its own shards. push-to with a binary cache keeps it instead.`);
         }
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
-        await (0,promises_namespaceObject.rename)(state.newDir, state.dir);
-        if (await saveDirectory(state.dir, state.key))
-            logInfo(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
+        const bound = shardBytes();
+        if (size <= bound) {
+            await (0,promises_namespaceObject.rename)(state.newDir, state.dir);
+            if (await saveDirectory(state.dir, state.key))
+                logInfo(`Saved Nix binary cache ${state.key}: ${toSave.length} store paths, ${size} bytes.`);
+            return;
+        }
+        await saveShards(state, bound, `${toSave.length} store paths, ${size} bytes`);
     }
     finally {
         await (0,promises_namespaceObject.rm)(state.dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rm)(state.newDir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(cacheDirs().shardDir, { recursive: true, force: true });
+    }
+}
+/**
+ * Each shard is saved from the same directory (so restore extracts them all alike), then the
+ * manifest at the key itself, last: a job that finds the manifest finds its shards. A shard whose
+ * key exists already is the same bytes (the key names their digest), so a job that lacked one
+ * shard saves it again, and the set is whole once more.
+ */
+async function saveShards(state, bound, what) {
+    const { shardDir } = cacheDirs();
+    const files = await describeCacheFiles(state.newDir);
+    const planned = planShards(files, bound);
+    const shards = planned.map((shardFiles, i) => ({ key: shardKey(shardFamily(state.key), i, planned.length, shardFiles), files: shardFiles }));
+    let saved = 0;
+    for (const shard of shards) {
+        await (0,promises_namespaceObject.rm)(shardDir, { recursive: true, force: true });
+        for (const file of shard.files) {
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.join)(shardDir, file.path)), { recursive: true });
+            await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(state.newDir, file.path), (0,external_node_path_namespaceObject.join)(shardDir, file.path));
+        }
+        if (await saveDirectory(shardDir, shard.key))
+            saved += 1;
+    }
+    const manifest = { format: SHARD_MANIFEST_FORMAT, shards };
+    await (0,promises_namespaceObject.mkdir)(state.dir, { recursive: true });
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(state.dir, SHARD_MANIFEST_FILE), `${JSON.stringify(manifest)}\n`);
+    if (await saveDirectory(state.dir, state.key)) {
+        logInfo(`Saved Nix binary cache ${state.key}: ${what}, in ${shards.length} shards of at most ${bound} bytes (${saved} new, the others already kept).`);
     }
 }
 

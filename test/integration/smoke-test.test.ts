@@ -241,7 +241,7 @@ describe('the load as vllm bench serve, and the performance gate', () => {
     const refused = await smoke({ image, ...load, baseline: forged });
     assert.equal(refused.main.exitCode, 1);
     assert.match(refused.main.errors.join('\n'), /the baseline .*forged-baseline\.json: load\.rows\[0\]\.requests is not a finite number/);
-    assert.equal(refused.main.outputs.report, undefined, 'nothing started, no report');
+    assert.equal(refused.main.outputs.report, '', 'nothing started, no report (the output stays claimed empty)');
   });
 
   test('an image baseline: its smoke-test attestation, attested with cosign and a key, is read from the registry and verified', async () => {

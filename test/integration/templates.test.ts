@@ -215,7 +215,7 @@ describe('nix/vllm.nix, with stand-ins for nixpkgs', () => {
   test("flake.nix turns the commit's lastModifiedDate into the created label, and a dirty tree gives none", () => {
     // flake.nix's `commit`, evaluated with a stand-in `self` (a clean tree, then a dirty one).
     const flake = readFileSync(join(TEMPLATE, 'flake.nix'), 'utf8');
-    const binding = /(\n      commit =\n[\s\S]*?\n          \{ \};\n)/.exec(flake);
+    const binding = /(\n {6}commit =\n[\s\S]*?\n {10}\{ \};\n)/.exec(flake);
     assert.ok(binding, 'flake.nix binds commit');
     const expr = (self: string) => `let self = ${self}; ${binding[1]!.trim()} in commit`;
     const clean = attempt('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr('{ rev = "abc"; lastModifiedDate = "20261201102030"; }')]);
