@@ -37526,16 +37526,7 @@ async function cosignEvidence(inputs, login, temp, ref, target, evidence) {
     try {
         for (const [i, e] of evidence.entries()) {
             const predicateFile = await writePredicate(predicates, i, e);
-            const where = await cosignAttest({
-                ref,
-                keyFile: credentials.keyFile,
-                password: inputs.cosignPassword,
-                transparencyLog: inputs.transparencyLog,
-                http: (await target.scheme()) === 'http',
-                dockerConfig: credentials.dockerConfig,
-                predicateFile,
-                type: e.type,
-            });
+            const where = await cosignAttest({ ...(await cosignOptions(inputs, credentials, ref, target)), predicateFile, type: e.type });
             logInfo(`cosign attestation (${e.type}): ${where}`);
             lines.push(`${e.type} ${where}`);
         }
@@ -37548,17 +37539,21 @@ async function cosignEvidence(inputs, login, temp, ref, target, evidence) {
         await (0,promises_.rm)(credentials.dir, { recursive: true, force: true });
     }
 }
+/** What cosign needs to sign or attest `ref`: the run's key and registry credentials (writeCredentialsDir). */
+async function cosignOptions(inputs, credentials, ref, target) {
+    return {
+        ref,
+        keyFile: credentials.keyFile,
+        password: inputs.cosignPassword,
+        transparencyLog: inputs.transparencyLog,
+        http: (await target.scheme()) === 'http',
+        dockerConfig: credentials.dockerConfig,
+    };
+}
 async function sign(inputs, login, temp, ref, target) {
     const credentials = await writeCredentialsDir(temp, inputs, login.credentials);
     try {
-        const signatureRef = await cosignSign({
-            ref,
-            keyFile: credentials.keyFile,
-            password: inputs.cosignPassword,
-            transparencyLog: inputs.transparencyLog,
-            http: (await target.scheme()) === 'http',
-            dockerConfig: credentials.dockerConfig,
-        });
+        const signatureRef = await cosignSign(await cosignOptions(inputs, credentials, ref, target));
         // The reference cosign names, pinned to the digest the registry now serves for it.
         const at = signatureRef.lastIndexOf(':');
         const sigDigest = await headManifest(target, inputs.image, signatureRef.slice(at + 1));

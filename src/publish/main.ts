@@ -12,14 +12,14 @@ import { registryLogin, type RegistryLogin } from '../action/registry-login.js';
 import { StageFailure } from '../action/stage.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { downloadBlob, headManifest } from '../registry/api.js';
-import { cosignAttest, cosignSign } from '../registry/cosign.js';
+import { cosignAttest, cosignSign, type CosignOptions } from '../registry/cosign.js';
 import { capture } from '../tool/capture.js';
 import { pushImage } from '../registry/push.js';
 import { sameRegistry } from '../registry/reference.js';
 import { annotate, imageSize, loadSource, topManifest } from '../registry/source.js';
 import { attestImage, attestPredicate } from './attest.js';
 import { gatherEvidence, writePredicate, type Evidence } from './evidence.js';
-import { writeCredentialsDir } from './credentials.js';
+import { writeCredentialsDir, type CredentialsDir } from './credentials.js';
 import { manifestAnnotations } from './oci-annotations.js';
 import { parsePublishInputs, SECRET_INPUTS, type PublishInputs } from './inputs.js';
 import { saveTempDir } from './state.js';
@@ -178,16 +178,7 @@ async function cosignEvidence(inputs: PublishInputs, login: RegistryLogin, temp:
   try {
     for (const [i, e] of evidence.entries()) {
       const predicateFile = await writePredicate(predicates, i, e);
-      const where = await cosignAttest({
-        ref,
-        keyFile: credentials.keyFile,
-        password: inputs.cosignPassword,
-        transparencyLog: inputs.transparencyLog,
-        http: (await target.scheme()) === 'http',
-        dockerConfig: credentials.dockerConfig,
-        predicateFile,
-        type: e.type,
-      });
+      const where = await cosignAttest({ ...(await cosignOptions(inputs, credentials, ref, target)), predicateFile, type: e.type });
       logInfo(`cosign attestation (${e.type}): ${where}`);
       lines.push(`${e.type} ${where}`);
     }
@@ -199,17 +190,22 @@ async function cosignEvidence(inputs: PublishInputs, login: RegistryLogin, temp:
   }
 }
 
+/** What cosign needs to sign or attest `ref`: the run's key and registry credentials (writeCredentialsDir). */
+async function cosignOptions(inputs: PublishInputs, credentials: CredentialsDir, ref: string, target: RegistryClient): Promise<CosignOptions> {
+  return {
+    ref,
+    keyFile: credentials.keyFile,
+    password: inputs.cosignPassword,
+    transparencyLog: inputs.transparencyLog,
+    http: (await target.scheme()) === 'http',
+    dockerConfig: credentials.dockerConfig,
+  };
+}
+
 async function sign(inputs: PublishInputs, login: RegistryLogin, temp: string, ref: string, target: RegistryClient): Promise<string> {
   const credentials = await writeCredentialsDir(temp, inputs, login.credentials);
   try {
-    const signatureRef = await cosignSign({
-      ref,
-      keyFile: credentials.keyFile,
-      password: inputs.cosignPassword,
-      transparencyLog: inputs.transparencyLog,
-      http: (await target.scheme()) === 'http',
-      dockerConfig: credentials.dockerConfig,
-    });
+    const signatureRef = await cosignSign(await cosignOptions(inputs, credentials, ref, target));
     // The reference cosign names, pinned to the digest the registry now serves for it.
     const at = signatureRef.lastIndexOf(':');
     const sigDigest = await headManifest(target, inputs.image, signatureRef.slice(at + 1));
