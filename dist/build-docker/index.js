@@ -42315,6 +42315,20 @@ function stateObject(what, text) {
 function isCacheKey(value, pattern) {
     return typeof value === 'string' && value.length <= 512 && pattern.test(value);
 }
+/**
+ * The directory/key part of a cache stage's state, checked: the directories must be the ones post
+ * recomputed (`dirs`), the key one of `keyPattern` (`keyKind` names it in the refusal).
+ */
+function cacheEntryState(what, state, dirs, keyPattern, keyKind) {
+    const { dir, newDir } = dirs;
+    if (state.dir !== dir || state.newDir !== newDir)
+        return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+    if (!isCacheKey(state.key, keyPattern))
+        return refuseState(what, `its key is not a ${keyKind} of this action`);
+    if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string')
+        return refuseState(what, 'its restored key is not a string');
+    return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
+}
 
 ;// CONCATENATED MODULE: ./lib/src/action/scope.js
 // A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
@@ -102084,14 +102098,7 @@ function savedLocalCacheState() {
     const state = stateObject(what, text);
     if (!state)
         return undefined;
-    const { dir, newDir } = localCacheDirs();
-    if (state.dir !== dir || state.newDir !== newDir)
-        return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
-    if (!isCacheKey(state.key, KEY_PATTERN))
-        return refuseState(what, 'its key is not a BuildKit cache key of this action');
-    if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string')
-        return refuseState(what, 'its restored key is not a string');
-    return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
+    return cacheEntryState(what, state, localCacheDirs(), KEY_PATTERN, 'BuildKit cache key');
 }
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */
 async function saveLocalCache(state) {

@@ -42317,6 +42317,20 @@ function stateObject(what, text) {
 function isCacheKey(value, pattern) {
     return typeof value === 'string' && value.length <= 512 && pattern.test(value);
 }
+/**
+ * The directory/key part of a cache stage's state, checked: the directories must be the ones post
+ * recomputed (`dirs`), the key one of `keyPattern` (`keyKind` names it in the refusal).
+ */
+function cacheEntryState(what, state, dirs, keyPattern, keyKind) {
+    const { dir, newDir } = dirs;
+    if (state.dir !== dir || state.newDir !== newDir)
+        return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+    if (!isCacheKey(state.key, keyPattern))
+        return refuseState(what, `its key is not a ${keyKind} of this action`);
+    if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string')
+        return refuseState(what, 'its restored key is not a string');
+    return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
+}
 
 ;// CONCATENATED MODULE: ./lib/src/action/scope.js
 // A per-run scope for a stage that one step runs more than once (the pipeline's builder: both runs
@@ -101996,18 +102010,14 @@ function savedCacheState() {
     const state = stateObject(what, text);
     if (!state)
         return undefined;
-    const { dir, newDir } = cacheDirs();
-    if (state.dir !== dir || state.newDir !== newDir)
-        return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
-    if (!isCacheKey(state.key, KEY_PATTERN))
-        return refuseState(what, 'its key is not a Nix cache key of this action');
-    if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string')
-        return refuseState(what, 'its restored key is not a string');
+    const entry = cacheEntryState(what, state, cacheDirs(), KEY_PATTERN, 'Nix cache key');
+    if (!entry)
+        return undefined;
     if (state.outPath !== undefined && !(typeof state.outPath === 'string' && state_STORE_PATH.test(state.outPath)))
         return refuseState(what, 'its output is not a store path');
     if (!Number.isSafeInteger(state.pathsBuilt) || state.pathsBuilt < 0)
         return refuseState(what, 'its count of built paths is not a count');
-    return { dir, newDir, key: state.key, restoredKey: state.restoredKey, outPath: state.outPath, pathsBuilt: state.pathsBuilt };
+    return { ...entry, outPath: state.outPath, pathsBuilt: state.pathsBuilt };
 }
 
 ;// CONCATENATED MODULE: ./lib/src/tool/markdown.js

@@ -37257,6 +37257,20 @@ function stateObject(what, text) {
 function isCacheKey(value, pattern) {
     return typeof value === 'string' && value.length <= 512 && pattern.test(value);
 }
+/**
+ * The directory/key part of a cache stage's state, checked: the directories must be the ones post
+ * recomputed (`dirs`), the key one of `keyPattern` (`keyKind` names it in the refusal).
+ */
+function cacheEntryState(what, state, dirs, keyPattern, keyKind) {
+    const { dir, newDir } = dirs;
+    if (state.dir !== dir || state.newDir !== newDir)
+        return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+    if (!isCacheKey(state.key, keyPattern))
+        return refuseState(what, `its key is not a ${keyKind} of this action`);
+    if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string')
+        return refuseState(what, 'its restored key is not a string');
+    return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
+}
 
 ;// CONCATENATED MODULE: ./lib/src/publish/state.js
 // What publish's post phase needs from main: the run's temp directory (credentials, key, staged

@@ -27,3 +27,23 @@ export function stateObject(what: string, text: string): Record<string, unknown>
 export function isCacheKey(value: unknown, pattern: RegExp): value is string {
   return typeof value === 'string' && value.length <= 512 && pattern.test(value);
 }
+
+/** What a cache-saving post reads of its state: the directories it recomputed, the key main used and the one it restored. */
+export interface CacheEntryState {
+  dir: string;
+  newDir: string;
+  key: string;
+  restoredKey?: string;
+}
+
+/**
+ * The directory/key part of a cache stage's state, checked: the directories must be the ones post
+ * recomputed (`dirs`), the key one of `keyPattern` (`keyKind` names it in the refusal).
+ */
+export function cacheEntryState(what: string, state: Record<string, unknown>, dirs: { dir: string; newDir: string }, keyPattern: RegExp, keyKind: string): CacheEntryState | undefined {
+  const { dir, newDir } = dirs;
+  if (state.dir !== dir || state.newDir !== newDir) return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
+  if (!isCacheKey(state.key, keyPattern)) return refuseState(what, `its key is not a ${keyKind} of this action`);
+  if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string') return refuseState(what, 'its restored key is not a string');
+  return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { restoreDirectory, saveDirectory } from '../action/cache.js';
 import { exists } from '../tool/disk.js';
 import { stageTempDir } from '../action/paths.js';
-import { isCacheKey, refuseState, stateObject } from '../action/post-state.js';
+import { cacheEntryState, stateObject } from '../action/post-state.js';
 import { hashContext, hashFile } from './context-hash.js';
 import type { BuildDockerInputs } from './inputs.js';
 import { createHash } from 'node:crypto';
@@ -69,11 +69,7 @@ export function savedLocalCacheState(): LocalCacheState | undefined {
   const what = 'BuildKit cache state';
   const state = stateObject(what, text);
   if (!state) return undefined;
-  const { dir, newDir } = localCacheDirs();
-  if (state.dir !== dir || state.newDir !== newDir) return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
-  if (!isCacheKey(state.key, KEY_PATTERN)) return refuseState(what, 'its key is not a BuildKit cache key of this action');
-  if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string') return refuseState(what, 'its restored key is not a string');
-  return { dir, newDir, key: state.key, restoredKey: state.restoredKey };
+  return cacheEntryState(what, state, localCacheDirs(), KEY_PATTERN, 'BuildKit cache key');
 }
 
 /** Post: save this run's cache unless the exact key was already restored; then clean up. */

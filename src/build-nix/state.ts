@@ -1,7 +1,7 @@
 // What build-nix's post phase needs from main.
 import * as core from '@actions/core';
 import { postStateKey } from '../action/claims.js';
-import { isCacheKey, refuseState, stateObject } from '../action/post-state.js';
+import { cacheEntryState, refuseState, stateObject } from '../action/post-state.js';
 import { cacheDirs, type NixCacheState } from './binary-cache.js';
 
 const CACHE = postStateKey('nix-cache');
@@ -21,11 +21,9 @@ export function savedCacheState(): NixCacheState | undefined {
   const what = 'Nix binary cache state';
   const state = stateObject(what, text);
   if (!state) return undefined;
-  const { dir, newDir } = cacheDirs();
-  if (state.dir !== dir || state.newDir !== newDir) return refuseState(what, `its directories are not this stage's ${dir} and ${newDir}`);
-  if (!isCacheKey(state.key, KEY_PATTERN)) return refuseState(what, 'its key is not a Nix cache key of this action');
-  if (state.restoredKey !== undefined && typeof state.restoredKey !== 'string') return refuseState(what, 'its restored key is not a string');
+  const entry = cacheEntryState(what, state, cacheDirs(), KEY_PATTERN, 'Nix cache key');
+  if (!entry) return undefined;
   if (state.outPath !== undefined && !(typeof state.outPath === 'string' && STORE_PATH.test(state.outPath))) return refuseState(what, 'its output is not a store path');
   if (!Number.isSafeInteger(state.pathsBuilt) || (state.pathsBuilt as number) < 0) return refuseState(what, 'its count of built paths is not a count');
-  return { dir, newDir, key: state.key, restoredKey: state.restoredKey, outPath: state.outPath, pathsBuilt: state.pathsBuilt as number };
+  return { ...entry, outPath: state.outPath, pathsBuilt: state.pathsBuilt as number };
 }
