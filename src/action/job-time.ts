@@ -1,12 +1,14 @@
 // A stage's wall-clock time split by phase, for the summary: main records its phases, post adds
 // the cache save and writes the table, so the user sees where the whole job's time went.
+import { peakDiskText } from '../tool/free-disk.js';
 import { scopedPostStateKey } from './claims.js';
-import { refuseState } from './post-state.js';
+import { refuseState, stateObject } from './post-state.js';
 import { saveScopedState, scopedState } from './scope.js';
 import { writeTableSummary } from './summary.js';
 
 // Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
 const STATE_KEY = scopedPostStateKey('job-time');
+const DISK_KEY = scopedPostStateKey('peak-disk');
 
 /** Phases in order: [what, seconds]. */
 export type Phases = Array<[string, number]>;
@@ -30,14 +32,45 @@ export function phaseRows(phases: Phases): Array<[string, string]> {
   return [...phases.map(([name, s]): [string, string] => [name, `${s.toFixed(1)} s${share(s)}`]), ['**total**', `**${total.toFixed(1)} s**`]];
 }
 
-/** Post: main's phases and this post's save, as one table. */
+/** Main's peak extra disk (src/tool/free-disk.ts's sampler) and the image's compressed size. */
+export interface PeakDisk {
+  peakBytes: number;
+  imageBytes?: number;
+}
+
+export function savePeakDisk(disk: PeakDisk): void {
+  saveScopedState(DISK_KEY, JSON.stringify(disk));
+}
+
+/** The table's disk row, after the total: the stage's peak extra disk against its image. */
+export function peakDiskRow(disk: PeakDisk): [string, string] {
+  return ['peak extra disk', peakDiskText(disk.peakBytes, disk.imageBytes)];
+}
+
+/** Post: main's phases and this post's save, as one table, with main's peak extra disk. */
 export async function writeJobTimeSummary(saveSeconds: number, saveName = 'save the cache (post)'): Promise<void> {
   const text = scopedState(STATE_KEY);
   if (!text) return;
   const saved = savedPhases(text);
   if (!saved) return;
   const phases: Phases = [...saved, [saveName, saveSeconds]];
-  await writeTableSummary('Job time by phase', phaseRows(phases));
+  const diskText = scopedState(DISK_KEY);
+  const disk = diskText ? savedPeakDisk(diskText) : undefined;
+  await writeTableSummary('Job time by phase', [...phaseRows(phases), ...(disk ? [peakDiskRow(disk)] : [])]);
+}
+
+/** A byte count as main would have measured it: a whole number, at most 1 PiB. */
+const isByteCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= 2 ** 50;
+
+/** Main's peak disk, checked: state can be forged by a build's output (src/action/post-state.ts). */
+export function savedPeakDisk(text: string): PeakDisk | undefined {
+  const value = stateObject('peak disk', text);
+  if (!value) return undefined;
+  const { peakBytes, imageBytes } = value;
+  if (!isByteCount(peakBytes) || (imageBytes !== undefined && !isByteCount(imageBytes)) || Object.keys(value).some((k) => k !== 'peakBytes' && k !== 'imageBytes')) {
+    return refuseState('peak disk', 'it is not a byte count and an image size');
+  }
+  return { peakBytes, imageBytes };
 }
 
 /** The stages' own phase names are plain words; anything that could shape the summary's Markdown is refused. */

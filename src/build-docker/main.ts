@@ -2,7 +2,7 @@
 import { logInfo } from '../action/log.js';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
-import { saveMainPhases, seconds } from '../action/job-time.js';
+import { saveMainPhases, savePeakDisk, seconds } from '../action/job-time.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { buildImage, preflight } from './build.js';
 import { resolveCache } from './cache-backend.js';
@@ -15,12 +15,17 @@ import * as core from '@actions/core';
 import { checkBaseLayers, rewrittenWarning } from './base-layers.js';
 import { buildEngine } from '../docker/buildx.js';
 import { engineName } from '../reproducibility/engine.js';
+import { dockerRootDir, requireFreeDisk, startStageSampler } from '../tool/free-disk.js';
+import { imageDiskNeed } from './disk-need.js';
 
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
 export const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata'] as const;
 
 export async function main(io: StageIO = actionIO): Promise<void> {
   const started = process.hrtime.bigint();
+  const dir = stageTempDir('build-docker');
+  const dockerRoot = await dockerRootDir();
+  const disk = await startStageSampler(dir, dockerRoot);
   const inputs = parseBuildDockerInputs(io.get, workspaceDir());
   maskSecrets(inputs);
   const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
@@ -30,7 +35,10 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const cache = await resolveCache(inputs, buildx);
   const actionsRestore = seconds(restoreStarted);
 
-  const dir = stageTempDir('build-docker');
+  // The archive goes under RUNNER_TEMP; an image kept in the engine or pushed passes through its store.
+  const target = inputs.output === 'oci' ? dir : (dockerRoot ?? dir);
+  const what = inputs.output === 'oci' ? 'the OCI archive' : "BuildKit's image layers";
+  await requireFreeDisk('build-docker', target, await imageDiskNeed(cache.backend), what);
   const image = await buildImage(inputs, {
     cache: cache.backend,
     output: inputs.output === 'oci' ? { type: 'oci', dest: join(dir, 'image.oci.tar') } : { type: inputs.output },
@@ -75,4 +83,5 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     ],
     seconds(started),
   );
+  savePeakDisk({ peakBytes: await disk.stop(), imageBytes: image.sizeBytes });
 }

@@ -5,7 +5,7 @@ import { logInfo } from '../action/log.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { actionIO, type StageIO } from '../action/io.js';
-import { saveMainPhases, seconds } from '../action/job-time.js';
+import { saveMainPhases, savePeakDisk, seconds } from '../action/job-time.js';
 import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { registerSecret } from '../action/secrets.js';
 import { NixCli } from '../nix/cli.js';
@@ -17,12 +17,16 @@ import { requireNix } from './nix-setup.js';
 import { maskPushTo, push } from './push.js';
 import { saveCacheState } from './state.js';
 import { writeSummary } from './summary.js';
+import { requireFreeDisk, startStageSampler } from '../tool/free-disk.js';
+import { NIX_STORE, storeDiskNeed, streamDiskNeed } from './disk-need.js';
 
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
 export const OUTPUTS = ['store-path', 'drv-path', 'nar-hash', 'image-archive', 'digest', 'size-bytes', 'build-seconds', 'restore-seconds', 'paths-built', 'paths-substituted'] as const;
 
 export async function main(io: StageIO = actionIO): Promise<void> {
   const mainStarted = process.hrtime.bigint();
+  const work = stageTempDir('build-nix');
+  const disk = await startStageSampler(work, NIX_STORE);
   // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
   maskPushTo(io.get('push-to'));
   const inputs = parseBuildNixInputs(io.get, workspaceDir());
@@ -53,6 +57,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const restoreSeconds = seconds(restoreStarted);
   const plan = await nix.dryRun(installable, inputs.extraArgs);
   logInfo(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
+  if (plan.toBuild.length + plan.toFetch.length > 0) await requireFreeDisk('build-nix', NIX_STORE, storeDiskNeed(), 'the paths nix build writes');
   const started = process.hrtime.bigint();
   const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => logInfo(line));
   const buildSeconds = seconds(started);
@@ -65,7 +70,8 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const closurePaths = new Set(closure.map((p) => p.path));
   const pathsSubstituted = plan.toFetch.length + imported.filter((p) => closurePaths.has(p)).length;
 
-  const work = stageTempDir('build-nix');
+  const stream = await streamDiskNeed(outPath, closure);
+  if (stream) await requireFreeDisk('build-nix', work, stream, 'the image streamed out of its script');
   await mkdir(work, { recursive: true });
   const image = await describeImagePath(outPath, join(work, 'image-stream.tar'));
 
@@ -100,6 +106,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
     ],
     seconds(mainStarted),
   );
+  savePeakDisk({ peakBytes: await disk.stop(), imageBytes: image.sizeBytes });
 }
 
 /**

@@ -29,7 +29,10 @@ import * as setupNix from '../setup-nix/main.js';
 import * as setupNixPost from '../setup-nix/post.js';
 import * as smokeTest from '../smoke-test/main.js';
 import * as smokeTestPost from '../smoke-test/post.js';
-import { isFile } from '../tool/disk.js';
+import { exists, isFile } from '../tool/disk.js';
+import { dockerRootDir, PeakDiskSampler, peakDiskText } from '../tool/free-disk.js';
+import { writeTableSummary } from '../action/summary.js';
+import { NIX_STORE } from '../build-nix/disk-need.js';
 import * as verify from '../verify-reproducibility/main.js';
 import { dockerCacheState, nixCacheState, renderComparison, type BuildFigures, type Comparison } from './comparison.js';
 import { imageFigures } from './image-figures.js';
@@ -58,6 +61,7 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
   // Before any stage, whichever run: a build runs the fork's Dockerfile or flake (builder: auto
   // evaluates it) on this runner's engine, Nix store and caches, not only the smoke test.
   refuseForkCode(process.env, boolean(get, ALLOW_FORKS_INPUT, false));
+  const disk = await pipelineSampler();
   const started: Started[] = [];
   const runStage = async (stage: StageName, run: Run | undefined, body: (io: StageIO) => Promise<void>): Promise<void> => {
     const scope = run?.scope ?? '';
@@ -115,7 +119,24 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
     }
   } finally {
     await report(inputs, runs, setupOutputs).catch((error: unknown) => core.warning(`The pipeline's outputs are incomplete: ${errorMessage(error)}`));
+    await reportDisk(inputs, runs, await disk.stop()).catch((error: unknown) => core.warning(`The pipeline's peak disk is not reported: ${errorMessage(error)}`));
   }
+}
+
+/** Sampled across every stage: RUNNER_TEMP's file system, docker's and the Nix store's. */
+async function pipelineSampler(): Promise<PeakDiskSampler> {
+  const docker = await dockerRootDir();
+  const nix = (await exists(NIX_STORE)) ? NIX_STORE : undefined;
+  return PeakDiskSampler.start([stageTempDir('pipeline'), ...(docker ? [docker] : []), ...(nix ? [nix] : [])]);
+}
+
+/** The pipeline-wide peak extra disk against the published (or first) image's compressed size. */
+async function reportDisk(inputs: PipelineInputs, runs: Run[], peakBytes: number): Promise<void> {
+  const primary = runs.find((r) => r.builder === inputs.publishFrom) ?? runs[0];
+  const size = primary ? num(buildOutputs(primary)['size-bytes']) : undefined;
+  const imageBytes = size !== undefined && Number.isFinite(size) ? size : undefined;
+  logInfo(`Peak extra disk of the whole pipeline: ${peakDiskText(peakBytes, imageBytes)}`);
+  await writeTableSummary('Pipeline disk', [['peak extra disk (build, verify, smoke test, publish)', peakDiskText(peakBytes, imageBytes)]]);
 }
 
 /** builder: auto is nix when the flake has the attribute (Nix is set up to ask it), else docker. */

@@ -1,11 +1,11 @@
 // The GPU preflight: every check a row with a verdict and, when it is not a pass, a fix.
 // Nothing is started before it; the readers take a root directory so fixture trees test it.
-import { statfs } from 'node:fs/promises';
 import { readDevices, deviceGroupIds, type DeviceNode, type Identity } from './devices.js';
 import { gfxFamily, gfxFromOverride } from './gfx.js';
 import { gpuNodes, readKfdTopology, type KfdNode } from './kfd.js';
 import { parseAmdSmiStatic, parseRocminfo, parseRocmSmi, type SmiGpu } from './smi.js';
 import { runTimed, type TimedResult } from '../tool/timed.js';
+import { diskShortage, formatBytes, freeBytes, type DiskNeed } from '../tool/free-disk.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'info';
 
@@ -196,14 +196,13 @@ export function toolProblem(tool: string, result: TimedResult, timeoutMs: number
   return undefined;
 }
 
-/** Free space where the image goes (the engine's data root) against what it needs. */
-export async function diskRow(path: string, neededBytes: number, what: string): Promise<PreflightRow> {
-  const fs = await statfs(path).catch(() => undefined);
-  if (!fs) return { check: 'free disk', verdict: 'warn', detail: `cannot stat ${path}` };
-  const free = fs.bavail * fs.bsize;
-  const gib = (n: number): string => `${(n / 1024 ** 3).toFixed(1)} GiB`;
-  if (free < neededBytes) {
-    return { check: 'free disk', verdict: 'fail', detail: `${gib(free)} free on ${path}, ${what} needs ${gib(neededBytes)}`, fix: 'Free space on the runner (old images: docker image prune; old model snapshots in model-cache).' };
+/** Free space where the image goes (the engine's data root) against what it needs, in the words of src/tool/free-disk.ts. */
+export async function diskRow(path: string, need: DiskNeed, what: string): Promise<PreflightRow> {
+  const free = await freeBytes(path).catch(() => undefined);
+  if (free === undefined) return { check: 'free disk', verdict: 'warn', detail: `cannot stat ${path}` };
+  const shortage = diskShortage('smoke-test', path, need, what, free);
+  if (shortage) {
+    return { check: 'free disk', verdict: 'fail', detail: shortage, fix: 'Free space on the runner (old images: docker image prune; old model snapshots in model-cache).' };
   }
-  return { check: 'free disk', verdict: 'pass', detail: `${gib(free)} free on ${path} (${what}: ${gib(neededBytes)})` };
+  return { check: 'free disk', verdict: 'pass', detail: `${formatBytes(free)} free under ${path} (${what}: about ${formatBytes(need.bytes)})` };
 }

@@ -34,7 +34,7 @@ export async function prepareImage(image: string, isPath: boolean, onDisk: (row:
     const info = await stat(image).catch(() => undefined);
     if (!info?.isFile()) throw new InputError('image', `${image} is not a file (an OCI or docker archive path, or an image reference in the local engine)`);
     // Layers are stored and unpacked: about twice the archive.
-    const disk = await diskRow(root, info.size * 2, 'loading the archive');
+    const disk = await diskRow(root, { bytes: info.size * 2, basis: "twice the archive's size: docker load stores the layers and unpacks them" }, 'loading the archive');
     onDisk(disk);
     if (disk.verdict === 'fail') return { ref: image, disk, loaded: false };
     const load = await runTimed('docker', ['load', '--input', image], { timeoutMs: LOAD_TIMEOUT_MS });
@@ -45,7 +45,7 @@ export async function prepareImage(image: string, isPath: boolean, onDisk: (row:
   }
   const inspect = await runTimed('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 30_000 });
   if (inspect.exitCode !== 0) await pullByDigest(image);
-  const disk = await diskRow(root, 2 * 1024 ** 3, 'the container and its logs');
+  const disk = await diskRow(root, { bytes: 2 * 1024 ** 3, basis: 'a floor of 2.0 GiB for a running container' }, 'the container and its logs');
   onDisk(disk);
   return { ref: image, disk, loaded: false };
 }

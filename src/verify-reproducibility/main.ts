@@ -13,6 +13,9 @@ import { publishReport } from './report.js';
 import { rebuildDocker } from './rebuild-docker.js';
 import { maskSecrets } from '../build-docker/secrets.js';
 import { rebuildNix } from './rebuild-nix.js';
+import { discardImages, rebuildDiskNeed } from './discard.js';
+import { dockerRootDir, peakDiskText, startStageSampler, type PeakDiskSampler } from '../tool/free-disk.js';
+import { NIX_STORE } from '../build-nix/disk-need.js';
 
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
 export const OUTPUTS = ['reproducible', 'digest-a', 'digest-b', 'differences', 'report', 'report-markdown', 'rebuild-seconds'] as const;
@@ -23,10 +26,12 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   const work = stageTempDir('verify-reproducibility');
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
+  // Only the rebuild writes images: its peak extra disk goes under the verdict.
+  const disk = inputs.mode === 'rebuild' ? await startStageSampler(work, inputs.builder === 'docker' ? await dockerRootDir() : NIX_STORE) : undefined;
 
-  const { report, rebuildSeconds } = await verdict(inputs, work);
+  const { report, rebuildSeconds, imageBytes } = await verdict(inputs, work);
   if (!report) return;
-  const note = rebuildSeconds === undefined ? undefined : rebuildNote(inputs.builder, rebuildSeconds);
+  const note = rebuildSeconds === undefined ? undefined : `${rebuildNote(inputs.builder, rebuildSeconds)}${await diskNote(disk, imageBytes)}`;
   const { json, markdown } = await publishReport(report, work, inputs.reportName, note);
   io.setOutput('reproducible', String(report.reproducible));
   io.setOutput('digest-a', report.digestA);
@@ -59,8 +64,13 @@ export function rebuildNote(builder: VerifyInputs['builder'], rebuildSeconds: nu
     : `The rebuild is \`nix build --rebuild\` by design: the image's derivation is built again from its inputs, not substituted. It took ${time}, verify's dominant cost: run verify on a schedule or on release, on its own runner (docs/workflows.md).`;
 }
 
-/** The report (none: artifact mode only uploaded a description) and, in rebuild mode, the second build's time. */
-async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: ComparisonReport; rebuildSeconds?: number }> {
+/** " Peak extra disk: …" for the summary's rebuild note; nothing without a sampler. */
+async function diskNote(disk: PeakDiskSampler | undefined, imageBytes: number | undefined): Promise<string> {
+  return disk ? ` Peak extra disk: ${peakDiskText(await disk.stop(), imageBytes)}; verify's own copies were removed once compared.` : '';
+}
+
+/** The report (none: artifact mode only uploaded a description) and, in rebuild mode, the second build's time and build A's image size. */
+async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: ComparisonReport; rebuildSeconds?: number; imageBytes?: number }> {
   switch (inputs.mode) {
     case 'compare':
       return { report: await compareImages(inputs.archiveA!, inputs.archiveB!) };
@@ -69,14 +79,19 @@ async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: C
     case 'rebuild': {
       if (inputs.builder === 'docker') {
         const { a, b, rebuildSeconds } = await rebuildDocker(inputs.docker, work);
-        return { report: await compareImages(a, b), rebuildSeconds };
+        try {
+          return { report: await compareImages(a, b), rebuildSeconds, imageBytes: (await rebuildDiskNeed(a)).bytes };
+        } finally {
+          await discardImages(work, [a, b]);
+        }
       }
       const rebuilt = await rebuildNix(inputs.nix, work);
       try {
         if (rebuilt.identical) logInfo('nix build --rebuild: the second build is bit-identical to the first.');
-        return { report: await compareImages(rebuilt.a, rebuilt.b), rebuildSeconds: rebuilt.rebuildSeconds };
+        return { report: await compareImages(rebuilt.a, rebuilt.b), rebuildSeconds: rebuilt.rebuildSeconds, imageBytes: (await rebuildDiskNeed(rebuilt.a)).bytes };
       } finally {
         await rebuilt.cleanup();
+        await discardImages(work, [rebuilt.a, rebuilt.b]);
       }
     }
   }

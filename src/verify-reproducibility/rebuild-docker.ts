@@ -4,6 +4,9 @@ import { logInfo } from '../action/log.js';
 import { join } from 'node:path';
 import { buildImage, preflight, type Preflight } from '../build-docker/build.js';
 import type { BuildDockerInputs } from '../build-docker/inputs.js';
+import { imageDiskNeed } from '../build-docker/disk-need.js';
+import { rebuildDiskNeed } from './discard.js';
+import { requireFreeDisk } from '../tool/free-disk.js';
 
 /** One build into `<work>/<name>.oci.tar`, with no cache import or export. */
 export async function buildDockerArchive(inputs: BuildDockerInputs, work: string, name: string, noCache = false, checked?: Preflight): Promise<string> {
@@ -28,7 +31,9 @@ export async function rebuildDocker(inputs: BuildDockerInputs, work: string): Pr
   // Checked once: its warnings (unused or secret-like build args) are said once.
   const checked = await preflight(inputs);
   logInfo(`SOURCE_DATE_EPOCH=${checked.epoch.value} (${checked.epoch.source})`);
+  await requireFreeDisk('verify-reproducibility', work, await imageDiskNeed({ type: 'none' }), "build A's image");
   const a = await core.group('build A', () => buildDockerArchive(inputs, work, 'a', false, checked));
+  await requireFreeDisk('verify-reproducibility', work, await rebuildDiskNeed(a), "build B's image (the rebuild)");
   const started = performance.now();
   const b = await core.group('build B (--no-cache)', () => buildDockerArchive(inputs, work, 'b', true, checked));
   return { a, b, rebuildSeconds: (performance.now() - started) / 1000 };

@@ -14,6 +14,9 @@ import { buildOrFail, resolveInstallable } from '../build-nix/installable.js';
 import { NixCli } from '../nix/cli.js';
 import { logTail } from '../nix/output.js';
 import { imageFile } from '../oci/image-file.js';
+import { formatBytes, requireFreeDisk } from '../tool/free-disk.js';
+import { NIX_STORE } from '../build-nix/disk-need.js';
+import { rebuildDiskNeed } from './discard.js';
 
 export interface NixRebuild {
   a: string;
@@ -50,6 +53,9 @@ export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<
   try {
     const installable = await resolveInstallable(nix, inputs);
     const { outPath } = await core.group('build A', () => buildOrFail(nix, installable, inputs.extraArgs, (line) => logInfo(line)));
+    // --rebuild writes the image's own output again (as <out>.check when it differs).
+    const outBytes = (await nix.pathInfo([outPath]))[0]?.narSize ?? 0;
+    await requireFreeDisk('verify-reproducibility', NIX_STORE, { bytes: outBytes, basis: `the size of build A's output, ${formatBytes(outBytes)}` }, "build B's output (nix build --rebuild)");
     const started = performance.now();
     const second = await core.group('build B (nix build --rebuild)', () =>
       nix.build(installable, ['--rebuild', '--keep-failed', ...inputs.extraArgs], (line) => logInfo(line)),
@@ -62,6 +68,7 @@ export async function rebuildNix(inputs: BuildNixInputs, work: string): Promise<
     // A stream script's output is the script; compare the streams it writes. The comparison reads
     // and verifies the images itself, so they are only located here.
     const a = (await imageFile(outPath, join(work, 'a.stream.tar'))).path;
+    if (checkPath && a !== outPath) await requireFreeDisk('verify-reproducibility', work, await rebuildDiskNeed(a), "build B's image streamed out of its script");
     const b = checkPath ? (await imageFile(checkPath, join(work, 'b.stream.tar'))).path : a;
     return { a, b, identical: !checkPath, rebuildSeconds, cleanup };
   } catch (error) {
