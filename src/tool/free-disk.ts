@@ -79,26 +79,28 @@ export async function dockerRootDir(): Promise<string | undefined> {
 /** One reading: the free bytes of each file system, by device id. */
 export type DiskSample = Map<number, number>;
 
-/** Peak tracking over samples, pure: the largest total drop in free space since the first sample. */
+/**
+ * Peak tracking over samples, pure: each file system's largest drop in free space since the first
+ * sample, summed. Each disk must hold its own peak, and space another process frees on one disk
+ * (a shared runner) must not hide what the stage wrote on another.
+ */
 export class PeakTracker {
   private start?: DiskSample;
-  private peak = 0;
+  private readonly peaks = new Map<number, number>();
 
   add(sample: DiskSample): void {
     if (!this.start) {
       this.start = new Map(sample);
       return;
     }
-    let drop = 0;
     for (const [dev, free] of sample) {
       const at = this.start.get(dev);
-      if (at !== undefined) drop += at - free;
+      if (at !== undefined) this.peaks.set(dev, Math.max(this.peaks.get(dev) ?? 0, at - free));
     }
-    this.peak = Math.max(this.peak, drop);
   }
 
   get peakBytes(): number {
-    return this.peak;
+    return [...this.peaks.values()].reduce((n, p) => n + p, 0);
   }
 }
 
