@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, type RunnerJob, type StepResult } from '../support/action-runner.js';
@@ -58,6 +58,12 @@ describe('mode: rebuild', () => {
     assert.ok(rebuild.includes('--no-cache'), builds[1]);
     for (const flag of ['--cache-from', '--cache-to']) assert.ok(!rebuild.includes(flag), `${flag} in the rebuild: ${builds[1]}`);
     assert.match(result.summary, new RegExp(`^The rebuild \\(build B\\) is cold and independent by design: .*It took ${result.outputs['rebuild-seconds']!.replace('.', '\\.')} s, verify's dominant cost`, 'm'));
+    // Issue 20's disk: both images go once compared (later stages read the build stage's own),
+    // and the summary gives the rebuild's peak extra disk.
+    const work = join(j.temp, 'vllm-rocm-action', 'verify-reproducibility');
+    assert.deepEqual(readdirSync(work).filter((name) => /^[ab]\.oci/.test(name)), [], readdirSync(work).join(', '));
+    assert.ok(existsSync(result.outputs.report!), 'the report stays');
+    assert.match(result.summary, /Peak extra disk: [\d.]+ (?:B|KiB|MiB|GiB) \([\d.]+× the image's compressed size, [\d.]+ (?:B|KiB|MiB|GiB)\); verify's own copies were removed once compared\./);
   });
 
   test('docker: random content written by a step fails the step and names the file', async () => {
