@@ -155,6 +155,7 @@ function buildNixSuite(host: NixHost): void {
         assert.match(run.post.summary, /<h3>Job time by phase<\/h3>/);
         assert.match(run.post.summary, /\| restore the cache \(Actions cache, import\) \| \d+\.\d s \(\d+ %\) \|/);
         assert.match(run.post.summary, /\| save the cache \(Actions cache, post\) \| \d+\.\d s/);
+        assert.match(run.post.summary, /\| peak extra disk \| [\d.]+ (?:B|KiB|MiB|GiB) \([\d.]+× the image's compressed size, [\d.]+ (?:B|KiB|MiB|GiB)\) \|/, run.post.summary);
       }
       assert.ok(Number(second.main.outputs['restore-seconds']) > 0, 'importing the closure takes time');
     });
