@@ -179,6 +179,9 @@ test('builder: both, every stage on, on the bundled example: digests, verdicts, 
   const phaseTables = post.summary.split('<h3>Job time by phase</h3>').slice(1);
   assert.equal(phaseTables.length, 2, post.summary);
   assert.ok(phaseTables.some((t) => t.includes('Dockerfile steps')) && phaseTables.some((t) => t.includes('nix build')), post.summary);
+  for (const t of phaseTables) assert.match(t, /\| peak extra disk \| [\d.]+ (?:B|KiB|MiB|GiB) \([\d.]+× the image's compressed size/, t);
+  // The whole pipeline's peak (build, verify, smoke test, publish), against the published image.
+  assert.match(main.summary, /<h3>Pipeline disk<\/h3>[\s\S]*\| peak extra disk \(build, verify, smoke test, publish\) \| [\d.]+ (?:B|KiB|MiB|GiB) \([\d.]+× the image's compressed size/, main.summary);
   cleanedUp(job, post);
   assert.deepEqual(post.warnings, []);
   assert.deepEqual(main.leakedSecrets, []);
