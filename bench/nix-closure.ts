@@ -7,20 +7,21 @@
 // is the shard bound (the test-only VLLM_ROCM_ACTION_TEST_NIX_SHARD_BYTES; default: the action's).
 // Target: from cache, paths-built 0 and at most 0.2× the cold job (main + post).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname } from 'node:path';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { SHARD_BYTES, SHARD_BYTES_ENV } from '../src/build-nix/binary-cache.js';
 import { newRunnerJob, runStepWithPost, type StepResult } from '../test/support/action-runner.js';
 import { startActionsServices } from '../test/support/actions-services.js';
-import { deleteClosure, nixFlakeFixture, THIS_MACHINE } from '../test/support/nix.js';
+import { deleteClosure, generateKeyPair, nixFlakeFixture, THIS_MACHINE } from '../test/support/nix.js';
 
 const GIB = Number(process.env.BENCH_NIX_GIB ?? 1);
 const PATHS = Number(process.env.BENCH_NIX_PATHS ?? 40);
 const UNITS = Number(process.env.BENCH_NIX_UNITS ?? 300);
 const SHARD_MIB = Number(process.env.BENCH_NIX_SHARD_MIB ?? SHARD_BYTES / 1024 ** 2);
 const env = { [SHARD_BYTES_ENV]: String(SHARD_MIB * 1024 * 1024) };
+// Signed, as a team's cache is: post signs what the job built, main imports only what is signed.
+const inputs = { 'signing-key': generateKeyPair('bench-nix-closure-1').secret };
 
 // In the order a ROCm + PyTorch closure would take them: shared libraries first, wheels last.
 const NODE_ROOT = dirname(dirname(execFileSync('readlink', ['-f', '/usr/local/bin/node24'], { encoding: 'utf8' }).trim()));
@@ -36,7 +37,7 @@ function entries(dir: string, split: number): Array<[string, number]> {
     const [bytes, path] = line.split('\t') as [string, string];
     if (path === dir || !PLAIN.test(path)) continue;
     const size = Number(bytes);
-    const isDir = execFileSync('stat', ['-c', '%F', path], { encoding: 'utf8' }).startsWith('directory');
+    const isDir = lstatSync(path).isDirectory();
     if (isDir && size > split) found.push(...entries(path, split));
     else found.push([path, size]);
   }
@@ -104,7 +105,7 @@ const summaryRows = (step: StepResult): string[] => step.summary.split('\n').fil
 async function timed(label: string): Promise<{ seconds: number; built: string }> {
   const j = job();
   const started = process.hrtime.bigint();
-  const { main, post } = await runStepWithPost('build-nix', j, { env });
+  const { main, post } = await runStepWithPost('build-nix', j, { env, inputs });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (main.exitCode !== 0 || post.exitCode !== 0) throw new Error(`${label} failed:\n${main.stdout.slice(-3000)}\n${post.stdout.slice(-2000)}`);
   console.log(`\n${label}: ${seconds.toFixed(1)} s (main + post), paths built ${main.outputs['paths-built']}, restore ${main.outputs['restore-seconds']} s, build ${main.outputs['build-seconds']} s`);
