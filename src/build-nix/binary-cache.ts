@@ -159,8 +159,8 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
     return { restoredKey, imported: [] };
   }
   const took = `${seconds(importStarted).toFixed(1)} s`;
-  if (checkSigs) logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported in ${took}, signatures checked (of the closure of ${outPath}).`);
-  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported in ${took} without signatures: the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
+  if (checkSigs) logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}; import ${took}).`);
+  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures (import ${took}): the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
   return { restoredKey, imported: missing };
 }
 
