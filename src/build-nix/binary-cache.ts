@@ -5,6 +5,7 @@
 // signature-checked whenever a key is known (see CacheTrust) — and post saves a new one only when
 // something new was built, leaving out what the configured substituters already serve.
 import * as core from '@actions/core';
+import { seconds } from '../action/job-time.js';
 import { logInfo } from '../action/log.js';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -148,6 +149,7 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
     return { restoredKey, imported: [] };
   }
   const checkSigs = trust.mode === 'signed';
+  const importStarted = process.hrtime.bigint();
   try {
     // With keys, Nix refuses any path not signed by one of them.
     await nix.copyFrom(`file://${dir}`, missing, checkSigs, checkSigs ? ['--option', 'trusted-public-keys', trust.keys.join(' ')] : []);
@@ -156,8 +158,9 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
     core.warning(`The restored Nix binary cache ${restoredKey} was refused (${reason}); building without it.`);
     return { restoredKey, imported: [] };
   }
-  if (checkSigs) logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}).`);
-  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
+  const took = `${seconds(importStarted).toFixed(1)} s`;
+  if (checkSigs) logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}; import ${took}).`);
+  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures (import ${took}): the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
   return { restoredKey, imported: missing };
 }
 
@@ -181,7 +184,9 @@ async function restoreShards(dir: string, restoredKey: string): Promise<boolean>
     manifest.shards.forEach((shard, i) => {
       if (!shard.key.startsWith(`${shardFamily(restoredKey)}-${i + 1}-of-${count}-`)) throw new BinaryCacheError(`its manifest lists ${shard.key} as shard ${i + 1} of ${count}`);
     });
+    const started = process.hrtime.bigint();
     const restored = await restoreEntries(shardDir, manifest.shards.map((s) => s.key), SHARD_CONCURRENCY);
+    const restoreTook = seconds(started);
     dirs = restored.dirs;
     if (restored.missing.length > 0) {
       core.warning(`The Nix binary cache ${restoredKey} lacks ${restored.missing.length} of its ${count} shards (${restored.missing.join(', ')}); building without it.`);
@@ -200,7 +205,7 @@ async function restoreShards(dir: string, restoredKey: string): Promise<boolean>
     if (seen.size !== count) throw new BinaryCacheError(`${seen.size} of its ${count} shards were restored`);
     await rm(dir, { recursive: true, force: true });
     await rename(merged, dir);
-    logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest.`);
+    logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest (download and extraction ${restoreTook.toFixed(1)} s, checks ${(seconds(started) - restoreTook).toFixed(1)} s).`);
     return true;
   } catch (error) {
     core.warning(`The restored Nix binary cache ${restoredKey} was refused (${errorMessage(error)}); building without it.`);
