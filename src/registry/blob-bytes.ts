@@ -24,7 +24,7 @@ export function describeRange(range: FileRange): string {
 }
 
 function mismatch(range: FileRange, digest: string, actual: string, seen: number): BlobDigestError {
-  return new BlobDigestError(`blob ${digest} read from ${describeRange(range)} has digest ${actual} (${seen} bytes): the archive does not hold what its manifest says; refusing to push it`);
+  return new BlobDigestError(`blob ${digest} read from ${describeRange(range)} has digest ${actual} (${seen} bytes): the image does not hold what its manifest says; refusing to push it`);
 }
 
 /**
