@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Benchmark of publish's push (not a test): a single-layer image of BENCH_MB MiB (default
-# "256 1024": each size in turn) pushed to a fresh private docker-registry on 127.0.0.1, from an
-# OCI layout directory and from the same image as an OCI archive (unpacked under RUNNER_TEMP
-# first), by dist/publish/index.js, side by side with `skopeo copy oci:` of the same layout.
-# Prints wall seconds and peak RSS (/usr/bin/time); peak RSS must not grow with the image.
+# "256 1024": each size in turn) pushed to a fresh private docker-registry on 127.0.0.1 by
+# dist/publish/index.js, from an OCI archive (read in place) and from the same image as an OCI
+# layout directory, each side by side with skopeo copying the same source (`oci-archive:`,
+# `oci:`) to the same kind of fresh registry. Prints wall seconds, peak RSS (/usr/bin/time; it
+# must not grow with the image) and publish/skopeo for the archive (issue 20's target: <= 1.2).
 #
 #   npm run build && bash bench/publish-push.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bench-publish-XXXXXX")
 trap 'for p in "$dir"/reg-*/pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done; rm -rf "$dir"' EXIT
-measure() { /usr/bin/time -f '%e s, peak RSS %M KiB' "$@" 2>&1 >/dev/null | tail -1; }
+# sync first: the files just written are flushed before each run, not during the first one.
+measure() { sync; /usr/bin/time -f '%e s, peak RSS %M KiB' "$@" 2>&1 >/dev/null | tail -1; }
+seconds() { echo "${1%% s,*}"; }
 registry() { # a fresh registry; prints its port
   local port; port=$(node24 -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   mkdir -p "$dir/reg-$port"
@@ -40,8 +43,13 @@ for mb in ${BENCH_MB:-256 1024}; do
   printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s}]}' "$manifest" "$manifest_size" > "$dir/layout/index.json"
   tar -cf "$dir/image.tar" -C "$dir/layout" .
   echo "== $mb MiB layer, sha256:$manifest"
-  port=$(registry); echo "publish, OCI layout:   $(publish "$dir/layout" "$port")"
+  port=$(registry); archive=$(publish "$dir/image.tar" "$port")
   grep -q "sha256:$manifest" "$dir/outputs" || { echo "publish did not report the image's digest" >&2; exit 1; }
-  port=$(registry); echo "publish, OCI archive:  $(publish "$dir/image.tar" "$port")"
-  port=$(registry); echo "skopeo copy oci:       $(measure skopeo copy -q --dest-tls-verify=false "oci:$dir/layout" "docker://127.0.0.1:$port/bench/image:bench")"
+  port=$(registry); reference=$(measure skopeo copy -q --dest-tls-verify=false "oci-archive:$dir/image.tar" "docker://127.0.0.1:$port/bench/image:bench")
+  echo "publish, OCI archive:      $archive"
+  echo "skopeo copy oci-archive:   $reference"
+  echo "ratio (publish/skopeo):    $(awk -v a="$(seconds "$archive")" -v b="$(seconds "$reference")" 'BEGIN { printf "%.2f", a / b }')"
+  port=$(registry); echo "publish, OCI layout:       $(publish "$dir/layout" "$port")"
+  grep -q "sha256:$manifest" "$dir/outputs" || { echo "publish did not report the image's digest" >&2; exit 1; }
+  port=$(registry); echo "skopeo copy oci:           $(measure skopeo copy -q --dest-tls-verify=false "oci:$dir/layout" "docker://127.0.0.1:$port/bench/image:bench")"
 done

@@ -30,6 +30,12 @@ export interface Container {
   read(name: string): Promise<Buffer>;
   /** A member's bytes in order; the consumer may keep the chunks. */
   stream(name: string): AsyncIterable<Buffer>;
+  /**
+   * Where a member's bytes lie in the file `label` names (links followed), for a reader that
+   * streams them itself by byte range: a plain tar only (a layout's member is a file of its own, a
+   * gzip'ed tar has no random access). Undefined when the member is missing.
+   */
+  range?(name: string): { offset: number; size: number } | undefined;
   /** `algorithm:hex` digests of whole members, in request order. */
   digestMany(requests: Array<{ name: string; algorithm: string }>): Promise<string[]>;
   close(): Promise<void>;
@@ -164,6 +170,11 @@ class TarContainer implements Container {
 
   async size(name: string): Promise<number | undefined> {
     return resolveMember(this.members, name)?.size;
+  }
+
+  range(name: string): { offset: number; size: number } | undefined {
+    const member = resolveMember(this.members, name);
+    return member && { offset: member.offset, size: member.size };
   }
 
   async read(name: string): Promise<Buffer> {

@@ -105,7 +105,8 @@ async function imageContents(req: EvidenceRequest): Promise<ImageContents> {
     manifests: req.loaded.manifests,
     blobFile: async (d) => {
       const blob = byDigest.get(d.digest);
-      if (blob?.file) return blob.file;
+      // An engine image's blobs are staged whole under the digest of their own bytes; a registry's downloaded and checked.
+      if (blob?.file && blob.file.offset === 0) return blob.file.path;
       await mkdir(fetched, { recursive: true, mode: 0o700 });
       const file = join(fetched, d.digest.replace(':', '-'));
       await req.fetchBlob(d, file);

@@ -85,7 +85,8 @@ async function publish(inputs: PublishInputs, temp: string, io: StageIO): Promis
   const target = clientFor(inputs.image.host, inputs, login);
   const name = `${inputs.image.host}/${inputs.image.path}`;
 
-  // Every blob is verified against its digest here, before any byte is sent to the target.
+  // The documents are checked against their digests here; each blob as it is uploaded (a blob whose
+  // bytes do not match fails the step before any manifest is pushed).
   const sourceClient = inputs.source.kind === 'registry' ? (sameRegistry(inputs.source.repository.host, inputs.image.host) ? target : clientFor(inputs.source.repository.host, inputs, login)) : undefined;
   const loaded = await core.group('Reading the source image', () =>
     loadSource(inputs.source, {

@@ -1,12 +1,12 @@
 // The distribution API calls publish makes, one function each, over RegistryClient.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { MEDIA_TYPES, type Descriptor } from '../oci/types.js';
 import { header, RegistryAuthError, RegistryError, RegistryOriginError, type RegistryClient, type Response } from './client.js';
+import { BlobDigestError, verifiedStream, type FileRange } from './blob-bytes.js';
 import { resolveLocation } from './origin.js';
 import type { Repository } from './reference.js';
 
@@ -64,12 +64,15 @@ function absolute(location: string, from: Response): string {
 }
 
 /**
- * Uploads a blob from a local file: POST opens a session, PATCH streams the bytes, PUT ?digest=
- * closes it (the registry checks the digest). The bytes are never sent twice into one session: a
- * PATCH or PUT that fails (a dropped connection, a registry restarted under us) starts a new one,
- * whose POST waits out the registry with the client's backoff.
+ * Uploads a blob from its bytes on this runner: POST opens a session, PATCH streams the bytes,
+ * PUT ?digest= closes it (the registry checks the digest too). The bytes are hashed as they go
+ * out and the last chunk is held back until they match (blob-bytes.ts): a blob whose bytes do not
+ * hash to its digest never completes its PATCH, its session is cancelled, and no PUT is sent. The
+ * bytes are never sent twice into one session: a PATCH or PUT that fails (a dropped connection, a
+ * registry restarted under us) starts a new one, whose POST waits out the registry with the
+ * client's backoff.
  */
-export async function uploadBlob(client: RegistryClient, repo: Repository, blob: { digest: string; size: number; file: string }, onRetry?: (message: string) => void): Promise<void> {
+export async function uploadBlob(client: RegistryClient, repo: Repository, blob: { digest: string; size: number; file: FileRange }, onRetry?: (message: string) => void): Promise<void> {
   const scopes = [pushScope(repo)];
   for (let session = 1; ; session++) {
     const opened = await client.send({ method: 'POST', url: v2(repo, 'blobs/uploads/'), scopes, expect: [202] });
@@ -80,7 +83,7 @@ export async function uploadBlob(client: RegistryClient, repo: Repository, blob:
         method: 'PATCH',
         url: absolute(location, opened),
         headers: { 'content-type': 'application/octet-stream' },
-        body: () => createReadStream(blob.file, { highWaterMark: 1 << 20 }) as Readable,
+        body: () => verifiedStream(blob.file, blob.digest),
         bodyLength: blob.size,
         scopes,
         expect: [202],
@@ -92,6 +95,10 @@ export async function uploadBlob(client: RegistryClient, repo: Repository, blob:
       await client.send({ method: 'PUT', url: done.toString(), scopes, expect: [201], attempts: 1 });
       return;
     } catch (error) {
+      if (error instanceof BlobDigestError) {
+        await cancelUpload(client, repo, opened);
+        throw error;
+      }
       if (error instanceof RegistryAuthError || error instanceof RegistryOriginError || !(error instanceof RegistryError) || session >= 4) throw error;
       onRetry?.(`${error.message}; uploading ${blob.digest} again in a new session`);
     }

@@ -5,7 +5,35 @@ import { sha256Digest } from '../oci/docker-archive.js';
 import { RegistryError, type RegistryClient } from './client.js';
 import { getManifest, hasBlob, mountBlob, pushScope, putManifest, uploadBlob } from './api.js';
 import { repositoryName, sameRegistry, type Repository } from './reference.js';
-import { topManifest, type SourceImage } from './source.js';
+import { topManifest, type Blob, type SourceImage } from './source.js';
+
+/**
+ * Blobs pushed at once. dockerd pushes up to 5 layers at once and pulls 3 (moby
+ * daemon/config/config.go, DefaultMaxConcurrentUploads / DefaultMaxConcurrentDownloads); 3 keeps
+ * a 2-core runner's hashing (one core per stream) from starving the rest.
+ */
+export const BLOB_UPLOADS = 3;
+
+/**
+ * Runs `work` on every item, at most `limit` at a time. On the first failure no further item is
+ * started; the ones under way are waited for (nothing is left running), then the failure is thrown.
+ */
+export async function eachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.error;
+}
 
 export interface PushLog {
   info(message: string): void;
@@ -37,21 +65,22 @@ export async function pushImage(
   let uploaded = 0;
   let mounted = 0;
   let existing = 0;
-  for (const blob of image.blobs) {
+  const pushBlob = async (blob: Blob): Promise<void> => {
     if (await hasBlob(client, target, blob.digest)) {
       existing++;
-      continue;
+      return;
     }
     if (blob.mountFrom && sameRegistry(blob.mountFrom.host, target.host) && (await mountBlob(client, target, blob.mountFrom, blob.digest))) {
       mounted++;
       log.info(`mounted ${blob.digest} from ${blob.mountFrom.path}`);
-      continue;
+      return;
     }
     if (!blob.file) throw new RegistryError(`registry ${client.host} could not mount ${blob.digest} from ${blob.mountFrom?.path ?? 'its source'}, and it is not available locally`);
     log.info(`uploading ${blob.digest} (${blob.size} bytes)`);
     await uploadBlob(client, target, { digest: blob.digest, size: blob.size, file: blob.file }, log.retry);
     uploaded++;
-  }
+  };
+  await eachBounded(image.blobs, BLOB_UPLOADS, pushBlob);
 
   for (const manifest of image.manifests) {
     const answered = await putManifest(client, target, manifest.digest, manifest.mediaType, manifest.bytes);

@@ -37,7 +37,7 @@ async function ensureBlob(client: RegistryClient, repo: Repository, bytes: Buffe
   if (await hasBlob(client, repo, digest)) return digest;
   const file = join(temp, digest.replace(':', '-'));
   await writeFile(file, bytes, { mode: 0o600 });
-  await uploadBlob(client, repo, { digest, size: bytes.length, file });
+  await uploadBlob(client, repo, { digest, size: bytes.length, file: { path: file, offset: 0, length: bytes.length } });
   return digest;
 }
 

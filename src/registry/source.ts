@@ -3,17 +3,19 @@
 // encoding, see src/oci/docker-archive.ts), an image in the local engine (`docker save`), or an
 // image already in a registry by digest. Nothing here talks to the target registry.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { describeDockerScan, OCI_CONFIG, sha256Digest } from '../oci/docker-archive.js';
-import { ImageArchiveError } from '../oci/bounds.js';
+import { ImageArchiveError, mib } from '../oci/bounds.js';
 import { isDigest, isIndex, MEDIA_TYPES, type Descriptor } from '../oci/types.js';
 import { RegistryClient, RegistryError } from './client.js';
 import { MANIFEST_ACCEPT, pullScope, getManifest, downloadBlob } from './api.js';
 import { parseReference, type Repository } from './reference.js';
-import { MAX_DOCUMENT, readStagedMember, stageArchiveFile, stageArchiveStream, stagedBlob, stagedScan, type StagedArchive } from './staging.js';
+import { checkFreeSpace, DEFAULT_SPACE_GUARD, MAX_DOCUMENT, readStagedMember, stageArchiveFile, stageArchiveStream, stagedBlob, type StagedArchive } from './staging.js';
+import { isGzip, openContainer } from '../oci/container.js';
+import { HashPool } from '../oci/hash-pool.js';
+import type { ArchiveScan } from '../oci/docker-archive.js';
+import type { FileRange } from './blob-bytes.js';
 
 export type SourceKind = 'oci-archive' | 'oci-layout' | 'docker-archive' | 'engine' | 'registry';
 
@@ -21,8 +23,11 @@ export interface Blob {
   digest: string;
   size: number;
   mediaType: string;
-  /** A local file whose bytes hash to `digest`. */
-  file?: string;
+  /**
+   * Where its bytes are on this runner (a whole file, or a byte range of a plain image tar read in
+   * place). Not trusted: they are hashed as they are uploaded (blob-bytes.ts).
+   */
+  file?: FileRange;
   /** The repository of the source registry holding it (promotion: mounted, not uploaded). */
   mountFrom?: Repository;
 }
@@ -139,6 +144,71 @@ function topOfIndex(label: string, bytes: Buffer | undefined): Descriptor {
   return manifests[0]!;
 }
 
+const wholeFile = (path: string, length: number): FileRange => ({ path, offset: 0, length });
+
+const blobMember = (digest: string) => `blobs/${digest.replace(':', '/')}`;
+
+/**
+ * A plain OCI archive or docker-archive, read in place: indexed once by the shared bounded tar
+ * reader (src/oci/container.ts: member cap, metadata cap, links resolved between members only),
+ * documents read into memory up to MAX_DOCUMENT and checked against their digests, and each blob
+ * handed on as its byte range in the archive, hashed as it is uploaded. Member names never become
+ * paths; nothing is written to disk.
+ */
+async function fromArchive(path: string): Promise<SourceImage> {
+  const pool = new HashPool(1); // openContainer's; nothing here hashes through it
+  try {
+    const container = await openContainer(path, pool);
+    try {
+      const range = (name: string): FileRange | undefined => {
+        const at = container.range?.(name);
+        return at && { path, offset: at.offset, length: at.size };
+      };
+      const document = async (name: string, what: string): Promise<Buffer> => {
+        const size = await container.size(name);
+        if (size === undefined) throw new ImageArchiveError(`${path} lacks ${what}`);
+        if (size > MAX_DOCUMENT) throw new ImageArchiveError(`${path}: ${what} is ${size} bytes, more than a JSON document may be`);
+        return container.read(name);
+      };
+      if ((await container.size('index.json')) !== undefined) {
+        const store: Store = {
+          label: path,
+          document: async (d) => verifyDocument(path, d, await document(blobMember(d.digest), `blob ${d.digest}`)),
+          blob: async (d) => {
+            const file = range(blobMember(d.digest));
+            if (!file) throw new ImageArchiveError(`${path} lacks blob ${d.digest}`);
+            return { digest: d.digest, size: file.length, mediaType: d.mediaType, file };
+          },
+        };
+        return await collect('oci-archive', store, topOfIndex(path, await document('index.json', 'index.json')));
+      }
+      if ((await container.size('manifest.json')) !== undefined) {
+        return await fromDockerArchive({
+          label: path,
+          document: (name) => document(name, name),
+          // In place, a layer's digest is taken from the config's diff_ids and checked as it is uploaded.
+          layers: async (names, diffIds) => {
+            const found = new Map<string, { size: number; digest?: string }>();
+            for (const [i, name] of names.entries()) {
+              const id = diffIds[i];
+              if (typeof id !== 'string' || !isDigest(id)) throw new ImageArchiveError(`${path}: the config's diff_id for layer ${name} is not a sha256 digest (${JSON.stringify(id)})`);
+              const size = await container.size(name);
+              if (size !== undefined) found.set(name, { size, digest: id });
+            }
+            return found;
+          },
+          locate: range,
+        });
+      }
+      throw new ImageArchiveError(`${path} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
+    } finally {
+      await container.close();
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
 /** An OCI archive or docker-archive unpacked into `staging` (see staging.ts). */
 async function fromStaged(staged: StagedArchive, kind: SourceKind): Promise<SourceImage> {
   const store: Store = {
@@ -152,74 +222,138 @@ async function fromStaged(staged: StagedArchive, kind: SourceKind): Promise<Sour
     blob: async (d) => {
       const file = stagedBlob(staged, d.digest);
       if (!file) throw new ImageArchiveError(`${staged.label} lacks blob ${d.digest}`);
-      return { digest: d.digest, size: (await stat(file)).size, mediaType: d.mediaType, file };
+      const { size } = await stat(file);
+      return { digest: d.digest, size, mediaType: d.mediaType, file: wholeFile(file, size) };
     },
   };
   if (staged.members.has('index.json')) {
     return collect(kind === 'engine' ? 'engine' : 'oci-archive', store, topOfIndex(staged.label, await readStagedMember(staged, 'index.json')));
   }
-  if (staged.members.has('manifest.json')) return fromDockerArchive(staged, kind);
+  if (staged.members.has('manifest.json')) {
+    const image = await fromDockerArchive({
+      label: staged.label,
+      document: async (name) => {
+        const bytes = await readStagedMember(staged, name);
+        if (!bytes) throw new ImageArchiveError(`${staged.label} lacks ${name}`);
+        return bytes;
+      },
+      // Hashed as they were unpacked: describeDockerScan checks them against the diff_ids.
+      layers: async () => staged.members,
+      locate: (name) => {
+        const found = staged.members.get(name);
+        const file = found && stagedBlob(staged, found.digest);
+        return file ? wholeFile(file, found.size) : undefined;
+      },
+    });
+    return kind === 'engine' ? { ...image, kind: 'engine' } : image;
+  }
   throw new ImageArchiveError(`${staged.label} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
 }
 
-async function fromDockerArchive(staged: StagedArchive, kind: SourceKind): Promise<SourceImage> {
-  let configName: string | undefined;
+/** What fromDockerArchive reads of a docker-archive, staged or in place. */
+interface DockerArchiveReader {
+  label: string;
+  /** manifest.json or the config, whole (at most MAX_DOCUMENT). */
+  document(name: string): Promise<Buffer>;
+  /** The layer members' sizes and digests (those missing left out). */
+  layers(names: string[], diffIds: unknown[]): Promise<ArchiveScan['members']>;
+  locate(name: string): FileRange | undefined;
+}
+
+/**
+ * A docker-archive as the OCI image the suite pushes (src/oci/docker-archive.ts): the config byte
+ * for byte, each layer tar as it is in the archive, so a layer is pushed from where it lies.
+ */
+async function fromDockerArchive(reader: DockerArchiveReader): Promise<SourceImage> {
+  const { label } = reader;
+  const manifestJson = await reader.document('manifest.json');
+  let entry: { Config?: unknown; Layers?: unknown } | undefined;
+  let config: { rootfs?: { diff_ids?: unknown } };
   try {
-    const entries = JSON.parse((await readStagedMember(staged, 'manifest.json'))!.toString('utf8')) as Array<{ Config?: string }>;
-    configName = entries[0]?.Config;
+    entry = (JSON.parse(manifestJson.toString('utf8')) as Array<typeof entry>)[0];
   } catch {
-    throw new ImageArchiveError(`${staged.label}: manifest.json is not valid JSON`);
+    throw new ImageArchiveError(`${label}: manifest.json is not valid JSON`);
   }
-  const scan = await stagedScan(staged, configName ? ['manifest.json', configName] : ['manifest.json']);
-  const described = describeDockerScan(scan);
-  const blobs: Blob[] = [];
-  for (const d of [described.manifest.config, ...described.manifest.layers]) {
-    if (blobs.some((b) => b.digest === d.digest)) continue;
-    const file = stagedBlob(staged, d.digest);
-    if (!file) throw new ImageArchiveError(`${staged.label} lacks blob ${d.digest}`);
-    blobs.push({ digest: d.digest, size: d.size, mediaType: d.mediaType === OCI_CONFIG ? OCI_CONFIG : d.mediaType, file });
+  if (!entry || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers) || !entry.Layers.every((l) => typeof l === 'string')) {
+    throw new ImageArchiveError(`${label}: manifest.json lists no image`);
   }
+  const layerNames = entry.Layers as string[];
+  const configBytes = await reader.document(entry.Config);
+  try {
+    config = JSON.parse(configBytes.toString('utf8')) as typeof config;
+  } catch {
+    throw new ImageArchiveError(`${label}: its config ${entry.Config} is not valid JSON`);
+  }
+  const diffIds = Array.isArray(config.rootfs?.diff_ids) ? (config.rootfs.diff_ids as unknown[]) : [];
+  if (diffIds.length !== layerNames.length) throw new ImageArchiveError(`${label}: the config lists ${diffIds.length} layers, manifest.json ${layerNames.length}`);
+  const small = new Map([['manifest.json', manifestJson], [entry.Config, configBytes]]);
+  const described = describeDockerScan({ label, small, members: await reader.layers(layerNames, diffIds) });
+  const blobs: Blob[] = [{ digest: described.manifest.config.digest, size: configBytes.length, mediaType: OCI_CONFIG, file: reader.locate(entry.Config) }];
+  described.manifest.layers.forEach((d, i) => {
+    if (blobs.some((b) => b.digest === d.digest)) return;
+    const file = reader.locate(layerNames[i]!);
+    if (!file) throw new ImageArchiveError(`${label} lacks layer ${layerNames[i]}`);
+    blobs.push({ digest: d.digest, size: d.size, mediaType: d.mediaType, file });
+  });
   return {
-    kind: kind === 'engine' ? 'engine' : 'docker-archive',
-    label: staged.label,
+    kind: 'docker-archive',
+    label,
     manifests: [{ digest: described.manifestDigest, mediaType: MEDIA_TYPES.ociManifest, bytes: described.manifestBytes }],
     blobs,
   };
 }
 
-/** An OCI image layout directory: blobs are pushed in place, each hashed first. */
+/**
+ * An OCI image layout directory: blobs are pushed in place, hashed as they are uploaded. A blob
+ * must be a regular file inside the layout (as the shared reader, src/oci/container.ts, asks): a
+ * link out of it would send a host file's bytes to the registry before its digest failed.
+ */
 async function fromLayout(dir: string): Promise<SourceImage> {
   const index = await readFile(join(dir, 'index.json')).catch(() => undefined);
   if (!index) throw new ImageArchiveError(`${dir} is a directory without index.json: not an OCI image layout`);
-  const blobPath = (digest: string) => join(dir, 'blobs', ...digest.split(':'));
+  const root = await realpath(dir);
+  const blobPath = async (digest: string): Promise<string | undefined> => {
+    const real = await realpath(join(dir, 'blobs', ...digest.split(':'))).catch(() => undefined);
+    if (real !== undefined && !real.startsWith(root + sep)) throw new ImageArchiveError(`${dir}: blob ${digest} leads outside the layout directory (to ${real}); refusing to read it`);
+    return real;
+  };
   const store: Store = {
     label: dir,
     document: async (d) => {
       if (d.size > MAX_DOCUMENT) throw new ImageArchiveError(`${dir}: manifest ${d.digest} is ${d.size} bytes`);
-      const bytes = await readFile(blobPath(d.digest)).catch(() => undefined);
+      const file = await blobPath(d.digest);
+      const bytes = file === undefined ? undefined : await readFile(file).catch(() => undefined);
       if (!bytes) throw new ImageArchiveError(`${dir} lacks blob ${d.digest}`);
       return verifyDocument(dir, d, bytes);
     },
     blob: async (d) => {
-      const file = blobPath(d.digest);
-      const info = await stat(file).catch(() => undefined);
-      if (!info?.isFile()) throw new ImageArchiveError(`${dir} lacks blob ${d.digest}`);
-      const actual = await hashFile(file);
-      if (actual !== d.digest) throw new ImageArchiveError(`${dir}: blob ${d.digest} has digest ${actual}`);
-      return { digest: d.digest, size: info.size, mediaType: d.mediaType, file };
+      const file = await blobPath(d.digest);
+      const info = file === undefined ? undefined : await stat(file).catch(() => undefined);
+      if (!file || !info?.isFile()) throw new ImageArchiveError(`${dir} lacks blob ${d.digest}`);
+      return { digest: d.digest, size: info.size, mediaType: d.mediaType, file: wholeFile(file, info.size) };
     },
   };
   return collect('oci-layout', store, topOfIndex(dir, index));
 }
 
-async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
+/** The engine's size of an image (what `docker save` writes, about), or undefined when it cannot say. */
+async function engineImageSize(ref: string): Promise<number | undefined> {
+  const child = spawn('docker', ['image', 'inspect', '--format', '{{.Size}}', '--', ref], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const out: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', () => resolve(127));
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  const text = Buffer.concat(out).toString('utf8').trim();
+  return code === 0 && /^\d{1,16}$/.test(text) ? Number(text) : undefined;
 }
 
 /** `docker save` streamed straight into the staging directory (no intermediate archive). */
 async function fromEngine(ref: string, staging: string): Promise<SourceImage> {
+  // An image the engine does not have gets docker save's own error below.
+  const size = await engineImageSize(ref);
+  if (size !== undefined) checkFreeSpace(staging, size + DEFAULT_SPACE_GUARD.minFreeBytes, `to unpack engine image ${ref} (${mib(size)} by docker image inspect)`);
   const child = spawn('docker', ['save', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
   const errors: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => errors.push(d));
@@ -258,7 +392,7 @@ async function fromRegistry(spec: Extract<SourceSpec, { kind: 'registry' }>, cli
       if (mountable) return { digest: d.digest, size: d.size, mediaType: d.mediaType, mountFrom: repo };
       const file = join(staging, d.digest.replace(':', '-'));
       await downloadBlob(client, repo, d, file, scopes);
-      return { digest: d.digest, size: d.size, mediaType: d.mediaType, file };
+      return { digest: d.digest, size: d.size, mediaType: d.mediaType, file: wholeFile(file, d.size) };
     },
   };
   if (!mountable) await mkdir(staging, { recursive: true, mode: 0o700 });
@@ -284,6 +418,11 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<S
   const info = await stat(spec.path).catch(() => undefined);
   if (!info) throw new ImageArchiveError(`${spec.path} does not exist`);
   if (info.isDirectory()) return fromLayout(spec.path);
+  if (!info.isFile()) throw new ImageArchiveError(`${spec.path} is neither a file nor a directory`);
+  if (!(await isGzip(spec.path))) return fromArchive(spec.path);
+  // A gzip'ed archive has no random access: it is unpacked once. Its uncompressed size is not
+  // known before; the archive's own size is the least it takes (the staging guard stops it later).
+  checkFreeSpace(opts.staging, info.size + DEFAULT_SPACE_GUARD.minFreeBytes, `to unpack ${spec.path} (${mib(info.size)} gzip'ed)`);
   return fromStaged(await stageArchiveFile(spec.path, opts.staging), 'oci-archive');
 }
 

@@ -1,5 +1,5 @@
-// Unpacks an image tar (OCI archive or docker-archive, plain or gzip'ed, from a file or a stream
-// such as `docker save`) into a content-addressed directory: every regular member is written to
+// Unpacks an image tar that cannot be read in place (a gzip'ed OCI archive or docker-archive, or
+// a stream such as `docker save`; a plain tar file is read in place, see source.ts) into a content-addressed directory: every regular member is written to
 // sha256-<hex> of its own bytes, hashed on the way. A blob is later found only under the digest of
 // what was actually read, so every blob pushed is checked against its digest by construction, and
 // memory stays bounded whatever the archive holds (member names never become paths).
@@ -7,11 +7,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, renameSync, statfsSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { ImageArchiveError, LIMITS } from '../oci/bounds.js';
+import { ImageArchiveError, LIMITS, mib } from '../oci/bounds.js';
 import { isGzip } from '../oci/container.js';
-import type { ArchiveScan } from '../oci/docker-archive.js';
 import { walkTar } from '../oci/tar.js';
 import { tooManyMembers } from '../oci/tar-index.js';
 
@@ -33,6 +32,20 @@ export interface SpaceGuard {
 }
 
 export const DEFAULT_SPACE_GUARD: SpaceGuard = { minFreeBytes: 512 << 20, checkEveryBytes: 256 << 20 };
+
+/**
+ * Throws, before anything is written, unless the disk under `dir` (or its nearest existing
+ * parent) has `needed` bytes free: the error names how much, where, and what for.
+ */
+export function checkFreeSpace(dir: string, needed: number, what: string): void {
+  let at = dir;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const fs = statfsSync(at);
+  const free = fs.bavail * fs.bsize;
+  if (free < needed) {
+    throw new ImageArchiveError(`publish needs ${mib(needed)} free under ${at} ${what}, and ${mib(free)} are free: free space there (or read the image from an OCI layout directory or a plain tar, which are pushed in place)`);
+  }
+}
 
 export async function stageArchiveFile(path: string, dir: string, guard = DEFAULT_SPACE_GUARD): Promise<StagedArchive> {
   const info = await stat(path).catch(() => undefined);
@@ -107,14 +120,4 @@ export async function readStagedMember(staged: StagedArchive, name: string): Pro
   if (!member) return undefined;
   if (member.size > MAX_DOCUMENT) throw new ImageArchiveError(`${staged.label}: ${name} is ${member.size} bytes, more than a JSON document may be`);
   return readFile(join(staged.dir, member.digest.replace(':', '-')));
-}
-
-/** The ArchiveScan that src/oci's describers read: the named small members in memory, every member's size and digest. */
-export async function stagedScan(staged: StagedArchive, smallNames: string[]): Promise<ArchiveScan> {
-  const small = new Map<string, Buffer>();
-  for (const name of smallNames) {
-    const bytes = await readStagedMember(staged, name);
-    if (bytes) small.set(name, bytes);
-  }
-  return { label: staged.label, small, members: staged.members };
 }

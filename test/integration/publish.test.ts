@@ -170,6 +170,14 @@ describe('each kind of source; tags from the ref', () => {
     const again = await publish(job(), { source: plainTar, image: `${plain.host}/acme/nix-plain`, tags: 'x' });
     ok(again.main);
     assert.equal(again.main.outputs.digest, built.outputs.digest);
+
+    // Read in place, a layer changed inside the plain docker-archive (its diff_id kept in the config) is refused as it is uploaded.
+    const layers = (JSON.parse(sh('tar', ['-xOf', plainTar, 'manifest.json'])) as Array<{ Layers: string[] }>)[0]!.Layers;
+    const tampered = join(work, 'nix-tampered.tar');
+    tamper(plainTar, layers[0]!, tampered);
+    const refused = await publish(job(), { source: tampered, image: `${plain.host}/acme/nix-tampered`, tags: 'x' });
+    failed(refused.main, /blob sha256:[0-9a-f]{64} read from .*nix-tampered\.tar \(bytes \d+-\d+\) has digest sha256:/);
+    assert.deepEqual(await plain.tags('acme/nix-tampered'), []);
   });
 
   test('engine:<ref> (docker save from the containerd image store): the image ID the engine reports', async () => {
@@ -211,6 +219,79 @@ describe('each kind of source; tags from the ref', () => {
     assert.equal(digest, main.outputs.digest);
     assert.equal((json.annotations as Record<string, string>)['org.opencontainers.image.version'], '1.2.3');
     assert.match(main.summary, new RegExp(`source digest \\| \`${small.digest}\``));
+  });
+});
+
+/**
+ * Runs publish under strace and returns the files it created or opened for writing, and the
+ * directories it made, under its own part of RUNNER_TEMP (not the runner's file commands; strace
+ * sees every open, whatever the code path).
+ */
+async function publishTraced(j: RunnerJob, inputs: Record<string, string>): Promise<{ main: StepResult; written: string[] }> {
+  const trace = join(root, `strace-${jobs}.txt`);
+  // -A: main and post both append (post only removes).
+  const { main } = await publish(j, inputs, { wrap: ['strace', '-f', '-A', '-qq', '-e', 'trace=openat,creat,mkdir,mkdirat', '-o', trace] });
+  const written = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((line) => /(O_WRONLY|O_RDWR|O_CREAT)/.test(line) || /\bmkdir(at)?\(/.test(line) || /\bcreat\(/.test(line))
+    .filter((line) => !/= -1 /.test(line))
+    .map((line) => /"([^"]*)"/.exec(line)?.[1] ?? '')
+    .filter((path) => path.startsWith(join(j.temp, 'vllm-rocm-action')));
+  return { main, written };
+}
+
+/** The archive with one byte of a member's body changed (its size and the digests naming it kept). */
+function tamper(archive: string, member: string, copy: string): void {
+  const bytes = readFileSync(archive);
+  const body = Buffer.from(sh('sh', ['-c', `tar -xOf '${archive}' '${member}' | base64 -w0`]), 'base64');
+  const at = bytes.indexOf(body);
+  assert.ok(at > 0 && body.length > 0, `${member} not found in ${archive}`);
+  bytes[at + body.length - 1] ^= 0xff;
+  writeFileSync(copy, bytes);
+}
+
+describe('archives read in place (issue 20): no staging copy, every blob checked as it is uploaded', () => {
+  test('a plain OCI archive: pushed with nothing written under RUNNER_TEMP but the run directory', async () => {
+    const j = job();
+    const { main, written } = await publishTraced(j, { source: small.archive, image: `${plain.host}/acme/in-place`, tags: 'x' });
+    ok(main);
+    assert.equal(main.outputs.digest, small.digest);
+    assert.equal((await served(plain, 'acme/in-place', 'x')).digest, small.digest);
+    // The only thing made under RUNNER_TEMP is publish's own run directory (and its parents): no blobs/, no file.
+    assert.deepEqual(written.filter((path) => !/\/vllm-rocm-action(\/publish(\/run-\d+-\d+)?)?$/.test(path)), [], written.join('\n'));
+    assert.ok(written.some((path) => /\/run-\d+-\d+$/.test(path)), `strace saw no run directory made: ${written.join('\n')}`);
+  });
+
+  test('a gzip\'ed OCI archive: staged under RUNNER_TEMP (no random access), the same digest', async () => {
+    const gz = join(work, 'small.tar.gz');
+    sh('sh', ['-c', `gzip -c '${small.archive}' > '${gz}'`]);
+    const { main, written } = await publishTraced(job(), { source: gz, image: `${plain.host}/acme/in-place-gz`, tags: 'x' });
+    ok(main);
+    assert.equal(main.outputs.digest, small.digest);
+    assert.ok(written.some((path) => /\/blobs\/partial-\d+$/.test(path)), `the gzip'ed archive was not staged: ${written.join('\n')}`);
+  });
+
+  test('a blob changed inside the archive (its digest kept in the manifest): fails naming it, before any manifest; no tag, no blob', async () => {
+    const index = JSON.parse(sh('tar', ['-xOf', small.archive, 'index.json'])) as { manifests: Array<{ digest: string }> };
+    const manifest = JSON.parse(sh('tar', ['-xOf', small.archive, `blobs/sha256/${index.manifests[0]!.digest.slice(7)}`])) as { layers: Array<{ digest: string }> };
+    const layer = manifest.layers[0]!.digest;
+    const copy = join(work, 'tampered.tar');
+    tamper(small.archive, `blobs/sha256/${layer.slice(7)}`, copy);
+    const { main } = await publish(job(), { source: copy, image: `${plain.host}/acme/tampered`, tags: 'x' });
+    failed(main, new RegExp(`blob ${layer} read from ${copy.replace(/[.]/g, '\\.')} \\(bytes \\d+-\\d+\\) has digest sha256:[0-9a-f]{64}`));
+    assert.deepEqual(await plain.tags('acme/tampered'), []);
+    assert.equal((await plain.fetch(`/v2/acme/tampered/blobs/${layer}`)).status, 404, 'the tampered layer was committed');
+    assert.equal((await plain.fetch(`/v2/acme/tampered/manifests/${index.manifests[0]!.digest}`)).status, 404);
+  });
+
+  test('a gzip\'ed archive bigger than the free disk: refused before unpacking, naming how much and where', async () => {
+    const j = job();
+    const huge = join(work, 'huge.tar.gz');
+    writeFileSync(huge, Buffer.from([0x1f, 0x8b, 8, 0]));
+    truncateSync(huge, 8 * 2 ** 40); // sparse: 8 TiB by its size, nothing on disk
+    const { main } = await publish(j, { source: huge, image: `${plain.host}/acme/huge`, tags: 'x' });
+    failed(main, new RegExp(`publish needs 8389120 MiB free under ${j.temp}/vllm-rocm-action/publish/run-\\d+-\\d+ to unpack ${huge.replace(/[.]/g, '\\.')} \\(8388608 MiB gzip'ed\\), and [\\d.]+ MiB are free`));
+    assert.ok(!(await catalog(plain)).includes('acme/huge'));
   });
 });
 
@@ -710,7 +791,9 @@ describe('evidence: SBOM, reproducibility and smoke test attested to the digest 
 });
 
 describe('bad inputs: exit 1, nothing pushed', () => {
-  const cases: Array<[string, () => Record<string, string>, RegExp]> = [
+  // A blob found corrupt as it is uploaded (hashed then, not read twice) may leave the blobs that
+  // went up beside it, unreferenced; never a manifest or a tag.
+  const cases: Array<[string, () => Record<string, string>, RegExp, 'blobs may land'?]> = [
     ['an unparseable image', () => ({ source: small.archive, image: `${plain.host}/Bad/Name` }), /Input 'image'.*'Bad' is not a valid/],
     ['an invalid tag, named', () => ({ source: small.archive, image: `${plain.host}/acme/bad-tag`, tags: 'good, -bad' }), /Input 'tags': '-bad' is not a valid tag/],
     ['a missing source', () => ({ source: join(work, 'nope.tar'), image: `${plain.host}/acme/missing` }), /nope\.tar does not exist/],
@@ -736,19 +819,20 @@ describe('bad inputs: exit 1, nothing pushed', () => {
       bytes[bytes.length - 1] ^= 0xff;
       writeFileSync(layer, bytes);
       return { source: layout, image: `${plain.host}/acme/corrupt` };
-    }, /blob sha256:[0-9a-f]{64} has digest sha256:/],
+    }, /blob sha256:[0-9a-f]{64} read from .*corrupt-.* has digest sha256:/, 'blobs may land'],
     ['attest without the job\'s OIDC token', () => ({ source: small.archive, image: `${plain.host}/acme/no-oidc`, attest: 'true' }), /attest: true needs the job's OIDC token: give the job `permissions: id-token: write`/],
     ['keyless signing without the job\'s OIDC token', () => ({ source: small.archive, image: `${plain.host}/acme/no-oidc-sign`, sign: 'cosign-keyless' }), /sign: cosign-keyless needs the job's OIDC token/],
     ['a registry source by tag', () => ({ source: `docker://${plain.host}/acme/vllm:latest`, image: `${plain.host}/acme/x` }), /Input 'source'.*pinned by digest/],
   ];
-  for (const [what, inputs, message] of cases) {
+  for (const [what, inputs, message, blobsMayLand] of cases) {
     test(what, async () => {
       const given = inputs();
       const { main } = await publish(job(), { ...given, tags: given.tags ?? 'x' });
       failed(main, message);
       const repo = given.image!.slice(plain.host.length + 1);
       if (!repo.startsWith('Bad')) assert.deepEqual(await plain.tags(repo), []);
-      assert.ok(!(await catalog(plain)).includes(repo), `${repo} was created`);
+      if (!blobsMayLand) assert.ok(!(await catalog(plain)).includes(repo), `${repo} was created`);
+      else assert.equal((await plain.fetch(`/v2/${repo}/manifests/${small.digest}`)).status, 404, 'a manifest was pushed');
     });
   }
 });

@@ -95,13 +95,14 @@ describe('generated OCI labels and annotations', () => {
   test("publish's annotations take created from the image's config; the annotations input wins", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'h-meta-unit-'));
     const config = Buffer.from(JSON.stringify({ created: '1970-01-01T00:00:01Z', architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-    writeFileSync(join(dir, 'config'), config);
+    // The config as a member of an archive read in place: a byte range of a bigger file.
+    writeFileSync(join(dir, 'archive'), Buffer.concat([Buffer.alloc(512, 7), config, Buffer.alloc(100, 9)]));
     const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length }, layers: [] }));
     const image: SourceImage = {
       kind: 'oci-archive',
       label: 'test',
       manifests: [{ digest: sha256Digest(manifest), mediaType: 'application/vnd.oci.image.manifest.v1+json', bytes: manifest }],
-      blobs: [{ digest: sha256Digest(config), size: config.length, mediaType: 'application/vnd.oci.image.config.v1+json', file: join(dir, 'config') }],
+      blobs: [{ digest: sha256Digest(config), size: config.length, mediaType: 'application/vnd.oci.image.config.v1+json', file: { path: join(dir, 'archive'), offset: 512, length: config.length } }],
     };
     const env = { GITHUB_REPOSITORY: 'acme/vllm-rocm', GITHUB_SHA: sha, GITHUB_REF: 'refs/tags/v1.2.3' };
     const annotations = new Map(await manifestAnnotations({ annotations: [['org.opencontainers.image.version', '1.2.3-gfx942']], ociAnnotations: true }, image, env));
