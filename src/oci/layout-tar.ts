@@ -1,6 +1,6 @@
 // An OCI image layout directory as one tar stream, for `docker load` (which reads OCI layouts in a
-// tar since Docker 24; checked on dockerd 26 and 28): index.json, oci-layout, and the blobs
-// index.json references, nothing else. The layout is untrusted: no symlink is followed (each file
+// tar since Docker 24; checked on dockerd 26 and 28): index.json (less a bare-tag name, loadName),
+// oci-layout, and the blobs index.json references, nothing else. The layout is untrusted: no symlink is followed (each file
 // is opened O_NOFOLLOW and must be a regular file of its descriptor's size), member names are
 // made from digests, never from directory entries, and every blob is checked against its digest
 // as it goes by. Layout: opencontainers/image-spec image-layout.md. Tar: POSIX ustar, with the
@@ -29,6 +29,7 @@ interface Blob {
 
 export interface LayoutTarPlan {
   dir: string;
+  /** The layout's index.json, less any bare-tag ref.name (loadName). */
   indexJson: Buffer;
   ociLayout: Buffer;
   blobs: Blob[];
@@ -138,10 +139,31 @@ export async function planLayoutTar(dir: string): Promise<LayoutTarPlan> {
   const index = parseDocument(dir, 'index.json', indexJson);
   if (!Array.isArray(index.manifests) || index.manifests.length === 0) throw new ImageArchiveError(`${dir}: index.json lists no manifests`);
   for (const d of index.manifests) await visit(d, 1);
+  const forLoad = loadName(index) ? Buffer.from(JSON.stringify(index)) : indexJson;
   const list = [...blobs.values()];
   const padded = (n: number): number => BLOCK + Math.ceil(n / BLOCK) * BLOCK;
-  const tarBytes = padded(ociLayout.length) + padded(indexJson.length) + 2 * BLOCK + list.reduce((n, b) => n + padded(b.size), 0) + 2 * BLOCK;
-  return { dir, indexJson, ociLayout, blobs: list, tarBytes };
+  const tarBytes = padded(ociLayout.length) + padded(forLoad.length) + 2 * BLOCK + list.reduce((n, b) => n + padded(b.size), 0) + 2 * BLOCK;
+  return { dir, indexJson: forLoad, ociLayout, blobs: list, tarBytes };
+}
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/**
+ * BuildKit names an untagged layout's image `latest` (a bare tag, as the layout spec allows);
+ * `docker load` then reports "Loaded image: latest:latest" yet stores the image without a name
+ * (seen on dockerd 26 and 28), so the name it reports cannot be run. Without that annotation it
+ * reports the image ID, which can. A full reference (a tagged build's) stays. True if one was dropped.
+ */
+function loadName(index: Record<string, unknown>): boolean {
+  let dropped = false;
+  for (const d of index.manifests as Array<{ annotations?: Record<string, unknown> }>) {
+    const name = d.annotations?.[REF_NAME];
+    if (typeof name === 'string' && /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name)) {
+      delete d.annotations![REF_NAME];
+      dropped = true;
+    }
+  }
+  return dropped;
 }
 
 function octal(header: Buffer, offset: number, length: number, value: number): void {

@@ -2,7 +2,7 @@
 // from digests, no symlink followed, every blob checked. (docker load itself: test/integration/smoke-test.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { layoutTar, planLayoutTar, tarHeader } from '../../src/oci/layout-tar.js';
@@ -135,4 +135,22 @@ test('tar header: ustar fields GNU tar and the suite reader agree on; base-256 s
   assert.equal(header[124], 0x80, 'base-256 marker');
   assert.equal(parse(header).size, big);
   assert.equal(tarHeader('x', 'file', 8 ** 11 - 1)[124], '7'.charCodeAt(0), 'the largest octal size stays octal');
+});
+
+test("layout tar: an untagged layout's bare ref.name (BuildKit's `latest`) is left out of the tar's index.json; a full reference stays", async () => {
+  const indexOf = async (dir: string): Promise<string> => {
+    const out = scratch('layout-tar-i-');
+    assert.equal(spawnSync('tar', ['-xf', '-', '-C', out], { input: await tarOf(dir) }).status, 0);
+    return readFileSync(join(out, 'index.json'), 'utf8');
+  };
+  for (const [name, kept] of [['latest', false], ['v1.0', false], ['docker.io/acme/vllm:v1', true], ['localhost:5000/x', true]] as const) {
+    const built = image();
+    const index = JSON.parse(readFileSync(join(built.layout, 'index.json'), 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> };
+    index.manifests[0]!.annotations = { 'org.opencontainers.image.ref.name': name, 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' };
+    const original = JSON.stringify(index);
+    writeFileSync(join(built.layout, 'index.json'), original);
+    const written = await indexOf(built.layout);
+    if (kept) assert.equal(written, original, `${name}: the layout's own bytes`);
+    else assert.deepEqual(JSON.parse(written).manifests[0].annotations, { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' }, name);
+  }
 });
