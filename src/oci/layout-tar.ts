@@ -1,9 +1,9 @@
 // An OCI image layout directory as one tar stream, for `docker load` (which reads OCI layouts in a
 // tar since Docker 24; checked on dockerd 26 and 28): index.json (less a bare-tag name, loadName),
-// oci-layout, and the blobs index.json references, nothing else. The layout is untrusted: no symlink is followed (each file
-// is opened O_NOFOLLOW and must be a regular file of its descriptor's size), member names are
-// made from digests, never from directory entries, and every blob is checked against its digest
-// as it goes by. Layout: opencontainers/image-spec image-layout.md. Tar: POSIX ustar, with the
+// oci-layout, and the blobs index.json references, nothing else. The layout is untrusted: no
+// symlink is followed (each file is opened O_NOFOLLOW and must be a regular file of its
+// descriptor's size), member names are made from digests, never from directory entries, and every
+// blob is checked against its digest as it goes by. Layout: opencontainers/image-spec image-layout.md. Tar: POSIX ustar, with the
 // base-256 size field Go's archive/tar (format.go, reader.go) reads for members of 8 GiB or more.
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
