@@ -2,8 +2,8 @@
 // beyond logging, so verify-reproducibility can run it twice.
 import * as core from '@actions/core';
 import { logInfo } from '../action/log.js';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { InputError } from '../action/inputs.js';
 import { errorMessage, StageFailure } from '../action/stage.js';
 import { buildxBuildArgs, type CacheBackend, type ImageOutput } from '../docker/buildx-args.js';
@@ -41,7 +41,10 @@ export interface BuiltImage {
   phases: BuildPhases;
   cacheHit: { cached: number; total: number };
   metadata: Record<string, unknown>;
+  /** The OCI archive (output oci). */
   archive?: string;
+  /** The OCI image layout directory (output oci-layout). */
+  layout?: string;
   /** The image's layer digests in order, where the output gives them (oci, registry). */
   layers?: string[];
 }
@@ -77,10 +80,10 @@ export async function preflight(inputs: BuildDockerInputs): Promise<Preflight> {
     throw error;
   }
   // Moby's own image exporter always unpacks, and BuildKit refuses rewrite-timestamp with unpack.
-  const rewriteTimestamp = inputs.output === 'oci' || driver !== 'docker';
+  const rewriteTimestamp = inputs.output === 'oci' || inputs.output === 'oci-layout' || driver !== 'docker';
   if (!rewriteTimestamp) {
     core.warning(
-      `output: ${inputs.output} on a builder with the docker driver cannot rewrite layer timestamps, so files created during the build keep their build-time mtimes and rebuilds may give another digest. For reproducible digests use output: oci, or a docker-container builder (builder input).`,
+      `output: ${inputs.output} on a builder with the docker driver cannot rewrite layer timestamps, so files created during the build keep their build-time mtimes and rebuilds may give another digest. For reproducible digests use output: oci or oci-layout, or a docker-container builder (builder input).`,
     );
   }
   return { buildx, driver, epoch, rewriteTimestamp };
@@ -115,12 +118,16 @@ export function imageLabels(inputs: Pick<BuildDockerInputs, 'labels' | 'ociLabel
 }
 
 export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Promise<BuiltImage> {
-  // The archive is written beside its final name and renamed only after a good build.
-  const finalArchive = plan.output.type === 'oci' ? plan.output.dest : undefined;
-  const output: ImageOutput = finalArchive ? { type: 'oci', dest: `${finalArchive}.partial` } : plan.output;
-  if (finalArchive) {
-    await mkdir(dirname(finalArchive), { recursive: true });
-    await rm(finalArchive, { force: true });
+  // The archive or layout is written beside its final name and renamed only after a good build:
+  // a failed build leaves neither a stale image of an earlier run nor a half-written one.
+  const written = plan.output.type === 'oci' || plan.output.type === 'oci-layout' ? plan.output : undefined;
+  const final = written?.dest;
+  const partial = final === undefined ? undefined : `${final}.partial`;
+  const output: ImageOutput = written ? { type: written.type, dest: partial! } : plan.output;
+  if (final !== undefined) {
+    await mkdir(dirname(final), { recursive: true });
+    await rm(final, { recursive: true, force: true });
+    await rm(partial!, { recursive: true, force: true });
   }
   await mkdir(dirname(plan.metadataFile), { recursive: true });
   await rm(plan.metadataFile, { force: true });
@@ -164,17 +171,21 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     let configDigest = stringField(metadata, 'containerimage.config.digest');
     let sizeBytes: number;
     let archive: string | undefined;
+    let layout: string | undefined;
     let layers: string[] | undefined;
-    if (finalArchive && output.type === 'oci') {
-      const summary = await readOciArchive(output.dest, inputs.platform);
+    if (written && partial !== undefined && final !== undefined) {
+      const summary = await readOciArchive(partial, inputs.platform);
       if (summary.topDigest !== digest) {
-        throw new StageFailure('Docker build failed', `buildx reported ${digest} but the archive's index.json points to ${summary.topDigest}`);
+        throw new StageFailure('Docker build failed', `buildx reported ${digest} but the ${written.type === 'oci' ? "archive's" : "layout's"} index.json points to ${summary.topDigest}`);
       }
       configDigest = configDigest || summary.configDigest;
       sizeBytes = summary.sizeBytes;
       layers = summary.manifest.layers.map((l) => l.digest);
-      await rename(output.dest, finalArchive);
-      archive = finalArchive;
+      // BuildKit's content store leaves its (empty) staging folder in the layout; no image member.
+      if (written.type === 'oci-layout') await rmdir(join(partial, 'ingest')).catch(() => undefined);
+      await rename(partial, final);
+      if (written.type === 'oci') archive = final;
+      else layout = final;
     } else if (plan.output.type === 'registry') {
       const pushed = await registryManifest(`${inputs.tags[0]!.replace(/@.*$/, '')}@${digest}`, inputs.platform);
       sizeBytes = pushed.sizeBytes;
@@ -184,9 +195,9 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     }
     const phases = run.progress.phases;
     const buildSeconds = Math.max(0, run.seconds - phases.cacheImport - phases.cacheExport);
-    return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layers };
+    return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layout, layers };
   } finally {
-    if (finalArchive) await rm(`${finalArchive}.partial`, { force: true });
+    if (partial !== undefined) await rm(partial, { recursive: true, force: true });
   }
 }
 

@@ -17,7 +17,7 @@ import { STAGE_NAME } from '../docker/dockerfile.js';
 import { epochFromInputs, type SourceDateEpoch } from './epoch.js';
 
 export const CACHE_TYPES = ['gha', 'registry', 'local', 'none'] as const;
-export const OUTPUT_TYPES = ['oci', 'docker', 'registry'] as const;
+export const OUTPUT_TYPES = ['oci', 'oci-layout', 'docker', 'registry'] as const;
 export const CACHE_MODES = ['min', 'max'] as const;
 export const COMPRESSIONS = ['gzip', 'zstd'] as const satisfies readonly Compression[];
 
@@ -89,7 +89,7 @@ export const HABIT_INPUTS: Record<string, string> = {
   platforms: 'use `platform` (one platform per build; a matrix builds several)',
   'cache-from': 'use `cache` (gha, registry, local or none), with `cache-ref` for a registry cache',
   'cache-to': 'use `cache` (gha, registry, local or none), with `cache-ref` and `cache-mode`',
-  outputs: 'use `output` (oci, docker or registry)',
+  outputs: 'use `output` (oci, oci-layout, docker or registry)',
 };
 
 export function parseBuildDockerInputs(get: InputSource, workspace: string): BuildDockerInputs {

@@ -7,7 +7,8 @@ import { stageTempDir, workspaceDir } from '../action/paths.js';
 import { buildImage, preflight } from './build.js';
 import { resolveCache } from './cache-backend.js';
 import { restoreCacheMounts } from './cache-mounts.js';
-import { parseBuildDockerInputs } from './inputs.js';
+import { parseBuildDockerInputs, type OutputType } from './inputs.js';
+import type { ImageOutput } from '../docker/buildx-args.js';
 import { maskSecrets } from './secrets.js';
 import { writeTableSummary } from '../action/summary.js';
 import { summaryRows } from './summary.js';
@@ -19,7 +20,19 @@ import { dockerRootDir, requireFreeDisk, startStageSampler } from '../tool/free-
 import { imageDiskNeed } from './disk-need.js';
 
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
-export const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata'] as const;
+export const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'image-layout', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata'] as const;
+
+/** Where the image goes: an archive or a layout directory under the stage's temporary folder. */
+function imageOutput(output: OutputType, dir: string): ImageOutput {
+  switch (output) {
+    case 'oci':
+      return { type: 'oci', dest: join(dir, 'image.oci.tar') };
+    case 'oci-layout':
+      return { type: 'oci-layout', dest: join(dir, 'image.oci') };
+    default:
+      return { type: output };
+  }
+}
 
 export async function main(io: StageIO = actionIO): Promise<void> {
   const started = process.hrtime.bigint();
@@ -41,7 +54,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   await requireFreeDisk('build-docker', target, await imageDiskNeed(cache.backend), what);
   const image = await buildImage(inputs, {
     cache: cache.backend,
-    output: inputs.output === 'oci' ? { type: 'oci', dest: join(dir, 'image.oci.tar') } : { type: inputs.output },
+    output: imageOutput(inputs.output, dir),
     sourceDateEpoch: epoch.value,
     rewriteTimestamp,
     metadataFile: join(dir, 'metadata.json'),
@@ -54,6 +67,7 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   io.setOutput('config-digest', image.configDigest);
   io.setOutput('imageid', image.configDigest); // build-push-action's name for it
   io.setOutput('image-archive', image.archive ?? '');
+  io.setOutput('image-layout', image.layout ?? '');
   io.setOutput('size-bytes', String(image.sizeBytes));
   io.setOutput('build-seconds', image.buildSeconds.toFixed(1));
   io.setOutput('restore-seconds', restoreSeconds.toFixed(1));

@@ -17,7 +17,7 @@ export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache:
     ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
     ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
     ['Compression', inputs.compression],
-    ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
+    ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : image.layout ? `OCI image layout ${codeSpan(image.layout)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
   ];
   if (baseLayers) rows.push(['Base layers', baseLayers]);
   if (inputs.tags.length > 0 && inputs.output !== 'registry') rows.push(['Tags', inputs.tags.join(', ')]);

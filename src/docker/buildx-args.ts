@@ -14,6 +14,8 @@ export type Compression = 'gzip' | 'zstd';
 
 export type ImageOutput =
   | { type: 'oci'; dest: string }
+  /** An OCI image layout directory (`tar=false`): no tar stream to write, later stages read it in place. */
+  | { type: 'oci-layout'; dest: string }
   | { type: 'docker' }
   | { type: 'registry' };
 
@@ -100,6 +102,8 @@ export function outputArg(output: ImageOutput, rewriteTimestamp = true, compress
   switch (output.type) {
     case 'oci':
       return `type=oci,${csvField('dest', output.dest)}${options}`;
+    case 'oci-layout':
+      return `type=oci,${csvField('dest', output.dest)},tar=false${options}`;
     case 'docker':
       return `type=docker${options}`;
     case 'registry':

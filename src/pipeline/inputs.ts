@@ -45,11 +45,25 @@ export function parsePipelineInputs(get: InputSource): PipelineInputs {
     publishFrom: oneOf(get, 'publish-from', IMAGE_BUILDERS, 'nix'),
   };
   const output = get('output').trim();
-  const later = [inputs.verify && 'verify', inputs.smokeTest && 'smoke-test', inputs.publish && 'publish'].filter(Boolean);
-  if (output !== '' && output !== 'oci' && later.length > 0 && inputs.builder !== 'nix') {
-    throw new InputError('output', `must be oci when ${later.join(', ')} ${later.length > 1 ? 'are on (they read' : 'is on (it reads'} the image archive; got '${output}')`);
+  const later = laterStages(inputs);
+  if (output !== '' && output !== 'oci' && output !== 'oci-layout' && later.length > 0 && inputs.builder !== 'nix') {
+    throw new InputError('output', `must be oci or oci-layout when ${later.join(', ')} ${later.length > 1 ? 'are on (they read' : 'is on (it reads'} the image archive or layout; got '${output}')`);
   }
   return inputs;
+}
+
+function laterStages(inputs: Pick<PipelineInputs, 'verify' | 'smokeTest' | 'publish'>): string[] {
+  return [inputs.verify && 'verify', inputs.smokeTest && 'smoke-test', inputs.publish && 'publish'].filter((s): s is string => !!s);
+}
+
+/**
+ * build-docker's output where later stages read the image: an OCI layout directory, which BuildKit
+ * writes without a tar stream and which verify, smoke-test and publish read in place. The root
+ * output image-archive is then empty and image-layout names the directory.
+ */
+export function dockerBuildOutput(inputs: PipelineInputs, get: InputSource): Record<string, string> {
+  const output = get('output').trim();
+  return laterStages(inputs).length > 0 && (output === '' || output === 'oci') ? { output: 'oci-layout' } : {};
 }
 
 /** The root action's name of a stage input. */

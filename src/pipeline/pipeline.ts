@@ -36,7 +36,7 @@ import { NIX_STORE } from '../build-nix/disk-need.js';
 import * as verify from '../verify-reproducibility/main.js';
 import { dockerCacheState, nixCacheState, renderComparison, type BuildFigures, type Comparison } from './comparison.js';
 import { imageFigures } from './image-figures.js';
-import { asRootInputError, parsePipelineInputs, publishFixedInputs, STAGES, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
+import { asRootInputError, dockerBuildOutput, parsePipelineInputs, publishFixedInputs, STAGES, stageInputs, type ImageBuilder, type PipelineInputs, type StageName } from './inputs.js';
 
 /** One stage run: its scope (the image it ran on, with builder: both) is what post needs. */
 interface Started {
@@ -54,7 +54,7 @@ interface Run {
 const STARTED_STATE = postStateKey('pipeline-started');
 
 /** The outputs the root action.yml declares, claimed before main runs (src/action/claims.ts). */
-export const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata', 'nix-version', 'nix-path', 'store-path', 'drv-path', 'nar-hash', 'paths-built', 'paths-substituted', 'reproducible', 'smoke-test-passed', 'ttft-ms', 'tokens-per-second', 'refs', 'nix-digest', 'docker-digest', 'comparison'] as const;
+export const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'image-layout', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata', 'nix-version', 'nix-path', 'store-path', 'drv-path', 'nar-hash', 'paths-built', 'paths-substituted', 'reproducible', 'smoke-test-passed', 'ttft-ms', 'tokens-per-second', 'refs', 'nix-digest', 'docker-digest', 'comparison'] as const;
 
 export async function main(get: InputSource = actionInputs): Promise<void> {
   const inputs = parsePipelineInputs(get);
@@ -88,14 +88,15 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
 
   const builders = await chooseBuilders(inputs, get, needNix);
   const runs: Run[] = builders.map((builder) => ({ builder, scope: builders.length > 1 ? builder : '', outputs: {} }));
-  const archive = (run: Run): string => buildOutputs(run)['image-archive'] ?? '';
+  const image = (run: Run): string => builtImage(buildOutputs(run)) ?? '';
+  const dockerInputs = stageInputs(get, 'build-docker', dockerBuildOutput(inputs, get));
   try {
     for (const run of runs) {
       if (run.builder === 'nix') {
         await needNix();
         await runStage('build-nix', run, (io) => buildNix.main(io));
       } else {
-        await runStage('build-docker', run, (io) => buildDocker.main(io));
+        await runStage('build-docker', run, (io) => buildDocker.main({ ...io, get: dockerInputs }));
       }
     }
     if (inputs.verify) {
@@ -109,12 +110,12 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
     }
     if (inputs.smokeTest) {
       for (const run of runs) {
-        await runStage('smoke-test', run, (io) => smokeTest.main({ ...io, get: stageInputs(get, 'smoke-test', { image: archive(run) }) }));
+        await runStage('smoke-test', run, (io) => smokeTest.main({ ...io, get: stageInputs(get, 'smoke-test', { image: image(run) }) }));
       }
     }
     if (inputs.publish) {
       const run = runs.find((r) => r.builder === inputs.publishFrom) ?? runs[0]!;
-      const fixed = publishFixedInputs(get, archive(run), { verify: run.outputs['verify-reproducibility']?.report, smokeTest: run.outputs['smoke-test']?.report });
+      const fixed = publishFixedInputs(get, image(run), { verify: run.outputs['verify-reproducibility']?.report, smokeTest: run.outputs['smoke-test']?.report });
       await runStage('publish', run, (io) => publish.main({ ...io, get: stageInputs(get, 'publish', fixed) }));
     }
   } finally {
@@ -190,6 +191,11 @@ async function report(inputs: PipelineInputs, runs: Run[], setupOutputs: Record<
   await core.summary.addRaw(renderComparison(comparison), true).write();
 }
 
+/** The image file or directory a build wrote (an OCI archive, an OCI layout, build-nix's archive). */
+function builtImage(build: Record<string, string>): string | undefined {
+  return build['image-layout'] || build['image-archive'] || undefined;
+}
+
 function buildOutputs(run: Run): Record<string, string> {
   return run.outputs[run.builder === 'docker' ? 'build-docker' : 'build-nix'] ?? {};
 }
@@ -200,7 +206,8 @@ async function figures(run: Run): Promise<BuildFigures> {
   const build = buildOutputs(run);
   const verified = run.outputs['verify-reproducibility'];
   const smoke = run.outputs['smoke-test'];
-  const image = build['image-archive'] ? await imageFigures(build['image-archive']) : undefined;
+  const path = builtImage(build);
+  const image = path ? await imageFigures(path) : undefined;
   return {
     builder: run.builder,
     digest: build.digest!,

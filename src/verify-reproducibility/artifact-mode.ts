@@ -10,7 +10,7 @@ import { buildOrFail, resolveInstallable } from '../build-nix/installable.js';
 import { imageFile } from '../oci/image-file.js';
 import { compareDescriptions, describeImage, readDescription, writeDescription, type ComparisonReport } from '../reproducibility/index.js';
 import type { VerifyInputs } from './inputs.js';
-import { buildDockerArchive } from './rebuild-docker.js';
+import { buildDockerLayout } from './rebuild-docker.js';
 import { preflight } from '../build-docker/build.js';
 import { buildEngine, type BuildEngine } from '../docker/buildx.js';
 import { engineName } from '../reproducibility/engine.js';
@@ -61,7 +61,7 @@ async function buildOnce(inputs: VerifyInputs, work: string): Promise<{ image: s
     const checked = await preflight(inputs.docker);
     const engine = await buildEngine(checked.buildx, checked.driver, inputs.docker.builder);
     logInfo(`Building with ${engineName(engine)}.`);
-    return { image: await buildDockerArchive(inputs.docker, work, 'image', false, checked), engine };
+    return { image: await buildDockerLayout(inputs.docker, work, 'image', false, checked), engine };
   }
   const nix = await requireNix();
   const installable = await resolveInstallable(nix, inputs.nix);

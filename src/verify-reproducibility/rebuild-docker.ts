@@ -1,4 +1,5 @@
-// Docker builds of the verify stage: an OCI archive each, from build-docker's own build.
+// Docker builds of the verify stage: an OCI image layout each (no tar stream to write; the
+// comparison reads a layout in place), from build-docker's own build.
 import * as core from '@actions/core';
 import { logInfo } from '../action/log.js';
 import { join } from 'node:path';
@@ -8,18 +9,18 @@ import { imageDiskNeed } from '../build-docker/disk-need.js';
 import { rebuildDiskNeed } from './discard.js';
 import { requireFreeDisk } from '../tool/free-disk.js';
 
-/** One build into `<work>/<name>.oci.tar`, with no cache import or export. */
-export async function buildDockerArchive(inputs: BuildDockerInputs, work: string, name: string, noCache = false, checked?: Preflight): Promise<string> {
+/** One build into the layout directory `<work>/<name>.oci`, with no cache import or export. */
+export async function buildDockerLayout(inputs: BuildDockerInputs, work: string, name: string, noCache = false, checked?: Preflight): Promise<string> {
   const { epoch, rewriteTimestamp } = checked ?? (await preflight(inputs));
   const image = await buildImage(inputs, {
     cache: { type: 'none' },
-    output: { type: 'oci', dest: join(work, `${name}.oci.tar`) },
+    output: { type: 'oci-layout', dest: join(work, `${name}.oci`) },
     sourceDateEpoch: epoch.value,
     rewriteTimestamp,
     metadataFile: join(work, `${name}.metadata.json`),
     noCache,
   });
-  return image.archive!;
+  return image.layout!;
 }
 
 /**
@@ -32,9 +33,9 @@ export async function rebuildDocker(inputs: BuildDockerInputs, work: string): Pr
   const checked = await preflight(inputs);
   logInfo(`SOURCE_DATE_EPOCH=${checked.epoch.value} (${checked.epoch.source})`);
   await requireFreeDisk('verify-reproducibility', work, await imageDiskNeed({ type: 'none' }), "build A's image");
-  const a = await core.group('build A', () => buildDockerArchive(inputs, work, 'a', false, checked));
+  const a = await core.group('build A', () => buildDockerLayout(inputs, work, 'a', false, checked));
   await requireFreeDisk('verify-reproducibility', work, await rebuildDiskNeed(a), "build B's image (the rebuild)");
   const started = performance.now();
-  const b = await core.group('build B (--no-cache)', () => buildDockerArchive(inputs, work, 'b', true, checked));
+  const b = await core.group('build B (--no-cache)', () => buildDockerLayout(inputs, work, 'b', true, checked));
   return { a, b, rebuildSeconds: (performance.now() - started) / 1000 };
 }

@@ -187,6 +187,25 @@ test('builder: both, every stage on, on the bundled example: digests, verdicts, 
   assert.deepEqual(main.leakedSecrets, []);
 });
 
+test('builder: docker, every stage on: the build writes an OCI layout that verify, smoke-test and publish read in place', async () => {
+  const job = exampleJob();
+  const repo = `h-pipeline/layout-${randomBytes(4).toString('hex')}`;
+  const { main, post } = await runStepWithPost('.', job, { inputs: { ...everyStage(repo), builder: 'docker', 'publish-from': 'docker' } });
+  assert.equal(main.exitCode, 0, main.stdout.slice(-4000));
+  const { outputs } = main;
+  assert.equal(outputs['image-archive'], '', 'no archive: the layout is what was built');
+  const layout = outputs['image-layout']!;
+  assert.ok(existsSync(join(layout, 'index.json')) && existsSync(join(layout, 'oci-layout')), `${layout} is an OCI layout`);
+  assert.equal((JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> }).manifests[0]!.digest, outputs.digest);
+  assert.equal(outputs.reproducible, 'true');
+  assert.equal(outputs['smoke-test-passed'], 'true');
+  assert.equal(outputs.refs, `${REGISTRY}/${repo}:v1@${outputs.digest}`);
+  assert.equal(await servedDigest(repo, 'v1'), outputs.digest, 'the registry serves the layout as built');
+  assert.match(main.summary, /\| Output \| OCI image layout `/);
+  cleanedUp(job, post);
+  assert.deepEqual(main.leakedSecrets, []);
+});
+
 test('a failing smoke test stops publish: no tag in the registry, and post cleans up', async () => {
   const job = exampleJob();
   const repo = `h-pipeline/failing-${randomBytes(4).toString('hex')}`;

@@ -72,7 +72,7 @@ const bad: Array<[Record<string, string>, string, RegExp]> = [
   [{ cache: 'redis' }, 'cache', /must be one of gha, registry, local, none \(got 'redis'\)/],
   [{ cache: 'registry' }, 'cache-ref', /must be set when cache is 'registry'/],
   [{ 'cache-mode': 'all' }, 'cache-mode', /one of min, max/],
-  [{ output: 'tarball' }, 'output', /one of oci, docker, registry/],
+  [{ output: 'tarball' }, 'output', /one of oci, oci-layout, docker, registry/],
   [{ compression: 'xz' }, 'compression', /must be one of gzip, zstd \(got 'xz'\)/],
   [{ output: 'registry' }, 'tags', /at least one image reference/],
   [{ platform: 'linux/amd64,linux/arm64' }, 'platform', /one platform/],
@@ -85,7 +85,7 @@ const bad: Array<[Record<string, string>, string, RegExp]> = [
   [{ platforms: 'linux/amd64,linux/arm64' }, 'platforms', /use `platform` \(one platform per build/],
   [{ 'cache-from': 'type=gha' }, 'cache-from', /use `cache`/],
   [{ 'cache-to': 'type=gha,mode=max' }, 'cache-to', /use `cache`/],
-  [{ outputs: 'type=docker' }, 'outputs', /use `output` \(oci, docker or registry\)/],
+  [{ outputs: 'type=docker' }, 'outputs', /use `output` \(oci, oci-layout, docker or registry\)/],
   // Values that would add options to buildx's comma-separated cache or output arguments.
   [{ target: 'runtime,url=https://attacker.example/' }, 'target', /must be a stage name/],
   [{ target: '1stage' }, 'target', /must be a stage name/],

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { InputError } from '../../src/action/inputs.js';
-import { asRootInputError, OWN_INPUTS, parsePipelineInputs, publishFixedInputs, RENAMED, stageInputs } from '../../src/pipeline/inputs.js';
+import { asRootInputError, dockerBuildOutput, OWN_INPUTS, parsePipelineInputs, publishFixedInputs, RENAMED, stageInputs } from '../../src/pipeline/inputs.js';
 import { REPO_ROOT } from '../support/action-runner.js';
 import { actionInputsOf, expectedRootInputs } from '../support/root-action.js';
 
@@ -81,7 +81,21 @@ test('pipeline inputs: defaults, and clear errors naming the input', () => {
   };
   assert.equal(bad({ builder: 'bazel' }).message, "Input 'builder': must be one of docker, nix, both, auto (got 'bazel')");
   assert.equal(bad({ 'publish-from': 'both' }).message, "Input 'publish-from': must be one of nix, docker (got 'both')");
-  assert.equal(bad({ output: 'docker', publish: 'true' }).message, "Input 'output': must be oci when publish is on (it reads the image archive; got 'docker')");
+  assert.equal(bad({ output: 'docker', publish: 'true' }).message, "Input 'output': must be oci or oci-layout when publish is on (it reads the image archive or layout; got 'docker')");
+  assert.doesNotThrow(() => parsePipelineInputs((name) => ({ output: 'oci-layout', publish: 'true' })[name] ?? ''));
+});
+
+test('the docker build writes an OCI layout wherever a later stage reads it; otherwise what output says', () => {
+  const build = (values: Record<string, string>) => {
+    const get = (name: string): string => values[name] ?? '';
+    return stageInputs(get, 'build-docker', dockerBuildOutput(parsePipelineInputs(get), get))('output');
+  };
+  assert.equal(build({ verify: 'true', output: 'oci' }), 'oci-layout');
+  assert.equal(build({ 'smoke-test': 'true' }), 'oci-layout');
+  assert.equal(build({ publish: 'true', output: 'oci-layout' }), 'oci-layout');
+  // Nothing reads it after the build: the archive the user asked for (or the default).
+  assert.equal(build({ output: 'oci' }), 'oci');
+  assert.equal(build({ output: 'docker' }), 'docker');
 });
 
 test("publish gets verify's and smoke-test's reports wherever it signs or attests, with evidence on", () => {
