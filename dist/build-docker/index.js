@@ -40410,7 +40410,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat: io_util_lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -40454,7 +40454,7 @@ function io_util_exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield io_util_lstat(fsPath);
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -42286,6 +42286,240 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./lib/src/tool/timed.js
+// Runs a program under a hard timeout: on expiry its whole process group is killed, so a hung
+// tool (amd-smi has been seen to hang on gfx1151) never stalls a step.
+
+
+
+function runTimed(command, args, opts) {
+    const started = performance.now();
+    const limit = opts.maxBytes ?? 4 << 20;
+    return new Promise((resolve) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, { env: opts.env ?? process.env, stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
+        let inputError;
+        if (opts.input && child.stdin) {
+            // The program may stop reading early (it failed): that EPIPE is its own error, reported by its exit status.
+            (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_.Readable.from(opts.input), child.stdin).catch((error) => {
+                if (error.code === 'EPIPE')
+                    return;
+                inputError = error;
+                killGroup(child.pid);
+            });
+        }
+        const out = [];
+        const err = [];
+        let outBytes = 0;
+        let errBytes = 0;
+        let timedOut = false;
+        let missing = false;
+        child.stdout.on('data', (d) => {
+            if (outBytes < limit)
+                out.push(d);
+            outBytes += d.length;
+        });
+        child.stderr.on('data', (d) => {
+            if (errBytes < limit)
+                err.push(d);
+            errBytes += d.length;
+        });
+        const timer = setTimeout(() => {
+            timedOut = true;
+            killGroup(child.pid);
+        }, opts.timeoutMs);
+        child.on('error', (error) => {
+            if (error.code === 'ENOENT')
+                missing = true;
+        });
+        child.on('close', (code) => {
+            clearTimeout(timer);
+            resolve({
+                exitCode: code,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+                timedOut,
+                missing,
+                ...(inputError ? { inputError } : {}),
+                ms: performance.now() - started,
+            });
+        });
+    });
+}
+/** SIGKILLs a process group led by pid (spawned with detached: true); a group already gone is fine. */
+function killGroup(pid, signal = 'SIGKILL') {
+    if (!pid)
+        return false;
+    try {
+        process.kill(-pid, signal);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/tool/free-disk.js
+// Free disk: the check every stage that writes an image makes first, and the peak-disk sampler
+// behind the job-time table's "peak extra disk" row. A hosted runner has about 14 GB free and a
+// vLLM image is 7-22 GB, so a stage says what it needs before it starts writing, not after.
+
+
+
+/** A human size: "7.9 GiB", "312.0 MiB", "12.0 KiB", "17 B". */
+function formatBytes(bytes) {
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    if (!Number.isFinite(bytes) || bytes < 1024)
+        return `${Math.max(0, Math.round(bytes || 0))} B`;
+    let value = bytes;
+    let unit = -1;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return `${value.toFixed(1)} ${units[unit]}`;
+}
+/** The nearest ancestor of `path` that exists (statfs needs one: the stage's directory may not yet). */
+async function existingAncestor(path) {
+    let at = path;
+    for (;;) {
+        if (await (0,promises_namespaceObject.stat)(at).then(() => true, () => false))
+            return at;
+        const up = (0,external_node_path_namespaceObject.dirname)(at);
+        if (up === at)
+            return at;
+        at = up;
+    }
+}
+/** Bytes an unprivileged writer may still use on the file system that holds `path`. */
+async function freeBytes(path) {
+    const fs = await (0,promises_namespaceObject.statfs)(await existingAncestor(path));
+    return fs.bavail * fs.bsize;
+}
+/**
+ * The refusal, or undefined when `free` covers `need`. Pure, so the wording is tested: the stage,
+ * how much, for what, where, what is free and what the estimate rests on.
+ */
+function diskShortage(stage, dir, need, what, free) {
+    if (free >= need.bytes)
+        return undefined;
+    return `${stage} needs about ${formatBytes(need.bytes)} free under ${dir} for ${what}, ${formatBytes(free)} is free (the estimate: ${need.basis}).`;
+}
+/** Throws (the stage exits 1) when the file system holding `dir` has less than `need` free. */
+async function requireFreeDisk(stage, dir, need, what) {
+    const message = diskShortage(stage, dir, need, what, await freeBytes(dir));
+    if (message)
+        throw new NotEnoughDisk(`${message} Free space on the runner first (old images, containers, caches) or use a runner with a larger disk.`);
+}
+/** A stage refused to start writing: the message names the need, the place and what is free. */
+class NotEnoughDisk extends Error {
+    name = 'NotEnoughDisk';
+}
+/**
+ * The smallest need a stage checks when the image's own size is not known yet: 1 GiB. Below that
+ * even a small image's export or load fails half-way, so refusing early loses nothing.
+ */
+const DISK_FLOOR_BYTES = 1024 ** 3;
+/** Where the engine keeps images and BuildKit's store, or undefined without a reachable docker. */
+async function dockerRootDir() {
+    const info = await runTimed('docker', ['info', '--format', '{{.DockerRootDir}}'], { timeoutMs: 30_000 });
+    if (info.missing || info.exitCode !== 0)
+        return undefined;
+    const dir = info.stdout.trim();
+    return dir.startsWith('/') ? dir : undefined;
+}
+/**
+ * Peak tracking over samples, pure: each file system's largest drop in free space since the first
+ * sample, summed. Each disk must hold its own peak, and space another process frees on one disk
+ * (a shared runner) must not hide what the stage wrote on another.
+ */
+class PeakTracker {
+    start;
+    peaks = new Map();
+    add(sample) {
+        if (!this.start) {
+            this.start = new Map(sample);
+            return;
+        }
+        for (const [dev, free] of sample) {
+            const at = this.start.get(dev);
+            if (at !== undefined)
+                this.peaks.set(dev, Math.max(this.peaks.get(dev) ?? 0, at - free));
+        }
+    }
+    get peakBytes() {
+        return [...this.peaks.values()].reduce((n, p) => n + p, 0);
+    }
+}
+/** The paths' file systems, one path per device id (RUNNER_TEMP and the docker root are often one disk). */
+async function distinctFileSystems(paths) {
+    const seen = new Map();
+    for (const path of paths) {
+        const at = await existingAncestor(path);
+        const dev = await (0,promises_namespaceObject.stat)(at).then((s) => s.dev, () => undefined);
+        if (dev !== undefined && !seen.has(dev))
+            seen.set(dev, at);
+    }
+    return [...seen].map(([dev, path]) => ({ dev, path }));
+}
+const SAMPLE_MS = 250;
+/**
+ * Samples free space every 250 ms on the file systems a stage writes to, from start() to stop().
+ * The timer is unref'd, so it never keeps a finished process alive; a sample that fails is skipped.
+ */
+class PeakDiskSampler {
+    tracker = new PeakTracker();
+    timer;
+    fileSystems = [];
+    sampling;
+    static async start(paths) {
+        const sampler = new PeakDiskSampler();
+        sampler.fileSystems = await distinctFileSystems(paths);
+        await sampler.sample();
+        sampler.timer = setInterval(() => {
+            sampler.sampling ??= sampler.sample().finally(() => (sampler.sampling = undefined));
+        }, SAMPLE_MS);
+        sampler.timer.unref();
+        return sampler;
+    }
+    async sample() {
+        const sample = new Map();
+        for (const { dev, path } of this.fileSystems) {
+            const fs = await (0,promises_namespaceObject.statfs)(path).catch(() => undefined);
+            if (fs)
+                sample.set(dev, fs.bavail * fs.bsize);
+        }
+        this.tracker.add(sample);
+    }
+    /** The peak so far, with one last sample. */
+    async peakBytes() {
+        await this.sampling;
+        await this.sample();
+        return this.tracker.peakBytes;
+    }
+    /** Stops sampling; returns the peak extra disk in bytes. */
+    async stop() {
+        clearInterval(this.timer);
+        return this.peakBytes();
+    }
+}
+/** The stage's sampler over RUNNER_TEMP's file system and, where docker runs, its root dir's. */
+function startStageSampler(tempDir, dockerRoot) {
+    return PeakDiskSampler.start(dockerRoot ? [tempDir, dockerRoot] : [tempDir]);
+}
+/** "2.1 GiB (1.3× the image's compressed size)", or only the size when the image's is unknown. */
+function peakDiskText(peakBytes, imageBytes) {
+    const ratio = imageBytes && imageBytes > 0 ? ` (${(peakBytes / imageBytes).toFixed(2)}× the image's compressed size, ${formatBytes(imageBytes)})` : '';
+    return `${formatBytes(peakBytes)}${ratio}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/post-state.js
 // Post reads what main saved, but the runner also takes state from a step's output
 // (`::save-state name=…::`, `##[save-state name=…]` anywhere in a line: actions/runner,
@@ -42361,7 +42595,7 @@ function scopedState(key) {
 ;// CONCATENATED MODULE: ./lib/src/action/summary.js
 // Job summaries: a heading and a two-column table, as every stage reports.
 
-function formatBytes(bytes) {
+function summary_formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
     let value = bytes;
     let unit = 0;
@@ -42385,8 +42619,10 @@ async function writeTableSummary(heading, rows) {
 
 
 
+
 // Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
 const STATE_KEY = scopedPostStateKey('job-time');
+const DISK_KEY = scopedPostStateKey('peak-disk');
 function seconds(since) {
     return Number(process.hrtime.bigint() - since) / 1e9;
 }
@@ -42403,7 +42639,14 @@ function phaseRows(phases) {
     const share = (s) => (total > 0 ? ` (${Math.round((100 * s) / total)} %)` : '');
     return [...phases.map(([name, s]) => [name, `${s.toFixed(1)} s${share(s)}`]), ['**total**', `**${total.toFixed(1)} s**`]];
 }
-/** Post: main's phases and this post's save, as one table. */
+function savePeakDisk(disk) {
+    saveScopedState(DISK_KEY, JSON.stringify(disk));
+}
+/** The table's disk row, after the total: the stage's peak extra disk against its image. */
+function peakDiskRow(disk) {
+    return ['peak extra disk', peakDiskText(disk.peakBytes, disk.imageBytes)];
+}
+/** Post: main's phases and this post's save, as one table, with main's peak extra disk. */
 async function writeJobTimeSummary(saveSeconds, saveName = 'save the cache (post)') {
     const text = scopedState(STATE_KEY);
     if (!text)
@@ -42412,7 +42655,22 @@ async function writeJobTimeSummary(saveSeconds, saveName = 'save the cache (post
     if (!saved)
         return;
     const phases = [...saved, [saveName, saveSeconds]];
-    await writeTableSummary('Job time by phase', phaseRows(phases));
+    const diskText = scopedState(DISK_KEY);
+    const disk = diskText ? savedPeakDisk(diskText) : undefined;
+    await writeTableSummary('Job time by phase', [...phaseRows(phases), ...(disk ? [peakDiskRow(disk)] : [])]);
+}
+/** A byte count as main would have measured it: a whole number, at most 1 PiB. */
+const isByteCount = (n) => Number.isSafeInteger(n) && n >= 0 && n <= 2 ** 50;
+/** Main's peak disk, checked: state can be forged by a build's output (src/action/post-state.ts). */
+function savedPeakDisk(text) {
+    const value = stateObject('peak disk', text);
+    if (!value)
+        return undefined;
+    const { peakBytes, imageBytes } = value;
+    if (!isByteCount(peakBytes) || (imageBytes !== undefined && !isByteCount(imageBytes)) || Object.keys(value).some((k) => k !== 'peakBytes' && k !== 'imageBytes')) {
+        return refuseState('peak disk', 'it is not a byte count and an image size');
+    }
+    return { peakBytes, imageBytes };
 }
 /** The stages' own phase names are plain words; anything that could shape the summary's Markdown is refused. */
 const PHASE_NAME = /^[\p{L}\p{N} ,.:/…-]+(?: \([\p{L}\p{N} ,.:/…-]+\))?$/u;
@@ -42447,8 +42705,6 @@ function workspaceDir() {
     return process.env.GITHUB_WORKSPACE || process.cwd();
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./lib/src/docker/buildx-args.js
 // Pure argv builder for `docker buildx build`: every flag the build stage passes comes from here.
 /**
@@ -42500,6 +42756,8 @@ function outputArg(output, rewriteTimestamp = true, compression = 'gzip') {
     switch (output.type) {
         case 'oci':
             return `type=oci,${csvField('dest', output.dest)}${options}`;
+        case 'oci-layout':
+            return `type=oci,${csvField('dest', output.dest)},tar=false${options}`;
         case 'docker':
             return `type=docker${options}`;
         case 'registry':
@@ -43177,9 +43435,9 @@ function closestName(name, names) {
 
 async function directorySize(dir) {
     let total = 0;
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        total += entry.isDirectory() ? await directorySize(path) : (await lstat(path)).size;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+        total += entry.isDirectory() ? await directorySize(path) : (await (0,promises_namespaceObject.lstat)(path)).size;
     }
     return total;
 }
@@ -43719,6 +43977,10 @@ class TarContainer {
     }
     async size(name) {
         return resolveMember(this.members, name)?.size;
+    }
+    range(name) {
+        const member = resolveMember(this.members, name);
+        return member && { offset: member.offset, size: member.size };
     }
     async read(name) {
         const member = this.member(name);
@@ -44690,9 +44952,9 @@ async function preflight(inputs) {
         throw error;
     }
     // Moby's own image exporter always unpacks, and BuildKit refuses rewrite-timestamp with unpack.
-    const rewriteTimestamp = inputs.output === 'oci' || driver !== 'docker';
+    const rewriteTimestamp = inputs.output === 'oci' || inputs.output === 'oci-layout' || driver !== 'docker';
     if (!rewriteTimestamp) {
-        warning(`output: ${inputs.output} on a builder with the docker driver cannot rewrite layer timestamps, so files created during the build keep their build-time mtimes and rebuilds may give another digest. For reproducible digests use output: oci, or a docker-container builder (builder input).`);
+        warning(`output: ${inputs.output} on a builder with the docker driver cannot rewrite layer timestamps, so files created during the build keep their build-time mtimes and rebuilds may give another digest. For reproducible digests use output: oci or oci-layout, or a docker-container builder (builder input).`);
     }
     return { buildx, driver, epoch, rewriteTimestamp };
 }
@@ -44723,12 +44985,16 @@ function imageLabels(inputs, sourceDateEpoch, env = process.env) {
     return withOverrides(generatedOciMetadata(commitContextFromEnv(env), new Date(sourceDateEpoch * 1000)), inputs.labels);
 }
 async function buildImage(inputs, plan) {
-    // The archive is written beside its final name and renamed only after a good build.
-    const finalArchive = plan.output.type === 'oci' ? plan.output.dest : undefined;
-    const output = finalArchive ? { type: 'oci', dest: `${finalArchive}.partial` } : plan.output;
-    if (finalArchive) {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(finalArchive), { recursive: true });
-        await (0,promises_namespaceObject.rm)(finalArchive, { force: true });
+    // The archive or layout is written beside its final name and renamed only after a good build:
+    // a failed build leaves neither a stale image of an earlier run nor a half-written one.
+    const written = plan.output.type === 'oci' || plan.output.type === 'oci-layout' ? plan.output : undefined;
+    const final = written?.dest;
+    const partial = final === undefined ? undefined : `${final}.partial`;
+    const output = written ? { type: written.type, dest: partial } : plan.output;
+    if (final !== undefined) {
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(final), { recursive: true });
+        await (0,promises_namespaceObject.rm)(final, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(partial, { recursive: true, force: true });
     }
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(plan.metadataFile), { recursive: true });
     await (0,promises_namespaceObject.rm)(plan.metadataFile, { force: true });
@@ -44771,17 +45037,24 @@ async function buildImage(inputs, plan) {
         let configDigest = stringField(metadata, 'containerimage.config.digest');
         let sizeBytes;
         let archive;
+        let layout;
         let layers;
-        if (finalArchive && output.type === 'oci') {
-            const summary = await readOciArchive(output.dest, inputs.platform);
+        if (written && partial !== undefined && final !== undefined) {
+            const summary = await readOciArchive(partial, inputs.platform);
             if (summary.topDigest !== digest) {
-                throw new StageFailure('Docker build failed', `buildx reported ${digest} but the archive's index.json points to ${summary.topDigest}`);
+                throw new StageFailure('Docker build failed', `buildx reported ${digest} but the ${written.type === 'oci' ? "archive's" : "layout's"} index.json points to ${summary.topDigest}`);
             }
             configDigest = configDigest || summary.configDigest;
             sizeBytes = summary.sizeBytes;
             layers = summary.manifest.layers.map((l) => l.digest);
-            await (0,promises_namespaceObject.rename)(output.dest, finalArchive);
-            archive = finalArchive;
+            // BuildKit's content store leaves its (empty) staging folder in the layout; no image member.
+            if (written.type === 'oci-layout')
+                await (0,promises_namespaceObject.rmdir)((0,external_node_path_namespaceObject.join)(partial, 'ingest')).catch(() => undefined);
+            await (0,promises_namespaceObject.rename)(partial, final);
+            if (written.type === 'oci')
+                archive = final;
+            else
+                layout = final;
         }
         else if (plan.output.type === 'registry') {
             const pushed = await registryManifest(`${inputs.tags[0].replace(/@.*$/, '')}@${digest}`, inputs.platform);
@@ -44793,11 +45066,11 @@ async function buildImage(inputs, plan) {
         }
         const phases = run.progress.phases;
         const buildSeconds = Math.max(0, run.seconds - phases.cacheImport - phases.cacheExport);
-        return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layers };
+        return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layout, layers };
     }
     finally {
-        if (finalArchive)
-            await (0,promises_namespaceObject.rm)(`${finalArchive}.partial`, { force: true });
+        if (partial !== undefined)
+            await (0,promises_namespaceObject.rm)(partial, { recursive: true, force: true });
     }
 }
 const TAIL_LINES = 10;
@@ -44867,8 +45140,6 @@ async function engineImageSize(digest, tags) {
     return result.exitCode === 0 && Number.isFinite(size) ? size : 0;
 }
 
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./lib/src/action/cache-archive.js
 // Restored cache entries are hostile bytes until proven otherwise: whoever can write one entry in
 // a scope this job reads chose every member name and type. This module writes a cache archive
@@ -50207,8 +50478,6 @@ function restError_isRestError(e) {
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/log.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -102517,7 +102786,7 @@ async function saveCacheMounts(state) {
 
 
 const CACHE_TYPES = ['gha', 'registry', 'local', 'none'];
-const OUTPUT_TYPES = ['oci', 'docker', 'registry'];
+const OUTPUT_TYPES = ['oci', 'oci-layout', 'docker', 'registry'];
 const CACHE_MODES = ['min', 'max'];
 const COMPRESSIONS = ['gzip', 'zstd'];
 /** Characters of a cache id or target: nothing that could add a mount option, a quote or a variable. */
@@ -102540,7 +102809,7 @@ const HABIT_INPUTS = {
     platforms: 'use `platform` (one platform per build; a matrix builds several)',
     'cache-from': 'use `cache` (gha, registry, local or none), with `cache-ref` for a registry cache',
     'cache-to': 'use `cache` (gha, registry, local or none), with `cache-ref` and `cache-mode`',
-    outputs: 'use `output` (oci, docker or registry)',
+    outputs: 'use `output` (oci, oci-layout, docker or registry)',
 };
 function parseBuildDockerInputs(get, workspace) {
     // The runner passes inputs it does not know as INPUT_* too: refuse them rather than ignore them.
@@ -102718,12 +102987,12 @@ function summaryRows(inputs, image, cache, epoch, restoreSeconds, baseLayers) {
         ['Platform', inputs.platform],
         ['Digest', `\`${image.digest}\``],
         ['Config digest', `\`${image.configDigest}\``],
-        ['Size', `${formatBytes(image.sizeBytes)} (${image.sizeBytes} bytes)`],
+        ['Size', `${summary_formatBytes(image.sizeBytes)} (${image.sizeBytes} bytes)`],
         ['Build time', `${image.buildSeconds.toFixed(1)} s (restoring the cache before it: ${restoreSeconds.toFixed(1)} s; the whole job by phase: the post step's table)`],
         ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
         ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
         ['Compression', inputs.compression],
-        ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
+        ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : image.layout ? `OCI image layout ${codeSpan(image.layout)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
     ];
     if (baseLayers)
         rows.push(['Base layers', baseLayers]);
@@ -102867,6 +103136,19 @@ function engineCause(a, b) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/src/build-docker/disk-need.js
+
+
+async function imageDiskNeed(cache, floorBytes = DISK_FLOOR_BYTES) {
+    const floor = { bytes: floorBytes, basis: `a floor of ${formatBytes(floorBytes)}, since the image's size is not known before it is built and no restored cache tells the previous build's` };
+    if (cache.type !== 'local' || !cache.from)
+        return floor;
+    const restored = await directorySize(cache.from).catch(() => 0);
+    if (restored <= floorBytes)
+        return floor;
+    return { bytes: restored, basis: `the restored BuildKit cache, ${formatBytes(restored)}: the previous build's layers` };
+}
+
 ;// CONCATENATED MODULE: ./lib/src/build-docker/main.js
 // build-docker, main phase: a cached, reproducible `docker buildx build` that reports what it built.
 
@@ -102885,10 +103167,26 @@ function engineCause(a, b) {
 
 
 
+
+
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
-const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata'];
+const OUTPUTS = ['digest', 'config-digest', 'imageid', 'image-archive', 'image-layout', 'size-bytes', 'build-seconds', 'restore-seconds', 'cache-hit', 'cached-steps', 'source-date-epoch', 'metadata'];
+/** Where the image goes: an archive or a layout directory under the stage's temporary folder. */
+function imageOutput(output, dir) {
+    switch (output) {
+        case 'oci':
+            return { type: 'oci', dest: (0,external_node_path_namespaceObject.join)(dir, 'image.oci.tar') };
+        case 'oci-layout':
+            return { type: 'oci-layout', dest: (0,external_node_path_namespaceObject.join)(dir, 'image.oci') };
+        default:
+            return { type: output };
+    }
+}
 async function main(io = actionIO) {
     const started = process.hrtime.bigint();
+    const dir = stageTempDir('build-docker');
+    const dockerRoot = await dockerRootDir();
+    const disk = await startStageSampler(dir, dockerRoot);
     const inputs = parseBuildDockerInputs(io.get, workspaceDir());
     maskSecrets(inputs);
     const { buildx, driver, epoch, rewriteTimestamp } = await preflight(inputs);
@@ -102897,10 +103195,13 @@ async function main(io = actionIO) {
     await restoreCacheMounts(inputs);
     const cache = await resolveCache(inputs, buildx);
     const actionsRestore = seconds(restoreStarted);
-    const dir = stageTempDir('build-docker');
+    // The archive goes under RUNNER_TEMP; an image kept in the engine or pushed passes through its store.
+    const target = inputs.output === 'oci' ? dir : (dockerRoot ?? dir);
+    const what = inputs.output === 'oci' ? 'the OCI archive' : "BuildKit's image layers";
+    await requireFreeDisk('build-docker', target, await imageDiskNeed(cache.backend), what);
     const image = await buildImage(inputs, {
         cache: cache.backend,
-        output: inputs.output === 'oci' ? { type: 'oci', dest: (0,external_node_path_namespaceObject.join)(dir, 'image.oci.tar') } : { type: inputs.output },
+        output: imageOutput(inputs.output, dir),
         sourceDateEpoch: epoch.value,
         rewriteTimestamp,
         metadataFile: (0,external_node_path_namespaceObject.join)(dir, 'metadata.json'),
@@ -102912,6 +103213,7 @@ async function main(io = actionIO) {
     io.setOutput('config-digest', image.configDigest);
     io.setOutput('imageid', image.configDigest); // build-push-action's name for it
     io.setOutput('image-archive', image.archive ?? '');
+    io.setOutput('image-layout', image.layout ?? '');
     io.setOutput('size-bytes', String(image.sizeBytes));
     io.setOutput('build-seconds', image.buildSeconds.toFixed(1));
     io.setOutput('restore-seconds', restoreSeconds.toFixed(1));
@@ -102937,6 +103239,7 @@ async function main(io = actionIO) {
         ['export the cache (BuildKit)', phases.cacheExport],
         ['buildx: context, resolving, solving', Math.max(0, image.buildxSeconds - inBuildx)],
     ], seconds(started));
+    savePeakDisk({ peakBytes: await disk.stop(), imageBytes: image.sizeBytes });
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-docker/post.js

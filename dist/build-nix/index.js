@@ -42288,6 +42288,238 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 const actionIO = { get: actionInputs, setOutput: (name, value) => setOutput(name, value) };
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./lib/src/tool/timed.js
+// Runs a program under a hard timeout: on expiry its whole process group is killed, so a hung
+// tool (amd-smi has been seen to hang on gfx1151) never stalls a step.
+
+
+
+function timed_runTimed(command, args, opts) {
+    const started = performance.now();
+    const limit = opts.maxBytes ?? 4 << 20;
+    return new Promise((resolve) => {
+        const child = spawn(command, args, { env: opts.env ?? process.env, stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
+        let inputError;
+        if (opts.input && child.stdin) {
+            // The program may stop reading early (it failed): that EPIPE is its own error, reported by its exit status.
+            pipeline(Readable.from(opts.input), child.stdin).catch((error) => {
+                if (error.code === 'EPIPE')
+                    return;
+                inputError = error;
+                killGroup(child.pid);
+            });
+        }
+        const out = [];
+        const err = [];
+        let outBytes = 0;
+        let errBytes = 0;
+        let timedOut = false;
+        let missing = false;
+        child.stdout.on('data', (d) => {
+            if (outBytes < limit)
+                out.push(d);
+            outBytes += d.length;
+        });
+        child.stderr.on('data', (d) => {
+            if (errBytes < limit)
+                err.push(d);
+            errBytes += d.length;
+        });
+        const timer = setTimeout(() => {
+            timedOut = true;
+            killGroup(child.pid);
+        }, opts.timeoutMs);
+        child.on('error', (error) => {
+            if (error.code === 'ENOENT')
+                missing = true;
+        });
+        child.on('close', (code) => {
+            clearTimeout(timer);
+            resolve({
+                exitCode: code,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+                timedOut,
+                missing,
+                ...(inputError ? { inputError } : {}),
+                ms: performance.now() - started,
+            });
+        });
+    });
+}
+/** SIGKILLs a process group led by pid (spawned with detached: true); a group already gone is fine. */
+function killGroup(pid, signal = 'SIGKILL') {
+    if (!pid)
+        return false;
+    try {
+        process.kill(-pid, signal);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/tool/free-disk.js
+// Free disk: the check every stage that writes an image makes first, and the peak-disk sampler
+// behind the job-time table's "peak extra disk" row. A hosted runner has about 14 GB free and a
+// vLLM image is 7-22 GB, so a stage says what it needs before it starts writing, not after.
+
+
+
+/** A human size: "7.9 GiB", "312.0 MiB", "12.0 KiB", "17 B". */
+function formatBytes(bytes) {
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    if (!Number.isFinite(bytes) || bytes < 1024)
+        return `${Math.max(0, Math.round(bytes || 0))} B`;
+    let value = bytes;
+    let unit = -1;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return `${value.toFixed(1)} ${units[unit]}`;
+}
+/** The nearest ancestor of `path` that exists (statfs needs one: the stage's directory may not yet). */
+async function existingAncestor(path) {
+    let at = path;
+    for (;;) {
+        if (await (0,promises_namespaceObject.stat)(at).then(() => true, () => false))
+            return at;
+        const up = (0,external_node_path_namespaceObject.dirname)(at);
+        if (up === at)
+            return at;
+        at = up;
+    }
+}
+/** Bytes an unprivileged writer may still use on the file system that holds `path`. */
+async function freeBytes(path) {
+    const fs = await (0,promises_namespaceObject.statfs)(await existingAncestor(path));
+    return fs.bavail * fs.bsize;
+}
+/**
+ * The refusal, or undefined when `free` covers `need`. Pure, so the wording is tested: the stage,
+ * how much, for what, where, what is free and what the estimate rests on.
+ */
+function diskShortage(stage, dir, need, what, free) {
+    if (free >= need.bytes)
+        return undefined;
+    return `${stage} needs about ${formatBytes(need.bytes)} free under ${dir} for ${what}, ${formatBytes(free)} is free (the estimate: ${need.basis}).`;
+}
+/** Throws (the stage exits 1) when the file system holding `dir` has less than `need` free. */
+async function requireFreeDisk(stage, dir, need, what) {
+    const message = diskShortage(stage, dir, need, what, await freeBytes(dir));
+    if (message)
+        throw new NotEnoughDisk(`${message} Free space on the runner first (old images, containers, caches) or use a runner with a larger disk.`);
+}
+/** A stage refused to start writing: the message names the need, the place and what is free. */
+class NotEnoughDisk extends Error {
+    name = 'NotEnoughDisk';
+}
+/**
+ * The smallest need a stage checks when the image's own size is not known yet: 1 GiB. Below that
+ * even a small image's export or load fails half-way, so refusing early loses nothing.
+ */
+const DISK_FLOOR_BYTES = 1024 ** 3;
+/** Where the engine keeps images and BuildKit's store, or undefined without a reachable docker. */
+async function dockerRootDir() {
+    const info = await runTimed('docker', ['info', '--format', '{{.DockerRootDir}}'], { timeoutMs: 30_000 });
+    if (info.missing || info.exitCode !== 0)
+        return undefined;
+    const dir = info.stdout.trim();
+    return dir.startsWith('/') ? dir : undefined;
+}
+/**
+ * Peak tracking over samples, pure: each file system's largest drop in free space since the first
+ * sample, summed. Each disk must hold its own peak, and space another process frees on one disk
+ * (a shared runner) must not hide what the stage wrote on another.
+ */
+class PeakTracker {
+    start;
+    peaks = new Map();
+    add(sample) {
+        if (!this.start) {
+            this.start = new Map(sample);
+            return;
+        }
+        for (const [dev, free] of sample) {
+            const at = this.start.get(dev);
+            if (at !== undefined)
+                this.peaks.set(dev, Math.max(this.peaks.get(dev) ?? 0, at - free));
+        }
+    }
+    get peakBytes() {
+        return [...this.peaks.values()].reduce((n, p) => n + p, 0);
+    }
+}
+/** The paths' file systems, one path per device id (RUNNER_TEMP and the docker root are often one disk). */
+async function distinctFileSystems(paths) {
+    const seen = new Map();
+    for (const path of paths) {
+        const at = await existingAncestor(path);
+        const dev = await (0,promises_namespaceObject.stat)(at).then((s) => s.dev, () => undefined);
+        if (dev !== undefined && !seen.has(dev))
+            seen.set(dev, at);
+    }
+    return [...seen].map(([dev, path]) => ({ dev, path }));
+}
+const SAMPLE_MS = 250;
+/**
+ * Samples free space every 250 ms on the file systems a stage writes to, from start() to stop().
+ * The timer is unref'd, so it never keeps a finished process alive; a sample that fails is skipped.
+ */
+class PeakDiskSampler {
+    tracker = new PeakTracker();
+    timer;
+    fileSystems = [];
+    sampling;
+    static async start(paths) {
+        const sampler = new PeakDiskSampler();
+        sampler.fileSystems = await distinctFileSystems(paths);
+        await sampler.sample();
+        sampler.timer = setInterval(() => {
+            sampler.sampling ??= sampler.sample().finally(() => (sampler.sampling = undefined));
+        }, SAMPLE_MS);
+        sampler.timer.unref();
+        return sampler;
+    }
+    async sample() {
+        const sample = new Map();
+        for (const { dev, path } of this.fileSystems) {
+            const fs = await (0,promises_namespaceObject.statfs)(path).catch(() => undefined);
+            if (fs)
+                sample.set(dev, fs.bavail * fs.bsize);
+        }
+        this.tracker.add(sample);
+    }
+    /** The peak so far, with one last sample. */
+    async peakBytes() {
+        await this.sampling;
+        await this.sample();
+        return this.tracker.peakBytes;
+    }
+    /** Stops sampling; returns the peak extra disk in bytes. */
+    async stop() {
+        clearInterval(this.timer);
+        return this.peakBytes();
+    }
+}
+/** The stage's sampler over RUNNER_TEMP's file system and, where docker runs, its root dir's. */
+function startStageSampler(tempDir, dockerRoot) {
+    return PeakDiskSampler.start(dockerRoot ? [tempDir, dockerRoot] : [tempDir]);
+}
+/** "2.1 GiB (1.3× the image's compressed size)", or only the size when the image's is unknown. */
+function peakDiskText(peakBytes, imageBytes) {
+    const ratio = imageBytes && imageBytes > 0 ? ` (${(peakBytes / imageBytes).toFixed(2)}× the image's compressed size, ${formatBytes(imageBytes)})` : '';
+    return `${formatBytes(peakBytes)}${ratio}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/src/action/post-state.js
 // Post reads what main saved, but the runner also takes state from a step's output
 // (`::save-state name=…::`, `##[save-state name=…]` anywhere in a line: actions/runner,
@@ -42363,7 +42595,7 @@ function scopedState(key) {
 ;// CONCATENATED MODULE: ./lib/src/action/summary.js
 // Job summaries: a heading and a two-column table, as every stage reports.
 
-function formatBytes(bytes) {
+function summary_formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
     let value = bytes;
     let unit = 0;
@@ -42387,8 +42619,10 @@ async function writeTableSummary(heading, rows) {
 
 
 
+
 // Scoped: the pipeline's builder: both runs build-docker and build-nix in one step, each in its scope.
 const STATE_KEY = scopedPostStateKey('job-time');
+const DISK_KEY = scopedPostStateKey('peak-disk');
 function seconds(since) {
     return Number(process.hrtime.bigint() - since) / 1e9;
 }
@@ -42405,7 +42639,14 @@ function phaseRows(phases) {
     const share = (s) => (total > 0 ? ` (${Math.round((100 * s) / total)} %)` : '');
     return [...phases.map(([name, s]) => [name, `${s.toFixed(1)} s${share(s)}`]), ['**total**', `**${total.toFixed(1)} s**`]];
 }
-/** Post: main's phases and this post's save, as one table. */
+function savePeakDisk(disk) {
+    saveScopedState(DISK_KEY, JSON.stringify(disk));
+}
+/** The table's disk row, after the total: the stage's peak extra disk against its image. */
+function peakDiskRow(disk) {
+    return ['peak extra disk', peakDiskText(disk.peakBytes, disk.imageBytes)];
+}
+/** Post: main's phases and this post's save, as one table, with main's peak extra disk. */
 async function writeJobTimeSummary(saveSeconds, saveName = 'save the cache (post)') {
     const text = scopedState(STATE_KEY);
     if (!text)
@@ -42414,7 +42655,22 @@ async function writeJobTimeSummary(saveSeconds, saveName = 'save the cache (post
     if (!saved)
         return;
     const phases = [...saved, [saveName, saveSeconds]];
-    await writeTableSummary('Job time by phase', phaseRows(phases));
+    const diskText = scopedState(DISK_KEY);
+    const disk = diskText ? savedPeakDisk(diskText) : undefined;
+    await writeTableSummary('Job time by phase', [...phaseRows(phases), ...(disk ? [peakDiskRow(disk)] : [])]);
+}
+/** A byte count as main would have measured it: a whole number, at most 1 PiB. */
+const isByteCount = (n) => Number.isSafeInteger(n) && n >= 0 && n <= 2 ** 50;
+/** Main's peak disk, checked: state can be forged by a build's output (src/action/post-state.ts). */
+function savedPeakDisk(text) {
+    const value = stateObject('peak disk', text);
+    if (!value)
+        return undefined;
+    const { peakBytes, imageBytes } = value;
+    if (!isByteCount(peakBytes) || (imageBytes !== undefined && !isByteCount(imageBytes)) || Object.keys(value).some((k) => k !== 'peakBytes' && k !== 'imageBytes')) {
+        return refuseState('peak disk', 'it is not a byte count and an image size');
+    }
+    return { peakBytes, imageBytes };
 }
 /** The stages' own phase names are plain words; anything that could shape the summary's Markdown is refused. */
 const PHASE_NAME = /^[\p{L}\p{N} ,.:/…-]+(?: \([\p{L}\p{N} ,.:/…-]+\))?$/u;
@@ -42788,10 +43044,6 @@ function redactUrl(url) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./lib/src/oci/bounds.js
 // What a hostile image archive or description can make a reader hold, and the error every image
 // reader throws. Real images stay far below each limit (an OCI archive holds a few dozen members,
@@ -43316,6 +43568,10 @@ class TarContainer {
     }
     async size(name) {
         return resolveMember(this.members, name)?.size;
+    }
+    range(name) {
+        const member = resolveMember(this.members, name);
+        return member && { offset: member.offset, size: member.size };
     }
     async read(name) {
         const member = this.member(name);
@@ -49125,8 +49381,6 @@ function restError_isRestError(e) {
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/log.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -101468,6 +101722,7 @@ async function mergeShard(dir, shard, into) {
 
 
 
+
 /** A closure bigger than this compressed is saved as several entries, restored in parallel. */
 const SHARD_BYTES = 2 * 1024 ** 3;
 /**
@@ -101557,6 +101812,7 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
         return { restoredKey, imported: [] };
     }
     const checkSigs = trust.mode === 'signed';
+    const importStarted = process.hrtime.bigint();
     try {
         // With keys, Nix refuses any path not signed by one of them.
         await nix.copyFrom(`file://${dir}`, missing, checkSigs, checkSigs ? ['--option', 'trusted-public-keys', trust.keys.join(' ')] : []);
@@ -101566,10 +101822,11 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
         warning(`The restored Nix binary cache ${restoredKey} was refused (${reason}); building without it.`);
         return { restoredKey, imported: [] };
     }
+    const took = `${seconds(importStarted).toFixed(1)} s`;
     if (checkSigs)
-        logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}).`);
+        logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}; import ${took}).`);
     else
-        warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
+        warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures (import ${took}): the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
     return { restoredKey, imported: missing };
 }
 /**
@@ -101595,7 +101852,9 @@ async function restoreShards(dir, restoredKey) {
             if (!shard.key.startsWith(`${shardFamily(restoredKey)}-${i + 1}-of-${count}-`))
                 throw new BinaryCacheError(`its manifest lists ${shard.key} as shard ${i + 1} of ${count}`);
         });
+        const started = process.hrtime.bigint();
         const restored = await restoreEntries(shardDir, manifest.shards.map((s) => s.key), SHARD_CONCURRENCY);
+        const restoreTook = seconds(started);
         dirs = restored.dirs;
         if (restored.missing.length > 0) {
             warning(`The Nix binary cache ${restoredKey} lacks ${restored.missing.length} of its ${count} shards (${restored.missing.join(', ')}); building without it.`);
@@ -101616,7 +101875,7 @@ async function restoreShards(dir, restoredKey) {
             throw new BinaryCacheError(`${seen.size} of its ${count} shards were restored`);
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rename)(merged, dir);
-        logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest.`);
+        logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest (download and extraction ${restoreTook.toFixed(1)} s, checks ${(seconds(started) - restoreTook).toFixed(1)} s).`);
         return true;
     }
     catch (error) {
@@ -102069,7 +102328,7 @@ async function writeSummary(s) {
         ['Store path', codeSpan(o['store-path'] ?? '')],
         ['Image', `${s.imageKind}, ${codeSpan(o['image-archive'] ?? '')}`],
         ['Digest', `\`${o.digest}\``],
-        ['Size', `${formatBytes(Number(o['size-bytes']))} (${o['size-bytes']} bytes)`],
+        ['Size', `${summary_formatBytes(Number(o['size-bytes']))} (${o['size-bytes']} bytes)`],
         ['Build time', `${o['build-seconds']} s (restoring the cache before it: ${o['restore-seconds']} s; the whole job by phase: the post step's table)`],
         ['Paths built / substituted', `${o['paths-built']} / ${o['paths-substituted']}`],
         ['Cache', s.cacheKey ? `gha: ${s.cacheHit} (${codeSpan(s.cacheKey)})` : 'none'],
@@ -102079,6 +102338,25 @@ async function writeSummary(s) {
     if (s.pushed)
         rows.push(['Pushed to', s.pushed]);
     await writeTableSummary('Nix image built', rows);
+}
+
+;// CONCATENATED MODULE: ./lib/src/build-nix/disk-need.js
+// What build-nix checks is free before it writes: the store before `nix build` (the closure's size
+// is not known before it is built, so a floor), and RUNNER_TEMP before a stream script writes the
+// image out (its uncompressed layers are the closure's paths: `nix path-info -S`'s closure size).
+
+
+const NIX_STORE = '/nix/store';
+function storeDiskNeed(floorBytes = DISK_FLOOR_BYTES) {
+    return { bytes: floorBytes, basis: `a floor of ${formatBytes(floorBytes)}, since the closure's size is not known before it is built` };
+}
+/** The stream's need when `outPath` is a stream script (an executable file), else none: the image is in the store. */
+async function streamDiskNeed(outPath, closure) {
+    const file = await (0,promises_namespaceObject.stat)(outPath).then((s) => s.isFile(), () => false);
+    if (!file || !(await (0,promises_namespaceObject.access)(outPath, promises_namespaceObject.constants.X_OK).then(() => true, () => false)))
+        return undefined;
+    const bytes = closure.reduce((n, p) => n + p.narSize, 0);
+    return { bytes, basis: `the image's Nix closure, ${formatBytes(bytes)} (nix path-info -S), about what the script streams out uncompressed` };
 }
 
 ;// CONCATENATED MODULE: ./lib/src/build-nix/main.js
@@ -102101,10 +102379,14 @@ async function writeSummary(s) {
 
 
 
+
+
 /** The outputs action.yml declares, claimed before main runs (src/action/claims.ts). */
 const OUTPUTS = ['store-path', 'drv-path', 'nar-hash', 'image-archive', 'digest', 'size-bytes', 'build-seconds', 'restore-seconds', 'paths-built', 'paths-substituted'];
 async function main(io = actionIO) {
     const mainStarted = process.hrtime.bigint();
+    const work = stageTempDir('build-nix');
+    const disk = await startStageSampler(work, NIX_STORE);
     // Secrets are masked before the inputs are even parsed (a parse error quotes the input).
     maskPushTo(io.get('push-to'));
     const inputs = parseBuildNixInputs(io.get, workspaceDir());
@@ -102133,6 +102415,8 @@ async function main(io = actionIO) {
     const restoreSeconds = seconds(restoreStarted);
     const plan = await nix.dryRun(installable, inputs.extraArgs);
     logInfo(`To build: ${plan.toBuild.length} derivations; to fetch from substituters: ${plan.toFetch.length} paths.`);
+    if (plan.toBuild.length + plan.toFetch.length > 0)
+        await requireFreeDisk('build-nix', NIX_STORE, storeDiskNeed(), 'the paths nix build writes');
     const started = process.hrtime.bigint();
     const { drvPath: builtDrv, outPath } = await buildOrFail(nix, installable, inputs.extraArgs, (line) => logInfo(line));
     const buildSeconds = seconds(started);
@@ -102144,7 +102428,9 @@ async function main(io = actionIO) {
     const info = closure.find((p) => p.path === outPath);
     const closurePaths = new Set(closure.map((p) => p.path));
     const pathsSubstituted = plan.toFetch.length + imported.filter((p) => closurePaths.has(p)).length;
-    const work = stageTempDir('build-nix');
+    const stream = await streamDiskNeed(outPath, closure);
+    if (stream)
+        await requireFreeDisk('build-nix', work, stream, 'the image streamed out of its script');
     await (0,promises_namespaceObject.mkdir)(work, { recursive: true });
     const image = await describeImagePath(outPath, (0,external_node_path_namespaceObject.join)(work, 'image-stream.tar'));
     const pushStarted = process.hrtime.bigint();
@@ -102177,6 +102463,7 @@ async function main(io = actionIO) {
         ['nix build', buildSeconds],
         ['sign and push', pushSeconds],
     ], seconds(mainStarted));
+    savePeakDisk({ peakBytes: await disk.stop(), imageBytes: image.sizeBytes });
 }
 /**
  * Signs only what this store built itself or got with a trusted signature: a path imported

@@ -33114,8 +33114,84 @@ function platformString(p) {
     return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
 
+;// CONCATENATED MODULE: ./lib/src/registry/blob-bytes.js
+// A blob's bytes on this runner, read where they lie: a whole file (an OCI layout's blob, a staged
+// or downloaded one) or a byte range of a plain image tar (publish reads an archive in place, no
+// copy). Whatever the source, the bytes are hashed as they are read and the last of them is held
+// back until the digest is checked: a reader never hands out the whole of a blob whose bytes do not
+// match its digest, so an upload fed from it can never complete.
+
+
+
+
+
+/** Bytes read for a blob did not hash to its digest (a tampered or changed archive): never retried. */
+class BlobDigestError extends RegistryError {
+}
+function describeRange(range) {
+    return range.offset === 0 ? range.path : `${range.path} (bytes ${range.offset}-${range.offset + range.length - 1})`;
+}
+function mismatch(range, digest, actual, seen) {
+    return new BlobDigestError(`blob ${digest} read from ${describeRange(range)} has digest ${actual} (${seen} bytes): the image does not hold what its manifest says; refusing to push it`);
+}
+/**
+ * The range's bytes as a stream that fails, before its last chunk, when they do not hash to
+ * `digest` or are fewer than `range.length` (a file truncated or changed since it was indexed).
+ */
+function verifiedStream(range, digest) {
+    const algorithm = digest.slice(0, digest.indexOf(':'));
+    const hash = (0,external_node_crypto_.createHash)(algorithm);
+    let seen = 0;
+    const check = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            seen += chunk.length;
+            if (seen < range.length)
+                return done(null, chunk);
+            const actual = `${algorithm}:${hash.digest('hex')}`;
+            // The last chunk goes out only once the whole blob is known to match.
+            if (actual !== digest)
+                return done(mismatch(range, digest, actual, seen));
+            done(null, chunk);
+        },
+        flush(done) {
+            if (seen < range.length)
+                return done(new BlobDigestError(`blob ${digest}: ${describeRange(range)} ended after ${seen} of ${range.length} bytes; refusing to push it`));
+            done();
+        },
+    });
+    if (range.length === 0) {
+        // createReadStream cannot read nothing (end is inclusive): an empty blob is checked here.
+        const actual = `${algorithm}:${hash.digest('hex')}`;
+        queueMicrotask(() => (actual === digest ? check.end() : check.destroy(mismatch(range, digest, actual, 0))));
+        return check;
+    }
+    const source = (0,external_node_fs_.createReadStream)(range.path, { start: range.offset, end: range.offset + range.length - 1, highWaterMark: 1 << 20 });
+    source.on('error', (error) => check.destroy(error));
+    return source.pipe(check);
+}
+/** A small blob (a config) read whole, at most `limit` bytes, checked against its digest. */
+async function readVerified(range, digest, limit) {
+    if (range.length > limit)
+        throw new RegistryError(`blob ${digest} is ${range.length} bytes, more than the ${limit} a JSON document may have`);
+    const handle = await (0,promises_.open)(range.path, 'r');
+    try {
+        const bytes = Buffer.alloc(range.length);
+        const { bytesRead } = await handle.read(bytes, 0, range.length, range.offset);
+        const algorithm = digest.slice(0, digest.indexOf(':'));
+        const actual = `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes.subarray(0, bytesRead)).digest('hex')}`;
+        if (bytesRead !== range.length || actual !== digest)
+            throw mismatch(range, digest, actual, bytesRead);
+        return bytes;
+    }
+    finally {
+        await handle.close();
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/src/registry/api.js
 // The distribution API calls publish makes, one function each, over RegistryClient.
+
 
 
 
@@ -33171,10 +33247,13 @@ function absolute(location, from) {
     return resolveLocation(location, from.url).toString();
 }
 /**
- * Uploads a blob from a local file: POST opens a session, PATCH streams the bytes, PUT ?digest=
- * closes it (the registry checks the digest). The bytes are never sent twice into one session: a
- * PATCH or PUT that fails (a dropped connection, a registry restarted under us) starts a new one,
- * whose POST waits out the registry with the client's backoff.
+ * Uploads a blob from its bytes on this runner: POST opens a session, PATCH streams the bytes,
+ * PUT ?digest= closes it (the registry checks the digest too). The bytes are hashed as they go
+ * out and the last chunk is held back until they match (blob-bytes.ts): a blob whose bytes do not
+ * hash to its digest never completes its PATCH, its session is cancelled, and no PUT is sent. The
+ * bytes are never sent twice into one session: a PATCH or PUT that fails (a dropped connection, a
+ * registry restarted under us) starts a new one, whose POST waits out the registry with the
+ * client's backoff.
  */
 async function uploadBlob(client, repo, blob, onRetry) {
     const scopes = [pushScope(repo)];
@@ -33188,7 +33267,7 @@ async function uploadBlob(client, repo, blob, onRetry) {
                 method: 'PATCH',
                 url: absolute(location, opened),
                 headers: { 'content-type': 'application/octet-stream' },
-                body: () => (0,external_node_fs_.createReadStream)(blob.file, { highWaterMark: 1 << 20 }),
+                body: () => verifiedStream(blob.file, blob.digest),
                 bodyLength: blob.size,
                 scopes,
                 expect: [202],
@@ -33201,6 +33280,10 @@ async function uploadBlob(client, repo, blob, onRetry) {
             return;
         }
         catch (error) {
+            if (error instanceof BlobDigestError) {
+                await cancelUpload(client, repo, opened);
+                throw error;
+            }
             if (error instanceof RegistryAuthError || error instanceof RegistryOriginError || !(error instanceof RegistryError) || session >= 4)
                 throw error;
             onRetry?.(`${error.message}; uploading ${blob.digest} again in a new session`);
@@ -33969,6 +34052,10 @@ class TarContainer {
     async size(name) {
         return resolveMember(this.members, name)?.size;
     }
+    range(name) {
+        const member = resolveMember(this.members, name);
+        return member && { offset: member.offset, size: member.size };
+    }
     async read(name) {
         const member = this.member(name);
         checkWholeRead(this.label, name, member.size);
@@ -34149,8 +34236,8 @@ class GzipTarContainer {
 }
 
 ;// CONCATENATED MODULE: ./lib/src/registry/staging.js
-// Unpacks an image tar (OCI archive or docker-archive, plain or gzip'ed, from a file or a stream
-// such as `docker save`) into a content-addressed directory: every regular member is written to
+// Unpacks an image tar that cannot be read in place (a gzip'ed OCI archive or docker-archive, or
+// a stream such as `docker save`; a plain tar file is read in place, see source.ts) into a content-addressed directory: every regular member is written to
 // sha256-<hex> of its own bytes, hashed on the way. A blob is later found only under the digest of
 // what was actually read, so every blob pushed is checked against its digest by construction, and
 // memory stays bounded whatever the archive holds (member names never become paths).
@@ -34167,6 +34254,20 @@ class GzipTarContainer {
 /** JSON documents (manifests, configs, index.json) are read into memory up to this size. */
 const MAX_DOCUMENT = 4 << 20;
 const DEFAULT_SPACE_GUARD = { minFreeBytes: 512 << 20, checkEveryBytes: 256 << 20 };
+/**
+ * Throws, before anything is written, unless the disk under `dir` (or its nearest existing
+ * parent) has `needed` bytes free: the error names how much, where, and what for.
+ */
+function checkFreeSpace(dir, needed, what) {
+    let at = dir;
+    while (!(0,external_node_fs_.existsSync)(at) && (0,external_node_path_.dirname)(at) !== at)
+        at = (0,external_node_path_.dirname)(at);
+    const fs = (0,external_node_fs_.statfsSync)(at);
+    const free = fs.bavail * fs.bsize;
+    if (free < needed) {
+        throw new bounds_ImageArchiveError(`publish needs ${mib(needed)} free under ${at} ${what}, and ${mib(free)} are free: free space there (or read the image from an OCI layout directory or a plain tar, which are pushed in place)`);
+    }
+}
 async function stageArchiveFile(path, dir, guard = DEFAULT_SPACE_GUARD) {
     const info = await (0,promises_.stat)(path).catch(() => undefined);
     if (!info)
@@ -34249,15 +34350,115 @@ async function readStagedMember(staged, name) {
         throw new bounds_ImageArchiveError(`${staged.label}: ${name} is ${member.size} bytes, more than a JSON document may be`);
     return (0,promises_.readFile)((0,external_node_path_.join)(staged.dir, member.digest.replace(':', '-')));
 }
-/** The ArchiveScan that src/oci's describers read: the named small members in memory, every member's size and digest. */
-async function stagedScan(staged, smallNames) {
-    const small = new Map();
-    for (const name of smallNames) {
-        const bytes = await readStagedMember(staged, name);
-        if (bytes)
-            small.set(name, bytes);
+
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./lib/src/oci/hash-pool.js
+// Digests of file byte ranges, computed in worker threads: verifying the blobs that need no
+// comparison (equal layers, compression-only layers) runs on every core while the main thread
+// walks the layers that differ. Each worker reads with one reused buffer (no per-chunk
+// allocation) and hashes with node:crypto (OpenSSL).
+
+
+// Run as a CommonJS script (eval: true), so that it survives bundling into one file.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const buffer = Buffer.allocUnsafe(4 << 20);
+parentPort.on('message', (job) => {
+  let fd;
+  try {
+    fd = openSync(job.path, 'r');
+    const hash = createHash(job.algorithm);
+    let position = job.start;
+    let left = job.length;
+    while (left > 0) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, left), position);
+      if (n === 0) throw new Error('the file ends ' + left + ' bytes early');
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      position += n;
+      left -= n;
     }
-    return { label: staged.label, small, members: staged.members };
+    parentPort.postMessage({ id: job.id, digest: job.algorithm + ':' + hash.digest('hex') });
+  } catch (error) {
+    parentPort.postMessage({ id: job.id, error: String((error && error.message) || error) });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+});
+`;
+class HashPool {
+    size;
+    workers = [];
+    idle = [];
+    queue = [];
+    running = new Map();
+    nextId = 1;
+    closed = false;
+    constructor(size = Math.max(1, Math.min(4, (0,external_node_os_namespaceObject.availableParallelism)()))) {
+        this.size = size;
+    }
+    /** `algorithm:hex` of bytes [start, start+length) of the file. */
+    digestRange(path, start, length, algorithm = 'sha256') {
+        if (this.closed)
+            return Promise.reject(new Error('the hash pool is closed'));
+        return new Promise((resolve, reject) => {
+            this.queue.push({ id: this.nextId++, path, start, length, algorithm, resolve, reject });
+            this.dispatch();
+        });
+    }
+    async close() {
+        this.closed = true;
+        for (const job of this.queue.splice(0))
+            job.reject(new Error('the hash pool was closed'));
+        await Promise.all(this.workers.map((w) => w.terminate()));
+        this.workers.length = 0;
+        this.idle.length = 0;
+    }
+    dispatch() {
+        while (this.queue.length > 0) {
+            let worker = this.idle.pop();
+            if (!worker && this.workers.length < this.size)
+                worker = this.spawn();
+            if (!worker)
+                return;
+            const job = this.queue.shift();
+            this.running.set(job.id, job);
+            worker.jobId = job.id;
+            worker.postMessage({ id: job.id, path: job.path, start: job.start, length: job.length, algorithm: job.algorithm });
+        }
+    }
+    spawn() {
+        // Not unref'd: a caller awaiting a digest must keep the process alive. close() ends them.
+        const worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true });
+        worker.on('message', (reply) => {
+            const job = this.running.get(reply.id);
+            this.running.delete(reply.id);
+            this.idle.push(worker);
+            if (job) {
+                if (reply.error !== undefined)
+                    job.reject(new Error(reply.error));
+                else
+                    job.resolve(reply.digest);
+            }
+            this.dispatch();
+        });
+        worker.on('error', (error) => {
+            const id = worker.jobId;
+            const job = id === undefined ? undefined : this.running.get(id);
+            if (job) {
+                this.running.delete(job.id);
+                job.reject(error);
+            }
+            const at = this.workers.indexOf(worker);
+            if (at !== -1)
+                this.workers.splice(at, 1);
+            this.dispatch();
+        });
+        this.workers.push(worker);
+        return worker;
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/src/registry/source.js
@@ -34372,6 +34573,75 @@ function topOfIndex(label, bytes) {
         throw new bounds_ImageArchiveError(`${label}: index.json lists ${manifests.length} images; publish takes exactly one`);
     return manifests[0];
 }
+const wholeFile = (path, length) => ({ path, offset: 0, length });
+const blobMember = (digest) => `blobs/${digest.replace(':', '/')}`;
+/**
+ * A plain OCI archive or docker-archive, read in place: indexed once by the shared bounded tar
+ * reader (src/oci/container.ts: member cap, metadata cap, links resolved between members only),
+ * documents read into memory up to MAX_DOCUMENT and checked against their digests, and each blob
+ * handed on as its byte range in the archive, hashed as it is uploaded. Member names never become
+ * paths; nothing is written to disk.
+ */
+async function fromArchive(path) {
+    const pool = new HashPool(1); // openContainer's; nothing here hashes through it
+    try {
+        const container = await openContainer(path, pool);
+        try {
+            const range = (name) => {
+                const at = container.range?.(name);
+                return at && { path, offset: at.offset, length: at.size };
+            };
+            const document = async (name, what) => {
+                const size = await container.size(name);
+                if (size === undefined)
+                    throw new bounds_ImageArchiveError(`${path} lacks ${what}`);
+                if (size > MAX_DOCUMENT)
+                    throw new bounds_ImageArchiveError(`${path}: ${what} is ${size} bytes, more than a JSON document may be`);
+                return container.read(name);
+            };
+            if ((await container.size('index.json')) !== undefined) {
+                const store = {
+                    label: path,
+                    document: async (d) => verifyDocument(path, d, await document(blobMember(d.digest), `blob ${d.digest}`)),
+                    blob: async (d) => {
+                        const file = range(blobMember(d.digest));
+                        if (!file)
+                            throw new bounds_ImageArchiveError(`${path} lacks blob ${d.digest}`);
+                        return { digest: d.digest, size: file.length, mediaType: d.mediaType, file };
+                    },
+                };
+                return await collect('oci-archive', store, topOfIndex(path, await document('index.json', 'index.json')));
+            }
+            if ((await container.size('manifest.json')) !== undefined) {
+                return await fromDockerArchive({
+                    label: path,
+                    document: (name) => document(name, name),
+                    // In place, a layer's digest is taken from the config's diff_ids and checked as it is uploaded.
+                    layers: async (names, diffIds) => {
+                        const found = new Map();
+                        for (const [i, name] of names.entries()) {
+                            const id = diffIds[i];
+                            if (typeof id !== 'string' || !isDigest(id))
+                                throw new bounds_ImageArchiveError(`${path}: the config's diff_id for layer ${name} is not a sha256 digest (${JSON.stringify(id)})`);
+                            const size = await container.size(name);
+                            if (size !== undefined)
+                                found.set(name, { size, digest: id });
+                        }
+                        return found;
+                    },
+                    locate: range,
+                });
+            }
+            throw new bounds_ImageArchiveError(`${path} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
+        }
+        finally {
+            await container.close();
+        }
+    }
+    finally {
+        await pool.close();
+    }
+}
 /** An OCI archive or docker-archive unpacked into `staging` (see staging.ts). */
 async function fromStaged(staged, kind) {
     const store = {
@@ -34388,80 +34658,136 @@ async function fromStaged(staged, kind) {
             const file = stagedBlob(staged, d.digest);
             if (!file)
                 throw new bounds_ImageArchiveError(`${staged.label} lacks blob ${d.digest}`);
-            return { digest: d.digest, size: (await (0,promises_.stat)(file)).size, mediaType: d.mediaType, file };
+            const { size } = await (0,promises_.stat)(file);
+            return { digest: d.digest, size, mediaType: d.mediaType, file: wholeFile(file, size) };
         },
     };
     if (staged.members.has('index.json')) {
         return collect(kind === 'engine' ? 'engine' : 'oci-archive', store, topOfIndex(staged.label, await readStagedMember(staged, 'index.json')));
     }
-    if (staged.members.has('manifest.json'))
-        return fromDockerArchive(staged, kind);
+    if (staged.members.has('manifest.json')) {
+        const image = await fromDockerArchive({
+            label: staged.label,
+            document: async (name) => {
+                const bytes = await readStagedMember(staged, name);
+                if (!bytes)
+                    throw new bounds_ImageArchiveError(`${staged.label} lacks ${name}`);
+                return bytes;
+            },
+            // Hashed as they were unpacked: describeDockerScan checks them against the diff_ids.
+            layers: async () => staged.members,
+            locate: (name) => {
+                const found = staged.members.get(name);
+                const file = found && stagedBlob(staged, found.digest);
+                return file ? wholeFile(file, found.size) : undefined;
+            },
+        });
+        return kind === 'engine' ? { ...image, kind: 'engine' } : image;
+    }
     throw new bounds_ImageArchiveError(`${staged.label} is a tar archive but neither an OCI archive (index.json) nor a docker-archive (manifest.json)`);
 }
-async function fromDockerArchive(staged, kind) {
-    let configName;
+/**
+ * A docker-archive as the OCI image the suite pushes (src/oci/docker-archive.ts): the config byte
+ * for byte, each layer tar as it is in the archive, so a layer is pushed from where it lies.
+ */
+async function fromDockerArchive(reader) {
+    const { label } = reader;
+    const manifestJson = await reader.document('manifest.json');
+    let entry;
+    let config;
     try {
-        const entries = JSON.parse((await readStagedMember(staged, 'manifest.json')).toString('utf8'));
-        configName = entries[0]?.Config;
+        entry = JSON.parse(manifestJson.toString('utf8'))[0];
     }
     catch {
-        throw new bounds_ImageArchiveError(`${staged.label}: manifest.json is not valid JSON`);
+        throw new bounds_ImageArchiveError(`${label}: manifest.json is not valid JSON`);
     }
-    const scan = await stagedScan(staged, configName ? ['manifest.json', configName] : ['manifest.json']);
-    const described = describeDockerScan(scan);
-    const blobs = [];
-    for (const d of [described.manifest.config, ...described.manifest.layers]) {
+    if (!entry || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers) || !entry.Layers.every((l) => typeof l === 'string')) {
+        throw new bounds_ImageArchiveError(`${label}: manifest.json lists no image`);
+    }
+    const layerNames = entry.Layers;
+    const configBytes = await reader.document(entry.Config);
+    try {
+        config = JSON.parse(configBytes.toString('utf8'));
+    }
+    catch {
+        throw new bounds_ImageArchiveError(`${label}: its config ${entry.Config} is not valid JSON`);
+    }
+    const diffIds = Array.isArray(config.rootfs?.diff_ids) ? config.rootfs.diff_ids : [];
+    if (diffIds.length !== layerNames.length)
+        throw new bounds_ImageArchiveError(`${label}: the config lists ${diffIds.length} layers, manifest.json ${layerNames.length}`);
+    const small = new Map([['manifest.json', manifestJson], [entry.Config, configBytes]]);
+    const described = describeDockerScan({ label, small, members: await reader.layers(layerNames, diffIds) });
+    const blobs = [{ digest: described.manifest.config.digest, size: configBytes.length, mediaType: OCI_CONFIG, file: reader.locate(entry.Config) }];
+    described.manifest.layers.forEach((d, i) => {
         if (blobs.some((b) => b.digest === d.digest))
-            continue;
-        const file = stagedBlob(staged, d.digest);
+            return;
+        const file = reader.locate(layerNames[i]);
         if (!file)
-            throw new bounds_ImageArchiveError(`${staged.label} lacks blob ${d.digest}`);
-        blobs.push({ digest: d.digest, size: d.size, mediaType: d.mediaType === OCI_CONFIG ? OCI_CONFIG : d.mediaType, file });
-    }
+            throw new bounds_ImageArchiveError(`${label} lacks layer ${layerNames[i]}`);
+        blobs.push({ digest: d.digest, size: d.size, mediaType: d.mediaType, file });
+    });
     return {
-        kind: kind === 'engine' ? 'engine' : 'docker-archive',
-        label: staged.label,
+        kind: 'docker-archive',
+        label,
         manifests: [{ digest: described.manifestDigest, mediaType: MEDIA_TYPES.ociManifest, bytes: described.manifestBytes }],
         blobs,
     };
 }
-/** An OCI image layout directory: blobs are pushed in place, each hashed first. */
+/**
+ * An OCI image layout directory: blobs are pushed in place, hashed as they are uploaded. A blob
+ * must be a regular file inside the layout (as the shared reader, src/oci/container.ts, asks): a
+ * link out of it would send a host file's bytes to the registry before its digest failed.
+ */
 async function fromLayout(dir) {
     const index = await (0,promises_.readFile)((0,external_node_path_.join)(dir, 'index.json')).catch(() => undefined);
     if (!index)
         throw new bounds_ImageArchiveError(`${dir} is a directory without index.json: not an OCI image layout`);
-    const blobPath = (digest) => (0,external_node_path_.join)(dir, 'blobs', ...digest.split(':'));
+    const root = await (0,promises_.realpath)(dir);
+    const blobPath = async (digest) => {
+        const real = await (0,promises_.realpath)((0,external_node_path_.join)(dir, 'blobs', ...digest.split(':'))).catch(() => undefined);
+        if (real !== undefined && !real.startsWith(root + external_node_path_.sep))
+            throw new bounds_ImageArchiveError(`${dir}: blob ${digest} leads outside the layout directory (to ${real}); refusing to read it`);
+        return real;
+    };
     const store = {
         label: dir,
         document: async (d) => {
             if (d.size > MAX_DOCUMENT)
                 throw new bounds_ImageArchiveError(`${dir}: manifest ${d.digest} is ${d.size} bytes`);
-            const bytes = await (0,promises_.readFile)(blobPath(d.digest)).catch(() => undefined);
+            const file = await blobPath(d.digest);
+            const bytes = file === undefined ? undefined : await (0,promises_.readFile)(file).catch(() => undefined);
             if (!bytes)
                 throw new bounds_ImageArchiveError(`${dir} lacks blob ${d.digest}`);
             return verifyDocument(dir, d, bytes);
         },
         blob: async (d) => {
-            const file = blobPath(d.digest);
-            const info = await (0,promises_.stat)(file).catch(() => undefined);
-            if (!info?.isFile())
+            const file = await blobPath(d.digest);
+            const info = file === undefined ? undefined : await (0,promises_.stat)(file).catch(() => undefined);
+            if (!file || !info?.isFile())
                 throw new bounds_ImageArchiveError(`${dir} lacks blob ${d.digest}`);
-            const actual = await hashFile(file);
-            if (actual !== d.digest)
-                throw new bounds_ImageArchiveError(`${dir}: blob ${d.digest} has digest ${actual}`);
-            return { digest: d.digest, size: info.size, mediaType: d.mediaType, file };
+            return { digest: d.digest, size: info.size, mediaType: d.mediaType, file: wholeFile(file, info.size) };
         },
     };
     return collect('oci-layout', store, topOfIndex(dir, index));
 }
-async function hashFile(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1 << 20 }))
-        hash.update(chunk);
-    return `sha256:${hash.digest('hex')}`;
+/** The engine's size of an image (what `docker save` writes, about), or undefined when it cannot say. */
+async function engineImageSize(ref) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)('docker', ['image', 'inspect', '--format', '{{.Size}}', '--', ref], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = [];
+    child.stdout.on('data', (d) => out.push(d));
+    const code = await new Promise((resolve) => {
+        child.on('error', () => resolve(127));
+        child.on('close', (c) => resolve(c ?? 1));
+    });
+    const text = Buffer.concat(out).toString('utf8').trim();
+    return code === 0 && /^\d{1,16}$/.test(text) ? Number(text) : undefined;
 }
 /** `docker save` streamed straight into the staging directory (no intermediate archive). */
 async function fromEngine(ref, staging) {
+    // An image the engine does not have gets docker save's own error below.
+    const size = await engineImageSize(ref);
+    if (size !== undefined)
+        checkFreeSpace(staging, size + DEFAULT_SPACE_GUARD.minFreeBytes, `to unpack engine image ${ref} (${mib(size)} by docker image inspect)`);
     const child = (0,external_node_child_process_namespaceObject.spawn)('docker', ['save', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
     const errors = [];
     child.stderr.on('data', (d) => errors.push(d));
@@ -34501,7 +34827,7 @@ async function fromRegistry(spec, client, mountable, staging) {
                 return { digest: d.digest, size: d.size, mediaType: d.mediaType, mountFrom: repo };
             const file = (0,external_node_path_.join)(staging, d.digest.replace(':', '-'));
             await downloadBlob(client, repo, d, file, scopes);
-            return { digest: d.digest, size: d.size, mediaType: d.mediaType, file };
+            return { digest: d.digest, size: d.size, mediaType: d.mediaType, file: wholeFile(file, d.size) };
         },
     };
     if (!mountable)
@@ -34524,6 +34850,13 @@ async function loadSource(spec, opts) {
         throw new bounds_ImageArchiveError(`${spec.path} does not exist`);
     if (info.isDirectory())
         return fromLayout(spec.path);
+    if (!info.isFile())
+        throw new bounds_ImageArchiveError(`${spec.path} is neither a file nor a directory`);
+    if (!(await isGzip(spec.path)))
+        return fromArchive(spec.path);
+    // A gzip'ed archive has no random access: it is unpacked once. Its uncompressed size is not
+    // known before; the archive's own size is the least it takes (the staging guard stops it later).
+    checkFreeSpace(opts.staging, info.size + DEFAULT_SPACE_GUARD.minFreeBytes, `to unpack ${spec.path} (${mib(info.size)} gzip'ed)`);
     return fromStaged(await stageArchiveFile(spec.path, opts.staging), 'oci-archive');
 }
 /** The image with extra manifest annotations: a new manifest, so a new digest (the caller says so). */
@@ -34546,6 +34879,34 @@ function annotate(image, annotations) {
 
 
 
+/**
+ * Blobs pushed at once. dockerd pushes up to 5 layers at once and pulls 3 (moby
+ * daemon/config/config.go, DefaultMaxConcurrentUploads / DefaultMaxConcurrentDownloads); 3 keeps
+ * a 2-core runner's hashing (one core per stream) from starving the rest.
+ */
+const BLOB_UPLOADS = 3;
+/**
+ * Runs `work` on every item, at most `limit` at a time. On the first failure no further item is
+ * started; the ones under way are waited for (nothing is left running), then the failure is thrown.
+ */
+async function eachBounded(items, limit, work) {
+    let next = 0;
+    let failure;
+    const lane = async () => {
+        while (!failure && next < items.length) {
+            const item = items[next++];
+            try {
+                await work(item);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+    if (failure)
+        throw failure.error;
+}
 /** `beforeTags` runs once the image is pushed and read back, before the first tag (signing). */
 async function pushImage(client, target, image, tags, log, beforeTags) {
     const name = repositoryName(target);
@@ -34554,22 +34915,23 @@ async function pushImage(client, target, image, tags, log, beforeTags) {
     let uploaded = 0;
     let mounted = 0;
     let existing = 0;
-    for (const blob of image.blobs) {
+    const pushBlob = async (blob) => {
         if (await hasBlob(client, target, blob.digest)) {
             existing++;
-            continue;
+            return;
         }
         if (blob.mountFrom && sameRegistry(blob.mountFrom.host, target.host) && (await mountBlob(client, target, blob.mountFrom, blob.digest))) {
             mounted++;
             log.info(`mounted ${blob.digest} from ${blob.mountFrom.path}`);
-            continue;
+            return;
         }
         if (!blob.file)
             throw new RegistryError(`registry ${client.host} could not mount ${blob.digest} from ${blob.mountFrom?.path ?? 'its source'}, and it is not available locally`);
         log.info(`uploading ${blob.digest} (${blob.size} bytes)`);
         await uploadBlob(client, target, { digest: blob.digest, size: blob.size, file: blob.file }, log.retry);
         uploaded++;
-    }
+    };
+    await eachBounded(image.blobs, BLOB_UPLOADS, pushBlob);
     for (const manifest of image.manifests) {
         const answered = await putManifest(client, target, manifest.digest, manifest.mediaType, manifest.bytes);
         if (answered && answered !== manifest.digest)
@@ -34619,7 +34981,7 @@ async function ensureBlob(client, repo, bytes, temp) {
         return digest;
     const file = (0,external_node_path_.join)(temp, digest.replace(':', '-'));
     await (0,promises_.writeFile)(file, bytes, { mode: 0o600 });
-    await uploadBlob(client, repo, { digest, size: bytes.length, file });
+    await uploadBlob(client, repo, { digest, size: bytes.length, file: { path: file, offset: 0, length: bytes.length } });
     return digest;
 }
 async function pushReferrer(client, repo, subject, artifact, temp) {
@@ -34819,116 +35181,6 @@ function cycloneDx(image, contents, tool) {
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-// EXTERNAL MODULE: external "node:worker_threads"
-var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./lib/src/oci/hash-pool.js
-// Digests of file byte ranges, computed in worker threads: verifying the blobs that need no
-// comparison (equal layers, compression-only layers) runs on every core while the main thread
-// walks the layers that differ. Each worker reads with one reused buffer (no per-chunk
-// allocation) and hashes with node:crypto (OpenSSL).
-
-
-// Run as a CommonJS script (eval: true), so that it survives bundling into one file.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
-const buffer = Buffer.allocUnsafe(4 << 20);
-parentPort.on('message', (job) => {
-  let fd;
-  try {
-    fd = openSync(job.path, 'r');
-    const hash = createHash(job.algorithm);
-    let position = job.start;
-    let left = job.length;
-    while (left > 0) {
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, left), position);
-      if (n === 0) throw new Error('the file ends ' + left + ' bytes early');
-      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
-      position += n;
-      left -= n;
-    }
-    parentPort.postMessage({ id: job.id, digest: job.algorithm + ':' + hash.digest('hex') });
-  } catch (error) {
-    parentPort.postMessage({ id: job.id, error: String((error && error.message) || error) });
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-});
-`;
-class HashPool {
-    size;
-    workers = [];
-    idle = [];
-    queue = [];
-    running = new Map();
-    nextId = 1;
-    closed = false;
-    constructor(size = Math.max(1, Math.min(4, (0,external_node_os_namespaceObject.availableParallelism)()))) {
-        this.size = size;
-    }
-    /** `algorithm:hex` of bytes [start, start+length) of the file. */
-    digestRange(path, start, length, algorithm = 'sha256') {
-        if (this.closed)
-            return Promise.reject(new Error('the hash pool is closed'));
-        return new Promise((resolve, reject) => {
-            this.queue.push({ id: this.nextId++, path, start, length, algorithm, resolve, reject });
-            this.dispatch();
-        });
-    }
-    async close() {
-        this.closed = true;
-        for (const job of this.queue.splice(0))
-            job.reject(new Error('the hash pool was closed'));
-        await Promise.all(this.workers.map((w) => w.terminate()));
-        this.workers.length = 0;
-        this.idle.length = 0;
-    }
-    dispatch() {
-        while (this.queue.length > 0) {
-            let worker = this.idle.pop();
-            if (!worker && this.workers.length < this.size)
-                worker = this.spawn();
-            if (!worker)
-                return;
-            const job = this.queue.shift();
-            this.running.set(job.id, job);
-            worker.jobId = job.id;
-            worker.postMessage({ id: job.id, path: job.path, start: job.start, length: job.length, algorithm: job.algorithm });
-        }
-    }
-    spawn() {
-        // Not unref'd: a caller awaiting a digest must keep the process alive. close() ends them.
-        const worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true });
-        worker.on('message', (reply) => {
-            const job = this.running.get(reply.id);
-            this.running.delete(reply.id);
-            this.idle.push(worker);
-            if (job) {
-                if (reply.error !== undefined)
-                    job.reject(new Error(reply.error));
-                else
-                    job.resolve(reply.digest);
-            }
-            this.dispatch();
-        });
-        worker.on('error', (error) => {
-            const id = worker.jobId;
-            const job = id === undefined ? undefined : this.running.get(id);
-            if (job) {
-                this.running.delete(job.id);
-                job.reject(error);
-            }
-            const at = this.workers.indexOf(worker);
-            if (at !== -1)
-                this.workers.splice(at, 1);
-            this.dispatch();
-        });
-        this.workers.push(worker);
-        return worker;
-    }
-}
-
 ;// CONCATENATED MODULE: ./lib/src/oci/image.js
 // An image as every stage reads it, from an OCI archive, an OCI layout directory or a
 // docker-archive (plain or gzip'ed): the top descriptor, the index (if any), each platform's
@@ -36898,8 +37150,9 @@ async function imageContents(req) {
         manifests: req.loaded.manifests,
         blobFile: async (d) => {
             const blob = byDigest.get(d.digest);
-            if (blob?.file)
-                return blob.file;
+            // An engine image's blobs are staged whole under the digest of their own bytes; a registry's downloaded and checked.
+            if (blob?.file && blob.file.offset === 0)
+                return blob.file.path;
             await (0,promises_.mkdir)(fetched, { recursive: true, mode: 0o700 });
             const file = (0,external_node_path_.join)(fetched, d.digest.replace(':', '-'));
             await req.fetchBlob(d, file);
@@ -37071,14 +37324,14 @@ function withOverrides(generated, overrides) {
 
 
 
-/** The config's `created` of a single-image manifest whose config is staged here; else undefined. */
+/** The config's `created` of a single-image manifest whose config is on this runner; else undefined. */
 async function imageCreated(image) {
     const manifest = JSON.parse(topManifest(image).bytes.toString('utf8'));
     const blob = image.blobs.find((b) => b.digest === manifest.config?.digest);
     if (!blob?.file || blob.size > MAX_DOCUMENT)
         return undefined;
-    // The blob was verified against its digest when the source was read.
-    const config = JSON.parse((await (0,promises_.readFile)(blob.file)).toString('utf8'));
+    // Read where it lies (in an archive, a layout) and checked against its digest here.
+    const config = JSON.parse((await readVerified(blob.file, blob.digest, MAX_DOCUMENT)).toString('utf8'));
     if (typeof config.created !== 'string')
         return undefined;
     const created = new Date(config.created);
@@ -37452,7 +37705,8 @@ async function publish(inputs, temp, io) {
     const login = await registryLogin(inputs.registry, inputs.credentials);
     const target = clientFor(inputs.image.host, inputs, login);
     const name = `${inputs.image.host}/${inputs.image.path}`;
-    // Every blob is verified against its digest here, before any byte is sent to the target.
+    // The documents are checked against their digests here; each blob as it is uploaded (a blob whose
+    // bytes do not match fails the step before any manifest is pushed).
     const sourceClient = inputs.source.kind === 'registry' ? (sameRegistry(inputs.source.repository.host, inputs.image.host) ? target : clientFor(inputs.source.repository.host, inputs, login)) : undefined;
     const loaded = await core/* group */.Os('Reading the source image', () => loadSource(inputs.source, {
         staging: (0,external_node_path_.join)(temp, 'blobs'),
