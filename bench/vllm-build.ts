@@ -21,7 +21,7 @@
 // BENCH_VLLM_CACHES (default gha,registry), BENCH_ENGINE (28: docker 28 + buildx 0.29, whose gha
 // cache speaks to the stand-in; 26: buildx 0.13, where gha falls back to local), BENCH_COMPRESSION
 // (gzip or zstd), BENCH_DIR (default $TMPDIR/h-vllm-bench).
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readOciArchive } from '../src/oci/archive.js';

@@ -251,7 +251,6 @@ export function vllmDockerfile(baseRef: string): string {
     'ccache --print-stats | { h=0; m=0; while read -r k v; do case $k in direct_cache_hit|preprocessed_cache_hit) h=$((h+v));; cache_miss) m=$((m+v));; esac; done; echo "vllm-ccache hits=$h misses=$m"; }',
   ].join('; \\\n    ');
   return [
-    '# syntax=docker/dockerfile:1',
     `FROM ${baseRef}`,
     'COPY site-packages /usr/lib/python3/site-packages-vllm',
     'COPY csrc /workspace/csrc',
