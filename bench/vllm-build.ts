@@ -18,10 +18,13 @@
 // Environment: BENCH_VLLM_GB (real files in the base, default 3), BENCH_VLLM_LAYERS (base layers,
 // default 4), BENCH_VLLM_UNITS (C units, default 320: about two minutes cold on 2 cores),
 // BENCH_VLLM_FUNCTIONS (per unit, default 30), BENCH_VLLM_FILES (small files, default 6000),
+// BENCH_VLLM_BASE (a base an earlier run pushed, <repo>@sha256:…: skips writing it again; its
+// sizes are then the compressed ones),
 // BENCH_VLLM_CACHES (default gha,registry), BENCH_ENGINE (28: docker 28 + buildx 0.29, whose gha
 // cache speaks to the stand-in; 26: buildx 0.13, where gha falls back to local), BENCH_COMPRESSION
-// (gzip or zstd), BENCH_DIR (default $TMPDIR/h-vllm-bench).
-import { cpSync, existsSync, mkdirSync, rmSync, statfsSync } from 'node:fs';
+// (gzip or zstd), BENCH_DIR (default $TMPDIR/h-vllm-bench; each job's log is left in logs/ there).
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readOciArchive } from '../src/oci/archive.js';
@@ -78,6 +81,9 @@ async function stageJob(name: string, context: string, services: ActionsServices
   const started = performance.now();
   const { main, post } = await runStepWithPost('build-docker', job, { inputs });
   const seconds = (performance.now() - started) / 1000;
+  // The step's whole log, to see which Dockerfile step took the time (#N DONE lines).
+  mkdirSync(join(DIR, 'logs'), { recursive: true });
+  writeFileSync(join(DIR, 'logs', `${cache}-${n}.log`), `${main.stdout}\n---- post ----\n${post.stdout}`);
   check(name, main, post);
   const archive = main.outputs['image-archive']!;
   const image = await readOciArchive(archive);
@@ -99,6 +105,13 @@ async function stageJob(name: string, context: string, services: ActionsServices
   return result;
 }
 
+/** A base an earlier run pushed (BENCH_VLLM_BASE=<repo>@sha256:…): its layers as the registry has them. */
+function pushedBase(ref: string): RealFilesBase {
+  if (!/^127\.0\.0\.1:5000\/[a-z0-9/_.-]+@sha256:[0-9a-f]{64}$/.test(ref)) throw new Error(`BENCH_VLLM_BASE: ${ref} is not 127.0.0.1:5000/<repo>@sha256:<64 hex>`);
+  const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' })) as { layers: Array<{ digest: string; size: number }> };
+  return { ref, layers: manifest.layers.map((l) => l.digest), layerBytes: manifest.layers.map((l) => l.size) };
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'build-docker', 'index.js'))) throw new Error('no dist/: run npm run build first');
   rmSync(DIR, { recursive: true, force: true });
@@ -107,8 +120,9 @@ async function main(): Promise<void> {
   console.log(`# vLLM-shaped build: base ${gib(SHAPE.baseBytes)} in ${SHAPE.baseLayers} layers, ${SHAPE.units} units × ${SHAPE.unitFunctions} functions, ${SHAPE.smallFiles} small files; engine ${ENGINE}, ${COMPRESSION}; ${free()} free; load ${loadAverage()}`);
 
   let started = performance.now();
-  const base = await pushRealFilesBase(join(DIR, 'base'), `${REGISTRY}/h-vbench/vllm-base-${RUN_ID}`, SHAPE);
-  console.log(`base ${base.ref}: ${base.layerBytes.map(gib).join(' + ')} of real files, written and pushed in ${fmt((performance.now() - started) / 1000)} s`);
+  const base = process.env.BENCH_VLLM_BASE ? pushedBase(process.env.BENCH_VLLM_BASE) : await pushRealFilesBase(join(DIR, 'base'), `${REGISTRY}/h-vbench/vllm-base-${RUN_ID}`, SHAPE);
+  const what = process.env.BENCH_VLLM_BASE ? 'compressed, pushed by an earlier run' : `of real files, written and pushed in ${fmt((performance.now() - started) / 1000)} s`;
+  console.log(`base ${base.ref}: ${base.layerBytes.map(gib).join(' + ')} ${what}`);
   const context = join(DIR, 'context');
   started = performance.now();
   layVllmContext(context, base.ref, SHAPE);

@@ -22,7 +22,7 @@ export interface VllmShape {
   units: number;
   /** Functions per unit: the compile time of one unit. */
   unitFunctions: number;
-  /** Real .py files in the pip-install-like layer. */
+  /** Real small files (Python's trees, then /usr/share) in the pip-install-like layer. */
   smallFiles: number;
 }
 
@@ -265,12 +265,16 @@ export function vllmDockerfile(baseRef: string): string {
 export function layVllmContext(into: string, baseRef: string, shape: Pick<VllmShape, 'units' | 'unitFunctions' | 'smallFiles'>): void {
   mkdirSync(join(into, 'csrc'), { recursive: true });
   for (let u = 0; u < shape.units; u++) writeFileSync(join(into, 'csrc', unitName(u)), unitSource(u, shape.unitFunctions));
+  // Python's own trees first (.py, .pyc, data files), then /usr/share's small files: what a pip install writes is mostly files under 64 KiB.
   const site = join(into, 'site-packages');
-  const { files } = filesUpTo(['/usr/lib/python3.11', '/usr/lib/python3'], Number.MAX_SAFE_INTEGER, new Set());
-  const py = files.filter((f) => f.endsWith('.py') && lstatSync(`/${f}`).isFile()).slice(0, shape.smallFiles);
-  if (py.length < shape.smallFiles) throw new Error(`only ${py.length} .py files under /usr/lib/python3*, ${shape.smallFiles} asked`);
-  for (const f of py) {
-    const dest = join(site, f.replace(/^usr\/lib\//, ''));
+  const { files } = filesUpTo(['/usr/lib/python3.11', '/usr/lib/python3', '/usr/share'], Number.MAX_SAFE_INTEGER, new Set());
+  const small = files.filter((f) => {
+    const info = lstatSync(`/${f}`);
+    return info.isFile() && info.size < 64 << 10;
+  }).slice(0, shape.smallFiles);
+  if (small.length < shape.smallFiles) throw new Error(`only ${small.length} small files under /usr/lib/python3* and /usr/share, ${shape.smallFiles} asked`);
+  for (const f of small) {
+    const dest = join(site, f.replace(/^usr\/(lib|share)\//, ''));
     mkdirSync(dirname(dest), { recursive: true });
     copyFileSync(`/${f}`, dest);
   }
