@@ -23,6 +23,7 @@
 // BENCH_VLLM_CACHES (default gha,registry), BENCH_ENGINE (28: docker 28 + buildx 0.29, whose gha
 // cache speaks to the stand-in; 26: buildx 0.13, where gha falls back to local), BENCH_COMPRESSION
 // (gzip or zstd), BENCH_DIR (default $TMPDIR/h-vllm-bench; each job's log is left in logs/ there).
+// BENCH_BRIDGE, BENCH_BRIDGE_CIDR (the private engine's bridge, default vra-vllm, 172.30.234.1/24).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,7 @@ const ENGINE = (process.env.BENCH_ENGINE ?? '28') as Engine;
 const COMPRESSION = process.env.BENCH_COMPRESSION ?? 'gzip';
 const DIR = resolve(process.env.BENCH_DIR ?? join(tmpdir(), 'h-vllm-bench'));
 const RUN_ID = Date.now().toString(36);
-const ENGINE_DIR: PrivateEngine = { dir: join(DIR, 'dockerd'), engine: ENGINE, bridge: { name: 'vra-vllm', cidr: '172.30.231.1/24' } };
+const ENGINE_DIR: PrivateEngine = { dir: join(DIR, 'dockerd'), engine: ENGINE, bridge: { name: process.env.BENCH_BRIDGE ?? 'vra-vllm', cidr: process.env.BENCH_BRIDGE_CIDR ?? '172.30.234.1/24' } };
 
 interface Job {
   name: string;
