@@ -24,14 +24,16 @@ import { buildxBuildArgs, type CacheBackend, type Compression, type ImageOutput 
 import { newRunnerJob, REPO_ROOT, runStepWithPost, type StepResult } from '../test/support/action-runner.js';
 import { startActionsServices, type ActionsServices } from '../test/support/actions-services.js';
 import { deleteClosure, nixFlakeFixture } from '../test/support/nix.js';
+import { startFreshEngine, stopEngine, type Engine, type PrivateEngine } from '../test/support/private-engine.js';
 import { REGISTRY } from '../test/support/tools.js';
+import { loadAverage } from './support/stage-job.js';
 
 const MIB = Number(process.env.BENCH_MIB ?? 200);
 const STEPS = Number(process.env.BENCH_STEPS ?? 4);
 const REPS = Number(process.env.BENCH_REPS ?? 2);
 const CACHES = (process.env.BENCH_CACHES ?? 'local,registry').split(',') as Array<'local' | 'registry'>;
 const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'gzip') as Compression;
-const ENGINE = process.env.BENCH_ENGINE ?? '26';
+const ENGINE = (process.env.BENCH_ENGINE ?? '26') as Engine;
 const OUTPUT = (process.env.BENCH_OUTPUT ?? 'oci') as 'oci' | 'registry';
 const PLAIN = process.env.BENCH_PLAIN !== '0';
 const NIX_MIB = Number(process.env.BENCH_NIX_MIB ?? 300);
@@ -69,23 +71,17 @@ function layContext(into: string): void {
 // ---------------------------------------------------------------------------------------------
 // Engines: a fresh private dockerd per job.
 
-function engineEnv(host: string): Record<string, string> {
-  if (ENGINE !== '28') return { DOCKER_HOST: host };
-  const prefix = process.env.DOCKER28_PREFIX ?? '/opt/vllm-rocm-action/docker28';
-  return { DOCKER_HOST: host, DOCKER_CONFIG: join(prefix, 'config'), PATH: `${join(prefix, 'bin')}:${process.env.PATH}` };
-}
+// A bridge of its own, beside any other private engine (BENCH_BRIDGE*).
+const ENGINE_DIR: PrivateEngine = {
+  dir: DAEMON_DIR,
+  engine: ENGINE,
+  bridge: { name: process.env.BENCH_BRIDGE ?? 'vra-bench1', cidr: process.env.BENCH_BRIDGE_CIDR ?? '172.30.230.1/24' },
+};
 
 function freshEngine(): Record<string, string> {
-  // A bridge of its own, beside any other private engine (BENCH_BRIDGE*).
-  const bridge = { BENCH_BRIDGE: process.env.BENCH_BRIDGE ?? 'vra-bench1', BENCH_BRIDGE_CIDR: process.env.BENCH_BRIDGE_CIDR ?? '172.30.230.1/24' };
-  const host = execFileSync('bash', [join(REPO_ROOT, 'bench', 'private-dockerd.sh'), 'start', DAEMON_DIR, ENGINE], { encoding: 'utf8', env: { ...process.env, ...bridge } }).trim();
-  const env = engineEnv(host);
+  const env = startFreshEngine(ENGINE_DIR);
   Object.assign(process.env, env); // the runner harness passes DOCKER_HOST/DOCKER_CONFIG/PATH on
   return env;
-}
-
-function stopEngine(): void {
-  execFileSync('bash', [join(REPO_ROOT, 'bench', 'private-dockerd.sh'), 'stop', DAEMON_DIR]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,7 +206,7 @@ async function dockerPart(): Promise<void> {
     console.log('');
   }
   console.log(`digests: ${[...digests].join(', ')}${digests.size === 1 ? ' (one digest: cold, warm, stage and plain)' : ' — DIFFERENT'}`);
-  stopEngine();
+  stopEngine(ENGINE_DIR);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,15 +256,11 @@ async function nixPart(): Promise<void> {
   rows.forEach((r, i) => console.log(`| ${NIX_MIB} MiB payload | ${i + 1} | ${fmt(r.cold.seconds)} | ${fmt(r.warm.seconds)} | ${ratio(r.warm.seconds, r.cold.seconds)} |`));
 }
 
-function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-}
-
 mkdirSync(DIR, { recursive: true });
 if (!existsSync(join(REPO_ROOT, 'dist', 'build-docker', 'index.js'))) throw new Error('no dist/: run npm run bundle first');
 try {
   if (process.env.BENCH_DOCKER !== '0') await dockerPart();
   if (process.env.BENCH_NIX !== '0') await nixPart();
 } finally {
-  stopEngine();
+  stopEngine(ENGINE_DIR);
 }

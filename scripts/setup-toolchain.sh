@@ -49,7 +49,8 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 # openssl + cosign: the publish tests (a test CA, signing). docker-compose (trixie's Compose v2): the templates
 # tests validate templates/vllm-rocm's compose file. shellcheck: the template's wrapper script and the workflows'
 # run: scripts (scripts/validate-actions.mjs). gcc + libc6-dev: the smoke-test tests compile their fake vLLM server statically; python3 runs the GPU probe script and writes the report tests' wheels.
-for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev python3 iproute2 openssl cosign docker-compose shellcheck; do
+# ccache: the vLLM-shaped build (test/support/vllm-shaped.ts) compiles its units with it, inside a base made of these very files.
+for p in docker.io docker-buildx containerd nix-bin docker-registry skopeo umoci busybox-static jq git xz-utils zstd curl gcc libc6-dev ccache python3 iproute2 openssl cosign docker-compose shellcheck; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
