@@ -42848,15 +42848,19 @@ const ERROR_CONTEXT_BEFORE = 2;
 const ERROR_CONTEXT_AFTER = 2;
 const ERROR_LINES = 40;
 const ERROR_LINE = /\b(error|fatal)\b\s*[:!]|\bfatal\b|^Traceback \(most recent call last\)|^\s*\w*(Error|Exception): |^FAILED: |^E: /i;
-// BuildKit's cache import and export steps: their errors are not the build's.
-const CACHE_STEP = /^(importing cache manifest|exporting cache)/;
+// BuildKit's cache import and export steps: their errors are not the build's. The exporters name
+// their vertex themselves: "exporting cache to registry" (cache/remotecache/registry/registry.go),
+// "exporting cache to client directory" (local), but "exporting to GitHub Actions Cache"
+// (cache/remotecache/gha/gha.go), which reads like an image export.
+const CACHE_IMPORT = /^importing cache manifest/;
+const CACHE_EXPORT = /^(exporting cache|exporting to GitHub Actions Cache)/;
 // Dockerfile instructions are named "[2/5] RUN …" or "[stage 2/5] RUN …"; the rest is plumbing.
 const INSTRUCTION = /^\[(?:[^\]\s]+ )?\d+\/\d+\]/;
 function isBuildStep(step) {
     return INSTRUCTION.test(step.name);
 }
 function isCacheStep(step) {
-    return CACHE_STEP.test(step.name);
+    return CACHE_IMPORT.test(step.name) || CACHE_EXPORT.test(step.name);
 }
 /** Seconds during which at least one of the steps ran: steps run in parallel, so their sum would count twice. */
 function coveredSeconds(steps) {
@@ -43034,10 +43038,10 @@ class BuildProgress {
      */
     get phases() {
         const kinds = [
-            ['cacheImport', (name) => name.startsWith('importing cache manifest')],
+            ['cacheImport', (name) => CACHE_IMPORT.test(name)],
             ['steps', (name) => INSTRUCTION.test(name)],
-            ['imageExport', (name) => name.startsWith('exporting to ')],
-            ['cacheExport', (name) => name.startsWith('exporting cache')],
+            ['imageExport', (name) => name.startsWith('exporting to ') && !CACHE_EXPORT.test(name)],
+            ['cacheExport', (name) => CACHE_EXPORT.test(name)],
         ];
         const phases = { cacheImport: 0, steps: 0, imageExport: 0, cacheExport: 0 };
         const soFar = [];

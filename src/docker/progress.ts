@@ -43,8 +43,12 @@ const ERROR_CONTEXT_BEFORE = 2;
 const ERROR_CONTEXT_AFTER = 2;
 const ERROR_LINES = 40;
 const ERROR_LINE = /\b(error|fatal)\b\s*[:!]|\bfatal\b|^Traceback \(most recent call last\)|^\s*\w*(Error|Exception): |^FAILED: |^E: /i;
-// BuildKit's cache import and export steps: their errors are not the build's.
-const CACHE_STEP = /^(importing cache manifest|exporting cache)/;
+// BuildKit's cache import and export steps: their errors are not the build's. The exporters name
+// their vertex themselves: "exporting cache to registry" (cache/remotecache/registry/registry.go),
+// "exporting cache to client directory" (local), but "exporting to GitHub Actions Cache"
+// (cache/remotecache/gha/gha.go), which reads like an image export.
+const CACHE_IMPORT = /^importing cache manifest/;
+const CACHE_EXPORT = /^(exporting cache|exporting to GitHub Actions Cache)/;
 // Dockerfile instructions are named "[2/5] RUN …" or "[stage 2/5] RUN …"; the rest is plumbing.
 const INSTRUCTION = /^\[(?:[^\]\s]+ )?\d+\/\d+\]/;
 
@@ -53,7 +57,7 @@ export function isBuildStep(step: Pick<Step, 'name'>): boolean {
 }
 
 export function isCacheStep(step: Pick<Step, 'name'>): boolean {
-  return CACHE_STEP.test(step.name);
+  return CACHE_IMPORT.test(step.name) || CACHE_EXPORT.test(step.name);
 }
 
 /** Where a build's time went, from BuildKit's own step times (seconds of wall clock). */
@@ -235,10 +239,10 @@ export class BuildProgress {
    */
   get phases(): BuildPhases {
     const kinds: Array<[keyof BuildPhases, (name: string) => boolean]> = [
-      ['cacheImport', (name) => name.startsWith('importing cache manifest')],
+      ['cacheImport', (name) => CACHE_IMPORT.test(name)],
       ['steps', (name) => INSTRUCTION.test(name)],
-      ['imageExport', (name) => name.startsWith('exporting to ')],
-      ['cacheExport', (name) => name.startsWith('exporting cache')],
+      ['imageExport', (name) => name.startsWith('exporting to ') && !CACHE_EXPORT.test(name)],
+      ['cacheExport', (name) => CACHE_EXPORT.test(name)],
     ];
     const phases: BuildPhases = { cacheImport: 0, steps: 0, imageExport: 0, cacheExport: 0 };
     const soFar: Step[] = [];

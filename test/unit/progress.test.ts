@@ -88,6 +88,21 @@ test('phases: parallel steps are counted once; each kind from its own vertexes',
   assert.deepEqual(progress.phases, { cacheImport: 2, steps: 10, imageExport: 8, cacheExport: 5 });
 });
 
+test('phases and errors: the gha cache exporter names its vertex "exporting to GitHub Actions Cache" (buildkit gha.go), a cache export', () => {
+  const at = (s: number): string => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
+  const progress = new BuildProgress();
+  progress.feed(JSON.stringify({ vertexes: [
+    { digest: 'sha256:a', name: 'importing cache manifest from gha:14196404673944113265', started: at(0), completed: at(1) },
+    { digest: 'sha256:b', name: '[1/1] RUN make', started: at(1), completed: at(10) },
+    { digest: 'sha256:c', name: 'exporting to oci image format', started: at(10), completed: at(14) },
+    // BuildKit's own failure text when the cache service throttles it (docs.docker.com, cache backends: gha).
+    { digest: 'sha256:d', name: 'exporting to GitHub Actions Cache', started: at(14), completed: at(50), error: 'maximum timeout reached' },
+  ] }));
+  assert.deepEqual(progress.phases, { cacheImport: 1, steps: 9, imageExport: 4, cacheExport: 36 });
+  assert.equal(progress.failedStep, undefined, 'a cache export error is not the build failing');
+  assert.deepEqual(progress.cacheErrors.map((s) => s.name), ['exporting to GitHub Actions Cache']);
+});
+
 test('phases: an overlap between kinds is counted once, for the earlier kind', () => {
   const at = (s: number): string => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
   const progress = new BuildProgress();
