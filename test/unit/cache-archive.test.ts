@@ -5,6 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -123,6 +124,30 @@ describe('the installed @actions/cache', () => {
       assert.equal(readFileSync(join(into, 'index.json'), 'utf8'), '{}');
       assert.deepEqual(readFileSync(join(into, 'blobs', 'sha256', 'aa')), Buffer.alloc(70_000, 1));
     }
+  });
+});
+
+describe('hashing while extracting (issue 20: the shard check reads nothing again)', () => {
+  test('with digests, every file written comes back with the size and SHA-256 of the bytes written, empty files too', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 7);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    const stage = fresh('stage');
+    mkdirSync(join(stage, 'nar'));
+    writeFileSync(join(stage, 'nar', 'big.nar.zst'), big);
+    writeFileSync(join(stage, 'empty.narinfo'), '');
+    writeFileSync(join(stage, 'nix-cache-info'), 'StoreDir: /nix/store\n');
+    const archive = gnuTar(stage, ['.'], [`s|^\\.|${PREFIX}|`]);
+    const into = fresh('into');
+    const { files } = await extractCacheArchive(archive, PREFIX, into, CACHE_LIMITS, { digests: true });
+    assert.ok(files, 'digests are handed back');
+    const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+    assert.deepEqual(Object.fromEntries(files), {
+      'nar/big.nar.zst': { size: big.length, sha256: sha(big) },
+      'empty.narinfo': { size: 0, sha256: sha('') },
+      'nix-cache-info': { size: 21, sha256: sha('StoreDir: /nix/store\n') },
+    });
+    for (const [path, written] of files) assert.equal(sha(readFileSync(join(into, path))), written.sha256, `${path} on disk is what was hashed`);
+    assert.equal((await extractCacheArchive(archive, PREFIX, fresh('into'))).files, undefined, 'no hashing unless asked (the BuildKit caches)');
   });
 });
 
