@@ -100,6 +100,33 @@ describe('the installed @actions/cache', () => {
     assert.match(tarStubScript("/tmp/it's"), /mv -f -- "\$2" '\/tmp\/it'\\''s'/, 'the held path is quoted for sh');
   });
 
+  test('the stub for several restores (restoreEntries) shows an archive under archive.* only once it is whole', () => {
+    // restoreEntries extracts each archive.* as soon as it appears, while others download: the
+    // move into `held` (a copy when it crosses file systems) must not be visible under that name.
+    const hold = fresh('hold');
+    const held = join(hold, 'held');
+    mkdirSync(held);
+    const stub = join(hold, 'tar');
+    writeFileSync(stub, tarStubScript(held, { unique: true }), { mode: 0o700 });
+    const bin = fresh('bin');
+    const log = join(hold, 'mv.log');
+    // An mv that notes what `held` holds when each move starts.
+    writeFileSync(join(bin, 'mv'), `#!/bin/sh\nls -A "$HELD" >> "$LOG"; echo -- >> "$LOG"; exec /bin/mv "$@"\n`, { mode: 0o755 });
+    for (const body of ['first archive', 'second archive']) {
+      const download = join(fresh('dl'), 'cache.tzst');
+      writeFileSync(download, body);
+      execFileSync('sh', [stub, '-xf', download, '-P', '-C', '/nowhere', '--use-compress-program', 'unzstd'], { env: { PATH: `${bin}:/usr/bin:/bin`, HELD: held, LOG: log } });
+      assert.ok(!existsSync(download));
+    }
+    const seen = readFileSync(log, 'utf8').split('--\n').slice(0, -1);
+    assert.ok(seen.length >= 2);
+    assert.ok(!seen[0]!.split('\n').some((name) => name.startsWith('archive.')), `nothing under archive.* while the first archive is moved in (held held: ${seen[0]})`);
+    const names = readdirSync(held).sort();
+    assert.equal(names.length, 2);
+    assert.ok(names.every((name) => /^archive\.[A-Za-z0-9]{8}$/.test(name)), names.join(' '));
+    assert.deepEqual(names.map((name) => readFileSync(join(held, name), 'utf8')).sort(), ['first archive', 'second archive']);
+  });
+
   test('a real archive of createTar (zstd, gzip) extracts to the same tree', async () => {
     const { createTar } = await tarModule();
     for (const method of ['zstd-without-long', 'gzip']) {
