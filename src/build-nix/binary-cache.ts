@@ -160,7 +160,7 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
   }
   const took = `${seconds(importStarted).toFixed(1)} s`;
   if (checkSigs) logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}; import ${took}).`);
-  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures (import ${took}): the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
+  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated (import ${took}). Set signing-key or trusted-public-keys to verify it.`);
   return { restoredKey, imported: missing };
 }
 
