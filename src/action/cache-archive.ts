@@ -2,6 +2,7 @@
 // a scope this job reads chose every member name and type. This module writes a cache archive
 // itself (never `tar -P`) into a fresh empty directory, taking only regular files and directories
 // named under the one expected path, and checks the result, or a copied local entry, with lstat.
+import { createHash } from 'node:crypto';
 import { closeSync, constants, createReadStream, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -87,16 +88,36 @@ async function decompressor(archive: string): Promise<Transform> {
   throw new CacheEntryRefused('the archive is neither zstd nor gzip');
 }
 
+/** What extraction wrote to one file: the bytes it streamed through, counted and hashed on the way. */
+export interface WrittenFile {
+  size: number;
+  /** Hex SHA-256. */
+  sha256: string;
+}
+
+/** Relative `/`-separated path below the restored directory to what was written there. */
+export type WrittenFiles = Map<string, WrittenFile>;
+
+export interface Extracted {
+  members: number;
+  bytes: number;
+  /** With `{ digests: true }`: every file written, with the SHA-256 of the bytes written to it. */
+  files?: WrittenFiles;
+}
+
 /**
  * Writes the members of `archive` (an @actions/cache archive) named under `prefix` into `into`,
  * which must be a fresh empty directory. Files are created with O_EXCL|O_NOFOLLOW, modes reduced
  * to 0644/0755, owners not restored. Throws CacheEntryRefused on the first member that is not
- * a plain file or directory under `prefix`; the caller removes `into`.
+ * a plain file or directory under `prefix`; the caller removes `into`. With `digests`, each file is
+ * hashed as it is written (the bytes pass through here anyway), so a caller checking every file
+ * against a manifest need not read them all again.
  */
-export async function extractCacheArchive(archive: string, prefix: string, into: string, limits: CacheLimits = CACHE_LIMITS): Promise<{ members: number; bytes: number }> {
+export async function extractCacheArchive(archive: string, prefix: string, into: string, limits: CacheLimits = CACHE_LIMITS, { digests = false } = {}): Promise<Extracted> {
   let members = 0;
   let bytes = 0;
   let openFd: number | undefined;
+  const files: WrittenFiles | undefined = digests ? new Map() : undefined;
   const visit = (entry: TarEntry): EntrySink | undefined => {
     if (++members > limits.members) throw new CacheEntryRefused(`more than ${limits.members} members`);
     checkEntry(entry);
@@ -117,13 +138,18 @@ export async function extractCacheArchive(archive: string, prefix: string, into:
       throw error;
     }
     const fd = openFd;
+    const hash = files ? createHash('sha256') : undefined;
+    let written = 0;
     return {
       data(chunk) {
+        hash?.update(chunk);
+        written += chunk.length;
         for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
       },
       end() {
         closeSync(fd);
         openFd = undefined;
+        if (files && hash) files.set(rel, { size: written, sha256: hash.digest('hex') });
       },
     };
   };
@@ -146,7 +172,7 @@ export async function extractCacheArchive(archive: string, prefix: string, into:
   } finally {
     if (openFd !== undefined) closeSync(openFd);
   }
-  return { members, bytes };
+  return files ? { members, bytes, files } : { members, bytes };
 }
 
 /**

@@ -11,7 +11,7 @@ import * as core from '@actions/core';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, sep } from 'node:path';
-import { CacheEntryRefused, checkPlainTree, extractCacheArchive } from './cache-archive.js';
+import { CacheEntryRefused, checkPlainTree, extractCacheArchive, type WrittenFiles } from './cache-archive.js';
 import { localServicesRoot, restoreLocalDirectory, saveLocalDirectory } from './local-services.js';
 import { errorMessage } from './stage.js';
 
@@ -55,12 +55,16 @@ export async function restoreDirectory(dir: string, key: string, restoreKeys: st
  */
 export function tarStubScript(held: string, { unique = false } = {}): string {
   const quoted = `'${held.replace(/'/g, `'\\''`)}'`;
-  // For several restores at once (restoreEntries): each archive to a new file in the `held` directory.
-  const target = unique ? `"$(mktemp ${quoted}/archive.XXXXXXXX)"` : quoted;
+  // For several restores at once (restoreEntries): each archive to a new file in the `held`
+  // directory, first as part.* (a move across file systems copies), then renamed to archive.* in
+  // one step, so an archive.* that appears is whole and can be extracted while others download.
+  const move = unique
+    ? `p="$(mktemp ${quoted}/part.XXXXXXXX)" && mv -f -- "$2" "$p" && exec mv -f -- "$p" ${quoted}/"archive.\${p##*/part.}"`
+    : `exec mv -f -- "$2" ${quoted}`;
   return `#!/bin/sh
 # vllm-rocm-action: stands in for tar while @actions/cache restores (src/action/cache.ts).
 if [ "$1" = "-tf" ]; then exit 0; fi
-if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${target}; fi
+if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then ${move}; fi
 echo "vllm-rocm-action: unexpected tar call from @actions/cache (its argv changed?): $1" >&2
 exit 2
 `;
@@ -89,12 +93,12 @@ export function archivePrefix(dir: string): string {
   return relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir).split(sep).join('/') || '.';
 }
 
-async function extractInto(dir: string, archive: string, prefix = archivePrefix(dir)): Promise<void> {
+async function extractInto(dir: string, archive: string, prefix = archivePrefix(dir), { digests = false } = {}): Promise<WrittenFiles | undefined> {
   await mkdir(dirname(dir), { recursive: true });
   const fresh = await mkdtemp(`${dir}.restoring-`);
   try {
     // A restore that did not reach the stub (another tar was used) has already extracted with -P.
-    await extractCacheArchive(archive, prefix, fresh).catch((error: unknown) => {
+    const { files } = await extractCacheArchive(archive, prefix, fresh, undefined, { digests }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === archive) {
         throw new Error('@actions/cache did not hand over its archive (did its tar call change? see the pinned version in package.json)');
       }
@@ -104,23 +108,42 @@ async function extractInto(dir: string, archive: string, prefix = archivePrefix(
     await chmod(fresh, 0o755);
     await rm(dir, { recursive: true, force: true });
     await rename(fresh, dir);
+    return files;
   } finally {
     await rm(fresh, { recursive: true, force: true });
   }
 }
 
+/** One entry restored by restoreEntries. */
+export interface RestoredEntry {
+  dir: string;
+  /**
+   * Every file extraction wrote, with the SHA-256 of its bytes (hashed as they were written);
+   * absent where the entry was copied from the local stand-in, whose files the caller reads itself.
+   */
+  files?: WrittenFiles;
+}
+
 /**
  * Several entries saved from the same `dir`, each by its exact key, downloaded `concurrency` at a
- * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction.
+ * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction,
+ * which starts as soon as an archive is whole, while the others still download; `onEntry` then
+ * gets it at once (a caller checks and uses one entry while the next is fetched).
  * One stub for the whole batch (PATH is process-wide) moves each archive to a new file, so which
  * directory came from which key is not known here: the caller tells them apart by content.
- * Returns the directories, or the keys with no entry; throws when a restore fails or is refused.
+ * Returns the entries, or the keys with no entry; throws when a restore fails or is refused, or
+ * when `onEntry` throws.
  */
-export async function restoreEntries(dir: string, keys: string[], concurrency: number): Promise<{ dirs: string[]; missing: string[] }> {
+export async function restoreEntries(
+  dir: string,
+  keys: string[],
+  concurrency: number,
+  onEntry: (entry: RestoredEntry) => Promise<void> = async () => {},
+): Promise<{ entries: RestoredEntry[]; missing: string[] }> {
   const targets = keys.map((_, i) => `${dir}-${i + 1}`);
   const local = localServicesRoot();
   const missing: string[] = [];
-  const found: string[] = [];
+  const found: RestoredEntry[] = [];
   const pool = async <T>(items: T[], fn: (item: T, i: number) => Promise<void>): Promise<void> => {
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -131,32 +154,61 @@ export async function restoreEntries(dir: string, keys: string[], concurrency: n
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
   };
+  const byDir = (a: RestoredEntry, b: RestoredEntry): number => (a.dir < b.dir ? -1 : 1);
   const hold = local ? undefined : await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'vllm-rocm-action-cache-'));
+  // Extractions (and their onEntry) run beside the downloads; all are settled before returning or throwing.
+  const working: Array<Promise<void>> = [];
+  const settle = async (): Promise<void> => {
+    const failed = (await Promise.allSettled(working)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
   try {
     if (local) {
       await pool(keys, async (key, i) => {
-        if (await restoreLocalDirectory(local, targets[i]!, key, [])) found.push(targets[i]!);
-        else missing.push(key);
+        if (!(await restoreLocalDirectory(local, targets[i]!, key, []))) return void missing.push(key);
+        const entry = { dir: targets[i]! };
+        found.push(entry);
+        await onEntry(entry);
       });
-      return { dirs: found.sort(), missing };
+      return { entries: found.sort(byDir), missing };
     }
     if (!cache.isFeatureAvailable()) throw new Error('the Actions cache service is not available to this job');
     if (process.platform === 'win32') throw new Error('restoring the Actions cache is not supported on Windows runners');
     const held = join(hold!, 'held');
     await mkdir(held, { mode: 0o700 });
-    await withTarStub(hold!, held, () => pool(keys, async (key) => {
-      if (!(await cache.restoreCache([dir], key, []))) missing.push(key);
-    }), { unique: true });
-    if (missing.length > 0) return { dirs: [], missing };
-    const archives = (await readdir(held)).sort();
-    if (archives.length !== keys.length) throw new CacheEntryRefused(`${keys.length} entries restored but ${archives.length} archives handed over`);
     const prefix = archivePrefix(dir);
-    await pool(archives, async (name, i) => {
-      await extractInto(targets[i]!, join(held, name), prefix);
-      found.push(targets[i]!);
-    });
-    return { dirs: found.sort(), missing };
+    const claimed = new Set<string>();
+    // Every archive.* the stub has finished renaming in and nobody has taken yet.
+    const claimWhole = async (): Promise<void> => {
+      for (const name of (await readdir(held)).sort()) {
+        if (!name.startsWith('archive.') || claimed.has(name)) continue;
+        claimed.add(name);
+        if (claimed.size > keys.length) throw new CacheEntryRefused(`${keys.length} entries asked for but more archives handed over`);
+        const target = targets[claimed.size - 1]!;
+        working.push((async () => {
+          const entry = { dir: target, files: await extractInto(target, join(held, name), prefix, { digests: true }) };
+          found.push(entry);
+          await onEntry(entry);
+        })());
+      }
+    };
+    try {
+      await withTarStub(hold!, held, () => pool(keys, async (key) => {
+        if (!(await cache.restoreCache([dir], key, []))) missing.push(key);
+        else await claimWhole();
+      }), { unique: true });
+      await claimWhole();
+    } finally {
+      await settle();
+    }
+    if (missing.length > 0) {
+      await Promise.all(targets.map((t) => rm(t, { recursive: true, force: true })));
+      return { entries: [], missing };
+    }
+    if (claimed.size !== keys.length) throw new CacheEntryRefused(`${keys.length} entries restored but ${claimed.size} archives handed over`);
+    return { entries: found.sort(byDir), missing };
   } catch (error) {
+    await Promise.allSettled(working);
     await Promise.all(targets.map((t) => rm(t, { recursive: true, force: true })));
     throw error;
   } finally {

@@ -160,7 +160,7 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
   }
   const took = `${seconds(importStarted).toFixed(1)} s`;
   if (checkSigs) logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}; import ${took}).`);
-  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures (import ${took}): the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
+  else core.warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated (import ${took}). Set signing-key or trusted-public-keys to verify it.`);
   return { restoredKey, imported: missing };
 }
 
@@ -172,7 +172,7 @@ export async function restoreNixCache(nix: NixCli, key: string, restoreKeys: str
 async function restoreShards(dir: string, restoredKey: string): Promise<boolean> {
   const { shardDir } = cacheDirs();
   const merged = `${dir}.merging`;
-  let dirs: string[] = [];
+  const dirs: string[] = [];
   try {
     const held = await listCacheFiles(dir);
     if (held.length !== 1) throw new BinaryCacheError(`its entry holds ${held.length} files beside the shard manifest`);
@@ -185,27 +185,30 @@ async function restoreShards(dir: string, restoredKey: string): Promise<boolean>
       if (!shard.key.startsWith(`${shardFamily(restoredKey)}-${i + 1}-of-${count}-`)) throw new BinaryCacheError(`its manifest lists ${shard.key} as shard ${i + 1} of ${count}`);
     });
     const started = process.hrtime.bigint();
-    const restored = await restoreEntries(shardDir, manifest.shards.map((s) => s.key), SHARD_CONCURRENCY);
+    const seen = new Set<number>();
+    let checking = 0;
+    await rm(merged, { recursive: true, force: true });
+    await mkdir(merged, { recursive: true });
+    // Each shard is checked and merged as soon as it is extracted, while the others download.
+    const restored = await restoreEntries(shardDir, manifest.shards.map((s) => s.key), SHARD_CONCURRENCY, async (entry) => {
+      dirs.push(entry.dir);
+      const checkStarted = process.hrtime.bigint();
+      const index = identifyShard(manifest, await listCacheFiles(entry.dir));
+      if (seen.has(index)) throw new BinaryCacheError(`shard ${index + 1} was restored twice`);
+      seen.add(index);
+      await checkShard(entry.dir, manifest.shards[index]!, entry.files);
+      await mergeShard(entry.dir, manifest.shards[index]!, merged);
+      checking += seconds(checkStarted);
+    });
     const restoreTook = seconds(started);
-    dirs = restored.dirs;
     if (restored.missing.length > 0) {
       core.warning(`The Nix binary cache ${restoredKey} lacks ${restored.missing.length} of its ${count} shards (${restored.missing.join(', ')}); building without it.`);
       return false;
     }
-    const seen = new Set<number>();
-    await rm(merged, { recursive: true, force: true });
-    await mkdir(merged, { recursive: true });
-    for (const shardPath of dirs) {
-      const index = identifyShard(manifest, await listCacheFiles(shardPath));
-      if (seen.has(index)) throw new BinaryCacheError(`shard ${index + 1} was restored twice`);
-      seen.add(index);
-      await checkShard(shardPath, manifest.shards[index]!);
-      await mergeShard(shardPath, manifest.shards[index]!, merged);
-    }
     if (seen.size !== count) throw new BinaryCacheError(`${seen.size} of its ${count} shards were restored`);
     await rm(dir, { recursive: true, force: true });
     await rename(merged, dir);
-    logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest (download and extraction ${restoreTook.toFixed(1)} s, checks ${(seconds(started) - restoreTook).toFixed(1)} s).`);
+    logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest (download, extraction and checks ${restoreTook.toFixed(1)} s, of which checks ${checking.toFixed(1)} s, beside the downloads).`);
     return true;
   } catch (error) {
     core.warning(`The restored Nix binary cache ${restoredKey} was refused (${errorMessage(error)}); building without it.`);

@@ -143,16 +143,30 @@ export async function describeCacheFiles(dir: string): Promise<CacheFile[]> {
   return files;
 }
 
-/** A restored shard holds exactly its listed files, with their sizes and hashes. */
-export async function checkShard(dir: string, shard: Shard): Promise<void> {
-  const held = new Set(await listCacheFiles(dir));
-  if (held.size !== shard.files.length || shard.files.some((f) => !held.has(f.path))) {
+/** What a shard's files were found to hold: size and hex SHA-256 by relative path. */
+export type FileDigests = ReadonlyMap<string, { size: number; sha256: string }>;
+
+/**
+ * A restored shard holds exactly its listed files, with their sizes and hashes. `written`: the
+ * digests its extraction computed from the very bytes it wrote (src/action/cache-archive.ts), so
+ * the files are not read again; it must name every file in `dir`, or the shard is refused.
+ * Without it each file is read and hashed here.
+ */
+export async function checkShard(dir: string, shard: Shard, written?: FileDigests): Promise<void> {
+  const held = await listCacheFiles(dir);
+  const heldSet = new Set(held);
+  if (heldSet.size !== shard.files.length || shard.files.some((f) => !heldSet.has(f.path))) {
     throw new BinaryCacheError(`shard ${shard.key} does not hold exactly the files its manifest lists`);
+  }
+  if (written && (written.size !== held.length || held.some((path) => !written.has(path)))) {
+    throw new BinaryCacheError(`shard ${shard.key} holds files its extraction did not write`);
   }
   for (const file of shard.files) {
     const path = join(dir, file.path);
-    if ((await lstat(path)).size !== file.size) throw new BinaryCacheError(`shard ${shard.key}: ${file.path} is not the size its manifest gives`);
-    if ((await fileSha256(path)) !== file.sha256) throw new BinaryCacheError(`shard ${shard.key}: ${file.path} does not match its manifest's SHA-256`);
+    const size = (await lstat(path)).size;
+    if (size !== file.size || (written && written.get(file.path)!.size !== file.size)) throw new BinaryCacheError(`shard ${shard.key}: ${file.path} is not the size its manifest gives`);
+    const sha256 = written ? written.get(file.path)!.sha256 : await fileSha256(path);
+    if (sha256 !== file.sha256) throw new BinaryCacheError(`shard ${shard.key}: ${file.path} does not match its manifest's SHA-256`);
   }
 }
 

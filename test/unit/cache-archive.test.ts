@@ -5,6 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -99,6 +100,33 @@ describe('the installed @actions/cache', () => {
     assert.match(tarStubScript("/tmp/it's"), /mv -f -- "\$2" '\/tmp\/it'\\''s'/, 'the held path is quoted for sh');
   });
 
+  test('the stub for several restores (restoreEntries) shows an archive under archive.* only once it is whole', () => {
+    // restoreEntries extracts each archive.* as soon as it appears, while others download: the
+    // move into `held` (a copy when it crosses file systems) must not be visible under that name.
+    const hold = fresh('hold');
+    const held = join(hold, 'held');
+    mkdirSync(held);
+    const stub = join(hold, 'tar');
+    writeFileSync(stub, tarStubScript(held, { unique: true }), { mode: 0o700 });
+    const bin = fresh('bin');
+    const log = join(hold, 'mv.log');
+    // An mv that notes what `held` holds when each move starts.
+    writeFileSync(join(bin, 'mv'), `#!/bin/sh\nls -A "$HELD" >> "$LOG"; echo -- >> "$LOG"; exec /bin/mv "$@"\n`, { mode: 0o755 });
+    for (const body of ['first archive', 'second archive']) {
+      const download = join(fresh('dl'), 'cache.tzst');
+      writeFileSync(download, body);
+      execFileSync('sh', [stub, '-xf', download, '-P', '-C', '/nowhere', '--use-compress-program', 'unzstd'], { env: { PATH: `${bin}:/usr/bin:/bin`, HELD: held, LOG: log } });
+      assert.ok(!existsSync(download));
+    }
+    const seen = readFileSync(log, 'utf8').split('--\n').slice(0, -1);
+    assert.ok(seen.length >= 2);
+    assert.ok(!seen[0]!.split('\n').some((name) => name.startsWith('archive.')), `nothing under archive.* while the first archive is moved in (held held: ${seen[0]})`);
+    const names = readdirSync(held).sort();
+    assert.equal(names.length, 2);
+    assert.ok(names.every((name) => /^archive\.[A-Za-z0-9]{8}$/.test(name)), names.join(' '));
+    assert.deepEqual(names.map((name) => readFileSync(join(held, name), 'utf8')).sort(), ['first archive', 'second archive']);
+  });
+
   test('a real archive of createTar (zstd, gzip) extracts to the same tree', async () => {
     const { createTar } = await tarModule();
     for (const method of ['zstd-without-long', 'gzip']) {
@@ -123,6 +151,30 @@ describe('the installed @actions/cache', () => {
       assert.equal(readFileSync(join(into, 'index.json'), 'utf8'), '{}');
       assert.deepEqual(readFileSync(join(into, 'blobs', 'sha256', 'aa')), Buffer.alloc(70_000, 1));
     }
+  });
+});
+
+describe('hashing while extracting (issue 20: the shard check reads nothing again)', () => {
+  test('with digests, every file written comes back with the size and SHA-256 of the bytes written, empty files too', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 7);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    const stage = fresh('stage');
+    mkdirSync(join(stage, 'nar'));
+    writeFileSync(join(stage, 'nar', 'big.nar.zst'), big);
+    writeFileSync(join(stage, 'empty.narinfo'), '');
+    writeFileSync(join(stage, 'nix-cache-info'), 'StoreDir: /nix/store\n');
+    const archive = gnuTar(stage, ['.'], [`s|^\\.|${PREFIX}|`]);
+    const into = fresh('into');
+    const { files } = await extractCacheArchive(archive, PREFIX, into, CACHE_LIMITS, { digests: true });
+    assert.ok(files, 'digests are handed back');
+    const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+    assert.deepEqual(Object.fromEntries(files), {
+      'nar/big.nar.zst': { size: big.length, sha256: sha(big) },
+      'empty.narinfo': { size: 0, sha256: sha('') },
+      'nix-cache-info': { size: 21, sha256: sha('StoreDir: /nix/store\n') },
+    });
+    for (const [path, written] of files) assert.equal(sha(readFileSync(join(into, path))), written.sha256, `${path} on disk is what was hashed`);
+    assert.equal((await extractCacheArchive(archive, PREFIX, fresh('into'))).files, undefined, 'no hashing unless asked (the BuildKit caches)');
   });
 });
 

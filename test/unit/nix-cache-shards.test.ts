@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shardFamily } from '../../src/build-nix/binary-cache.js';
@@ -117,4 +117,43 @@ test('checkShard compares sizes and SHA-256 with the manifest; mergeShard never 
   writeFileSync(join(into, 'nix-cache-info'), 'first');
   await assert.rejects(mergeShard(dir, shard, into), /two shards hold nix-cache-info/);
   assert.equal(readFileSync(join(into, 'nix-cache-info'), 'utf8'), 'first', 'the file already merged stays');
+});
+
+test('checkShard with the digests extraction computed: compared with the manifest and the files on disk, nothing read again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shard-'));
+  mkdirSync(join(dir, 'nar'));
+  const nar = 'nar/1lz75137m6ildzpkkqj8kdq2iw55zj490kbpkq1i97aq67j3dmwi.nar.xz';
+  writeFileSync(join(dir, 'nix-cache-info'), 'StoreDir: /nix/store\n');
+  writeFileSync(join(dir, nar), 'nar bytes');
+  const files = await describeCacheFiles(dir);
+  const shard = { key: shardKey(FAMILY, 0, 1, files), files };
+  const written = () => new Map(files.map((f) => [f.path, { size: f.size, sha256: f.sha256 }]));
+  await checkShard(dir, shard, written());
+
+  // The digests are taken as given: the bytes on disk are not read again (they were hashed as written).
+  writeFileSync(join(dir, nar), 'nar bytez');
+  await checkShard(dir, shard, written());
+  await assert.rejects(checkShard(dir, shard), /does not match its manifest's SHA-256/, 'without digests the file is read');
+  writeFileSync(join(dir, nar), 'nar bytes');
+
+  // Bytes extraction wrote that do not match the manifest.
+  const tampered = written();
+  tampered.set(nar, { size: 9, sha256: createHash('sha256').update('nar bytez').digest('hex') });
+  await assert.rejects(checkShard(dir, shard, tampered), /does not match its manifest's SHA-256/);
+  const longer = written();
+  longer.set(nar, { size: 10, sha256: files[0]!.sha256 });
+  await assert.rejects(checkShard(dir, shard, longer), /not the size its manifest gives/);
+
+  // A file on disk that extraction did not write (and so never hashed) is refused, not trusted.
+  const partial = written();
+  partial.delete(nar);
+  await assert.rejects(checkShard(dir, shard, partial), /holds files its extraction did not write/);
+  // Extra and missing files, whatever the digests say.
+  writeFileSync(join(dir, 'stray'), '');
+  const withStray = written();
+  withStray.set('stray', { size: 0, sha256: createHash('sha256').update('').digest('hex') });
+  await assert.rejects(checkShard(dir, shard, withStray), /does not hold exactly the files/);
+  rmSync(join(dir, 'stray'));
+  rmSync(join(dir, nar));
+  await assert.rejects(checkShard(dir, shard, written()), /does not hold exactly the files/);
 });
