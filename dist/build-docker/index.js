@@ -45155,6 +45155,7 @@ async function engineImageSize(digest, tags) {
 
 
 
+
 /** An archive or directory that is not a plain tree of files and directories under the expected path. */
 class cache_archive_CacheEntryRefused extends Error {
 }
@@ -45232,12 +45233,15 @@ async function decompressor(archive) {
  * Writes the members of `archive` (an @actions/cache archive) named under `prefix` into `into`,
  * which must be a fresh empty directory. Files are created with O_EXCL|O_NOFOLLOW, modes reduced
  * to 0644/0755, owners not restored. Throws CacheEntryRefused on the first member that is not
- * a plain file or directory under `prefix`; the caller removes `into`.
+ * a plain file or directory under `prefix`; the caller removes `into`. With `digests`, each file is
+ * hashed as it is written (the bytes pass through here anyway), so a caller checking every file
+ * against a manifest need not read them all again.
  */
-async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS) {
+async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS, { digests = false } = {}) {
     let members = 0;
     let bytes = 0;
     let openFd;
+    const files = digests ? new Map() : undefined;
     const visit = (entry) => {
         if (++members > limits.members)
             throw new cache_archive_CacheEntryRefused(`more than ${limits.members} members`);
@@ -45264,14 +45268,20 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
             throw error;
         }
         const fd = openFd;
+        const hash = files ? (0,external_node_crypto_.createHash)('sha256') : undefined;
+        let written = 0;
         return {
             data(chunk) {
+                hash?.update(chunk);
+                written += chunk.length;
                 for (let off = 0; off < chunk.length;)
                     off += (0,external_node_fs_namespaceObject.writeSync)(fd, chunk, off);
             },
             end() {
                 (0,external_node_fs_namespaceObject.closeSync)(fd);
                 openFd = undefined;
+                if (files && hash)
+                    files.set(rel, { size: written, sha256: hash.digest('hex') });
             },
         };
     };
@@ -45301,7 +45311,7 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
         if (openFd !== undefined)
             (0,external_node_fs_namespaceObject.closeSync)(openFd);
     }
-    return { members, bytes };
+    return files ? { members, bytes, files } : { members, bytes };
 }
 /**
  * Walks `root` with lstat: only directories and regular files with one link and no set-id or
@@ -102137,12 +102147,16 @@ async function restoreDirectory(dir, key, restoreKeys) {
  */
 function tarStubScript(held, { unique = false } = {}) {
     const quoted = `'${held.replace(/'/g, `'\\''`)}'`;
-    // For several restores at once (restoreEntries): each archive to a new file in the `held` directory.
-    const target = unique ? `"$(mktemp ${quoted}/archive.XXXXXXXX)"` : quoted;
+    // For several restores at once (restoreEntries): each archive to a new file in the `held`
+    // directory, first as part.* (a move across file systems copies), then renamed to archive.* in
+    // one step, so an archive.* that appears is whole and can be extracted while others download.
+    const move = unique
+        ? `p="$(mktemp ${quoted}/part.XXXXXXXX)" && mv -f -- "$2" "$p" && exec mv -f -- "$p" ${quoted}/"archive.\${p##*/part.}"`
+        : `exec mv -f -- "$2" ${quoted}`;
     return `#!/bin/sh
 # vllm-rocm-action: stands in for tar while @actions/cache restores (src/action/cache.ts).
 if [ "$1" = "-tf" ]; then exit 0; fi
-if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${target}; fi
+if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then ${move}; fi
 echo "vllm-rocm-action: unexpected tar call from @actions/cache (its argv changed?): $1" >&2
 exit 2
 `;
@@ -102171,12 +102185,12 @@ async function withTarStub(hold, held, fn, { unique = false } = {}) {
 function archivePrefix(dir) {
     return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir).split(external_node_path_namespaceObject.sep).join('/') || '.';
 }
-async function extractInto(dir, archive, prefix = archivePrefix(dir)) {
+async function extractInto(dir, archive, prefix = archivePrefix(dir), { digests = false } = {}) {
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(dir), { recursive: true });
     const fresh = await (0,promises_namespaceObject.mkdtemp)(`${dir}.restoring-`);
     try {
         // A restore that did not reach the stub (another tar was used) has already extracted with -P.
-        await extractCacheArchive(archive, prefix, fresh).catch((error) => {
+        const { files } = await extractCacheArchive(archive, prefix, fresh, undefined, { digests }).catch((error) => {
             if (error.code === 'ENOENT' && error.path === archive) {
                 throw new Error('@actions/cache did not hand over its archive (did its tar call change? see the pinned version in package.json)');
             }
@@ -102186,6 +102200,7 @@ async function extractInto(dir, archive, prefix = archivePrefix(dir)) {
         await (0,promises_namespaceObject.chmod)(fresh, 0o755);
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rename)(fresh, dir);
+        return files;
     }
     finally {
         await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
@@ -102193,12 +102208,15 @@ async function extractInto(dir, archive, prefix = archivePrefix(dir)) {
 }
 /**
  * Several entries saved from the same `dir`, each by its exact key, downloaded `concurrency` at a
- * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction.
+ * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction,
+ * which starts as soon as an archive is whole, while the others still download; `onEntry` then
+ * gets it at once (a caller checks and uses one entry while the next is fetched).
  * One stub for the whole batch (PATH is process-wide) moves each archive to a new file, so which
  * directory came from which key is not known here: the caller tells them apart by content.
- * Returns the directories, or the keys with no entry; throws when a restore fails or is refused.
+ * Returns the entries, or the keys with no entry; throws when a restore fails or is refused, or
+ * when `onEntry` throws.
  */
-async function restoreEntries(dir, keys, concurrency) {
+async function restoreEntries(dir, keys, concurrency, onEntry = async () => { }) {
     const targets = keys.map((_, i) => `${dir}-${i + 1}`);
     const local = localServicesRoot();
     const missing = [];
@@ -102213,16 +102231,25 @@ async function restoreEntries(dir, keys, concurrency) {
         };
         await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
     };
+    const byDir = (a, b) => (a.dir < b.dir ? -1 : 1);
     const hold = local ? undefined : await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'vllm-rocm-action-cache-'));
+    // Extractions (and their onEntry) run beside the downloads; all are settled before returning or throwing.
+    const working = [];
+    const settle = async () => {
+        const failed = (await Promise.allSettled(working)).find((r) => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
+    };
     try {
         if (local) {
             await pool(keys, async (key, i) => {
-                if (await restoreLocalDirectory(local, targets[i], key, []))
-                    found.push(targets[i]);
-                else
-                    missing.push(key);
+                if (!(await restoreLocalDirectory(local, targets[i], key, [])))
+                    return void missing.push(key);
+                const entry = { dir: targets[i] };
+                found.push(entry);
+                await onEntry(entry);
             });
-            return { dirs: found.sort(), missing };
+            return { entries: found.sort(byDir), missing };
         }
         if (!cache.isFeatureAvailable())
             throw new Error('the Actions cache service is not available to this job');
@@ -102230,23 +102257,46 @@ async function restoreEntries(dir, keys, concurrency) {
             throw new Error('restoring the Actions cache is not supported on Windows runners');
         const held = join(hold, 'held');
         await mkdir(held, { mode: 0o700 });
-        await withTarStub(hold, held, () => pool(keys, async (key) => {
-            if (!(await cache.restoreCache([dir], key, [])))
-                missing.push(key);
-        }), { unique: true });
-        if (missing.length > 0)
-            return { dirs: [], missing };
-        const archives = (await readdir(held)).sort();
-        if (archives.length !== keys.length)
-            throw new CacheEntryRefused(`${keys.length} entries restored but ${archives.length} archives handed over`);
         const prefix = archivePrefix(dir);
-        await pool(archives, async (name, i) => {
-            await extractInto(targets[i], join(held, name), prefix);
-            found.push(targets[i]);
-        });
-        return { dirs: found.sort(), missing };
+        const claimed = new Set();
+        // Every archive.* the stub has finished renaming in and nobody has taken yet.
+        const claimWhole = async () => {
+            for (const name of (await readdir(held)).sort()) {
+                if (!name.startsWith('archive.') || claimed.has(name))
+                    continue;
+                claimed.add(name);
+                if (claimed.size > keys.length)
+                    throw new CacheEntryRefused(`${keys.length} entries asked for but more archives handed over`);
+                const target = targets[claimed.size - 1];
+                working.push((async () => {
+                    const entry = { dir: target, files: await extractInto(target, join(held, name), prefix, { digests: true }) };
+                    found.push(entry);
+                    await onEntry(entry);
+                })());
+            }
+        };
+        try {
+            await withTarStub(hold, held, () => pool(keys, async (key) => {
+                if (!(await cache.restoreCache([dir], key, [])))
+                    missing.push(key);
+                else
+                    await claimWhole();
+            }), { unique: true });
+            await claimWhole();
+        }
+        finally {
+            await settle();
+        }
+        if (missing.length > 0) {
+            await Promise.all(targets.map((t) => rm(t, { recursive: true, force: true })));
+            return { entries: [], missing };
+        }
+        if (claimed.size !== keys.length)
+            throw new CacheEntryRefused(`${keys.length} entries restored but ${claimed.size} archives handed over`);
+        return { entries: found.sort(byDir), missing };
     }
     catch (error) {
+        await Promise.allSettled(working);
         await Promise.all(targets.map((t) => rm(t, { recursive: true, force: true })));
         throw error;
     }

@@ -100987,6 +100987,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 
 
+
 /** An archive or directory that is not a plain tree of files and directories under the expected path. */
 class CacheEntryRefused extends Error {
 }
@@ -101064,12 +101065,15 @@ async function decompressor(archive) {
  * Writes the members of `archive` (an @actions/cache archive) named under `prefix` into `into`,
  * which must be a fresh empty directory. Files are created with O_EXCL|O_NOFOLLOW, modes reduced
  * to 0644/0755, owners not restored. Throws CacheEntryRefused on the first member that is not
- * a plain file or directory under `prefix`; the caller removes `into`.
+ * a plain file or directory under `prefix`; the caller removes `into`. With `digests`, each file is
+ * hashed as it is written (the bytes pass through here anyway), so a caller checking every file
+ * against a manifest need not read them all again.
  */
-async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS) {
+async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS, { digests = false } = {}) {
     let members = 0;
     let bytes = 0;
     let openFd;
+    const files = digests ? new Map() : undefined;
     const visit = (entry) => {
         if (++members > limits.members)
             throw new CacheEntryRefused(`more than ${limits.members} members`);
@@ -101096,14 +101100,20 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
             throw error;
         }
         const fd = openFd;
+        const hash = files ? (0,external_node_crypto_.createHash)('sha256') : undefined;
+        let written = 0;
         return {
             data(chunk) {
+                hash?.update(chunk);
+                written += chunk.length;
                 for (let off = 0; off < chunk.length;)
                     off += (0,external_node_fs_namespaceObject.writeSync)(fd, chunk, off);
             },
             end() {
                 (0,external_node_fs_namespaceObject.closeSync)(fd);
                 openFd = undefined;
+                if (files && hash)
+                    files.set(rel, { size: written, sha256: hash.digest('hex') });
             },
         };
     };
@@ -101133,7 +101143,7 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
         if (openFd !== undefined)
             (0,external_node_fs_namespaceObject.closeSync)(openFd);
     }
-    return { members, bytes };
+    return files ? { members, bytes, files } : { members, bytes };
 }
 /**
  * Walks `root` with lstat: only directories and regular files with one link and no set-id or
@@ -101330,12 +101340,16 @@ async function restoreDirectory(dir, key, restoreKeys) {
  */
 function tarStubScript(held, { unique = false } = {}) {
     const quoted = `'${held.replace(/'/g, `'\\''`)}'`;
-    // For several restores at once (restoreEntries): each archive to a new file in the `held` directory.
-    const target = unique ? `"$(mktemp ${quoted}/archive.XXXXXXXX)"` : quoted;
+    // For several restores at once (restoreEntries): each archive to a new file in the `held`
+    // directory, first as part.* (a move across file systems copies), then renamed to archive.* in
+    // one step, so an archive.* that appears is whole and can be extracted while others download.
+    const move = unique
+        ? `p="$(mktemp ${quoted}/part.XXXXXXXX)" && mv -f -- "$2" "$p" && exec mv -f -- "$p" ${quoted}/"archive.\${p##*/part.}"`
+        : `exec mv -f -- "$2" ${quoted}`;
     return `#!/bin/sh
 # vllm-rocm-action: stands in for tar while @actions/cache restores (src/action/cache.ts).
 if [ "$1" = "-tf" ]; then exit 0; fi
-if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then exec mv -f -- "$2" ${target}; fi
+if [ "$#" -ge 5 ] && [ "$1" = "-xf" ] && [ "$3" = "-P" ] && [ "$4" = "-C" ]; then ${move}; fi
 echo "vllm-rocm-action: unexpected tar call from @actions/cache (its argv changed?): $1" >&2
 exit 2
 `;
@@ -101364,12 +101378,12 @@ async function withTarStub(hold, held, fn, { unique = false } = {}) {
 function archivePrefix(dir) {
     return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE ?? process.cwd(), dir).split(external_node_path_namespaceObject.sep).join('/') || '.';
 }
-async function extractInto(dir, archive, prefix = archivePrefix(dir)) {
+async function extractInto(dir, archive, prefix = archivePrefix(dir), { digests = false } = {}) {
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(dir), { recursive: true });
     const fresh = await (0,promises_namespaceObject.mkdtemp)(`${dir}.restoring-`);
     try {
         // A restore that did not reach the stub (another tar was used) has already extracted with -P.
-        await extractCacheArchive(archive, prefix, fresh).catch((error) => {
+        const { files } = await extractCacheArchive(archive, prefix, fresh, undefined, { digests }).catch((error) => {
             if (error.code === 'ENOENT' && error.path === archive) {
                 throw new Error('@actions/cache did not hand over its archive (did its tar call change? see the pinned version in package.json)');
             }
@@ -101379,6 +101393,7 @@ async function extractInto(dir, archive, prefix = archivePrefix(dir)) {
         await (0,promises_namespaceObject.chmod)(fresh, 0o755);
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rename)(fresh, dir);
+        return files;
     }
     finally {
         await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
@@ -101386,12 +101401,15 @@ async function extractInto(dir, archive, prefix = archivePrefix(dir)) {
 }
 /**
  * Several entries saved from the same `dir`, each by its exact key, downloaded `concurrency` at a
- * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction.
+ * time, each into a directory of its own (`${dir}-1`, …) through the same confined extraction,
+ * which starts as soon as an archive is whole, while the others still download; `onEntry` then
+ * gets it at once (a caller checks and uses one entry while the next is fetched).
  * One stub for the whole batch (PATH is process-wide) moves each archive to a new file, so which
  * directory came from which key is not known here: the caller tells them apart by content.
- * Returns the directories, or the keys with no entry; throws when a restore fails or is refused.
+ * Returns the entries, or the keys with no entry; throws when a restore fails or is refused, or
+ * when `onEntry` throws.
  */
-async function restoreEntries(dir, keys, concurrency) {
+async function restoreEntries(dir, keys, concurrency, onEntry = async () => { }) {
     const targets = keys.map((_, i) => `${dir}-${i + 1}`);
     const local = localServicesRoot();
     const missing = [];
@@ -101406,16 +101424,25 @@ async function restoreEntries(dir, keys, concurrency) {
         };
         await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
     };
+    const byDir = (a, b) => (a.dir < b.dir ? -1 : 1);
     const hold = local ? undefined : await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'vllm-rocm-action-cache-'));
+    // Extractions (and their onEntry) run beside the downloads; all are settled before returning or throwing.
+    const working = [];
+    const settle = async () => {
+        const failed = (await Promise.allSettled(working)).find((r) => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
+    };
     try {
         if (local) {
             await pool(keys, async (key, i) => {
-                if (await restoreLocalDirectory(local, targets[i], key, []))
-                    found.push(targets[i]);
-                else
-                    missing.push(key);
+                if (!(await restoreLocalDirectory(local, targets[i], key, [])))
+                    return void missing.push(key);
+                const entry = { dir: targets[i] };
+                found.push(entry);
+                await onEntry(entry);
             });
-            return { dirs: found.sort(), missing };
+            return { entries: found.sort(byDir), missing };
         }
         if (!isFeatureAvailable())
             throw new Error('the Actions cache service is not available to this job');
@@ -101423,23 +101450,46 @@ async function restoreEntries(dir, keys, concurrency) {
             throw new Error('restoring the Actions cache is not supported on Windows runners');
         const held = (0,external_node_path_namespaceObject.join)(hold, 'held');
         await (0,promises_namespaceObject.mkdir)(held, { mode: 0o700 });
-        await withTarStub(hold, held, () => pool(keys, async (key) => {
-            if (!(await restoreCache([dir], key, [])))
-                missing.push(key);
-        }), { unique: true });
-        if (missing.length > 0)
-            return { dirs: [], missing };
-        const archives = (await (0,promises_namespaceObject.readdir)(held)).sort();
-        if (archives.length !== keys.length)
-            throw new CacheEntryRefused(`${keys.length} entries restored but ${archives.length} archives handed over`);
         const prefix = archivePrefix(dir);
-        await pool(archives, async (name, i) => {
-            await extractInto(targets[i], (0,external_node_path_namespaceObject.join)(held, name), prefix);
-            found.push(targets[i]);
-        });
-        return { dirs: found.sort(), missing };
+        const claimed = new Set();
+        // Every archive.* the stub has finished renaming in and nobody has taken yet.
+        const claimWhole = async () => {
+            for (const name of (await (0,promises_namespaceObject.readdir)(held)).sort()) {
+                if (!name.startsWith('archive.') || claimed.has(name))
+                    continue;
+                claimed.add(name);
+                if (claimed.size > keys.length)
+                    throw new CacheEntryRefused(`${keys.length} entries asked for but more archives handed over`);
+                const target = targets[claimed.size - 1];
+                working.push((async () => {
+                    const entry = { dir: target, files: await extractInto(target, (0,external_node_path_namespaceObject.join)(held, name), prefix, { digests: true }) };
+                    found.push(entry);
+                    await onEntry(entry);
+                })());
+            }
+        };
+        try {
+            await withTarStub(hold, held, () => pool(keys, async (key) => {
+                if (!(await restoreCache([dir], key, [])))
+                    missing.push(key);
+                else
+                    await claimWhole();
+            }), { unique: true });
+            await claimWhole();
+        }
+        finally {
+            await settle();
+        }
+        if (missing.length > 0) {
+            await Promise.all(targets.map((t) => (0,promises_namespaceObject.rm)(t, { recursive: true, force: true })));
+            return { entries: [], missing };
+        }
+        if (claimed.size !== keys.length)
+            throw new CacheEntryRefused(`${keys.length} entries restored but ${claimed.size} archives handed over`);
+        return { entries: found.sort(byDir), missing };
     }
     catch (error) {
+        await Promise.allSettled(working);
         await Promise.all(targets.map((t) => (0,promises_namespaceObject.rm)(t, { recursive: true, force: true })));
         throw error;
     }
@@ -101674,17 +101724,28 @@ async function describeCacheFiles(dir) {
     }
     return files;
 }
-/** A restored shard holds exactly its listed files, with their sizes and hashes. */
-async function checkShard(dir, shard) {
-    const held = new Set(await listCacheFiles(dir));
-    if (held.size !== shard.files.length || shard.files.some((f) => !held.has(f.path))) {
+/**
+ * A restored shard holds exactly its listed files, with their sizes and hashes. `written`: the
+ * digests its extraction computed from the very bytes it wrote (src/action/cache-archive.ts), so
+ * the files are not read again; it must name every file in `dir`, or the shard is refused.
+ * Without it each file is read and hashed here.
+ */
+async function checkShard(dir, shard, written) {
+    const held = await listCacheFiles(dir);
+    const heldSet = new Set(held);
+    if (heldSet.size !== shard.files.length || shard.files.some((f) => !heldSet.has(f.path))) {
         throw new BinaryCacheError(`shard ${shard.key} does not hold exactly the files its manifest lists`);
+    }
+    if (written && (written.size !== held.length || held.some((path) => !written.has(path)))) {
+        throw new BinaryCacheError(`shard ${shard.key} holds files its extraction did not write`);
     }
     for (const file of shard.files) {
         const path = (0,external_node_path_namespaceObject.join)(dir, file.path);
-        if ((await (0,promises_namespaceObject.lstat)(path)).size !== file.size)
+        const size = (await (0,promises_namespaceObject.lstat)(path)).size;
+        if (size !== file.size || (written && written.get(file.path).size !== file.size))
             throw new BinaryCacheError(`shard ${shard.key}: ${file.path} is not the size its manifest gives`);
-        if ((await fileSha256(path)) !== file.sha256)
+        const sha256 = written ? written.get(file.path).sha256 : await fileSha256(path);
+        if (sha256 !== file.sha256)
             throw new BinaryCacheError(`shard ${shard.key}: ${file.path} does not match its manifest's SHA-256`);
     }
 }
@@ -101826,7 +101887,7 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
     if (checkSigs)
         logInfo(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported, signatures checked (of the closure of ${outPath}; import ${took}).`);
     else
-        warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures (import ${took}): the cache is unauthenticated. Set signing-key or trusted-public-keys to verify it.`);
+        warning(`Restored Nix binary cache ${restoredKey}: ${missing.length} store paths imported without signatures: the cache is unauthenticated (import ${took}). Set signing-key or trusted-public-keys to verify it.`);
     return { restoredKey, imported: missing };
 }
 /**
@@ -101837,7 +101898,7 @@ async function restoreNixCache(nix, key, restoreKeys, outPath, trust) {
 async function restoreShards(dir, restoredKey) {
     const { shardDir } = cacheDirs();
     const merged = `${dir}.merging`;
-    let dirs = [];
+    const dirs = [];
     try {
         const held = await listCacheFiles(dir);
         if (held.length !== 1)
@@ -101853,29 +101914,32 @@ async function restoreShards(dir, restoredKey) {
                 throw new BinaryCacheError(`its manifest lists ${shard.key} as shard ${i + 1} of ${count}`);
         });
         const started = process.hrtime.bigint();
-        const restored = await restoreEntries(shardDir, manifest.shards.map((s) => s.key), SHARD_CONCURRENCY);
-        const restoreTook = seconds(started);
-        dirs = restored.dirs;
-        if (restored.missing.length > 0) {
-            warning(`The Nix binary cache ${restoredKey} lacks ${restored.missing.length} of its ${count} shards (${restored.missing.join(', ')}); building without it.`);
-            return false;
-        }
         const seen = new Set();
+        let checking = 0;
         await (0,promises_namespaceObject.rm)(merged, { recursive: true, force: true });
         await (0,promises_namespaceObject.mkdir)(merged, { recursive: true });
-        for (const shardPath of dirs) {
-            const index = identifyShard(manifest, await listCacheFiles(shardPath));
+        // Each shard is checked and merged as soon as it is extracted, while the others download.
+        const restored = await restoreEntries(shardDir, manifest.shards.map((s) => s.key), SHARD_CONCURRENCY, async (entry) => {
+            dirs.push(entry.dir);
+            const checkStarted = process.hrtime.bigint();
+            const index = identifyShard(manifest, await listCacheFiles(entry.dir));
             if (seen.has(index))
                 throw new BinaryCacheError(`shard ${index + 1} was restored twice`);
             seen.add(index);
-            await checkShard(shardPath, manifest.shards[index]);
-            await mergeShard(shardPath, manifest.shards[index], merged);
+            await checkShard(entry.dir, manifest.shards[index], entry.files);
+            await mergeShard(entry.dir, manifest.shards[index], merged);
+            checking += seconds(checkStarted);
+        });
+        const restoreTook = seconds(started);
+        if (restored.missing.length > 0) {
+            warning(`The Nix binary cache ${restoredKey} lacks ${restored.missing.length} of its ${count} shards (${restored.missing.join(', ')}); building without it.`);
+            return false;
         }
         if (seen.size !== count)
             throw new BinaryCacheError(`${seen.size} of its ${count} shards were restored`);
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
         await (0,promises_namespaceObject.rename)(merged, dir);
-        logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest (download and extraction ${restoreTook.toFixed(1)} s, checks ${(seconds(started) - restoreTook).toFixed(1)} s).`);
+        logInfo(`Restored the ${count} shards of Nix binary cache ${restoredKey}, each checked against its manifest (download, extraction and checks ${restoreTook.toFixed(1)} s, of which checks ${checking.toFixed(1)} s, beside the downloads).`);
         return true;
     }
     catch (error) {

@@ -8921,6 +8921,7 @@ function parsePax(body) {
 
 
 
+
 /** An archive or directory that is not a plain tree of files and directories under the expected path. */
 class CacheEntryRefused extends (/* unused pure expression or super */ null && (Error)) {
 }
@@ -8998,12 +8999,15 @@ async function decompressor(archive) {
  * Writes the members of `archive` (an @actions/cache archive) named under `prefix` into `into`,
  * which must be a fresh empty directory. Files are created with O_EXCL|O_NOFOLLOW, modes reduced
  * to 0644/0755, owners not restored. Throws CacheEntryRefused on the first member that is not
- * a plain file or directory under `prefix`; the caller removes `into`.
+ * a plain file or directory under `prefix`; the caller removes `into`. With `digests`, each file is
+ * hashed as it is written (the bytes pass through here anyway), so a caller checking every file
+ * against a manifest need not read them all again.
  */
-async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS) {
+async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS, { digests = false } = {}) {
     let members = 0;
     let bytes = 0;
     let openFd;
+    const files = digests ? new Map() : undefined;
     const visit = (entry) => {
         if (++members > limits.members)
             throw new CacheEntryRefused(`more than ${limits.members} members`);
@@ -9030,14 +9034,20 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
             throw error;
         }
         const fd = openFd;
+        const hash = files ? createHash('sha256') : undefined;
+        let written = 0;
         return {
             data(chunk) {
+                hash?.update(chunk);
+                written += chunk.length;
                 for (let off = 0; off < chunk.length;)
                     off += writeSync(fd, chunk, off);
             },
             end() {
                 closeSync(fd);
                 openFd = undefined;
+                if (files && hash)
+                    files.set(rel, { size: written, sha256: hash.digest('hex') });
             },
         };
     };
@@ -9067,7 +9077,7 @@ async function extractCacheArchive(archive, prefix, into, limits = CACHE_LIMITS)
         if (openFd !== undefined)
             closeSync(openFd);
     }
-    return { members, bytes };
+    return files ? { members, bytes, files } : { members, bytes };
 }
 /**
  * Walks `root` with lstat: only directories and regular files with one link and no set-id or
