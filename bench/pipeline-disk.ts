@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { newRunnerJob, REPO_ROOT, runStep } from '../test/support/action-runner.js';
 import { startActionsServices } from '../test/support/actions-services.js';
-import { fakeVllmBinary } from '../test/support/fake-vllm.js';
+import { fakeVllmBinary, freePort } from '../test/support/fake-vllm.js';
 import { startFreshEngine, stopEngine, type Engine, type PrivateEngine } from '../test/support/private-engine.js';
 import { REGISTRY } from '../test/support/tools.js';
 import { layVllmContext, pushRealFilesBase, type VllmShape } from '../test/support/vllm-shaped.js';
@@ -102,13 +102,15 @@ async function main(): Promise<void> {
   layVllmContext(context, base.ref, SHAPE, { server: fakeVllmBinary() });
 
   const services = await startActionsServices({ dataDir: join(DIR, 'services') });
+  // The smoke test publishes its server's port on 127.0.0.1: docker-proxy forwards it (the private engine has no iptables).
+  process.env.BENCH_USERLAND_PROXY = 'true';
   const engineEnv = startFreshEngine(ENGINE_DIR);
   try {
     const job = newRunnerJob(join(DIR, 'runner'), services.jobEnv(`run-${RUN_ID}`, 'job-1'));
     Object.assign(job.env, engineEnv);
     execFileSync('cp', ['-a', `${context}/.`, job.workspace]);
     const repo = `h-pdisk/vllm-${RUN_ID}`;
-    const inputs = { builder: 'docker', verify: 'true', 'smoke-test': 'true', gpu: 'none', requests: '4', publish: 'true', image: `${REGISTRY}/${repo}`, tags: 'v1' };
+    const inputs = { builder: 'docker', verify: 'true', 'smoke-test': 'true', gpu: 'none', requests: '4', port: String(await freePort()), publish: 'true', image: `${REGISTRY}/${repo}`, tags: 'v1' };
 
     const t0 = performance.now();
     const samples: Sample[] = [await duSample(job.temp, 0)];
