@@ -6,6 +6,8 @@
 #   bench/private-dockerd.sh start DIR [26|28]   # prints the DOCKER_HOST to use
 #   bench/private-dockerd.sh stop DIR            # stops it and removes DIR
 # A second start on a running DIR stops it and starts a fresh one (empty data root).
+# BENCH_USERLAND_PROXY=true: docker-proxy forwards a published 127.0.0.1 port to the container (no
+# iptables here), for a bench that talks to a container it runs (the smoke test's server).
 set -euo pipefail
 cmd=$1 dir=$2 engine=${3:-26}
 DOCKER28_PREFIX=${DOCKER28_PREFIX:-/opt/vllm-rocm-action/docker28}
@@ -61,7 +63,7 @@ TOML
   "pidfile": "$dir/run/dockerd.pid",
   "hosts": ["unix://$dir/run/docker.sock"],
   "bridge": "$BRIDGE",
-  "iptables": false, "ip6tables": false, "ip-forward": false, "ip-masq": false, "userland-proxy": false
+  "iptables": false, "ip6tables": false, "ip-forward": false, "ip-masq": false, "userland-proxy": ${BENCH_USERLAND_PROXY:-false}
 }
 JSON
     PATH=$path setsid "$dockerd_bin" --config-file "$dir/daemon.json" >"$dir/log/dockerd.log" 2>&1 </dev/null &

@@ -236,8 +236,14 @@ export function unitName(unit: number): string {
   return `kernel_${String(unit).padStart(4, '0')}.c`;
 }
 
+/** What the image serves: `server` puts the fake vLLM (test/support/fake-vllm.ts) in as `vllm serve`, so the smoke test can run it. */
+export interface VllmServer {
+  /** A static OpenAI-compatible server binary (fakeVllmBinary()), or undefined for the python3 entrypoint script. */
+  server?: string;
+}
+
 /** The Dockerfile: the base by digest, the small-files layer, the sources, the ccache compile, the entrypoint. */
-export function vllmDockerfile(baseRef: string): string {
+export function vllmDockerfile(baseRef: string, opts: { server?: boolean } = {}): string {
   const compile = [
     'set -e',
     'export CCACHE_DIR=/root/.cache/ccache CCACHE_BASEDIR=/workspace CCACHE_NOHASHDIR=true CCACHE_COMPILERCHECK=content CCACHE_MAXSIZE=5G',
@@ -255,14 +261,16 @@ export function vllmDockerfile(baseRef: string): string {
     'COPY site-packages /usr/lib/python3/site-packages-vllm',
     'COPY csrc /workspace/csrc',
     `RUN --mount=type=cache,id=${CCACHE_MOUNT_ID},target=/root/.cache/ccache \\\n    ${compile}`,
-    'COPY entrypoint.sh /usr/local/bin/vllm-entrypoint',
-    'ENTRYPOINT ["/usr/local/bin/vllm-entrypoint"]',
+    // With a server: upstream's ENTRYPOINT ["vllm", "serve"] (vllm/vllm-openai-rocm, docker/Dockerfile.rocm).
+    ...(opts.server
+      ? ['COPY vllm /usr/bin/vllm', 'ENTRYPOINT ["vllm", "serve"]']
+      : ['COPY entrypoint.sh /usr/local/bin/vllm-entrypoint', 'ENTRYPOINT ["/usr/local/bin/vllm-entrypoint"]']),
     '',
   ].join('\n');
 }
 
-/** Lays the build context into `into`: Dockerfile, csrc/ (the units), site-packages/ (real small files), entrypoint.sh. */
-export function layVllmContext(into: string, baseRef: string, shape: Pick<VllmShape, 'units' | 'unitFunctions' | 'smallFiles'>): void {
+/** Lays the build context into `into`: Dockerfile, csrc/ (the units), site-packages/ (real small files), entrypoint.sh or the server. */
+export function layVllmContext(into: string, baseRef: string, shape: Pick<VllmShape, 'units' | 'unitFunctions' | 'smallFiles'>, opts: VllmServer = {}): void {
   mkdirSync(join(into, 'csrc'), { recursive: true });
   for (let u = 0; u < shape.units; u++) writeFileSync(join(into, 'csrc', unitName(u)), unitSource(u, shape.unitFunctions));
   // Python's own trees first (.py, .pyc, data files), then /usr/share's small files: what a pip install writes is mostly files under 64 KiB.
@@ -278,8 +286,9 @@ export function layVllmContext(into: string, baseRef: string, shape: Pick<VllmSh
     mkdirSync(dirname(dest), { recursive: true });
     copyFileSync(`/${f}`, dest);
   }
-  writeFileSync(join(into, 'entrypoint.sh'), '#!/bin/sh\nexec python3 -m vllm.entrypoints.openai.api_server "$@"\n', { mode: 0o755 });
-  writeFileSync(join(into, 'Dockerfile'), vllmDockerfile(baseRef));
+  if (opts.server) copyFileSync(opts.server, join(into, 'vllm'));
+  else writeFileSync(join(into, 'entrypoint.sh'), '#!/bin/sh\nexec python3 -m vllm.entrypoints.openai.api_server "$@"\n', { mode: 0o755 });
+  writeFileSync(join(into, 'Dockerfile'), vllmDockerfile(baseRef, { server: !!opts.server }));
 }
 
 /** One unit's source changed, as a one-line kernel fix is: the other units' ccache entries still hit. */
