@@ -103,7 +103,10 @@ export async function main(get: InputSource = actionInputs): Promise<void> {
       for (const run of runs) {
         await runStage('verify-reproducibility', run, (io) => {
           const reportName = io.get('report-name').trim() || 'reproducibility-report';
-          const fixed = { builder: run.builder, mode: 'rebuild', 'report-name': run.scope ? `${reportName}-${run.scope}` : reportName };
+          // Docker: the build stage's image is build A (only the cold rebuild runs), so verify
+          // judges the image smoke-tested and published, and holds one copy less on disk.
+          const given: Record<string, string> = run.builder === 'docker' ? { 'archive-a': image(run) } : {};
+          const fixed = { builder: run.builder, mode: 'rebuild', ...given, 'report-name': run.scope ? `${reportName}-${run.scope}` : reportName };
           return verify.main({ ...io, get: stageInputs(get, 'verify-reproducibility', fixed) });
         });
       }

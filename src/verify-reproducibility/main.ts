@@ -78,7 +78,7 @@ async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: C
       return { report: await artifactMode(inputs, work) };
     case 'rebuild': {
       if (inputs.builder === 'docker') {
-        const { a, b, rebuildSeconds } = await rebuildDocker(inputs.docker, work);
+        const { a, b, rebuildSeconds } = await rebuildDocker(inputs.docker, work, inputs.archiveA);
         try {
           return { report: await compareImages(a, b), rebuildSeconds, imageBytes: (await rebuildDiskNeed(a)).bytes };
         } finally {

@@ -198,6 +198,12 @@ test('builder: docker, every stage on: the build writes an OCI layout that verif
   assert.ok(existsSync(join(layout, 'index.json')) && existsSync(join(layout, 'oci-layout')), `${layout} is an OCI layout`);
   assert.equal((JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> }).manifests[0]!.digest, outputs.digest);
   assert.equal(outputs.reproducible, 'true');
+  // Verify takes the build stage's layout as build A and runs only the cold rebuild (issue 20's
+  // disk: no third copy of the image), so two builds in all, the second --no-cache.
+  const builds = main.stdout.split('\n').filter((l) => l.startsWith('docker buildx build '));
+  assert.equal(builds.length, 2, builds.join('\n'));
+  assert.ok(builds[1]!.split(' ').includes('--no-cache'), builds[1]);
+  assert.ok(main.stdout.includes(`Build A: ${layout} (archive-a), the image already built; only the rebuild runs.`), main.stdout.slice(-4000));
   assert.equal(outputs['smoke-test-passed'], 'true');
   assert.equal(outputs.refs, `${REGISTRY}/${repo}:v1@${outputs.digest}`);
   assert.equal(await servedDigest(repo, 'v1'), outputs.digest, 'the registry serves the layout as built');
