@@ -109,8 +109,7 @@ export function cacheToArgs(cache: CacheBackend, compression: Compression = 'gzi
  * rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical.
  * No force-compression: the compression (and level) applies to the layers the build adds, and
  * base-image layers keep their own blobs and digests (a gzip base stays gzip under zstd), so they
- * are neither recompressed on each export nor pushed again (bench/README.md: forcing zstd made a
- * warm export about twice as slow).
+ * are neither converted nor pushed again (issue 20 target 1).
  */
 export function outputArg(output: ImageOutput, rewriteTimestamp = true, compression: Compression = 'gzip', level?: number): string {
   const options = `${rewriteTimestamp ? ',rewrite-timestamp=true' : ''}${compressionOptions(compression, level)}`;
