@@ -7,7 +7,6 @@ import { baseImageOf, outlineDockerfile } from '../docker/dockerfile.js';
 import { capture } from '../tool/capture.js';
 import { codeSpan } from '../tool/markdown.js';
 import { isIndex, type Descriptor } from '../oci/types.js';
-import type { Compression } from '../docker/buildx-args.js';
 import type { BuildDockerInputs } from './inputs.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -15,17 +14,18 @@ const MAX_MANIFEST = 4 << 20;
 
 export interface LayerComparison {
   kept: number;
-  /** Base layers converted to zstd because `compression: zstd` forces it: by design, not a fault. */
-  recompressed: number;
   rewritten: Array<{ index: number; base: string; output?: string }>;
 }
 
-/** Base layer i must be output layer i, same digest; with zstd, a non-zstd base layer is converted. */
-export function compareBaseLayers(base: Array<Pick<Descriptor, 'digest' | 'mediaType'>>, output: string[], compression: Compression): LayerComparison {
-  const result: LayerComparison = { kept: 0, recompressed: 0, rewritten: [] };
+/**
+ * Base layer i must be output layer i, same digest, whatever the compression: the stage never
+ * forces its compression onto base layers (src/docker/buildx-args.ts outputArg), so a gzip base
+ * stays gzip under `compression: zstd` and any other digest is a rewrite.
+ */
+export function compareBaseLayers(base: Array<Pick<Descriptor, 'digest'>>, output: string[]): LayerComparison {
+  const result: LayerComparison = { kept: 0, rewritten: [] };
   base.forEach((layer, index) => {
     if (output[index] === layer.digest) result.kept++;
-    else if (compression === 'zstd' && !/zstd/.test(layer.mediaType) && output[index] !== undefined) result.recompressed++;
     else result.rewritten.push({ index, base: layer.digest, output: output[index] });
   });
   return result;
@@ -52,13 +52,10 @@ export async function checkBaseLayers(inputs: BuildDockerInputs, output: string[
   if (at < 0 || !DIGEST.test(base.image.slice(at + 1))) return { row: `not checked: ${codeSpan(base.image)} is not pinned by digest (FROM image@sha256:…)` };
   const layers = await baseManifestLayers(base.image, inputs.platform);
   if (typeof layers === 'string') return { row: `not checked: ${layers}` };
-  const comparison = compareBaseLayers(layers, output, inputs.compression);
+  const comparison = compareBaseLayers(layers, output);
   const name = codeSpan(base.image);
   if (comparison.rewritten.length > 0) {
     return { row: `⚠️ ${comparison.rewritten.length} of ${layers.length} layers of ${name} rewritten by the build (see the warning)`, rewritten: { base: base.image, comparison } };
-  }
-  if (comparison.recompressed > 0) {
-    return { row: `${comparison.kept} of ${layers.length} layers of ${name} kept; ${comparison.recompressed} recompressed to zstd by \`compression: zstd\` (so pushed anew)` };
   }
   return { row: `${layers.length} of ${layers.length} layers of ${name} kept as they are (same blob digests: not recompressed, not pushed again)` };
 }
@@ -97,7 +94,7 @@ async function baseManifestLayers(ref: string, platform: string): Promise<Array<
 /** The warning for rewritten base layers, naming the engine that rewrote them. */
 export function rewrittenWarning(base: string, comparison: LayerComparison, engine: string): string {
   const first = comparison.rewritten[0]!;
-  const total = comparison.kept + comparison.recompressed + comparison.rewritten.length;
+  const total = comparison.kept + comparison.rewritten.length;
   return (
     `${comparison.rewritten.length} of ${total} base layers of ${base} came out with other digests (layer ${first.index + 1}: ${first.base} became ${first.output ?? 'nothing'}): ` +
     `${engine} rewrote them, so the base is recompressed on every build and pushed again. ` +

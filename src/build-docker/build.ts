@@ -158,6 +158,7 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     sbom: inputs.sbom,
     rewriteTimestamp: plan.rewriteTimestamp,
     compression: inputs.compression,
+    compressionLevel: inputs.compressionLevel,
   });
   logInfo(`docker ${redactCommand(args)}`);
   const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };

@@ -12,7 +12,7 @@ import {
   optionalString,
   type InputSource,
 } from '../action/inputs.js';
-import type { CacheMode, Compression } from '../docker/buildx-args.js';
+import { COMPRESSION_LEVELS, type CacheMode, type Compression } from '../docker/buildx-args.js';
 import { STAGE_NAME } from '../docker/dockerfile.js';
 import { epochFromInputs, type SourceDateEpoch } from './epoch.js';
 
@@ -47,6 +47,8 @@ export interface BuildDockerInputs {
   sourceDateEpoch?: SourceDateEpoch;
   output: OutputType;
   compression: Compression;
+  /** `compression-level`; undefined: BuildKit's default for the compression (gzip 6, zstd 3). */
+  compressionLevel?: number;
   builder?: string;
   provenance: boolean;
   sbom: boolean;
@@ -133,6 +135,7 @@ export function parseBuildDockerInputs(get: InputSource, workspace: string): Bui
   const allBuildArgs = keyValuePairs(get, 'build-args');
   const epochArg = allBuildArgs.find(([key]) => key === 'SOURCE_DATE_EPOCH')?.[1];
   const shmSize = optionalString(get, 'shm-size');
+  const compression = oneOf(get, 'compression', COMPRESSIONS, 'gzip');
   if (shmSize !== undefined && !SHM_SIZE.test(shmSize)) throw new InputError('shm-size', `must be a size such as 2g, 512m or 1073741824 (got '${shmSize}')`);
 
   return {
@@ -151,7 +154,8 @@ export function parseBuildDockerInputs(get: InputSource, workspace: string): Bui
     cacheScope,
     sourceDateEpoch: epochFromInputs(nonNegativeInteger(get, 'source-date-epoch'), epochArg),
     output,
-    compression: oneOf(get, 'compression', COMPRESSIONS, 'gzip'),
+    compression,
+    compressionLevel: compressionLevel(get, compression),
     builder: optionalString(get, 'builder'),
     provenance: boolean(get, 'provenance', false),
     sbom: boolean(get, 'sbom', false),
@@ -164,6 +168,18 @@ export function parseBuildDockerInputs(get: InputSource, workspace: string): Bui
     secrets: parseSecrets(get, workspace),
     cacheMounts: parseCacheMounts(get),
   };
+}
+
+/** `compression-level`: an integer in the range BuildKit accepts for the compression (gzip 0-9, zstd 0-22). */
+export function compressionLevel(get: InputSource, compression: Compression): number | undefined {
+  const value = optionalString(get, 'compression-level');
+  if (value === undefined) return undefined;
+  const { min, max } = COMPRESSION_LEVELS[compression];
+  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  if (!/^\d{1,2}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new InputError('compression-level', `must be an integer from ${min} to ${max} for compression: ${compression} (got '${shown}')`);
+  }
+  return Number(value);
 }
 
 /** `cache-mounts`: one `id=<id>` or `target=<absolute path>` per line, as the Dockerfile's RUN --mount writes them. */

@@ -16,7 +16,7 @@ export function summaryRows(inputs: BuildDockerInputs, image: BuiltImage, cache:
     ['Build time', `${image.buildSeconds.toFixed(1)} s (restoring the cache before it: ${restoreSeconds.toFixed(1)} s; the whole job by phase: the post step's table)`],
     ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
     ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
-    ['Compression', inputs.compression],
+    ['Compression', `${inputs.compression}${inputs.compressionLevel === undefined ? '' : `, level ${inputs.compressionLevel}`}`],
     ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : image.layout ? `OCI image layout ${codeSpan(image.layout)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
   ];
   if (baseLayers) rows.push(['Base layers', baseLayers]);

@@ -12,6 +12,12 @@ export type CacheMode = 'min' | 'max';
 /** Layer compression. gzip: what every engine reads. zstd: needs containerd >= 1.5 / Docker >= 23 to pull. */
 export type Compression = 'gzip' | 'zstd';
 
+/**
+ * The levels BuildKit's exporters accept per compression (moby/buildkit util/compression:
+ * gzip.NewWriterLevel's 0-9; zstd's 0-22, mapped to the encoder's speed levels).
+ */
+export const COMPRESSION_LEVELS: Record<Compression, { min: number; max: number }> = { gzip: { min: 0, max: 9 }, zstd: { min: 0, max: 22 } };
+
 export type ImageOutput =
   | { type: 'oci'; dest: string }
   /** An OCI image layout directory (`tar=false`): no tar stream to write, later stages read it in place. */
@@ -49,6 +55,8 @@ export interface BuildxBuildSpec {
   rewriteTimestamp: boolean;
   /** Default gzip: BuildKit's own default, so no flag and the digests of earlier releases. */
   compression?: Compression;
+  /** Absent: BuildKit's default level (gzip 6, zstd 3), no flag. For the image and the cache alike. */
+  compressionLevel?: number;
 }
 
 /**
@@ -74,13 +82,18 @@ export function cacheFromArgs(cache: CacheBackend): string[] {
   }
 }
 
+/** BuildKit's compression options, the same for the image exporter and the cache exporter; none for gzip at its default level. */
+export function compressionOptions(compression: Compression = 'gzip', level?: number): string {
+  return `${compression === 'zstd' ? ',compression=zstd' : ''}${level === undefined ? '' : `,compression-level=${level}`}`;
+}
+
 /**
  * ignore-error: a cache that cannot be written (registry down, login forgotten) never fails a good build.
- * zstd: the cache's layers are compressed like the image's, so BuildKit compresses each layer once.
+ * The cache's layers are compressed like the image's (compression and level), so BuildKit compresses each layer once.
  */
-export function cacheToArgs(cache: CacheBackend, compression: Compression = 'gzip'): string[] {
+export function cacheToArgs(cache: CacheBackend, compression: Compression = 'gzip', level?: number): string[] {
   if (cache.type === 'none') return [];
-  const tail = `,mode=${cache.mode}${compression === 'zstd' ? ',compression=zstd' : ''},ignore-error=true`;
+  const tail = `,mode=${cache.mode}${compressionOptions(compression, level)},ignore-error=true`;
   switch (cache.type) {
     case 'gha':
       return [`type=gha,${csvField('scope', cache.scope)}${tail}`];
@@ -94,11 +107,12 @@ export function cacheToArgs(cache: CacheBackend, compression: Compression = 'gzi
 
 /**
  * rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical.
- * zstd with force-compression: base-image layers pulled as gzip are recompressed too, so the image
- * is zstd throughout (once; BuildKit keeps the converted blob).
+ * No force-compression: the compression (and level) applies to the layers the build adds, and
+ * base-image layers keep their own blobs and digests (a gzip base stays gzip under zstd), so they
+ * are neither converted nor pushed again (issue 20 target 1).
  */
-export function outputArg(output: ImageOutput, rewriteTimestamp = true, compression: Compression = 'gzip'): string {
-  const options = `${rewriteTimestamp ? ',rewrite-timestamp=true' : ''}${compression === 'zstd' ? ',compression=zstd,force-compression=true' : ''}`;
+export function outputArg(output: ImageOutput, rewriteTimestamp = true, compression: Compression = 'gzip', level?: number): string {
+  const options = `${rewriteTimestamp ? ',rewrite-timestamp=true' : ''}${compressionOptions(compression, level)}`;
   switch (output.type) {
     case 'oci':
       return `type=oci,${csvField('dest', output.dest)}${options}`;
@@ -131,7 +145,7 @@ export function buildxBuildArgs(spec: BuildxBuildSpec): string[] {
   for (const annotation of spec.annotations ?? []) args.push('--annotation', annotation);
   for (const tag of spec.tags) args.push('--tag', tag);
   for (const from of cacheFromArgs(spec.cache)) args.push('--cache-from', from);
-  for (const to of cacheToArgs(spec.cache, spec.compression)) args.push('--cache-to', to);
+  for (const to of cacheToArgs(spec.cache, spec.compression, spec.compressionLevel)) args.push('--cache-to', to);
   if (spec.noCache) args.push('--no-cache');
   if (spec.pull) args.push('--pull');
   if (spec.shmSize) args.push('--shm-size', spec.shmSize);
@@ -139,7 +153,7 @@ export function buildxBuildArgs(spec: BuildxBuildSpec): string[] {
   // Attestations carry build times and invocation details: they change the digest every run.
   args.push(`--provenance=${spec.provenance}`);
   args.push(`--sbom=${spec.sbom}`);
-  args.push('--output', outputArg(spec.output, spec.rewriteTimestamp, spec.compression));
+  args.push('--output', outputArg(spec.output, spec.rewriteTimestamp, spec.compression, spec.compressionLevel));
   args.push('--metadata-file', spec.metadataFile);
   args.push(spec.context);
   return args;

@@ -88,12 +88,35 @@ describe('base layers pass through unchanged', () => {
     });
   }
 
-  test('compression: zstd converts the gzip base (force-compression): the summary says so, without a warning', async () => {
-    const result = ok(await runStep('build-docker', job(), { inputs: { cache: 'none', compression: 'zstd' } }));
-    const layers = manifestLayers(`oci-archive:${result.outputs['image-archive']}`);
-    assert.ok(layers.every((l) => /zstd$/.test(l.mediaType)), JSON.stringify(layers));
-    assert.match(result.summary, /\| Base layers \| 0 of 3 layers of `[^`]+` kept; 3 recompressed to zstd by `compression: zstd`/);
-    assert.deepEqual(result.warnings, []);
+  // Both engines: without force-compression, the gzip base passes through and only the layer the
+  // build adds is zstd; that layer is byte-identical across the two engines (one digest).
+  test('compression: zstd keeps the gzip base\'s digests on both engines; the added zstd layer is one digest across them', async () => {
+    const added: string[] = [];
+    for (const [engine, env] of engines) {
+      const result = ok(await runStep('build-docker', job(env), { inputs: { cache: 'none', compression: 'zstd' } }));
+      const layers = manifestLayers(`oci-archive:${result.outputs['image-archive']}`);
+      assert.deepEqual(layers.slice(0, 3).map((l) => l.digest), base.layers, `${engine}: a gzip base layer was recompressed or rewritten`);
+      assert.ok(layers.slice(0, 3).every((l) => /tar\+gzip$/.test(l.mediaType)), JSON.stringify(layers));
+      assert.match(layers[3]!.mediaType, /tar\+zstd$/, JSON.stringify(layers));
+      assert.match(result.summary, /\| Base layers \| 3 of 3 layers of `[^`]+` kept as they are/);
+      assert.match(result.summary, /\| Compression \| zstd \|/);
+      assert.deepEqual(result.warnings, []);
+      added.push(layers[3]!.digest);
+    }
+    assert.equal(added[0], added[1], `the zstd layer differs between the engines: ${added.join(' vs ')}`);
+  });
+
+  test('compression-level: 1 with gzip keeps the base; the added layer is gzip at level 1 (another digest than level 6)', async () => {
+    const results = [];
+    for (const level of ['1', '']) {
+      const result = ok(await runStep('build-docker', job(), { inputs: { cache: 'none', 'compression-level': level } }));
+      const layers = manifestLayers(`oci-archive:${result.outputs['image-archive']}`);
+      assert.deepEqual(layers.slice(0, 3).map((l) => l.digest), base.layers);
+      assert.match(layers[3]!.mediaType, /tar\+gzip$/);
+      results.push({ summary: result.summary, added: layers[3]!.digest });
+    }
+    assert.match(results[0]!.summary, /\| Compression \| gzip, level 1 \|/);
+    assert.notEqual(results[0]!.added, results[1]!.added, 'compression-level 1 gave the default level\'s blob: the level did not reach the exporter');
   });
 
   test('a base pinned by tag only is named as not checked', async () => {

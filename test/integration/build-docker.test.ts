@@ -195,7 +195,7 @@ describe('an Actions cache entry that writes outside its directory (issue 18)', 
 });
 
 describe('compression and the time split', () => {
-  test('compression: zstd gives zstd layers (force-compression) and one digest across rebuilds; the post step splits the job by phase', async () => {
+  test('compression: zstd gives zstd layers (FROM scratch: every layer made by the build) and one digest across rebuilds; the post step splits the job by phase', async () => {
     const digests: string[] = [];
     for (let i = 0; i < 2; i++) {
       pruneBuildCache();

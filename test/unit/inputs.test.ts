@@ -14,8 +14,17 @@ test('build-docker defaults', () => {
   assert.equal(inputs.cacheMode, 'max');
   assert.equal(inputs.output, 'oci');
   assert.equal(inputs.compression, 'gzip');
+  assert.equal(inputs.compressionLevel, undefined);
   assert.equal(inputs.sourceDateEpoch, undefined);
   assert.equal(inputs.provenance, false);
+});
+
+test('compression-level: an integer in the range of the compression (gzip 0-9, zstd 0-22)', () => {
+  assert.equal(parseBuildDockerInputs(source({ 'compression-level': '1' }), '/ws').compressionLevel, 1);
+  assert.equal(parseBuildDockerInputs(source({ 'compression-level': '0' }), '/ws').compressionLevel, 0);
+  assert.equal(parseBuildDockerInputs(source({ 'compression-level': '9' }), '/ws').compressionLevel, 9);
+  assert.equal(parseBuildDockerInputs(source({ compression: 'zstd', 'compression-level': '22' }), '/ws').compressionLevel, 22);
+  assert.equal(parseBuildDockerInputs(source({ compression: 'zstd', 'compression-level': '' }), '/ws').compressionLevel, undefined);
 });
 
 test('file is relative to the workspace; default file follows context', () => {
@@ -74,6 +83,14 @@ const bad: Array<[Record<string, string>, string, RegExp]> = [
   [{ 'cache-mode': 'all' }, 'cache-mode', /one of min, max/],
   [{ output: 'tarball' }, 'output', /one of oci, oci-layout, docker, registry/],
   [{ compression: 'xz' }, 'compression', /must be one of gzip, zstd \(got 'xz'\)/],
+  [{ 'compression-level': '10' }, 'compression-level', /must be an integer from 0 to 9 for compression: gzip \(got '10'\)/],
+  [{ compression: 'zstd', 'compression-level': '23' }, 'compression-level', /from 0 to 22 for compression: zstd \(got '23'\)/],
+  [{ 'compression-level': '-1' }, 'compression-level', /from 0 to 9/],
+  [{ 'compression-level': '1.5' }, 'compression-level', /from 0 to 9/],
+  [{ 'compression-level': 'fast' }, 'compression-level', /from 0 to 9 for compression: gzip \(got 'fast'\)/],
+  [{ 'compression-level': '1,force-compression=true' }, 'compression-level', /from 0 to 9/],
+  [{ 'compression-level': '007' }, 'compression-level', /from 0 to 9/],
+  [{ 'compression-level': '1\n2' }, 'compression-level', /from 0 to 9/],
   [{ output: 'registry' }, 'tags', /at least one image reference/],
   [{ platform: 'linux/amd64,linux/arm64' }, 'platform', /one platform/],
   [{ 'source-date-epoch': 'yesterday' }, 'source-date-epoch', /non-negative integer/],
