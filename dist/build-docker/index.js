@@ -42708,6 +42708,11 @@ function workspaceDir() {
 ;// CONCATENATED MODULE: ./lib/src/docker/buildx-args.js
 // Pure argv builder for `docker buildx build`: every flag the build stage passes comes from here.
 /**
+ * The levels BuildKit's exporters accept per compression (moby/buildkit util/compression:
+ * gzip.NewWriterLevel's 0-9; zstd's 0-22, mapped to the encoder's speed levels).
+ */
+const COMPRESSION_LEVELS = { gzip: { min: 0, max: 9 }, zstd: { min: 0, max: 22 } };
+/**
  * One `key=value` field of buildx's comma-separated options, which buildx reads as CSV: quoted
  * when the value holds a comma, quote or line break, so a path cannot add options of its own.
  */
@@ -42728,14 +42733,18 @@ function cacheFromArgs(cache) {
             return cache.from === undefined ? [] : [`type=local,${csvField('src', cache.from)}`];
     }
 }
+/** BuildKit's compression options, the same for the image exporter and the cache exporter; none for gzip at its default level. */
+function compressionOptions(compression = 'gzip', level) {
+    return `${compression === 'zstd' ? ',compression=zstd' : ''}${level === undefined ? '' : `,compression-level=${level}`}`;
+}
 /**
  * ignore-error: a cache that cannot be written (registry down, login forgotten) never fails a good build.
- * zstd: the cache's layers are compressed like the image's, so BuildKit compresses each layer once.
+ * The cache's layers are compressed like the image's (compression and level), so BuildKit compresses each layer once.
  */
-function cacheToArgs(cache, compression = 'gzip') {
+function cacheToArgs(cache, compression = 'gzip', level) {
     if (cache.type === 'none')
         return [];
-    const tail = `,mode=${cache.mode}${compression === 'zstd' ? ',compression=zstd' : ''},ignore-error=true`;
+    const tail = `,mode=${cache.mode}${compressionOptions(compression, level)},ignore-error=true`;
     switch (cache.type) {
         case 'gha':
             return [`type=gha,${csvField('scope', cache.scope)}${tail}`];
@@ -42748,11 +42757,12 @@ function cacheToArgs(cache, compression = 'gzip') {
 }
 /**
  * rewrite-timestamp clamps file mtimes in new layers to SOURCE_DATE_EPOCH, so rebuilds are byte-identical.
- * zstd with force-compression: base-image layers pulled as gzip are recompressed too, so the image
- * is zstd throughout (once; BuildKit keeps the converted blob).
+ * No force-compression: the compression (and level) applies to the layers the build adds, and
+ * base-image layers keep their own blobs and digests (a gzip base stays gzip under zstd), so they
+ * are neither converted nor pushed again (issue 20 target 1).
  */
-function outputArg(output, rewriteTimestamp = true, compression = 'gzip') {
-    const options = `${rewriteTimestamp ? ',rewrite-timestamp=true' : ''}${compression === 'zstd' ? ',compression=zstd,force-compression=true' : ''}`;
+function outputArg(output, rewriteTimestamp = true, compression = 'gzip', level) {
+    const options = `${rewriteTimestamp ? ',rewrite-timestamp=true' : ''}${compressionOptions(compression, level)}`;
     switch (output.type) {
         case 'oci':
             return `type=oci,${csvField('dest', output.dest)}${options}`;
@@ -42793,7 +42803,7 @@ function buildxBuildArgs(spec) {
         args.push('--tag', tag);
     for (const from of cacheFromArgs(spec.cache))
         args.push('--cache-from', from);
-    for (const to of cacheToArgs(spec.cache, spec.compression))
+    for (const to of cacheToArgs(spec.cache, spec.compression, spec.compressionLevel))
         args.push('--cache-to', to);
     if (spec.noCache)
         args.push('--no-cache');
@@ -42806,7 +42816,7 @@ function buildxBuildArgs(spec) {
     // Attestations carry build times and invocation details: they change the digest every run.
     args.push(`--provenance=${spec.provenance}`);
     args.push(`--sbom=${spec.sbom}`);
-    args.push('--output', outputArg(spec.output, spec.rewriteTimestamp, spec.compression));
+    args.push('--output', outputArg(spec.output, spec.rewriteTimestamp, spec.compression, spec.compressionLevel));
     args.push('--metadata-file', spec.metadataFile);
     args.push(spec.context);
     return args;
@@ -45028,6 +45038,7 @@ async function buildImage(inputs, plan) {
         sbom: inputs.sbom,
         rewriteTimestamp: plan.rewriteTimestamp,
         compression: inputs.compression,
+        compressionLevel: inputs.compressionLevel,
     });
     logInfo(`docker ${redactCommand(args)}`);
     const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
@@ -102839,6 +102850,7 @@ async function saveCacheMounts(state) {
 
 
 
+
 const CACHE_TYPES = ['gha', 'registry', 'local', 'none'];
 const OUTPUT_TYPES = ['oci', 'oci-layout', 'docker', 'registry'];
 const CACHE_MODES = ['min', 'max'];
@@ -102902,6 +102914,7 @@ function parseBuildDockerInputs(get, workspace) {
     const allBuildArgs = keyValuePairs(get, 'build-args');
     const epochArg = allBuildArgs.find(([key]) => key === 'SOURCE_DATE_EPOCH')?.[1];
     const shmSize = optionalString(get, 'shm-size');
+    const compression = oneOf(get, 'compression', COMPRESSIONS, 'gzip');
     if (shmSize !== undefined && !SHM_SIZE.test(shmSize))
         throw new InputError('shm-size', `must be a size such as 2g, 512m or 1073741824 (got '${shmSize}')`);
     return {
@@ -102920,7 +102933,8 @@ function parseBuildDockerInputs(get, workspace) {
         cacheScope,
         sourceDateEpoch: epochFromInputs(nonNegativeInteger(get, 'source-date-epoch'), epochArg),
         output,
-        compression: oneOf(get, 'compression', COMPRESSIONS, 'gzip'),
+        compression,
+        compressionLevel: compressionLevel(get, compression),
         builder: optionalString(get, 'builder'),
         provenance: inputs_boolean(get, 'provenance', false),
         sbom: inputs_boolean(get, 'sbom', false),
@@ -102933,6 +102947,18 @@ function parseBuildDockerInputs(get, workspace) {
         secrets: parseSecrets(get, workspace),
         cacheMounts: parseCacheMounts(get),
     };
+}
+/** `compression-level`: an integer in the range BuildKit accepts for the compression (gzip 0-9, zstd 0-22). */
+function compressionLevel(get, compression) {
+    const value = optionalString(get, 'compression-level');
+    if (value === undefined)
+        return undefined;
+    const { min, max } = COMPRESSION_LEVELS[compression];
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    if (!/^\d{1,2}$/.test(value) || Number(value) < min || Number(value) > max) {
+        throw new InputError('compression-level', `must be an integer from ${min} to ${max} for compression: ${compression} (got '${shown}')`);
+    }
+    return Number(value);
 }
 /** `cache-mounts`: one `id=<id>` or `target=<absolute path>` per line, as the Dockerfile's RUN --mount writes them. */
 function parseCacheMounts(get) {
@@ -103045,7 +103071,7 @@ function summaryRows(inputs, image, cache, epoch, restoreSeconds, baseLayers) {
         ['Build time', `${image.buildSeconds.toFixed(1)} s (restoring the cache before it: ${restoreSeconds.toFixed(1)} s; the whole job by phase: the post step's table)`],
         ['Cache', `${cache}: ${image.cacheHit.cached}/${image.cacheHit.total} steps cached`],
         ['SOURCE_DATE_EPOCH', describeEpoch(epoch)],
-        ['Compression', inputs.compression],
+        ['Compression', `${inputs.compression}${inputs.compressionLevel === undefined ? '' : `, level ${inputs.compressionLevel}`}`],
         ['Output', image.archive ? `OCI archive ${codeSpan(image.archive)}` : image.layout ? `OCI image layout ${codeSpan(image.layout)}` : inputs.output === 'registry' ? `pushed to ${inputs.tags.join(', ')}` : 'loaded into the Docker engine'],
     ];
     if (baseLayers)
@@ -103067,14 +103093,16 @@ function summaryRows(inputs, image, cache, epoch, restoreSeconds, baseLayers) {
 
 const base_layers_DIGEST = /^sha256:[0-9a-f]{64}$/;
 const MAX_MANIFEST = 4 << 20;
-/** Base layer i must be output layer i, same digest; with zstd, a non-zstd base layer is converted. */
-function compareBaseLayers(base, output, compression) {
-    const result = { kept: 0, recompressed: 0, rewritten: [] };
+/**
+ * Base layer i must be output layer i, same digest, whatever the compression: the stage never
+ * forces its compression onto base layers (src/docker/buildx-args.ts outputArg), so a gzip base
+ * stays gzip under `compression: zstd` and any other digest is a rewrite.
+ */
+function compareBaseLayers(base, output) {
+    const result = { kept: 0, rewritten: [] };
     base.forEach((layer, index) => {
         if (output[index] === layer.digest)
             result.kept++;
-        else if (compression === 'zstd' && !/zstd/.test(layer.mediaType) && output[index] !== undefined)
-            result.recompressed++;
         else
             result.rewritten.push({ index, base: layer.digest, output: output[index] });
     });
@@ -103099,13 +103127,10 @@ async function checkBaseLayers(inputs, output) {
     const layers = await baseManifestLayers(base.image, inputs.platform);
     if (typeof layers === 'string')
         return { row: `not checked: ${layers}` };
-    const comparison = compareBaseLayers(layers, output, inputs.compression);
+    const comparison = compareBaseLayers(layers, output);
     const name = codeSpan(base.image);
     if (comparison.rewritten.length > 0) {
         return { row: `⚠️ ${comparison.rewritten.length} of ${layers.length} layers of ${name} rewritten by the build (see the warning)`, rewritten: { base: base.image, comparison } };
-    }
-    if (comparison.recompressed > 0) {
-        return { row: `${comparison.kept} of ${layers.length} layers of ${name} kept; ${comparison.recompressed} recompressed to zstd by \`compression: zstd\` (so pushed anew)` };
     }
     return { row: `${layers.length} of ${layers.length} layers of ${name} kept as they are (same blob digests: not recompressed, not pushed again)` };
 }
@@ -103149,7 +103174,7 @@ async function baseManifestLayers(ref, platform) {
 /** The warning for rewritten base layers, naming the engine that rewrote them. */
 function rewrittenWarning(base, comparison, engine) {
     const first = comparison.rewritten[0];
-    const total = comparison.kept + comparison.recompressed + comparison.rewritten.length;
+    const total = comparison.kept + comparison.rewritten.length;
     return (`${comparison.rewritten.length} of ${total} base layers of ${base} came out with other digests (layer ${first.index + 1}: ${first.base} became ${first.output ?? 'nothing'}): ` +
         `${engine} rewrote them, so the base is recompressed on every build and pushed again. ` +
         'This is moby/buildkit#4805 (rewrite-timestamp rewriting base layers, BuildKit 0.13.1): use a newer Docker/buildx, or a docker-container builder with a newer BuildKit.');
