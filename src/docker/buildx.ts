@@ -70,7 +70,8 @@ export interface StreamedBuildRun<T> extends BuildRun {
  * the image's tar, handed to `consume` with back-pressure (a slow consumer pauses buildx instead of
  * filling memory). If `consume` fails, buildx is stopped; whatever stdout holds past the tar's end
  * is drained so buildx never blocks on a full pipe. A `consume` error is returned, not thrown: a
- * failed build explains a cut-off stream better than the stream does.
+ * failed build explains a cut-off stream better than the stream does. (buildx writes an exporter's
+ * `dest=-` to its own stdout and refuses only a terminal there: docker/buildx build/opt.go.)
  */
 export async function runBuildxStreaming<T>(args: string[], metadataFile: string, env: Record<string, string>, log: (line: string) => void, consume: (stdout: AsyncIterable<Buffer>) => Promise<T>): Promise<StreamedBuildRun<T>> {
   const progress = new BuildProgress(log);
