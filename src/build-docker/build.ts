@@ -178,7 +178,7 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     if (streamed !== undefined) {
       const streamedRun = await runBuildxStreaming(args, plan.metadataFile, env, (line) => logInfo(line), (stdout) => layoutFromTar(stdout, partial!, streamed));
       run = streamedRun;
-      if (run.exitCode === 0 && streamedRun.imageError !== undefined) {
+      if (streamedRun.imageError !== undefined && (run.exitCode === 0 || streamedRun.refused)) {
         throw new StageFailure('Docker build failed', `the image buildx wrote to stdout could not be written to ${final}: ${errorMessage(streamedRun.imageError)}`);
       }
       reused = streamedRun.image;

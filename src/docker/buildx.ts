@@ -63,14 +63,16 @@ export async function runBuildx(args: string[], metadataFile: string, env: Recor
 export interface StreamedBuildRun<T> extends BuildRun {
   image?: T;
   imageError?: unknown;
+  /** The image stream was refused before its end and buildx stopped: imageError is the cause, not the build. */
+  refused: boolean;
 }
 
 /**
  * runBuildx for an image exported to stdout: buildx's progress comes on stderr only, and stdout is
  * the image's tar, handed to `consume` with back-pressure (a slow consumer pauses buildx instead of
- * filling memory). If `consume` fails, buildx is stopped; whatever stdout holds past the tar's end
- * is drained so buildx never blocks on a full pipe. A `consume` error is returned, not thrown: a
- * failed build explains a cut-off stream better than the stream does. (buildx writes an exporter's
+ * filling memory). Whatever stdout holds past the tar's end is drained so buildx never blocks on a
+ * full pipe. A `consume` error is returned, not thrown: for a stream cut short, buildx's failure
+ * explains it better than the stream does. (buildx writes an exporter's
  * `dest=-` to its own stdout and refuses only a terminal there: docker/buildx build/opt.go.)
  */
 export async function runBuildxStreaming<T>(args: string[], metadataFile: string, env: Record<string, string>, log: (line: string) => void, consume: (stdout: AsyncIterable<Buffer>) => Promise<T>): Promise<StreamedBuildRun<T>> {
@@ -85,11 +87,18 @@ export async function runBuildxStreaming<T>(args: string[], metadataFile: string
   child.stderr.on('data', (data: Buffer) => progress.feed(data.toString('utf8')));
   let image: T | undefined;
   let imageError: unknown;
+  let streamEnded = false;
+  child.stdout.once('end', () => (streamEnded = true));
+  let refused = false;
   try {
     image = await consume(child.stdout);
   } catch (error) {
     imageError = error;
-    if (child.exitCode === null) child.kill('SIGTERM');
+    // Refused before its end (a blob not matching its digest, an odd member): buildx is stopped,
+    // and the refusal is the cause. A stream that ended short is buildx's failure, which its exit
+    // status explains.
+    refused = !streamEnded;
+    if (refused && child.exitCode === null) child.kill('SIGTERM');
   }
   child.stdout.resume();
   const exitCode = await exited;
@@ -99,7 +108,7 @@ export async function runBuildxStreaming<T>(args: string[], metadataFile: string
   if (exitCode === 0 && imageError === undefined) {
     metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
   }
-  return { exitCode, seconds, progress, metadata, image, imageError };
+  return { exitCode, seconds, progress, metadata, image, imageError, refused };
 }
 
 /** The driver of a buildx builder (docker, docker-container, remote, kubernetes), from `docker buildx inspect`. */
