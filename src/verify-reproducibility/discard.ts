@@ -1,5 +1,5 @@
-// Verify's disk: the rebuild needs about the first image's size again, and once the two images are
-// compared nothing later reads them (the report is what the later stages take), so they go at once.
+// Verify's disk: the rebuild needs about the first image's size again (beside a layout A, only the
+// blobs that differ from A's), and once the two images are compared nothing later reads them (the report is what the later stages take), so they go at once.
 import { lstat, readdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { directorySize } from '../tool/disk.js';

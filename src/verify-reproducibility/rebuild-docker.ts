@@ -1,5 +1,5 @@
-// Docker builds of the verify stage: an OCI image layout each (no tar stream to write; the
-// comparison reads a layout in place), from build-docker's own build.
+// Docker builds of the verify stage: an OCI image layout each (the comparison reads a layout in
+// place), from build-docker's own build; build B's layout shares build A's identical blobs.
 import * as core from '@actions/core';
 import { logInfo } from '../action/log.js';
 import { join } from 'node:path';
