@@ -74,6 +74,23 @@ test('layout from tar: blobs build A holds become hard links to its files, the o
   assert.ok(direct.counts.total > 0);
 });
 
+test('layout from tar: BuildKit\'s member order (blobs/, blobs/sha256/, the blobs, then index.json and oci-layout, as buildx 0.13.1 and 0.29.1 write with dest=-)', async () => {
+  const { a, b, work } = images();
+  const blobs = join(b.layout, 'blobs', 'sha256');
+  const list: Member[] = [
+    { name: 'blobs/', type: 'directory' },
+    { name: 'blobs/sha256/', type: 'directory' },
+    ...readdirSync(blobs).sort().map((hex) => ({ name: `blobs/sha256/${hex}`, body: readFileSync(join(blobs, hex)) })),
+    { name: 'index.json', body: readFileSync(join(b.layout, 'index.json')) },
+    { name: 'oci-layout', body: readFileSync(join(b.layout, 'oci-layout')) },
+  ];
+  const dest = join(work, 'b.oci');
+  const stats = await layoutFromTar(members(list), dest, a.layout);
+  assert.equal(stats.linked, 1);
+  assert.equal(stats.blobs, readdirSync(blobs).length);
+  assert.equal((await compareImages(b.layout, dest)).reproducible, true);
+});
+
 test('layout from tar: a blob whose bytes do not hash to its name is refused and nothing is left', async () => {
   const { a, work } = images();
   const body = Buffer.from('claimed to be something else');
