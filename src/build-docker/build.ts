@@ -7,13 +7,14 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../action/inputs.js';
 import { errorMessage, StageFailure } from '../action/stage.js';
 import { buildxBuildArgs, type CacheBackend, type ImageOutput } from '../docker/buildx-args.js';
-import { builderDriver, requireBuildx, runBuildx } from '../docker/buildx.js';
+import { builderDriver, requireBuildx, runBuildx, runBuildxStreaming, type BuildRun } from '../docker/buildx.js';
 import { closestName, outlineDockerfile, PREDEFINED_ARGS, type DockerfileOutline } from '../docker/dockerfile.js';
 import type { BuildPhases, BuildProgress } from '../docker/progress.js';
 import { capture } from '../tool/capture.js';
 import { isDirectory, isFile } from '../tool/disk.js';
 import type { Version } from '../tool/version.js';
 import { readOciArchive } from '../oci/archive.js';
+import { layoutFromTar, type LayoutFromTarStats } from '../oci/layout-from-tar.js';
 import { isIndex, type ImageManifest } from '../oci/types.js';
 import { commitContextFromEnv, generatedOciMetadata, withOverrides } from '../action/oci-metadata.js';
 import { resolveEpoch, type SourceDateEpoch } from './epoch.js';
@@ -27,6 +28,12 @@ export interface BuildPlan {
   rewriteTimestamp: boolean;
   metadataFile: string;
   noCache?: boolean;
+  /**
+   * With output oci-layout: an OCI layout whose blobs this image may share (verify's build A). The
+   * image then comes as a tar on buildx's stdout and only the blobs `reuse` lacks are written; the
+   * others are hard links to its files (src/oci/layout-from-tar.ts).
+   */
+  reuse?: string;
 }
 
 export interface BuiltImage {
@@ -47,6 +54,8 @@ export interface BuiltImage {
   layout?: string;
   /** The image's layer digests in order, where the output gives them (oci, registry). */
   layers?: string[];
+  /** With plan.reuse: how many blobs were linked from it and how many written. */
+  reused?: LayoutFromTarStats;
 }
 
 /** Checks what can be checked before building: the context, the Dockerfile, secrets and buildx. */
@@ -123,7 +132,8 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
   const written = plan.output.type === 'oci' || plan.output.type === 'oci-layout' ? plan.output : undefined;
   const final = written?.dest;
   const partial = final === undefined ? undefined : `${final}.partial`;
-  const output: ImageOutput = written ? { type: written.type, dest: partial! } : plan.output;
+  const streamed = written?.type === 'oci-layout' && plan.reuse !== undefined ? plan.reuse : undefined;
+  const output: ImageOutput = streamed !== undefined ? { type: 'oci-stream' } : written ? { type: written.type, dest: partial! } : plan.output;
   if (final !== undefined) {
     await mkdir(dirname(final), { recursive: true });
     await rm(final, { recursive: true, force: true });
@@ -162,7 +172,23 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
   });
   logInfo(`docker ${redactCommand(args)}`);
   const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
-  const run = await runBuildx(args, plan.metadataFile, env, (line) => logInfo(line));
+  let reused: LayoutFromTarStats | undefined;
+  let run: BuildRun;
+  try {
+    if (streamed !== undefined) {
+      const streamedRun = await runBuildxStreaming(args, plan.metadataFile, env, (line) => logInfo(line), (stdout) => layoutFromTar(stdout, partial!, streamed));
+      run = streamedRun;
+      if (streamedRun.imageError !== undefined && (run.exitCode === 0 || streamedRun.refused)) {
+        throw new StageFailure('Docker build failed', `the image buildx wrote to stdout could not be written to ${final}: ${errorMessage(streamedRun.imageError)}`);
+      }
+      reused = streamedRun.image;
+    } else {
+      run = await runBuildx(args, plan.metadataFile, env, (line) => logInfo(line));
+    }
+  } catch (error) {
+    if (partial !== undefined) await rm(partial, { recursive: true, force: true });
+    throw error;
+  }
 
   try {
     if (run.exitCode !== 0 || !run.metadata) throw buildFailure(run.exitCode, run.progress);
@@ -196,7 +222,7 @@ export async function buildImage(inputs: BuildDockerInputs, plan: BuildPlan): Pr
     }
     const phases = run.progress.phases;
     const buildSeconds = Math.max(0, run.seconds - phases.cacheImport - phases.cacheExport);
-    return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layout, layers };
+    return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layout, layers, reused };
   } finally {
     if (partial !== undefined) await rm(partial, { recursive: true, force: true });
   }

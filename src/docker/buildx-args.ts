@@ -22,6 +22,8 @@ export type ImageOutput =
   | { type: 'oci'; dest: string }
   /** An OCI image layout directory (`tar=false`): no tar stream to write, later stages read it in place. */
   | { type: 'oci-layout'; dest: string }
+  /** An OCI tar on buildx's stdout (`dest=-`), for a reader that writes it out itself. */
+  | { type: 'oci-stream' }
   | { type: 'docker' }
   | { type: 'registry' };
 
@@ -118,6 +120,8 @@ export function outputArg(output: ImageOutput, rewriteTimestamp = true, compress
       return `type=oci,${csvField('dest', output.dest)}${options}`;
     case 'oci-layout':
       return `type=oci,${csvField('dest', output.dest)},tar=false${options}`;
+    case 'oci-stream':
+      return `type=oci,dest=-${options}`;
     case 'docker':
       return `type=docker${options}`;
     case 'registry':

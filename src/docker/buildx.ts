@@ -2,6 +2,7 @@
 // while the stage learns cache hits and the failing step.
 import * as exec from '@actions/exec';
 import { capture, processEnv } from '../tool/capture.js';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { BuildProgress } from './progress.js';
 import { MIN_BUILDX, parseBuildxVersion } from './buildx-version.js';
@@ -56,6 +57,58 @@ export async function runBuildx(args: string[], metadataFile: string, env: Recor
     metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
   }
   return { exitCode, seconds, progress, metadata };
+}
+
+/** A build whose image comes on stdout (`--output type=oci,dest=-`): what `consume` made of it, or why it failed. */
+export interface StreamedBuildRun<T> extends BuildRun {
+  image?: T;
+  imageError?: unknown;
+  /** The image stream was refused before its end and buildx stopped: imageError is the cause, not the build. */
+  refused: boolean;
+}
+
+/**
+ * runBuildx for an image exported to stdout: buildx's progress comes on stderr only, and stdout is
+ * the image's tar, handed to `consume` with back-pressure (a slow consumer pauses buildx instead of
+ * filling memory). Whatever stdout holds past the tar's end is drained so buildx never blocks on a
+ * full pipe. A `consume` error is returned, not thrown: for a stream cut short, buildx's failure
+ * explains it better than the stream does. (buildx writes an exporter's
+ * `dest=-` to its own stdout and refuses only a terminal there: docker/buildx build/opt.go.)
+ */
+export async function runBuildxStreaming<T>(args: string[], metadataFile: string, env: Record<string, string>, log: (line: string) => void, consume: (stdout: AsyncIterable<Buffer>) => Promise<T>): Promise<StreamedBuildRun<T>> {
+  const progress = new BuildProgress(log);
+  const started = process.hrtime.bigint();
+  const child = spawn('docker', args, { env: { ...processEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', (error) => reject(new DockerUnavailableError(`docker is not installed or not on PATH (${error.message})`)));
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+  exited.catch(() => undefined); // awaited below; not an unhandled rejection while consume runs
+  child.stderr.on('data', (data: Buffer) => progress.feed(data.toString('utf8')));
+  let image: T | undefined;
+  let imageError: unknown;
+  let streamEnded = false;
+  child.stdout.once('end', () => (streamEnded = true));
+  let refused = false;
+  try {
+    image = await consume(child.stdout);
+  } catch (error) {
+    imageError = error;
+    // Refused before its end (a blob not matching its digest, an odd member): buildx is stopped,
+    // and the refusal is the cause. A stream that ended short is buildx's failure, which its exit
+    // status explains.
+    refused = !streamEnded;
+    if (refused && child.exitCode === null) child.kill('SIGTERM');
+  }
+  child.stdout.resume();
+  const exitCode = await exited;
+  progress.end();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  let metadata: Record<string, unknown> | undefined;
+  if (exitCode === 0 && imageError === undefined) {
+    metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
+  }
+  return { exitCode, seconds, progress, metadata, image, imageError, refused };
 }
 
 /** The driver of a buildx builder (docker, docker-container, remote, kubernetes), from `docker buildx inspect`. */

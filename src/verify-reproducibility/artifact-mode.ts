@@ -61,7 +61,7 @@ async function buildOnce(inputs: VerifyInputs, work: string): Promise<{ image: s
     const checked = await preflight(inputs.docker);
     const engine = await buildEngine(checked.buildx, checked.driver, inputs.docker.builder);
     logInfo(`Building with ${engineName(engine)}.`);
-    return { image: await buildDockerLayout(inputs.docker, work, 'image', false, checked), engine };
+    return { image: (await buildDockerLayout(inputs.docker, work, 'image', false, checked)).layout, engine };
   }
   const nix = await requireNix();
   const installable = await resolveInstallable(nix, inputs.nix);

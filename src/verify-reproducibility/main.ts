@@ -29,9 +29,9 @@ export async function main(io: StageIO = actionIO): Promise<void> {
   // Only the rebuild writes images: its peak extra disk goes under the verdict.
   const disk = inputs.mode === 'rebuild' ? await startStageSampler(work, inputs.builder === 'docker' ? await dockerRootDir() : NIX_STORE) : undefined;
 
-  const { report, rebuildSeconds, imageBytes } = await verdict(inputs, work);
+  const { report, rebuildSeconds, imageBytes, reused } = await verdict(inputs, work);
   if (!report) return;
-  const note = rebuildSeconds === undefined ? undefined : `${rebuildNote(inputs.builder, rebuildSeconds)}${await diskNote(disk, imageBytes)}`;
+  const note = rebuildSeconds === undefined ? undefined : `${rebuildNote(inputs.builder, rebuildSeconds)}${reused ? ` ${capitalised(reused)}` : ''}${await diskNote(disk, imageBytes)}`;
   const { json, markdown } = await publishReport(report, work, inputs.reportName, note);
   io.setOutput('reproducible', String(report.reproducible));
   io.setOutput('digest-a', report.digestA);
@@ -64,13 +64,15 @@ export function rebuildNote(builder: VerifyInputs['builder'], rebuildSeconds: nu
     : `The rebuild is \`nix build --rebuild\` by design: the image's derivation is built again from its inputs, not substituted. It took ${time}, verify's dominant cost: run verify on a schedule or on release, on its own runner (docs/workflows.md).`;
 }
 
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
 /** " Peak extra disk: …" for the summary's rebuild note; nothing without a sampler. */
 async function diskNote(disk: PeakDiskSampler | undefined, imageBytes: number | undefined): Promise<string> {
   return disk ? ` Peak extra disk: ${peakDiskText(await disk.stop(), imageBytes)}; verify's own copies were removed once compared.` : '';
 }
 
 /** The report (none: artifact mode only uploaded a description) and, in rebuild mode, the second build's time and build A's image size. */
-async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: ComparisonReport; rebuildSeconds?: number; imageBytes?: number }> {
+async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: ComparisonReport; rebuildSeconds?: number; imageBytes?: number; reused?: string }> {
   switch (inputs.mode) {
     case 'compare':
       return { report: await compareImages(inputs.archiveA!, inputs.archiveB!) };
@@ -78,9 +80,9 @@ async function verdict(inputs: VerifyInputs, work: string): Promise<{ report?: C
       return { report: await artifactMode(inputs, work) };
     case 'rebuild': {
       if (inputs.builder === 'docker') {
-        const { a, b, rebuildSeconds } = await rebuildDocker(inputs.docker, work, inputs.archiveA);
+        const { a, b, rebuildSeconds, reused } = await rebuildDocker(inputs.docker, work, inputs.archiveA);
         try {
-          return { report: await compareImages(a, b), rebuildSeconds, imageBytes: (await rebuildDiskNeed(a)).bytes };
+          return { report: await compareImages(a, b), rebuildSeconds, imageBytes: (await rebuildDiskNeed(a)).bytes, reused };
         } finally {
           await discardImages(work, [a, b]);
         }

@@ -204,6 +204,8 @@ test('builder: docker, every stage on: the build writes an OCI layout that verif
   assert.equal(builds.length, 2, builds.join('\n'));
   assert.ok(builds[1]!.split(' ').includes('--no-cache'), builds[1]);
   assert.ok(main.stdout.includes(`Build A: ${layout} (archive-a), the image already built; only the rebuild runs.`), main.stdout.slice(-4000));
+  // Build B shares the layout's blobs: the reproducible rebuild writes none (one copy of the image, not two).
+  assert.match(main.stdout, /^build B: (\d+) of \1 blobs identical to build A's \(linked\), 0 written \(0 B\)\.$/m, main.stdout.slice(-4000));
   assert.equal(outputs['smoke-test-passed'], 'true');
   assert.equal(outputs.refs, `${REGISTRY}/${repo}:v1@${outputs.digest}`);
   assert.equal(await servedDigest(repo, 'v1'), outputs.digest, 'the registry serves the layout as built');

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunnerJob, runStep, type RunnerJob, type StepResult } from '../support/action-runner.js';
@@ -64,6 +64,12 @@ describe('mode: rebuild', () => {
     assert.deepEqual(readdirSync(work).filter((name) => /^[ab]\.oci/.test(name)), [], readdirSync(work).join(', '));
     assert.ok(existsSync(result.outputs.report!), 'the report stays');
     assert.match(result.summary, /Peak extra disk: [\d.]+ (?:B|KiB|MiB|GiB) \([\d.]+× the image's compressed size, [\d.]+ (?:B|KiB|MiB|GiB)\); verify's own copies were removed once compared\./);
+    // Build B comes as a tar on buildx's stdout and costs only what differs from A: here nothing
+    // (every blob a hard link to A's), said in the log and in the summary's rebuild note.
+    assert.ok(rebuild.includes('type=oci,dest=-,rewrite-timestamp=true'), builds[1]);
+    const linked = /^build B: (\d+) of (\d+) blobs identical to build A's \(linked\), 0 written \(0 B\)\.$/m.exec(result.stdout);
+    assert.ok(linked && linked[1] === linked[2] && Number(linked[1]) >= 3, result.stdout.slice(-3000));
+    assert.ok(result.summary.includes(`Build B: ${linked[1]} of ${linked[1]} blobs identical to build A's (linked), 0 written (0 B).`), result.summary);
   });
 
   test('docker: random content written by a step fails the step and names the file', async () => {
@@ -80,6 +86,27 @@ describe('mode: rebuild', () => {
     assert.equal(file.kind, 'content');
     assert.match(result.summary, /opt\/vllm\/build-id/);
     assert.ok(Buffer.byteLength(result.summary) < 1024 * 1024);
+    // B's two reproducible layers (busybox, VERSION) are A's own files; the random layer, the
+    // config and the manifest are written. The linked layers read the same: build-id is the only file that differs.
+    assert.match(result.stdout, /^build B: 2 of 5 blobs identical to build A's \(linked\), 3 written \([\d.]+ (?:B|KiB)\)\.$/m);
+    assert.deepEqual(reportOf(result).differences.filter((d) => d.where === 'file').map((d) => d.path), ['opt/vllm/build-id']);
+  });
+
+  test('docker, archive-a a layout: a rebuild that fails leaves no partial build B, and build A as it was', async () => {
+    const j = job();
+    const ctx = layDockerFixture(j, 'reproducible', 'good');
+    const a = join(j.workspace, 'a-layout');
+    sh('docker', ['buildx', 'build', '--provenance=false', '--progress=quiet', '--build-arg', 'SOURCE_DATE_EPOCH=1700000000', '--output', `type=oci,dest=${a},tar=false,rewrite-timestamp=true`, ctx], { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
+    const blobs = join(a, 'blobs', 'sha256');
+    const before = readdirSync(blobs).sort().map((name) => `${name} ${statSync(join(blobs, name)).nlink}`);
+    layDockerFixture(j, 'failing');
+    const result = await runStep('verify-reproducibility', j, { inputs: { builder: 'docker', 'archive-a': 'a-layout', 'source-date-epoch': '1700000000' } });
+    assert.equal(result.exitCode, 1, result.stdout.slice(-3000));
+    assert.match(result.errors[0]!, /failed at step .*exit code: 3/);
+    assert.ok(result.stdout.split('\n').some((l) => l.startsWith('docker buildx build ') && l.includes('type=oci,dest=-')), 'build B was streamed');
+    const work = join(j.temp, 'vllm-rocm-action', 'verify-reproducibility');
+    assert.deepEqual(readdirSync(work).filter((name) => name.startsWith('b.oci')), [], readdirSync(work).join(', '));
+    assert.deepEqual(readdirSync(blobs).sort().map((name) => `${name} ${statSync(join(blobs, name)).nlink}`), before);
   });
 
   test('fail-on-difference: false reports without failing', async () => {

@@ -98,6 +98,11 @@ test('cache none adds no cache flags', () => {
   assert.equal(outputArg({ type: 'oci', dest: '/a b/x.tar' }), 'type=oci,dest=/a b/x.tar,rewrite-timestamp=true');
 });
 
+test('oci-stream: the OCI tar on stdout (dest=-), with the same timestamp and compression options as a layout', () => {
+  assert.equal(outputArg({ type: 'oci-stream' }, true, 'zstd', 3), 'type=oci,dest=-,rewrite-timestamp=true,compression=zstd,compression-level=3');
+  assert.equal(outputArg({ type: 'oci-layout', dest: '/w/b.oci' }, true, 'zstd', 3), 'type=oci,dest=/w/b.oci,tar=false,rewrite-timestamp=true,compression=zstd,compression-level=3');
+});
+
 test('csvField quotes only what buildx would otherwise split', () => {
   assert.equal(csvField('ref', 'r/c:b'), 'ref=r/c:b');
   assert.equal(csvField('dest', '/a,url=https://x/'), '"dest=/a,url=https://x/"');

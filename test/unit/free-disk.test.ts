@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, writeFile, stat } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile, stat, symlink, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diskShortage, distinctFileSystems, formatBytes, freeBytes, PeakTracker, peakDiskText } from '../../src/tool/free-disk.js';
-import { discardImages, isUnder } from '../../src/verify-reproducibility/discard.js';
+import { discardImages, isUnder, rebuildDiskNeed, sharedRebuildDiskNeed } from '../../src/verify-reproducibility/discard.js';
 import { peakDiskRow, savedPeakDisk } from '../../src/action/job-time.js';
 
 test('formatBytes: binary units with one decimal, bytes whole', () => {
@@ -92,4 +92,31 @@ test('discardImages: removes only what verify wrote under its work directory', a
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('sharedRebuildDiskNeed: build B beside a layout A needs a floor (A\'s largest blob, at least 1 GiB), said as such; the full size stays for anything else', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'shared-need-'));
+  const layout = join(dir, 'a.oci');
+  const blobs = join(layout, 'blobs', 'sha256');
+  await mkdir(blobs, { recursive: true });
+  await writeFile(join(layout, 'index.json'), '{}');
+  // Sparse files: their apparent size is what the layout's size counts.
+  for (const [hex, bytes] of [['1'.repeat(64), 3 * 1024 ** 3], ['2'.repeat(64), 1.5 * 1024 ** 3]] as const) {
+    await writeFile(join(blobs, hex), '');
+    await truncate(join(blobs, hex), bytes);
+  }
+  // A symlink is no blob of A's (B never links through one), however big its target.
+  await symlink('/dev/zero', join(blobs, '3'.repeat(64)));
+  const need = await sharedRebuildDiskNeed(layout);
+  assert.equal(need.bytes, 3 * 1024 ** 3);
+  assert.equal(
+    need.basis,
+    "a floor: build B writes only the blobs that differ from build A's and links the rest; this is build A's largest blob, 3.0 GiB (at least 1.0 GiB); a rebuild that reproduces nothing needs build A's whole size, 4.5 GiB",
+  );
+  assert.ok((await rebuildDiskNeed(layout)).bytes > 4.5 * 1024 ** 3, 'the full-size need is unchanged');
+  // A small image: never more than A's whole size.
+  await rm(join(blobs, '1'.repeat(64)));
+  await truncate(join(blobs, '2'.repeat(64)), 1000);
+  assert.equal((await sharedRebuildDiskNeed(layout)).bytes, (await rebuildDiskNeed(layout)).bytes);
+  await rm(dir, { recursive: true, force: true });
 });
