@@ -42768,6 +42768,8 @@ function outputArg(output, rewriteTimestamp = true, compression = 'gzip', level)
             return `type=oci,${csvField('dest', output.dest)}${options}`;
         case 'oci-layout':
             return `type=oci,${csvField('dest', output.dest)},tar=false${options}`;
+        case 'oci-stream':
+            return `type=oci,dest=-${options}`;
         case 'docker':
             return `type=docker${options}`;
         case 'registry':
@@ -43199,6 +43201,7 @@ function atLeast(version, minimum) {
 
 
 
+
 class DockerUnavailableError extends Error {
 }
 /** The buildx version, or a clear error when docker or buildx is missing or too old. */
@@ -43240,6 +43243,51 @@ async function runBuildx(args, metadataFile, env, log) {
         metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8'));
     }
     return { exitCode, seconds, progress, metadata };
+}
+/**
+ * runBuildx for an image exported to stdout: buildx's progress comes on stderr only, and stdout is
+ * the image's tar, handed to `consume` with back-pressure (a slow consumer pauses buildx instead of
+ * filling memory). Whatever stdout holds past the tar's end is drained so buildx never blocks on a
+ * full pipe. A `consume` error is returned, not thrown: for a stream cut short, buildx's failure
+ * explains it better than the stream does. (buildx writes an exporter's
+ * `dest=-` to its own stdout and refuses only a terminal there: docker/buildx build/opt.go.)
+ */
+async function runBuildxStreaming(args, metadataFile, env, log, consume) {
+    const progress = new BuildProgress(log);
+    const started = process.hrtime.bigint();
+    const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, { env: { ...processEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve, reject) => {
+        child.on('error', (error) => reject(new DockerUnavailableError(`docker is not installed or not on PATH (${error.message})`)));
+        child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+    exited.catch(() => undefined); // awaited below; not an unhandled rejection while consume runs
+    child.stderr.on('data', (data) => progress.feed(data.toString('utf8')));
+    let image;
+    let imageError;
+    let streamEnded = false;
+    child.stdout.once('end', () => (streamEnded = true));
+    let refused = false;
+    try {
+        image = await consume(child.stdout);
+    }
+    catch (error) {
+        imageError = error;
+        // Refused before its end (a blob not matching its digest, an odd member): buildx is stopped,
+        // and the refusal is the cause. A stream that ended short is buildx's failure, which its exit
+        // status explains.
+        refused = !streamEnded;
+        if (refused && child.exitCode === null)
+            child.kill('SIGTERM');
+    }
+    child.stdout.resume();
+    const exitCode = await exited;
+    progress.end();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    let metadata;
+    if (exitCode === 0 && imageError === undefined) {
+        metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8'));
+    }
+    return { exitCode, seconds, progress, metadata, image, imageError, refused };
 }
 /** The driver of a buildx builder (docker, docker-container, remote, kubernetes), from `docker buildx inspect`. */
 function parseBuilderDriver(inspectOutput) {
@@ -43667,7 +43715,7 @@ class TarParser {
 /** Reads a tar file (or any byte stream) through the visitor. */
 async function walkTar(source, visitor) {
     const parser = new TarParser(visitor);
-    const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
+    const stream = typeof source === 'string' ? (0,external_node_fs_namespaceObject.createReadStream)(source, { highWaterMark: 1 << 20 }) : source;
     for await (const chunk of stream) {
         parser.push(chunk);
         if (parser.ended)
@@ -44689,6 +44737,175 @@ async function readOciArchive(path, platform) {
     });
 }
 
+;// CONCATENATED MODULE: ./lib/src/oci/layout-from-tar.js
+// An OCI image tar stream (buildx `--output type=oci,dest=-`) written out as an OCI image layout
+// directory that costs only the blobs another layout lacks: a blob the other layout already holds
+// (same digest, a regular file, no symlink followed) is hard-linked from it (copied where the two
+// are on different file systems) and its streamed bytes are only hashed. The stream is untrusted:
+// every blob must hash to its member name, files are created exclusively under names made from
+// that digest, and any member outside the layout spec's (opencontainers/image-spec
+// image-layout.md: oci-layout, index.json, blobs/<alg>/<hex>) is refused. Memory stays bounded:
+// blobs are written chunk by chunk (synchronously, as src/registry/staging.ts does, so the tar
+// reader and the pipe give back-pressure), and index.json and oci-layout are capped.
+
+
+
+
+
+const BLOB_MEMBER = /^blobs\/sha256\/([0-9a-f]{64})$/;
+/** Directory members BuildKit's tar carries; no file is made for them. */
+const DIRECTORY_MEMBERS = new Set(['blobs', 'blobs/', 'blobs/sha256', 'blobs/sha256/']);
+const DOCUMENT_MEMBERS = new Set(['index.json', 'oci-layout']);
+/**
+ * A regular file `blobs/sha256/<hex>` inside `layout` of `size` bytes, reached through real
+ * directories only (no symlink anywhere from `layout` down), or undefined.
+ */
+function reusableBlob(layout, hex, size) {
+    let path = layout;
+    for (const part of ['blobs', 'sha256', hex]) {
+        path = (0,external_node_path_namespaceObject.join)(path, part);
+        const info = (0,external_node_fs_namespaceObject.lstatSync)(path, { throwIfNoEntry: false });
+        if (!info || info.isSymbolicLink())
+            return undefined;
+        if (part === hex ? !info.isFile() || info.size !== size : !info.isDirectory())
+            return undefined;
+    }
+    return path;
+}
+/** `dest` gets `source` (a checked blob of the other layout): a hard link, or a copy across file systems. */
+function linkOrCopy(source, dest) {
+    try {
+        (0,external_node_fs_namespaceObject.linkSync)(source, dest);
+        return 'linked';
+    }
+    catch (error) {
+        const code = error.code;
+        // EXDEV: another file system; EPERM/EMLINK: links refused (some file systems, protected_hardlinks, link count).
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK')
+            throw error;
+        (0,external_node_fs_namespaceObject.copyFileSync)(source, dest, external_node_fs_namespaceObject.constants.COPYFILE_EXCL);
+        return 'copied';
+    }
+}
+/**
+ * Writes the OCI tar `source` as the layout directory `dest` (which must not exist), reusing the
+ * blobs of the layout `reuse`. On any error `dest` is removed: nothing half-written stays.
+ */
+async function layoutFromTar(source, dest, reuse, options = {}) {
+    const minFree = options.minFreeBytes ?? 256 << 20;
+    const checkEvery = options.checkEveryBytes ?? 256 << 20;
+    (0,external_node_fs_namespaceObject.mkdirSync)(dest); // EEXIST: never written over
+    try {
+        return await writeLayout(source, dest, reuse, minFree, checkEvery);
+    }
+    catch (error) {
+        (0,external_node_fs_namespaceObject.rmSync)(dest, { recursive: true, force: true });
+        throw error;
+    }
+}
+async function writeLayout(source, dest, reuse, minFree, checkEvery) {
+    const blobsDir = (0,external_node_path_namespaceObject.join)(dest, 'blobs', 'sha256');
+    (0,external_node_fs_namespaceObject.mkdirSync)(blobsDir, { recursive: true });
+    const stats = { blobs: 0, linked: 0, written: 0, writtenBytes: 0, copied: 0 };
+    const documents = new Map();
+    const seen = new Set();
+    let members = 0;
+    let unchecked = 0;
+    /** The blob file being written, closed here if the stream fails inside it. */
+    let open;
+    const checkSpace = (bytes) => {
+        unchecked += bytes;
+        if (unchecked < checkEvery)
+            return;
+        unchecked = 0;
+        const fs = (0,external_node_fs_namespaceObject.statfsSync)(dest);
+        if (fs.bavail * fs.bsize < minFree)
+            throw new bounds_ImageArchiveError(`less than ${mib(minFree)} left free under ${dest} after writing ${mib(stats.writtenBytes)} of the image's new blobs`);
+    };
+    const visit = (entry) => {
+        if (++members > LIMITS.archiveMembers)
+            throw new bounds_ImageArchiveError(`the image tar has more than ${LIMITS.archiveMembers} members`);
+        const name = entry.name;
+        if (entry.type === 'directory' && DIRECTORY_MEMBERS.has(name))
+            return undefined;
+        const shown = JSON.stringify(name.slice(0, 200));
+        if (entry.type !== 'file')
+            throw new bounds_ImageArchiveError(`the image tar has a ${entry.type} member ${shown}: an OCI layout holds regular files only`);
+        if (seen.has(name))
+            throw new bounds_ImageArchiveError(`the image tar has member ${shown} twice`);
+        seen.add(name);
+        if (DOCUMENT_MEMBERS.has(name))
+            return collectDocument(name, entry.size, documents);
+        const hex = BLOB_MEMBER.exec(name)?.[1];
+        if (hex === undefined)
+            throw new bounds_ImageArchiveError(`the image tar has member ${shown}: only oci-layout, index.json and blobs/sha256/<64 hex digits> are allowed`);
+        stats.blobs++;
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        const target = (0,external_node_path_namespaceObject.join)(blobsDir, hex);
+        const existing = reusableBlob(reuse, hex, entry.size);
+        if (existing !== undefined) {
+            return {
+                data: (chunk) => void hash.update(chunk),
+                end: () => {
+                    checkBlob(hex, hash);
+                    if (linkOrCopy(existing, target) === 'copied')
+                        stats.copied++;
+                    stats.linked++;
+                },
+            };
+        }
+        const fd = (0,external_node_fs_namespaceObject.openSync)(target, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o644);
+        open = fd;
+        const close = () => {
+            if (open === fd)
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+            open = undefined;
+        };
+        return {
+            data: (chunk) => {
+                hash.update(chunk);
+                (0,external_node_fs_namespaceObject.writeSync)(fd, chunk);
+                stats.writtenBytes += chunk.length;
+                checkSpace(chunk.length);
+            },
+            end: () => {
+                close();
+                checkBlob(hex, hash);
+                stats.written++;
+            },
+        };
+    };
+    try {
+        await walkTar(source, visit);
+    }
+    finally {
+        if (open !== undefined)
+            (0,external_node_fs_namespaceObject.closeSync)(open);
+    }
+    for (const name of DOCUMENT_MEMBERS) {
+        const bytes = documents.get(name);
+        if (bytes === undefined)
+            throw new bounds_ImageArchiveError(`the image tar has no ${name}: not an OCI image layout`);
+        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dest, name), bytes, { flag: 'wx', mode: 0o644 });
+    }
+    return stats;
+}
+/** Streamed bytes whose sha256 is not the member's name: refused (the caller removes the layout). */
+function checkBlob(hex, hash) {
+    const actual = hash.digest('hex');
+    if (actual !== hex)
+        throw new bounds_ImageArchiveError(`the image tar's blob blobs/sha256/${hex} has digest sha256:${actual}: corrupt image stream`);
+}
+function collectDocument(name, size, documents) {
+    if (size > LIMITS.documentBytes)
+        throw new bounds_ImageArchiveError(`the image tar's ${name} is ${size} bytes, more than the ${mib(LIMITS.documentBytes)} it may have`);
+    const chunks = [];
+    return {
+        data: (chunk) => void chunks.push(Buffer.from(chunk)),
+        end: () => void documents.set(name, Buffer.concat(chunks)),
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/src/registry/ref-tags.js
 // Tags from the Git ref, as docker/metadata-action's semver and sha types make them:
 // refs/tags/v1.2.3 → 1.2.3, 1.2, 1, latest; a prerelease (v1.3.0-rc.1) → only 1.3.0-rc.1;
@@ -44940,6 +45157,7 @@ function redactCommand(args) {
 
 
 
+
 async function preflight(inputs) {
     if (!(await disk_isDirectory(inputs.context)))
         throw new InputError('context', `${inputs.context} is not a directory`);
@@ -45004,7 +45222,8 @@ async function buildImage(inputs, plan) {
     const written = plan.output.type === 'oci' || plan.output.type === 'oci-layout' ? plan.output : undefined;
     const final = written?.dest;
     const partial = final === undefined ? undefined : `${final}.partial`;
-    const output = written ? { type: written.type, dest: partial } : plan.output;
+    const streamed = written?.type === 'oci-layout' && plan.reuse !== undefined ? plan.reuse : undefined;
+    const output = streamed !== undefined ? { type: 'oci-stream' } : written ? { type: written.type, dest: partial } : plan.output;
     if (final !== undefined) {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(final), { recursive: true });
         await (0,promises_namespaceObject.rm)(final, { recursive: true, force: true });
@@ -45042,7 +45261,26 @@ async function buildImage(inputs, plan) {
     });
     logInfo(`docker ${redactCommand(args)}`);
     const env = { ...secrets.env, SOURCE_DATE_EPOCH: String(plan.sourceDateEpoch) };
-    const run = await runBuildx(args, plan.metadataFile, env, (line) => logInfo(line));
+    let reused;
+    let run;
+    try {
+        if (streamed !== undefined) {
+            const streamedRun = await runBuildxStreaming(args, plan.metadataFile, env, (line) => logInfo(line), (stdout) => layoutFromTar(stdout, partial, streamed));
+            run = streamedRun;
+            if (streamedRun.imageError !== undefined && (run.exitCode === 0 || streamedRun.refused)) {
+                throw new StageFailure('Docker build failed', `the image buildx wrote to stdout could not be written to ${final}: ${errorMessage(streamedRun.imageError)}`);
+            }
+            reused = streamedRun.image;
+        }
+        else {
+            run = await runBuildx(args, plan.metadataFile, env, (line) => logInfo(line));
+        }
+    }
+    catch (error) {
+        if (partial !== undefined)
+            await (0,promises_namespaceObject.rm)(partial, { recursive: true, force: true });
+        throw error;
+    }
     try {
         if (run.exitCode !== 0 || !run.metadata)
             throw buildFailure(run.exitCode, run.progress);
@@ -45081,7 +45319,7 @@ async function buildImage(inputs, plan) {
         }
         const phases = run.progress.phases;
         const buildSeconds = Math.max(0, run.seconds - phases.cacheImport - phases.cacheExport);
-        return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layout, layers };
+        return { digest, configDigest, sizeBytes, buildSeconds, buildxSeconds: run.seconds, phases, cacheHit: run.progress.cacheHit, metadata, archive, layout, layers, reused };
     }
     finally {
         if (partial !== undefined)
