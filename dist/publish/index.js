@@ -33559,6 +33559,232 @@ function describeDockerScan(scan) {
     };
 }
 
+;// CONCATENATED MODULE: ./lib/src/tool/timed.js
+// Runs a program under a hard timeout: on expiry its whole process group is killed, so a hung
+// tool (amd-smi has been seen to hang on gfx1151) never stalls a step.
+
+
+
+function timed_runTimed(command, args, opts) {
+    const started = performance.now();
+    const limit = opts.maxBytes ?? 4 << 20;
+    return new Promise((resolve) => {
+        const child = spawn(command, args, { env: opts.env ?? process.env, stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
+        let inputError;
+        if (opts.input && child.stdin) {
+            // The program may stop reading early (it failed): that EPIPE is its own error, reported by its exit status.
+            pipeline(Readable.from(opts.input), child.stdin).catch((error) => {
+                if (error.code === 'EPIPE')
+                    return;
+                inputError = error;
+                killGroup(child.pid);
+            });
+        }
+        const out = [];
+        const err = [];
+        let outBytes = 0;
+        let errBytes = 0;
+        let timedOut = false;
+        let missing = false;
+        child.stdout.on('data', (d) => {
+            if (outBytes < limit)
+                out.push(d);
+            outBytes += d.length;
+        });
+        child.stderr.on('data', (d) => {
+            if (errBytes < limit)
+                err.push(d);
+            errBytes += d.length;
+        });
+        const timer = setTimeout(() => {
+            timedOut = true;
+            killGroup(child.pid);
+        }, opts.timeoutMs);
+        child.on('error', (error) => {
+            if (error.code === 'ENOENT')
+                missing = true;
+        });
+        child.on('close', (code) => {
+            clearTimeout(timer);
+            resolve({
+                exitCode: code,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+                timedOut,
+                missing,
+                ...(inputError ? { inputError } : {}),
+                ms: performance.now() - started,
+            });
+        });
+    });
+}
+/** SIGKILLs a process group led by pid (spawned with detached: true); a group already gone is fine. */
+function killGroup(pid, signal = 'SIGKILL') {
+    if (!pid)
+        return false;
+    try {
+        process.kill(-pid, signal);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/src/tool/free-disk.js
+// Free disk: the check every stage that writes an image makes first, and the peak-disk sampler
+// behind the job-time table's "peak extra disk" row. A hosted runner has about 14 GB free and a
+// vLLM image is 7-22 GB, so a stage says what it needs before it starts writing, not after.
+
+
+
+/** A human size: "7.9 GiB", "312.0 MiB", "12.0 KiB", "17 B". */
+function formatBytes(bytes) {
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    if (!Number.isFinite(bytes) || bytes < 1024)
+        return `${Math.max(0, Math.round(bytes || 0))} B`;
+    let value = bytes;
+    let unit = -1;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return `${value.toFixed(1)} ${units[unit]}`;
+}
+/** The nearest ancestor of `path` that exists (statfs needs one: the stage's directory may not yet). */
+async function existingAncestor(path) {
+    let at = path;
+    for (;;) {
+        if (await (0,promises_.stat)(at).then(() => true, () => false))
+            return at;
+        const up = (0,external_node_path_.dirname)(at);
+        if (up === at)
+            return at;
+        at = up;
+    }
+}
+/** Bytes an unprivileged writer may still use on the file system that holds `path`. */
+async function freeBytes(path) {
+    const fs = await (0,promises_.statfs)(await existingAncestor(path));
+    return fs.bavail * fs.bsize;
+}
+/**
+ * The refusal, or undefined when `free` covers `need`. Pure, so the wording is tested: the stage,
+ * how much, for what, where, what is free and what the estimate rests on.
+ */
+function diskShortage(stage, dir, need, what, free) {
+    if (free >= need.bytes)
+        return undefined;
+    return `${stage} needs about ${formatBytes(need.bytes)} free under ${dir} for ${what}, ${formatBytes(free)} is free (the estimate: ${need.basis}).`;
+}
+/** Throws (the stage exits 1) when the file system holding `dir` has less than `need` free. */
+async function requireFreeDisk(stage, dir, need, what) {
+    const message = diskShortage(stage, dir, need, what, await freeBytes(dir));
+    if (message)
+        throw new NotEnoughDisk(`${message} Free space on the runner first (old images, containers, caches) or use a runner with a larger disk.`);
+}
+/** A stage refused to start writing: the message names the need, the place and what is free. */
+class NotEnoughDisk extends Error {
+    name = 'NotEnoughDisk';
+}
+/**
+ * The smallest need a stage checks when the image's own size is not known yet: 1 GiB. Below that
+ * even a small image's export or load fails half-way, so refusing early loses nothing.
+ */
+const DISK_FLOOR_BYTES = (/* unused pure expression or super */ null && (1024 ** 3));
+/** Where the engine keeps images and BuildKit's store, or undefined without a reachable docker. */
+async function dockerRootDir() {
+    const info = await runTimed('docker', ['info', '--format', '{{.DockerRootDir}}'], { timeoutMs: 30_000 });
+    if (info.missing || info.exitCode !== 0)
+        return undefined;
+    const dir = info.stdout.trim();
+    return dir.startsWith('/') ? dir : undefined;
+}
+/**
+ * Peak tracking over samples, pure: each file system's largest drop in free space since the first
+ * sample, summed. Each disk must hold its own peak, and space another process frees on one disk
+ * (a shared runner) must not hide what the stage wrote on another.
+ */
+class PeakTracker {
+    start;
+    peaks = new Map();
+    add(sample) {
+        if (!this.start) {
+            this.start = new Map(sample);
+            return;
+        }
+        for (const [dev, free] of sample) {
+            const at = this.start.get(dev);
+            if (at !== undefined)
+                this.peaks.set(dev, Math.max(this.peaks.get(dev) ?? 0, at - free));
+        }
+    }
+    get peakBytes() {
+        return [...this.peaks.values()].reduce((n, p) => n + p, 0);
+    }
+}
+/** The paths' file systems, one path per device id (RUNNER_TEMP and the docker root are often one disk). */
+async function distinctFileSystems(paths) {
+    const seen = new Map();
+    for (const path of paths) {
+        const at = await existingAncestor(path);
+        const dev = await stat(at).then((s) => s.dev, () => undefined);
+        if (dev !== undefined && !seen.has(dev))
+            seen.set(dev, at);
+    }
+    return [...seen].map(([dev, path]) => ({ dev, path }));
+}
+const SAMPLE_MS = 250;
+/**
+ * Samples free space every 250 ms on the file systems a stage writes to, from start() to stop().
+ * The timer is unref'd, so it never keeps a finished process alive; a sample that fails is skipped.
+ */
+class PeakDiskSampler {
+    tracker = new PeakTracker();
+    timer;
+    fileSystems = [];
+    sampling;
+    static async start(paths) {
+        const sampler = new PeakDiskSampler();
+        sampler.fileSystems = await distinctFileSystems(paths);
+        await sampler.sample();
+        sampler.timer = setInterval(() => {
+            sampler.sampling ??= sampler.sample().finally(() => (sampler.sampling = undefined));
+        }, SAMPLE_MS);
+        sampler.timer.unref();
+        return sampler;
+    }
+    async sample() {
+        const sample = new Map();
+        for (const { dev, path } of this.fileSystems) {
+            const fs = await statfs(path).catch(() => undefined);
+            if (fs)
+                sample.set(dev, fs.bavail * fs.bsize);
+        }
+        this.tracker.add(sample);
+    }
+    /** The peak so far, with one last sample. */
+    async peakBytes() {
+        await this.sampling;
+        await this.sample();
+        return this.tracker.peakBytes;
+    }
+    /** Stops sampling; returns the peak extra disk in bytes. */
+    async stop() {
+        clearInterval(this.timer);
+        return this.peakBytes();
+    }
+}
+/** The stage's sampler over RUNNER_TEMP's file system and, where docker runs, its root dir's. */
+function startStageSampler(tempDir, dockerRoot) {
+    return PeakDiskSampler.start(dockerRoot ? [tempDir, dockerRoot] : [tempDir]);
+}
+/** "2.1 GiB (1.3× the image's compressed size)", or only the size when the image's is unknown. */
+function peakDiskText(peakBytes, imageBytes) {
+    const ratio = imageBytes && imageBytes > 0 ? ` (${(peakBytes / imageBytes).toFixed(2)}× the image's compressed size, ${formatBytes(imageBytes)})` : '';
+    return `${formatBytes(peakBytes)}${ratio}`;
+}
+
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./lib/src/oci/tar.js
@@ -34254,20 +34480,6 @@ class GzipTarContainer {
 /** JSON documents (manifests, configs, index.json) are read into memory up to this size. */
 const MAX_DOCUMENT = 4 << 20;
 const DEFAULT_SPACE_GUARD = { minFreeBytes: 512 << 20, checkEveryBytes: 256 << 20 };
-/**
- * Throws, before anything is written, unless the disk under `dir` (or its nearest existing
- * parent) has `needed` bytes free: the error names how much, where, and what for.
- */
-function checkFreeSpace(dir, needed, what) {
-    let at = dir;
-    while (!(0,external_node_fs_.existsSync)(at) && (0,external_node_path_.dirname)(at) !== at)
-        at = (0,external_node_path_.dirname)(at);
-    const fs = (0,external_node_fs_.statfsSync)(at);
-    const free = fs.bavail * fs.bsize;
-    if (free < needed) {
-        throw new bounds_ImageArchiveError(`publish needs ${mib(needed)} free under ${at} ${what}, and ${mib(free)} are free: free space there (or read the image from an OCI layout directory or a plain tar, which are pushed in place)`);
-    }
-}
 async function stageArchiveFile(path, dir, guard = DEFAULT_SPACE_GUARD) {
     const info = await (0,promises_.stat)(path).catch(() => undefined);
     if (!info)
@@ -34466,6 +34678,7 @@ class HashPool {
 // to push: an OCI archive, an OCI layout directory, a docker-archive (pushed with the suite's fixed
 // encoding, see src/oci/docker-archive.ts), an image in the local engine (`docker save`), or an
 // image already in a registry by digest. Nothing here talks to the target registry.
+
 
 
 
@@ -34771,6 +34984,14 @@ async function fromLayout(dir) {
     return collect('oci-layout', store, topOfIndex(dir, index));
 }
 /** The engine's size of an image (what `docker save` writes, about), or undefined when it cannot say. */
+/**
+ * Staging is a whole copy of the image: the shared free-disk check first (src/tool/free-disk.ts),
+ * with the staging guard's margin on top, and the way around it said in the estimate.
+ */
+async function requireStagingSpace(staging, bytes, what, basis) {
+    const need = { bytes: bytes + DEFAULT_SPACE_GUARD.minFreeBytes, basis: `${basis}, plus ${formatBytes(DEFAULT_SPACE_GUARD.minFreeBytes)} to spare; an OCI layout directory or a plain tar is pushed in place, with no copy` };
+    await requireFreeDisk('publish', staging, need, what);
+}
 async function engineImageSize(ref) {
     const child = (0,external_node_child_process_namespaceObject.spawn)('docker', ['image', 'inspect', '--format', '{{.Size}}', '--', ref], { stdio: ['ignore', 'pipe', 'ignore'] });
     const out = [];
@@ -34787,7 +35008,7 @@ async function fromEngine(ref, staging) {
     // An image the engine does not have gets docker save's own error below.
     const size = await engineImageSize(ref);
     if (size !== undefined)
-        checkFreeSpace(staging, size + DEFAULT_SPACE_GUARD.minFreeBytes, `to unpack engine image ${ref} (${mib(size)} by docker image inspect)`);
+        await requireStagingSpace(staging, size, `unpacking engine image ${ref}`, `its size by docker image inspect, ${formatBytes(size)}`);
     const child = (0,external_node_child_process_namespaceObject.spawn)('docker', ['save', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
     const errors = [];
     child.stderr.on('data', (d) => errors.push(d));
@@ -34856,7 +35077,7 @@ async function loadSource(spec, opts) {
         return fromArchive(spec.path);
     // A gzip'ed archive has no random access: it is unpacked once. Its uncompressed size is not
     // known before; the archive's own size is the least it takes (the staging guard stops it later).
-    checkFreeSpace(opts.staging, info.size + DEFAULT_SPACE_GUARD.minFreeBytes, `to unpack ${spec.path} (${mib(info.size)} gzip'ed)`);
+    await requireStagingSpace(opts.staging, info.size, `unpacking ${spec.path}`, `the gzip'ed archive's size, ${formatBytes(info.size)}, the least unpacking it takes`);
     return fromStaged(await stageArchiveFile(spec.path, opts.staging), 'oci-archive');
 }
 /** The image with extra manifest annotations: a new manifest, so a new digest (the caller says so). */
@@ -37551,7 +37772,7 @@ function savedTempDir() {
 ;// CONCATENATED MODULE: ./lib/src/action/summary.js
 // Job summaries: a heading and a two-column table, as every stage reports.
 
-function formatBytes(bytes) {
+function summary_formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
     let value = bytes;
     let unit = 0;
@@ -37612,7 +37833,7 @@ function publishSummaryRows(s) {
     ];
     if (s.sourceDigest !== s.digest)
         rows.push(['source digest', `\`${s.sourceDigest}\` (annotations added)`]);
-    rows.push(['source', s.kind], ['size', formatBytes(s.sizeBytes)], ['blobs', `${s.uploaded} uploaded, ${s.mounted} mounted, ${s.existing} already there`], ['signature', s.signature ? codeSpan(s.signature) : 'not signed'], ['attestation', s.attestationUrl ?? 'none']);
+    rows.push(['source', s.kind], ['size', summary_formatBytes(s.sizeBytes)], ['blobs', `${s.uploaded} uploaded, ${s.mounted} mounted, ${s.existing} already there`], ['signature', s.signature ? codeSpan(s.signature) : 'not signed'], ['attestation', s.attestationUrl ?? 'none']);
     if (s.evidence?.length)
         rows.push(['evidence', s.evidence.join('<br>')]);
     return rows;

@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { describeDockerScan, OCI_CONFIG, sha256Digest } from '../oci/docker-archive.js';
-import { ImageArchiveError, mib } from '../oci/bounds.js';
+import { ImageArchiveError } from '../oci/bounds.js';
+import { formatBytes, requireFreeDisk } from '../tool/free-disk.js';
 import { isDigest, isIndex, MEDIA_TYPES, type Descriptor } from '../oci/types.js';
 import { RegistryClient, RegistryError } from './client.js';
 import { MANIFEST_ACCEPT, pullScope, getManifest, downloadBlob } from './api.js';
 import { parseReference, type Repository } from './reference.js';
-import { checkFreeSpace, DEFAULT_SPACE_GUARD, MAX_DOCUMENT, readStagedMember, stageArchiveFile, stageArchiveStream, stagedBlob, type StagedArchive } from './staging.js';
+import { DEFAULT_SPACE_GUARD, MAX_DOCUMENT, readStagedMember, stageArchiveFile, stageArchiveStream, stagedBlob, type StagedArchive } from './staging.js';
 import { isGzip, openContainer } from '../oci/container.js';
 import { HashPool } from '../oci/hash-pool.js';
 import type { ArchiveScan } from '../oci/docker-archive.js';
@@ -337,6 +338,15 @@ async function fromLayout(dir: string): Promise<SourceImage> {
 }
 
 /** The engine's size of an image (what `docker save` writes, about), or undefined when it cannot say. */
+/**
+ * Staging is a whole copy of the image: the shared free-disk check first (src/tool/free-disk.ts),
+ * with the staging guard's margin on top, and the way around it said in the estimate.
+ */
+async function requireStagingSpace(staging: string, bytes: number, what: string, basis: string): Promise<void> {
+  const need = { bytes: bytes + DEFAULT_SPACE_GUARD.minFreeBytes, basis: `${basis}, plus ${formatBytes(DEFAULT_SPACE_GUARD.minFreeBytes)} to spare; an OCI layout directory or a plain tar is pushed in place, with no copy` };
+  await requireFreeDisk('publish', staging, need, what);
+}
+
 async function engineImageSize(ref: string): Promise<number | undefined> {
   const child = spawn('docker', ['image', 'inspect', '--format', '{{.Size}}', '--', ref], { stdio: ['ignore', 'pipe', 'ignore'] });
   const out: Buffer[] = [];
@@ -353,7 +363,7 @@ async function engineImageSize(ref: string): Promise<number | undefined> {
 async function fromEngine(ref: string, staging: string): Promise<SourceImage> {
   // An image the engine does not have gets docker save's own error below.
   const size = await engineImageSize(ref);
-  if (size !== undefined) checkFreeSpace(staging, size + DEFAULT_SPACE_GUARD.minFreeBytes, `to unpack engine image ${ref} (${mib(size)} by docker image inspect)`);
+  if (size !== undefined) await requireStagingSpace(staging, size, `unpacking engine image ${ref}`, `its size by docker image inspect, ${formatBytes(size)}`);
   const child = spawn('docker', ['save', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
   const errors: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => errors.push(d));
@@ -422,7 +432,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<S
   if (!(await isGzip(spec.path))) return fromArchive(spec.path);
   // A gzip'ed archive has no random access: it is unpacked once. Its uncompressed size is not
   // known before; the archive's own size is the least it takes (the staging guard stops it later).
-  checkFreeSpace(opts.staging, info.size + DEFAULT_SPACE_GUARD.minFreeBytes, `to unpack ${spec.path} (${mib(info.size)} gzip'ed)`);
+  await requireStagingSpace(opts.staging, info.size, `unpacking ${spec.path}`, `the gzip'ed archive's size, ${formatBytes(info.size)}, the least unpacking it takes`);
   return fromStaged(await stageArchiveFile(spec.path, opts.staging), 'oci-archive');
 }
 

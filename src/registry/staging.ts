@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, renameSync, statfsSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { ImageArchiveError, LIMITS, mib } from '../oci/bounds.js';
+import { ImageArchiveError, LIMITS } from '../oci/bounds.js';
 import { isGzip } from '../oci/container.js';
 import { walkTar } from '../oci/tar.js';
 import { tooManyMembers } from '../oci/tar-index.js';
@@ -32,20 +32,6 @@ export interface SpaceGuard {
 }
 
 export const DEFAULT_SPACE_GUARD: SpaceGuard = { minFreeBytes: 512 << 20, checkEveryBytes: 256 << 20 };
-
-/**
- * Throws, before anything is written, unless the disk under `dir` (or its nearest existing
- * parent) has `needed` bytes free: the error names how much, where, and what for.
- */
-export function checkFreeSpace(dir: string, needed: number, what: string): void {
-  let at = dir;
-  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
-  const fs = statfsSync(at);
-  const free = fs.bavail * fs.bsize;
-  if (free < needed) {
-    throw new ImageArchiveError(`publish needs ${mib(needed)} free under ${at} ${what}, and ${mib(free)} are free: free space there (or read the image from an OCI layout directory or a plain tar, which are pushed in place)`);
-  }
-}
 
 export async function stageArchiveFile(path: string, dir: string, guard = DEFAULT_SPACE_GUARD): Promise<StagedArchive> {
   const info = await stat(path).catch(() => undefined);

@@ -13,7 +13,7 @@ import { BlobDigestError, readVerified, verifiedStream, type FileRange } from '.
 import { uploadBlob } from '../../src/registry/api.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { eachBounded } from '../../src/registry/push.js';
-import { checkFreeSpace } from '../../src/registry/staging.js';
+import { requireFreeDisk } from '../../src/tool/free-disk.js';
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'h-blob-bytes-'));
@@ -148,9 +148,10 @@ describe('blobs pushed a bounded number at a time', () => {
 });
 
 describe('free disk before staging', () => {
-  test('too little: an error naming how much, where, and what for; a directory not made yet is looked up by its parent', () => {
+  test('too little: an error naming how much, where, and what for; a directory not made yet is looked up by its parent', async () => {
     const target = join(dir, 'not', 'yet');
-    assert.throws(() => checkFreeSpace(target, Number.MAX_SAFE_INTEGER, 'to unpack x.tar.gz'), (e: Error) => e.message.includes(`free under ${dir} to unpack x.tar.gz`) && /needs \d+(\.\d)? MiB/.test(e.message) && /MiB are free/.test(e.message));
-    checkFreeSpace(target, 1, 'to unpack x.tar.gz');
+    const need = (bytes: number) => ({ bytes, basis: "the gzip'ed archive's size" });
+    await assert.rejects(requireFreeDisk('publish', target, need(Number.MAX_SAFE_INTEGER), 'unpacking x.tar.gz'), (e: Error) => e.message.includes(`free under ${target} for unpacking x.tar.gz`) && /needs about [\d.]+ TiB/.test(e.message) && /[\d.]+ [KMGT]?i?B is free/.test(e.message));
+    await requireFreeDisk('publish', target, need(1), 'unpacking x.tar.gz');
   });
 });
