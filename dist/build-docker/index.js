@@ -103329,7 +103329,6 @@ function summaryRows(inputs, image, cache, epoch, restoreSeconds, baseLayers) {
 
 
 
-const base_layers_DIGEST = /^sha256:[0-9a-f]{64}$/;
 const MAX_MANIFEST = 4 << 20;
 /**
  * Base layer i must be output layer i, same digest, whatever the compression: the stage never
@@ -103360,7 +103359,7 @@ async function checkBaseLayers(inputs, output) {
     if (!output)
         return { row: `not checked for output: ${inputs.output} (the engine does not give its layers' compressed digests)` };
     const at = base.image.lastIndexOf('@');
-    if (at < 0 || !base_layers_DIGEST.test(base.image.slice(at + 1)))
+    if (at < 0 || !isDigest(base.image.slice(at + 1)))
         return { row: `not checked: ${codeSpan(base.image)} is not pinned by digest (FROM image@sha256:…)` };
     const layers = await baseManifestLayers(base.image, inputs.platform);
     if (typeof layers === 'string')
@@ -103397,14 +103396,14 @@ async function baseManifestLayers(ref, platform) {
         const entries = Array.isArray(manifest.manifests) ? manifest.manifests : [];
         const chosen = entries.find((m) => m?.platform && [m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join('/') === platform)
             ?? entries.find((m) => m?.platform && `${m.platform.os}/${m.platform.architecture}` === platform);
-        if (!chosen || typeof chosen.digest !== 'string' || !base_layers_DIGEST.test(chosen.digest))
+        if (!chosen || typeof chosen.digest !== 'string' || !isDigest(chosen.digest))
             return `${codeSpan(ref)} lists no image for ${platform}`;
         manifest = await raw(`${ref.slice(0, ref.lastIndexOf('@'))}@${chosen.digest}`);
         if (typeof manifest === 'string')
             return manifest;
     }
     const layers = manifest.layers;
-    if (!Array.isArray(layers) || !layers.every((l) => typeof l?.digest === 'string' && base_layers_DIGEST.test(l.digest) && typeof l.mediaType === 'string')) {
+    if (!Array.isArray(layers) || !layers.every((l) => typeof l?.digest === 'string' && isDigest(l.digest) && typeof l.mediaType === 'string')) {
         return `the registry's answer for ${codeSpan(ref)} is not an image manifest`;
     }
     return layers;

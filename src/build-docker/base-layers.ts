@@ -6,10 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { baseImageOf, outlineDockerfile } from '../docker/dockerfile.js';
 import { capture } from '../tool/capture.js';
 import { codeSpan } from '../tool/markdown.js';
-import { isIndex, type Descriptor } from '../oci/types.js';
+import { isDigest, isIndex, type Descriptor } from '../oci/types.js';
 import type { BuildDockerInputs } from './inputs.js';
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const MAX_MANIFEST = 4 << 20;
 
 export interface LayerComparison {
@@ -49,7 +48,7 @@ export async function checkBaseLayers(inputs: BuildDockerInputs, output: string[
   if ('unresolved' in base) return { row: `not checked: ${codeSpan(`FROM ${base.unresolved}`)} uses an ARG with no value` };
   if (!output) return { row: `not checked for output: ${inputs.output} (the engine does not give its layers' compressed digests)` };
   const at = base.image.lastIndexOf('@');
-  if (at < 0 || !DIGEST.test(base.image.slice(at + 1))) return { row: `not checked: ${codeSpan(base.image)} is not pinned by digest (FROM image@sha256:…)` };
+  if (at < 0 || !isDigest(base.image.slice(at + 1))) return { row: `not checked: ${codeSpan(base.image)} is not pinned by digest (FROM image@sha256:…)` };
   const layers = await baseManifestLayers(base.image, inputs.platform);
   if (typeof layers === 'string') return { row: `not checked: ${layers}` };
   const comparison = compareBaseLayers(layers, output);
@@ -80,12 +79,12 @@ async function baseManifestLayers(ref: string, platform: string): Promise<Array<
     const entries = Array.isArray(manifest.manifests) ? (manifest.manifests as Array<{ digest?: unknown; platform?: { os?: unknown; architecture?: unknown; variant?: unknown } }>) : [];
     const chosen = entries.find((m) => m?.platform && [m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join('/') === platform)
       ?? entries.find((m) => m?.platform && `${m.platform.os}/${m.platform.architecture}` === platform);
-    if (!chosen || typeof chosen.digest !== 'string' || !DIGEST.test(chosen.digest)) return `${codeSpan(ref)} lists no image for ${platform}`;
+    if (!chosen || typeof chosen.digest !== 'string' || !isDigest(chosen.digest)) return `${codeSpan(ref)} lists no image for ${platform}`;
     manifest = await raw(`${ref.slice(0, ref.lastIndexOf('@'))}@${chosen.digest}`);
     if (typeof manifest === 'string') return manifest;
   }
   const layers = manifest.layers;
-  if (!Array.isArray(layers) || !layers.every((l: { digest?: unknown; mediaType?: unknown }) => typeof l?.digest === 'string' && DIGEST.test(l.digest) && typeof l.mediaType === 'string')) {
+  if (!Array.isArray(layers) || !layers.every((l: { digest?: unknown; mediaType?: unknown }) => typeof l?.digest === 'string' && isDigest(l.digest) && typeof l.mediaType === 'string')) {
     return `the registry's answer for ${codeSpan(ref)} is not an image manifest`;
   }
   return layers as Array<Pick<Descriptor, 'digest' | 'mediaType'>>;

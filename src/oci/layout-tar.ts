@@ -10,12 +10,10 @@ import { constants } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageArchiveError, LIMITS, mib } from './bounds.js';
-import { MEDIA_TYPES } from './types.js';
+import { isDigest, MEDIA_TYPES } from './types.js';
 
 const BLOCK = 512;
 const CHUNK = 1 << 20;
-/** sha256 only: its member name (77 bytes) fits ustar's 100-byte name field. BuildKit writes nothing else. */
-const BLOB_DIGEST = /^sha256:[0-9a-f]{64}$/;
 const MAX_DEPTH = 4;
 
 const DOCUMENT_TYPES = new Set<string>([MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest]);
@@ -74,7 +72,8 @@ const blobName = (digest: string): string => `blobs/sha256/${digest.slice('sha25
 
 function checkDescriptor(dir: string, value: unknown): { digest: string; size: number; mediaType: string } {
   const d = value as { digest?: unknown; size?: unknown; mediaType?: unknown } | null;
-  if (!d || typeof d !== 'object' || typeof d.digest !== 'string' || !BLOB_DIGEST.test(d.digest)) {
+  // sha256 only: its member name (77 bytes) fits ustar's 100-byte name field; BuildKit writes nothing else.
+  if (!d || typeof d !== 'object' || typeof d.digest !== 'string' || !isDigest(d.digest)) {
     throw new ImageArchiveError(`${dir}: a descriptor's digest is not sha256:<64 hex> (${JSON.stringify((d as { digest?: unknown } | null)?.digest)?.slice(0, 100)})`);
   }
   if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw new ImageArchiveError(`${dir}: blob ${d.digest} has no valid size`);
